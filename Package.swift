@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of Swift settings for every target (STYLE.md): the upcoming features that keep
+/// imports and existentials explicit.
+let sharedSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "sovereign",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sovereign", targets: ["sovereign"]),
+        .library(name: "SovereignModel", targets: ["SovereignModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "SovereignModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "SovereignCLI",
+            dependencies: [
+                "SovereignModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "sovereign",
+            dependencies: [
+                "SovereignCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "SovereignTesting",
+            dependencies: ["SovereignModel"]
+        ),
+        .testTarget(
+            name: "SovereignModelTests",
+            dependencies: ["SovereignModel", "SovereignTesting"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "SovereignCLITests",
+            dependencies: ["SovereignCLI", "SovereignModel", "SovereignTesting"]
+        ),
+    ]
+)
+
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
+}

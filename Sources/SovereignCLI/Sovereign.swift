@@ -1,0 +1,32 @@
+public import ArgumentParser
+import Foundation
+import SovereignModel
+
+/// The `sovereign` command: every face of the product on the command line.
+public struct Sovereign: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sovereign",
+        abstract: "Plan AI workloads across sites split by borders, power and heat.",
+        version: "0.1.0",
+        subcommands: [Validate.self, Catalog.self]
+    )
+
+    public init() {}
+}
+
+/// Output formats shared by the subcommands.
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Encodes a value as pretty, key-sorted JSON (deterministic output).
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

@@ -1,0 +1,118 @@
+public import Foundation
+
+/// What kind of work a workload is.
+public enum WorkloadType: String, Sendable, Hashable, Codable, CaseIterable {
+    case training
+    case fineTuning = "fine-tuning"
+    case batchInference = "batch-inference"
+    case inference
+    case federated
+
+    /// Whether the work holds optimizer state (16 bytes per parameter) rather than just weights.
+    public var trains: Bool { self == .training || self == .fineTuning || self == .federated }
+}
+
+/// Numeric precision of model weights for inference.
+public enum Precision: String, Sendable, Hashable, Codable, CaseIterable {
+    case fp32, bf16, fp16, fp8, int8, int4
+
+    /// Bytes per parameter.
+    public var bytesPerParameter: Double {
+        switch self {
+        case .fp32: return 4
+        case .bf16, .fp16: return 2
+        case .fp8, .int8: return 1
+        case .int4: return 0.5
+        }
+    }
+}
+
+/// How much compute a workload needs.
+public enum ComputeDemand: Sendable, Hashable {
+    /// Tokens to process: training takes `6·N·D` FLOPs, inference `2·N` per token.
+    case tokens(Double)
+    /// FLOPs outright.
+    case flops(Double)
+    /// Accelerator-hours on a named accelerator model (as measured elsewhere).
+    case acceleratorHours(Double, on: String)
+}
+
+/// A workload: training, fine-tuning, inference or federated training.
+public struct Workload: Sendable, Hashable {
+    /// The model being trained or served.
+    public struct Model: Sendable, Hashable {
+        /// Parameter count.
+        public let parameters: Double
+        /// KV cache and activations to reserve on top of weights for inference, when the user knows it.
+        public let kvCache: DataSize?
+    }
+
+    /// How many accelerators the workload may use at once.
+    public struct AcceleratorRange: Sendable, Hashable {
+        /// At least this many.
+        public let min: Int
+        /// At most this many.
+        public let max: Int
+    }
+
+    /// How a workload checkpoints.
+    public struct Checkpointing: Sendable, Hashable {
+        /// Time between checkpoints.
+        public let every: TimeSpan
+        /// Size of one checkpoint, when known (else 14 bytes per parameter).
+        public let size: DataSize?
+    }
+
+    /// The workload's name.
+    public let name: String
+    /// Free-form labels.
+    public let labels: [String: String]
+    /// What kind of work it is.
+    public let type: WorkloadType
+    /// The model.
+    public let model: Model
+    /// Datasets it reads.
+    public let datasets: [String]
+    /// Compute it needs (training, fine-tuning, batch inference, federated).
+    public let compute: ComputeDemand?
+    /// Accelerators it may use at once, when constrained.
+    public let accelerators: AcceleratorRange?
+    /// Model FLOPs utilisation it achieves (default 0.4).
+    public let mfu: Double
+    /// How it checkpoints, if at all.
+    public let checkpoint: Checkpointing?
+    /// Higher runs first.
+    public let priority: Int
+    /// When it arrives (the scenario's start when not given).
+    public let arrival: Date?
+    /// When it must be done, if ever.
+    public let deadline: Date?
+    /// Whether it may be paused and resumed.
+    public let preemptible: Bool
+    /// Precisions the operator accepts for inference, best first.
+    public let precision: [Precision]
+    /// Tokens per second an inference service must sustain.
+    public let tokensPerSecond: Double?
+    /// Jurisdictions as written whose users an inference service serves.
+    public let servedFrom: [String]
+    /// Memory the workload needs in all, when the user overrides the physical model.
+    public let memory: DataSize?
+
+    /// Bytes per parameter of mixed-precision Adam training state (ZeRO, 2019).
+    public static let trainingBytesPerParameter = 16.0
+    /// KV cache and activations reserved on top of inference weights when not given: 20 %.
+    public static let defaultKVCacheFraction = 0.2
+
+    /// Total memory the workload needs at a precision (for training, precision is ignored).
+    public func memoryDemand(at precision: Precision? = nil) -> DataSize {
+        if let memory { return memory }
+        if type.trains { return .bytes(model.parameters * Self.trainingBytesPerParameter) }
+        let weights = model.parameters * (precision ?? self.precision.first ?? .fp16).bytesPerParameter
+        return .bytes(weights + (model.kvCache?.bytes ?? weights * Self.defaultKVCacheFraction))
+    }
+
+    /// Precisions to consider, best first (fp16 when the spec gives none).
+    public var acceptedPrecisions: [Precision] {
+        type.trains ? [] : (precision.isEmpty ? [.fp16] : precision)
+    }
+}

@@ -1,0 +1,444 @@
+import Foundation
+import Yams
+
+/// Decodes spec documents into a fleet and checks everything that spans documents: names, references,
+/// jurisdictions, residency, memory fit and traces.
+final class FleetDecoder {
+    let log: DiagnosticLog
+    let traces = TraceRequests()
+
+    /// A decoded object with the node of its name, for duplicate and reference diagnostics.
+    struct Declared<Value> {
+        let name: String
+        let nameNode: SpecNode
+        let value: Value
+    }
+
+    struct SiteEntry {
+        let name: String
+        let jurisdiction: String?
+        let operatorCountry: (home: String, parent: String?)?
+        let pools: [(pool: AcceleratorPool, accelerator: SpecNode)]
+        let links: [(to: String, node: SpecNode)]
+        let build: (ResolvedTraces) -> Site?
+    }
+
+    struct DatasetEntry {
+        let siteNode: SpecNode?
+        let residency: [(String, SpecNode)]
+        let make: (Set<String>) -> Dataset?
+    }
+
+    struct WorkloadEntry {
+        let workload: Workload?
+        let datasetNodes: [(String, SpecNode)]
+        let acceleratorNode: (String, SpecNode)?
+        let fitNode: SpecNode?
+        let servedFrom: [(String, SpecNode)]
+    }
+
+    struct GroupEntry {
+        let members: [(String, SpecNode)]
+        let membersNode: SpecNode?
+    }
+
+    var scenarios: [Declared<Scenario?>] = []
+    var groups: [Declared<GroupEntry>] = []
+    var sites: [Declared<SiteEntry>] = []
+    var datasets: [Declared<DatasetEntry>] = []
+    var workloads: [Declared<WorkloadEntry>] = []
+    var policies: [Declared<(value: (Set<Classification>, [String])?, cross: [(String, SpecNode)])>] = []
+    var accelerators: [Declared<AcceleratorModel?>] = []
+    /// Jurisdictions that may name a group; checked once all groups are known.
+    var jurisdictionReferences: [(code: String, node: SpecNode)] = []
+
+    init(log: DiagnosticLog) {
+        self.log = log
+    }
+
+    // MARK: Documents
+
+    func decode(_ documents: [SpecDocument]) -> Fleet? {
+        for document in documents { decodeDocument(document.root) }
+        return finish()
+    }
+
+    private func decodeDocument(_ root: SpecNode) {
+        if root.isNull { return }  // an empty document between two `---`
+        guard
+            let envelope = root.fields(
+                "a Sovereign document",
+                allowed: ["apiVersion", "kind", "metadata", "spec"]
+            )
+        else { return }
+        if let version = envelope.required("apiVersion", "apiVersion \(FleetLoader.apiVersion)") {
+            if version.scalarText != FleetLoader.apiVersion {
+                version.report(.badValue, expected: "\"\(FleetLoader.apiVersion)\"")
+            }
+        }
+        let kinds = FleetLoader.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let kindNode = envelope.required("kind", "a kind (\(kinds))") else { return }
+        guard let kindText = kindNode.scalarText, let kind = FleetLoader.Kind(rawValue: kindText) else {
+            kindNode.report(.unknownKind, expected: "a kind (\(kinds))")
+            return
+        }
+        guard let metadataNode = envelope.required("metadata", "metadata with a name"),
+            let metadata = metadataNode.fields("metadata", allowed: ["name", "labels", "annotations"])
+        else { return }
+        let nameNode = metadata.required("name", "a name")
+        let name: String?
+        switch kind {
+        case .JurisdictionGroup:
+            name = nameNode?.string().flatMap { text in
+                guard SpecNames.isGroupName(text) else {
+                    nameNode?.report(.badValue, expected: "an uppercase group name like \"EAC\" or \"EU\"")
+                    return nil
+                }
+                guard Country.named(text) == nil || text.count != 2 else {
+                    nameNode?.report(
+                        .badValue,
+                        expected: "a group name that is not an ISO 3166-1 country code"
+                    )
+                    return nil
+                }
+                return text
+            }
+        default:
+            name = nameNode?.name()
+        }
+        let labels = metadata["labels"].flatMap { stringMap($0) } ?? [:]
+        if let annotations = metadata["annotations"] { _ = stringMap(annotations) }
+        guard let specNode = envelope.required("spec", "a spec for the \(kind.rawValue)") else { return }
+        guard let name, let nameNode else {
+            // Still decode the spec so that its own problems are reported too.
+            decodeSpec(kind, name: "", nameNode: specNode, labels: labels, spec: specNode, keep: false)
+            return
+        }
+        decodeSpec(kind, name: name, nameNode: nameNode, labels: labels, spec: specNode, keep: true)
+    }
+
+    private func decodeSpec(
+        _ kind: FleetLoader.Kind,
+        name: String,
+        nameNode: SpecNode,
+        labels: [String: String],
+        spec: SpecNode,
+        keep: Bool
+    ) {
+        switch kind {
+        case .Scenario:
+            let value = decodeScenario(name: name, spec)
+            if keep { scenarios.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .JurisdictionGroup:
+            let value = decodeGroup(spec)
+            if keep { groups.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .Site:
+            let value = decodeSite(name: name, labels: labels, spec)
+            if keep { sites.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .Dataset:
+            let value = decodeDataset(name: name, spec)
+            if keep { datasets.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .Workload:
+            let value = decodeWorkload(name: name, labels: labels, spec)
+            if keep { workloads.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .Policy:
+            let value = decodePolicy(spec)
+            if keep { policies.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .AcceleratorModel:
+            let value = decodeAcceleratorModel(name: name, spec)
+            if keep { accelerators.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        }
+    }
+
+    func stringMap(_ node: SpecNode) -> [String: String]? {
+        guard case .mapping(let mapping) = node.node else {
+            node.report(.wrongType, expected: "a mapping of strings")
+            return nil
+        }
+        var result: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let k = key.scalar?.string, let v = value.scalar?.string else {
+                node.child(value, key: key.scalar?.string ?? "?").report(.wrongType, expected: "a string")
+                continue
+            }
+            result[k] = v
+        }
+        return result
+    }
+
+    // MARK: Jurisdictions
+
+    /// A field that must hold a country code (groups are not allowed: a site is in one country).
+    func country(_ node: SpecNode) -> String? {
+        guard let code = node.string("an ISO 3166-1 alpha-2 country code like \"KE\"") else { return nil }
+        guard Country.named(code) != nil, code == code.uppercased() else {
+            node.report(.unknownJurisdiction, expected: "an ISO 3166-1 alpha-2 country code like \"KE\"")
+            return nil
+        }
+        return code
+    }
+
+    /// A list of jurisdictions, each a country code or a group name (checked once groups are known).
+    func jurisdictions(_ node: SpecNode, what: String) -> [(String, SpecNode)]? {
+        guard let items = node.strings(of: what) else { return nil }
+        jurisdictionReferences += items.map { (code: $0.0, node: $0.1) }
+        return items
+    }
+
+    // MARK: Cross-document checks
+
+    private func finish() -> Fleet? {
+        let groupCountries = resolveGroups()
+        checkJurisdictionReferences(groupCountries)
+        let scenario = checkScenarios()
+        let userModels = checkAcceleratorModels()
+        let catalog = AcceleratorCatalog.builtIn(plus: userModels)
+        checkUnique(sites.map { ($0.name, $0.nameNode) }, kind: "Site")
+        checkUnique(datasets.map { ($0.name, $0.nameNode) }, kind: "Dataset")
+        checkUnique(workloads.map { ($0.name, $0.nameNode) }, kind: "Workload")
+        checkUnique(policies.map { ($0.name, $0.nameNode) }, kind: "Policy")
+        let siteByName = Dictionary(sites.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        checkSites(catalog: catalog, siteByName: siteByName)
+        let builtDatasets = checkDatasets(siteByName: siteByName, groupCountries: groupCountries)
+        let datasetByName = Dictionary(builtDatasets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        checkWorkloads(catalog: catalog, datasetByName: datasetByName)
+
+        let resolved = traces.resolve(grid: scenario?.grid, log: log)
+        let builtSites = sites.compactMap { $0.value.build(resolved) }
+        let builtGroups = groups.map { group in
+            JurisdictionGroup(
+                name: group.name,
+                members: group.value.members.map(\.0),
+                countries: groupCountries[group.name] ?? []
+            )
+        }
+        let builtPolicies = policies.compactMap { declared -> Policy? in
+            guard let (domestic, cross) = declared.value.value else { return nil }
+            return Policy(
+                name: declared.name,
+                domesticOperatorFor: domestic,
+                updatesMayCross: cross,
+                updatesMayCrossCountries: cross.isEmpty
+                    ? nil : cross.reduce(into: Set<String>()) { $0.formUnion(groupCountries[$1] ?? [$1]) }
+            )
+        }
+        guard log.isEmpty else { return nil }
+        return Fleet(
+            scenario: scenario,
+            groups: builtGroups,
+            sites: builtSites,
+            datasets: builtDatasets,
+            workloads: workloads.compactMap(\.value.workload),
+            policies: builtPolicies,
+            userAccelerators: userModels
+        )
+    }
+
+    func checkUnique(_ names: [(String, SpecNode)], kind: String) {
+        var first: [String: SpecNode] = [:]
+        for (name, node) in names {
+            if let earlier = first[name] {
+                node.report(
+                    .duplicateName,
+                    expected: "a \(kind) name not used before (\"\(name)\" is at \(earlier.location))"
+                )
+            } else {
+                first[name] = node
+            }
+        }
+    }
+
+    private func checkScenarios() -> Scenario? {
+        for extra in scenarios.dropFirst() {
+            extra.nameNode.report(
+                .duplicateName,
+                expected: "one Scenario per fleet (the first is \"\(scenarios[0].name)\" at \(scenarios[0].nameNode.location))",
+                found: "another, \"\(extra.name)\""
+            )
+        }
+        return scenarios.first?.value
+    }
+
+    private func checkAcceleratorModels() -> [AcceleratorModel] {
+        var seen: [String: SpecNode] = [:]
+        var models: [AcceleratorModel] = []
+        for declared in accelerators {
+            if AcceleratorCatalog.builtIn()[declared.name] != nil {
+                declared.nameNode.report(
+                    .duplicateName,
+                    expected: "an AcceleratorModel name not in the built-in catalog (see `sovereign catalog`)"
+                )
+                continue
+            }
+            if let earlier = seen[declared.name] {
+                declared.nameNode.report(
+                    .duplicateName,
+                    expected: "an AcceleratorModel name not used before (\"\(declared.name)\" is at \(earlier.location))"
+                )
+                continue
+            }
+            seen[declared.name] = declared.nameNode
+            if let model = declared.value { models.append(model) }
+        }
+        return models
+    }
+
+    /// Expands every group into countries, reporting unknown members, empty groups and cycles.
+    ///
+    /// - Complexity: O(groups + members): a depth-first search with memoisation.
+    private func resolveGroups() -> [String: Set<String>] {
+        checkUnique(groups.map { ($0.name, $0.nameNode) }, kind: "JurisdictionGroup")
+        var byName: [String: Declared<GroupEntry>] = [:]
+        for group in groups where byName[group.name] == nil { byName[group.name] = group }
+        var resolved: [String: Set<String>] = [:]
+        var onStack: [String] = []
+        var reportedCycles = Set<String>()
+
+        func expand(_ name: String) -> Set<String> {
+            if let done = resolved[name] { return done }
+            guard let group = byName[name] else { return [] }
+            if let start = onStack.firstIndex(of: name) {
+                let cycle = Array(onStack[start...]) + [name]
+                let key = Set(cycle).sorted().joined(separator: ",")
+                if reportedCycles.insert(key).inserted, let node = group.value.membersNode {
+                    node.report(.groupCycle, expected: "groups that do not contain themselves", found: cycle.joined(separator: " → "))
+                }
+                return []
+            }
+            onStack.append(name)
+            var countries = Set<String>()
+            for (member, node) in group.value.members {
+                if Country.named(member) != nil, member.count == 2, member == member.uppercased() {
+                    countries.insert(member)
+                } else if byName[member] != nil {
+                    countries.formUnion(expand(member))
+                } else {
+                    node.report(
+                        .unknownJurisdiction,
+                        expected: "an ISO 3166-1 alpha-2 code or the name of a JurisdictionGroup"
+                    )
+                }
+            }
+            onStack.removeLast()
+            resolved[name] = countries
+            return countries
+        }
+
+        for group in groups {
+            if group.value.members.isEmpty, let node = group.value.membersNode {
+                node.report(.emptyGroup, expected: "at least one member", found: "none")
+            }
+            _ = expand(group.name)
+        }
+        return resolved
+    }
+
+    private func checkJurisdictionReferences(_ groupCountries: [String: Set<String>]) {
+        for (code, node) in jurisdictionReferences {
+            let isCountry = code.count == 2 && code == code.uppercased() && Country.named(code) != nil
+            if !isCountry, groupCountries[code] == nil {
+                node.report(
+                    .unknownJurisdiction,
+                    expected: "an ISO 3166-1 alpha-2 code like \"KE\" or a declared JurisdictionGroup"
+                )
+            }
+        }
+    }
+
+    private func checkSites(catalog: AcceleratorCatalog, siteByName: [String: SiteEntry]) {
+        for site in sites {
+            var poolNames: [String: Int] = [:]
+            for (pool, acceleratorNode) in site.value.pools {
+                poolNames[pool.name, default: 0] += 1
+                if catalog[pool.accelerator] == nil {
+                    acceleratorNode.report(
+                        .unknownReference,
+                        expected: "an accelerator model from the catalog or an AcceleratorModel document"
+                    )
+                }
+            }
+            for (to, node) in site.value.links {
+                if to == site.name {
+                    node.report(.badValue, expected: "a link to another site", found: "a link to itself")
+                } else if siteByName[to] == nil {
+                    node.report(.unknownReference, expected: "the name of a Site")
+                }
+            }
+        }
+    }
+
+    private func checkDatasets(siteByName: [String: SiteEntry], groupCountries: [String: Set<String>]) -> [Dataset] {
+        var built: [Dataset] = []
+        for dataset in datasets {
+            let residency = dataset.value.residency.reduce(into: Set<String>()) {
+                $0.formUnion(groupCountries[$1.0] ?? [$1.0])
+            }
+            if let siteNode = dataset.value.siteNode, let siteName = siteNode.scalarText {
+                if let site = siteByName[siteName] {
+                    if let country = site.jurisdiction, !dataset.value.residency.isEmpty, !residency.contains(country) {
+                        siteNode.report(
+                            .residency,
+                            expected: "a site inside the dataset's residency [\(dataset.value.residency.map(\.0).joined(separator: ", "))]",
+                            found: "\"\(siteName)\" in \(country)"
+                        )
+                    }
+                } else {
+                    siteNode.report(.unknownReference, expected: "the name of a Site")
+                }
+            }
+            if let value = dataset.value.make(residency) { built.append(value) }
+        }
+        return built
+    }
+
+    private func checkWorkloads(catalog: AcceleratorCatalog, datasetByName: [String: Dataset]) {
+        // The largest pool of each accelerator model: memory fit is monotone in the accelerator count,
+        // so these are the only pools the fit check needs. O(pools) once, then O(models) per workload.
+        var largestPool: [String: (count: Int, site: String)] = [:]
+        for site in sites {
+            for (pool, _) in site.value.pools where catalog[pool.accelerator] != nil {
+                if pool.count > largestPool[pool.accelerator]?.count ?? 0 {
+                    largestPool[pool.accelerator] = (pool.count, site.name)
+                }
+            }
+        }
+        let candidates = largestPool.sorted { $0.key < $1.key }.compactMap { id, best in
+            catalog[id].map { (model: $0, count: best.count, site: best.site) }
+        }
+        for workload in workloads {
+            let entry = workload.value
+            for (name, node) in entry.datasetNodes where datasetByName[name] == nil {
+                node.report(.unknownReference, expected: "the name of a Dataset")
+            }
+            if let (id, node) = entry.acceleratorNode, catalog[id] == nil {
+                node.report(.unknownReference, expected: "an accelerator model from the catalog or an AcceleratorModel document")
+            }
+            guard let w = entry.workload, let fitNode = entry.fitNode, !candidates.isEmpty else { continue }
+            let precisions = w.type.trains ? [nil] : w.acceptedPrecisions.map { Optional($0) }
+            let demand = precisions.map { w.memoryDemand(at: $0) }.min() ?? w.memoryDemand()
+            var best: (capacity: DataSize, text: String)?
+            for candidate in candidates {
+                let n = min(w.accelerators?.max ?? candidate.count, candidate.count)
+                let capacity = candidate.model.memory * Double(n)
+                if best == nil || capacity > best!.capacity {
+                    best = (capacity, "\(n) × \(candidate.model.id) at \(candidate.site)")
+                }
+            }
+            guard let best, best.capacity < demand else { continue }
+            let basis: String
+            if w.memory != nil {
+                basis = "as declared"
+            } else if w.type.trains {
+                basis = "\(formatNumber(Workload.trainingBytesPerParameter)) bytes/parameter for training state"
+            } else {
+                let p = w.acceptedPrecisions.min { $0.bytesPerParameter < $1.bytesPerParameter } ?? .fp16
+                basis = "\(p.rawValue) weights plus KV cache"
+            }
+            fitNode.report(
+                .noPoolFits,
+                expected: "a workload some pool can hold (the most any pool offers it is \(best.capacity) on \(best.text))",
+                found: "\(CountText.format(w.model.parameters)) parameters needing \(demand) (\(basis))"
+            )
+        }
+    }
+}

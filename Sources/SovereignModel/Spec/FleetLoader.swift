@@ -1,0 +1,203 @@
+import Foundation
+import Yams
+
+/// Reads spec files (YAML, Kubernetes-style documents) and their traces into a validated ``Fleet``.
+///
+/// Every problem in every file is collected and reported at once as a ``SpecError``.
+public struct FleetLoader: Sendable {
+    /// The `apiVersion` every document must carry.
+    public static let apiVersion = "sovereign.dev/v1"
+
+    /// The kinds of document the fleet language knows.
+    public enum Kind: String, Sendable, CaseIterable {
+        case Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel
+    }
+
+    /// Makes a loader.
+    public init() {}
+
+    /// Expands paths into spec files: files as given, directories recursively (`*.yaml`, `*.yml`, sorted).
+    ///
+    /// - Throws: ``SpecError`` naming any path that does not exist.
+    public static func specFiles(in paths: [String]) throws -> [String] {
+        var files: [String] = []
+        var problems: [Diagnostic] = []
+        let manager = FileManager.default
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                problems.append(
+                    Diagnostic(
+                        .unreadableFile,
+                        at: SourceLocation(file: path, line: 1, column: 1),
+                        path: "",
+                        expected: "a spec file or a directory of them",
+                        found: "no such file or directory"
+                    )
+                )
+                continue
+            }
+            if !isDirectory.boolValue {
+                files.append(path)
+                continue
+            }
+            var found: [String] = []
+            if let enumerator = manager.enumerator(atPath: path) {
+                for case let relative as String in enumerator
+                where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
+                    found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
+                }
+            }
+            if found.isEmpty {
+                problems.append(
+                    Diagnostic(
+                        .unreadableFile,
+                        at: SourceLocation(file: path, line: 1, column: 1),
+                        path: "",
+                        expected: "a directory holding *.yaml or *.yml spec files",
+                        found: "none"
+                    )
+                )
+            }
+            files += found.sorted()
+        }
+        if !problems.isEmpty { throw SpecError(problems) }
+        return files
+    }
+
+    /// Loads and validates spec files or directories.
+    ///
+    /// - Parameter paths: files or directories (searched recursively for `*.yaml` and `*.yml`).
+    /// - Returns: the validated fleet.
+    /// - Throws: ``SpecError`` with every problem found.
+    public func load(paths: [String]) throws -> Fleet {
+        let files = try Self.specFiles(in: paths)
+        var sources: [(String, String)] = []
+        var problems: [Diagnostic] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                problems.append(
+                    Diagnostic(
+                        .unreadableFile,
+                        at: SourceLocation(file: file, line: 1, column: 1),
+                        path: "",
+                        expected: "a readable file",
+                        found: "it could not be read"
+                    )
+                )
+                continue
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                problems.append(
+                    Diagnostic(
+                        .unreadableFile,
+                        at: SourceLocation(file: file, line: 1, column: 1),
+                        path: "",
+                        expected: "UTF-8 text",
+                        found: "bytes that are not UTF-8"
+                    )
+                )
+                continue
+            }
+            sources.append((file, text))
+        }
+        do {
+            let fleet = try load(sources: sources)
+            if !problems.isEmpty { throw SpecError(problems) }
+            return fleet
+        } catch let error as SpecError {
+            throw SpecError(problems + error.diagnostics)
+        }
+    }
+
+    /// Loads and validates specs given as text; trace paths are resolved against each file's directory.
+    ///
+    /// - Parameter sources: `(file name, YAML text)` pairs.
+    /// - Returns: the validated fleet.
+    /// - Throws: ``SpecError`` with every problem found.
+    public func load(sources: [(file: String, text: String)]) throws -> Fleet {
+        let log = DiagnosticLog()
+        var documents: [SpecDocument] = []
+        for (file, text) in sources {
+            documents += Self.parseDocuments(file: file, text: text, log: log)
+        }
+        let decoder = FleetDecoder(log: log)
+        let fleet = decoder.decode(documents)
+        if !log.isEmpty { throw SpecError(log.diagnostics) }
+        return fleet!
+    }
+
+    /// Splits a YAML stream into documents, reporting syntax errors with their position.
+    static func parseDocuments(file: String, text: String, log: DiagnosticLog) -> [SpecDocument] {
+        var documents: [SpecDocument] = []
+        do {
+            let parser = try Parser(yaml: text)
+            while let root = try parser.nextRoot() {
+                documents.append(SpecDocument(root: SpecNode(node: root, path: "", file: file, log: log)))
+            }
+        } catch let error as YamlError {
+            log.report(Self.diagnostic(for: error, file: file))
+        } catch {
+            log.report(
+                .syntax,
+                at: SourceLocation(file: file, line: 1, column: 1),
+                path: "",
+                expected: "YAML",
+                found: "\(error)"
+            )
+        }
+        return documents
+    }
+
+    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let found = context.map { "\(problem) (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? problem
+            return Diagnostic(.syntax, at: at(mark), path: "", expected: "valid YAML", found: found)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return Diagnostic(
+                .syntax,
+                at: at(context.mark),
+                path: "",
+                expected: "each field once per mapping",
+                found: "repeated \(duplicates.sorted().map { "\"\($0)\"" }.joined(separator: ", "))"
+            )
+        case .reader(let problem, let offset, _, let yaml):
+            var line = 1
+            var column = 1
+            if let offset {
+                for byte in yaml.utf8.prefix(offset) {
+                    if byte == 0x0A {
+                        line += 1
+                        column = 1
+                    } else if byte & 0xC0 != 0x80 {
+                        column += 1
+                    }
+                }
+            }
+            return Diagnostic(
+                .syntax,
+                at: SourceLocation(file: file, line: line, column: column),
+                path: "",
+                expected: "readable YAML text",
+                found: problem
+            )
+        default:
+            return Diagnostic(
+                .syntax,
+                at: SourceLocation(file: file, line: 1, column: 1),
+                path: "",
+                expected: "valid YAML",
+                found: "\(error)"
+            )
+        }
+    }
+}
+
+/// One YAML document of a spec file.
+struct SpecDocument {
+    let root: SpecNode
+}
