@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(
             name: "SovereignModelTests",
             dependencies: ["SovereignModel", "SovereignTesting"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SovereignCLITests",

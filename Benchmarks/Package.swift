@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks for SovereignModel, kept out of the root package so that its users never build the
+// benchmark harness. Run from this directory: `swift package benchmark` (see README.md).
+let package = Package(
+    name: "SovereignBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "sovereign", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // Writes the deterministic synthetic fleets (specs + traces) into a temporary directory.
+        .target(
+            name: "FleetGenerator",
+            dependencies: [.product(name: "SovereignModel", package: "sovereign")],
+            path: "Sources/FleetGenerator"
+        ),
+        .executableTarget(
+            name: "FleetLoading",
+            dependencies: [
+                "FleetGenerator",
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FleetLoading",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "TraceParsing",
+            dependencies: [
+                "FleetGenerator",
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/TraceParsing",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

@@ -1,0 +1,128 @@
+public import Foundation
+public import SovereignModel
+
+/// Paths and specs that several test targets share.
+public enum Fixtures {
+    /// The repository's root directory, found from this source file's place in it.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // SovereignTesting
+        .deletingLastPathComponent()  // Sources
+        .deletingLastPathComponent()
+
+    /// `Tests/SovereignModelTests/Fixtures/<name>`.
+    public static func path(_ name: String) -> String {
+        repositoryRoot.appendingPathComponent("Tests/SovereignModelTests/Fixtures/\(name)").path
+    }
+
+    /// `Examples/<name>`.
+    public static func example(_ name: String) -> String {
+        repositoryRoot.appendingPathComponent("Examples/\(name)").path
+    }
+
+    /// A complete fleet with constants only (no trace files), for rule tests that mutate one line.
+    public static let constantFleet = """
+        apiVersion: sovereign.dev/v1
+        kind: Scenario
+        metadata: {name: week}
+        spec: {start: 2026-03-02T00:00:00Z, horizon: 7 d, step: 1 h}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: JurisdictionGroup
+        metadata: {name: EAC}
+        spec: {members: [KE, UG, TZ, RW]}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: nairobi-1}
+        spec:
+          jurisdiction: KE
+          operator: {name: Konza, jurisdiction: KE}
+          power:
+            grid: {capacity: 1.2 MW, availability: 0.95, carbonIntensity: 88 g/kWh}
+          cooling: {capacity: 900 kW, designAmbient: 32 C, ambient: 24 C, pue: {base: 1.35}}
+          pools:
+            - {name: a100, accelerator: nvidia-a100-80gb, count: 64, perNode: 8}
+            - {name: t4, accelerator: nvidia-t4, count: 48, perNode: 4}
+          links:
+            - {to: kigali-1, bandwidth: 10 Gbps}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: kigali-1}
+        spec:
+          jurisdiction: RW
+          operator: {name: Example Cloud, jurisdiction: RW, parentJurisdiction: US}
+          power:
+            grid: {capacity: 600 kW}
+          cooling: {capacity: 500 kW, ambient: 24 C, pue: {base: 1.5}}
+          pools:
+            - {name: l4, accelerator: nvidia-l4, count: 32, perNode: 8}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: ke-health-records}
+        spec: {size: 2 TB, site: nairobi-1, residency: [KE], classification: personal}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: finetune}
+        spec:
+          type: fine-tuning
+          model: {parameters: 7B}
+          datasets: [ke-health-records]
+          compute: {tokens: 2B}
+          accelerators: {min: 4, max: 32}
+          arrival: 2026-03-02T06:00:00Z
+          deadline: 2026-03-06T00:00:00Z
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: assistant}
+        spec:
+          type: inference
+          model: {parameters: 70B}
+          precision: [fp16, int8, int4]
+          demand: {tokensPerSecond: 1500}
+          servedFrom: [EAC]
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Policy
+        metadata: {name: national-rules}
+        spec: {domesticOperatorFor: [personal, sensitive], updatesMayCross: [EAC]}
+
+        """
+
+    /// Loads YAML text as one spec file named `fleet.yaml`.
+    public static func load(_ yaml: String, file: String = "fleet.yaml") throws -> Fleet {
+        try FleetLoader().load(sources: [(file: file, text: yaml)])
+    }
+
+    /// The diagnostics loading `yaml` produces, as printed lines (empty when it loads).
+    public static func diagnostics(_ yaml: String, file: String = "fleet.yaml") -> [String] {
+        do {
+            _ = try load(yaml, file: file)
+            return []
+        } catch let error as SpecError {
+            return error.diagnostics.map(\.description)
+        } catch {
+            return ["unexpected error: \(error)"]
+        }
+    }
+
+    /// A fresh temporary directory, removed by the caller with `FileManager.removeItem`.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("sovereign-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+extension String {
+    /// The text with exactly one occurrence of `target` replaced; traps if `target` is missing, so a test
+    /// whose mutation no longer applies fails loudly instead of testing nothing.
+    public func replacingOnce(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { preconditionFailure("fixture does not contain \(target)") }
+        return replacingCharacters(in: range, with: replacement)
+    }
+}

@@ -1,0 +1,40 @@
+import SovereignModel
+import Testing
+
+struct ISO8601Tests {
+    static func parse(_ text: String) -> Double? { ISO8601.parseEpochSeconds(Array(text.utf8)[...]) }
+
+    @Test(arguments: [
+        ("1970-01-01T00:00:00Z", 0.0),
+        ("2026-03-02T06:00:00Z", 1_772_431_200),
+        ("2026-03-02T06:00Z", 1_772_431_200),
+        ("2026-03-02 06:00:00", 1_772_431_200),
+        ("2026-03-02T08:00:00+02:00", 1_772_431_200),
+        ("2026-03-02T01:00:00-05:00", 1_772_431_200),
+        ("2024-02-29T00:00:00Z", 1_709_164_800),
+        ("2026-03-02", 1_772_409_600),
+        ("2026-03-01T24:00:00Z", 1_772_409_600),
+        ("2026-03-02T06:00:00.5Z", 1_772_431_200.5),
+    ])
+    func parses(text: String, seconds: Double) {
+        #expect(Self.parse(text) == seconds)
+    }
+
+    @Test(arguments: [
+        "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-03-02T25:00:00Z", "2026-03-02T06:00:00Q",
+        "2026-3-2", "yesterday", "", "2026-03-02T06:60:00Z", "2026-03-02T24:30:00Z",
+    ])
+    func rejects(text: String) {
+        #expect(Self.parse(text) == nil)
+    }
+
+    @Test func roundTripsOverManyDays() {
+        // Every day from 1900 to 2100 formats and parses back to itself.
+        for day in stride(from: -25_567, through: 47_482, by: 1) {
+            let seconds = Double(day * 86_400 + 3_723)
+            let text = ISO8601.format(epochSeconds: seconds)
+            #expect(Self.parse(text) == seconds, "\(text)")
+            if Self.parse(text) != seconds { return }
+        }
+    }
+}
