@@ -200,8 +200,7 @@ final class FleetDecoder {
         let siteByName = Dictionary(sites.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         checkSites(catalog: catalog, siteByName: siteByName)
         let builtDatasets = checkDatasets(siteByName: siteByName, groupCountries: groupCountries)
-        let datasetByName = Dictionary(builtDatasets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        checkWorkloads(catalog: catalog, datasetByName: datasetByName)
+        checkWorkloads(catalog: catalog, datasetNames: Set(datasets.map(\.name)))
 
         let resolved = traces.resolve(grid: scenario?.grid, log: log)
         let builtSites = sites.compactMap { $0.value.build(resolved) }
@@ -391,7 +390,7 @@ final class FleetDecoder {
         return built
     }
 
-    private func checkWorkloads(catalog: AcceleratorCatalog, datasetByName: [String: Dataset]) {
+    private func checkWorkloads(catalog: AcceleratorCatalog, datasetNames: Set<String>) {
         // The largest pool of each accelerator model: memory fit is monotone in the accelerator count,
         // so these are the only pools the fit check needs. O(pools) once, then O(models) per workload.
         var largestPool: [String: (count: Int, site: String)] = [:]
@@ -407,7 +406,8 @@ final class FleetDecoder {
         }
         for workload in workloads {
             let entry = workload.value
-            for (name, node) in entry.datasetNodes where datasetByName[name] == nil {
+            // Declared names, not only those that decoded cleanly: a broken dataset is reported once, where it is.
+            for (name, node) in entry.datasetNodes where !datasetNames.contains(name) {
                 node.report(.unknownReference, expected: "the name of a Dataset")
             }
             if let (id, node) = entry.acceleratorNode, catalog[id] == nil {
