@@ -13,10 +13,10 @@ public struct Validate: ParsableCommand {
     )
 
     @Argument(help: "Spec files or directories.")
-    var paths: [String]
+    public var paths: [String]
 
     @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    public var format: OutputFormat = .text
 
     public init() {}
 

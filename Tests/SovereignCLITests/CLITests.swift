@@ -1,0 +1,142 @@
+import Foundation
+import SovereignCLI
+import SovereignModel
+import SovereignTesting
+import Testing
+
+/// The `sovereign` executable run end to end, with exact expected output.
+struct CLITests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The built `sovereign` binary, next to the test bundle.
+    static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("sovereign").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return Fixtures.repositoryRoot.appendingPathComponent(".build/debug/sovereign").path
+    }
+
+    static func run(_ arguments: [String], in directory: String = Fixtures.repositoryRoot.path) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    @Test func validateContractPrintsSummary() throws {
+        let run = try Self.run(["validate", "Tests/SovereignModelTests/Fixtures/contract"])
+        #expect(run.stdout == "ok: 2 sites, 4 pools (160 accelerators), 1 dataset, 2 workloads, 1 policy\n")
+        #expect(run.stderr == "")
+        #expect(run.status == 0)
+    }
+
+    @Test func validateReportsEveryProblemAndFails() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broken = Fixtures.constantFleet
+            .replacingOnce("capacity: 1.2 MW", with: "capacity: lots")
+            .replacingOnce("min: 4, max: 32", with: "min: 40, max: 32")
+        try broken.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
+        let run = try Self.run(["validate", "fleet.yaml"], in: dir.path)
+        #expect(run.status == 1)
+        #expect(run.stdout == "")
+        #expect(
+            run.stderr == """
+                fleet.yaml:18:22: error: spec.power.grid.capacity: expected a power like "1.2 MW", found "lots"
+                fleet.yaml:51:23: error: spec.accelerators.min: expected at most max (32), found "40"
+                2 errors
+
+                """
+        )
+        let json = try Self.run(["validate", "--format", "json", "fleet.yaml"], in: dir.path)
+        #expect(json.status == 1)
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(report?["ok"] as? Bool == false)
+        let diagnostics = report?["diagnostics"] as? [[String: Any]]
+        #expect(diagnostics?.count == 2)
+        #expect(diagnostics?.first?["line"] as? Int == 18)
+        #expect(diagnostics?.first?["column"] as? Int == 22)
+        #expect(diagnostics?.first?["rule"] as? String == "bad-quantity")
+        #expect(diagnostics?.first?["path"] as? String == "spec.power.grid.capacity")
+    }
+
+    @Test func validateJSONSummary() throws {
+        let run = try Self.run(["validate", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract/fleet.yaml"])
+        #expect(run.status == 0)
+        #expect(
+            run.stdout == """
+                {
+                  "diagnostics" : [
+
+                  ],
+                  "ok" : true,
+                  "summary" : {
+                    "accelerators" : 160,
+                    "datasets" : 1,
+                    "policies" : 1,
+                    "pools" : 4,
+                    "sites" : 2,
+                    "workloads" : 2
+                  }
+                }
+
+                """
+        )
+    }
+
+    @Test func missingPathIsAnError() throws {
+        let run = try Self.run(["validate", "no/such/fleet.yaml"])
+        #expect(run.status == 1)
+        #expect(
+            run.stderr
+                == "no/such/fleet.yaml:1:1: error: expected a spec file or a directory of them, found no such file or directory\n1 error\n"
+        )
+    }
+
+    @Test func catalogListsBuiltInModels() throws {
+        let run = try Self.run(["catalog"])
+        #expect(run.status == 0)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("id") == true)
+        #expect(
+            lines.contains {
+                $0.hasPrefix("nvidia-h100-sxm") && $0.contains("80 GB") && $0.contains("989.0") && $0.contains("700 W")
+            }
+        )
+        #expect(lines.contains { $0.hasPrefix("huawei-ascend-910b:") && $0.contains("secondary sources only") })
+        let json = try Self.run(["catalog", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract"])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(entries.count == AcceleratorCatalog.builtInModels.count + 1)
+        #expect(entries.last?["id"] as? String == "regional-npu-v2")
+        #expect(entries.last?["provenance"] as? String == "user")
+        let t4 = try #require(entries.first { $0["id"] as? String == "nvidia-t4" })
+        #expect(t4["denseTFLOPS"] as? Double == 65)
+        #expect(t4["memoryGB"] as? Double == 16)
+    }
+
+    @Test func argumentsParse() throws {
+        let command = try Sovereign.parseAsRoot(["validate", "--format", "json", "a.yaml", "dir"])
+        let validate = try #require(command as? Validate)
+        #expect(validate.paths == ["a.yaml", "dir"])
+        #expect(validate.format == .json)
+        #expect(throws: (any Error).self) { try Sovereign.parseAsRoot(["validate", "--format", "xml", "a.yaml"]) }
+        #expect(throws: (any Error).self) { try Sovereign.parseAsRoot(["validate"]) }
+    }
+}
