@@ -1,12 +1,13 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 /// One set of Swift settings for every target (STYLE.md): the upcoming features that keep
-/// imports and existentials explicit.
+/// imports and existentials explicit, and every public type explicit about `Sendable`.
 let sharedSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatWarning("ExplicitSendable", as: .error),
 ]
 
 let package = Package(
@@ -50,7 +51,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignCLITests",
-            dependencies: ["SovereignCLI", "SovereignModel", "SovereignTesting"]
+            dependencies: [
+                "SovereignCLI", "SovereignModel", "SovereignTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )

@@ -3,7 +3,7 @@ import Foundation
 import SovereignModel
 
 /// `sovereign catalog`: the accelerator models Sovereign knows.
-public struct Catalog: ParsableCommand {
+public struct Catalog: ParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         abstract: "List the accelerator catalog: built-in models plus those declared in the given specs."
     )
@@ -71,7 +71,9 @@ public struct Catalog: ParsableCommand {
 
     /// The catalog as an aligned text table, with footnotes for secondary figures.
     static func table(_ models: [AcceleratorModel]) -> String {
-        let header = ["id", "vendor", "memory", "dense TFLOPS", "bandwidth", "power", "idle", "TFLOPS/W", "designed", "source"]
+        let header = [
+            "id", "vendor", "memory", "dense TFLOPS", "bandwidth", "power", "idle", "TFLOPS/W", "designed", "source",
+        ]
         var rows = [header]
         for m in models {
             rows.append([

@@ -3,7 +3,7 @@ import Foundation
 import SovereignModel
 
 /// The `sovereign` command: every face of the product on the command line.
-public struct Sovereign: ParsableCommand {
+public struct Sovereign: ParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         commandName: "sovereign",
         abstract: "Plan AI workloads across sites split by borders, power and heat.",

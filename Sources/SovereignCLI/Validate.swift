@@ -3,7 +3,7 @@ import Foundation
 import SovereignModel
 
 /// `sovereign validate`: decode and check specs and traces, reporting every problem at once.
-public struct Validate: ParsableCommand {
+public struct Validate: ParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         abstract: "Check fleet specs and their traces; print a summary or every problem found.",
         discussion: """
@@ -63,7 +63,11 @@ public struct Validate: ParsableCommand {
                 let n = error.diagnostics.count
                 printError("\(n) error\(n == 1 ? "" : "s")")
             case .json:
-                print(try jsonText(Report(ok: false, summary: nil, diagnostics: error.diagnostics.map(DiagnosticJSON.init))))
+                print(
+                    try jsonText(
+                        Report(ok: false, summary: nil, diagnostics: error.diagnostics.map(DiagnosticJSON.init))
+                    )
+                )
             }
             throw ExitCode.failure
         }

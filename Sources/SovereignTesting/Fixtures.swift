@@ -2,7 +2,7 @@ public import Foundation
 public import SovereignModel
 
 /// Paths and specs that several test targets share.
-public enum Fixtures {
+public enum Fixtures: Sendable {
     /// The repository's root directory, found from this source file's place in it.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // SovereignTesting

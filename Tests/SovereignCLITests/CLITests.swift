@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import SovereignCLI
 import SovereignModel
@@ -78,7 +79,9 @@ struct CLITests {
     }
 
     @Test func validateJSONSummary() throws {
-        let run = try Self.run(["validate", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract/fleet.yaml"])
+        let run = try Self.run([
+            "validate", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract/fleet.yaml",
+        ])
         #expect(run.status == 0)
         #expect(
             run.stdout == """

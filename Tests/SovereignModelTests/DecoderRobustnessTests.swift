@@ -28,14 +28,19 @@ struct DecoderRobustnessTests {
             let position = Int.random(in: 0...bytes.count, using: &rng)
             switch Int.random(in: 0..<4, using: &rng) {
             case 0 where !bytes.isEmpty:
-                bytes.removeSubrange(min(position, bytes.count - 1)..<min(bytes.count, position + Int.random(in: 1...20, using: &rng)))
+                bytes.removeSubrange(
+                    min(position, bytes.count - 1)..<min(bytes.count, position + Int.random(in: 1...20, using: &rng))
+                )
             case 1:
                 bytes.insert(contentsOf: Array(fragments.randomElement(using: &rng)!.utf8), at: position)
             case 2 where !bytes.isEmpty:
                 bytes[min(position, bytes.count - 1)] = UInt8.random(in: 0x20...0x7E, using: &rng)
             default:
                 // Swap two lines.
-                var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                var lines = String(decoding: bytes, as: UTF8.self).split(
+                    separator: "\n",
+                    omittingEmptySubsequences: false
+                )
                 if lines.count > 2 {
                     let a = Int.random(in: 0..<lines.count, using: &rng)
                     let b = Int.random(in: 0..<lines.count, using: &rng)
@@ -76,7 +81,8 @@ struct DecoderRobustnessTests {
 
     @Test func hostileInputsAreRejectedCleanly() {
         let inputs = [
-            "", "---", "- a\n- b", "42", "a: [", "apiVersion: sovereign.dev/v1\nkind: Site\nmetadata: {name: s}\nspec: *x",
+            "", "---", "- a\n- b", "42", "a: [",
+            "apiVersion: sovereign.dev/v1\nkind: Site\nmetadata: {name: s}\nspec: *x",
             String(repeating: "[", count: 5000), "a: &a [*a]", "\u{0}\u{1}\u{2}",
             "apiVersion: sovereign.dev/v1\nkind: Workload\nmetadata: {name: w}\nspec: {type: training, model: {parameters: 1e400}}",
         ]

@@ -36,7 +36,11 @@ struct TraceTests {
 
     /// Writes `files` into a temporary directory with the fleet, loads it, and returns the fleet or diagnostics
     /// with the directory prefix removed.
-    static func load(_ yaml: String, files: [String: String] = [:], copy: [String: String] = [:]) throws
+    static func load(
+        _ yaml: String,
+        files: [String: String] = [:],
+        copy: [String: String] = [:]
+    ) throws
         -> Result<Fleet, SpecError>
     {
         let dir = try Fixtures.temporaryDirectory()
@@ -79,7 +83,9 @@ struct TraceTests {
         #expect(ambient.min() == -2.34)
         // EPW hour 16 of 06/30 is local 15:00-16:00 at UTC+1, so 14:00-15:00 UTC.
         let grid = try #require(try result.get().scenario?.grid)
-        let index = grid.index(of: Date(timeIntervalSince1970: ISO8601.parseEpochSeconds(Array("2026-06-30T14:00:00Z".utf8)[...])!))
+        let index = grid.index(
+            of: Date(timeIntervalSince1970: ISO8601.parseEpochSeconds(Array("2026-06-30T14:00:00Z".utf8)[...])!)
+        )
         #expect(ambient[index] == 34.33)
         let ghi = try #require(site.power.solar?.irradiance.series)
         #expect(abs(ghi.reduce(0, +) / 1000 - 1435.9) < 0.1)
@@ -94,7 +100,9 @@ struct TraceTests {
         #expect(ambient.max() == 35.6)
         // TMY3 hour-ending 14:00 on 07/09 at UTC-5 is 18:00-19:00 UTC.
         let grid = try #require(try result.get().scenario?.grid)
-        let index = grid.index(of: Date(timeIntervalSince1970: ISO8601.parseEpochSeconds(Array("2026-07-09T18:00:00Z".utf8)[...])!))
+        let index = grid.index(
+            of: Date(timeIntervalSince1970: ISO8601.parseEpochSeconds(Array("2026-07-09T18:00:00Z".utf8)[...])!)
+        )
         #expect(ambient[index] == 35.6)
         let ghi = try #require(site.power.solar?.irradiance.series)
         #expect(abs(ghi.reduce(0, +) / 1000 - 1566.2) < 0.1)
@@ -121,7 +129,13 @@ struct TraceTests {
             let hour = i % 24
             csv += "2026-03-0\(day)T\(hour < 10 ? "0" : "")\(hour):00:00Z,\(i % 2 == 0 ? "1" : "0.5")\n"
         }
-        let yaml = Self.fleetYAML(start: "2026-03-02T00:00:00Z", horizon: "1 d", step: "2 h", weather: "w.epw", grid: "{file: g.csv, column: available}")
+        let yaml = Self.fleetYAML(
+            start: "2026-03-02T00:00:00Z",
+            horizon: "1 d",
+            step: "2 h",
+            weather: "w.epw",
+            grid: "{file: g.csv, column: available}"
+        )
         let result = try Self.load(yaml, files: ["g.csv": csv], copy: ["w.epw": Self.epw])
         let availability = try #require(try result.get().site(named: "site-1")?.power.grid?.availability.series)
         #expect(availability.count == 12)
@@ -139,7 +153,12 @@ struct TraceTests {
             2026-03-01T04:00:00Z,abc,x
 
             """
-        let yaml = Self.fleetYAML(start: "2026-03-01T00:00:00Z", horizon: "1 d", weather: "w.epw", grid: "{file: g.csv, column: available}")
+        let yaml = Self.fleetYAML(
+            start: "2026-03-01T00:00:00Z",
+            horizon: "1 d",
+            weather: "w.epw",
+            grid: "{file: g.csv, column: available}"
+        )
         let result = try Self.load(yaml, files: ["g.csv": csv], copy: ["w.epw": Self.epw])
         #expect(
             Self.diagnostics(result) == [
@@ -161,7 +180,12 @@ struct TraceTests {
             2026-03-01T10:00:00Z,1
 
             """
-        let yaml = Self.fleetYAML(start: "2026-03-01T00:00:00Z", horizon: "1 d", weather: "w.epw", grid: "{file: g.csv, column: available}")
+        let yaml = Self.fleetYAML(
+            start: "2026-03-01T00:00:00Z",
+            horizon: "1 d",
+            weather: "w.epw",
+            grid: "{file: g.csv, column: available}"
+        )
         let result = try Self.load(yaml, files: ["g.csv": csv], copy: ["w.epw": Self.epw])
         #expect(
             Self.diagnostics(result) == [
@@ -196,12 +220,21 @@ struct TraceTests {
     }
 
     @Test func missingColumnFileAndScenario() throws {
-        let yaml = Self.fleetYAML(start: "2026-03-01T00:00:00Z", horizon: "1 d", weather: "w.epw", grid: "{file: nothing.csv, column: available}")
-            .replacingOnce("column: ghi", with: "column: dni")
+        let yaml = Self.fleetYAML(
+            start: "2026-03-01T00:00:00Z",
+            horizon: "1 d",
+            weather: "w.epw",
+            grid: "{file: nothing.csv, column: available}"
+        )
+        .replacingOnce("column: ghi", with: "column: dni")
         let result = try Self.load(yaml, copy: ["w.epw": Self.epw])
         let lines = Self.diagnostics(result)
         #expect(lines.count == 2)
-        #expect(lines[0].hasPrefix("fleet.yaml:13:42: error: spec.power.grid.availability: expected a readable trace file, found no file at /"))
+        #expect(
+            lines[0].hasPrefix(
+                "fleet.yaml:13:42: error: spec.power.grid.availability: expected a readable trace file, found no file at /"
+            )
+        )
         #expect(lines[1] == "w.epw:1:1: error: expected a column of this EPW file (ghi, temperature), found \"dni\"")
 
         let noScenario = Self.fleetYAML(weather: "w.epw").components(separatedBy: "---\n")[1]

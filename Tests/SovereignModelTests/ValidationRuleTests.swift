@@ -27,7 +27,7 @@ struct ValidationRuleTests {
             replace: "spec: {start: 2026-03-02T00:00:00Z, horizon: 7 d, step: 1 h}",
             with: "spec: {start: 2026-03-02T00:00:00Z, horizon: 7 d, step: [1 h}",
             expect: [
-                "fleet.yaml:4:61: error: expected valid YAML, found did not find expected ',' or ']' (while parsing a flow sequence at 4:57)",
+                "fleet.yaml:4:61: error: expected valid YAML, found did not find expected ',' or ']' (while parsing a flow sequence at 4:57)"
             ]
         ),
         RuleCase(
@@ -35,7 +35,7 @@ struct ValidationRuleTests {
             replace: "kind: Policy",
             with: "kind: Polcy",
             expect: [
-                "fleet.yaml:66:7: error: kind: expected a kind (Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel), found \"Polcy\"",
+                "fleet.yaml:66:7: error: kind: expected a kind (Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel), found \"Polcy\""
             ]
         ),
         RuleCase(
@@ -43,7 +43,7 @@ struct ValidationRuleTests {
             replace: "apiVersion: sovereign.dev/v1\nkind: Policy",
             with: "apiVersion: sovereign.dev/v2\nkind: Policy",
             expect: [
-                "fleet.yaml:65:13: error: apiVersion: expected \"sovereign.dev/v1\", found \"sovereign.dev/v2\"",
+                "fleet.yaml:65:13: error: apiVersion: expected \"sovereign.dev/v1\", found \"sovereign.dev/v2\""
             ]
         ),
         RuleCase(
@@ -51,7 +51,7 @@ struct ValidationRuleTests {
             replace: "jurisdiction: KE\n",
             with: "jurisdiction: KE\n  colour: red\n",
             expect: [
-                "fleet.yaml:16:3: error: spec.colour: expected a field of Site (jurisdiction, operator, power, cooling, storage, pools, links), found unknown field \"colour\"",
+                "fleet.yaml:16:3: error: spec.colour: expected a field of Site (jurisdiction, operator, power, cooling, storage, pools, links), found unknown field \"colour\""
             ]
         ),
         RuleCase(
@@ -59,7 +59,7 @@ struct ValidationRuleTests {
             replace: "  jurisdiction: RW\n",
             with: "",
             expect: [
-                "fleet.yaml:30:3: error: spec.jurisdiction: expected an ISO 3166-1 alpha-2 country code, found nothing",
+                "fleet.yaml:30:3: error: spec.jurisdiction: expected an ISO 3166-1 alpha-2 country code, found nothing"
             ]
         ),
         RuleCase(
@@ -67,7 +67,7 @@ struct ValidationRuleTests {
             replace: "capacity: 1.2 MW",
             with: "capacity: lots",
             expect: [
-                "fleet.yaml:18:22: error: spec.power.grid.capacity: expected a power like \"1.2 MW\", found \"lots\"",
+                "fleet.yaml:18:22: error: spec.power.grid.capacity: expected a power like \"1.2 MW\", found \"lots\""
             ]
         ),
         RuleCase(
@@ -75,7 +75,7 @@ struct ValidationRuleTests {
             replace: "bandwidth: 10 Gbps",
             with: "bandwidth: 10 furlongs",
             expect: [
-                "fleet.yaml:24:33: error: spec.links[0].bandwidth: expected a bandwidth like \"10 Gbps\" or \"2 GB/s\", found \"10 furlongs\"",
+                "fleet.yaml:24:33: error: spec.links[0].bandwidth: expected a bandwidth like \"10 Gbps\" or \"2 GB/s\", found \"10 furlongs\""
             ]
         ),
         RuleCase(
@@ -83,7 +83,7 @@ struct ValidationRuleTests {
             replace: "size: 2 TB",
             with: "size: -2 TB",
             expect: [
-                "fleet.yaml:41:14: error: spec.size: expected a data size like \"80 GB\", not negative, found \"-2 TB\"",
+                "fleet.yaml:41:14: error: spec.size: expected a data size like \"80 GB\", not negative, found \"-2 TB\""
             ]
         ),
         RuleCase(
@@ -91,7 +91,7 @@ struct ValidationRuleTests {
             replace: "jurisdiction: RW",
             with: "jurisdiction: XX",
             expect: [
-                "fleet.yaml:30:17: error: spec.jurisdiction: expected an ISO 3166-1 alpha-2 country code like \"KE\", found \"XX\"",
+                "fleet.yaml:30:17: error: spec.jurisdiction: expected an ISO 3166-1 alpha-2 country code like \"KE\", found \"XX\""
             ]
         ),
         RuleCase(
@@ -99,7 +99,7 @@ struct ValidationRuleTests {
             replace: "servedFrom: [EAC]",
             with: "servedFrom: [EAX]",
             expect: [
-                "fleet.yaml:63:16: error: spec.servedFrom[0]: expected an ISO 3166-1 alpha-2 code like \"KE\" or a declared JurisdictionGroup, found \"EAX\"",
+                "fleet.yaml:63:16: error: spec.servedFrom[0]: expected an ISO 3166-1 alpha-2 code like \"KE\" or a declared JurisdictionGroup, found \"EAX\""
             ]
         ),
         RuleCase(
@@ -116,7 +116,7 @@ struct ValidationRuleTests {
             replace: "{name: t4, accelerator",
             with: "{name: a100, accelerator",
             expect: [
-                "fleet.yaml:22:14: error: spec.pools[1].name: expected a pool name not used before at this site (\"a100\" is at fleet.yaml:21:14), found \"a100\"",
+                "fleet.yaml:22:14: error: spec.pools[1].name: expected a pool name not used before at this site (\"a100\" is at fleet.yaml:21:14), found \"a100\""
             ]
         ),
         RuleCase(
@@ -124,7 +124,7 @@ struct ValidationRuleTests {
             replace: "site: nairobi-1",
             with: "site: nairobi-2",
             expect: [
-                "fleet.yaml:41:26: error: spec.site: expected the name of a Site, found \"nairobi-2\"",
+                "fleet.yaml:41:26: error: spec.site: expected the name of a Site, found \"nairobi-2\""
             ]
         ),
         RuleCase(
@@ -132,7 +132,7 @@ struct ValidationRuleTests {
             replace: "datasets: [ke-health-records]",
             with: "datasets: [ke-health-record]",
             expect: [
-                "fleet.yaml:49:14: error: spec.datasets[0]: expected the name of a Dataset, found \"ke-health-record\"",
+                "fleet.yaml:49:14: error: spec.datasets[0]: expected the name of a Dataset, found \"ke-health-record\""
             ]
         ),
         RuleCase(
@@ -140,7 +140,7 @@ struct ValidationRuleTests {
             replace: "accelerator: nvidia-l4",
             with: "accelerator: nvidia-l5",
             expect: [
-                "fleet.yaml:36:31: error: spec.pools[0].accelerator: expected an accelerator model from the catalog or an AcceleratorModel document, found \"nvidia-l5\"",
+                "fleet.yaml:36:31: error: spec.pools[0].accelerator: expected an accelerator model from the catalog or an AcceleratorModel document, found \"nvidia-l5\""
             ]
         ),
         RuleCase(
@@ -148,7 +148,7 @@ struct ValidationRuleTests {
             replace: "to: kigali-1",
             with: "to: kigali-2",
             expect: [
-                "fleet.yaml:24:12: error: spec.links[0].to: expected the name of a Site, found \"kigali-2\"",
+                "fleet.yaml:24:12: error: spec.links[0].to: expected the name of a Site, found \"kigali-2\""
             ]
         ),
         RuleCase(
@@ -156,7 +156,7 @@ struct ValidationRuleTests {
             replace: "residency: [KE]",
             with: "residency: [RW]",
             expect: [
-                "fleet.yaml:41:26: error: spec.site: expected a site inside the dataset's residency [RW], found \"nairobi-1\" in KE",
+                "fleet.yaml:41:26: error: spec.site: expected a site inside the dataset's residency [RW], found \"nairobi-1\" in KE"
             ]
         ),
         RuleCase(
@@ -164,7 +164,7 @@ struct ValidationRuleTests {
             replace: "min: 4, max: 32",
             with: "min: 40, max: 32",
             expect: [
-                "fleet.yaml:51:23: error: spec.accelerators.min: expected at most max (32), found \"40\"",
+                "fleet.yaml:51:23: error: spec.accelerators.min: expected at most max (32), found \"40\""
             ]
         ),
         RuleCase(
@@ -172,7 +172,7 @@ struct ValidationRuleTests {
             replace: "deadline: 2026-03-06T00:00:00Z",
             with: "deadline: 2026-03-02T05:00:00Z",
             expect: [
-                "fleet.yaml:53:13: error: spec.deadline: expected a deadline after arrival 2026-03-02T06:00:00Z, found 2026-03-02T05:00:00Z",
+                "fleet.yaml:53:13: error: spec.deadline: expected a deadline after arrival 2026-03-02T06:00:00Z, found 2026-03-02T05:00:00Z"
             ]
         ),
         RuleCase(
@@ -180,7 +180,7 @@ struct ValidationRuleTests {
             replace: "parameters: 7B",
             with: "parameters: 700B",
             expect: [
-                "fleet.yaml:48:23: error: spec.model.parameters: expected a workload some pool can hold (the most any pool offers it is 2.56 TB on 32 × nvidia-a100-80gb at nairobi-1), found 700B parameters needing 11.2 TB (16 bytes/parameter for training state)",
+                "fleet.yaml:48:23: error: spec.model.parameters: expected a workload some pool can hold (the most any pool offers it is 2.56 TB on 32 × nvidia-a100-80gb at nairobi-1), found 700B parameters needing 11.2 TB (16 bytes/parameter for training state)"
             ]
         ),
         RuleCase(
@@ -188,15 +188,16 @@ struct ValidationRuleTests {
             replace: "parameters: 70B",
             with: "parameters: 10T",
             expect: [
-                "fleet.yaml:60:23: error: spec.model.parameters: expected a workload some pool can hold (the most any pool offers it is 5.12 TB on 64 × nvidia-a100-80gb at nairobi-1), found 10T parameters needing 6 TB (int4 weights plus KV cache)",
+                "fleet.yaml:60:23: error: spec.model.parameters: expected a workload some pool can hold (the most any pool offers it is 5.12 TB on 64 × nvidia-a100-80gb at nairobi-1), found 10T parameters needing 6 TB (int4 weights plus KV cache)"
             ]
         ),
         RuleCase(
             "group-cycle",
             replace: "spec: {members: [KE, UG, TZ, RW]}",
-            with: "spec: {members: [KE, UG, TZ, RW, EAX]}\n---\napiVersion: sovereign.dev/v1\nkind: JurisdictionGroup\nmetadata: {name: EAX}\nspec: {members: [EAC]}",
+            with:
+                "spec: {members: [KE, UG, TZ, RW, EAX]}\n---\napiVersion: sovereign.dev/v1\nkind: JurisdictionGroup\nmetadata: {name: EAX}\nspec: {members: [EAC]}",
             expect: [
-                "fleet.yaml:9:17: error: spec.members: expected groups that do not contain themselves, found EAC → EAX → EAC",
+                "fleet.yaml:9:17: error: spec.members: expected groups that do not contain themselves, found EAC → EAX → EAC"
             ]
         ),
         RuleCase(
@@ -204,7 +205,7 @@ struct ValidationRuleTests {
             replace: "spec: {members: [KE, UG, TZ, RW]}",
             with: "spec: {members: []}",
             expect: [
-                "fleet.yaml:9:17: error: spec.members: expected at least one member, found none",
+                "fleet.yaml:9:17: error: spec.members: expected at least one member, found none"
             ]
         ),
         RuleCase(
@@ -212,7 +213,7 @@ struct ValidationRuleTests {
             replace: "spec: {members: [KE, UG, TZ, RW]}",
             with: "spec: {members: [KE, UG, TZ, RW, ZZ]}",
             expect: [
-                "fleet.yaml:9:34: error: spec.members[4]: expected an ISO 3166-1 alpha-2 code or the name of a JurisdictionGroup, found \"ZZ\"",
+                "fleet.yaml:9:34: error: spec.members[4]: expected an ISO 3166-1 alpha-2 code or the name of a JurisdictionGroup, found \"ZZ\""
             ]
         ),
         RuleCase(
@@ -230,7 +231,7 @@ struct ValidationRuleTests {
             replace: "count: 48, perNode: 4",
             with: "count: 48, perNode: 5",
             expect: [
-                "fleet.yaml:22:49: error: spec.pools[1].count: expected a multiple of perNode (5), found \"48\"",
+                "fleet.yaml:22:49: error: spec.pools[1].count: expected a multiple of perNode (5), found \"48\""
             ]
         ),
         RuleCase(
@@ -238,7 +239,7 @@ struct ValidationRuleTests {
             replace: "classification: personal",
             with: "classification: secret",
             expect: [
-                "fleet.yaml:41:70: error: spec.classification: expected one of public, internal, personal, sensitive, found \"secret\"",
+                "fleet.yaml:41:70: error: spec.classification: expected one of public, internal, personal, sensitive, found \"secret\""
             ]
         ),
         RuleCase(
@@ -246,7 +247,7 @@ struct ValidationRuleTests {
             replace: "type: fine-tuning",
             with: "type: finetuning",
             expect: [
-                "fleet.yaml:47:9: error: spec.type: expected one of training, fine-tuning, batch-inference, inference, federated, found \"finetuning\"",
+                "fleet.yaml:47:9: error: spec.type: expected one of training, fine-tuning, batch-inference, inference, federated, found \"finetuning\""
             ]
         ),
         RuleCase(
@@ -254,7 +255,7 @@ struct ValidationRuleTests {
             replace: "compute: {tokens: 2B}",
             with: "compute: {tokens: 2B, flops: 1e20}",
             expect: [
-                "fleet.yaml:50:12: error: spec.compute: expected exactly one of tokens, flops or acceleratorHours, found tokens and flops",
+                "fleet.yaml:50:12: error: spec.compute: expected exactly one of tokens, flops or acceleratorHours, found tokens and flops"
             ]
         ),
         RuleCase(
@@ -262,7 +263,7 @@ struct ValidationRuleTests {
             replace: "  compute: {tokens: 2B}\n",
             with: "",
             expect: [
-                "fleet.yaml:47:3: error: spec.compute: expected the compute it needs: {tokens}, {flops} or {acceleratorHours, on}, found nothing",
+                "fleet.yaml:47:3: error: spec.compute: expected the compute it needs: {tokens}, {flops} or {acceleratorHours, on}, found nothing"
             ]
         ),
         RuleCase(
@@ -270,7 +271,7 @@ struct ValidationRuleTests {
             replace: "  accelerators: {min: 4, max: 32}\n",
             with: "  accelerators: {min: 4, max: 32}\n  precision: [int8]\n",
             expect: [
-                "fleet.yaml:52:14: error: spec.precision: expected precision only on inference workloads, found it on a fine-tuning workload",
+                "fleet.yaml:52:14: error: spec.precision: expected precision only on inference workloads, found it on a fine-tuning workload"
             ]
         ),
         RuleCase(
@@ -278,7 +279,7 @@ struct ValidationRuleTests {
             replace: "arrival: 2026-03-02T06:00:00Z",
             with: "arrival: 2026-03-32T06:00:00Z",
             expect: [
-                "fleet.yaml:52:12: error: spec.arrival: expected a time in ISO 8601 UTC like \"2026-03-02T06:00:00Z\", found \"2026-03-32T06:00:00Z\"",
+                "fleet.yaml:52:12: error: spec.arrival: expected a time in ISO 8601 UTC like \"2026-03-02T06:00:00Z\", found \"2026-03-32T06:00:00Z\""
             ]
         ),
         RuleCase(
@@ -286,7 +287,7 @@ struct ValidationRuleTests {
             replace: "grid: {capacity: 600 kW}",
             with: "battery: {capacity: 100 kWh, power: 50 kW}",
             expect: [
-                "fleet.yaml:33:5: error: spec.power: expected a grid or solar supply (or both), found neither",
+                "fleet.yaml:33:5: error: spec.power: expected a grid or solar supply (or both), found neither"
             ]
         ),
         RuleCase(
@@ -294,7 +295,7 @@ struct ValidationRuleTests {
             replace: "operator: {name: Konza, jurisdiction: KE}",
             with: "operator: Konza",
             expect: [
-                "fleet.yaml:16:13: error: spec.operator: expected a mapping of operator fields, found \"Konza\"",
+                "fleet.yaml:16:13: error: spec.operator: expected a mapping of operator fields, found \"Konza\""
             ]
         ),
         RuleCase(
@@ -302,15 +303,16 @@ struct ValidationRuleTests {
             replace: "pue: {base: 1.35}",
             with: "pue: {base: 0.9}",
             expect: [
-                "fleet.yaml:19:79: error: spec.cooling.pue.base: expected a PUE in 1...5, like 1.35, found \"0.9\"",
+                "fleet.yaml:19:79: error: spec.cooling.pue.base: expected a PUE in 1...5, like 1.35, found \"0.9\""
             ]
         ),
         RuleCase(
             "two-scenarios",
             replace: "kind: Scenario\nmetadata: {name: week}",
-            with: "kind: Scenario\nmetadata: {name: week}\nspec: {start: 2026-03-02T00:00:00Z, horizon: 7 d, step: 1 h}\n---\napiVersion: sovereign.dev/v1\nkind: Scenario\nmetadata: {name: week2}",
+            with:
+                "kind: Scenario\nmetadata: {name: week}\nspec: {start: 2026-03-02T00:00:00Z, horizon: 7 d, step: 1 h}\n---\napiVersion: sovereign.dev/v1\nkind: Scenario\nmetadata: {name: week2}",
             expect: [
-                "fleet.yaml:8:18: error: metadata.name: expected one Scenario per fleet (the first is \"week\" at fleet.yaml:3:18), found another, \"week2\"",
+                "fleet.yaml:8:18: error: metadata.name: expected one Scenario per fleet (the first is \"week\" at fleet.yaml:3:18), found another, \"week2\""
             ]
         ),
         RuleCase(
@@ -318,7 +320,7 @@ struct ValidationRuleTests {
             replace: "to: kigali-1",
             with: "to: nairobi-1",
             expect: [
-                "fleet.yaml:24:12: error: spec.links[0].to: expected a link to another site, found a link to itself",
+                "fleet.yaml:24:12: error: spec.links[0].to: expected a link to another site, found a link to itself"
             ]
         ),
         RuleCase(
@@ -326,7 +328,7 @@ struct ValidationRuleTests {
             replace: "metadata: {name: finetune}",
             with: "metadata: {name: Fine_Tune}",
             expect: [
-                "fleet.yaml:45:18: error: metadata.name: expected a lowercase name (letters, digits, '-', '.'), found \"Fine_Tune\"",
+                "fleet.yaml:45:18: error: metadata.name: expected a lowercase name (letters, digits, '-', '.'), found \"Fine_Tune\""
             ]
         ),
         RuleCase(
@@ -334,7 +336,7 @@ struct ValidationRuleTests {
             replace: "  jurisdiction: KE\n",
             with: "  jurisdiction: KE\n  jurisdiction: UG\n",
             expect: [
-                "fleet.yaml:15:3: error: expected each field once per mapping, found repeated \"jurisdiction\"",
+                "fleet.yaml:15:3: error: expected each field once per mapping, found repeated \"jurisdiction\""
             ]
         ),
     ]

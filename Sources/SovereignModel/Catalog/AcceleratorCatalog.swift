@@ -61,7 +61,8 @@ public struct AcceleratorCatalog: Sendable {
             fabricatedIn: "CN",
             year: 2023,
             provenance: .secondary,
-            note: "secondary sources only: FP16 throughput, power, bandwidth and fab are reported, not datasheet figures"
+            note:
+                "secondary sources only: FP16 throughput, power, bandwidth and fab are reported, not datasheet figures"
         ),
         AcceleratorModel(
             id: "cpu-x86-64",

@@ -70,7 +70,7 @@ enum QuantityText {
                 sawDigit = true
             } else if c == "." || c == "+" || c == "-" || c == "_" {
                 // part of a number
-            } else if (c == "e" || c == "E"), sawDigit {
+            } else if c == "e" || c == "E", sawDigit {
                 // An exponent only when followed by a digit or a sign and a digit: "8.4e19", not "80 EB".
                 let next = trimmed.index(after: index)
                 guard next < trimmed.endIndex else { break }

@@ -14,7 +14,9 @@ public struct Power: PhysicalQuantity {
     public static let units: [(symbol: String, factor: Double)] = [
         ("W", 1), ("kW", 1e3), ("MW", 1e6), ("GW", 1e9),
     ]
-    public var description: String { formatScaled(baseValue, ladder: [("W", 1), ("kW", 1e3), ("MW", 1e6), ("GW", 1e9)]) }
+    public var description: String {
+        formatScaled(baseValue, ladder: [("W", 1), ("kW", 1e3), ("MW", 1e6), ("GW", 1e9)])
+    }
 
     /// Energy delivered at this power over a time span.
     public static func * (lhs: Power, rhs: TimeSpan) -> Energy { Energy(baseValue: lhs.baseValue * rhs.seconds) }
@@ -171,7 +173,7 @@ public struct Fraction: PhysicalQuantity {
 }
 
 /// A large count, as in model parameters or tokens: `7B`, `2.5T`, `300M`, `8.4e19`.
-public enum CountText {
+public enum CountText: Sendable {
     /// The accepted suffixes and their factors.
     public static let suffixes: [(symbol: String, factor: Double)] = [
         ("", 1), ("K", 1e3), ("k", 1e3), ("M", 1e6), ("B", 1e9), ("G", 1e9), ("T", 1e12),

@@ -13,7 +13,8 @@ extension FleetDecoder {
         let start = f.required("start", "a start time in ISO 8601 UTC")?.instant()
         let horizon = f.required("horizon", TimeSpan.expectation)?.quantity(TimeSpan.self, positive: true)
         let step = f.required("step", TimeSpan.expectation)?.quantity(TimeSpan.self, positive: true)
-        let forecastError = f["forecastError"].map { $0.fraction(in: 0...1, expected: "a relative error in 0...1") } ?? 0
+        let forecastError =
+            f["forecastError"].map { $0.fraction(in: 0...1, expected: "a relative error in 0...1") } ?? 0
         let seed = f["seed"].map { $0.integer(in: 0...Int.max, expected: "a seed, a whole number ≥ 0") } ?? 1
         if let horizon, let step, step > horizon, let node = f["step"] {
             node.report(.badValue, expected: "a step no longer than the horizon (\(horizon))")
@@ -50,7 +51,14 @@ extension FleetDecoder {
     // MARK: Site
 
     func decodeSite(name: String, labels: [String: String], _ spec: SpecNode) -> SiteEntry {
-        let empty = SiteEntry(name: name, jurisdiction: nil, operatorCountry: nil, pools: [], links: [], build: { _ in nil })
+        let empty = SiteEntry(
+            name: name,
+            jurisdiction: nil,
+            operatorCountry: nil,
+            pools: [],
+            links: [],
+            build: { _ in nil }
+        )
         guard
             let f = spec.fields(
                 "Site",
@@ -79,7 +87,8 @@ extension FleetDecoder {
                 if let earlier = poolNames[pool.name] {
                     nameNode.report(
                         .duplicateName,
-                        expected: "a pool name not used before at this site (\"\(pool.name)\" is at \(earlier.location))"
+                        expected:
+                            "a pool name not used before at this site (\"\(pool.name)\" is at \(earlier.location))"
                     )
                     continue
                 }
@@ -94,7 +103,9 @@ extension FleetDecoder {
                 let toNode = l.required("to", "the name of a Site")
                 let to = toNode?.name()
                 let bandwidth = l.required("bandwidth", Bandwidth.expectation)?.quantity(Bandwidth.self, positive: true)
-                if let to, let toNode, let bandwidth { links.append((NetworkLink(to: to, bandwidth: bandwidth), toNode)) }
+                if let to, let toNode, let bandwidth {
+                    links.append((NetworkLink(to: to, bandwidth: bandwidth), toNode))
+                }
             }
         }
         let complete = jurisdiction != nil && siteOperator != nil && power != nil && cooling != nil
@@ -172,7 +183,10 @@ extension FleetDecoder {
         } else if let country, let figure = Country.named(country)?.gridCarbonIntensity {
             carbon = .constant(.gramsPerKilowattHour(figure))
         } else if country != nil {
-            _ = f.required("carbonIntensity", "\(CarbonIntensity.expectation) (no national figure is known for \(country!))")
+            _ = f.required(
+                "carbonIntensity",
+                "\(CarbonIntensity.expectation) (no national figure is known for \(country!))"
+            )
         }
         guard let capacity, let availability, let carbon else { return nil }
         return { traces in
@@ -236,9 +250,10 @@ extension FleetDecoder {
                 expected: "a PUE in 1...5, like 1.35"
             )
             let reference = pf["reference"].map { $0.temperature() } ?? .celsius(20)
-            let perDegree = pf["perDegree"].map {
-                $0.number(in: 0...1, expected: "a PUE rise per degree in 0...1, like 0.015")
-            } ?? 0
+            let perDegree =
+                pf["perDegree"].map {
+                    $0.number(in: 0...1, expected: "a PUE rise per degree in 0...1, like 0.015")
+                } ?? 0
             if let base, let reference, let perDegree {
                 pue = PUEModel(base: base, reference: reference, perDegree: perDegree)
             }
@@ -273,7 +288,10 @@ extension FleetDecoder {
         guard let name, let nameNode, let acceleratorNode, let accelerator, let count, perNode != .some(nil) else {
             return nil
         }
-        return (AcceleratorPool(name: name, accelerator: accelerator, count: count, perNode: perNode ?? nil), acceleratorNode, nameNode)
+        return (
+            AcceleratorPool(name: name, accelerator: accelerator, count: count, perNode: perNode ?? nil),
+            acceleratorNode, nameNode
+        )
     }
 
     // MARK: Dataset

@@ -63,7 +63,14 @@ final class TraceRequests {
 
     func add(path: String, column: String, kind: TraceKind, node: SpecNode) -> Int {
         requests.append(
-            Request(id: requests.count, path: path, column: column, kind: kind, location: node.location, fieldPath: node.path)
+            Request(
+                id: requests.count,
+                path: path,
+                column: column,
+                kind: kind,
+                location: node.location,
+                fieldPath: node.path
+            )
         )
         return requests.count - 1
     }
@@ -205,8 +212,10 @@ final class TraceRequests {
                         .trace,
                         at: request.location,
                         path: request.fieldPath,
-                        expected: "a trace covering the scenario, \(ISO8601.format(epochSeconds: grid.start)) to \(ISO8601.format(epochSeconds: grid.end))",
-                        found: "\(displayPath) covering \(ISO8601.format(epochSeconds: first)) to \(ISO8601.format(epochSeconds: last))"
+                        expected:
+                            "a trace covering the scenario, \(ISO8601.format(epochSeconds: grid.start)) to \(ISO8601.format(epochSeconds: grid.end))",
+                        found:
+                            "\(displayPath) covering \(ISO8601.format(epochSeconds: first)) to \(ISO8601.format(epochSeconds: last))"
                     )
                     continue
                 }

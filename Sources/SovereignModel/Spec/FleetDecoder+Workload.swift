@@ -18,11 +18,15 @@ extension FleetDecoder {
 
         var model: Workload.Model?
         var parametersNode: SpecNode?
-        if let m = f.required("model", "a model {parameters}"), let mf = m.fields("model", allowed: ["parameters", "kvCache"]) {
+        if let m = f.required("model", "a model {parameters}"),
+            let mf = m.fields("model", allowed: ["parameters", "kvCache"])
+        {
             parametersNode = mf.required("parameters", "a parameter count like \"7B\"")
             let parameters = parametersNode?.count("a parameter count like \"7B\"")
             let kvCache = mf["kvCache"].map { $0.quantity(DataSize.self) }
-            if let parameters, kvCache != .some(nil) { model = Workload.Model(parameters: parameters, kvCache: kvCache ?? nil) }
+            if let parameters, kvCache != .some(nil) {
+                model = Workload.Model(parameters: parameters, kvCache: kvCache ?? nil)
+            }
         }
 
         let datasetNodes = f["datasets"].flatMap { $0.strings(of: "dataset names") } ?? []
@@ -111,7 +115,11 @@ extension FleetDecoder {
         var precisionOK = true
         if let p = f["precision"] {
             if !isInference, type != nil {
-                p.report(.badValue, expected: "precision only on inference workloads", found: "it on a \(type!.rawValue) workload")
+                p.report(
+                    .badValue,
+                    expected: "precision only on inference workloads",
+                    found: "it on a \(type!.rawValue) workload"
+                )
                 precisionOK = false
             } else if let items = p.list(of: "precisions") {
                 for item in items {
@@ -126,7 +134,11 @@ extension FleetDecoder {
         var demandOK = true
         if let d = f["demand"] {
             if type != .inference, type != nil {
-                d.report(.badValue, expected: "demand only on inference (serving) workloads", found: "it on a \(type!.rawValue) workload")
+                d.report(
+                    .badValue,
+                    expected: "demand only on inference (serving) workloads",
+                    found: "it on a \(type!.rawValue) workload"
+                )
                 demandOK = false
             } else if let df = d.fields("demand", allowed: ["tokensPerSecond"]) {
                 tokensPerSecond = df.required("tokensPerSecond", "tokens per second the service must sustain")?
@@ -143,7 +155,11 @@ extension FleetDecoder {
         var servedFrom: [(String, SpecNode)] = []
         if let s = f["servedFrom"] {
             if type != .inference, type != nil {
-                s.report(.badValue, expected: "servedFrom only on inference (serving) workloads", found: "it on a \(type!.rawValue) workload")
+                s.report(
+                    .badValue,
+                    expected: "servedFrom only on inference (serving) workloads",
+                    found: "it on a \(type!.rawValue) workload"
+                )
             } else {
                 servedFrom = jurisdictions(s, what: "jurisdictions") ?? []
             }

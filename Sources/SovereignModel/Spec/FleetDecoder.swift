@@ -251,7 +251,8 @@ final class FleetDecoder {
         for extra in scenarios.dropFirst() {
             extra.nameNode.report(
                 .duplicateName,
-                expected: "one Scenario per fleet (the first is \"\(scenarios[0].name)\" at \(scenarios[0].nameNode.location))",
+                expected:
+                    "one Scenario per fleet (the first is \"\(scenarios[0].name)\" at \(scenarios[0].nameNode.location))",
                 found: "another, \"\(extra.name)\""
             )
         }
@@ -272,7 +273,8 @@ final class FleetDecoder {
             if let earlier = seen[declared.name] {
                 declared.nameNode.report(
                     .duplicateName,
-                    expected: "an AcceleratorModel name not used before (\"\(declared.name)\" is at \(earlier.location))"
+                    expected:
+                        "an AcceleratorModel name not used before (\"\(declared.name)\" is at \(earlier.location))"
                 )
                 continue
             }
@@ -300,7 +302,11 @@ final class FleetDecoder {
                 let cycle = Array(onStack[start...]) + [name]
                 let key = Set(cycle).sorted().joined(separator: ",")
                 if reportedCycles.insert(key).inserted, let node = group.value.membersNode {
-                    node.report(.groupCycle, expected: "groups that do not contain themselves", found: cycle.joined(separator: " → "))
+                    node.report(
+                        .groupCycle,
+                        expected: "groups that do not contain themselves",
+                        found: cycle.joined(separator: " → ")
+                    )
                 }
                 return []
             }
@@ -377,7 +383,8 @@ final class FleetDecoder {
                     if let country = site.jurisdiction, !dataset.value.residency.isEmpty, !residency.contains(country) {
                         siteNode.report(
                             .residency,
-                            expected: "a site inside the dataset's residency [\(dataset.value.residency.map(\.0).joined(separator: ", "))]",
+                            expected:
+                                "a site inside the dataset's residency [\(dataset.value.residency.map(\.0).joined(separator: ", "))]",
                             found: "\"\(siteName)\" in \(country)"
                         )
                     }
@@ -411,7 +418,10 @@ final class FleetDecoder {
                 node.report(.unknownReference, expected: "the name of a Dataset")
             }
             if let (id, node) = entry.acceleratorNode, catalog[id] == nil {
-                node.report(.unknownReference, expected: "an accelerator model from the catalog or an AcceleratorModel document")
+                node.report(
+                    .unknownReference,
+                    expected: "an accelerator model from the catalog or an AcceleratorModel document"
+                )
             }
             guard let w = entry.workload, let fitNode = entry.fitNode, !candidates.isEmpty else { continue }
             let precisions = w.type.trains ? [nil] : w.acceptedPrecisions.map { Optional($0) }
@@ -436,7 +446,8 @@ final class FleetDecoder {
             }
             fitNode.report(
                 .noPoolFits,
-                expected: "a workload some pool can hold (the most any pool offers it is \(best.capacity) on \(best.text))",
+                expected:
+                    "a workload some pool can hold (the most any pool offers it is \(best.capacity) on \(best.text))",
                 found: "\(CountText.format(w.model.parameters)) parameters needing \(demand) (\(basis))"
             )
         }

@@ -2,7 +2,7 @@
 ///
 /// Foundation's formatters are far too slow for year-long traces at a thousand sites; this reads the
 /// UTF-8 bytes directly.
-public enum ISO8601 {
+public enum ISO8601: Sendable {
     /// Parses `YYYY-MM-DD[THH[:MM[:SS[.fff]]]][Z|±HH:MM]` (a space may stand for `T`; no zone means UTC).
     ///
     /// - Returns: seconds since 1970-01-01T00:00:00Z, or `nil` if the text is not such a time.

@@ -105,7 +105,12 @@ enum TraceResampler {
     /// onto the calendar by day of year and hour (February 29 reuses February 28).
     ///
     /// - Complexity: O(hours in the span).
-    static func unfoldTypicalYear(_ hourly: [Double], utcOffsetHours: Double, from: Double, to: Double)
+    static func unfoldTypicalYear(
+        _ hourly: [Double],
+        utcOffsetHours: Double,
+        from: Double,
+        to: Double
+    )
         -> (times: [Double], values: [Double])
     {
         let offset = utcOffsetHours * 3600

@@ -141,7 +141,11 @@ struct TraceFileReader {
         func report(key: String, _ diagnostic: Diagnostic) {
             let n = counts[key, default: 0] + 1
             counts[key] = n
-            if n <= TraceFileReader.maxRowDiagnostics { log.report(diagnostic) } else { lastLocation[key] = diagnostic.location }
+            if n <= TraceFileReader.maxRowDiagnostics {
+                log.report(diagnostic)
+            } else {
+                lastLocation[key] = diagnostic.location
+            }
         }
 
         func finish(path: (String) -> String) {
@@ -265,7 +269,8 @@ struct TraceFileReader {
                             at: location(line: number, column: field.column),
                             path: column.name,
                             expected: "a number",
-                            found: field.bytes.isEmpty ? "an empty value (a gap)" : "\"\(String(decoding: field.bytes, as: UTF8.self))\""
+                            found: field.bytes.isEmpty
+                                ? "an empty value (a gap)" : "\"\(String(decoding: field.bytes, as: UTF8.self))\""
                         )
                     )
                 }
@@ -274,7 +279,13 @@ struct TraceFileReader {
         problems.finish { $0 }
         guard headerOK, !header.isEmpty else {
             if header.isEmpty {
-                log.report(.trace, at: location(line: 1, column: 1), path: "", expected: "a CSV header line", found: "an empty file")
+                log.report(
+                    .trace,
+                    at: location(line: 1, column: 1),
+                    path: "",
+                    expected: "a CSV header line",
+                    found: "an empty file"
+                )
             }
             return [:]
         }
@@ -300,7 +311,8 @@ struct TraceFileReader {
                     at: location(line: Int(lines[i]), column: fields(ofLine: Int(lines[i]))[timeIndex].column),
                     path: "time",
                     expected: "rows every \(TimeSpan.seconds(interval)) (the file's usual step)",
-                    found: "a gap of \(TimeSpan.seconds(times[i] - times[i - 1])) after \(ISO8601.format(epochSeconds: times[i - 1]))"
+                    found:
+                        "a gap of \(TimeSpan.seconds(times[i] - times[i - 1])) after \(ISO8601.format(epochSeconds: times[i - 1]))"
                 )
             )
         }
@@ -350,7 +362,8 @@ struct TraceFileReader {
         return cumulative[month - 1] + min(day, month == 2 ? 28 : day) - 1
     }
 
-    private func readTypicalYear(_ format: TraceFormat, columns: [String], log: DiagnosticLog) -> [String: TraceColumn] {
+    private func readTypicalYear(_ format: TraceFormat, columns: [String], log: DiagnosticLog) -> [String: TraceColumn]
+    {
         var offsetHours: Double?
         var fieldOfColumn: [String: Int] = [:]
         var dateField = 0
@@ -366,7 +379,8 @@ struct TraceFileReader {
                 .trace,
                 at: location(line: 1, column: 1),
                 path: "",
-                expected: "a column of this \(format == .epw ? "EPW" : "TMY3") file (\(Self.weatherColumns.joined(separator: ", ")))",
+                expected:
+                    "a column of this \(format == .epw ? "EPW" : "TMY3") file (\(Self.weatherColumns.joined(separator: ", ")))",
                 found: "\"\(name)\""
             )
         }
@@ -455,7 +469,8 @@ struct TraceFileReader {
             } else {
                 let date = fields.count > dateField ? Array(fields[dateField].bytes) : []
                 let time = fields.count > timeField ? Array(fields[timeField].bytes) : []
-                guard date.count == 10, time.count == 5, let m = Int(ascii: date[0..<2]), let d = Int(ascii: date[3..<5]),
+                guard date.count == 10, time.count == 5, let m = Int(ascii: date[0..<2]),
+                    let d = Int(ascii: date[3..<5]),
                     let h = Int(ascii: time[0..<2])
                 else {
                     problems.report(
@@ -502,7 +517,9 @@ struct TraceFileReader {
                             at: location(line: number, column: field.column),
                             path: name,
                             expected: "a number",
-                            found: value == nil ? "\"\(String(decoding: field.bytes, as: UTF8.self))\"" : "the missing-value marker \(formatNumber(value!))"
+                            found: value == nil
+                                ? "\"\(String(decoding: field.bytes, as: UTF8.self))\""
+                                : "the missing-value marker \(formatNumber(value!))"
                         )
                     )
                 }
