@@ -339,6 +339,30 @@ struct ValidationRuleTests {
                 "fleet.yaml:15:3: error: expected each field once per mapping, found repeated \"jurisdiction\""
             ]
         ),
+        RuleCase(
+            "min-above-largest-pool",
+            replace: "min: 4, max: 32",
+            with: "min: 80, max: 96",
+            expect: [
+                "fleet.yaml:51:23: error: spec.accelerators.min: expected at most as many accelerators as the largest pool holds (64 × nvidia-a100-80gb at nairobi-1), found \"80\""
+            ]
+        ),
+        RuleCase(
+            "duplicate-dataset-in-workload",
+            replace: "datasets: [ke-health-records]",
+            with: "datasets: [ke-health-records, ke-health-records]",
+            expect: [
+                "fleet.yaml:49:33: error: spec.datasets[1]: expected each dataset once (\"ke-health-records\" is at fleet.yaml:49:14), found \"ke-health-records\""
+            ]
+        ),
+        RuleCase(
+            "compute-on-inference",
+            replace: "  servedFrom: [EAC]\n",
+            with: "  servedFrom: [EAC]\n  compute: {tokens: 1B}\n",
+            expect: [
+                "fleet.yaml:64:12: error: spec.compute: expected no compute on an inference service (it runs for as long as it is placed), found compute on an inference workload"
+            ]
+        ),
     ]
 
     @Test func baseFleetIsValid() throws {

@@ -148,10 +148,20 @@ final class TraceRequests {
         let reader = TraceFileReader(displayPath: displayPath, bytes: [UInt8](data))
         let log = DiagnosticLog()
         outcome.format = reader.format
-        let columns = reader.read(columns: Array(Set(requests.map(\.column))).sorted(), log: log)
+        var missing: [String: String] = [:]
+        let columns = reader.read(columns: Array(Set(requests.map(\.column))).sorted(), log: log, missing: &missing)
         var rangeChecked = Set<String>()
         var placed: [String: [Double]] = [:]
         for request in requests {
+            if let offered = missing[request.column] {
+                log.report(
+                    .trace,
+                    at: request.location,
+                    path: request.fieldPath,
+                    expected: "a column named \"\(request.column)\" in \(displayPath)",
+                    found: offered
+                )
+            }
             guard let column = columns[request.column] else { continue }
             // Ranges: every row of the file, once per column and kind.
             let rangeKey = "\(request.column)|\(request.kind.rawValue)"
@@ -167,7 +177,7 @@ final class TraceRequests {
                         .trace,
                         at: SourceLocation(file: displayPath, line: line, column: charColumn),
                         path: request.column,
-                        expected: "\(request.kind.expectation) (for \(request.fieldPath))",
+                        expected: "\(request.kind.expectation) (for \(request.fieldPath) at \(request.location))",
                         found: formatNumber(value, maxFractionDigits: 4)
                     )
                 }

@@ -30,6 +30,24 @@ extension FleetDecoder {
         }
 
         let datasetNodes = f["datasets"].flatMap { $0.strings(of: "dataset names") } ?? []
+        var seenDatasets: [String: SpecNode] = [:]
+        for (dataset, node) in datasetNodes {
+            if let earlier = seenDatasets[dataset] {
+                node.report(.duplicateName, expected: "each dataset once (\"\(dataset)\" is at \(earlier.location))")
+            }
+            seenDatasets[dataset] = node
+        }
+        if type == .inference {
+            for field in ["compute", "checkpoint"] {
+                if let node = f[field] {
+                    node.report(
+                        .badValue,
+                        expected: "no \(field) on an inference service (it runs for as long as it is placed)",
+                        found: "\(field) on an inference workload"
+                    )
+                }
+            }
+        }
 
         var compute: ComputeDemand?
         var computeOK = true
@@ -68,8 +86,10 @@ extension FleetDecoder {
 
         var accelerators: Workload.AcceleratorRange?
         var acceleratorsOK = true
+        var acceleratorsMinNode: SpecNode?
         if let a = f["accelerators"], let af = a.fields("accelerators", allowed: ["min", "max"]) {
             let minNode = af["min"]
+            acceleratorsMinNode = minNode
             let min = minNode.map { $0.integer(in: 1...10_000_000, expected: "at least 1 accelerator") } ?? 1
             let max = af.required("max", "the most accelerators it may use")?.integer(
                 in: 1...10_000_000,
@@ -203,7 +223,8 @@ extension FleetDecoder {
             datasetNodes: datasetNodes,
             acceleratorNode: acceleratorNode,
             fitNode: memoryNode ?? parametersNode,
-            servedFrom: servedFrom
+            servedFrom: servedFrom,
+            minNode: acceleratorsMinNode
         )
     }
 }

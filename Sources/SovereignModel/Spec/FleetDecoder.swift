@@ -35,6 +35,8 @@ final class FleetDecoder {
         let acceleratorNode: (String, SpecNode)?
         let fitNode: SpecNode?
         let servedFrom: [(String, SpecNode)]
+        /// `accelerators.min` when given, to check that some pool is that large.
+        var minNode: SpecNode? = nil
     }
 
     struct GroupEntry {
@@ -424,6 +426,15 @@ final class FleetDecoder {
                 )
             }
             guard let w = entry.workload, let fitNode = entry.fitNode, !candidates.isEmpty else { continue }
+            if let range = w.accelerators, let minNode = entry.minNode,
+                let largest = candidates.max(by: { $0.count < $1.count }), largest.count < range.min
+            {
+                minNode.report(
+                    .noPoolFits,
+                    expected:
+                        "at most as many accelerators as the largest pool holds (\(largest.count) × \(largest.model.id) at \(largest.site))"
+                )
+            }
             let precisions = w.type.trains ? [nil] : w.acceptedPrecisions.map { Optional($0) }
             let demand = precisions.map { w.memoryDemand(at: $0) }.min() ?? w.memoryDemand()
             var best: (capacity: DataSize, text: String)?

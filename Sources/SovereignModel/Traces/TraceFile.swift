@@ -117,13 +117,15 @@ struct TraceFileReader {
     /// - Parameters:
     ///   - columns: column names as the spec gives them.
     ///   - log: where problems go; a column with any problem is not returned.
+    ///   - missing: filled with the requested columns the file does not have, each with what it has instead
+    ///     (reported by the caller at the spec field that asked, which the reader does not know).
     /// - Returns: the columns that were read cleanly, by name.
     /// - Complexity: O(file size).
-    func read(columns: [String], log: DiagnosticLog) -> [String: TraceColumn] {
+    func read(columns: [String], log: DiagnosticLog, missing: inout [String: String]) -> [String: TraceColumn] {
         switch format {
-        case .csv: return readCSV(columns: columns, log: log)
-        case .tmy3: return readTypicalYear(.tmy3, columns: columns, log: log)
-        case .epw: return readTypicalYear(.epw, columns: columns, log: log)
+        case .csv: return readCSV(columns: columns, log: log, missing: &missing)
+        case .tmy3: return readTypicalYear(.tmy3, columns: columns, log: log, missing: &missing)
+        case .epw: return readTypicalYear(.epw, columns: columns, log: log, missing: &missing)
         }
     }
 
@@ -164,7 +166,11 @@ struct TraceFileReader {
         func failed(_ key: String) -> Bool { counts[key, default: 0] > 0 }
     }
 
-    private func readCSV(columns: [String], log: DiagnosticLog) -> [String: TraceColumn] {
+    private func readCSV(
+        columns: [String],
+        log: DiagnosticLog,
+        missing: inout [String: String]
+    ) -> [String: TraceColumn] {
         var header: [String] = []
         var headerLine = 0
         var timeIndex = -1
@@ -196,13 +202,7 @@ struct TraceFileReader {
                 }
                 for name in columns {
                     guard let index = header.firstIndex(of: name) else {
-                        log.report(
-                            .trace,
-                            at: location(line: number, column: 1),
-                            path: "",
-                            expected: "a column named \"\(name)\"",
-                            found: "columns \(header.map { "\"\($0)\"" }.joined(separator: ", "))"
-                        )
+                        missing[name] = "columns \(header.map { "\"\($0)\"" }.joined(separator: ", "))"
                         continue
                     }
                     wanted.append((name, index))
@@ -362,8 +362,12 @@ struct TraceFileReader {
         return cumulative[month - 1] + min(day, month == 2 ? 28 : day) - 1
     }
 
-    private func readTypicalYear(_ format: TraceFormat, columns: [String], log: DiagnosticLog) -> [String: TraceColumn]
-    {
+    private func readTypicalYear(
+        _ format: TraceFormat,
+        columns: [String],
+        log: DiagnosticLog,
+        missing: inout [String: String]
+    ) -> [String: TraceColumn] {
         var offsetHours: Double?
         var fieldOfColumn: [String: Int] = [:]
         var dateField = 0
@@ -375,14 +379,8 @@ struct TraceFileReader {
         let missingMarker: [String: Double] = format == .epw ? ["ghi": 9999, "temperature": 99.9] : [:]
 
         for name in columns where !Self.weatherColumns.contains(name) {
-            log.report(
-                .trace,
-                at: location(line: 1, column: 1),
-                path: "",
-                expected:
-                    "a column of this \(format == .epw ? "EPW" : "TMY3") file (\(Self.weatherColumns.joined(separator: ", ")))",
-                found: "\"\(name)\""
-            )
+            let what = format == .epw ? "an EPW" : "a TMY3"
+            missing[name] = "\(what) file, which offers \(Self.weatherColumns.joined(separator: " and "))"
         }
         let wanted = columns.filter { Self.weatherColumns.contains($0) }
         for name in wanted { hourly[name] = Array(repeating: .nan, count: 8760) }
