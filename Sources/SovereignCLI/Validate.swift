@@ -51,12 +51,15 @@ public struct Validate: ParsableCommand, Sendable {
 
     public func run() throws {
         do {
-            let fleet = try FleetLoader().load(paths: paths)
+            let fleet = try FleetLoader(progress: TerminalProgress.lineOnStandardError(label: "reading traces"))
+                .load(paths: paths)
+            TerminalProgress.clear()
             switch format {
             case .text: print("ok: \(fleet.summary)")
             case .json: print(try jsonText(Report(ok: true, summary: fleet.summary, diagnostics: [])))
             }
         } catch let error as SpecError {
+            TerminalProgress.clear()
             switch format {
             case .text:
                 printError(error.description)

@@ -79,7 +79,7 @@ final class TraceRequests {
     /// column on the grid.
     ///
     /// - Complexity: O(total trace rows + requests × grid steps); files are read concurrently.
-    func resolve(grid: TimeGrid?, log: DiagnosticLog) -> ResolvedTraces {
+    func resolve(grid: TimeGrid?, log: DiagnosticLog, progress: FleetLoader.Progress? = nil) -> ResolvedTraces {
         guard !requests.isEmpty else { return ResolvedTraces() }
         guard let grid else {
             for request in requests {
@@ -102,7 +102,11 @@ final class TraceRequests {
         let jobs = order.map { (path: $0, requests: grouped[$0]!) }
         let outcomes = FileOutcomes(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
-            outcomes.set(index, Self.resolveFile(path: jobs[index].path, requests: jobs[index].requests, grid: grid))
+            let done = outcomes.set(
+                index,
+                Self.resolveFile(path: jobs[index].path, requests: jobs[index].requests, grid: grid)
+            )
+            progress?(done, jobs.count)
         }
         var resolved = ResolvedTraces()
         for outcome in outcomes.all {
@@ -122,9 +126,17 @@ final class TraceRequests {
     /// Results of concurrent file reads, each slot written by exactly one iteration.
     final class FileOutcomes: @unchecked Sendable {
         private var slots: [FileOutcome]
+        private var filled = 0
         private let lock = NSLock()
         init(count: Int) { slots = Array(repeating: FileOutcome(), count: count) }
-        func set(_ index: Int, _ outcome: FileOutcome) { lock.withLock { slots[index] = outcome } }
+        /// Stores one file's outcome and returns how many are stored now.
+        func set(_ index: Int, _ outcome: FileOutcome) -> Int {
+            lock.withLock {
+                slots[index] = outcome
+                filled += 1
+                return filled
+            }
+        }
         var all: [FileOutcome] { lock.withLock { slots } }
     }
 

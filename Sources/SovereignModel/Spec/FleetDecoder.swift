@@ -54,8 +54,11 @@ final class FleetDecoder {
     /// Jurisdictions that may name a group; checked once all groups are known.
     var jurisdictionReferences: [(code: String, node: SpecNode)] = []
 
-    init(log: DiagnosticLog) {
+    let progress: FleetLoader.Progress?
+
+    init(log: DiagnosticLog, progress: FleetLoader.Progress? = nil) {
         self.log = log
+        self.progress = progress
     }
 
     // MARK: Documents
@@ -204,7 +207,7 @@ final class FleetDecoder {
         let builtDatasets = checkDatasets(siteByName: siteByName, groupCountries: groupCountries)
         checkWorkloads(catalog: catalog, datasetNames: Set(datasets.map(\.name)))
 
-        let resolved = traces.resolve(grid: scenario?.grid, log: log)
+        let resolved = traces.resolve(grid: scenario?.grid, log: log, progress: progress)
         let builtSites = sites.compactMap { $0.value.build(resolved) }
         let builtGroups = groups.map { group in
             JurisdictionGroup(

@@ -13,8 +13,17 @@ public struct FleetLoader: Sendable {
         case Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel
     }
 
+    /// Called as trace files finish loading, with how many are done and how many there are (from any thread).
+    public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
+
+    let progress: Progress?
+
     /// Makes a loader.
-    public init() {}
+    ///
+    /// - Parameter progress: told how trace loading advances, for a progress line on a terminal.
+    public init(progress: Progress? = nil) {
+        self.progress = progress
+    }
 
     /// Expands paths into spec files: files as given, directories recursively (`*.yaml`, `*.yml`, sorted).
     ///
@@ -121,7 +130,7 @@ public struct FleetLoader: Sendable {
         for (file, text) in sources {
             documents += Self.parseDocuments(file: file, text: text, log: log)
         }
-        let decoder = FleetDecoder(log: log)
+        let decoder = FleetDecoder(log: log, progress: progress)
         let fleet = decoder.decode(documents)
         if !log.isEmpty { throw SpecError(log.diagnostics) }
         return fleet!
