@@ -37,4 +37,11 @@ struct ISO8601Tests {
             if Self.parse(text) != seconds { return }
         }
     }
+
+    @Test func formatIsTotal() {
+        #expect(ISO8601.format(epochSeconds: 1e20) == "1e+20 s after 1970-01-01T00:00:00Z")
+        #expect(ISO8601.format(epochSeconds: .infinity) == "inf s after 1970-01-01T00:00:00Z")
+        #expect(ISO8601.format(epochSeconds: .nan) == "nan s after 1970-01-01T00:00:00Z")
+        #expect(ISO8601.format(epochSeconds: -1) == "1969-12-31T23:59:59Z")
+    }
 }

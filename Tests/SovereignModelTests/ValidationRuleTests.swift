@@ -363,6 +363,36 @@ struct ValidationRuleTests {
                 "fleet.yaml:64:12: error: spec.compute: expected no compute on an inference service (it runs for as long as it is placed), found compute on an inference workload"
             ]
         ),
+        // Found by the fuzzer's campaign (Fuzz/crashes): each of these once trapped or exhausted memory.
+        RuleCase(
+            "horizon-overflows",
+            replace: "horizon: 7 d, step: 1 h",
+            with: "horizon: 1e308 d, step: 1e308 d",
+            expect: [
+                "fleet.yaml:4:46: error: spec.horizon: expected a duration like \"30 min\", found \"1e308 d\"",
+                "fleet.yaml:4:61: error: spec.step: expected a duration like \"30 min\", found \"1e308 d\"",
+            ]
+        ),
+        RuleCase(
+            "horizon-too-long",
+            replace: "horizon: 7 d, step: 1 h",
+            with: "horizon: 1e20 s, step: 1e15 s",
+            expect: ["fleet.yaml:4:46: error: spec.horizon: expected a horizon of at most 36525 d, found \"1e20 s\""]
+        ),
+        RuleCase(
+            "step-too-short",
+            replace: "horizon: 7 d, step: 1 h",
+            with: "horizon: 7 d, step: 0.5 s",
+            expect: ["fleet.yaml:4:57: error: spec.step: expected a step of at least 1 s, found \"0.5 s\""]
+        ),
+        RuleCase(
+            "too-many-steps",
+            replace: "horizon: 7 d, step: 1 h",
+            with: "horizon: 36500 d, step: 1 min",
+            expect: [
+                "fleet.yaml:4:61: error: spec.step: expected at most 1,000,000 steps over the horizon (36500 d), found \"1 min\""
+            ]
+        ),
     ]
 
     @Test func baseFleetIsValid() throws {

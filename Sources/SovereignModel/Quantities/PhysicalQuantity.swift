@@ -46,7 +46,9 @@ extension PhysicalQuantity {
     public static func parse(_ text: String) -> Self? {
         guard let (number, unit) = QuantityText.split(text) else { return nil }
         guard let factor = units.first(where: { $0.symbol == unit })?.factor else { return nil }
-        return Self(baseValue: number * factor)
+        // "1e308 d" is a finite number whose value in seconds is not.
+        let value = number * factor
+        return value.isFinite ? Self(baseValue: value) : nil
     }
 
     /// The value expressed in the given unit symbol (which must be one of ``units``).

@@ -183,7 +183,8 @@ public enum CountText: Sendable {
     public static func parse(_ text: String) -> Double? {
         guard let (number, unit) = QuantityText.split(text) else { return nil }
         guard let factor = suffixes.first(where: { $0.symbol == unit })?.factor else { return nil }
-        return number * factor
+        let value = number * factor
+        return value.isFinite ? value : nil
     }
 
     /// Formats a count with the largest suffix that keeps the number at least 1 (`7B`, `1.5T`).

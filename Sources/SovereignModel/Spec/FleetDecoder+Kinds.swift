@@ -3,6 +3,9 @@ import Foundation
 extension FleetDecoder {
     // MARK: Scenario
 
+    /// The longest scenario Sovereign plans over: a century.
+    static let maximumHorizon = TimeSpan.days(36_525)
+
     func decodeScenario(name: String, _ spec: SpecNode) -> Scenario? {
         guard
             let f = spec.fields(
@@ -16,11 +19,21 @@ extension FleetDecoder {
         let forecastError =
             f["forecastError"].map { $0.fraction(in: 0...1, expected: "a relative error in 0...1") } ?? 0
         let seed = f["seed"].map { $0.integer(in: 0...Int.max, expected: "a seed, a whole number ≥ 0") } ?? 1
-        if let horizon, let step, step > horizon, let node = f["step"] {
+        // Bounds written so that they also fail on NaN: a horizon of at most a century, a step of at least a
+        // second, and at most a million steps keep every grid and every trace on it small.
+        if let horizon, !(horizon.seconds <= Self.maximumHorizon.seconds), let node = f["horizon"] {
+            node.report(.badValue, expected: "a horizon of at most \(Self.maximumHorizon)")
+            return nil
+        }
+        if let step, !(step.seconds >= 1), let node = f["step"] {
+            node.report(.badValue, expected: "a step of at least 1 s")
+            return nil
+        }
+        if let horizon, let step, !(step <= horizon), let node = f["step"] {
             node.report(.badValue, expected: "a step no longer than the horizon (\(horizon))")
             return nil
         }
-        if let horizon, let step, horizon.seconds / step.seconds > 1_000_000, let node = f["step"] {
+        if let horizon, let step, !(horizon.seconds / step.seconds <= 1_000_000), let node = f["step"] {
             node.report(.badValue, expected: "at most 1,000,000 steps over the horizon (\(horizon))")
             return nil
         }

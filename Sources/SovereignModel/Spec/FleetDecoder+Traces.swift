@@ -79,9 +79,16 @@ final class TraceRequests {
     /// column on the grid.
     ///
     /// - Complexity: O(total trace rows + requests × grid steps); files are read concurrently.
-    func resolve(grid: TimeGrid?, log: DiagnosticLog, progress: FleetLoader.Progress? = nil) -> ResolvedTraces {
+    func resolve(
+        grid: TimeGrid?,
+        scenarioDeclared: Bool,
+        log: DiagnosticLog,
+        progress: FleetLoader.Progress? = nil
+    ) -> ResolvedTraces {
         guard !requests.isEmpty else { return ResolvedTraces() }
         guard let grid else {
+            // A Scenario that is there but broken has its own diagnostics; traces wait for it to be fixed.
+            if scenarioDeclared { return ResolvedTraces() }
             for request in requests {
                 log.report(
                     .noScenario,

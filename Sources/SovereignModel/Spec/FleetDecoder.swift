@@ -207,7 +207,12 @@ final class FleetDecoder {
         let builtDatasets = checkDatasets(siteByName: siteByName, groupCountries: groupCountries)
         checkWorkloads(catalog: catalog, datasetNames: Set(datasets.map(\.name)))
 
-        let resolved = traces.resolve(grid: scenario?.grid, log: log, progress: progress)
+        let resolved = traces.resolve(
+            grid: scenario?.grid,
+            scenarioDeclared: !scenarios.isEmpty,
+            log: log,
+            progress: progress
+        )
         let builtSites = sites.compactMap { $0.value.build(resolved) }
         let builtGroups = groups.map { group in
             JurisdictionGroup(

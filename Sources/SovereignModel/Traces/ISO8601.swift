@@ -116,7 +116,11 @@ public enum ISO8601: Sendable {
     }
 
     /// Formats seconds since the epoch as `2026-03-02T06:00:00Z` (whole seconds).
+    /// Instants outside years 0000–9999 (or not finite) are printed as seconds since the epoch instead.
     public static func format(epochSeconds: Double) -> String {
+        guard epochSeconds.isFinite, epochSeconds >= -62_167_219_200, epochSeconds < 253_402_300_800 else {
+            return "\(epochSeconds) s after 1970-01-01T00:00:00Z"
+        }
         let total = Int(epochSeconds.rounded(.down))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let rest = total - days * 86_400
