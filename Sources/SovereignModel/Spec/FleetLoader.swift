@@ -140,7 +140,8 @@ public struct FleetLoader: Sendable {
     static func parseDocuments(file: String, text: String, log: DiagnosticLog) -> [SpecDocument] {
         var documents: [SpecDocument] = []
         do {
-            let parser = try Parser(yaml: text)
+            // Sovereign reads every scalar from its text, so no implicit tag resolution (regular expressions per scalar).
+            let parser = try Parser(yaml: text, resolver: .basic)
             while let root = try parser.nextRoot() {
                 documents.append(SpecDocument(root: SpecNode(node: root, path: "", file: file, log: log)))
             }

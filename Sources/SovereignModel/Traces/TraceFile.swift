@@ -70,7 +70,15 @@ struct TraceFileReader {
 
     /// Splits one CSV line into fields, honouring double quotes; returns each field's bytes and 1-based column.
     static func fields(of line: ArraySlice<UInt8>) -> [(bytes: ArraySlice<UInt8>, column: Int)] {
-        var result: [(ArraySlice<UInt8>, Int)] = []
+        var result: [(bytes: ArraySlice<UInt8>, column: Int)] = []
+        fields(of: line, into: &result)
+        return result
+    }
+
+    /// Splits one CSV line into `result`, reusing its storage: reading a year of rows then allocates
+    /// nothing per row.
+    static func fields(of line: ArraySlice<UInt8>, into result: inout [(bytes: ArraySlice<UInt8>, column: Int)]) {
+        result.removeAll(keepingCapacity: true)
         var i = line.startIndex
         var fieldStart = i
         var inQuotes = false
@@ -85,7 +93,6 @@ struct TraceFileReader {
             i += 1
         }
         result.append((unquote(line[fieldStart..<line.endIndex]), fieldStart - line.startIndex + 1))
-        return result
     }
 
     static func unquote(_ field: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
@@ -181,6 +188,7 @@ struct TraceFileReader {
         let problems = RowProblems(log: log)
         var headerOK = true
         var lastTime = -Double.infinity
+        var fields: [(bytes: ArraySlice<UInt8>, column: Int)] = []
 
         forEachLine { number, line in
             guard headerOK else { return }
@@ -212,7 +220,7 @@ struct TraceFileReader {
                 times.reserveCapacity(bytes.count / 24)
                 return
             }
-            let fields = Self.fields(of: line)
+            Self.fields(of: line, into: &fields)
             guard fields.count == header.count else {
                 problems.report(
                     key: "",
@@ -308,7 +316,7 @@ struct TraceFileReader {
                 key: "gap",
                 Diagnostic(
                     .trace,
-                    at: location(line: Int(lines[i]), column: fields(ofLine: Int(lines[i]))[timeIndex].column),
+                    at: location(line: Int(lines[i]), column: self.fields(ofLine: Int(lines[i]))[timeIndex].column),
                     path: "time",
                     expected: "rows every \(TimeSpan.seconds(interval)) (the file's usual step)",
                     found:
@@ -377,6 +385,7 @@ struct TraceFileReader {
         var lineOf: [Int32] = Array(repeating: 0, count: 8760)
         let problems = RowProblems(log: log)
         let missingMarker: [String: Double] = format == .epw ? ["ghi": 9999, "temperature": 99.9] : [:]
+        var fields: [(bytes: ArraySlice<UInt8>, column: Int)] = []
 
         for name in columns where !Self.weatherColumns.contains(name) {
             let what = format == .epw ? "an EPW" : "a TMY3"
@@ -443,7 +452,7 @@ struct TraceFileReader {
                 }
             }
             if line.isEmpty { return }
-            let fields = Self.fields(of: line)
+            Self.fields(of: line, into: &fields)
             var month = 0
             var day = 0
             var hour = 0
