@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "sovereign", targets: ["sovereign"]),
         .library(name: "SovereignModel", targets: ["SovereignModel"]),
+        .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -27,9 +28,14 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(
+            name: "SovereignPlanner",
+            dependencies: ["SovereignModel"]
+        ),
+        .target(
             name: "SovereignCLI",
             dependencies: [
                 "SovereignModel",
+                "SovereignPlanner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +54,10 @@ let package = Package(
             name: "SovereignModelTests",
             dependencies: ["SovereignModel", "SovereignTesting"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "SovereignPlannerTests",
+            dependencies: ["SovereignPlanner", "SovereignModel", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignCLITests",

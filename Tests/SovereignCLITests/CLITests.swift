@@ -142,4 +142,35 @@ struct CLITests {
         #expect(throws: (any Error).self) { try Sovereign.parseAsRoot(["validate", "--format", "xml", "a.yaml"]) }
         #expect(throws: (any Error).self) { try Sovereign.parseAsRoot(["validate"]) }
     }
+
+    @Test func planContractFleet() throws {
+        let run = try Self.run(["plan", "Tests/SovereignModelTests/Fixtures/contract"])
+        #expect(run.status == 0)
+        #expect(
+            run.stdout == """
+                plan (power-aware): 2 workloads: 1 completed, 1 serving
+
+                swahili-clinical-finetune: completed, done 2026-03-02 12:00
+                  2026-03-02 06:00 – 2026-03-02 12:00  nairobi-1/a100 × 32
+
+                citizen-services-assistant: serving, fp16
+                  2026-03-02 00:00 – 2026-03-09 00:00  nairobi-1/a100 × 3
+
+                """
+        )
+        let json = try Self.run([
+            "plan", "--format", "json", "--policy", "greedy", "Tests/SovereignModelTests/Fixtures/contract",
+        ])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["policy"] as? String == "greedy")
+        let workloads = try #require(object["workloads"] as? [[String: Any]])
+        #expect(workloads.map { $0["status"] as? String } == ["completed", "serving"])
+        #expect(workloads.first?["finish"] as? String == "2026-03-02T12:00:00Z")
+    }
+
+    @Test func planRejectsUnknownPolicy() throws {
+        let run = try Self.run(["plan", "--policy", "fastest", "Tests/SovereignModelTests/Fixtures/contract"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--policy: expected one of greedy, power-aware, carbon-aware, found \"fastest\""))
+    }
 }

@@ -2,18 +2,6 @@ import SovereignModel
 import SovereignTesting
 import Testing
 
-/// A small, repeatable generator (SplitMix64), so a failing seed can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random mutations of a valid spec never crash the decoder: they load, or fail with located diagnostics.
 struct DecoderRobustnessTests {
     static let fragments = [
@@ -57,7 +45,7 @@ struct DecoderRobustnessTests {
         var failures = 0
         var loaded = 0
         for seed in UInt64(block * 250)..<UInt64(block * 250 + 250) {
-            var rng = SeededGenerator(state: seed)
+            var rng = SeededGenerator(seed: seed)
             let text = Self.mutate(Fixtures.constantFleet, &rng)
             do {
                 _ = try Fixtures.load(text)

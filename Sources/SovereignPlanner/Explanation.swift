@@ -1,0 +1,58 @@
+import Foundation
+import SovereignModel
+
+/// Explanations in kube-scheduler's shape: `name: 0/9 pools fit: 5 outside residency KE (...), ...`.
+enum Explanation {
+    static func noPool(_ name: String, total: Int, rejections: [Rejection]) -> String {
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for r in rejections {
+            if counts[r.reason] == nil { order.append(r.reason) }
+            counts[r.reason, default: 0] += 1
+        }
+        let parts = order.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
+            .map { "\(counts[$0]!) \($0)" }
+        return "\(name): 0/\(total) pools fit: " + parts.joined(separator: ", ")
+    }
+
+    /// `2026-03-03 18:00`
+    static func time(_ step: Int, grid: TimeGrid) -> String {
+        let text = ISO8601.format(epochSeconds: grid.start + Double(step) * grid.step)
+        return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func percent(_ part: Double, of whole: Double) -> String {
+        whole > 0 ? "\(Int((100 * part / whole).rounded(.down)))%" : "0%"
+    }
+
+    /// Blocked steps merged into spans per reason: `power budget exhausted at nairobi-1 2026-03-03 18:00–22:00`.
+    static func spans(_ blocked: [(step: Int, block: Walk.Block)], grid: TimeGrid) -> String {
+        var byBlock: [Walk.Block: [Int]] = [:]
+        var order: [Walk.Block] = []
+        for (step, block) in blocked {
+            if byBlock[block] == nil { order.append(block) }
+            byBlock[block, default: []].append(step)
+        }
+        var parts: [String] = []
+        for block in order {
+            let steps = byBlock[block]!
+            var ranges: [(Int, Int)] = []
+            for s in steps {
+                if let last = ranges.last, last.1 == s {
+                    ranges[ranges.count - 1].1 = s + 1
+                } else {
+                    ranges.append((s, s + 1))
+                }
+            }
+            let shown = ranges.prefix(3).map { "\(time($0.0, grid: grid))–\(String(time($0.1, grid: grid).suffix(5)))" }
+            let more = ranges.count > 3 ? " and \(ranges.count - 3) more" : ""
+            switch block {
+            case .power(let site):
+                parts.append("power budget exhausted at \(site) \(shown.joined(separator: ", "))\(more)")
+            case .capacity(let site):
+                parts.append("no free accelerators at \(site) \(shown.joined(separator: ", "))\(more)")
+            }
+        }
+        return parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,79 @@
+public import SovereignModel
+
+/// Every dataset the workload reads may be processed in the site's country: a hard constraint.
+public struct ResidencyFilter: Filter {
+    public let name = "residency"
+    public init() {}
+
+    public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {
+        for name in workload.datasets {
+            guard let dataset = fleet.dataset(named: name) else {
+                return Rejection(filter: self.name, reason: "dataset \(name) unknown")
+            }
+            if !dataset.mayBeProcessed(in: candidate.site.jurisdiction) {
+                let residency = dataset.residency.joined(separator: ",")
+                return Rejection(filter: self.name, reason: "outside residency \(residency) (dataset \(name))")
+            }
+        }
+        return nil
+    }
+}
+
+/// Classifications a policy reserves for domestic operators run only on sites whose operator, and its
+/// parent, are at home in the site's country.
+public struct DomesticOperatorFilter: Filter {
+    public let name = "domestic-operator"
+    public init() {}
+
+    public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {
+        let site = candidate.site
+        guard !site.operator.isDomestic(to: site.jurisdiction) else { return nil }
+        for name in workload.datasets {
+            guard let dataset = fleet.dataset(named: name) else { continue }
+            for policy in fleet.policies where policy.domesticOperatorFor.contains(dataset.classification) {
+                let foreign = site.operator.parentJurisdiction ?? site.operator.jurisdiction
+                return Rejection(
+                    filter: self.name,
+                    reason: "\(dataset.classification.rawValue) data needs a domestic operator "
+                        + "(\(policy.name); \(site.operator.name) answers to \(foreign))"
+                )
+            }
+        }
+        return nil
+    }
+}
+
+/// The workload's memory fits `max` accelerators of the pool; inference takes the highest precision that fits.
+public struct HardwareFitFilter: Filter {
+    public let name = "hardware-fit"
+    public init() {}
+
+    /// The precision (for inference) and the accelerator counts the workload would use on a pool, or `nil`.
+    public static func fit(_ w: Workload, on candidate: Candidate) -> (precision: Precision?, min: Int, max: Int)? {
+        let upper = min(w.accelerators?.max ?? candidate.pool.count, candidate.pool.count)
+        let precisions: [Precision?] = w.type.trains ? [nil] : w.acceptedPrecisions.map { $0 }
+        for precision in precisions {
+            let needed = max(
+                w.accelerators?.min ?? 1,
+                PhysicalModel.minimumCount(w, model: candidate.model, precision: precision)
+            )
+            if needed <= upper { return (precision, needed, upper) }
+        }
+        return nil
+    }
+
+    public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {
+        guard Self.fit(workload, on: candidate) == nil else { return nil }
+        let upper = min(workload.accelerators?.max ?? candidate.pool.count, candidate.pool.count)
+        let lowest = workload.acceptedPrecisions.min { $0.bytesPerParameter < $1.bytesPerParameter }
+        let need = workload.memoryDemand(at: workload.type.trains ? nil : lowest)
+        if let minimum = workload.accelerators?.min, minimum > candidate.pool.count {
+            return Rejection(filter: name, reason: "pool too small (needs ≥ \(minimum) accelerators)")
+        }
+        return Rejection(
+            filter: name,
+            reason: "insufficient memory (needs \(need) over ≤ \(upper) accelerators; "
+                + "\(candidate.model.id) has \(candidate.model.memory) each)"
+        )
+    }
+}

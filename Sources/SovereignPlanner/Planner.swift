@@ -1,0 +1,177 @@
+import Foundation
+public import SovereignModel
+
+/// Places and times every workload of a fleet on the scenario's grid.
+///
+/// Workloads are taken by priority, then arrival, then declaration order. For each, the filters keep the
+/// pools it may use and the scorers rank them; then it is walked through time, step by step, taking the
+/// accelerators and the power budget it needs, pausing where none is left, and resuming or migrating
+/// (over a link, paying the checkpoint's transfer time) where some is.
+///
+/// - Complexity: O(W × (P + S × C)) for W workloads, P pools, S steps and C candidate pools per workload
+///   (C is usually small: residency cuts it down); memory O(P × S).
+public struct Planner: Sendable {
+    public let policy: PlanningPolicy
+
+    /// Makes a planner for a policy.
+    public init(policy: PlanningPolicy) {
+        self.policy = policy
+    }
+
+    /// Plans the fleet against the budgets (one per site, in fleet order).
+    public func plan(_ fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget]) -> Plan {
+        var state = PlanningState(fleet: fleet, grid: grid, budgets: budgets)
+        let order = fleet.workloads.indices.sorted { a, b in
+            let wa = fleet.workloads[a]
+            let wb = fleet.workloads[b]
+            if wa.priority != wb.priority { return wa.priority > wb.priority }
+            let ta = wa.arrival?.timeIntervalSince1970 ?? grid.start
+            let tb = wb.arrival?.timeIntervalSince1970 ?? grid.start
+            if ta != tb { return ta < tb }
+            return a < b
+        }
+        var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
+        for index in order {
+            results[index] = place(fleet.workloads[index], state: &state)
+        }
+        return Plan(policy: policy.name, grid: grid, workloads: results.map { $0! })
+    }
+
+    /// The plan with budgets taken from the fleet's traces as they are.
+    public func plan(_ fleet: Fleet) -> Plan? {
+        guard let grid = fleet.scenario?.grid else { return nil }
+        return plan(fleet, grid: grid, budgets: fleet.sites.map { SiteBudget(site: $0, grid: grid) })
+    }
+
+    // MARK: Candidates
+
+    struct Ranked {
+        let candidate: Candidate
+        let precision: Precision?
+        let minCount: Int
+        let maxCount: Int
+    }
+
+    private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
+        var passed: [Candidate] = []
+        var rejections: [Rejection] = []
+        for candidate in state.candidates {
+            if let rejection = policy.filters.lazy.compactMap({ $0.filter(w, on: candidate, in: state.fleet) }).first {
+                rejections.append(rejection)
+            } else {
+                passed.append(candidate)
+            }
+        }
+        var order = Array(passed.indices)
+        if !policy.scorers.isEmpty, passed.count > 1 {
+            var total = [Double](repeating: 0, count: passed.count)
+            for (scorer, weight) in policy.scorers {
+                for (i, s) in scorer.scores(w, candidates: passed, context: state.context).enumerated() {
+                    total[i] += weight * s
+                }
+            }
+            order.sort { total[$0] != total[$1] ? total[$0] > total[$1] : $0 < $1 }
+        }
+        var ranked: [Ranked] = []
+        for i in order {
+            guard let fit = HardwareFitFilter.fit(w, on: passed[i]) else { continue }
+            var minCount = fit.min
+            if w.type == .inference {
+                let perAccelerator = PhysicalModel.throughput(w, model: passed[i].model, count: 1)
+                let forDemand = Int((PhysicalModel.inferenceFLOPS(w) / perAccelerator).rounded(.up))
+                minCount = max(minCount, forDemand)
+                if minCount > fit.max {
+                    rejections.append(
+                        Rejection(
+                            filter: "capacity",
+                            reason: "too few accelerators for \(formatted(w.tokensPerSecond ?? 0)) tokens/s "
+                                + "(needs \(minCount) \(passed[i].model.id), at most \(fit.max))"
+                        )
+                    )
+                    continue
+                }
+            }
+            ranked.append(Ranked(candidate: passed[i], precision: fit.precision, minCount: minCount, maxCount: fit.max))
+        }
+        return (ranked, rejections)
+    }
+
+    // MARK: Placement
+
+    private func place(_ w: Workload, state: inout PlanningState) -> WorkloadPlan {
+        let grid = state.grid
+        let arrivalTime = w.arrival?.timeIntervalSince1970 ?? grid.start
+        let required = PhysicalModel.requiredFLOPs(w, catalog: state.fleet.catalog)
+        guard arrivalTime < grid.end else {
+            return WorkloadPlan(
+                name: w.name,
+                status: .notArrived,
+                segments: [],
+                events: [],
+                precision: nil,
+                requiredFLOPs: required,
+                plannedFLOPs: 0,
+                finishStep: nil,
+                explanation: "\(w.name): arrives after the scenario ends"
+            )
+        }
+        let (ranked, rejections) = rank(w, state: state)
+        guard !ranked.isEmpty else {
+            return WorkloadPlan(
+                name: w.name,
+                status: .unplaceable,
+                segments: [],
+                events: [],
+                precision: nil,
+                requiredFLOPs: required,
+                plannedFLOPs: 0,
+                finishStep: nil,
+                explanation: Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
+            )
+        }
+        let arrival = max(0, Int(((arrivalTime - grid.start) / grid.step).rounded(.up)))
+        let deadline = w.deadline.map { Int((($0.timeIntervalSince1970 - grid.start) / grid.step).rounded(.down)) }
+        var walk = Walk(
+            workload: w,
+            ranked: ranked,
+            policy: policy,
+            arrival: arrival,
+            deadline: deadline,
+            required: required
+        )
+        walk.run(state: &state)
+        return walk.result(state: state, rejections: rejections)
+    }
+
+    func formatted(_ value: Double) -> String { CountText.format(value) }
+}
+
+/// Shared, mutable capacity while a plan is built: free accelerators per pool and IT headroom per site.
+struct PlanningState {
+    let fleet: Fleet
+    let grid: TimeGrid
+    let context: PlanningContext
+    let candidates: [Candidate]
+    /// Free accelerators, indexed `[pool][step]`.
+    var free: [[Int32]]
+    /// IT watts still available, indexed `[site][step]`.
+    var headroom: [[Double]]
+
+    init(fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget]) {
+        self.fleet = fleet
+        self.grid = grid
+        context = PlanningContext(fleet: fleet, grid: grid, budgets: budgets)
+        var candidates: [Candidate] = []
+        for (siteIndex, site) in fleet.sites.enumerated() {
+            for pool in site.pools {
+                guard let model = fleet.catalog[pool.accelerator] else { continue }
+                candidates.append(
+                    Candidate(siteIndex: siteIndex, poolIndex: candidates.count, site: site, pool: pool, model: model)
+                )
+            }
+        }
+        self.candidates = candidates
+        free = candidates.map { [Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count) }
+        headroom = budgets.map { budget in (0..<grid.count).map { budget.itLimit(at: $0) } }
+    }
+}

@@ -1,0 +1,318 @@
+import SovereignModel
+
+/// One workload's walk through time: which pool and how many accelerators at each step.
+struct Walk {
+    enum Block: Hashable {
+        case power(site: String)
+        case capacity(site: String)
+    }
+
+    let workload: Workload
+    let ranked: [Planner.Ranked]
+    let policy: PlanningPolicy
+    let arrival: Int
+    let deadline: Int?
+    let required: Double?
+
+    private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
+    private(set) var done = 0.0
+    private(set) var finishStep: Int?
+    private var current: Int?
+    private var waitSeconds = 0.0
+    private var migrations: [Int: (from: String, seconds: Double)] = [:]
+    private(set) var blocked: [(step: Int, block: Block)] = []
+    private(set) var deferred = 0
+
+    init(
+        workload: Workload,
+        ranked: [Planner.Ranked],
+        policy: PlanningPolicy,
+        arrival: Int,
+        deadline: Int?,
+        required: Double?
+    ) {
+        self.workload = workload
+        self.ranked = ranked
+        self.policy = policy
+        self.arrival = arrival
+        self.deadline = deadline
+        self.required = required
+    }
+
+    // MARK: Feasibility
+
+    /// How many accelerators rank `r` can give at step `t` (up to `want`), or why not even its minimum.
+    func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, block: Block?) {
+        let option = ranked[r]
+        let c = option.candidate
+        let free = Int(state.free[c.poolIndex][t])
+        var n = min(want, free)
+        if n < option.minCount { return (0, .capacity(site: c.site.name)) }
+        if policy.respectsPower {
+            let perAccelerator = PhysicalModel.runningPower(model: c.model, count: 1)
+            let fits = Int((max(0, state.headroom[c.siteIndex][t]) / perAccelerator).rounded(.down))
+            n = min(n, fits)
+            if n < option.minCount { return (0, .power(site: c.site.name)) }
+        }
+        return (n, nil)
+    }
+
+    /// Whether a checkpoint can move from the current site to rank `r`'s site (same site, or a direct link).
+    func canMove(to r: Int) -> (ok: Bool, seconds: Double) {
+        guard let current, done > 0 else { return (true, 0) }
+        let from = ranked[current].candidate.site
+        let to = ranked[r].candidate.site
+        if from.name == to.name { return (true, 0) }
+        guard let link = from.links.first(where: { $0.to == to.name }) else { return (false, 0) }
+        return (true, link.bandwidth.transferTime(of: PhysicalModel.checkpointSize(workload)).seconds)
+    }
+
+    /// The first option, current one first, that can run at step `t`.
+    func choose(at t: Int, want: (Int) -> Int, state: PlanningState) -> (rank: Int, count: Int, move: Double)? {
+        var order = Array(ranked.indices)
+        if let current, let i = order.firstIndex(of: current) {
+            order.remove(at: i)
+            order.insert(current, at: 0)
+        }
+        for r in order {
+            let (n, _) = available(r, at: t, want: want(r), state: state)
+            guard n > 0 else { continue }
+            let (ok, seconds) = canMove(to: r)
+            if ok { return (r, n, seconds) }
+        }
+        return nil
+    }
+
+    mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
+        let c = ranked[r].candidate
+        state.free[c.poolIndex][t] -= Int32(n)
+        state.headroom[c.siteIndex][t] -= PhysicalModel.runningPower(model: c.model, count: n)
+        allocations.append((t, r, n))
+    }
+
+    mutating func recordBlock(at t: Int, state: PlanningState) {
+        let best = current ?? 0
+        let block = available(best, at: t, want: ranked[best].maxCount, state: state).block
+        blocked.append((t, block ?? .capacity(site: ranked[best].candidate.site.name)))
+    }
+
+    // MARK: Walks
+
+    mutating func run(state: inout PlanningState) {
+        if workload.type == .inference {
+            runService(state: &state)
+        } else if workload.preemptible {
+            runPreemptible(state: &state)
+        } else {
+            runContiguous(state: &state)
+        }
+    }
+
+    /// The carbon intensity above which deferrable work waits: the cleanest steps before the deadline
+    /// that would finish it at the best pool's full rate, with a 30 % margin.
+    func carbonThreshold(state: PlanningState) -> Double? {
+        guard policy.defersToLowCarbon, let deadline, let required, deadline > arrival else { return nil }
+        let best = ranked[0]
+        let rate =
+            PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount) * state.grid.step
+        let needed = Int((required / rate).rounded(.up))
+        let window = arrival..<min(deadline, state.grid.count)
+        guard needed > 0, window.count > needed else { return nil }
+        let carbon = state.context.budgets[best.candidate.siteIndex].carbon[window].sorted()
+        return carbon[min(carbon.count - 1, Int((Double(needed) * 1.3).rounded(.up)))]
+    }
+
+    mutating func runPreemptible(state: inout PlanningState) {
+        guard let required else { return }
+        let threshold = carbonThreshold(state: state)
+        for t in arrival..<state.grid.count {
+            if done >= required { break }
+            if let threshold, let deadline, t < deadline {
+                let site = ranked[current ?? 0].candidate.siteIndex
+                if state.context.budgets[site].carbon[t] > threshold {
+                    deferred += 1
+                    continue
+                }
+            }
+            guard let choice = choose(at: t, want: { self.ranked[$0].maxCount }, state: state) else {
+                recordBlock(at: t, state: state)
+                continue
+            }
+            if choice.move > 0 {
+                migrations[t] = (ranked[current!].candidate.site.name, choice.move)
+                waitSeconds += choice.move
+            }
+            current = choice.rank
+            commit(choice.rank, count: choice.count, at: t, state: &state)
+            progress(choice.rank, count: choice.count, at: t, state: state)
+        }
+    }
+
+    /// Work that may not pause: start only where it can run without a break to the end (or the horizon).
+    mutating func runContiguous(state: inout PlanningState) {
+        guard let required else { return }
+        var start = arrival
+        while start < state.grid.count {
+            guard let first = choose(at: start, want: { self.ranked[$0].maxCount }, state: state) else {
+                recordBlock(at: start, state: state)
+                start += 1
+                continue
+            }
+            var tentative: [(Int, Int)] = []
+            var work = 0.0
+            var t = start
+            var broken = false
+            while t < state.grid.count, work < required {
+                let (n, _) = available(first.rank, at: t, want: ranked[first.rank].maxCount, state: state)
+                if n == 0 {
+                    broken = true
+                    break
+                }
+                tentative.append((t, n))
+                work +=
+                    PhysicalModel.throughput(workload, model: ranked[first.rank].candidate.model, count: n)
+                    * state.grid.step
+                t += 1
+            }
+            if broken {
+                recordBlock(at: t, state: state)
+                start = t + 1
+                continue
+            }
+            current = first.rank
+            for (step, n) in tentative {
+                commit(first.rank, count: n, at: step, state: &state)
+                progress(first.rank, count: n, at: step, state: state)
+            }
+            return
+        }
+    }
+
+    /// A standing service: at every step from arrival, enough accelerators for its demand.
+    mutating func runService(state: inout PlanningState) {
+        for t in arrival..<state.grid.count {
+            guard let choice = choose(at: t, want: { self.ranked[$0].minCount }, state: state) else {
+                recordBlock(at: t, state: state)
+                continue
+            }
+            current = choice.rank
+            commit(choice.rank, count: ranked[choice.rank].minCount, at: t, state: &state)
+        }
+    }
+
+    mutating func progress(_ r: Int, count n: Int, at t: Int, state: PlanningState) {
+        guard let required else { return }
+        var seconds = state.grid.step
+        let waited = min(seconds, waitSeconds)
+        waitSeconds -= waited
+        seconds -= waited
+        done += PhysicalModel.throughput(workload, model: ranked[r].candidate.model, count: n) * seconds
+        if done >= required, finishStep == nil {
+            done = required
+            finishStep = t + 1
+        }
+    }
+
+    // MARK: Result
+
+    func result(state: PlanningState, rejections: [Rejection]) -> WorkloadPlan {
+        let grid = state.grid
+        var segments: [Segment] = []
+        var events: [PlanEvent] = []
+        var previous: (step: Int, rank: Int, count: Int)?
+        var segmentStart = 0
+        func site(_ r: Int) -> String { ranked[r].candidate.site.name }
+        func closeSegment(_ p: (step: Int, rank: Int, count: Int)) {
+            segments.append(
+                Segment(
+                    site: site(p.rank),
+                    pool: ranked[p.rank].candidate.pool.name,
+                    accelerators: p.count,
+                    start: segmentStart,
+                    end: p.step + 1
+                )
+            )
+        }
+        let checkpoint = PhysicalModel.checkpointSize(workload)
+        let isService = workload.type == .inference
+        for a in allocations {
+            guard let p = previous else {
+                events.append(PlanEvent(kind: .start, step: a.step, site: site(a.rank), detail: ""))
+                segmentStart = a.step
+                previous = a
+                continue
+            }
+            let contiguous = a.step == p.step + 1
+            if !contiguous || a.rank != p.rank || a.count != p.count {
+                closeSegment(p)
+                segmentStart = a.step
+            }
+            let moved = site(a.rank) != site(p.rank)
+            if !contiguous {
+                if !isService {
+                    events.append(
+                        PlanEvent(kind: .checkpoint, step: p.step + 1, site: site(p.rank), detail: "\(checkpoint)")
+                    )
+                }
+                events.append(PlanEvent(kind: .pause, step: p.step + 1, site: site(p.rank), detail: ""))
+            }
+            if moved {
+                if contiguous, !isService {
+                    events.append(
+                        PlanEvent(kind: .checkpoint, step: a.step, site: site(p.rank), detail: "\(checkpoint)")
+                    )
+                }
+                let seconds = migrations[a.step]?.seconds ?? 0
+                let detail =
+                    isService
+                    ? "from \(site(p.rank)) (service restarted)"
+                    : "from \(site(p.rank)), \(checkpoint) in \(TimeSpan.seconds(seconds))"
+                events.append(PlanEvent(kind: .migrate, step: a.step, site: site(a.rank), detail: detail))
+            } else if !contiguous {
+                events.append(PlanEvent(kind: .resume, step: a.step, site: site(a.rank), detail: ""))
+            }
+            previous = a
+        }
+        if let p = previous { closeSegment(p) }
+        if let finishStep, let last = allocations.last {
+            events.append(PlanEvent(kind: .finish, step: finishStep, site: site(last.rank), detail: ""))
+        }
+
+        let status: PlacementStatus
+        if isService {
+            status = blocked.isEmpty ? .serving : .short
+        } else if let finishStep {
+            status = deadline.map { finishStep > $0 } == true ? .deadlineMissed : .completed
+        } else {
+            status = .unfinished
+        }
+        var explanation: String?
+        switch status {
+        case .short:
+            explanation =
+                "\(workload.name): short of capacity for its demand: "
+                + Explanation.spans(blocked, grid: grid)
+        case .deadlineMissed, .unfinished:
+            let what =
+                status == .deadlineMissed
+                ? "finishes \(Explanation.time(finishStep!, grid: grid)), after its deadline"
+                : "not finished by the end of the scenario (\(Explanation.percent(done, of: required ?? 0)) done)"
+            explanation =
+                "\(workload.name): \(what)"
+                + (blocked.isEmpty ? "" : ": " + Explanation.spans(blocked, grid: grid))
+        default:
+            explanation = nil
+        }
+        return WorkloadPlan(
+            name: workload.name,
+            status: status,
+            segments: segments,
+            events: events,
+            precision: ranked.first.flatMap { r in allocations.first.map { ranked[$0.rank].precision } ?? r.precision },
+            requiredFLOPs: required,
+            plannedFLOPs: done,
+            finishStep: finishStep,
+            explanation: explanation
+        )
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import SovereignModel
+import SovereignPlanner
+import SovereignTesting
+import Testing
+
+struct PlannerTests {
+    /// Hundreds of seeded random fleets, every policy: no residency, capacity or event violation, and no
+    /// power violation for the policies that plan against power.
+    @Test(arguments: 0..<6)
+    func invariantsHoldOnRandomFleets(block: UInt64) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for seed in (block * 50)..<(block * 50 + 50) {
+            let fleet = try RandomFleet.make(seed: seed, in: dir)
+            for policy in PlanningPolicy.all {
+                let plan = try #require(Planner(policy: policy).plan(fleet))
+                let checker = PlanChecker(fleet: fleet, plan: plan)
+                #expect(checker.residencyViolations == [], "seed \(seed) \(policy.name)")
+                #expect(checker.capacityViolations == [], "seed \(seed) \(policy.name)")
+                #expect(checker.eventViolations == [], "seed \(seed) \(policy.name)")
+                if policy.respectsPower {
+                    #expect(checker.powerViolations == [], "seed \(seed) \(policy.name)")
+                }
+            }
+        }
+    }
+
+    @Test func plansAreDeterministic() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for seed in UInt64(900)..<920 {
+            let fleet = try RandomFleet.make(seed: seed, in: dir)
+            for policy in PlanningPolicy.all {
+                let a = try #require(Planner(policy: policy).plan(fleet))
+                let b = try #require(Planner(policy: policy).plan(fleet))
+                #expect(a.workloads.map(\.segments) == b.workloads.map(\.segments))
+                #expect(a.workloads.map(\.events) == b.workloads.map(\.events))
+            }
+        }
+    }
+
+    @Test func unplaceableWorkloadIsExplainedLikeKubeScheduler() throws {
+        let fleet = try Fixtures.load(
+            Fixtures.constantFleet.replacingOnce("min: 4, max: 32", with: "min: 4, max: 6")
+                .replacingOnce(
+                    "{name: a100, accelerator: nvidia-a100-80gb, count: 64, perNode: 8}",
+                    with: "{name: a100, accelerator: nvidia-t4, count: 4, perNode: 4}"
+                )
+        )
+        let plan = try #require(Planner(policy: .powerAware).plan(fleet))
+        let finetune = try #require(plan.workloads.first { $0.name == "finetune" })
+        #expect(finetune.status == .unplaceable)
+        #expect(
+            finetune.explanation
+                == "finetune: 0/3 pools fit: "
+                + "1 insufficient memory (needs 112 GB over ≤ 4 accelerators; nvidia-t4 has 16 GB each), "
+                + "1 insufficient memory (needs 112 GB over ≤ 6 accelerators; nvidia-t4 has 16 GB each), "
+                + "1 outside residency KE (dataset ke-health-records)"
+        )
+    }
+
+    /// A site whose grid fails for six hours: power-aware checkpoints and pauses before the shortfall and
+    /// resumes after it; greedy runs straight through it.
+    @Test func powerAwarePausesBeforeAShortfall() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var csv = "time,available\n"
+        for t in 0...100 {
+            let value = (t >= 8 && t < 32) ? 0.0 : 1.0  // out 02:00–08:00
+            csv += "\(ISO8601.format(epochSeconds: 1_772_409_600 + Double(t) * 900)),\(value)\n"
+        }
+        try csv.write(to: dir.appendingPathComponent("grid.csv"), atomically: true, encoding: .utf8)
+        let yaml = """
+            apiVersion: sovereign.dev/v1
+            kind: Scenario
+            metadata: {name: day}
+            spec: {start: 2026-03-02T00:00:00Z, horizon: 1 d, step: 15 min}
+            ---
+            apiVersion: sovereign.dev/v1
+            kind: Site
+            metadata: {name: s}
+            spec:
+              jurisdiction: KE
+              operator: {name: Op, jurisdiction: KE}
+              power: {grid: {capacity: 12 kW, availability: {file: grid.csv, column: available}}}
+              cooling: {capacity: 100 kW, ambient: 20 C, pue: {base: 1.2}}
+              pools: [{name: a100, accelerator: nvidia-a100-80gb, count: 32}]
+            ---
+            apiVersion: sovereign.dev/v1
+            kind: Workload
+            metadata: {name: job}
+            spec: {type: fine-tuning, model: {parameters: 1B}, compute: {tokens: 30B}, accelerators: {max: 32}, checkpoint: {every: 30 min}}
+
+            """
+        try yaml.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
+        let fleet = try FleetLoader().load(paths: [dir.appendingPathComponent("fleet.yaml").path])
+        let aware = try #require(Planner(policy: .powerAware).plan(fleet)).workloads[0]
+        // 12 kW / 1.2 PUE = 10 kW: 33 A100 at 300 W would fit, so all 32 run until the grid goes.
+        #expect(aware.status == .completed)
+        #expect(aware.segments.first?.accelerators == 32)
+        #expect(aware.segments.first?.start == 0)
+        #expect(aware.segments.first?.end == 8)
+        let kinds = aware.events.map { "\($0.kind.rawValue)@\($0.step)" }
+        #expect(kinds.prefix(3) == ["start@0", "checkpoint@8", "pause@8"])
+        #expect(kinds.contains("resume@32"))
+        let greedy = try #require(Planner(policy: .greedy).plan(fleet)).workloads[0]
+        #expect(greedy.events.map(\.kind) == [.start, .finish])
+        #expect(
+            PlanChecker(fleet: fleet, plan: try #require(Planner(policy: .greedy).plan(fleet))).powerViolations.isEmpty
+                == false
+        )
+    }
+
+    @Test func bundledExamplesPlanWithoutViolations() throws {
+        for name in ["east-africa", "europe"] {
+            let fleet = try FleetLoader().load(paths: [Fixtures.example(name)])
+            for policy in PlanningPolicy.all {
+                let plan = try #require(Planner(policy: policy).plan(fleet))
+                let checker = PlanChecker(fleet: fleet, plan: plan)
+                #expect(checker.residencyViolations == [])
+                #expect(checker.capacityViolations == [])
+                #expect(checker.eventViolations == [])
+                if policy.respectsPower { #expect(checker.powerViolations == []) }
+                #expect(plan.workloads.allSatisfy { $0.status != .unplaceable || $0.explanation != nil })
+            }
+        }
+    }
+}
