@@ -5,6 +5,14 @@ public struct ResidencyFilter: Filter {
     public let name = "residency"
     public init() {}
 
+    public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
+        for name in workload.datasets {
+            guard let dataset = fleet.dataset(named: name), dataset.mayBeProcessed(in: candidate.site.jurisdiction)
+            else { return false }
+        }
+        return true
+    }
+
     public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {
         for name in workload.datasets {
             guard let dataset = fleet.dataset(named: name) else {
@@ -24,6 +32,12 @@ public struct ResidencyFilter: Filter {
 public struct DomesticOperatorFilter: Filter {
     public let name = "domestic-operator"
     public init() {}
+
+    public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
+        let site = candidate.site
+        if site.operator.isDomestic(to: site.jurisdiction) || workload.datasets.isEmpty { return true }
+        return filter(workload, on: candidate, in: fleet) == nil
+    }
 
     public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {
         let site = candidate.site
@@ -60,6 +74,10 @@ public struct HardwareFitFilter: Filter {
             if needed <= upper { return (precision, needed, upper) }
         }
         return nil
+    }
+
+    public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
+        Self.fit(workload, on: candidate) != nil
     }
 
     public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {

@@ -1,7 +1,8 @@
 public import SovereignModel
 
-/// One accelerator pool a workload might run on, with what the hardware-fit check decided.
-public struct Candidate: Sendable {
+/// One accelerator pool a workload might run on. A class: the planner passes the same candidates to every
+/// workload's filters and scorers, and copying a `Site` per look would cost more than the look.
+public final class Candidate: Sendable {
     /// Index of the site in the fleet.
     public let siteIndex: Int
     /// Index of the pool among all the fleet's pools.
@@ -9,6 +10,15 @@ public struct Candidate: Sendable {
     public let site: Site
     public let pool: AcceleratorPool
     public let model: AcceleratorModel
+
+    /// Makes a candidate.
+    public init(siteIndex: Int, poolIndex: Int, site: Site, pool: AcceleratorPool, model: AcceleratorModel) {
+        self.siteIndex = siteIndex
+        self.poolIndex = poolIndex
+        self.site = site
+        self.pool = pool
+        self.model = model
+    }
 }
 
 /// Why a filter turned a candidate down; equal reasons are counted together in explanations.
@@ -25,6 +35,14 @@ public protocol Filter: Sendable {
     var name: String { get }
     /// `nil` when the candidate passes, or why it does not.
     func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection?
+    /// Whether the candidate passes, without building a reason (the planner's hot path: workloads × pools).
+    func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool
+}
+
+extension Filter {
+    public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
+        filter(workload, on: candidate, in: fleet) == nil
+    }
 }
 
 /// Ranks the candidates that passed every filter; higher is better, in 0...1.
@@ -41,4 +59,19 @@ public struct PlanningContext: Sendable {
     public let grid: TimeGrid
     /// Budgets by site index.
     public let budgets: [SiteBudget]
+    /// Mean PUE over the horizon, by site index (computed once: scorers read it for every candidate).
+    public let meanPUE: [Double]
+    /// Mean supply carbon intensity over the horizon, g/kWh, by site index.
+    public let meanCarbon: [Double]
+
+    /// Makes a context, averaging each budget once.
+    ///
+    /// - Complexity: O(sites × steps).
+    public init(fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget]) {
+        self.fleet = fleet
+        self.grid = grid
+        self.budgets = budgets
+        meanPUE = budgets.map { mean($0.pue, 0..<$0.pue.count) }
+        meanCarbon = budgets.map { mean($0.carbon, 0..<$0.carbon.count) }
+    }
 }

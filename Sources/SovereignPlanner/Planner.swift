@@ -55,13 +55,11 @@ public struct Planner: Sendable {
     private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
         var passed: [Candidate] = []
         var rejections: [Rejection] = []
-        for candidate in state.candidates {
-            if let rejection = policy.filters.lazy.compactMap({ $0.filter(w, on: candidate, in: state.fleet) }).first {
-                rejections.append(rejection)
-            } else {
-                passed.append(candidate)
-            }
+        for candidate in state.candidates
+        where policy.filters.allSatisfy({ $0.allows(w, on: candidate, in: state.fleet) }) {
+            passed.append(candidate)
         }
+
         var order = Array(passed.indices)
         if !policy.scorers.isEmpty, passed.count > 1 {
             var total = [Double](repeating: 0, count: passed.count)
@@ -92,6 +90,16 @@ public struct Planner: Sendable {
                 }
             }
             ranked.append(Ranked(candidate: passed[i], precision: fit.precision, minCount: minCount, maxCount: fit.max))
+        }
+        if ranked.isEmpty {
+            // Reasons are built only when they will be read: an explanation of why nothing fits.
+            for candidate in state.candidates {
+                if let rejection = policy.filters.lazy.compactMap({ $0.filter(w, on: candidate, in: state.fleet) })
+                    .first
+                {
+                    rejections.append(rejection)
+                }
+            }
         }
         return (ranked, rejections)
     }

@@ -15,7 +15,7 @@ public struct EnergyScorer: Scorer {
     public init() {}
 
     static func joulesPerFLOP(_ c: Candidate, context: PlanningContext) -> Double {
-        let pue = mean(context.budgets[c.siteIndex].pue, 0..<context.grid.count)
+        let pue = context.meanPUE[c.siteIndex]
         return c.model.power.watts * PhysicalModel.trainingUtilisation * pue / (c.model.tflops * 1e12)
     }
 
@@ -34,7 +34,7 @@ public struct CarbonScorer: Scorer {
     public func scores(_ workload: Workload, candidates: [Candidate], context: PlanningContext) -> [Double] {
         let costs = candidates.map {
             EnergyScorer.joulesPerFLOP($0, context: context)
-                * max(1, mean(context.budgets[$0.siteIndex].carbon, 0..<context.grid.count))
+                * max(1, context.meanCarbon[$0.siteIndex])
         }
         let best = costs.min() ?? 1
         return costs.map { best / $0 }

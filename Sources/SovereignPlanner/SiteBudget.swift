@@ -24,27 +24,28 @@ public struct SiteBudget: Sendable {
     /// The budget the traces describe, with availability and irradiance scaled by `supplyScale` per step
     /// (1 everywhere for the traces as they are; a simulator passes forecast errors here).
     public init(site: Site, grid: TimeGrid, supplyScale: [Double]? = nil) {
-        var supply = [Double](repeating: 0, count: grid.count)
-        var pue = [Double](repeating: 1, count: grid.count)
-        var cooling = [Double](repeating: 0, count: grid.count)
-        var carbon = [Double](repeating: 0, count: grid.count)
-        for t in 0..<grid.count {
-            var gridPower = 0.0
-            var gridCarbon = 0.0
-            if let g = site.power.grid {
-                gridPower = g.capacity.watts * g.availability.value(at: t).value
-                gridCarbon = g.carbonIntensity.value(at: t).gramsPerKilowattHour
-            }
-            let solarPower = site.power.solar?.output(at: t).watts ?? 0
+        let n = grid.count
+        var supply = [Double](repeating: 0, count: n)
+        var pue = [Double](repeating: 1, count: n)
+        var cooling = [Double](repeating: 0, count: n)
+        var carbon = [Double](repeating: 0, count: n)
+        let availability = site.power.grid?.availability.baseValues(count: n) ?? []
+        let gridCarbon = site.power.grid?.carbonIntensity.baseValues(count: n) ?? []
+        let irradiance = site.power.solar?.irradiance.baseValues(count: n) ?? []
+        let ambient = site.cooling.ambient.baseValues(count: n)
+        let gridCapacity = site.power.grid?.capacity.watts ?? 0
+        let solarPeak = site.power.solar?.peak.watts ?? 0
+        let ratio = site.power.solar?.performanceRatio ?? 0
+        for t in 0..<n {
+            let gridPower = availability.isEmpty ? 0 : gridCapacity * availability[t]
+            let solarPower = irradiance.isEmpty ? 0 : solarPeak * irradiance[t] / 1000 * ratio
             let available = gridPower + solarPower
-            carbon[t] =
-                available > 0
-                ? (gridPower * gridCarbon + solarPower * Self.solarCarbon) / available
-                : (site.power.grid == nil ? Self.solarCarbon : gridCarbon)
+            let intensity = gridCarbon.isEmpty ? Self.solarCarbon : gridCarbon[t]
+            carbon[t] = available > 0 ? (gridPower * intensity + solarPower * Self.solarCarbon) / available : intensity
             supply[t] = available * (supplyScale?[t] ?? 1)
-            let ambient = site.cooling.ambient.value(at: t)
-            pue[t] = site.cooling.pue.value(at: ambient)
-            cooling[t] = site.cooling.capacity(at: ambient).watts
+            let temperature = Temperature.celsius(ambient[t])
+            pue[t] = site.cooling.pue.value(at: temperature)
+            cooling[t] = site.cooling.capacity(at: temperature).watts
         }
         self.supply = supply
         self.pue = pue

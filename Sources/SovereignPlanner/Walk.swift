@@ -37,22 +37,30 @@ struct Walk {
         self.arrival = arrival
         self.deadline = deadline
         self.required = required
+        poolIndex = ranked.map(\.candidate.poolIndex)
+        siteIndex = ranked.map(\.candidate.siteIndex)
+        minCount = ranked.map(\.minCount)
+        perAcceleratorPower = ranked.map { PhysicalModel.runningPower(model: $0.candidate.model, count: 1) }
     }
+
+    private let poolIndex: [Int]
+    private let siteIndex: [Int]
+    private let minCount: [Int]
+    private let perAcceleratorPower: [Double]
 
     // MARK: Feasibility
 
     /// How many accelerators rank `r` can give at step `t` (up to `want`), or why not even its minimum.
     func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, block: Block?) {
-        let option = ranked[r]
-        let c = option.candidate
-        let free = Int(state.free[c.poolIndex][t])
+        // Plain numbers copied out once per walk: reading them from `Candidate` (which holds a `Site`) would
+        // retain and release a dozen references per step.
+        let free = Int(state.free[poolIndex[r]][t])
         var n = min(want, free)
-        if n < option.minCount { return (0, .capacity(site: c.site.name)) }
+        if n < minCount[r] { return (0, .capacity(site: ranked[r].candidate.site.name)) }
         if policy.respectsPower {
-            let perAccelerator = PhysicalModel.runningPower(model: c.model, count: 1)
-            let fits = Int((max(0, state.headroom[c.siteIndex][t]) / perAccelerator).rounded(.down))
+            let fits = Int((max(0, state.headroom[siteIndex[r]][t]) / perAcceleratorPower[r]).rounded(.down))
             n = min(n, fits)
-            if n < option.minCount { return (0, .power(site: c.site.name)) }
+            if n < minCount[r] { return (0, .power(site: ranked[r].candidate.site.name)) }
         }
         return (n, nil)
     }
@@ -69,12 +77,16 @@ struct Walk {
 
     /// The first option, current one first, that can run at step `t`.
     func choose(at t: Int, want: (Int) -> Int, state: PlanningState) -> (rank: Int, count: Int, move: Double)? {
-        var order = Array(ranked.indices)
-        if let current, let i = order.firstIndex(of: current) {
-            order.remove(at: i)
-            order.insert(current, at: 0)
-        }
-        for r in order {
+        // The current option first, then the others in rank order, without building an array per step.
+        for k in -1..<ranked.count {
+            let r: Int
+            if k < 0 {
+                guard let current else { continue }
+                r = current
+            } else {
+                if k == current { continue }
+                r = k
+            }
             let (n, _) = available(r, at: t, want: want(r), state: state)
             guard n > 0 else { continue }
             let (ok, seconds) = canMove(to: r)
@@ -84,9 +96,8 @@ struct Walk {
     }
 
     mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
-        let c = ranked[r].candidate
-        state.free[c.poolIndex][t] -= Int32(n)
-        state.headroom[c.siteIndex][t] -= PhysicalModel.runningPower(model: c.model, count: n)
+        state.free[poolIndex[r]][t] -= Int32(n)
+        state.headroom[siteIndex[r]][t] -= perAcceleratorPower[r] * Double(n)
         allocations.append((t, r, n))
     }
 

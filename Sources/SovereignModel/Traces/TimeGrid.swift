@@ -63,6 +63,18 @@ public struct Signal<Value: PhysicalQuantity>: Sendable {
         }
     }
 
+    /// The values in the base unit for steps `0..<count`, read in one pass (cheaper than `value(at:)` per step).
+    ///
+    /// - Complexity: O(count).
+    public func baseValues(count: Int) -> [Double] {
+        switch storage {
+        case .constant(let value): return [Double](repeating: value.baseValue, count: count)
+        case .series(let values):
+            if values.count == count { return values }
+            return (0..<count).map { values[Swift.min(Swift.max($0, 0), values.count - 1)] }
+        }
+    }
+
     /// Whether the signal never changes.
     public var isConstant: Bool {
         if case .constant = storage { return true }
