@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "sovereign", targets: ["sovereign"]),
         .library(name: "SovereignModel", targets: ["SovereignModel"]),
         .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
+        .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -32,10 +33,15 @@ let package = Package(
             dependencies: ["SovereignModel"]
         ),
         .target(
+            name: "SovereignSimulator",
+            dependencies: ["SovereignModel", "SovereignPlanner"]
+        ),
+        .target(
             name: "SovereignCLI",
             dependencies: [
                 "SovereignModel",
                 "SovereignPlanner",
+                "SovereignSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +64,10 @@ let package = Package(
         .testTarget(
             name: "SovereignPlannerTests",
             dependencies: ["SovereignPlanner", "SovereignModel", "SovereignTesting"]
+        ),
+        .testTarget(
+            name: "SovereignSimulatorTests",
+            dependencies: ["SovereignSimulator", "SovereignPlanner", "SovereignModel", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignCLITests",

@@ -8,7 +8,7 @@ public struct Sovereign: ParsableCommand, Sendable {
         commandName: "sovereign",
         abstract: "Plan AI workloads across sites split by borders, power and heat.",
         version: "0.1.0",
-        subcommands: [Validate.self, PlanCommand.self, Catalog.self]
+        subcommands: [Validate.self, PlanCommand.self, SimulateCommand.self, Catalog.self]
     )
 
     public init() {}

@@ -131,7 +131,7 @@ public enum RandomFleet: Sendable {
                     apiVersion: sovereign.dev/v1
                     kind: Workload
                     metadata: {name: train-\(w)}
-                    spec: {type: fine-tuning, model: {parameters: \(Int.random(in: 1...8, using: &rng))B}, datasets: [\(dataset)], compute: {tokens: \(Int.random(in: 20...900, using: &rng))M}, accelerators: {min: 1, max: \(Int.random(in: 4...32, using: &rng))}, priority: \(priority), arrival: \(arrival), deadline: \(deadline), preemptible: \(preemptible), checkpoint: {every: 30 min}}
+                    spec: {type: fine-tuning, model: {parameters: \(Int.random(in: 1...8, using: &rng))B}, datasets: [\(dataset)], compute: {tokens: \(Int.random(in: 200...4000, using: &rng))M}, accelerators: {min: 1, max: \(Int.random(in: 4...32, using: &rng))}, priority: \(priority), arrival: \(arrival), deadline: \(deadline), preemptible: \(preemptible), checkpoint: {every: 30 min}}
 
                     """
             }

@@ -116,3 +116,29 @@ public struct Workload: Sendable, Hashable {
         type.trains ? [] : (precision.isEmpty ? [.fp16] : precision)
     }
 }
+
+extension Workload {
+    /// The same workload with only `flops` of work left, arriving at `arrival`: what a replan places after
+    /// part of the work is done.
+    public func remaining(flops: Double, arrival: Date) -> Workload {
+        Workload(
+            name: name,
+            labels: labels,
+            type: type,
+            model: model,
+            datasets: datasets,
+            compute: compute == nil ? nil : .flops(flops),
+            accelerators: accelerators,
+            mfu: mfu,
+            checkpoint: checkpoint,
+            priority: priority,
+            arrival: arrival,
+            deadline: deadline,
+            preemptible: preemptible,
+            precision: precision,
+            tokensPerSecond: tokensPerSecond,
+            servedFrom: servedFrom,
+            memory: memory
+        )
+    }
+}

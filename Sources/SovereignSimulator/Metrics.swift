@@ -1,0 +1,76 @@
+/// What happened in one simulated run; the JSON names are a contract that scripts read.
+public struct SimulationResult: Sendable, Codable {
+    public struct Workloads: Sendable, Codable {
+        public var total = 0
+        public var completed = 0
+        public var deadlineMissed = 0
+        public var unplaceable = 0
+    }
+
+    public struct Work: Sendable, Codable {
+        public var requiredExaflop = 0.0
+        public var doneExaflop = 0.0
+        public var lostAcceleratorHours = 0.0
+    }
+
+    public struct EnergyUse: Sendable, Codable {
+        public var itKWh = 0.0
+        public var facilityKWh = 0.0
+        public var gridKWh = 0.0
+        public var solarKWh = 0.0
+        public var batteryKWh = 0.0
+    }
+
+    public struct Events: Sendable, Codable {
+        public var pauses = 0
+        public var resumes = 0
+        public var migrations = 0
+        public var interruptions = 0
+    }
+
+    public struct Transfers: Sendable, Codable {
+        public var checkpointBytesAcrossSites = 0.0
+        public var datasetBytesOutsideResidency = 0.0
+    }
+
+    public struct Violations: Sendable, Codable {
+        public var residency = 0
+        public var power = 0
+        public var thermal = 0
+    }
+
+    public var policy: String
+    public var workloads = Workloads()
+    public var work = Work()
+    public var energy = EnergyUse()
+    public var carbonKg = 0.0
+    public var events = Events()
+    public var transfers = Transfers()
+    public var violations = Violations()
+    /// Service-steps an inference service lacked capacity (planned short or shed).
+    public var serviceShortSteps = 0
+    public var replans = 0
+    public var wallSeconds = 0.0
+
+    public init(policy: String) { self.policy = policy }
+}
+
+/// One site's power over the run, for the report: what it could draw and what it drew, per step.
+public struct SiteSeries: Sendable {
+    public let site: String
+    /// Facility power available (grid × availability + solar + battery discharge), watts.
+    public var available: [Double]
+    /// Facility power drawn, watts.
+    public var used: [Double]
+    /// Whether load was shed at the step.
+    public var shed: [Bool]
+}
+
+/// What a workload did at one step, for the Gantt chart and the independent checker.
+public struct ExecutedStep: Sendable, Hashable {
+    public let step: Int
+    public let workload: Int
+    public let site: Int
+    public let pool: String
+    public let accelerators: Int
+}

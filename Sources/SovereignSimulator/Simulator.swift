@@ -1,0 +1,340 @@
+public import Foundation
+public import SovereignModel
+public import SovereignPlanner
+
+/// Everything one simulated run produced.
+public struct Simulation: Sendable {
+    public let result: SimulationResult
+    /// The plan made at the start, on forecasts.
+    public let initialPlan: Plan
+    /// Per site, power available and used over time.
+    public let sites: [SiteSeries]
+    /// What ran where, step by step.
+    public let executed: [ExecutedStep]
+}
+
+/// Runs a policy over the scenario: the planner sees forecasts; what happens follows the actual traces.
+///
+/// At every step the work the current plan puts at a site draws `IT × PUE(t)`; solar is used first, then
+/// the grid, then the battery. When that is not enough, or the IT heat is above what the site can reject,
+/// the site sheds load: the lowest-priority work is interrupted without a checkpoint and loses everything
+/// since its last one. Every interruption, and every step where a site's supply falls well below its
+/// forecast, triggers a replan of all unfinished work from the next step.
+public struct Simulator: Sendable {
+    public let fleet: Fleet
+
+    /// A site whose actual IT limit falls below this fraction of its forecast makes the planner look again.
+    public static let departureThreshold = 0.8
+
+    /// Makes a simulator for a fleet (which must have a Scenario).
+    public init(fleet: Fleet) {
+        self.fleet = fleet
+    }
+
+    /// Runs one policy.
+    ///
+    /// - Parameters:
+    ///   - policy: the planning policy.
+    ///   - seed: the forecast errors' seed; the same seed gives the same run.
+    /// - Returns: `nil` when the fleet has no Scenario.
+    /// - Complexity: O(R × plan + S × running work) for R replans and S steps.
+    public func run(policy: PlanningPolicy, seed: UInt64) -> Simulation? {
+        guard let scenario = fleet.scenario else { return nil }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let grid = scenario.grid
+        var forecast = Forecast.budgets(fleet, grid: grid, relativeError: scenario.forecastError, seed: seed)
+        let actual = fleet.sites.map { SiteBudget(site: $0, grid: grid) }
+        let planner = Planner(policy: policy)
+        let initial = planner.plan(fleet, grid: grid, budgets: forecast)
+        var run = Run(fleet: fleet, grid: grid, policy: policy, initial: initial)
+        for t in 0..<grid.count {
+            let departed = run.step(t, actual: actual, forecast: &forecast)
+            if run.needsReplan || departed, t + 1 < grid.count {
+                run.replan(after: t, planner: planner, forecast: forecast)
+            }
+        }
+        var result = run.finish()
+        result.violations = ViolationChecker(fleet: fleet, grid: grid, actual: actual).check(run.executed)
+        let elapsed = clock.now - started
+        result.wallSeconds =
+            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Simulation(result: result, initialPlan: initial, sites: run.series, executed: run.executed)
+    }
+}
+
+/// The mutable state of one run.
+struct Run {
+    struct Progress {
+        var required: Double?
+        var done = 0.0
+        var checkpointed = 0.0
+        var lastCheckpointStep = 0
+        var finishStep: Int?
+        var lastSite: Int?
+        var ran = false
+        /// Accelerator-seconds run since the last checkpoint: what an interruption throws away.
+        var sinceCheckpoint = 0.0
+    }
+
+    struct Allocation {
+        let workload: Int
+        let site: Int
+        let pool: String
+        let model: AcceleratorModel
+        let count: Int
+    }
+
+    let fleet: Fleet
+    let grid: TimeGrid
+    let policy: PlanningPolicy
+    let initial: Plan
+    var progress: [Progress]
+    /// Allocations of the current plan by step.
+    var allocations: [[Allocation]]
+    /// Events of the current plan by step, as (workload, kind).
+    var events: [[(Int, PlanEvent.Kind)]]
+    var batteryCharge: [Double]
+    var series: [SiteSeries]
+    var executed: [ExecutedStep] = []
+    var result: SimulationResult
+    var needsReplan = false
+    let siteIndex: [String: Int]
+
+    init(fleet: Fleet, grid: TimeGrid, policy: PlanningPolicy, initial: Plan) {
+        self.fleet = fleet
+        self.grid = grid
+        self.policy = policy
+        self.initial = initial
+        progress = fleet.workloads.map { Progress(required: PhysicalModel.requiredFLOPs($0, catalog: fleet.catalog)) }
+        allocations = Array(repeating: [], count: grid.count)
+        events = Array(repeating: [], count: grid.count)
+        batteryCharge = fleet.sites.map { s in s.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0 }
+        series = fleet.sites.map {
+            SiteSeries(
+                site: $0.name,
+                available: Array(repeating: 0, count: grid.count),
+                used: Array(repeating: 0, count: grid.count),
+                shed: Array(repeating: false, count: grid.count)
+            )
+        }
+        result = SimulationResult(policy: policy.name)
+        siteIndex = Dictionary(uniqueKeysWithValues: fleet.sites.enumerated().map { ($1.name, $0) })
+        install(initial, workloadIndices: Array(fleet.workloads.indices), from: 0)
+    }
+
+    /// Replaces the allocations and events from step `from` on with those of `plan`.
+    mutating func install(_ plan: Plan, workloadIndices: [Int], from: Int) {
+        for t in from..<grid.count {
+            allocations[t].removeAll(keepingCapacity: true)
+            events[t].removeAll(keepingCapacity: true)
+        }
+        for (k, placed) in plan.workloads.enumerated() {
+            let w = workloadIndices[k]
+            for segment in placed.segments {
+                guard let s = siteIndex[segment.site],
+                    let pool = fleet.sites[s].pools.first(where: { $0.name == segment.pool }),
+                    let model = fleet.catalog[pool.accelerator]
+                else { continue }
+                for t in max(from, segment.start)..<segment.end {
+                    allocations[t].append(
+                        Allocation(workload: w, site: s, pool: segment.pool, model: model, count: segment.accelerators)
+                    )
+                }
+            }
+            for event in placed.events where event.step >= from && event.step < grid.count {
+                events[event.step].append((w, event.kind))
+            }
+        }
+    }
+
+    /// Executes step `t`; returns whether reality departed from the forecast enough to look again.
+    mutating func step(_ t: Int, actual: [SiteBudget], forecast: inout [SiteBudget]) -> Bool {
+        let dt = grid.step
+        for (_, kind) in events[t] {
+            switch kind {
+            case .pause: result.events.pauses += 1
+            case .resume: result.events.resumes += 1
+            case .migrate: result.events.migrations += 1
+            default: break
+            }
+        }
+        var bySite: [Int: [Allocation]] = [:]
+        for a in allocations[t] where progress[a.workload].finishStep == nil {
+            bySite[a.site, default: []].append(a)
+        }
+        var departed = false
+        var running: [Allocation] = []
+        for s in fleet.sites.indices {
+            let site = fleet.sites[s]
+            let budget = actual[s]
+            var work = bySite[s] ?? []
+            // Lowest priority is shed first; among equals, the later in the fleet.
+            work.sort {
+                let a = fleet.workloads[$0.workload]
+                let b = fleet.workloads[$1.workload]
+                return a.priority != b.priority ? a.priority > b.priority : $0.workload < $1.workload
+            }
+            let solar = site.power.solar?.output(at: t).watts ?? 0
+            let gridAvailable = max(0, budget.supply[t] - solar)
+            let battery = site.power.battery
+            let discharge = battery.map { min($0.power.watts, batteryCharge[s] / dt) } ?? 0
+            let limit = budget.supply[t] + discharge
+            func it(_ list: [Allocation]) -> Double {
+                list.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
+            }
+            var load = it(work)
+            while !work.isEmpty, load * budget.pue[t] > limit + 1e-6 || load > budget.cooling[t] + 1e-6 {
+                let victim = work.removeLast()
+                interrupt(victim, at: t)
+                series[s].shed[t] = true
+                load = it(work)
+            }
+            running += work
+            let facility = load * budget.pue[t]
+            let solarUsed = min(solar, facility)
+            let gridUsed = min(gridAvailable, facility - solarUsed)
+            let batteryUsed = max(0, facility - solarUsed - gridUsed)
+            if let battery {
+                batteryCharge[s] -= batteryUsed * dt
+                let surplus = max(0, solar - solarUsed)
+                batteryCharge[s] = min(
+                    battery.capacity.baseValue,
+                    batteryCharge[s] + min(surplus, battery.power.watts) * dt * battery.roundTripEfficiency
+                )
+            }
+            series[s].available[t] = limit
+            series[s].used[t] = facility
+            let toKWh = dt / 3.6e6
+            result.energy.itKWh += load * toKWh
+            result.energy.facilityKWh += facility * toKWh
+            result.energy.gridKWh += gridUsed * toKWh
+            result.energy.solarKWh += solarUsed * toKWh
+            result.energy.batteryKWh += batteryUsed * toKWh
+            let gridCarbon = site.power.grid?.carbonIntensity.value(at: t).gramsPerKilowattHour ?? 0
+            result.carbonKg +=
+                (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
+            if budget.itLimit(at: t) < forecast[s].itLimit(at: t) * Simulator.departureThreshold,
+                !(bySite[s] ?? []).isEmpty
+            {
+                departed = true
+            }
+        }
+        for a in running { advance(a, at: t) }
+        return departed
+    }
+
+    mutating func interrupt(_ a: Allocation, at t: Int) {
+        var p = progress[a.workload]
+        result.events.interruptions += 1
+        if p.required != nil {
+            result.work.lostAcceleratorHours += p.sinceCheckpoint / 3600
+            p.sinceCheckpoint = 0
+            p.done = p.checkpointed
+        } else {
+            result.serviceShortSteps += 1
+        }
+        progress[a.workload] = p
+        needsReplan = true
+    }
+
+    mutating func advance(_ a: Allocation, at t: Int) {
+        let w = fleet.workloads[a.workload]
+        var p = progress[a.workload]
+        executed.append(ExecutedStep(step: t, workload: a.workload, site: a.site, pool: a.pool, accelerators: a.count))
+        if let last = p.lastSite, last != a.site, p.ran, w.type != .inference {
+            result.transfers.checkpointBytesAcrossSites += PhysicalModel.checkpointSize(w).bytes
+        }
+        if !p.ran {
+            // Datasets held elsewhere move to the site once, when the work first runs there.
+            for name in w.datasets {
+                guard let d = fleet.dataset(named: name), d.site != fleet.sites[a.site].name else { continue }
+                if !d.mayBeProcessed(in: fleet.sites[a.site].jurisdiction) {
+                    result.transfers.datasetBytesOutsideResidency += d.size.bytes
+                }
+            }
+        }
+        p.ran = true
+        p.lastSite = a.site
+        if let required = p.required {
+            p.done = min(required, p.done + PhysicalModel.throughput(w, model: a.model, count: a.count) * grid.step)
+            p.sinceCheckpoint += Double(a.count) * grid.step
+            let every = w.checkpoint?.every.seconds ?? .infinity
+            let next = t + 1
+            let pausesNext = next < grid.count && !allocations[next].contains { $0.workload == a.workload }
+            if p.done >= required {
+                p.finishStep = next
+                p.checkpointed = p.done
+                p.lastCheckpointStep = next
+                p.sinceCheckpoint = 0
+            } else if pausesNext || Double(next - p.lastCheckpointStep) * grid.step >= every {
+                // A planned pause checkpoints first, so it loses nothing.
+                p.checkpointed = p.done
+                p.lastCheckpointStep = next
+                p.sinceCheckpoint = 0
+            }
+        }
+        progress[a.workload] = p
+    }
+
+    /// Plans all unfinished work again from step `t + 1`, on what is now believed.
+    mutating func replan(after t: Int, planner: Planner, forecast: [SiteBudget]) {
+        needsReplan = false
+        result.replans += 1
+        let next = grid.time(at: t + 1)
+        var indices: [Int] = []
+        var workloads: [Workload] = []
+        for (i, w) in fleet.workloads.enumerated() {
+            let p = progress[i]
+            if p.finishStep != nil { continue }
+            if initial.workloads[i].status == .unplaceable { continue }
+            let arrival = max(w.arrival ?? grid.time(at: 0), next)
+            workloads.append(w.remaining(flops: (p.required ?? 0) - p.checkpointedOrDone, arrival: arrival))
+            indices.append(i)
+        }
+        let remaining = Fleet(
+            scenario: fleet.scenario,
+            groups: fleet.groups,
+            sites: fleet.sites,
+            datasets: fleet.datasets,
+            workloads: workloads,
+            policies: fleet.policies,
+            userAccelerators: fleet.userAccelerators
+        )
+        install(planner.plan(remaining, grid: grid, budgets: forecast), workloadIndices: indices, from: t + 1)
+    }
+
+    func finish() -> SimulationResult {
+        var result = self.result
+        for (i, w) in fleet.workloads.enumerated() {
+            let p = progress[i]
+            result.workloads.total += 1
+            if initial.workloads[i].status == .unplaceable {
+                result.workloads.unplaceable += 1
+                continue
+            }
+            guard let required = p.required else { continue }
+            result.work.requiredExaflop += required / 1e18
+            result.work.doneExaflop += p.done / 1e18
+            let deadlineStep = w.deadline.map {
+                Int((($0.timeIntervalSince1970 - grid.start) / grid.step).rounded(.down))
+            }
+            if let finish = p.finishStep {
+                if let deadlineStep, finish > deadlineStep {
+                    result.workloads.deadlineMissed += 1
+                } else {
+                    result.workloads.completed += 1
+                }
+            } else if let deadlineStep, deadlineStep < grid.count {
+                result.workloads.deadlineMissed += 1
+            }
+        }
+        return result
+    }
+}
+
+extension Run.Progress {
+    /// Work that a replan may count as done: all of it (an interruption has already rolled back to the
+    /// last checkpoint, and a planned pause checkpointed).
+    var checkpointedOrDone: Double { done }
+}
