@@ -123,7 +123,18 @@ public struct Planner: Sendable {
                 explanation: "\(w.name): arrives after the scenario ends"
             )
         }
-        let (ranked, rejections) = rank(w, state: state)
+        let arrivalStep = max(0, Int(((arrivalTime - grid.start) / grid.step).rounded(.up)))
+        let deadlineStep = w.deadline.map { Int((($0.timeIntervalSince1970 - grid.start) / grid.step).rounded(.down)) }
+        var (ranked, rejections) = rank(w, state: state)
+        if let required, let deadlineStep {
+            // Pools that could finish in time at their full width come first, whatever else they score:
+            // a cleaner pool that misses the deadline is no better choice.
+            let window = Double(max(0, min(deadlineStep, grid.count) - arrivalStep)) * grid.step
+            func inTime(_ r: Ranked) -> Bool {
+                PhysicalModel.throughput(w, model: r.candidate.model, count: r.maxCount) * window >= required
+            }
+            ranked = ranked.filter(inTime) + ranked.filter { !inTime($0) }
+        }
         guard !ranked.isEmpty else {
             return WorkloadPlan(
                 name: w.name,

@@ -139,8 +139,16 @@ struct Walk {
         for t in arrival..<state.grid.count {
             if done >= required { break }
             if let threshold, let deadline, t < deadline {
-                let site = ranked[current ?? 0].candidate.siteIndex
-                if state.context.budgets[site].carbon[t] > threshold {
+                // Defer only while the slack is ample: twice the steps the rest would take at the best
+                // pool's full rate (the real rate is often lower: power, other work).
+                let best = ranked[current ?? 0]
+                let rate =
+                    PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount)
+                    * state.grid.step
+                let stepsLeft = ((required - done) / rate).rounded(.up)
+                if Double(deadline - t) > 2 * stepsLeft,
+                    state.context.budgets[best.candidate.siteIndex].carbon[t] > threshold
+                {
                     deferred += 1
                     continue
                 }

@@ -75,6 +75,10 @@ struct Run {
         var ran = false
         /// Accelerator-seconds run since the last checkpoint: what an interruption throws away.
         var sinceCheckpoint = 0.0
+        /// The last step it ran.
+        var lastRunStep = -1
+        /// Whether its last stop was an interruption (then its next start is a resume, not after a pause).
+        var interrupted = false
     }
 
     struct Allocation {
@@ -151,14 +155,6 @@ struct Run {
     /// Executes step `t`; returns whether reality departed from the forecast enough to look again.
     mutating func step(_ t: Int, actual: [SiteBudget], forecast: inout [SiteBudget]) -> Bool {
         let dt = grid.step
-        for (_, kind) in events[t] {
-            switch kind {
-            case .pause: result.events.pauses += 1
-            case .resume: result.events.resumes += 1
-            case .migrate: result.events.migrations += 1
-            default: break
-            }
-        }
         var bySite: [Int: [Allocation]] = [:]
         for a in allocations[t] where progress[a.workload].finishStep == nil {
             bySite[a.site, default: []].append(a)
@@ -227,6 +223,7 @@ struct Run {
     mutating func interrupt(_ a: Allocation, at t: Int) {
         var p = progress[a.workload]
         result.events.interruptions += 1
+        p.interrupted = true
         if p.required != nil {
             result.work.lostAcceleratorHours += p.sinceCheckpoint / 3600
             p.sinceCheckpoint = 0
@@ -242,9 +239,21 @@ struct Run {
         let w = fleet.workloads[a.workload]
         var p = progress[a.workload]
         executed.append(ExecutedStep(step: t, workload: a.workload, site: a.site, pool: a.pool, accelerators: a.count))
-        if let last = p.lastSite, last != a.site, p.ran, w.type != .inference {
-            result.transfers.checkpointBytesAcrossSites += PhysicalModel.checkpointSize(w).bytes
+        // Events are counted from what ran, not from plans (a replan starts plans afresh).
+        if p.ran, let last = p.lastSite {
+            let gap = p.lastRunStep < t - 1
+            if last != a.site {
+                result.events.migrations += 1
+                if w.type != .inference {
+                    result.transfers.checkpointBytesAcrossSites += PhysicalModel.checkpointSize(w).bytes
+                }
+            } else if gap {
+                result.events.resumes += 1
+            }
+            if gap, !p.interrupted { result.events.pauses += 1 }
         }
+        p.interrupted = false
+        p.lastRunStep = t
         if !p.ran {
             // Datasets held elsewhere move to the site once, when the work first runs there.
             for name in w.datasets {
@@ -309,6 +318,10 @@ struct Run {
         for (i, w) in fleet.workloads.enumerated() {
             let p = progress[i]
             result.workloads.total += 1
+            // A pause that is never followed by a resume within the horizon is still a pause.
+            if p.ran, p.finishStep == nil, !p.interrupted, p.lastRunStep < grid.count - 1, w.type != .inference {
+                result.events.pauses += 1
+            }
             if initial.workloads[i].status == .unplaceable {
                 result.workloads.unplaceable += 1
                 continue
