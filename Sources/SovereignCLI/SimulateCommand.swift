@@ -23,6 +23,9 @@ public struct SimulateCommand: ParsableCommand, Sendable {
     @Option(help: "Output format: text or json.")
     public var format: OutputFormat = .text
 
+    @Option(help: "Also write a self-contained HTML report (inline SVG) to this file.")
+    public var report: String?
+
     public init() {}
 
     public func validate() throws {
@@ -62,14 +65,25 @@ public struct SimulateCommand: ParsableCommand, Sendable {
         let chosen = policies.isEmpty ? PlanningPolicy.all : policies.compactMap(PlanningPolicy.named)
         let seed = self.seed ?? scenario.seed
         var results: [SimulationResult] = []
+        var simulations: [Simulation] = []
         for (i, policy) in chosen.enumerated() {
             if TerminalProgress.isTerminal {
                 FileHandle.standardError.write(Data("\rsimulating \(policy.name) (\(i + 1)/\(chosen.count))".utf8))
             }
             guard let simulation = Simulator(fleet: fleet).run(policy: policy, seed: seed) else { continue }
             results.append(simulation.result)
+            simulations.append(simulation)
         }
         TerminalProgress.clear()
+        if let report {
+            let html = SimulationReport.html(fleet: fleet, runs: simulations, seed: seed)
+            do {
+                try html.write(toFile: report, atomically: true, encoding: .utf8)
+            } catch {
+                printError("\(report): error: expected a writable file, found \(error.localizedDescription)")
+                throw ExitCode.failure
+            }
+        }
         switch format {
         case .json:
             var deterministic = results

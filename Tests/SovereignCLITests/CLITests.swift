@@ -173,4 +173,41 @@ struct CLITests {
         #expect(run.status != 0)
         #expect(run.stderr.contains("--policy: expected one of greedy, power-aware, carbon-aware, found \"fastest\""))
     }
+
+    @Test func simulateJSONContractAndReport() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = dir.appendingPathComponent("report.html").path
+        let run = try Self.run(["simulate", "--format", "json", "--report", report, "Examples/east-africa"])
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let scenario = try #require(object["scenario"] as? [String: Any])
+        #expect(scenario["start"] as? String == "2026-03-02T00:00:00Z")
+        #expect(scenario["seed"] as? Int == 20_260_302)
+        let results = try #require(object["results"] as? [[String: Any]])
+        #expect(results.map { $0["policy"] as? String } == ["greedy", "power-aware", "carbon-aware"])
+        for result in results {
+            for key in ["workloads", "work", "energy", "carbonKg", "events", "transfers", "violations", "wallSeconds"] {
+                #expect(result[key] != nil, "missing \(key)")
+            }
+            let violations = try #require(result["violations"] as? [String: Int])
+            #expect(violations == ["residency": 0, "power": 0, "thermal": 0])
+            let work = try #require(result["work"] as? [String: Double])
+            #expect(Set(work.keys) == ["requiredExaflop", "doneExaflop", "lostAcceleratorHours"])
+        }
+        let lost = results.map { ($0["work"] as? [String: Double])?["lostAcceleratorHours"] ?? -1 }
+        #expect(lost[1] < lost[0])
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.hasPrefix("<!doctype html>"))
+        #expect(html.contains("<svg"))
+        #expect(html.contains("nairobi-1"))
+        // Self-contained: nothing is fetched.
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
+        // Same seed, same JSON (wall time aside).
+        let again = try Self.run(["simulate", "--format", "json", "Examples/east-africa"])
+        func withoutWallTime(_ text: String) -> String {
+            text.split(separator: "\n").filter { !$0.contains("wallSeconds") }.joined(separator: "\n")
+        }
+        #expect(withoutWallTime(again.stdout) == withoutWallTime(run.stdout))
+    }
 }
