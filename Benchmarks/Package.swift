@@ -37,5 +37,17 @@ let package = Package(
             path: "Benchmarks/TraceParsing",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "Simulation",
+            dependencies: [
+                "FleetGenerator",
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "SovereignPlanner", package: "sovereign"),
+                .product(name: "SovereignSimulator", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/Simulation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -5,6 +5,17 @@ public struct ResidencyFilter: Filter {
     public let name = "residency"
     public init() {}
 
+    public func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool {
+        guard !workload.datasets.isEmpty else { return { _ in true } }
+        var allowed: Set<String>?
+        for name in workload.datasets {
+            guard let dataset = fleet.dataset(named: name) else { return { _ in false } }
+            allowed = allowed.map { $0.intersection(dataset.residencyCountries) } ?? dataset.residencyCountries
+        }
+        let countries = allowed ?? []
+        return { countries.contains($0.site.jurisdiction) }
+    }
+
     public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
         for name in workload.datasets {
             guard let dataset = fleet.dataset(named: name), dataset.mayBeProcessed(in: candidate.site.jurisdiction)
@@ -37,6 +48,15 @@ public struct DomesticOperatorFilter: Filter {
         let site = candidate.site
         if site.operator.isDomestic(to: site.jurisdiction) || workload.datasets.isEmpty { return true }
         return filter(workload, on: candidate, in: fleet) == nil
+    }
+
+    public func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool {
+        let reserved = fleet.policies.reduce(into: Set<Classification>()) { $0.formUnion($1.domesticOperatorFor) }
+        let restricted = workload.datasets.contains { name in
+            fleet.dataset(named: name).map { reserved.contains($0.classification) } ?? false
+        }
+        guard restricted else { return { _ in true } }
+        return { $0.site.operator.isDomestic(to: $0.site.jurisdiction) }
     }
 
     public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {

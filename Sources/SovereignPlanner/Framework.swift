@@ -37,11 +37,19 @@ public protocol Filter: Sendable {
     func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection?
     /// Whether the candidate passes, without building a reason (the planner's hot path: workloads × pools).
     func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool
+    /// `allows` with the per-workload part done once: the planner calls the result for every pool.
+    func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool
 }
 
 extension Filter {
     public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
         filter(workload, on: candidate, in: fleet) == nil
+    }
+
+    /// A check prepared once per workload and then asked of every candidate; filters whose work per
+    /// workload can be hoisted (residency: one intersection of countries) override it.
+    public func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool {
+        { self.allows(workload, on: $0, in: fleet) }
     }
 }
 

@@ -19,8 +19,17 @@ public struct Planner: Sendable {
     }
 
     /// Plans the fleet against the budgets (one per site, in fleet order).
-    public func plan(_ fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget]) -> Plan {
+    public func plan(_ fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget], occupied: [Occupation] = []) -> Plan {
         var state = PlanningState(fleet: fleet, grid: grid, budgets: budgets)
+        // Work that keeps its place (a partial replan) holds its accelerators and power.
+        var candidateOf: [String: Int] = [:]
+        for c in state.candidates { candidateOf["\(c.siteIndex)/\(c.pool.name)"] = c.poolIndex }
+        for o in occupied {
+            guard let k = candidateOf["\(o.site)/\(o.pool)"] else { continue }
+            let c = state.candidates[k]
+            state.free[c.poolIndex][o.step] -= Int32(o.accelerators)
+            state.headroom[o.site][o.step] -= PhysicalModel.runningPower(model: c.model, count: o.accelerators)
+        }
         let order = fleet.workloads.indices.sorted { a, b in
             let wa = fleet.workloads[a]
             let wb = fleet.workloads[b]
@@ -55,8 +64,8 @@ public struct Planner: Sendable {
     private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
         var passed: [Candidate] = []
         var rejections: [Rejection] = []
-        for candidate in state.candidates
-        where policy.filters.allSatisfy({ $0.allows(w, on: candidate, in: state.fleet) }) {
+        let checks = policy.filters.map { $0.prepare(w, in: state.fleet) }
+        for candidate in state.candidates where checks.allSatisfy({ $0(candidate) }) {
             passed.append(candidate)
         }
 
@@ -163,6 +172,22 @@ public struct Planner: Sendable {
     }
 
     func formatted(_ value: Double) -> String { CountText.format(value) }
+}
+
+/// Accelerators already promised at one step, which a partial replan must leave alone.
+public struct Occupation: Sendable, Hashable {
+    public let step: Int
+    /// Site index in the fleet.
+    public let site: Int
+    public let pool: String
+    public let accelerators: Int
+
+    public init(step: Int, site: Int, pool: String, accelerators: Int) {
+        self.step = step
+        self.site = site
+        self.pool = pool
+        self.accelerators = accelerators
+    }
 }
 
 /// Shared, mutable capacity while a plan is built: free accelerators per pool and IT headroom per site.

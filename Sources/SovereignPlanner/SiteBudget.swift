@@ -4,7 +4,7 @@ public import SovereignModel
 /// simulation, the traces themselves in `sovereign plan`).
 public struct SiteBudget: Sendable {
     /// Power the site can draw at each step, before PUE: grid × availability + solar.
-    public let supply: [Double]
+    public private(set) var supply: [Double]
     /// PUE at each step.
     public let pue: [Double]
     /// IT heat the site can reject at each step.
@@ -12,6 +12,12 @@ public struct SiteBudget: Sendable {
     /// Carbon intensity of the site's supply at each step, g/kWh: grid and solar blended by what each
     /// delivers (solar at its lifecycle 48 g/kWh), so that sunny hours are cleaner.
     public let carbon: [Double]
+
+    /// Lowers the believed supply over `steps` to at most `watts`: what a persistence nowcast does when a
+    /// site delivers less than forecast.
+    public mutating func capSupply(_ steps: Range<Int>, at watts: Double) {
+        for t in steps where t < supply.count { supply[t] = min(supply[t], watts) }
+    }
 
     /// Lifecycle carbon intensity of solar electricity, g/kWh (DESIGN.md).
     public static let solarCarbon = 48.0

@@ -18,8 +18,9 @@ public struct Simulation: Sendable {
 /// At every step the work the current plan puts at a site draws `IT × PUE(t)`; solar is used first, then
 /// the grid, then the battery. When that is not enough, or the IT heat is above what the site can reject,
 /// the site sheds load: the lowest-priority work is interrupted without a checkpoint and loses everything
-/// since its last one. Every interruption, and every step where a site's supply falls well below its
-/// forecast, triggers a replan of all unfinished work from the next step.
+/// since its last one. When a site delivers well below its forecast, the planner's belief for the next hour
+/// drops to what the site delivers now (a persistence nowcast). Interrupted work, and work the lowered
+/// belief no longer fits, is replanned from the next step around everything else, which keeps its place.
 public struct Simulator: Sendable {
     public let fleet: Fleet
 
@@ -49,8 +50,8 @@ public struct Simulator: Sendable {
         let initial = planner.plan(fleet, grid: grid, budgets: forecast)
         var run = Run(fleet: fleet, grid: grid, policy: policy, initial: initial)
         for t in 0..<grid.count {
-            let departed = run.step(t, actual: actual, forecast: &forecast)
-            if run.needsReplan || departed, t + 1 < grid.count {
+            run.step(t, actual: actual, forecast: &forecast)
+            if !run.affected.isEmpty, t + 1 < grid.count {
                 run.replan(after: t, planner: planner, forecast: forecast)
             }
         }
@@ -102,7 +103,8 @@ struct Run {
     var series: [SiteSeries]
     var executed: [ExecutedStep] = []
     var result: SimulationResult
-    var needsReplan = false
+    /// Workloads to replan after this step.
+    var affected = Set<Int>()
     let siteIndex: [String: Int]
 
     init(fleet: Fleet, grid: TimeGrid, policy: PlanningPolicy, initial: Plan) {
@@ -127,11 +129,17 @@ struct Run {
         install(initial, workloadIndices: Array(fleet.workloads.indices), from: 0)
     }
 
-    /// Replaces the allocations and events from step `from` on with those of `plan`.
-    mutating func install(_ plan: Plan, workloadIndices: [Int], from: Int) {
+    /// Replaces the allocations and events of `replacing` (all workloads when `nil`) from step `from` on with
+    /// those of `plan`.
+    mutating func install(_ plan: Plan, workloadIndices: [Int], from: Int, replacing: Set<Int>? = nil) {
         for t in from..<grid.count {
-            allocations[t].removeAll(keepingCapacity: true)
-            events[t].removeAll(keepingCapacity: true)
+            if let replacing {
+                allocations[t].removeAll { replacing.contains($0.workload) }
+                events[t].removeAll { replacing.contains($0.0) }
+            } else {
+                allocations[t].removeAll(keepingCapacity: true)
+                events[t].removeAll(keepingCapacity: true)
+            }
         }
         for (k, placed) in plan.workloads.enumerated() {
             let w = workloadIndices[k]
@@ -152,14 +160,16 @@ struct Run {
         }
     }
 
-    /// Executes step `t`; returns whether reality departed from the forecast enough to look again.
-    mutating func step(_ t: Int, actual: [SiteBudget], forecast: inout [SiteBudget]) -> Bool {
+    /// Steps a nowcast looks ahead when a site departs from its forecast.
+    static let nowcastSteps = 4
+
+    /// Executes step `t`.
+    mutating func step(_ t: Int, actual: [SiteBudget], forecast: inout [SiteBudget]) {
         let dt = grid.step
         var bySite: [Int: [Allocation]] = [:]
         for a in allocations[t] where progress[a.workload].finishStep == nil {
             bySite[a.site, default: []].append(a)
         }
-        var departed = false
         var running: [Allocation] = []
         for s in fleet.sites.indices {
             let site = fleet.sites[s]
@@ -210,14 +220,25 @@ struct Run {
             let gridCarbon = site.power.grid?.carbonIntensity.value(at: t).gramsPerKilowattHour ?? 0
             result.carbonKg +=
                 (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
-            if budget.itLimit(at: t) < forecast[s].itLimit(at: t) * Simulator.departureThreshold,
-                !(bySite[s] ?? []).isEmpty
-            {
-                departed = true
+            if budget.itLimit(at: t) < forecast[s].itLimit(at: t) * Simulator.departureThreshold {
+                nowcast(site: s, at: t, actual: budget, forecast: &forecast[s])
             }
         }
         for a in running { advance(a, at: t) }
-        return departed
+    }
+
+    /// Believes the site's current supply for the next steps, and marks work there that no longer fits.
+    mutating func nowcast(site s: Int, at t: Int, actual: SiteBudget, forecast: inout SiteBudget) {
+        let ahead = (t + 1)..<min(grid.count, t + 1 + Self.nowcastSteps)
+        guard !ahead.isEmpty else { return }
+        forecast.capSupply(ahead, at: actual.supply[t])
+        for u in ahead {
+            let here = allocations[u].filter { $0.site == s && progress[$0.workload].finishStep == nil }
+            let load = here.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
+            if load > forecast.itLimit(at: u) + 1e-6 {
+                for a in here { affected.insert(a.workload) }
+            }
+        }
     }
 
     mutating func interrupt(_ a: Allocation, at t: Int) {
@@ -232,7 +253,7 @@ struct Run {
             result.serviceShortSteps += 1
         }
         progress[a.workload] = p
-        needsReplan = true
+        affected.insert(a.workload)
     }
 
     mutating func advance(_ a: Allocation, at t: Int) {
@@ -288,12 +309,14 @@ struct Run {
 
     /// Plans all unfinished work again from step `t + 1`, on what is now believed.
     mutating func replan(after t: Int, planner: Planner, forecast: [SiteBudget]) {
-        needsReplan = false
+        let replanned = affected
+        affected.removeAll()
         result.replans += 1
         let next = grid.time(at: t + 1)
         var indices: [Int] = []
         var workloads: [Workload] = []
-        for (i, w) in fleet.workloads.enumerated() {
+        for i in replanned.sorted() {
+            let w = fleet.workloads[i]
             let p = progress[i]
             if p.finishStep != nil { continue }
             if initial.workloads[i].status == .unplaceable { continue }
@@ -310,7 +333,15 @@ struct Run {
             policies: fleet.policies,
             userAccelerators: fleet.userAccelerators
         )
-        install(planner.plan(remaining, grid: grid, budgets: forecast), workloadIndices: indices, from: t + 1)
+        // Everything else keeps its place and holds its accelerators and power.
+        var occupied: [Occupation] = []
+        for u in (t + 1)..<grid.count {
+            for a in allocations[u] where !replanned.contains(a.workload) && progress[a.workload].finishStep == nil {
+                occupied.append(Occupation(step: u, site: a.site, pool: a.pool, accelerators: a.count))
+            }
+        }
+        let plan = planner.plan(remaining, grid: grid, budgets: forecast, occupied: occupied)
+        install(plan, workloadIndices: indices, from: t + 1, replacing: replanned)
     }
 
     func finish() -> SimulationResult {

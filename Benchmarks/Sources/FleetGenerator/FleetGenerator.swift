@@ -16,8 +16,11 @@ public struct FleetGenerator: Sendable {
     /// How many YAML files the documents are spread over (at least 4: scenario, sites, datasets, workloads).
     public var specFiles: Int
     public var seed: UInt64
+    /// The scenario's horizon and step as spec text ("365 d", "1 h"); traces always cover the year.
+    public var horizon: String
+    public var step: String
 
-    /// Scenario: 365 days of 1-hour steps from 2026-01-01T00:00:00Z.
+    /// Scenario: by default 365 days of 1-hour steps from 2026-01-01T00:00:00Z.
     public static let scenarioStart = "2026-01-01T00:00:00Z"
     /// Trace rows: hourly from 2026-01-01T00:00:00Z to 2027-01-01T00:00:00Z inclusive (8,761 rows).
     public static let traceRows = 365 * 24 + 1
@@ -27,7 +30,17 @@ public struct FleetGenerator: Sendable {
     /// Bump when the generated content changes, so that stale cached fleets are not reused.
     static let formatVersion = 1
 
-    public init(sites: Int, workloads: Int, datasets: Int, specFiles: Int = 10, seed: UInt64 = 2026) {
+    public init(
+        sites: Int,
+        workloads: Int,
+        datasets: Int,
+        specFiles: Int = 10,
+        seed: UInt64 = 2026,
+        horizon: String = "365 d",
+        step: String = "1 h"
+    ) {
+        self.horizon = horizon
+        self.step = step
         self.sites = sites
         self.workloads = workloads
         self.datasets = datasets
@@ -60,6 +73,8 @@ public struct FleetGenerator: Sendable {
     public var directory: URL {
         Self.workRoot.appendingPathComponent(
             "fleet-v\(Self.formatVersion)-s\(sites)-w\(workloads)-d\(datasets)-f\(specFiles)-seed\(seed)"
+                + (horizon == "365 d" && step == "1 h"
+                    ? "" : "-h\(horizon.filter { !$0.isWhitespace })-t\(step.filter { !$0.isWhitespace })")
         )
     }
 
@@ -172,8 +187,8 @@ public struct FleetGenerator: Sendable {
         var head = ""
         head += document("Scenario", "benchmark-year", """
               start: \(Self.scenarioStart)
-              horizon: 365 d
-              step: 1 h
+              horizon: \(horizon)
+              step: \(step)
               forecastError: 0.1
               seed: \(seed)
             """)
@@ -307,7 +322,9 @@ public struct FleetGenerator: Sendable {
             let names = (0..<datasetCount).map { _ in "dataset-\(pad(Int(rng.next() % UInt64(datasets)), 4))" }
             spec += "  datasets: [\(Array(Set(names)).sorted().joined(separator: ", "))]\n"
         }
-        let arrivalHour = Int(rng.next() % (300 * 24))
+        // Arrivals over the first 82 % of the horizon (300 of 365 days for the year).
+        let horizonHours = max(1, Int(TimeSpan.parse(horizon)?.hours ?? 8760))
+        let arrivalHour = Int(rng.next() % UInt64(max(1, horizonHours * 300 / 365)))
         let arrival = 1_767_225_600.0 + Double(arrivalHour) * 3600
         if type == "inference" {
             spec += "  precision: [fp16, int8, int4]\n"
