@@ -213,7 +213,10 @@ struct CLITests {
 
     /// The README shows the main command's output; it must stay what the command prints.
     @Test func readmeShowsTheMainCommandsOutput() throws {
-        let readme = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try String(
+            contentsOf: Fixtures.repositoryRoot.appendingPathComponent("README.md"),
+            encoding: .utf8
+        )
         let run = try Self.run(["simulate", "Examples/east-africa"])
         #expect(run.status == 0)
         #expect(readme.contains("```\n" + run.stdout + "```"))
