@@ -32,10 +32,17 @@ public enum PhysicalModel: Sendable {
         Double(n) * model.power.watts * trainingUtilisation
     }
 
+    /// `x` rounded up to a whole number, clamped so that absurd but accepted inputs (1e40 FLOPs on a
+    /// 0.001-TFLOPS part) never trap the conversion.
+    public static func wholeUp(_ x: Double) -> Int {
+        guard x.isFinite else { return x > 0 ? 1 << 50 : 0 }
+        return Int(min(max(x.rounded(.up), -1e15), 1e15))
+    }
+
     /// The fewest accelerators of `model` whose memory holds `w` at `precision`.
     public static func minimumCount(_ w: Workload, model: AcceleratorModel, precision: Precision?) -> Int {
         let need = w.memoryDemand(at: precision).bytes
-        return max(1, Int((need / model.memory.bytes).rounded(.up)))
+        return max(1, wholeUp(need / model.memory.bytes))
     }
 
     /// Inference FLOPs per second the service must sustain: `2·N` per token.

@@ -19,7 +19,18 @@ public struct Planner: Sendable {
     }
 
     /// Plans the fleet against the budgets (one per site, in fleet order).
-    public func plan(_ fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget], occupied: [Occupation] = []) -> Plan {
+    ///
+    /// - Parameters:
+    ///   - occupied: accelerators already promised to work that keeps its place (a partial replan).
+    ///   - origins: for work that has a checkpoint somewhere, the index of the site holding it, by workload
+    ///     index: moving elsewhere then needs a link and takes the checkpoint's transfer time.
+    public func plan(
+        _ fleet: Fleet,
+        grid: TimeGrid,
+        budgets: [SiteBudget],
+        occupied: [Occupation] = [],
+        origins: [Int: Int] = [:]
+    ) -> Plan {
         var state = PlanningState(fleet: fleet, grid: grid, budgets: budgets)
         // Work that keeps its place (a partial replan) holds its accelerators and power.
         var candidateOf: [String: Int] = [:]
@@ -41,7 +52,7 @@ public struct Planner: Sendable {
         }
         var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
         for index in order {
-            results[index] = place(fleet.workloads[index], state: &state)
+            results[index] = place(fleet.workloads[index], origin: origins[index], state: &state)
         }
         return Plan(policy: policy.name, grid: grid, workloads: results.map { $0! })
     }
@@ -85,7 +96,7 @@ public struct Planner: Sendable {
             var minCount = fit.min
             if w.type == .inference {
                 let perAccelerator = PhysicalModel.throughput(w, model: passed[i].model, count: 1)
-                let forDemand = Int((PhysicalModel.inferenceFLOPS(w) / perAccelerator).rounded(.up))
+                let forDemand = PhysicalModel.wholeUp(PhysicalModel.inferenceFLOPS(w) / perAccelerator)
                 minCount = max(minCount, forDemand)
                 if minCount > fit.max {
                     rejections.append(
@@ -115,7 +126,7 @@ public struct Planner: Sendable {
 
     // MARK: Placement
 
-    private func place(_ w: Workload, state: inout PlanningState) -> WorkloadPlan {
+    private func place(_ w: Workload, origin: Int?, state: inout PlanningState) -> WorkloadPlan {
         let grid = state.grid
         let arrivalTime = w.arrival?.timeIntervalSince1970 ?? grid.start
         let required = PhysicalModel.requiredFLOPs(w, catalog: state.fleet.catalog)
@@ -157,15 +168,14 @@ public struct Planner: Sendable {
                 explanation: Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
             )
         }
-        let arrival = max(0, Int(((arrivalTime - grid.start) / grid.step).rounded(.up)))
-        let deadline = w.deadline.map { Int((($0.timeIntervalSince1970 - grid.start) / grid.step).rounded(.down)) }
         var walk = Walk(
             workload: w,
             ranked: ranked,
             policy: policy,
-            arrival: arrival,
-            deadline: deadline,
-            required: required
+            arrival: arrivalStep,
+            deadline: deadlineStep,
+            required: required,
+            origin: origin.map { state.fleet.sites[$0] }
         )
         walk.run(state: &state)
         return walk.result(state: state, rejections: rejections)

@@ -13,6 +13,8 @@ struct Walk {
     let arrival: Int
     let deadline: Int?
     let required: Double?
+    /// Where the workload's checkpoint is when a replan starts it afresh.
+    let origin: Site?
 
     private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
     private(set) var done = 0.0
@@ -29,8 +31,10 @@ struct Walk {
         policy: PlanningPolicy,
         arrival: Int,
         deadline: Int?,
-        required: Double?
+        required: Double?,
+        origin: Site? = nil
     ) {
+        self.origin = origin
         self.workload = workload
         self.ranked = ranked
         self.policy = policy
@@ -67,8 +71,14 @@ struct Walk {
 
     /// Whether a checkpoint can move from the current site to rank `r`'s site (same site, or a direct link).
     func canMove(to r: Int) -> (ok: Bool, seconds: Double) {
-        guard let current, done > 0 else { return (true, 0) }
-        let from = ranked[current].candidate.site
+        let from: Site
+        if let current, done > 0 {
+            from = ranked[current].candidate.site
+        } else if current == nil, let origin {
+            from = origin
+        } else {
+            return (true, 0)
+        }
         let to = ranked[r].candidate.site
         if from.name == to.name { return (true, 0) }
         guard let link = from.links.first(where: { $0.to == to.name }) else { return (false, 0) }
@@ -126,11 +136,11 @@ struct Walk {
         let best = ranked[0]
         let rate =
             PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount) * state.grid.step
-        let needed = Int((required / rate).rounded(.up))
+        let needed = PhysicalModel.wholeUp(required / rate)
         let window = arrival..<min(deadline, state.grid.count)
         guard needed > 0, window.count > needed else { return nil }
         let carbon = state.context.budgets[best.candidate.siteIndex].carbon[window].sorted()
-        return carbon[min(carbon.count - 1, Int((Double(needed) * 1.3).rounded(.up)))]
+        return carbon[min(carbon.count - 1, PhysicalModel.wholeUp(Double(needed) * 1.3))]
     }
 
     mutating func runPreemptible(state: inout PlanningState) {
@@ -158,7 +168,7 @@ struct Walk {
                 continue
             }
             if choice.move > 0 {
-                migrations[t] = (ranked[current!].candidate.site.name, choice.move)
+                migrations[t] = (current.map { ranked[$0].candidate.site.name } ?? origin?.name ?? "", choice.move)
                 waitSeconds += choice.move
             }
             current = choice.rank

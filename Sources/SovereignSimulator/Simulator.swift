@@ -44,13 +44,15 @@ public struct Simulator: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let grid = scenario.grid
-        var forecast = Forecast.budgets(fleet, grid: grid, relativeError: scenario.forecastError, seed: seed)
+        let original = Forecast.budgets(fleet, grid: grid, relativeError: scenario.forecastError, seed: seed)
+        // What the planner believes: the forecast, lowered by nowcasts where sites deliver less.
+        var forecast = original
         let actual = fleet.sites.map { SiteBudget(site: $0, grid: grid) }
         let planner = Planner(policy: policy)
         let initial = planner.plan(fleet, grid: grid, budgets: forecast)
         var run = Run(fleet: fleet, grid: grid, policy: policy, initial: initial)
         for t in 0..<grid.count {
-            run.step(t, actual: actual, forecast: &forecast)
+            run.step(t, actual: actual, original: original, forecast: &forecast)
             if !run.affected.isEmpty, t + 1 < grid.count {
                 run.replan(after: t, planner: planner, forecast: forecast)
             }
@@ -80,6 +82,10 @@ struct Run {
         var lastRunStep = -1
         /// Whether its last stop was an interruption (then its next start is a resume, not after a pause).
         var interrupted = false
+        /// Seconds it has run since its last checkpoint (the checkpoint interval counts running time).
+        var runningSinceCheckpoint = 0.0
+        /// Seconds of a checkpoint transfer still to wait before a migrated run makes progress.
+        var transferWait = 0.0
     }
 
     struct Allocation {
@@ -164,7 +170,7 @@ struct Run {
     static let nowcastSteps = 4
 
     /// Executes step `t`.
-    mutating func step(_ t: Int, actual: [SiteBudget], forecast: inout [SiteBudget]) {
+    mutating func step(_ t: Int, actual: [SiteBudget], original: [SiteBudget], forecast: inout [SiteBudget]) {
         let dt = grid.step
         var bySite: [Int: [Allocation]] = [:]
         for a in allocations[t] where progress[a.workload].finishStep == nil {
@@ -190,10 +196,12 @@ struct Run {
                 list.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
             }
             var load = it(work)
+            var shed = false
             while !work.isEmpty, load * budget.pue[t] > limit + 1e-6 || load > budget.cooling[t] + 1e-6 {
                 let victim = work.removeLast()
                 interrupt(victim, at: t)
                 series[s].shed[t] = true
+                shed = true
                 load = it(work)
             }
             running += work
@@ -220,7 +228,9 @@ struct Run {
             let gridCarbon = site.power.grid?.carbonIntensity.value(at: t).gramsPerKilowattHour ?? 0
             result.carbonKg +=
                 (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
-            if budget.itLimit(at: t) < forecast[s].itLimit(at: t) * Simulator.departureThreshold {
+            // Compared with the forecast as made, so the nowcast rolls forward for as long as the
+            // shortfall lasts; and always after shedding, so shed work is not put back where it cannot run.
+            if shed || budget.itLimit(at: t) < original[s].itLimit(at: t) * Simulator.departureThreshold {
                 nowcast(site: s, at: t, actual: budget, forecast: &forecast[s])
             }
         }
@@ -236,7 +246,8 @@ struct Run {
             let here = allocations[u].filter { $0.site == s && progress[$0.workload].finishStep == nil }
             let load = here.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
             if load > forecast.itLimit(at: u) + 1e-6 {
-                for a in here { affected.insert(a.workload) }
+                // Work that may not pause keeps its place; it is replanned only if it is actually shed.
+                for a in here where fleet.workloads[a.workload].preemptible { affected.insert(a.workload) }
             }
         }
     }
@@ -248,6 +259,8 @@ struct Run {
         if p.required != nil {
             result.work.lostAcceleratorHours += p.sinceCheckpoint / 3600
             p.sinceCheckpoint = 0
+            p.runningSinceCheckpoint = 0
+            p.transferWait = 0
             p.done = p.checkpointed
         } else {
             result.serviceShortSteps += 1
@@ -266,7 +279,10 @@ struct Run {
             if last != a.site {
                 result.events.migrations += 1
                 if w.type != .inference {
-                    result.transfers.checkpointBytesAcrossSites += PhysicalModel.checkpointSize(w).bytes
+                    let size = PhysicalModel.checkpointSize(w)
+                    result.transfers.checkpointBytesAcrossSites += size.bytes
+                    let link = fleet.sites[last].links.first { $0.to == fleet.sites[a.site].name }
+                    p.transferWait += link?.bandwidth.transferTime(of: size).seconds ?? 0
                 }
             } else if gap {
                 result.events.resumes += 1
@@ -287,21 +303,33 @@ struct Run {
         p.ran = true
         p.lastSite = a.site
         if let required = p.required {
-            p.done = min(required, p.done + PhysicalModel.throughput(w, model: a.model, count: a.count) * grid.step)
+            // A migrated checkpoint must arrive before the run makes progress.
+            let waited = min(grid.step, p.transferWait)
+            p.transferWait -= waited
+            p.done = min(
+                required,
+                p.done + PhysicalModel.throughput(w, model: a.model, count: a.count) * (grid.step - waited)
+            )
             p.sinceCheckpoint += Double(a.count) * grid.step
+            p.runningSinceCheckpoint += grid.step
             let every = w.checkpoint?.every.seconds ?? .infinity
             let next = t + 1
-            let pausesNext = next < grid.count && !allocations[next].contains { $0.workload == a.workload }
+            let following = next < grid.count ? allocations[next].first { $0.workload == a.workload } : nil
+            // A planned pause or move checkpoints first.
+            let pausesNext =
+                next < grid.count && (following == nil || following!.site != a.site || following!.pool != a.pool)
             if p.done >= required {
                 p.finishStep = next
                 p.checkpointed = p.done
                 p.lastCheckpointStep = next
                 p.sinceCheckpoint = 0
-            } else if pausesNext || Double(next - p.lastCheckpointStep) * grid.step >= every {
+                p.runningSinceCheckpoint = 0
+            } else if pausesNext || p.runningSinceCheckpoint >= every {
                 // A planned pause checkpoints first, so it loses nothing.
                 p.checkpointed = p.done
                 p.lastCheckpointStep = next
                 p.sinceCheckpoint = 0
+                p.runningSinceCheckpoint = 0
             }
         }
         progress[a.workload] = p
@@ -315,11 +343,23 @@ struct Run {
         let next = grid.time(at: t + 1)
         var indices: [Int] = []
         var workloads: [Workload] = []
+        var origins: [Int: Int] = [:]
         for i in replanned.sorted() {
             let w = fleet.workloads[i]
-            let p = progress[i]
+            var p = progress[i]
             if p.finishStep != nil { continue }
             if initial.workloads[i].status == .unplaceable { continue }
+            if p.ran, !p.interrupted, p.lastRunStep == t, p.required != nil {
+                // Its plan changes at this boundary (it may pause or move): it checkpoints first.
+                p.checkpointed = p.done
+                p.lastCheckpointStep = t + 1
+                p.sinceCheckpoint = 0
+                p.runningSinceCheckpoint = 0
+                progress[i] = p
+            }
+            if let site = p.lastSite, p.ran, p.required != nil, p.checkpointed > 0 {
+                origins[workloads.count] = site
+            }
             let arrival = max(w.arrival ?? grid.time(at: 0), next)
             workloads.append(w.remaining(flops: (p.required ?? 0) - p.checkpointedOrDone, arrival: arrival))
             indices.append(i)
@@ -340,7 +380,7 @@ struct Run {
                 occupied.append(Occupation(step: u, site: a.site, pool: a.pool, accelerators: a.count))
             }
         }
-        let plan = planner.plan(remaining, grid: grid, budgets: forecast, occupied: occupied)
+        let plan = planner.plan(remaining, grid: grid, budgets: forecast, occupied: occupied, origins: origins)
         install(plan, workloadIndices: indices, from: t + 1, replacing: replanned)
     }
 
@@ -369,7 +409,7 @@ struct Run {
                 } else {
                     result.workloads.completed += 1
                 }
-            } else if let deadlineStep, deadlineStep < grid.count {
+            } else if let deadlineStep, deadlineStep <= grid.count {
                 result.workloads.deadlineMissed += 1
             }
         }
