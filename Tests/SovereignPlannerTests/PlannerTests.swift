@@ -126,4 +126,17 @@ struct PlannerTests {
             }
         }
     }
+
+    /// Absurd but valid sizes (1e40 FLOPs) neither trap nor place anything impossible.
+    @Test func hugeWorkDoesNotTrap() throws {
+        let fleet = try Fixtures.load(
+            Fixtures.constantFleet.replacingOnce("compute: {tokens: 2B}", with: "compute: {flops: 1e40}")
+        )
+        for policy in PlanningPolicy.all {
+            let plan = try #require(Planner(policy: policy).plan(fleet))
+            let finetune = try #require(plan.workloads.first { $0.name == "finetune" })
+            #expect(finetune.status == .unfinished)
+            #expect(finetune.explanation?.hasPrefix("finetune: not finished by the end of the scenario") == true)
+        }
+    }
 }

@@ -50,6 +50,9 @@ struct SimulatorTests {
         #expect(greedy.work.lostAcceleratorHours > 0)
         #expect(aware.work.lostAcceleratorHours < greedy.work.lostAcceleratorHours)
         #expect(aware.events.pauses >= 1)
+        // It paused at the forecast shortfall with a checkpoint: nothing to lose.
+        #expect(aware.work.lostAcceleratorHours == 0)
+        #expect(aware.events.interruptions == 0)
         for result in [greedy, aware] {
             #expect(result.violations.power == 0)
             #expect(result.violations.residency == 0)
