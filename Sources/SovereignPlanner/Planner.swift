@@ -175,7 +175,7 @@ public struct Planner: Sendable {
             arrival: arrivalStep,
             deadline: deadlineStep,
             required: required,
-            origin: origin.map { state.fleet.sites[$0] }
+            origin: origin.map { ($0, state.fleet.sites[$0]) }
         )
         walk.run(state: &state)
         return walk.result(state: state, rejections: rejections)

@@ -13,8 +13,8 @@ struct Walk {
     let arrival: Int
     let deadline: Int?
     let required: Double?
-    /// Where the workload's checkpoint is when a replan starts it afresh.
-    let origin: Site?
+    /// Where the workload's checkpoint is when a replan starts it afresh (site index and site).
+    let origin: (index: Int, site: Site)?
 
     private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
     private(set) var done = 0.0
@@ -32,7 +32,7 @@ struct Walk {
         arrival: Int,
         deadline: Int?,
         required: Double?,
-        origin: Site? = nil
+        origin: (index: Int, site: Site)? = nil
     ) {
         self.origin = origin
         self.workload = workload
@@ -71,17 +71,19 @@ struct Walk {
 
     /// Whether a checkpoint can move from the current site to rank `r`'s site (same site, or a direct link).
     func canMove(to r: Int) -> (ok: Bool, seconds: Double) {
-        let from: Site
+        // Compared by index first: copying a `Site` per look is what this hot path cannot afford.
+        let fromIndex: Int
         if let current, done > 0 {
-            from = ranked[current].candidate.site
+            fromIndex = siteIndex[current]
         } else if current == nil, let origin {
-            from = origin
+            fromIndex = origin.index
         } else {
             return (true, 0)
         }
-        let to = ranked[r].candidate.site
-        if from.name == to.name { return (true, 0) }
-        guard let link = from.links.first(where: { $0.to == to.name }) else { return (false, 0) }
+        if fromIndex == siteIndex[r] { return (true, 0) }
+        let links = current.map { ranked[$0].candidate.site.links } ?? origin!.site.links
+        let target = ranked[r].candidate.site.name
+        guard let link = links.first(where: { $0.to == target }) else { return (false, 0) }
         return (true, link.bandwidth.transferTime(of: PhysicalModel.checkpointSize(workload)).seconds)
     }
 
@@ -168,7 +170,7 @@ struct Walk {
                 continue
             }
             if choice.move > 0 {
-                migrations[t] = (current.map { ranked[$0].candidate.site.name } ?? origin?.name ?? "", choice.move)
+                migrations[t] = (current.map { ranked[$0].candidate.site.name } ?? origin?.site.name ?? "", choice.move)
                 waitSeconds += choice.move
             }
             current = choice.rank

@@ -234,7 +234,12 @@ struct Run {
                 nowcast(site: s, at: t, actual: budget, forecast: &forecast[s])
             }
         }
-        for a in running { advance(a, at: t) }
+        // Each run's next step, looked up once per step rather than once per run.
+        var following: [Int: Allocation] = [:]
+        if t + 1 < grid.count {
+            for a in allocations[t + 1] where following[a.workload] == nil { following[a.workload] = a }
+        }
+        for a in running { advance(a, at: t, following: following[a.workload]) }
     }
 
     /// Believes the site's current supply for the next steps, and marks work there that no longer fits.
@@ -269,7 +274,7 @@ struct Run {
         affected.insert(a.workload)
     }
 
-    mutating func advance(_ a: Allocation, at t: Int) {
+    mutating func advance(_ a: Allocation, at t: Int, following: Allocation?) {
         let w = fleet.workloads[a.workload]
         var p = progress[a.workload]
         executed.append(ExecutedStep(step: t, workload: a.workload, site: a.site, pool: a.pool, accelerators: a.count))
@@ -314,7 +319,6 @@ struct Run {
             p.runningSinceCheckpoint += grid.step
             let every = w.checkpoint?.every.seconds ?? .infinity
             let next = t + 1
-            let following = next < grid.count ? allocations[next].first { $0.workload == a.workload } : nil
             // A planned pause or move checkpoints first.
             let pausesNext =
                 next < grid.count && (following == nil || following!.site != a.site || following!.pool != a.pool)
