@@ -32,16 +32,7 @@ public struct PlanCommand: ParsableCommand, Sendable {
     }
 
     public func run() throws {
-        let fleet: Fleet
-        do {
-            fleet = try FleetLoader(progress: TerminalProgress.lineOnStandardError(label: "reading traces"))
-                .load(paths: paths)
-            TerminalProgress.clear()
-        } catch let error as SpecError {
-            TerminalProgress.clear()
-            printError(error.description)
-            throw ExitCode.failure
-        }
+        let fleet = try loadFleetOrExit(paths)
         guard let plan = Planner(policy: PlanningPolicy.named(policy)!).plan(fleet) else {
             printError("\(paths.joined(separator: " ")): error: expected a Scenario document to plan over, found none")
             throw ExitCode.failure

@@ -48,16 +48,7 @@ public struct SimulateCommand: ParsableCommand, Sendable {
     }
 
     public func run() throws {
-        let fleet: Fleet
-        do {
-            fleet = try FleetLoader(progress: TerminalProgress.lineOnStandardError(label: "reading traces"))
-                .load(paths: paths)
-            TerminalProgress.clear()
-        } catch let error as SpecError {
-            TerminalProgress.clear()
-            printError(error.description)
-            throw ExitCode.failure
-        }
+        let fleet = try loadFleetOrExit(paths)
         guard let scenario = fleet.scenario else {
             printError("\(paths.joined(separator: " ")): error: expected a Scenario document to simulate, found none")
             throw ExitCode.failure

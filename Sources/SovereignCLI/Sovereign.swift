@@ -19,6 +19,22 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
     case text, json
 }
 
+/// Loads specs with a progress line on a terminal; prints every diagnostic and exits 1 when they are invalid.
+func loadFleetOrExit(_ paths: [String]) throws -> Fleet {
+    do {
+        let fleet = try FleetLoader(progress: TerminalProgress.lineOnStandardError(label: "reading traces"))
+            .load(paths: paths)
+        TerminalProgress.clear()
+        return fleet
+    } catch let error as SpecError {
+        TerminalProgress.clear()
+        printError(error.description)
+        let n = error.diagnostics.count
+        printError("\(n) error\(n == 1 ? "" : "s")")
+        throw ExitCode.failure
+    }
+}
+
 /// Writes to standard error.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -92,6 +92,52 @@ public enum Fixtures: Sendable {
 
         """
 
+    /// One site whose grid is out from 02:00 to 08:00 (steps 8–31 of a day at 15 minutes) under a
+    /// fine-tuning job that checkpoints every `checkpointEvery`: the planner must pause around the outage.
+    public static func outageFleet(
+        in dir: URL,
+        forecastError: Double = 0,
+        checkpointEvery: String = "30 min"
+    ) throws
+        -> Fleet
+    {
+        var csv = "time,available\n"
+        for t in 0...100 {
+            let value = (t >= 8 && t < 32) ? 0.0 : 1.0
+            csv += "\(ISO8601.format(epochSeconds: 1_772_409_600 + Double(t) * 900)),\(value)\n"
+        }
+        try csv.write(to: dir.appendingPathComponent("grid.csv"), atomically: true, encoding: .utf8)
+        let yaml = """
+            apiVersion: sovereign.dev/v1
+            kind: Scenario
+            metadata: {name: day}
+            spec: {start: 2026-03-02T00:00:00Z, horizon: 1 d, step: 15 min, forecastError: \(forecastError)}
+            ---
+            apiVersion: sovereign.dev/v1
+            kind: Site
+            metadata: {name: s}
+            spec:
+              jurisdiction: KE
+              operator: {name: Op, jurisdiction: KE}
+              power: {grid: {capacity: 12 kW, availability: {file: grid.csv, column: available}}}
+              cooling: {capacity: 100 kW, ambient: 20 C, pue: {base: 1.2}}
+              pools: [{name: a100, accelerator: nvidia-a100-80gb, count: 32}]
+            ---
+            apiVersion: sovereign.dev/v1
+            kind: Workload
+            metadata: {name: job}
+            spec:
+              type: fine-tuning
+              model: {parameters: 1B}
+              compute: {tokens: 30B}
+              accelerators: {max: 32}
+              checkpoint: {every: \(checkpointEvery)}
+
+            """
+        try yaml.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
+        return try FleetLoader().load(paths: [dir.appendingPathComponent("fleet.yaml").path])
+    }
+
     /// Loads YAML text as one spec file named `fleet.yaml`.
     public static func load(_ yaml: String, file: String = "fleet.yaml") throws -> Fleet {
         try FleetLoader().load(sources: [(file: file, text: yaml)])

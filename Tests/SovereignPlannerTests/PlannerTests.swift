@@ -65,36 +65,7 @@ struct PlannerTests {
     @Test func powerAwarePausesBeforeAShortfall() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var csv = "time,available\n"
-        for t in 0...100 {
-            let value = (t >= 8 && t < 32) ? 0.0 : 1.0  // out 02:00–08:00
-            csv += "\(ISO8601.format(epochSeconds: 1_772_409_600 + Double(t) * 900)),\(value)\n"
-        }
-        try csv.write(to: dir.appendingPathComponent("grid.csv"), atomically: true, encoding: .utf8)
-        let yaml = """
-            apiVersion: sovereign.dev/v1
-            kind: Scenario
-            metadata: {name: day}
-            spec: {start: 2026-03-02T00:00:00Z, horizon: 1 d, step: 15 min}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Site
-            metadata: {name: s}
-            spec:
-              jurisdiction: KE
-              operator: {name: Op, jurisdiction: KE}
-              power: {grid: {capacity: 12 kW, availability: {file: grid.csv, column: available}}}
-              cooling: {capacity: 100 kW, ambient: 20 C, pue: {base: 1.2}}
-              pools: [{name: a100, accelerator: nvidia-a100-80gb, count: 32}]
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Workload
-            metadata: {name: job}
-            spec: {type: fine-tuning, model: {parameters: 1B}, compute: {tokens: 30B}, accelerators: {max: 32}, checkpoint: {every: 30 min}}
-
-            """
-        try yaml.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
-        let fleet = try FleetLoader().load(paths: [dir.appendingPathComponent("fleet.yaml").path])
+        let fleet = try Fixtures.outageFleet(in: dir)
         let aware = try #require(Planner(policy: .powerAware).plan(fleet)).workloads[0]
         // 12 kW / 1.2 PUE = 10 kW: 33 A100 at 300 W would fit, so all 32 run until the grid goes.
         #expect(aware.status == .completed)

@@ -6,44 +6,10 @@ import SovereignTesting
 import Testing
 
 struct SimulatorTests {
-    /// A site whose grid fails for six hours under a job that checkpoints every 30 minutes.
-    static func outageFleet(in dir: URL) throws -> Fleet {
-        var csv = "time,available\n"
-        for t in 0...100 {
-            let value = (t >= 8 && t < 32) ? 0.0 : 1.0
-            csv += "\(ISO8601.format(epochSeconds: 1_772_409_600 + Double(t) * 900)),\(value)\n"
-        }
-        try csv.write(to: dir.appendingPathComponent("grid.csv"), atomically: true, encoding: .utf8)
-        let yaml = """
-            apiVersion: sovereign.dev/v1
-            kind: Scenario
-            metadata: {name: day}
-            spec: {start: 2026-03-02T00:00:00Z, horizon: 1 d, step: 15 min, forecastError: 0.05}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Site
-            metadata: {name: s}
-            spec:
-              jurisdiction: KE
-              operator: {name: Op, jurisdiction: KE}
-              power: {grid: {capacity: 12 kW, availability: {file: grid.csv, column: available}}}
-              cooling: {capacity: 100 kW, ambient: 20 C, pue: {base: 1.2}}
-              pools: [{name: a100, accelerator: nvidia-a100-80gb, count: 32}]
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Workload
-            metadata: {name: job}
-            spec: {type: fine-tuning, model: {parameters: 1B}, compute: {tokens: 30B}, accelerators: {max: 32}, checkpoint: {every: 40 min}}
-
-            """
-        try yaml.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
-        return try FleetLoader().load(paths: [dir.appendingPathComponent("fleet.yaml").path])
-    }
-
     @Test func powerAwareLosesLessThanGreedyThroughAnOutage() throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let fleet = try Self.outageFleet(in: dir)
+        let fleet = try Fixtures.outageFleet(in: dir, forecastError: 0.05, checkpointEvery: "40 min")
         let greedy = try #require(Simulator(fleet: fleet).run(policy: .greedy, seed: 1)).result
         let aware = try #require(Simulator(fleet: fleet).run(policy: .powerAware, seed: 1)).result
         #expect(greedy.events.interruptions > 0)
