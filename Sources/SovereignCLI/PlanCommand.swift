@@ -53,11 +53,6 @@ public struct PlanCommand: ParsableCommand, Sendable {
 
 /// The plan as a person reads it.
 enum PlanText {
-    static func time(_ step: Int, _ grid: TimeGrid) -> String {
-        String(ISO8601.format(epochSeconds: grid.start + Double(step) * grid.step).prefix(16))
-            .replacingOccurrences(of: "T", with: " ")
-    }
-
     static func render(_ plan: Plan) -> String {
         var lines: [String] = []
         var counts: [PlacementStatus: Int] = [:]
@@ -71,17 +66,17 @@ enum PlanText {
         for w in plan.workloads {
             lines.append("")
             var head = "\(w.name): \(w.status.rawValue)"
-            if let finish = w.finishStep { head += ", done \(time(finish, plan.grid))" }
+            if let finish = w.finishStep { head += ", done \(plan.grid.label(at: finish))" }
             if let precision = w.precision, w.requiredFLOPs == nil { head += ", \(precision.rawValue)" }
             lines.append(head)
             for s in w.segments {
                 lines.append(
-                    "  \(time(s.start, plan.grid)) – \(time(s.end, plan.grid))  \(s.site)/\(s.pool) × \(s.accelerators)"
+                    "  \(plan.grid.label(at: s.start)) – \(plan.grid.label(at: s.end))  \(s.site)/\(s.pool) × \(s.accelerators)"
                 )
             }
             for e in w.events where e.kind != .start && e.kind != .finish {
                 let detail = e.detail.isEmpty ? "" : " (\(e.detail))"
-                lines.append("  \(time(e.step, plan.grid))  \(e.kind.rawValue) at \(e.site)\(detail)")
+                lines.append("  \(plan.grid.label(at: e.step))  \(e.kind.rawValue) at \(e.site)\(detail)")
             }
             if let explanation = w.explanation { lines.append("  why: \(explanation)") }
         }

@@ -61,8 +61,13 @@ public struct SimulateCommand: ParsableCommand, Sendable {
             if TerminalProgress.isTerminal {
                 FileHandle.standardError.write(Data("\rsimulating \(policy.name) (\(i + 1)/\(chosen.count))".utf8))
             }
+            let clock = ContinuousClock()
+            let started = clock.now
             guard let simulation = Simulator(fleet: fleet).run(policy: policy, seed: seed) else { continue }
-            results.append(simulation.result)
+            let elapsed = clock.now - started
+            var result = simulation.result
+            result.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            results.append(result)
             simulations.append(simulation)
         }
         TerminalProgress.clear()

@@ -15,12 +15,6 @@ enum Explanation {
         return "\(name): 0/\(total) pools fit: " + parts.joined(separator: ", ")
     }
 
-    /// `2026-03-03 18:00`
-    static func time(_ step: Int, grid: TimeGrid) -> String {
-        let text = ISO8601.format(epochSeconds: grid.start + Double(step) * grid.step)
-        return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ")
-    }
-
     static func percent(_ part: Double, of whole: Double) -> String {
         whole > 0 ? "\(Int((100 * part / whole).rounded(.down)))%" : "0%"
     }
@@ -44,7 +38,7 @@ enum Explanation {
                     ranges.append((s, s + 1))
                 }
             }
-            let shown = ranges.prefix(3).map { "\(time($0.0, grid: grid))–\(String(time($0.1, grid: grid).suffix(5)))" }
+            let shown = ranges.prefix(3).map { "\(grid.label(at: $0.0))–\(String(grid.label(at: $0.1).suffix(5)))" }
             let more = ranges.count > 3 ? " and \(ranges.count - 3) more" : ""
             switch block {
             case .power(let site):

@@ -102,7 +102,7 @@ public struct Planner: Sendable {
                     rejections.append(
                         Rejection(
                             filter: "capacity",
-                            reason: "too few accelerators for \(formatted(w.tokensPerSecond ?? 0)) tokens/s "
+                            reason: "too few accelerators for \(CountText.format(w.tokensPerSecond ?? 0)) tokens/s "
                                 + "(needs \(minCount) \(passed[i].model.id), at most \(fit.max))"
                         )
                     )
@@ -143,8 +143,8 @@ public struct Planner: Sendable {
                 explanation: "\(w.name): arrives after the scenario ends"
             )
         }
-        let arrivalStep = max(0, Int(((arrivalTime - grid.start) / grid.step).rounded(.up)))
-        let deadlineStep = w.deadline.map { Int((($0.timeIntervalSince1970 - grid.start) / grid.step).rounded(.down)) }
+        let arrivalStep = max(0, grid.step(at: Date(timeIntervalSince1970: arrivalTime), rounding: .up))
+        let deadlineStep = w.deadline.map { grid.step(at: $0, rounding: .down) }
         var (ranked, rejections) = rank(w, state: state)
         if let required, let deadlineStep {
             // Pools that could finish in time at their full width come first, whatever else they score:
@@ -181,7 +181,6 @@ public struct Planner: Sendable {
         return walk.result(state: state, rejections: rejections)
     }
 
-    func formatted(_ value: Double) -> String { CountText.format(value) }
 }
 
 /// Accelerators already promised at one step, which a partial replan must leave alone.

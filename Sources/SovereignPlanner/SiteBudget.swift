@@ -12,6 +12,10 @@ public struct SiteBudget: Sendable {
     /// Carbon intensity of the site's supply at each step, g/kWh: grid and solar blended by what each
     /// delivers (solar at its lifecycle 48 g/kWh), so that sunny hours are cleaner.
     public let carbon: [Double]
+    /// The solar part of the supply at each step, watts (as forecast, before any nowcast).
+    public let solar: [Double]
+    /// The grid's own carbon intensity at each step, g/kWh (0 without a grid).
+    public let gridCarbon: [Double]
 
     /// Lowers the believed supply over `steps` to at most `watts`: what a persistence nowcast does when a
     /// site delivers less than forecast.
@@ -35,16 +39,16 @@ public struct SiteBudget: Sendable {
         var pue = [Double](repeating: 1, count: n)
         var cooling = [Double](repeating: 0, count: n)
         var carbon = [Double](repeating: 0, count: n)
+        var solar = [Double](repeating: 0, count: n)
         let availability = site.power.grid?.availability.baseValues(count: n) ?? []
         let gridCarbon = site.power.grid?.carbonIntensity.baseValues(count: n) ?? []
         let irradiance = site.power.solar?.irradiance.baseValues(count: n) ?? []
         let ambient = site.cooling.ambient.baseValues(count: n)
         let gridCapacity = site.power.grid?.capacity.watts ?? 0
-        let solarPeak = site.power.solar?.peak.watts ?? 0
-        let ratio = site.power.solar?.performanceRatio ?? 0
         for t in 0..<n {
             let gridPower = availability.isEmpty ? 0 : gridCapacity * availability[t]
-            let solarPower = irradiance.isEmpty ? 0 : solarPeak * irradiance[t] / 1000 * ratio
+            let solarPower = site.power.solar?.output(irradiance: irradiance[t]).watts ?? 0
+            solar[t] = solarPower * (supplyScale?[t] ?? 1)
             let available = gridPower + solarPower
             let intensity = gridCarbon.isEmpty ? Self.solarCarbon : gridCarbon[t]
             carbon[t] = available > 0 ? (gridPower * intensity + solarPower * Self.solarCarbon) / available : intensity
@@ -57,5 +61,7 @@ public struct SiteBudget: Sendable {
         self.pue = pue
         self.cooling = cooling
         self.carbon = carbon
+        self.solar = solar
+        self.gridCarbon = gridCarbon.isEmpty ? [Double](repeating: 0, count: n) : gridCarbon
     }
 }

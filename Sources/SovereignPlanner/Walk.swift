@@ -23,7 +23,6 @@ struct Walk {
     private var waitSeconds = 0.0
     private var migrations: [Int: (from: String, seconds: Double)] = [:]
     private(set) var blocked: [(step: Int, block: Block)] = []
-    private(set) var deferred = 0
 
     init(
         workload: Workload,
@@ -161,7 +160,6 @@ struct Walk {
                 if Double(deadline - t) > 2 * stepsLeft,
                     state.context.budgets[best.candidate.siteIndex].carbon[t] > threshold
                 {
-                    deferred += 1
                     continue
                 }
             }
@@ -326,7 +324,7 @@ struct Walk {
         case .deadlineMissed, .unfinished:
             let what =
                 status == .deadlineMissed
-                ? "finishes \(Explanation.time(finishStep!, grid: grid)), after its deadline"
+                ? "finishes \(grid.label(at: finishStep!)), after its deadline"
                 : "not finished by the end of the scenario (\(Explanation.percent(done, of: required ?? 0)) done)"
             explanation =
                 "\(workload.name): \(what)"
@@ -339,7 +337,7 @@ struct Walk {
             status: status,
             segments: segments,
             events: events,
-            precision: ranked.first.flatMap { r in allocations.first.map { ranked[$0.rank].precision } ?? r.precision },
+            precision: (allocations.first.map { ranked[$0.rank] } ?? ranked.first)?.precision,
             requiredFLOPs: required,
             plannedFLOPs: done,
             finishStep: finishStep,

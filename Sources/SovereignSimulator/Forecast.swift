@@ -1,4 +1,3 @@
-import Foundation
 public import SovereignModel
 public import SovereignPlanner
 
@@ -22,28 +21,5 @@ public enum Forecast: Sendable {
             }
             return SiteBudget(site: site, grid: grid, supplyScale: scale)
         }
-    }
-}
-
-/// SplitMix64 with a Box–Muller normal draw; the simulator's only source of randomness.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform draw in (0, 1).
-    mutating func nextUnit() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
-
-    mutating func nextGaussian() -> Double {
-        let u = nextUnit()
-        let v = nextUnit()
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 }

@@ -50,6 +50,7 @@ public struct SimulationResult: Sendable, Codable {
     /// Service-steps an inference service lacked capacity (planned short or shed).
     public var serviceShortSteps = 0
     public var replans = 0
+    /// How long the run took; measured by the caller, since the simulator never reads a clock.
     public var wallSeconds = 0.0
 
     public init(policy: String) { self.policy = policy }

@@ -25,10 +25,6 @@ public enum SimulationReport: Sendable {
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
-    static func time(_ step: Int, _ grid: TimeGrid) -> String {
-        String(ISO8601.format(epochSeconds: grid.start + Double(step) * grid.step).prefix(16)).replacing("T", with: " ")
-    }
-
     /// Renders the report.
     ///
     /// - Parameters:
@@ -41,7 +37,7 @@ public enum SimulationReport: Sendable {
         var body = ""
         body += "<h1>Sovereign — \(escape(scenario.name))</h1>"
         body +=
-            "<p class=sub>\(time(0, grid)) to \(time(grid.count, grid)) UTC, step \(scenario.step), "
+            "<p class=sub>\(grid.label(at: 0)) to \(grid.label(at: grid.count)) UTC, step \(scenario.step), "
             + "forecast error \(number(scenario.forecastError * 100)) %, seed \(seed). \(fleet.sites.count) sites, "
             + "\(fleet.summary.accelerators) accelerators, \(fleet.workloads.count) workloads.</p>"
         body += comparison(runs)
@@ -168,7 +164,7 @@ public enum SimulationReport: Sendable {
                     "<line x1=\(number(x(t), 1)) x2=\(number(x(t), 1)) y1=\"\(Int(top))\" y2=\"\(Int(top + plotHeight))\" stroke=\"#c9d2dc\" stroke-dasharray=\"2,3\"/>"
                 if d < days {
                     svg +=
-                        "<text x=\(number(x(t) + 3, 1)) y=\"\(Int(height - 4))\" font-size=\"10\" fill=\"#5b6b7c\">\(time(t, grid).prefix(10))</text>"
+                        "<text x=\(number(x(t) + 3, 1)) y=\"\(Int(height - 4))\" font-size=\"10\" fill=\"#5b6b7c\">\(grid.label(at: t).prefix(10))</text>"
                 }
             }
         }
@@ -208,7 +204,7 @@ public enum SimulationReport: Sendable {
             }
             for seg in runs {
                 svg +=
-                    "<rect x=\(number(x(seg.start), 1)) y=\"\(number(top + 3, 1))\" width=\(number(max(1, x(seg.end) - x(seg.start)), 1)) height=\"\(Int(rowHeight - 6))\" rx=\"2\" fill=\"\(colors[(seg.site + 1) % colors.count])\"><title>\(escape(w.name)) at \(escape(fleet.sites[seg.site].name)), \(time(seg.start, grid))–\(time(seg.end, grid))</title></rect>"
+                    "<rect x=\(number(x(seg.start), 1)) y=\"\(number(top + 3, 1))\" width=\(number(max(1, x(seg.end) - x(seg.start)), 1)) height=\"\(Int(rowHeight - 6))\" rx=\"2\" fill=\"\(colors[(seg.site + 1) % colors.count])\"><title>\(escape(w.name)) at \(escape(fleet.sites[seg.site].name)), \(grid.label(at: seg.start))–\(grid.label(at: seg.end))</title></rect>"
             }
             if runs.isEmpty {
                 svg +=

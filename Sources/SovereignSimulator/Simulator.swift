@@ -41,8 +41,6 @@ public struct Simulator: Sendable {
     /// - Complexity: O(R × plan + S × running work) for R replans and S steps.
     public func run(policy: PlanningPolicy, seed: UInt64) -> Simulation? {
         guard let scenario = fleet.scenario else { return nil }
-        let clock = ContinuousClock()
-        let started = clock.now
         let grid = scenario.grid
         let original = Forecast.budgets(fleet, grid: grid, relativeError: scenario.forecastError, seed: seed)
         // What the planner believes: the forecast, lowered by nowcasts where sites deliver less.
@@ -59,9 +57,6 @@ public struct Simulator: Sendable {
         }
         var result = run.finish()
         result.violations = ViolationChecker(fleet: fleet, grid: grid, actual: actual).check(run.executed)
-        let elapsed = clock.now - started
-        result.wallSeconds =
-            Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Simulation(result: result, initialPlan: initial, sites: run.series, executed: run.executed)
     }
 }
@@ -72,7 +67,6 @@ struct Run {
         var required: Double?
         var done = 0.0
         var checkpointed = 0.0
-        var lastCheckpointStep = 0
         var finishStep: Int?
         var lastSite: Int?
         var ran = false
@@ -103,8 +97,6 @@ struct Run {
     var progress: [Progress]
     /// Allocations of the current plan by step.
     var allocations: [[Allocation]]
-    /// Events of the current plan by step, as (workload, kind).
-    var events: [[(Int, PlanEvent.Kind)]]
     var batteryCharge: [Double]
     var series: [SiteSeries]
     var executed: [ExecutedStep] = []
@@ -120,7 +112,6 @@ struct Run {
         self.initial = initial
         progress = fleet.workloads.map { Progress(required: PhysicalModel.requiredFLOPs($0, catalog: fleet.catalog)) }
         allocations = Array(repeating: [], count: grid.count)
-        events = Array(repeating: [], count: grid.count)
         batteryCharge = fleet.sites.map { s in s.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0 }
         series = fleet.sites.map {
             SiteSeries(
@@ -135,16 +126,14 @@ struct Run {
         install(initial, workloadIndices: Array(fleet.workloads.indices), from: 0)
     }
 
-    /// Replaces the allocations and events of `replacing` (all workloads when `nil`) from step `from` on with
+    /// Replaces the allocations of `replacing` (all workloads when `nil`) from step `from` on with
     /// those of `plan`.
     mutating func install(_ plan: Plan, workloadIndices: [Int], from: Int, replacing: Set<Int>? = nil) {
         for t in from..<grid.count {
             if let replacing {
                 allocations[t].removeAll { replacing.contains($0.workload) }
-                events[t].removeAll { replacing.contains($0.0) }
             } else {
                 allocations[t].removeAll(keepingCapacity: true)
-                events[t].removeAll(keepingCapacity: true)
             }
         }
         for (k, placed) in plan.workloads.enumerated() {
@@ -159,9 +148,6 @@ struct Run {
                         Allocation(workload: w, site: s, pool: segment.pool, model: model, count: segment.accelerators)
                     )
                 }
-            }
-            for event in placed.events where event.step >= from && event.step < grid.count {
-                events[event.step].append((w, event.kind))
             }
         }
     }
@@ -187,7 +173,7 @@ struct Run {
                 let b = fleet.workloads[$1.workload]
                 return a.priority != b.priority ? a.priority > b.priority : $0.workload < $1.workload
             }
-            let solar = site.power.solar?.output(at: t).watts ?? 0
+            let solar = budget.solar[t]
             let gridAvailable = max(0, budget.supply[t] - solar)
             let battery = site.power.battery
             let discharge = battery.map { min($0.power.watts, batteryCharge[s] / dt) } ?? 0
@@ -225,7 +211,7 @@ struct Run {
             result.energy.gridKWh += gridUsed * toKWh
             result.energy.solarKWh += solarUsed * toKWh
             result.energy.batteryKWh += batteryUsed * toKWh
-            let gridCarbon = site.power.grid?.carbonIntensity.value(at: t).gramsPerKilowattHour ?? 0
+            let gridCarbon = budget.gridCarbon[t]
             result.carbonKg +=
                 (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
             // Compared with the forecast as made, so the nowcast rolls forward for as long as the
@@ -325,13 +311,11 @@ struct Run {
             if p.done >= required {
                 p.finishStep = next
                 p.checkpointed = p.done
-                p.lastCheckpointStep = next
                 p.sinceCheckpoint = 0
                 p.runningSinceCheckpoint = 0
             } else if pausesNext || p.runningSinceCheckpoint >= every {
                 // A planned pause checkpoints first, so it loses nothing.
                 p.checkpointed = p.done
-                p.lastCheckpointStep = next
                 p.sinceCheckpoint = 0
                 p.runningSinceCheckpoint = 0
             }
@@ -356,7 +340,6 @@ struct Run {
             if p.ran, !p.interrupted, p.lastRunStep == t, p.required != nil {
                 // Its plan changes at this boundary (it may pause or move): it checkpoints first.
                 p.checkpointed = p.done
-                p.lastCheckpointStep = t + 1
                 p.sinceCheckpoint = 0
                 p.runningSinceCheckpoint = 0
                 progress[i] = p
@@ -365,7 +348,7 @@ struct Run {
                 origins[workloads.count] = site
             }
             let arrival = max(w.arrival ?? grid.time(at: 0), next)
-            workloads.append(w.remaining(flops: (p.required ?? 0) - p.checkpointedOrDone, arrival: arrival))
+            workloads.append(w.remaining(flops: (p.required ?? 0) - p.done, arrival: arrival))
             indices.append(i)
         }
         let remaining = Fleet(
@@ -404,9 +387,7 @@ struct Run {
             guard let required = p.required else { continue }
             result.work.requiredExaflop += required / 1e18
             result.work.doneExaflop += p.done / 1e18
-            let deadlineStep = w.deadline.map {
-                Int((($0.timeIntervalSince1970 - grid.start) / grid.step).rounded(.down))
-            }
+            let deadlineStep = w.deadline.map { grid.step(at: $0, rounding: .down) }
             if let finish = p.finishStep {
                 if let deadlineStep, finish > deadlineStep {
                     result.workloads.deadlineMissed += 1
@@ -419,10 +400,4 @@ struct Run {
         }
         return result
     }
-}
-
-extension Run.Progress {
-    /// Work that a replan may count as done: all of it (an interruption has already rolled back to the
-    /// last checkpoint, and a planned pause checkpointed).
-    var checkpointedOrDone: Double { done }
 }

@@ -34,7 +34,7 @@ public struct ViolationChecker: Sendable {
             for t in 0..<grid.count {
                 let budget = actual[s]
                 let facility = it[s][t] * budget.pue[t]
-                let solar = site.power.solar?.output(at: t).watts ?? 0
+                let solar = budget.solar[t]
                 let discharge = site.power.battery.map { min($0.power.watts, charge / grid.step) } ?? 0
                 if facility > budget.supply[t] + discharge + 1e-6 { violations.power += 1 }
                 if it[s][t] > budget.cooling[t] + 1e-6 { violations.thermal += 1 }

@@ -1,28 +1,12 @@
 public import Foundation
 public import SovereignModel
 
-/// A small, repeatable generator (SplitMix64), so a failing seed can be replayed.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var state: UInt64
-
-    /// Makes a generator from a seed.
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Seeded random fleets for property tests: a few sites in a few countries with grids that fail for
 /// hours at a time, datasets with residency, and a mix of workloads.
 public enum RandomFleet: Sendable {
     /// Writes a random fleet (specs and traces) into `directory` and loads it.
     public static func make(seed: UInt64, in directory: URL) throws -> Fleet {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let countries = ["KE", "RW", "UG", "TZ"]
         let accelerators = ["nvidia-a100-80gb", "nvidia-t4", "nvidia-l4", "nvidia-h100-sxm", "nvidia-v100-sxm2-32gb"]
         let steps = 96  // one day at 15 minutes

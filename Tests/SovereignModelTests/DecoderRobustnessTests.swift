@@ -10,7 +10,7 @@ struct DecoderRobustnessTests {
         "kind: Site", "spec:", "  - x", "{file: x.csv, column: y}", "2026-03-02T00:00:00Z", "<<: *a",
     ]
 
-    static func mutate(_ text: String, _ rng: inout SeededGenerator) -> String {
+    static func mutate(_ text: String, _ rng: inout SplitMix64) -> String {
         var bytes = Array(text.utf8)
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             let position = Int.random(in: 0...bytes.count, using: &rng)
@@ -45,7 +45,7 @@ struct DecoderRobustnessTests {
         var failures = 0
         var loaded = 0
         for seed in UInt64(block * 250)..<UInt64(block * 250 + 250) {
-            var rng = SeededGenerator(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let text = Self.mutate(Fixtures.constantFleet, &rng)
             do {
                 _ = try Fixtures.load(text)

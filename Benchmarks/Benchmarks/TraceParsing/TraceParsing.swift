@@ -29,33 +29,37 @@ let scenario = """
 
     """
 
-let constantsOnly = scenario + """
-      power: {grid: {capacity: 1 MW, carbonIntensity: 100 g/kWh}}
-      cooling: {capacity: 1 MW, ambient: 24 C, pue: {base: 1.4}}
-    """
+let constantsOnly =
+    scenario + """
+          power: {grid: {capacity: 1 MW, carbonIntensity: 100 g/kWh}}
+          cooling: {capacity: 1 MW, ambient: 24 C, pue: {base: 1.4}}
+        """
 
-let csvYear = scenario + """
-      power:
-        grid:
-          capacity: 1 MW
-          availability: {file: traces/site-00000.csv, column: available}
-          carbonIntensity: {file: traces/site-00000.csv, column: gco2_per_kwh}
-      cooling: {capacity: 1 MW, ambient: 24 C, pue: {base: 1.4}}
-    """
+let csvYear =
+    scenario + """
+          power:
+            grid:
+              capacity: 1 MW
+              availability: {file: traces/site-00000.csv, column: available}
+              carbonIntensity: {file: traces/site-00000.csv, column: gco2_per_kwh}
+          cooling: {capacity: 1 MW, ambient: 24 C, pue: {base: 1.4}}
+        """
 
-let epwYear = scenario + """
-      power:
-        grid: {capacity: 1 MW, carbonIntensity: 100 g/kWh}
-        solar: {peak: 400 kW, irradiance: {file: weather/\(FleetGenerator.epwFile), column: ghi}}
-      cooling: {capacity: 1 MW, ambient: {file: weather/\(FleetGenerator.epwFile), column: temperature}, pue: {base: 1.4}}
-    """
+let epwYear =
+    scenario + """
+          power:
+            grid: {capacity: 1 MW, carbonIntensity: 100 g/kWh}
+            solar: {peak: 400 kW, irradiance: {file: weather/\(FleetGenerator.epwFile), column: ghi}}
+          cooling: {capacity: 1 MW, ambient: {file: weather/\(FleetGenerator.epwFile), column: temperature}, pue: {base: 1.4}}
+        """
 
-let tmy3Year = scenario + """
-      power:
-        grid: {capacity: 1 MW, carbonIntensity: 100 g/kWh}
-        solar: {peak: 400 kW, irradiance: {file: weather/\(FleetGenerator.tmy3File), column: ghi}}
-      cooling: {capacity: 1 MW, ambient: {file: weather/\(FleetGenerator.tmy3File), column: temperature}, pue: {base: 1.4}}
-    """
+let tmy3Year =
+    scenario + """
+          power:
+            grid: {capacity: 1 MW, carbonIntensity: 100 g/kWh}
+            solar: {peak: 400 kW, irradiance: {file: weather/\(FleetGenerator.tmy3File), column: ghi}}
+          cooling: {capacity: 1 MW, ambient: {file: weather/\(FleetGenerator.tmy3File), column: temperature}, pue: {base: 1.4}}
+        """
 
 func register(_ name: String, _ text: String) {
     Benchmark(

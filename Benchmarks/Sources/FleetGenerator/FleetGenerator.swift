@@ -185,20 +185,28 @@ public struct FleetGenerator: Sendable {
         let workloadFiles = max(1, specFiles - 1 - siteFiles - datasetFiles)
 
         var head = ""
-        head += document("Scenario", "benchmark-year", """
+        head += document(
+            "Scenario",
+            "benchmark-year",
+            """
               start: \(Self.scenarioStart)
               horizon: \(horizon)
               step: \(step)
               forecastError: 0.1
               seed: \(seed)
-            """)
+            """
+        )
         for group in Self.groups {
             head += document("JurisdictionGroup", group.name, "  members: [\(group.members.joined(separator: ", "))]")
         }
-        head += document("Policy", "national-rules", """
+        head += document(
+            "Policy",
+            "national-rules",
+            """
               domesticOperatorFor: [personal, sensitive]
               updatesMayCross: [EAC, EU, ECOWAS]
-            """)
+            """
+        )
         try writeSpec(head, to: root, name: "00-scenario.yaml")
 
         let siteCountries = (0..<sites).map { _ -> (group: Int, country: String) in
@@ -222,12 +230,16 @@ public struct FleetGenerator: Sendable {
             let placement = siteCountries[site]
             let residency = dataset % 3 == 0 ? placement.country : Self.groups[placement.group].name
             let classification = ["public", "internal", "personal", "sensitive"][dataset % 4]
-            datasetText += document("Dataset", "dataset-\(pad(dataset, 4))", """
+            datasetText += document(
+                "Dataset",
+                "dataset-\(pad(dataset, 4))",
+                """
                   size: \(1 + rng.next() % 40) TB
                   site: \(Self.siteName(site))
                   residency: [\(residency)]
                   classification: \(classification)
-                """)
+                """
+            )
         }
         try writeSpec(datasetText, to: root, name: "20-datasets.yaml")
 
@@ -347,19 +359,6 @@ public struct FleetGenerator: Sendable {
         }
         spec += "  priority: \(rng.next() % 100)"
         return document("Workload", "workload-\(pad(workload, 6))", labels: "team: team-\(workload % 25)", spec)
-    }
-}
-
-/// A tiny seeded generator (SplitMix64), so the fleet is the same on every platform and Swift version.
-public struct SplitMix64: Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -69,7 +69,12 @@ public struct SolarSupply: Sendable {
 
     /// Output during grid step `index`: `peak × GHI / 1000 × performance ratio`.
     public func output(at index: Int) -> Power {
-        peak * (irradiance.value(at: index).wattsPerSquareMetre / 1000 * performanceRatio)
+        output(irradiance: irradiance.value(at: index).wattsPerSquareMetre)
+    }
+
+    /// Output under a global horizontal irradiance in W/m² (the one place the formula lives).
+    public func output(irradiance ghi: Double) -> Power {
+        peak * (ghi / 1000 * performanceRatio)
     }
 }
 

@@ -27,6 +27,19 @@ public struct TimeGrid: Sendable, Hashable, Codable {
     /// The instant at which the grid ends.
     public var end: Double { start + Double(count) * step }
 
+    /// The step boundary at or after `date` (rounding `.up`) or at or before it (`.down`); not clamped.
+    ///
+    /// - Complexity: O(1).
+    public func step(at date: Date, rounding: FloatingPointRoundingRule) -> Int {
+        let steps = ((date.timeIntervalSince1970 - start) / step).rounded(rounding)
+        return Int(min(max(steps, -1e15), 1e15))
+    }
+
+    /// Step `index`'s start for people, in UTC to the minute: `2026-03-03 18:00`.
+    public func label(at index: Int) -> String {
+        String(ISO8601.format(epochSeconds: start + Double(index) * step).prefix(16)).replacing("T", with: " ")
+    }
+
     /// The step that contains `date`, clamped to the grid.
     public func index(of date: Date) -> Int {
         let raw = Int(((date.timeIntervalSince1970 - start) / step).rounded(.down))
