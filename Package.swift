@@ -18,10 +18,19 @@ let package = Package(
         .library(name: "SovereignModel", targets: ["SovereignModel"]),
         .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
+        .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
+        .library(name: "SovereignServer", targets: ["SovereignServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -37,11 +46,35 @@ let package = Package(
             dependencies: ["SovereignModel", "SovereignPlanner"]
         ),
         .target(
+            name: "SovereignLedger",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "SovereignServer",
+            dependencies: [
+                "SovereignModel",
+                "SovereignPlanner",
+                "SovereignLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "SovereignCLI",
             dependencies: [
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignSimulator",
+                "SovereignLedger",
+                "SovereignServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +101,21 @@ let package = Package(
         .testTarget(
             name: "SovereignSimulatorTests",
             dependencies: ["SovereignSimulator", "SovereignPlanner", "SovereignModel", "SovereignTesting"]
+        ),
+        .testTarget(
+            name: "SovereignLedgerTests",
+            dependencies: ["SovereignLedger", "SovereignTesting", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Verifier"]
+        ),
+        .testTarget(
+            name: "SovereignServerTests",
+            dependencies: [
+                "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SovereignCLITests",
