@@ -62,7 +62,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            resources: [.copy("openapi.yaml")]
         ),
         .target(
             name: "SovereignCLI",
@@ -115,12 +116,15 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(
             name: "SovereignCLITests",
             dependencies: [
-                "SovereignCLI", "SovereignModel", "SovereignTesting",
+                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignLedger",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

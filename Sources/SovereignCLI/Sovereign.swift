@@ -3,12 +3,16 @@ import Foundation
 import SovereignModel
 
 /// The `sovereign` command: every face of the product on the command line.
-public struct Sovereign: ParsableCommand, Sendable {
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public struct Sovereign: AsyncParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         commandName: "sovereign",
         abstract: "Plan AI workloads across sites split by borders, power and heat.",
         version: "0.1.0",
-        subcommands: [Validate.self, PlanCommand.self, SimulateCommand.self, Catalog.self]
+        subcommands: [
+            Validate.self, PlanCommand.self, SimulateCommand.self, Catalog.self, Serve.self, PowerCommand.self,
+            LedgerCommand.self, Supervise.self,
+        ]
     )
 
     public init() {}

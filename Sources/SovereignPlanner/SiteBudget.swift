@@ -31,6 +31,25 @@ public struct SiteBudget: Sendable {
     /// - Complexity: O(1).
     public func itLimit(at t: Int) -> Double { min(supply[t] / pue[t], cooling[t]) }
 
+    /// A budget given step by step (what a control plane builds from live power signals).
+    ///
+    /// Every array has one value per grid step; `carbon` and `gridCarbon` in g/kWh, the rest in watts.
+    public init(
+        supply: [Double],
+        pue: [Double],
+        cooling: [Double],
+        carbon: [Double],
+        solar: [Double],
+        gridCarbon: [Double]
+    ) {
+        self.supply = supply
+        self.pue = pue
+        self.cooling = cooling
+        self.carbon = carbon
+        self.solar = solar
+        self.gridCarbon = gridCarbon
+    }
+
     /// The budget the traces describe, with availability and irradiance scaled by `supplyScale` per step
     /// (1 everywhere for the traces as they are; a simulator passes forecast errors here).
     public init(site: Site, grid: TimeGrid, supplyScale: [Double]? = nil) {

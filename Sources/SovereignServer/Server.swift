@@ -1,1 +1,174 @@
+public import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
 import SovereignLedger
+public import SovereignModel
+
+/// Everything `sovereign serve` is started with.
+public struct ServerConfiguration: Sendable {
+    /// Spec files or directories of the fleet.
+    public var specPaths: [String]
+    /// The SQLite state database.
+    public var databasePath: String
+    /// Address and port to listen on (port 0: any free port, printed at start).
+    public var host: String
+    public var port: Int
+    /// The tokens file; when nil, `<database>.tokens` is used and made with one operator token if missing.
+    public var tokensPath: String?
+    /// The Ed25519 checkpoint key; when nil, `<database>.key` (made with mode 0600 if missing).
+    public var keyPath: String?
+    /// Where workloads keep checkpoints, locks and logs; when nil, `<database>.workloads/`.
+    public var workDirectory: String?
+    /// Time between control-loop passes.
+    public var tick: TimeSpan
+    /// Least time between two signed checkpoints.
+    public var checkpointInterval: TimeSpan
+
+    /// Makes a configuration with the defaults of `sovereign serve`.
+    public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
+        self.specPaths = specPaths
+        self.databasePath = databasePath
+        self.host = host
+        self.port = port
+        self.tick = .seconds(1)
+        self.checkpointInterval = .seconds(10)
+    }
+
+    var resolvedTokensPath: String { tokensPath ?? databasePath + ".tokens" }
+    var resolvedKeyPath: String { keyPath ?? databasePath + ".key" }
+    var resolvedWorkDirectory: String { workDirectory ?? databasePath + ".workloads" }
+}
+
+/// `sovereign serve`: the control plane behind its HTTP API, with the control loop as a service.
+public enum SovereignServer: Sendable {
+    /// The OpenAPI document of the API (also in the repository as `openapi.yaml`).
+    public static var openAPIDocument: String {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+            let text = try? String(contentsOf: url, encoding: .utf8)
+        else { return "" }
+        return text
+    }
+
+    /// Loads the fleet with its source texts (kept to validate submitted workloads against it).
+    public static func loadFleet(_ paths: [String]) throws -> (Fleet, [(file: String, text: String)]) {
+        let files = try FleetLoader.specFiles(in: paths)
+        var sources: [(file: String, text: String)] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw SpecError([
+                    Diagnostic(
+                        .unreadableFile,
+                        at: SourceLocation(file: file, line: 1, column: 1),
+                        path: "",
+                        expected: "a readable file",
+                        found: "it could not be read"
+                    )
+                ])
+            }
+            sources.append((file, String(decoding: data, as: UTF8.self)))
+        }
+        return (try FleetLoader().load(sources: sources), sources)
+    }
+
+    /// Opens the state, the key and the tokens, and builds the control plane.
+    ///
+    /// - Returns: the control plane, the tokens and notes for the operator (never a secret).
+    public static func prepare(
+        _ configuration: ServerConfiguration,
+        logger: Logger
+    ) throws -> (plane: ControlPlane, tokens: TokenStore, notes: [String]) {
+        var notes: [String] = []
+        let (fleet, sources) = try loadFleet(configuration.specPaths)
+        let store = try SQLiteControlStore(path: configuration.databasePath)
+        let origin =
+            "sovereign/" + (URL(fileURLWithPath: configuration.databasePath).deletingPathExtension().lastPathComponent)
+        let keyExisted = FileManager.default.fileExists(atPath: configuration.resolvedKeyPath)
+        let signer = try LedgerKeyFile.loadOrCreate(at: configuration.resolvedKeyPath, name: origin)
+        if !keyExisted { notes.append("checkpoint key: created \(configuration.resolvedKeyPath) (mode 0600)") }
+        // The public half, for auditors and `sovereign ledger verify`.
+        try LedgerKeyFile.writeVerifierKey(of: signer, to: configuration.resolvedKeyPath + ".pub")
+        if configuration.tokensPath == nil, try TokenStore.createDefault(at: configuration.resolvedTokensPath) {
+            notes.append("tokens: created \(configuration.resolvedTokensPath) with one operator token (mode 0600)")
+        }
+        let tokens = try TokenStore(contentsOf: configuration.resolvedTokensPath)
+        let workDirectory = URL(fileURLWithPath: configuration.resolvedWorkDirectory, isDirectory: true)
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let plane = try ControlPlane(
+            fleet: fleet,
+            sources: sources,
+            store: store,
+            executor: LocalProcessExecutor(directory: workDirectory),
+            signer: signer,
+            origin: origin,
+            logger: logger,
+            checkpointInterval: configuration.checkpointInterval
+        )
+        let runnable = fleet.workloads.filter { $0.run != nil }.count
+        notes.append(
+            "fleet: \(fleet.sites.count) sites, \(runnable) of \(fleet.workloads.count) declared workloads runnable here (run:)"
+        )
+        return (plane, tokens, notes)
+    }
+
+    /// The router with every API route.
+    public static func router(plane: ControlPlane, tokens: TokenStore) -> Router<BasicRequestContext> {
+        let router = Router()
+        API.register(on: router, plane: plane, tokens: tokens, metrics: ServerMetrics(), openAPI: openAPIDocument)
+        return router
+    }
+
+    /// Runs the server until SIGTERM or SIGINT. Workloads keep running across a server restart: they
+    /// live in their own sessions, and the next start adopts them.
+    ///
+    /// - Parameter onListening: told the address once the server listens (e.g. to print it).
+    public static func run(
+        _ configuration: ServerConfiguration,
+        logger: Logger,
+        onNotes: @escaping @Sendable ([String]) -> Void,
+        onListening: @escaping @Sendable (String) -> Void
+    ) async throws {
+        let (plane, tokens, notes) = try prepare(configuration, logger: logger)
+        onNotes(notes)
+        let app = Application(
+            router: router(plane: plane, tokens: tokens),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "sovereign"
+            ),
+            services: [ControlLoop(plane: plane, tick: configuration.tick, logger: logger)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                onListening("http://\(configuration.host):\(port)")
+            },
+            logger: logger
+        )
+        try await app.runService()
+    }
+}
+
+/// The control loop as a service: a reconcile at start (which adopts or settles whatever ran before a
+/// restart), then one every tick, and a signed checkpoint at shutdown.
+struct ControlLoop: Service {
+    let plane: ControlPlane
+    let tick: TimeSpan
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await plane.reconcile()
+            } catch {
+                logger.error("reconcile failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                let nanoseconds = UInt64(tick.seconds * 1e9)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: nanoseconds) }
+            } catch {
+                break
+            }
+        }
+        _ = try? await plane.signCheckpoint(force: true)
+    }
+}

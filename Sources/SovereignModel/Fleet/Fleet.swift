@@ -52,6 +52,20 @@ public struct Fleet: Sendable {
 
     /// The site with this name. - Complexity: O(1).
     public func site(named name: String) -> Site? { siteIndex[name].map { sites[$0] } }
+    /// The index of the site with this name in ``sites``. - Complexity: O(1).
+    public func siteIndex(named name: String) -> Int? { siteIndex[name] }
+    /// The same fleet with other workloads (what a control plane plans: the work waiting now).
+    public func replacingWorkloads(_ workloads: [Workload]) -> Fleet {
+        Fleet(
+            scenario: scenario,
+            groups: groups,
+            sites: sites,
+            datasets: datasets,
+            workloads: workloads,
+            policies: policies,
+            userAccelerators: userAccelerators
+        )
+    }
     /// The dataset with this name. - Complexity: O(1).
     public func dataset(named name: String) -> Dataset? { datasetIndex[name].map { datasets[$0] } }
     /// The workload with this name. - Complexity: O(1).

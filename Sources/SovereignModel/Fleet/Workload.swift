@@ -63,6 +63,31 @@ public struct Workload: Sendable, Hashable {
         public let size: DataSize?
     }
 
+    /// How the control plane starts the workload as a local process.
+    public struct Run: Sendable, Hashable {
+        /// The program and its arguments (no shell).
+        public let command: [String]
+        /// Environment variables added to the server's own.
+        public let environment: [String: String]
+        /// How long a pause waits after SIGTERM for a checkpoint before SIGKILL.
+        public let gracePeriod: TimeSpan
+        /// Attempts before a failing workload is given up (the first start counts).
+        public let maxAttempts: Int
+
+        /// Grace period when the spec gives none.
+        public static let defaultGracePeriod = TimeSpan.seconds(60)
+        /// Attempts when the spec gives none.
+        public static let defaultMaxAttempts = 3
+
+        /// Makes a run description.
+        public init(command: [String], environment: [String: String], gracePeriod: TimeSpan, maxAttempts: Int) {
+            self.command = command
+            self.environment = environment
+            self.gracePeriod = gracePeriod
+            self.maxAttempts = maxAttempts
+        }
+    }
+
     /// The workload's name.
     public let name: String
     /// Free-form labels.
@@ -97,6 +122,8 @@ public struct Workload: Sendable, Hashable {
     public let servedFrom: [String]
     /// Memory the workload needs in all, when the user overrides the physical model.
     public let memory: DataSize?
+    /// How the control plane runs it, when it runs as a local process.
+    public var run: Run? = nil
 
     /// Bytes per parameter of mixed-precision Adam training state (ZeRO, 2019).
     public static let trainingBytesPerParameter = 16.0
@@ -138,7 +165,8 @@ extension Workload {
             precision: precision,
             tokensPerSecond: tokensPerSecond,
             servedFrom: servedFrom,
-            memory: memory
+            memory: memory,
+            run: run
         )
     }
 }

@@ -9,6 +9,7 @@ extension FleetDecoder {
                 allowed: [
                     "type", "model", "datasets", "compute", "accelerators", "mfu", "checkpoint", "priority",
                     "arrival", "deadline", "preemptible", "precision", "demand", "servedFrom", "memory",
+                    "run",
                 ]
             )
         else { return empty }
@@ -187,9 +188,10 @@ extension FleetDecoder {
         let memoryNode = f["memory"]
         let memory = memoryNode.map { $0.quantity(DataSize.self, positive: true) }
 
+        let run = f["run"].map { decodeRun($0) }
         guard let type, let model, computeOK || type == .inference, acceleratorsOK, let mfu, checkpointOK,
             let priority, arrival != .some(nil), deadline != .some(nil), let preemptible, precisionOK, demandOK,
-            memory != .some(nil)
+            memory != .some(nil), run != .some(nil)
         else {
             return WorkloadEntry(
                 workload: nil,
@@ -216,7 +218,8 @@ extension FleetDecoder {
             precision: precision,
             tokensPerSecond: tokensPerSecond,
             servedFrom: servedFrom.map(\.0),
-            memory: memory ?? nil
+            memory: memory ?? nil,
+            run: run ?? nil
         )
         return WorkloadEntry(
             workload: workload,
@@ -226,5 +229,34 @@ extension FleetDecoder {
             servedFrom: servedFrom,
             minNode: acceleratorsMinNode
         )
+    }
+
+    /// `run: {command: [...], env: {...}, gracePeriod: 60 s, attempts: 3}`: how the control plane starts it.
+    func decodeRun(_ node: SpecNode) -> Workload.Run? {
+        guard let f = node.fields("run", allowed: ["command", "env", "gracePeriod", "attempts"]) else { return nil }
+        let commandNode = f.required("command", "the program and its arguments, like [python3, train.py]")
+        let command = commandNode.flatMap { $0.strings(of: "the program and its arguments") }?.map(\.0)
+        if let command, command.isEmpty, let commandNode {
+            commandNode.report(.badValue, expected: "at least the program to run", found: "an empty list")
+        }
+        var environment: [String: String]? = [:]
+        if let e = f["env"] {
+            environment = stringMap(e)
+            for key in environment?.keys.sorted() ?? [] where key.hasPrefix("SOVEREIGN_") {
+                e.report(
+                    .badValue,
+                    expected: "no SOVEREIGN_* variables (the server sets them)",
+                    found: "\"\(key)\""
+                )
+                environment = nil
+            }
+        }
+        let grace =
+            f["gracePeriod"].map { $0.quantity(TimeSpan.self, positive: true) } ?? Workload.Run.defaultGracePeriod
+        let attempts =
+            f["attempts"].map { $0.integer(in: 1...1000, expected: "1 to 1000 attempts") }
+            ?? Workload.Run.defaultMaxAttempts
+        guard let command, !command.isEmpty, let environment, let grace, let attempts else { return nil }
+        return Workload.Run(command: command, environment: environment, gracePeriod: grace, maxAttempts: attempts)
     }
 }

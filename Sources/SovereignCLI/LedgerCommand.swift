@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import SovereignLedger
+import SovereignServer
+
+/// `sovereign ledger ...`: check and prove the ledger of a server's database.
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Verify the tamper-evident ledger and print Merkle proofs.",
+        subcommands: [Verify.self, Prove.self]
+    )
+
+    static func openStore(_ db: String) throws -> SQLiteControlStore {
+        guard FileManager.default.fileExists(atPath: db) else {
+            printError("\(db): expected a Sovereign state database, found no such file")
+            throw ExitCode.failure
+        }
+        do {
+            return try SQLiteControlStore(path: db)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// `sovereign ledger verify --db FILE [--key PUB]`.
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the Merkle tree from every entry and check every stored checkpoint.",
+            discussion: """
+                Names the first entry that does not match (altered, removed or reordered rows), and any \
+                checkpoint whose signature, root or consistency with the one before fails. The checkpoint \
+                key is read from --key (a verifier key `name+hash+base64`, or the private key file), else \
+                from DB.key.
+                """
+        )
+
+        @Option(help: "The state database.")
+        var db = "sovereign.sqlite"
+
+        @Option(help: "The checkpoint signer's verifier key (or its private key file).")
+        var key: String?
+
+        @Option(help: "Output format.")
+        var format: OutputFormat = .text
+
+        func run() throws {
+            let store = try LedgerCommand.openStore(db)
+            let verifier = try loadVerifier()
+            var entries: [StoredEntry] = []
+            try store.forEachLedgerEntry { entries.append($0) }
+            let report = LedgerAudit.audit(entries: entries, checkpoints: try store.checkpoints(), verifier: verifier)
+            switch format {
+            case .json:
+                print(
+                    try jsonText(
+                        VerifyView(
+                            ok: report.ok,
+                            entries: report.entries,
+                            checkpoints: report.checkpoints,
+                            root: report.root.hex,
+                            firstBadSequence: report.firstBadSequence,
+                            problems: report.problems
+                        )
+                    )
+                )
+            case .text:
+                if report.ok {
+                    print(
+                        "ok: \(report.entries) entries, \(report.checkpoints) signed checkpoints verified, root \(report.root.hex)"
+                    )
+                } else {
+                    for problem in report.problems { printError("\(db): error: \(problem)") }
+                }
+            }
+            if !report.ok { throw ExitCode.failure }
+        }
+
+        struct VerifyView: Encodable {
+            let ok: Bool
+            let entries: Int
+            let checkpoints: Int
+            let root: String
+            let firstBadSequence: Int?
+            let problems: [String]
+        }
+
+        func loadVerifier() throws -> NoteVerifier? {
+            let path: String
+            if let key {
+                path = key
+            } else if FileManager.default.fileExists(atPath: db + ".key.pub") {
+                path = db + ".key.pub"
+            } else {
+                path = db + ".key"
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                if key != nil {
+                    printError("\(path): expected a verifier key file, found no such file")
+                    throw ExitCode.failure
+                }
+                printError("warning: no key at \(path): checkpoint signatures are not checked")
+                return nil
+            }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            do {
+                if text.hasPrefix("PRIVATE+KEY+") {
+                    return try NoteVerifier(verifierKey: try NoteSigner(privateKeyText: text).verifierKey)
+                }
+                return try LedgerKeyFile.verifier(from: text)
+            } catch {
+                printError("\(path): \(error)")
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    /// `sovereign ledger prove --db FILE inclusion INDEX [--size N]` or `consistency FROM TO`.
+    struct Prove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an RFC 9162 inclusion or consistency proof as JSON (hashes in base64).",
+            discussion: """
+                inclusion INDEX [--size N]: the audit path of entry INDEX in the tree of N entries (default: all). \
+                consistency FROM TO: the proof that the tree of FROM entries is a prefix of the tree of TO.
+                """
+        )
+
+        enum Kind: String, ExpressibleByArgument {
+            case inclusion, consistency
+        }
+
+        @Option(help: "The state database.")
+        var db = "sovereign.sqlite"
+
+        @Argument(help: "inclusion or consistency.")
+        var kind: Kind
+
+        @Argument(help: "INDEX (inclusion) or FROM TO (consistency).")
+        var numbers: [Int]
+
+        @Option(help: "Tree size for an inclusion proof (default: the whole ledger).")
+        var size: Int?
+
+        func run() throws {
+            let store = try LedgerCommand.openStore(db)
+            let tree = MerkleTree(leafHashes: try store.ledgerLeafHashes())
+            do {
+                switch kind {
+                case .inclusion:
+                    guard numbers.count == 1 else {
+                        printError("inclusion: expected one INDEX, found \(numbers.count) numbers")
+                        throw ExitCode.validationFailure
+                    }
+                    let n = size ?? tree.size
+                    let proof = try tree.inclusionProof(index: numbers[0], size: n)
+                    print(
+                        try jsonText(
+                            InclusionProofView(
+                                leaf_index: numbers[0],
+                                tree_size: n,
+                                leaf_hash: tree.leafHash(at: numbers[0]).base64,
+                                root_hash: try tree.root(size: n).base64,
+                                audit_path: proof.map(\.base64)
+                            )
+                        )
+                    )
+                case .consistency:
+                    guard numbers.count == 2 else {
+                        printError("consistency: expected FROM and TO, found \(numbers.count) numbers")
+                        throw ExitCode.validationFailure
+                    }
+                    let proof = try tree.consistencyProof(from: numbers[0], to: numbers[1])
+                    print(
+                        try jsonText(
+                            ConsistencyProofView(
+                                first: numbers[0],
+                                second: numbers[1],
+                                first_root_hash: try tree.root(size: numbers[0]).base64,
+                                second_root_hash: try tree.root(size: numbers[1]).base64,
+                                consistency: proof.map(\.base64)
+                            )
+                        )
+                    )
+                }
+            } catch let error as LedgerError {
+                printError("\(db): error: \(error)")
+                throw ExitCode.failure
+            }
+        }
+
+        // Field names as in RFC 6962's get-proof-by-hash and get-sth-consistency answers.
+        struct InclusionProofView: Encodable {
+            let leaf_index: Int
+            let tree_size: Int
+            let leaf_hash: String
+            let root_hash: String
+            let audit_path: [String]
+        }
+
+        struct ConsistencyProofView: Encodable {
+            let first: Int
+            let second: Int
+            let first_root_hash: String
+            let second_root_hash: String
+            let consistency: [String]
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SovereignModel
+
+/// `sovereign power ...`: power signals for a running server.
+struct PowerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "power",
+        abstract: "Send power signals to a running server.",
+        subcommands: [Replay.self]
+    )
+
+    /// `sovereign power replay SITE TRACE --to URL`.
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a power trace against a running server, one PUT per row.",
+            discussion: """
+                TRACE is a CSV file with a header: the first column is the time (ISO 8601), the value column \
+                (--column, else the second) is either power in --unit, or, with --capacity, a fraction of that \
+                capacity (a grid-availability trace). Rows are sent --interval apart (time compressed for demos \
+                and tests). The token comes from $SOVEREIGN_TOKEN or the first operator line of --token-file; it \
+                is never printed.
+                """
+        )
+
+        @Argument(help: "The site the trace is for.")
+        var site: String
+
+        @Argument(help: "The trace file (CSV).")
+        var trace: String
+
+        @Option(help: "The server, like http://127.0.0.1:8080.")
+        var to: String
+
+        @Option(help: "Column holding the values (default: the second).")
+        var column: String?
+
+        @Option(help: "Unit of the values: W, kW or MW.")
+        var unit = "kW"
+
+        @Option(help: "Values are fractions of this power, like \"135 kW\".")
+        var capacity: String?
+
+        @Option(help: "Time between two rows, like \"1 s\".")
+        var interval = "1 s"
+
+        @Option(name: .customLong("token-file"), help: "A tokens file; its first operator token is used.")
+        var tokenFile: String?
+
+        @Option(help: "Send at most this many rows.")
+        var limit: Int?
+
+        func run() async throws {
+            let rows = try readTrace()
+            guard let pause = TimeSpan.parse(interval), pause.seconds >= 0 else {
+                printError("--interval: expected a time like \"1 s\", found \"\(interval)\"")
+                throw ExitCode.validationFailure
+            }
+            let token = try readToken()
+            let base = to.hasSuffix("/") ? String(to.dropLast()) : to
+            let url = "\(base)/v1/sites/\(site)/power"
+            var sent = 0
+            for (i, row) in rows.prefix(limit ?? rows.count).enumerated() {
+                if i > 0, pause.seconds > 0 { try await Task.sleep(nanoseconds: UInt64(pause.seconds * 1e9)) }
+                var request = HTTPClientRequest(url: url)
+                request.method = .PUT
+                request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                request.headers.add(name: "Content-Type", value: "application/json")
+                let body = "{\"available\": \(row.watts)}"
+                request.body = .bytes(ByteBuffer(string: body))
+                let response: HTTPClientResponse
+                do {
+                    response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                } catch {
+                    printError("\(url): cannot reach the server: \(error)")
+                    throw ExitCode.failure
+                }
+                let answer = try await response.body.collect(upTo: 1 << 20)
+                guard response.status == .ok else {
+                    printError(
+                        "\(trace):\(row.line):1: the server answered \(response.status.code): \(String(buffer: answer))"
+                    )
+                    throw ExitCode.failure
+                }
+                FileHandle.standardOutput.write(Data("\(row.time)  \(site)  \(Power.watts(row.watts))\n".utf8))
+                sent += 1
+            }
+            printError("sent \(sent) power signal\(sent == 1 ? "" : "s") to \(site)")
+        }
+
+        struct Row {
+            let line: Int
+            let time: String
+            let watts: Double
+        }
+
+        func readTrace() throws -> [Row] {
+            guard let data = FileManager.default.contents(atPath: trace) else {
+                printError("\(trace):1:1: error: expected a readable trace file, found none")
+                throw ExitCode.failure
+            }
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            guard
+                let header = lines.first?.split(separator: ",").map({
+                    $0.trimmingCharacters(in: .whitespacesAndNewlines)
+                }),
+                header.count >= 2
+            else {
+                printError(
+                    "\(trace):1:1: error: expected a header like \"time,available\", found \"\(lines.first ?? "")\""
+                )
+                throw ExitCode.failure
+            }
+            let index: Int
+            if let column {
+                guard let found = header.firstIndex(of: column) else {
+                    printError(
+                        "\(trace):1:1: error: expected a column \"\(column)\", found \(header.joined(separator: ", "))"
+                    )
+                    throw ExitCode.failure
+                }
+                index = found
+            } else {
+                index = 1
+            }
+            var factor: Double
+            if let capacity {
+                guard let power = Power.parse(capacity) else {
+                    printError("--capacity: expected \(Power.expectation), found \"\(capacity)\"")
+                    throw ExitCode.validationFailure
+                }
+                factor = power.watts
+            } else {
+                switch unit {
+                case "W": factor = 1
+                case "kW": factor = 1e3
+                case "MW": factor = 1e6
+                default:
+                    printError("--unit: expected W, kW or MW, found \"\(unit)\"")
+                    throw ExitCode.validationFailure
+                }
+            }
+            var rows: [Row] = []
+            for (n, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard cells.count == header.count else {
+                    printError("\(trace):\(n + 1):1: error: expected \(header.count) fields, found \(cells.count)")
+                    throw ExitCode.failure
+                }
+                let cell = cells[index].trimmingCharacters(in: .whitespaces)
+                guard let value = Double(cell), value.isFinite, value >= 0 else {
+                    let col = cells[..<index].reduce(1) { $0 + $1.count + 1 }
+                    printError("\(trace):\(n + 1):\(col): error: expected a number not below 0, found \"\(cell)\"")
+                    throw ExitCode.failure
+                }
+                rows.append(Row(line: n + 1, time: String(cells[0]), watts: value * factor))
+            }
+            return rows
+        }
+
+        func readToken() throws -> String {
+            if let token = ProcessInfo.processInfo.environment["SOVEREIGN_TOKEN"], !token.isEmpty { return token }
+            guard let tokenFile else {
+                printError("expected a token in $SOVEREIGN_TOKEN or --token-file, found neither")
+                throw ExitCode.validationFailure
+            }
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                printError("\(tokenFile):1:1: error: expected a readable tokens file, found none")
+                throw ExitCode.failure
+            }
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let words = line.split(separator: "#").first?.split(separator: " ") ?? []
+                if words.count == 2, words[1] == "operator" { return String(words[0]) }
+            }
+            printError("\(tokenFile):1:1: error: expected a \"TOKEN operator\" line, found none")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SovereignModel
+import SovereignServer
+
+/// `sovereign serve`: the control plane.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the control plane: the HTTP API, the control loop and the local process executor.",
+        discussion: """
+            State lives in the SQLite database (--db). Without --tokens, DB.tokens is used, and made with one \
+            random operator token (mode 0600) on first start; without --key, DB.key holds the Ed25519 \
+            checkpoint key (made with mode 0600 on first start). Workloads run as local processes under \
+            DB.workloads/ and keep running if the server stops; the next start adopts them.
+            """
+    )
+
+    @Argument(help: "Spec files or directories of the fleet.")
+    var specs: [String]
+
+    @Option(help: "The SQLite state database.")
+    var db = "sovereign.sqlite"
+
+    @Option(help: "Address and port to listen on (port 0: any free port).")
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: "File of `token role` lines (roles: reader, operator).")
+    var tokens: String?
+
+    @Option(help: "Ed25519 private key for signing ledger checkpoints.")
+    var key: String?
+
+    @Option(name: .customLong("work-dir"), help: "Where workloads keep checkpoints and logs (default: DB.workloads).")
+    var workDirectory: String?
+
+    @Option(help: "Time between control-loop passes, like \"1 s\".")
+    var tick = "1 s"
+
+    mutating func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            printError("--listen: expected HOST:PORT like 127.0.0.1:8080, found \"\(listen)\"")
+            throw ExitCode.validationFailure
+        }
+        guard let tickSpan = TimeSpan.parse(tick), tickSpan.seconds >= 0.05, tickSpan.seconds <= 3600 else {
+            printError("--tick: expected a time between 50 ms and 1 h like \"1 s\", found \"\(tick)\"")
+            throw ExitCode.validationFailure
+        }
+        var configuration = ServerConfiguration(
+            specPaths: specs,
+            databasePath: db,
+            host: String(listen[..<colon]),
+            port: port
+        )
+        configuration.tokensPath = tokens
+        configuration.keyPath = key
+        configuration.workDirectory = workDirectory
+        configuration.tick = tickSpan
+        var logger = Logger(label: "sovereign.serve")
+        logger.logLevel = .info
+        do {
+            try await SovereignServer.run(
+                configuration,
+                logger: logger,
+                onNotes: { notes in for note in notes { printError(note) } },
+                onListening: { address in
+                    FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
+                }
+            )
+        } catch let error as SpecError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch let error as TokenFileError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch let error as StoreError {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `sovereign supervise`: runs one attempt of a workload for the local executor (not for people).
+struct Supervise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervise",
+        abstract: "Run one attempt of a workload under supervision (started by `sovereign serve`).",
+        shouldDisplay: false
+    )
+
+    @Option var lock: String
+    @Option var status: String
+    @Option(name: .customLong("pid-file")) var pidFile: String
+    @Option var log: String
+    @Argument(parsing: .postTerminator) var command: [String]
+
+    func run() throws {
+        guard !command.isEmpty else {
+            printError("supervise: expected a command after --, found none")
+            throw ExitCode.validationFailure
+        }
+        let code = Supervisor.run(command: command, lock: lock, status: status, pidFile: pidFile, log: log)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import SovereignLedger
+import SovereignModel
+
+/// A workload with its attempts and history, for `GET /v1/workloads/{name}`.
+public struct WorkloadDetail: Sendable, Encodable {
+    let workload: WorkloadView
+    let attempts: [AttemptView]
+    let history: [TransitionView]
+
+    struct AttemptView: Sendable, Encodable {
+        let number: Int
+        let site: String
+        let pool: String
+        let accelerators: Int
+        let resume: Bool
+        let pid: Int32?
+        let startedAt: String
+        let terminatedAt: String?
+        let killedAt: String?
+        let endedAt: String?
+        let outcome: String?
+        let exitStatus: Int32?
+        let exitSignal: Int32?
+        let checkpointStale: Bool
+    }
+
+    struct TransitionView: Sendable, Encodable {
+        let at: String
+        let from: String?
+        let to: String
+        let reason: String
+    }
+}
+
+extension WorkloadView: @unchecked Sendable {}
+
+/// A ledger entry as the API shows it: the canonical JSON as an object, and its leaf hash.
+public struct LedgerEntryView: Sendable, Encodable {
+    let sequence: Int
+    let leafHash: String
+    let entry: JSONValue
+}
+
+extension ControlPlane {
+    func time(_ seconds: Double?) -> String? { seconds.map { LedgerEntry.formatTime(Date(timeIntervalSince1970: $0)) } }
+
+    /// Every workload the control plane manages.
+    public func workloadRecords() throws -> [WorkloadRecord] { try store.workloads() }
+
+    /// A workload with its attempts and history.
+    public func workloadDetail(_ name: String) throws -> WorkloadDetail? {
+        guard let record = try store.workload(named: name) else { return nil }
+        return WorkloadDetail(
+            workload: WorkloadView(record),
+            attempts: try store.attempts(of: name).map { a in
+                WorkloadDetail.AttemptView(
+                    number: a.number,
+                    site: a.site,
+                    pool: a.pool,
+                    accelerators: a.accelerators,
+                    resume: a.resume,
+                    pid: a.pid,
+                    startedAt: time(a.startedAt)!,
+                    terminatedAt: time(a.termAt),
+                    killedAt: time(a.killAt),
+                    endedAt: time(a.endedAt),
+                    outcome: a.outcome,
+                    exitStatus: a.exitStatus,
+                    exitSignal: a.exitSignal,
+                    checkpointStale: a.checkpointStale
+                )
+            },
+            history: try store.transitions(of: name).map {
+                WorkloadDetail.TransitionView(
+                    at: time($0.at)!,
+                    from: $0.from?.rawValue,
+                    to: $0.to.rawValue,
+                    reason: $0.reason
+                )
+            }
+        )
+    }
+
+    /// The end of an attempt's output (the latest attempt when `attempt` is nil), at most `limit` bytes.
+    public func log(of name: String, attempt: Int?, limit: Int) throws -> String? {
+        let attempts = try store.attempts(of: name)
+        guard let chosen = attempt.map({ n in attempts.first { $0.number == n } }) ?? attempts.last else { return nil }
+        guard let handle = FileHandle(forReadingAtPath: chosen.logPath) else { return "" }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > UInt64(limit) ? size - UInt64(limit) : 0)
+        let data = (try? handle.readToEnd()) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Sites with their power and usage now.
+    public func siteViews() throws -> [LivePlan.SiteView] {
+        if lastPlan == nil { try reconcile() }
+        return lastPlan?.sites ?? []
+    }
+
+    /// The latest signed checkpoint, signing one first if the ledger has grown since.
+    public func latestCheckpoint() throws -> String? {
+        try signCheckpoint(force: true)
+        return try store.checkpoints().last
+    }
+
+    /// Every stored checkpoint, oldest first.
+    public func storedCheckpoints() throws -> [String] { try store.checkpoints() }
+
+    /// A page of ledger entries.
+    public func ledgerEntries(from start: Int, limit: Int) throws -> [LedgerEntryView] {
+        try store.ledgerEntries(from: start, limit: limit).map { stored in
+            let entry = (try? JSONDecoder().decode(JSONValue.self, from: Data(stored.canonicalJSON))) ?? .null
+            return LedgerEntryView(sequence: stored.sequence, leafHash: stored.leafHash.hex, entry: entry)
+        }
+    }
+
+    /// Numbers for /metrics.
+    func metricsSnapshot() throws -> (
+        states: [WorkloadState: Int], sites: [LivePlan.SiteView], ledger: Int, counters: Counters
+    ) {
+        var states: [WorkloadState: Int] = [:]
+        for record in try store.workloads() { states[record.state, default: 0] += 1 }
+        return (states, lastPlan?.sites ?? [], tree.size, counters)
+    }
+}

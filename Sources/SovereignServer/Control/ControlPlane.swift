@@ -1,0 +1,327 @@
+public import Foundation
+public import Logging
+public import SovereignLedger
+public import SovereignModel
+import SovereignPlanner
+
+/// The control plane: it keeps the desired state (the planner's plan for what is known now) and what runs
+/// in step, records every decision in the ledger, and answers the API.
+///
+/// Everything it decides is derived from the store and the executor at each ``reconcile()``, like a
+/// Kubernetes controller: level-triggered, idempotent, and safe to restart at any moment (the in-memory
+/// state is a cache of the store: the Merkle tree and the decoded workload specs).
+public actor ControlPlane {
+    /// The fleet from the spec files (sites, datasets, policies; workloads declared there).
+    public let fleet: Fleet
+    let sources: [(file: String, text: String)]
+    let store: any ControlStore
+    let executor: any Executor
+    let signer: NoteSigner
+    /// The log's name in its checkpoints.
+    public let origin: String
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    let planStep: TimeSpan
+    let horizon: TimeSpan
+    let checkpointInterval: TimeSpan
+
+    var tree: MerkleTree
+    /// Decoded specs of the workloads the control plane manages, by name.
+    var specs: [String: Workload] = [:]
+    var lastPlan: LivePlan?
+    var lastCheckpointSize = -1
+    var lastCheckpointTime = 0.0
+    /// Counters for /metrics.
+    var counters = Counters()
+
+    struct Counters {
+        var reconciles = 0
+        var starts = 0
+        var pauses = 0
+        var kills = 0
+        var powerSignals = 0
+    }
+
+    /// Opens the control plane over a store: rebuilds the Merkle tree from the ledger, decodes the stored
+    /// workloads and submits the fleet's own workloads that carry `run:` (once; a restart finds them stored).
+    ///
+    /// - Throws: ``StoreError`` or ``LedgerError`` when the stored state cannot be read.
+    public init(
+        fleet: Fleet,
+        sources: [(file: String, text: String)],
+        store: any ControlStore,
+        executor: any Executor,
+        signer: NoteSigner,
+        origin: String,
+        logger: Logger,
+        planStep: TimeSpan = .minutes(5),
+        horizon: TimeSpan = .hours(24),
+        checkpointInterval: TimeSpan = .seconds(10),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.fleet = fleet
+        self.sources = sources
+        self.store = store
+        self.executor = executor
+        self.signer = signer
+        self.origin = origin
+        self.logger = logger
+        self.planStep = planStep
+        self.horizon = horizon
+        self.checkpointInterval = checkpointInterval
+        self.clock = clock
+        self.tree = MerkleTree(leafHashes: try store.ledgerLeafHashes())
+        let records = try store.workloads()
+        var specs: [String: Workload] = [:]
+        for record in records {
+            if record.source == "spec" {
+                if let w = fleet.workload(named: record.name) { specs[record.name] = w }
+            } else if let w = try? Self.decodeSubmission(record.document, sources: sources, base: fleet).first {
+                specs[record.name] = w
+            }
+        }
+        self.specs = specs
+        // The fleet's own runnable workloads are submitted on first start.
+        var change = StateChange()
+        let now = clock().timeIntervalSince1970
+        for w in fleet.workloads where w.run != nil && !records.contains(where: { $0.name == w.name }) {
+            change.newWorkloads.append(WorkloadRecord(name: w.name, source: "spec", document: "", at: now))
+            change.transitions.append(
+                TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "declared in the fleet")
+            )
+            change.ledger.append(("workload.submitted", Self.submittedFields(w, by: "fleet spec")))
+            self.specs[w.name] = w
+        }
+        if !change.isEmpty {
+            let committed = try store.commit(change, at: clock())
+            for entry in committed.entries { tree.append(entry.leafHash) }
+        }
+    }
+
+    // MARK: Requests
+
+    /// Who made a change, for the ledger: a token's fingerprint, never the token.
+    public struct Requester: Sendable {
+        /// `token:1a2b3c4d5e6f` or `fleet spec`.
+        public let identity: String
+        /// Makes a requester.
+        public init(identity: String) { self.identity = identity }
+    }
+
+    /// Submits workloads given as spec documents (YAML or JSON, `kind: Workload`).
+    ///
+    /// - Returns: the stored records.
+    /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is taken.
+    public func submit(document: String, by actor: Requester) throws -> [WorkloadRecord] {
+        let workloads = try Self.decodeSubmission(document, sources: sources, base: fleet)
+        let now = clock().timeIntervalSince1970
+        var change = StateChange()
+        for w in workloads {
+            if specs[w.name] != nil { throw StoreError.nameTaken(w.name) }
+            let record = WorkloadRecord(name: w.name, source: "api", document: document, at: now)
+            change.newWorkloads.append(record)
+            change.transitions.append(
+                TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "submitted")
+            )
+            change.ledger.append(("workload.submitted", Self.submittedFields(w, by: actor.identity)))
+        }
+        try commit(change)
+        for w in workloads { specs[w.name] = w }
+        return try workloads.compactMap { try store.workload(named: $0.name) }
+    }
+
+    /// Decodes submitted documents against the fleet's specs, so that every reference and residency rule
+    /// is checked as `sovereign validate` would, with positions in the request body.
+    static func decodeSubmission(
+        _ document: String,
+        sources: [(file: String, text: String)],
+        base: Fleet
+    ) throws -> [Workload] {
+        let fleet = try FleetLoader().load(sources: sources + [(file: "request body", text: document)])
+        let known = Set(base.workloads.map(\.name))
+        let added = fleet.workloads.filter { !known.contains($0.name) }
+        if fleet.sites.count != base.sites.count || fleet.datasets.count != base.datasets.count
+            || fleet.policies.count != base.policies.count || fleet.groups.count != base.groups.count
+            || fleet.userAccelerators.count != base.userAccelerators.count
+        {
+            throw SpecError([
+                Diagnostic(
+                    .badValue,
+                    at: SourceLocation(file: "request body", line: 1, column: 1),
+                    path: "kind",
+                    expected: "only Workload documents (the fleet itself changes in its spec files)",
+                    found: "other kinds"
+                )
+            ])
+        }
+        if added.isEmpty {
+            throw SpecError([
+                Diagnostic(
+                    .badValue,
+                    at: SourceLocation(file: "request body", line: 1, column: 1),
+                    path: "",
+                    expected: "at least one Workload document",
+                    found: "none"
+                )
+            ])
+        }
+        return added
+    }
+
+    static func submittedFields(_ w: Workload, by identity: String) -> [String: JSONValue] {
+        [
+            "workload": .string(w.name),
+            "type": .string(w.type.rawValue),
+            "priority": .number(Double(w.priority)),
+            "preemptible": .bool(w.preemptible),
+            "datasets": .array(w.datasets.map { .string($0) }),
+            "by": .string(identity),
+        ]
+    }
+
+    /// Asks for a workload to be paused (checkpointed and stopped) and kept paused, or released again.
+    ///
+    /// - Throws: ``ControlError`` when there is no such workload or it has ended.
+    public func setHeld(_ name: String, held: Bool, by actor: Requester) throws -> WorkloadRecord {
+        guard var record = try store.workload(named: name) else { throw ControlError.notFound(name) }
+        guard !record.state.isTerminal else { throw ControlError.ended(name, record.state) }
+        guard record.held != held else { return record }
+        record.held = held
+        record.updatedAt = clock().timeIntervalSince1970
+        var change = StateChange()
+        change.workloads.append(record)
+        change.ledger.append(
+            (
+                held ? "workload.pause-requested" : "workload.resume-requested",
+                ["workload": .string(name), "by": .string(actor.identity)]
+            )
+        )
+        try commit(change)
+        try reconcile()
+        return try store.workload(named: name) ?? record
+    }
+
+    /// Asks for a workload to be cancelled: stopped (with its grace period) and never started again.
+    public func cancel(_ name: String, by actor: Requester) throws -> WorkloadRecord {
+        guard var record = try store.workload(named: name) else { throw ControlError.notFound(name) }
+        guard !record.state.isTerminal else { throw ControlError.ended(name, record.state) }
+        guard !record.cancelRequested else { return record }
+        record.cancelRequested = true
+        record.updatedAt = clock().timeIntervalSince1970
+        var change = StateChange()
+        change.workloads.append(record)
+        change.ledger.append(("workload.cancel-requested", ["workload": .string(name), "by": .string(actor.identity)]))
+        try commit(change)
+        try reconcile()
+        return try store.workload(named: name) ?? record
+    }
+
+    /// Records the power a site can draw now (and ahead), then reconciles at once.
+    ///
+    /// - Throws: ``ControlError`` for an unknown site.
+    public func receivePower(
+        site: String,
+        available: Power,
+        forecast: [(at: Date, available: Power)],
+        ambient: Temperature?,
+        by actor: Requester
+    ) throws -> PowerSignalRecord {
+        guard fleet.site(named: site) != nil else { throw ControlError.unknownSite(site) }
+        let signal = PowerSignalRecord(
+            site: site,
+            at: clock().timeIntervalSince1970,
+            available: available.watts,
+            forecast: forecast.map { .init(at: $0.at.timeIntervalSince1970, available: $0.available.watts) },
+            ambient: ambient?.baseValue
+        )
+        var change = StateChange()
+        change.powerSignals.append(signal)
+        var fields: [String: JSONValue] = [
+            "site": .string(site),
+            "availableWatts": .number(signal.available),
+            "forecastPoints": .number(Double(signal.forecast.count)),
+            "by": .string(actor.identity),
+        ]
+        if let ambient = signal.ambient { fields["ambientCelsius"] = .number(ambient) }
+        change.ledger.append(("power.signal", fields))
+        try commit(change)
+        counters.powerSignals += 1
+        try reconcile()
+        return signal
+    }
+
+    // MARK: Ledger
+
+    /// Commits a change and appends its ledger entries to the in-memory tree.
+    func commit(_ change: StateChange) throws {
+        guard !change.isEmpty else { return }
+        let committed = try store.commit(change, at: clock())
+        for entry in committed.entries { tree.append(entry.leafHash) }
+    }
+
+    /// Signs a checkpoint of the current tree when it has grown and the interval has passed (or `force`).
+    ///
+    /// - Returns: the signed note, when one was made.
+    @discardableResult
+    public func signCheckpoint(force: Bool = false) throws -> String? {
+        let now = clock().timeIntervalSince1970
+        guard tree.size != lastCheckpointSize else { return nil }
+        guard force || now - lastCheckpointTime >= checkpointInterval.seconds else { return nil }
+        let checkpoint = Checkpoint(origin: origin, size: tree.size, root: try tree.root(size: tree.size))
+        let note = signer.sign(checkpoint)
+        try store.addCheckpoint(size: tree.size, note: note, at: clock())
+        lastCheckpointSize = tree.size
+        lastCheckpointTime = now
+        return note
+    }
+
+    /// The ledger's size and root now.
+    public func ledgerHead() throws -> (size: Int, root: TreeHash) {
+        (tree.size, try tree.root(size: tree.size))
+    }
+
+    /// An inclusion proof for entry `index` in the tree of `size` entries.
+    public func inclusionProof(index: Int, size: Int) throws -> (proof: [TreeHash], leaf: TreeHash, root: TreeHash) {
+        let proof = try tree.inclusionProof(index: index, size: size)
+        return (proof, tree.leafHash(at: index), try tree.root(size: size))
+    }
+
+    /// A consistency proof between the trees of `from` and `to` entries.
+    public func consistencyProof(from: Int, to: Int) throws -> (proof: [TreeHash], old: TreeHash, new: TreeHash) {
+        let proof = try tree.consistencyProof(from: from, to: to)
+        return (proof, try tree.root(size: from), try tree.root(size: to))
+    }
+
+    /// The verifier key of the checkpoint signer.
+    public var verifierKey: String { signer.verifierKey }
+
+    // MARK: Reads
+
+    /// The plan of the last reconcile.
+    public var currentPlan: LivePlan? { lastPlan }
+
+    /// The decoded spec of a managed workload.
+    public func spec(of name: String) -> Workload? { specs[name] }
+}
+
+/// A request the control plane refuses.
+public struct ControlError: Error, CustomStringConvertible, Sendable {
+    /// HTTP-like class of the problem: 404 not found, 409 conflict.
+    public let status: Int
+    /// What went wrong.
+    public let message: String
+    /// The request field at fault.
+    public let field: String?
+
+    static func notFound(_ name: String) -> ControlError {
+        ControlError(status: 404, message: "no workload named \"\(name)\"", field: "name")
+    }
+    static func ended(_ name: String, _ state: WorkloadState) -> ControlError {
+        ControlError(status: 409, message: "workload \"\(name)\" has ended (\(state.rawValue))", field: "name")
+    }
+    static func unknownSite(_ name: String) -> ControlError {
+        ControlError(status: 404, message: "no site named \"\(name)\" in the fleet", field: "site")
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import SovereignModel
+import SovereignPlanner
+
+/// Site budgets for a plan that starts now, from the power signals the sites sent.
+///
+/// A site's supply at a step is the latest forecast point at or before it, else the power available now;
+/// a site that has sent nothing yet is planned on its grid connection's nameplate capacity (solar only
+/// counts once a site reports it). PUE and cooling follow the reported ambient temperature, else the
+/// site's design ambient.
+enum LiveBudgets {
+    static func make(fleet: Fleet, grid: TimeGrid, signals: [String: PowerSignalRecord]) -> [SiteBudget] {
+        fleet.sites.map { site in
+            let n = grid.count
+            let signal = signals[site.name]
+            var supply = [Double](repeating: 0, count: n)
+            for t in 0..<n {
+                supply[t] =
+                    signal.map { available($0, at: grid.start + Double(t) * grid.step) }
+                    ?? (site.power.grid?.capacity.watts ?? 0)
+            }
+            let ambient = Temperature.celsius(signal?.ambient ?? site.cooling.designAmbient.baseValue)
+            let pue = site.cooling.pue.value(at: ambient)
+            let cooling = site.cooling.capacity(at: ambient).watts
+            let intensity =
+                site.power.grid.map { g -> Double in
+                    let values = g.carbonIntensity.baseValues(count: max(1, fleet.scenario?.grid.count ?? 1))
+                    return values.reduce(0, +) / Double(max(1, values.count))
+                } ?? SiteBudget.solarCarbon
+            return SiteBudget(
+                supply: supply,
+                pue: [Double](repeating: pue, count: n),
+                cooling: [Double](repeating: cooling, count: n),
+                carbon: [Double](repeating: intensity, count: n),
+                solar: [Double](repeating: 0, count: n),
+                gridCarbon: [Double](repeating: site.power.grid == nil ? 0 : intensity, count: n)
+            )
+        }
+    }
+
+    /// Watts a signal says are available at `time` (seconds since 1970).
+    ///
+    /// - Complexity: O(log F) for F forecast points.
+    static func available(_ signal: PowerSignalRecord, at time: Double) -> Double {
+        let points = signal.forecast
+        var low = 0
+        var high = points.count
+        while low < high {
+            let mid = (low + high) / 2
+            if points[mid].at <= time { low = mid + 1 } else { high = mid }
+        }
+        return low == 0 ? signal.available : points[low - 1].available
+    }
+}

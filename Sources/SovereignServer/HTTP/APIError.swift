@@ -1,0 +1,79 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+public import SovereignModel
+
+/// An error answered as JSON: `{"error": {"message": ..., "field": ...}}`, with the diagnostics of a
+/// spec that did not validate when there are any.
+public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
+    public let status: HTTPResponse.Status
+    /// What went wrong, what was expected and what was found.
+    public let message: String
+    /// The request field (or spec path) at fault.
+    public let field: String?
+    /// Spec diagnostics (`request body:LINE:COL: error: ...`), for a submitted document.
+    public let diagnostics: [Diagnostic]
+
+    /// Makes an error.
+    public init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil, diagnostics: [Diagnostic] = [])
+    {
+        self.status = status
+        self.message = message
+        self.field = field
+        self.diagnostics = diagnostics
+    }
+
+    public var description: String { message }
+
+    struct Body: Encodable {
+        struct Inner: Encodable {
+            let message: String
+            let field: String?
+            let diagnostics: [DiagnosticView]?
+        }
+        let error: Inner
+    }
+
+    struct DiagnosticView: Encodable {
+        let line: Int
+        let column: Int
+        let path: String
+        let rule: String
+        let message: String
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(
+            error: .init(
+                message: message,
+                field: field,
+                diagnostics: diagnostics.isEmpty
+                    ? nil
+                    : diagnostics.map {
+                        DiagnosticView(
+                            line: $0.location.line,
+                            column: $0.location.column,
+                            path: $0.path,
+                            rule: $0.rule.rawValue,
+                            message: $0.description
+                        )
+                    }
+            )
+        )
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"sovereign\"" }
+        let data = (try? JSONEncoder.api.encode(body)) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys, so that answers are stable.
+    static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

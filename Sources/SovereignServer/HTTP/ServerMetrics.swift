@@ -1,0 +1,68 @@
+import Foundation
+import Prometheus
+import Synchronization
+
+/// Prometheus metrics for `/metrics`: request counts by route and status, and gauges read from the
+/// control plane at each scrape (workloads by state, site power, ledger size, loop counters).
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let requests = Mutex<[String: Counter]>([:])
+
+    func request(_ route: String, status: Int) {
+        let counter = requests.withLock { counters in
+            let key = "\(route) \(status)"
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(
+                name: "sovereign_http_requests_total",
+                labels: [("route", route), ("status", String(status))],
+                help: "HTTP requests answered, by route and status"
+            )
+            counters[key] = made
+            return made
+        }
+        counter.increment()
+    }
+
+    func render(_ plane: ControlPlane) async -> String {
+        if let snapshot = try? await plane.metricsSnapshot() {
+            for state in WorkloadState.allCases {
+                registry.makeGauge(
+                    name: "sovereign_workloads",
+                    labels: [("state", state.rawValue)],
+                    help: "Workloads by lifecycle state"
+                ).set(Double(snapshot.states[state] ?? 0))
+            }
+            for site in snapshot.sites {
+                registry.makeGauge(
+                    name: "sovereign_site_supply_watts",
+                    labels: [("site", site.name)],
+                    help: "Power the site can draw now"
+                ).set(site.supplyWatts)
+                registry.makeGauge(
+                    name: "sovereign_site_it_limit_watts",
+                    labels: [("site", site.name)],
+                    help: "IT power the site can run now, after PUE and cooling"
+                ).set(site.itLimitWatts)
+                registry.makeGauge(
+                    name: "sovereign_site_running_watts",
+                    labels: [("site", site.name)],
+                    help: "IT power of the attempts running at the site"
+                ).set(site.runningWatts)
+            }
+            registry.makeGauge(name: "sovereign_ledger_entries", help: "Entries in the ledger").set(
+                Double(snapshot.ledger)
+            )
+            let c = snapshot.counters
+            for (name, value, help) in [
+                ("sovereign_reconciles_total", c.reconciles, "Control-loop passes"),
+                ("sovereign_attempt_starts_total", c.starts, "Attempts started"),
+                ("sovereign_pauses_total", c.pauses, "Pauses asked of running attempts"),
+                ("sovereign_kills_total", c.kills, "Attempts killed after their grace period"),
+                ("sovereign_power_signals_total", c.powerSignals, "Power signals received"),
+            ] {
+                registry.makeGauge(name: name, help: help).set(Double(value))
+            }
+        }
+        return registry.emitToString()
+    }
+}

@@ -1,0 +1,128 @@
+import Crypto
+public import Foundation
+
+/// Bearer tokens and their roles, from a file of `token role` lines (`#` starts a comment).
+///
+/// Tokens are kept only as SHA-256 digests and compared in constant time against every known token, so
+/// neither a timing difference nor a log line ever gives one away.
+public struct TokenStore: Sendable {
+    /// What a token may do.
+    public enum Role: String, Sendable, Comparable {
+        /// Reads everything, changes nothing.
+        case reader
+        /// Reads and changes: submits, pauses, resumes, cancels, reports power.
+        case `operator`
+
+        public static func < (a: Role, b: Role) -> Bool { a == .reader && b == .operator }
+    }
+
+    struct Entry: Sendable {
+        let digest: [UInt8]
+        let role: Role
+        let fingerprint: String
+    }
+
+    let entries: [Entry]
+
+    /// Shortest token accepted: 128 bits of hex or base64 are at least this long.
+    public static let minimumLength = 16
+
+    /// Reads a tokens file.
+    ///
+    /// - Throws: ``TokenFileError`` naming `file:line:column`, what was expected and what was found.
+    public init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenFileError(message: "\(path):1:1: error: expected a readable tokens file, found none")
+        }
+        try self.init(text: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Parses `token role` lines.
+    public init(text: String, file: String) throws {
+        var entries: [Entry] = []
+        var problems: [String] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if words.isEmpty { continue }
+            let column =
+                (content.firstIndex(where: { $0 != " " && $0 != "\t" }).map {
+                    content.distance(from: content.startIndex, to: $0)
+                } ?? 0) + 1
+            let at = "\(file):\(index + 1):\(column)"
+            guard words.count == 2 else {
+                problems.append("\(at): error: expected \"TOKEN ROLE\", found \(words.count) words")
+                continue
+            }
+            guard words[0].count >= Self.minimumLength else {
+                problems.append(
+                    "\(at): error: expected a token of at least \(Self.minimumLength) characters, found \(words[0].count)"
+                )
+                continue
+            }
+            guard let role = Role(rawValue: String(words[1])) else {
+                problems.append("\(at): error: expected role reader or operator, found \"\(words[1])\"")
+                continue
+            }
+            let digest = Array(SHA256.hash(data: Data(words[0].utf8)))
+            if entries.contains(where: { $0.digest == digest }) {
+                problems.append("\(at): error: expected each token once, found it again")
+                continue
+            }
+            entries.append(Entry(digest: digest, role: role, fingerprint: Self.fingerprint(digest)))
+        }
+        if !problems.isEmpty { throw TokenFileError(message: problems.joined(separator: "\n")) }
+        if entries.isEmpty {
+            throw TokenFileError(message: "\(file):1:1: error: expected at least one \"TOKEN ROLE\" line, found none")
+        }
+        self.entries = entries
+    }
+
+    /// `token:` and the first 12 hex digits of the token's SHA-256: enough to tell tokens apart in the
+    /// ledger, useless to an attacker.
+    static func fingerprint(_ digest: [UInt8]) -> String {
+        "token:" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The role and fingerprint of a presented token, if it is known.
+    ///
+    /// - Complexity: O(T) for T known tokens, always all of them.
+    public func authenticate(_ token: some StringProtocol) -> (role: Role, fingerprint: String)? {
+        let digest = Array(SHA256.hash(data: Data(token.utf8)))
+        var found: Entry?
+        for entry in entries {
+            var difference: UInt8 = 0
+            for i in 0..<digest.count { difference |= digest[i] ^ entry.digest[i] }
+            if difference == 0 { found = entry }
+        }
+        return found.map { ($0.role, $0.fingerprint) }
+    }
+
+    /// Creates a tokens file with one new random operator token (mode 0600), for a first start without
+    /// `--tokens`. An existing file is left alone.
+    ///
+    /// - Returns: whether the file was created.
+    public static func createDefault(at path: String) throws -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw TokenFileError(message: "\(path): cannot create the tokens file: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        let text = "# token role (reader or operator); made by sovereign serve\n\(token) operator\n"
+        let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        guard written == text.utf8.count else {
+            throw TokenFileError(message: "\(path): cannot write the tokens file")
+        }
+        return true
+    }
+}
+
+/// A tokens file that cannot be used.
+public struct TokenFileError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,419 @@
+public import Foundation
+import GRDB
+public import SovereignLedger
+
+/// ``ControlStore`` over SQLite through GRDB: WAL, `synchronous = FULL` (a committed decision survives
+/// a power cut, not just a crash), named append-only migrations, and a ledger table that triggers keep
+/// insert-only.
+public final class SQLiteControlStore: ControlStore {
+    let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    ///
+    /// - Throws: an error naming the path when it cannot be opened or migrated.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StoreError(code: .database, message: "\(path): cannot open the state database: \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: workloads, attempts, transitions, power signals, ledger") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE workload (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        source TEXT NOT NULL,
+                        document TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        site TEXT, pool TEXT, accelerators INTEGER,
+                        checkpointSite TEXT,
+                        failures INTEGER NOT NULL,
+                        retryAt REAL,
+                        held INTEGER NOT NULL,
+                        cancelRequested INTEGER NOT NULL,
+                        runSeconds REAL NOT NULL,
+                        detail TEXT NOT NULL,
+                        submittedAt REAL NOT NULL,
+                        updatedAt REAL NOT NULL
+                    );
+                    CREATE TABLE attempt (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        workload TEXT NOT NULL REFERENCES workload(name),
+                        number INTEGER NOT NULL,
+                        site TEXT NOT NULL, pool TEXT NOT NULL, accelerators INTEGER NOT NULL,
+                        resume INTEGER NOT NULL,
+                        pid INTEGER,
+                        startedAt REAL NOT NULL, termAt REAL, killAt REAL, endedAt REAL,
+                        outcome TEXT, exitStatus INTEGER, exitSignal INTEGER,
+                        checkpointStale INTEGER NOT NULL,
+                        logPath TEXT NOT NULL,
+                        UNIQUE (workload, number)
+                    );
+                    CREATE INDEX attempt_open ON attempt(endedAt) WHERE endedAt IS NULL;
+                    CREATE TABLE transition (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        workload TEXT NOT NULL REFERENCES workload(name),
+                        at REAL NOT NULL,
+                        fromState TEXT, toState TEXT NOT NULL,
+                        reason TEXT NOT NULL
+                    );
+                    CREATE INDEX transition_workload ON transition(workload, id);
+                    CREATE TABLE power_signal (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        site TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        available REAL NOT NULL,
+                        forecast TEXT NOT NULL,
+                        ambient REAL
+                    );
+                    CREATE INDEX power_signal_site ON power_signal(site, id);
+                    CREATE TABLE ledger_entry (
+                        sequence INTEGER PRIMARY KEY,
+                        entry BLOB NOT NULL,
+                        leafHash BLOB NOT NULL
+                    );
+                    CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
+                        BEGIN SELECT RAISE(ABORT, 'the ledger is insert-only'); END;
+                    CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
+                        BEGIN SELECT RAISE(ABORT, 'the ledger is insert-only'); END;
+                    CREATE TABLE ledger_checkpoint (
+                        size INTEGER PRIMARY KEY,
+                        note TEXT NOT NULL,
+                        createdAt REAL NOT NULL
+                    );
+                    CREATE TRIGGER ledger_checkpoint_no_update BEFORE UPDATE ON ledger_checkpoint
+                        BEGIN SELECT RAISE(ABORT, 'checkpoints are insert-only'); END;
+                    CREATE TRIGGER ledger_checkpoint_no_delete BEFORE DELETE ON ledger_checkpoint
+                        BEGIN SELECT RAISE(ABORT, 'checkpoints are insert-only'); END;
+                    """
+            )
+        }
+        return migrator
+    }
+
+    // MARK: Writing
+
+    public func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
+        do {
+            return try pool.write { db in
+                for w in change.newWorkloads {
+                    let taken = try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM workload WHERE name = ?)",
+                        arguments: [w.name]
+                    )
+                    if taken == true { throw StoreError.nameTaken(w.name) }
+                    try db.execute(
+                        sql: """
+                            INSERT INTO workload (name, source, document, state, site, pool, accelerators,
+                                checkpointSite, failures, retryAt, held, cancelRequested, runSeconds, detail,
+                                submittedAt, updatedAt)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: Self.arguments(w, leading: [w.name, w.source, w.document])
+                    )
+                }
+                for w in change.workloads {
+                    try db.execute(
+                        sql: """
+                            UPDATE workload SET state = ?, site = ?, pool = ?, accelerators = ?, checkpointSite = ?,
+                                failures = ?, retryAt = ?, held = ?, cancelRequested = ?, runSeconds = ?, detail = ?,
+                                submittedAt = ?, updatedAt = ?
+                            WHERE name = ?
+                            """,
+                        arguments: Self.arguments(w, leading: []) + [w.name]
+                    )
+                }
+                var ids: [Int64] = []
+                for a in change.newAttempts {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO attempt (workload, number, site, pool, accelerators, resume, pid, startedAt,
+                                termAt, killAt, endedAt, outcome, exitStatus, exitSignal, checkpointStale, logPath)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: Self.arguments(a)
+                    )
+                    ids.append(db.lastInsertedRowID)
+                }
+                for a in change.attempts {
+                    guard let id = a.id else { continue }
+                    try db.execute(
+                        sql: """
+                            UPDATE attempt SET workload = ?, number = ?, site = ?, pool = ?, accelerators = ?,
+                                resume = ?, pid = ?, startedAt = ?, termAt = ?, killAt = ?, endedAt = ?, outcome = ?,
+                                exitStatus = ?, exitSignal = ?, checkpointStale = ?, logPath = ?
+                            WHERE id = ?
+                            """,
+                        arguments: Self.arguments(a) + [id]
+                    )
+                }
+                for t in change.transitions {
+                    try db.execute(
+                        sql: "INSERT INTO transition (workload, at, fromState, toState, reason) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [t.workload, t.at, t.from?.rawValue, t.to.rawValue, t.reason]
+                    )
+                }
+                for p in change.powerSignals {
+                    let forecast = String(decoding: try JSONEncoder().encode(p.forecast), as: UTF8.self)
+                    try db.execute(
+                        sql: "INSERT INTO power_signal (site, at, available, forecast, ambient) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [p.site, p.at, p.available, forecast, p.ambient]
+                    )
+                }
+                var entries: [StoredEntry] = []
+                if !change.ledger.isEmpty {
+                    var sequence = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry")!
+                    let stamp = LedgerEntry.formatTime(time)
+                    for (kind, fields) in change.ledger {
+                        let entry = LedgerEntry(sequence: sequence, time: stamp, kind: kind, fields: fields)
+                        let bytes = entry.canonicalJSON()
+                        let leaf = MerkleHash.leaf(bytes)
+                        try db.execute(
+                            sql: "INSERT INTO ledger_entry (sequence, entry, leafHash) VALUES (?, ?, ?)",
+                            arguments: [sequence, Data(bytes), Data(leaf.bytes)]
+                        )
+                        entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
+                        sequence += 1
+                    }
+                }
+                return CommittedChange(entries: entries, attemptIDs: ids)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(code: .database, message: "\(path): \(error)")
+        }
+    }
+
+    static func arguments(_ w: WorkloadRecord, leading: [(any DatabaseValueConvertible)?]) -> StatementArguments {
+        StatementArguments(
+            leading + [
+                w.state.rawValue, w.site, w.pool, w.accelerators, w.checkpointSite, w.failures, w.retryAt, w.held,
+                w.cancelRequested, w.runSeconds, w.detail, w.submittedAt, w.updatedAt,
+            ]
+        )
+    }
+
+    static func arguments(_ a: AttemptRecord) -> StatementArguments {
+        [
+            a.workload, a.number, a.site, a.pool, a.accelerators, a.resume, a.pid.map { Int64($0) }, a.startedAt,
+            a.termAt, a.killAt, a.endedAt, a.outcome, a.exitStatus.map { Int64($0) }, a.exitSignal.map { Int64($0) },
+            a.checkpointStale, a.logPath,
+        ]
+    }
+
+    public func addCheckpoint(size: Int, note: String, at time: Date) throws {
+        try wrap {
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO ledger_checkpoint (size, note, createdAt) VALUES (?, ?, ?)",
+                    arguments: [size, note, time.timeIntervalSince1970]
+                )
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    public func workloads() throws -> [WorkloadRecord] {
+        try wrap {
+            try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM workload ORDER BY seq").map(Self.workload) }
+        }
+    }
+
+    public func workload(named name: String) throws -> WorkloadRecord? {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM workload WHERE name = ?", arguments: [name]).map(Self.workload)
+            }
+        }
+    }
+
+    public func attempts(of workload: String) throws -> [AttemptRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE workload = ? ORDER BY id", arguments: [workload])
+                    .map(Self.attempt)
+            }
+        }
+    }
+
+    public func openAttempts() throws -> [AttemptRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE endedAt IS NULL ORDER BY id").map(Self.attempt)
+            }
+        }
+    }
+
+    public func transitions(of workload: String) throws -> [TransitionRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM transition WHERE workload = ? ORDER BY id",
+                    arguments: [workload]
+                ).map { row in
+                    TransitionRecord(
+                        workload: row["workload"],
+                        at: row["at"],
+                        from: (row["fromState"] as String?).flatMap(WorkloadState.init(rawValue:)),
+                        to: WorkloadState(rawValue: row["toState"]) ?? .pending,
+                        reason: row["reason"]
+                    )
+                }
+            }
+        }
+    }
+
+    public func latestPowerSignals() throws -> [String: PowerSignalRecord] {
+        try wrap {
+            try pool.read { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM power_signal WHERE id IN (SELECT MAX(id) FROM power_signal GROUP BY site)"
+                )
+                var result: [String: PowerSignalRecord] = [:]
+                for row in rows {
+                    let text: String = row["forecast"]
+                    let forecast =
+                        (try? JSONDecoder().decode([PowerSignalRecord.ForecastPoint].self, from: Data(text.utf8))) ?? []
+                    let signal = PowerSignalRecord(
+                        site: row["site"],
+                        at: row["at"],
+                        available: row["available"],
+                        forecast: forecast,
+                        ambient: row["ambient"]
+                    )
+                    result[signal.site] = signal
+                }
+                return result
+            }
+        }
+    }
+
+    public func ledgerEntries(from start: Int, limit: Int) throws -> [StoredEntry] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM ledger_entry WHERE sequence >= ? ORDER BY sequence LIMIT ?",
+                    arguments: [start, limit]
+                ).map(Self.entry)
+            }
+        }
+    }
+
+    public func forEachLedgerEntry(_ body: (StoredEntry) throws -> Void) throws {
+        try wrap {
+            try pool.read { db in
+                // Physical order (rowid), not sorted: a reordered or renumbered row must show as such.
+                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM ledger_entry ORDER BY rowid")
+                while let row = try cursor.next() { try body(Self.entry(row)) }
+            }
+        }
+    }
+
+    public func ledgerLeafHashes() throws -> [TreeHash] {
+        try wrap {
+            try pool.read { db in
+                var hashes: [TreeHash] = []
+                let cursor = try Data.fetchCursor(db, sql: "SELECT leafHash FROM ledger_entry ORDER BY sequence")
+                while let data = try cursor.next() {
+                    guard let hash = TreeHash(bytes: data) else {
+                        throw StoreError(code: .database, message: "\(path): a ledger leaf hash is not 32 bytes")
+                    }
+                    hashes.append(hash)
+                }
+                return hashes
+            }
+        }
+    }
+
+    public func checkpoints() throws -> [String] {
+        try wrap {
+            try pool.read { db in try String.fetchAll(db, sql: "SELECT note FROM ledger_checkpoint ORDER BY size") }
+        }
+    }
+
+    // MARK: Rows
+
+    static func workload(_ row: Row) -> WorkloadRecord {
+        let name: String = row["name"]
+        let source: String = row["source"]
+        let document: String = row["document"]
+        let submittedAt: Double = row["submittedAt"]
+        var w = WorkloadRecord(name: name, source: source, document: document, at: submittedAt)
+        w.state = WorkloadState(rawValue: row["state"]) ?? .pending
+        w.site = row["site"]
+        w.pool = row["pool"]
+        w.accelerators = row["accelerators"]
+        w.checkpointSite = row["checkpointSite"]
+        w.failures = row["failures"]
+        w.retryAt = row["retryAt"]
+        w.held = row["held"]
+        w.cancelRequested = row["cancelRequested"]
+        w.runSeconds = row["runSeconds"]
+        w.detail = row["detail"]
+        w.updatedAt = row["updatedAt"]
+        return w
+    }
+
+    static func attempt(_ row: Row) -> AttemptRecord {
+        var a = AttemptRecord(
+            workload: row["workload"],
+            number: row["number"],
+            site: row["site"],
+            pool: row["pool"],
+            accelerators: row["accelerators"],
+            resume: row["resume"],
+            startedAt: row["startedAt"],
+            logPath: row["logPath"]
+        )
+        a.id = row["id"]
+        a.pid = (row["pid"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.termAt = row["termAt"]
+        a.killAt = row["killAt"]
+        a.endedAt = row["endedAt"]
+        a.outcome = row["outcome"]
+        a.exitStatus = (row["exitStatus"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.exitSignal = (row["exitSignal"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.checkpointStale = row["checkpointStale"]
+        return a
+    }
+
+    static func entry(_ row: Row) -> StoredEntry {
+        let bytes: Data = row["entry"]
+        let leaf: Data = row["leafHash"]
+        return StoredEntry(
+            sequence: row["sequence"],
+            canonicalJSON: [UInt8](bytes),
+            leafHash: TreeHash(bytes: leaf) ?? MerkleHash.empty
+        )
+    }
+
+    func wrap<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(code: .database, message: "\(path): \(error)")
+        }
+    }
+}

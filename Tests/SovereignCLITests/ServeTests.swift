@@ -1,0 +1,253 @@
+import AsyncHTTPClient
+import Foundation
+import GRDB
+import NIOCore
+import NIOHTTP1
+import SovereignTesting
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sovereign serve` end to end: the real binary, the real example workload (a Python training loop),
+/// power signals through `sovereign power replay`, the ledger verified and tampered with, and a server
+/// killed with SIGKILL in the middle of everything.
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct ServeTests {
+    /// A running `sovereign serve`.
+    final class Server: Sendable {
+        let process: Process
+        let url: String
+        let token: String
+        let db: String
+        let output: Mutex<String>
+
+        init(db: String, tick: String = "200 ms") throws {
+            self.db = db
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLITests.binary)
+            process.arguments = [
+                "serve", "Examples/east-africa", "--db", db, "--listen", "127.0.0.1:0", "--tick", tick,
+            ]
+            process.currentDirectoryURL = Fixtures.repositoryRoot
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            self.process = process
+            // The first line says where it listens.
+            var line = Data()
+            while true {
+                let byte = out.fileHandleForReading.readData(ofLength: 1)
+                if byte.isEmpty || byte == Data("\n".utf8) { break }
+                line.append(byte)
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            guard text.hasPrefix("listening on ") else {
+                process.terminate()
+                throw ServeError(message: "the server printed \"\(text)\" instead of where it listens")
+            }
+            url = String(text.dropFirst("listening on ".count))
+            let tokens = try String(contentsOfFile: db + ".tokens", encoding: .utf8)
+            token = String(tokens.split(separator: "\n").first { !$0.hasPrefix("#") }!.split(separator: " ")[0])
+            output = Mutex("")
+        }
+
+        func stop(signal: Int32 = SIGTERM) {
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+        }
+
+        func request(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> (Int, String) {
+            var request = HTTPClientRequest(url: url + path)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let data = try await response.body.collect(upTo: 1 << 24)
+            return (Int(response.status.code), String(buffer: data))
+        }
+
+        func workload(_ name: String) async throws -> [String: Any] {
+            let (status, body) = try await request(.GET, "/v1/workloads/\(name)")
+            guard status == 200, let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            else {
+                throw ServeError(message: "GET /v1/workloads/\(name): \(status) \(body)")
+            }
+            return object
+        }
+
+        func state(_ name: String) async throws -> String {
+            ((try await workload(name))["workload"] as? [String: Any])?["state"] as? String ?? "?"
+        }
+
+        /// Waits until `condition` holds, polling; fails after `seconds`.
+        func wait(
+            _ what: String,
+            seconds: Double = 60,
+            _ condition: () async throws -> Bool
+        ) async throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if try await condition() { return }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            throw ServeError(message: "timed out waiting for \(what)")
+        }
+
+        func log(_ name: String, attempt: Int) async throws -> String {
+            try await request(.GET, "/v1/workloads/\(name)/log?attempt=\(attempt)").1
+        }
+    }
+
+    struct ServeError: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    static func workloadDocument(
+        name: String = "digits-dar",
+        priority: Int = 10,
+        epochs: Int = 30,
+        pace: Double = 0.2
+    )
+        throws -> String
+    {
+        try String(
+            contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Examples/workloads/digits-dar.yaml"),
+            encoding: .utf8
+        )
+        .replacingOccurrences(of: "name: digits-dar", with: "name: \(name)")
+        .replacingOccurrences(of: "priority: 10", with: "priority: \(priority)")
+        .replacingOccurrences(of: "--epochs, \"40\"", with: "--epochs, \"\(epochs)\"")
+        .replacingOccurrences(of: "--seconds-per-epoch, \"0.5\"", with: "--seconds-per-epoch, \"\(pace)\"")
+    }
+
+    static func replay(_ server: Server, site: String, kilowatts: [Double], in dir: URL) throws -> CLITests.Run {
+        var csv = "time,power_kw\n"
+        for (i, kw) in kilowatts.enumerated() { csv += "2026-11-22T10:\(String(format: "%02d", i)):00Z,\(kw)\n" }
+        let trace = dir.appendingPathComponent("power-\(UUID().uuidString).csv")
+        try csv.write(to: trace, atomically: true, encoding: .utf8)
+        return try CLITests.run([
+            "power", "replay", site, trace.path, "--to", server.url, "--token-file", server.db + ".tokens",
+            "--interval", "0.1 s",
+        ])
+    }
+
+    @Test func aWorkloadPausesWhenPowerDropsAndResumesFromItsCheckpoint() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("state.sqlite").path
+        let server = try Server(db: db)
+        defer { server.stop() }
+
+        let (status, _) = try await server.request(.POST, "/v1/workloads", body: try Self.workloadDocument())
+        #expect(status == 201)
+        try await server.wait("it to train a few epochs") {
+            try await server.log("digits-dar", attempt: 1).contains("epoch 3/")
+        }
+        let drop = try Self.replay(server, site: "dar-1", kilowatts: [96, 0], in: dir)
+        #expect(drop.status == 0, "\(drop.stderr)")
+        try await server.wait("it to pause") { try await server.state("digits-dar") == "paused" }
+        let log1 = try await server.log("digits-dar", attempt: 1)
+        #expect(log1.contains("checkpointed at epoch"))
+        // No power, nowhere else it may go (its data must stay in Tanzania): it stays paused.
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        #expect(try await server.state("digits-dar") == "paused")
+
+        let rise = try Self.replay(server, site: "dar-1", kilowatts: [96], in: dir)
+        #expect(rise.status == 0)
+        try await server.wait("it to complete", seconds: 120) { try await server.state("digits-dar") == "completed" }
+        let log2 = try await server.log("digits-dar", attempt: 2)
+        let resumedLine = try #require(log2.split(separator: "\n").first { $0.hasPrefix("resumed from epoch") })
+        let resumedAt = Int(resumedLine.split(separator: " ")[3].filter(\.isNumber)) ?? 0
+        #expect(resumedAt > 0, "\(resumedLine)")
+        #expect(log2.contains("done: test accuracy"))
+        let detail = try await server.workload("digits-dar")
+        let history = (detail["history"] as? [[String: Any]])?.compactMap { $0["to"] as? String } ?? []
+        #expect(history == ["pending", "placed", "running", "pausing", "paused", "resuming", "running", "completed"])
+        let attempts = detail["attempts"] as? [[String: Any]] ?? []
+        #expect(attempts.map { $0["site"] as? String } == ["dar-1", "dar-1"])
+        #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"])
+
+        // The ledger verifies; altering one row makes `ledger verify` name it.
+        server.stop()
+        let verified = try CLITests.run(["ledger", "verify", "--db", db])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.hasPrefix("ok: "))
+        let queue = try DatabaseQueue(path: db)
+        let victim = try await queue.write { db -> Int in
+            try db.execute(sql: "DROP TRIGGER ledger_entry_no_update")
+            let sequence = try Int.fetchOne(
+                db,
+                sql: "SELECT sequence FROM ledger_entry WHERE CAST(entry AS TEXT) LIKE '%workload.paused%'"
+            )!
+            try db.execute(
+                sql:
+                    "UPDATE ledger_entry SET entry = CAST(REPLACE(CAST(entry AS TEXT), 'dar-1', 'dar-2') AS BLOB) WHERE sequence = ?",
+                arguments: [sequence]
+            )
+            return sequence
+        }
+        let tampered = try CLITests.run(["ledger", "verify", "--db", db])
+        #expect(tampered.status == 1)
+        #expect(tampered.stderr.contains("\(victim)"), "\(tampered.stderr)")
+    }
+
+    @Test func aKilledServerLosesNothingAndRunsNothingTwice() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("state.sqlite").path
+        var server = try Server(db: db)
+        let names = ["digits-a", "digits-b", "digits-c"]
+        for (i, name) in names.enumerated() {
+            let (status, body) = try await server.request(
+                .POST,
+                "/v1/workloads",
+                body: try Self.workloadDocument(name: name, priority: 10 + i, epochs: 25, pace: 0.2)
+            )
+            #expect(status == 201, "\(body)")
+        }
+        try await server.wait("all to run") {
+            var all = true
+            for name in names where try await server.state(name) != "running" { all = false }
+            return all
+        }
+        // Room for one: two are paused; kill the server while they pause.
+        let power = try Self.replay(server, site: "dar-1", kilowatts: [4.5], in: dir)
+        #expect(power.status == 0, "\(power.stderr)")
+        server.stop(signal: SIGKILL)
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        server = try Server(db: db)
+        defer { server.stop() }
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        server.stop(signal: SIGKILL)
+        server = try Server(db: db)
+        let back = try Self.replay(server, site: "dar-1", kilowatts: [96], in: dir)
+        #expect(back.status == 0)
+        try await server.wait("all to complete", seconds: 180) {
+            var all = true
+            for name in names where try await server.state(name) != "completed" { all = false }
+            return all
+        }
+        // Attempts of a workload never overlap, and every one ended.
+        for name in names {
+            let attempts = (try await server.workload(name))["attempts"] as? [[String: Any]] ?? []
+            #expect(!attempts.isEmpty)
+            var lastEnd = ""
+            for a in attempts {
+                let start = a["startedAt"] as? String ?? ""
+                let end = try #require(a["endedAt"] as? String, "\(name) attempt \(a["number"] ?? "?") never ended")
+                #expect(start >= lastEnd, "\(name): an attempt started before the previous one ended")
+                lastEnd = end
+            }
+            #expect(attempts.last?["outcome"] as? String == "completed")
+            #expect(try await server.log(name, attempt: attempts.count).contains("done: test accuracy"))
+        }
+        server.stop()
+        let verified = try CLITests.run(["ledger", "verify", "--db", db])
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import SovereignLedger
+import SovereignModel
+import SovereignServer
+import Testing
+
+/// The control loop against a fake executor and a hand-moved clock: every decision checked.
+struct ControlPlaneTests {
+    typealias F = ControlFixtures
+
+    func state(_ h: F.Harness, _ name: String) throws -> WorkloadState? { try h.store.workload(named: name)?.state }
+
+    func kinds(_ h: F.Harness) throws -> [String] {
+        try h.store.ledgerEntries(from: 0, limit: 10_000).map { entry in
+            guard case .object(let fields) = try JSONDecoder().decode(JSONValue.self, from: Data(entry.canonicalJSON)),
+                case .string(let kind) = fields["kind"]
+            else { return "?" }
+            return kind
+        }
+    }
+
+    @Test func submittedWorkloadStartsInsideItsResidency() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
+        try await h.plane.reconcile()
+        let live = h.executor.live
+        try #require(live.count == 1)
+        #expect(["nairobi-1", "mombasa-1"].contains(live[0].site))
+        #expect(try state(h, "train") == .running)
+        let k = try kinds(h)
+        #expect(k.contains("workload.submitted"))
+        #expect(k.contains("workload.placed"))
+        #expect(k.contains("workload.started"))
+        #expect(k.contains("dataset.accessed"))
+    }
+
+    @Test func powerDropPausesThenMigratesWithinTheJurisdiction() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
+        try await h.plane.reconcile()
+        let first = try #require(h.executor.live.first)
+        _ = try await h.plane.receivePower(
+            site: first.site,
+            available: .watts(0),
+            forecast: [],
+            ambient: nil,
+            by: F.requester
+        )
+        #expect(try state(h, "train") == .pausing)
+        #expect(h.executor.terminated == ["train"])
+        h.executor.honourTerminations()
+        h.clock.advance(1)
+        try await h.plane.reconcile()
+        // Paused, then resumed from its checkpoint at the other Kenyan site; never in Rwanda.
+        let second = try #require(h.executor.live.first)
+        #expect(second.site != first.site)
+        #expect(second.site != "kigali-1")
+        #expect(second.resume)
+        #expect(try state(h, "train") == .resuming)
+        let k = try kinds(h)
+        #expect(k.contains("workload.paused"))
+        #expect(k.contains("workload.migrated"))
+        #expect(k.contains("workload.resumed"))
+        try await h.plane.reconcile()
+        #expect(try state(h, "train") == .running)
+    }
+
+    @Test func noPowerInTheJurisdictionMeansWaitingNotLeaving() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
+        try await h.plane.reconcile()
+        for site in ["nairobi-1", "mombasa-1"] {
+            _ = try await h.plane.receivePower(
+                site: site,
+                available: .watts(0),
+                forecast: [],
+                ambient: nil,
+                by: F.requester
+            )
+        }
+        h.executor.honourTerminations()
+        for _ in 0..<5 {
+            h.clock.advance(60)
+            try await h.plane.reconcile()
+        }
+        #expect(h.executor.live.isEmpty)
+        #expect(try state(h, "train") == .paused)
+        let plan = try #require(await h.plane.currentPlan)
+        let view = try #require(plan.workloads.first { $0.name == "train" })
+        #expect(view.site == nil)
+        // Power returns: it resumes in Kenya.
+        _ = try await h.plane.receivePower(
+            site: "nairobi-1",
+            available: .kilowatts(100),
+            forecast: [],
+            ambient: nil,
+            by: F.requester
+        )
+        let resumed = try #require(h.executor.live.first)
+        #expect(resumed.site == "nairobi-1")
+        #expect(resumed.resume)
+    }
+
+    @Test func lowestPriorityIsPausedFirst() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("low", priority: 1, accelerators: 16), by: F.requester)
+        _ = try await h.plane.submit(document: F.workload("high", priority: 9, accelerators: 16), by: F.requester)
+        // Mombasa off, so both run in Nairobi.
+        _ = try await h.plane.receivePower(
+            site: "mombasa-1",
+            available: .watts(0),
+            forecast: [],
+            ambient: nil,
+            by: F.requester
+        )
+        try #require(h.executor.live.count == 2)
+        #expect(h.executor.live.allSatisfy { $0.site == "nairobi-1" })
+        // Room for one 16-GPU job only.
+        let one = h.executor.live.map { $0.accelerators }.max()!
+        let watts = Double(one) * 400 * 1.25 * 1.2
+        _ = try await h.plane.receivePower(
+            site: "nairobi-1",
+            available: .watts(watts),
+            forecast: [],
+            ambient: nil,
+            by: F.requester
+        )
+        #expect(h.executor.terminated == ["low"])
+        #expect(try state(h, "high") == .running)
+    }
+
+    @Test func failuresAreRetriedWithBackoffThenGivenUp() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("flaky", attempts: 2), by: F.requester)
+        try await h.plane.reconcile()
+        h.executor.exit("flaky", status: 1)
+        try await h.plane.reconcile()
+        let after = try #require(try h.store.workload(named: "flaky"))
+        #expect(after.state == .pending)
+        #expect(after.failures == 1)
+        #expect(after.retryAt != nil)
+        try await h.plane.reconcile()
+        #expect(h.executor.live.isEmpty)  // still backing off
+        h.clock.advance(5)
+        try await h.plane.reconcile()
+        #expect(h.executor.live.count == 1)
+        h.executor.exit("flaky", status: 2)
+        try await h.plane.reconcile()
+        #expect(try state(h, "flaky") == .failed)
+        #expect(try h.store.attempts(of: "flaky").map(\.outcome) == ["failed", "failed"])
+        #expect(try kinds(h).contains("workload.failed"))
+    }
+
+    @Test func exitZeroCompletesAndTheLedgerAudits() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("quick"), by: F.requester)
+        try await h.plane.reconcile()
+        h.executor.exit("quick", status: 0)
+        h.clock.advance(1)
+        try await h.plane.reconcile()
+        #expect(try state(h, "quick") == .completed)
+        try await h.plane.signCheckpoint(force: true)
+        var entries: [StoredEntry] = []
+        try h.store.forEachLedgerEntry { entries.append($0) }
+        let report = LedgerAudit.audit(
+            entries: entries,
+            checkpoints: try h.store.checkpoints(),
+            verifier: try NoteVerifier(verifierKey: h.signer.verifierKey)
+        )
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.entries == entries.count)
+        #expect(report.checkpoints >= 1)
+    }
+
+    @Test func graceRunsOutThenKillRecordsAStaleCheckpoint() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("stubborn"), by: F.requester)
+        try await h.plane.reconcile()
+        _ = try await h.plane.setHeld("stubborn", held: true, by: F.requester)
+        #expect(try state(h, "stubborn") == .pausing)
+        h.clock.advance(10)
+        try await h.plane.reconcile()
+        #expect(try state(h, "stubborn") == .pausing)  // within the 30 s grace
+        h.clock.advance(25)
+        try await h.plane.reconcile()  // kills
+        try await h.plane.reconcile()  // sees it gone
+        #expect(try state(h, "stubborn") == .paused)
+        let attempt = try #require(try h.store.attempts(of: "stubborn").last)
+        #expect(attempt.checkpointStale)
+        #expect(attempt.outcome == "killed")
+        // Held: it stays paused whatever the power.
+        h.clock.advance(60)
+        try await h.plane.reconcile()
+        #expect(h.executor.live.isEmpty)
+        _ = try await h.plane.setHeld("stubborn", held: false, by: F.requester)
+        #expect(h.executor.live.count == 1)
+    }
+
+    @Test func cancelStopsForGood() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("doomed"), by: F.requester)
+        try await h.plane.reconcile()
+        _ = try await h.plane.cancel("doomed", by: F.requester)
+        h.executor.honourTerminations()
+        try await h.plane.reconcile()
+        #expect(try state(h, "doomed") == .cancelled)
+        h.clock.advance(600)
+        try await h.plane.reconcile()
+        #expect(h.executor.live.isEmpty)
+        await #expect(throws: ControlError.self) { try await h.plane.cancel("doomed", by: F.requester) }
+    }
+
+    @Test func aRestartedControlPlaneAdoptsWhatRunsAndStartsNothingTwice() async throws {
+        let h = try F.harness()
+        _ = try await h.plane.submit(document: F.workload("a"), by: F.requester)
+        _ = try await h.plane.submit(document: F.workload("b", priority: 5), by: F.requester)
+        try await h.plane.reconcile()
+        try #require(h.executor.live.count == 2)
+        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
+        let again = try ControlPlane(
+            fleet: fleet,
+            sources: sources,
+            store: h.store,
+            executor: h.executor,
+            signer: h.signer,
+            origin: "test",
+            logger: .init(label: "test"),
+            clock: h.clock.read
+        )
+        for _ in 0..<3 { try await again.reconcile() }
+        #expect(h.executor.live.count == 2)
+        #expect(try h.store.attempts(of: "a").count == 1)
+        #expect(try h.store.attempts(of: "b").count == 1)
+    }
+
+    @Test func submissionsAreValidatedAgainstTheFleet() async throws {
+        let h = try F.harness()
+        let bad = F.workload("x", datasets: ["nowhere"])
+        let error = try await #require(throws: SpecError.self) {
+            try await h.plane.submit(document: bad, by: F.requester)
+        }
+        let first = try #require(error.diagnostics.first)
+        #expect(first.location.file == "request body")
+        #expect(first.location.line == 7)
+        #expect(first.path.hasPrefix("spec.datasets"))
+        _ = try await h.plane.submit(document: F.workload("x"), by: F.requester)
+        await #expect(throws: StoreError.self) {
+            try await h.plane.submit(document: F.workload("x"), by: F.requester)
+        }
+        let site = """
+            apiVersion: sovereign.dev/v1
+            kind: Dataset
+            metadata: {name: extra}
+            spec: {size: 1 GB, site: nairobi-1, residency: [KE], classification: public}
+            """
+        await #expect(throws: SpecError.self) { try await h.plane.submit(document: site, by: F.requester) }
+    }
+}

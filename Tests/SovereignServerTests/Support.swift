@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import SovereignLedger
+import SovereignModel
+import SovereignServer
+import SovereignTesting
+import Synchronization
+
+/// An executor that runs nothing: tests decide when attempts end.
+final class FakeExecutor: Executor, Sendable {
+    struct Attempt: Sendable {
+        var record: AttemptRecord
+        var status: ExitStatus?
+        var terminated = false
+        var killed = false
+    }
+
+    let state = Mutex<[String: Attempt]>([:])
+    let checkpoints = Mutex<[String: Int64]>([:])
+    let nextPID = Atomic<Int32>(1000)
+
+    static func key(_ a: AttemptRecord) -> String { "\(a.workload)#\(a.number)" }
+
+    func start(_ attempt: AttemptRecord, run: Workload.Run) throws -> Int32 {
+        state.withLock { $0[Self.key(attempt)] = Attempt(record: attempt) }
+        return nextPID.add(1, ordering: .relaxed).newValue
+    }
+
+    func observe(_ attempt: AttemptRecord) -> AttemptObservation {
+        state.withLock { all in
+            guard let a = all[Self.key(attempt)] else { return .gone }
+            if let status = a.status { return .ended(status) }
+            if a.killed { return .gone }
+            return .running
+        }
+    }
+
+    func terminate(_ attempt: AttemptRecord) {
+        state.withLock { $0[Self.key(attempt)]?.terminated = true }
+    }
+
+    func kill(_ attempt: AttemptRecord) {
+        state.withLock { $0[Self.key(attempt)]?.killed = true }
+    }
+
+    func checkpointBytes(of workload: String) -> Int64 { checkpoints.withLock { $0[workload] ?? 0 } }
+
+    func logPath(workload: String, attempt number: Int) -> String { "/dev/null" }
+
+    // MARK: Test controls
+
+    /// Attempts that were asked to stop and have not ended: they checkpoint and exit 143, as the example does.
+    func honourTerminations(checkpointBytes: Int64 = 4096) {
+        state.withLock { all in
+            for (key, a) in all where a.terminated && a.status == nil && !a.killed {
+                all[key]?.status = ExitStatus(exit: 143)
+                checkpoints.withLock { $0[a.record.workload] = checkpointBytes }
+            }
+        }
+    }
+
+    func exit(_ workload: String, status: Int32) {
+        state.withLock { all in
+            for (key, a) in all where a.record.workload == workload && a.status == nil {
+                all[key]?.status = ExitStatus(exit: status)
+            }
+        }
+    }
+
+    /// The live (not ended) attempts.
+    var live: [AttemptRecord] {
+        state.withLock { all in all.values.filter { $0.status == nil && !$0.killed }.map(\.record) }
+    }
+
+    var terminated: [String] {
+        state.withLock { all in all.values.filter { $0.terminated }.map(\.record.workload).sorted() }
+    }
+}
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    let now = Mutex<Date>(Date(timeIntervalSince1970: 1_795_000_000))
+    func advance(_ seconds: Double) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    var read: @Sendable () -> Date { { [self] in self.now.withLock { $0 } } }
+}
+
+/// A small fleet for the control plane: two Kenyan sites and a Rwandan one; one dataset bound to Kenya.
+enum ControlFixtures {
+    static let fleet = """
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: nairobi-1}
+        spec:
+          jurisdiction: KE
+          operator: {name: Konza, jurisdiction: KE}
+          power:
+            grid: {capacity: 100 kW, carbonIntensity: 88 g/kWh}
+          cooling: {capacity: 200 kW, designAmbient: 32 C, ambient: 24 C, pue: {base: 1.25}}
+          pools:
+            - {name: a100, accelerator: nvidia-a100-80gb, count: 64, perNode: 8}
+          links:
+            - {to: mombasa-1, bandwidth: 10 Gbps}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: mombasa-1}
+        spec:
+          jurisdiction: KE
+          operator: {name: Pwani, jurisdiction: KE}
+          power:
+            grid: {capacity: 20 kW, carbonIntensity: 88 g/kWh}
+          cooling: {capacity: 40 kW, designAmbient: 32 C, ambient: 28 C, pue: {base: 1.4}}
+          pools:
+            - {name: a100, accelerator: nvidia-a100-80gb, count: 16, perNode: 8}
+          links:
+            - {to: nairobi-1, bandwidth: 10 Gbps}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: kigali-1}
+        spec:
+          jurisdiction: RW
+          operator: {name: Akagera, jurisdiction: RW}
+          power:
+            grid: {capacity: 500 kW, carbonIntensity: 30 g/kWh}
+          cooling: {capacity: 500 kW, ambient: 24 C, pue: {base: 1.2}}
+          pools:
+            - {name: a100, accelerator: nvidia-a100-80gb, count: 256, perNode: 8}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: ke-records}
+        spec: {size: 200 GB, site: nairobi-1, residency: [KE], classification: personal}
+
+        """
+
+    /// A training workload document with `run:`.
+    static func workload(
+        _ name: String,
+        priority: Int = 0,
+        accelerators: Int = 8,
+        datasets: [String] = ["ke-records"],
+        preemptible: Bool = true,
+        attempts: Int = 3
+    ) -> String {
+        """
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: \(name)}
+        spec:
+          type: fine-tuning
+          model: {parameters: 1B}
+          datasets: [\(datasets.joined(separator: ", "))]
+          compute: {flops: 1e20}
+          accelerators: {min: \(accelerators), max: \(accelerators)}
+          priority: \(priority)
+          preemptible: \(preemptible)
+          run: {command: [python3, train.py], gracePeriod: 30 s, attempts: \(attempts)}
+
+        """
+    }
+
+    struct Harness {
+        let plane: ControlPlane
+        let executor: FakeExecutor
+        let clock: TestClock
+        let store: SQLiteControlStore
+        let directory: URL
+        let signer: NoteSigner
+    }
+
+    static let operatorToken = "op-0123456789abcdef0123"
+    static let readerToken = "rd-0123456789abcdef0123"
+
+    static func harness(fleetText: String = fleet) throws -> Harness {
+        let directory = try Fixtures.temporaryDirectory()
+        let file = directory.appendingPathComponent("fleet.yaml")
+        try fleetText.write(to: file, atomically: true, encoding: .utf8)
+        let (fleet, sources) = try SovereignServer.loadFleet([file.path])
+        let store = try SQLiteControlStore(path: directory.appendingPathComponent("state.sqlite").path)
+        let signer = try LedgerKeyFile.loadOrCreate(at: directory.appendingPathComponent("key").path, name: "test")
+        let executor = FakeExecutor()
+        let clock = TestClock()
+        let plane = try ControlPlane(
+            fleet: fleet,
+            sources: sources,
+            store: store,
+            executor: executor,
+            signer: signer,
+            origin: "test",
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: clock.read
+        )
+        return Harness(
+            plane: plane,
+            executor: executor,
+            clock: clock,
+            store: store,
+            directory: directory,
+            signer: signer
+        )
+    }
+
+    static let requester = ControlPlane.Requester(identity: "token:test")
+}
