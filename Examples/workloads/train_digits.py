@@ -223,6 +223,19 @@ class State:
         self.test_acc = test_acc  # test accuracy after the last finished epoch, or None
 
 
+OUTPUT_FILES = ("checkpoint.npz", "checkpoint.json", "model.npz", "result.json")
+
+
+def remove_stale_temp_files(ckpt_dir: str) -> None:
+    """Remove temp files left by an attempt that was killed (SIGKILL) in the middle of a write."""
+    for name in os.listdir(ckpt_dir):
+        if name.endswith(".tmp") and any(name.startswith("." + f + ".") for f in OUTPUT_FILES):
+            try:
+                os.unlink(os.path.join(ckpt_dir, name))
+            except OSError:
+                pass
+
+
 def save_checkpoint(ckpt_dir, state: State, settings: dict, workload: str, epochs_total: int) -> None:
     arrays = dict(
         format=np.int64(CHECKPOINT_FORMAT),
@@ -258,6 +271,9 @@ def load_checkpoint(path: str, settings: dict, n_train: int) -> State:
         return WorkloadError(EXIT_BAD_CHECKPOINT, f"cannot use checkpoint {path}: {reason}")
 
     try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"PK\x03\x04":
+                raise bad("not an .npz file (no zip header); it may be truncated or overwritten")
         with np.load(path, allow_pickle=False) as z:
             d = {k: z[k] for k in z.files}
         fmt = int(d["format"])
@@ -352,13 +368,15 @@ def run(args) -> int:
 
     try:
         os.makedirs(ckpt_dir, exist_ok=True)
+        remove_stale_temp_files(ckpt_dir)
     except OSError as e:
         raise WorkloadError(EXIT_FAILURE, f"cannot create checkpoint directory {ckpt_dir}: {e}") from None
     ckpt_path = os.path.join(ckpt_dir, "checkpoint.npz")
 
     if os.path.exists(ckpt_path):
         state = load_checkpoint(ckpt_path, settings, n_train)
-        state.resumed_times += 1
+        if state.epochs_done < args.epochs:
+            state.resumed_times += 1  # not counted when the work was already complete
         if state.batch == 0:
             print(f"resumed from epoch {state.epochs_done}", flush=True)
         else:
