@@ -121,8 +121,6 @@ extension ControlPlane {
     func metricsSnapshot() throws -> (
         states: [WorkloadState: Int], sites: [LivePlan.SiteView], ledger: Int, counters: Counters
     ) {
-        var states: [WorkloadState: Int] = [:]
-        for record in try store.workloads() { states[record.state, default: 0] += 1 }
-        return (states, lastPlan?.sites ?? [], tree.size, counters)
+        (try store.workloadCounts(), lastPlan?.sites ?? [], tree.size, counters)
     }
 }

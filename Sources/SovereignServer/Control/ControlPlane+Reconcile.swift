@@ -56,7 +56,7 @@ extension ControlPlane {
         counters.reconciles += 1
         let now = clock()
         let t = now.timeIntervalSince1970
-        var records = Dictionary(uniqueKeysWithValues: try store.workloads().map { ($0.name, $0) })
+        var records = Dictionary(uniqueKeysWithValues: try store.activeWorkloads().map { ($0.name, $0) })
         let stored = records
         var change = StateChange()
         var open: [String: AttemptRecord] = [:]
@@ -271,7 +271,7 @@ extension ControlPlane {
             inUse[s][attempt.pool, default: 0] += attempt.accelerators
             running[s] += power(of: attempt)
         }
-        for record in try store.workloads() where !record.state.isTerminal && views[record.name] == nil {
+        for record in try store.activeWorkloads() where views[record.name] == nil {
             views[record.name] = LivePlan.WorkloadView(
                 name: record.name,
                 state: record.state.rawValue,

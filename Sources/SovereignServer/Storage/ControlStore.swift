@@ -206,6 +206,10 @@ public protocol ControlStore: Sendable {
     func commit(_ change: StateChange, at time: Date) throws -> CommittedChange
     /// Every workload, in submission order.
     func workloads() throws -> [WorkloadRecord]
+    /// Workloads that have not ended (not completed, failed or cancelled), in submission order.
+    func activeWorkloads() throws -> [WorkloadRecord]
+    /// How many workloads are in each state.
+    func workloadCounts() throws -> [WorkloadState: Int]
     /// One workload.
     func workload(named name: String) throws -> WorkloadRecord?
     /// A workload's attempts, oldest first.

@@ -63,6 +63,8 @@ public final class SQLiteControlStore: ControlStore {
                         logPath TEXT NOT NULL,
                         UNIQUE (workload, number)
                     );
+                    CREATE INDEX workload_active ON workload(seq)
+                        WHERE state NOT IN ('completed', 'failed', 'cancelled');
                     CREATE INDEX attempt_open ON attempt(endedAt) WHERE endedAt IS NULL;
                     CREATE TABLE transition (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -233,6 +235,29 @@ public final class SQLiteControlStore: ControlStore {
     public func workloads() throws -> [WorkloadRecord] {
         try wrap {
             try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM workload ORDER BY seq").map(Self.workload) }
+        }
+    }
+
+    public func activeWorkloads() throws -> [WorkloadRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM workload WHERE state NOT IN ('completed', 'failed', 'cancelled') ORDER BY seq"
+                ).map(Self.workload)
+            }
+        }
+    }
+
+    public func workloadCounts() throws -> [WorkloadState: Int] {
+        try wrap {
+            try pool.read { db in
+                var counts: [WorkloadState: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM workload GROUP BY state") {
+                    if let state = WorkloadState(rawValue: row["state"]) { counts[state] = row["n"] }
+                }
+                return counts
+            }
         }
     }
 
