@@ -177,6 +177,7 @@ struct ServeTests {
         let verified = try CLITests.run(["ledger", "verify", "--db", db])
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stdout.hasPrefix("ok: "))
+        try Self.checkProofsIndependently(db: db)
         let queue = try DatabaseQueue(path: db)
         let victim = try await queue.write { db -> Int in
             try db.execute(sql: "DROP TRIGGER ledger_entry_no_update")
@@ -194,6 +195,69 @@ struct ServeTests {
         let tampered = try CLITests.run(["ledger", "verify", "--db", db])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("\(victim)"), "\(tampered.stderr)")
+    }
+
+    /// `sovereign ledger prove` for every entry and a spread of size pairs, and the latest signed
+    /// checkpoint, all checked by the independent RFC 9162 / signed-note verifier written in Python.
+    static func checkProofsIndependently(db: String) throws {
+        func hex(_ base64: Any?) -> String {
+            Data(base64Encoded: base64 as? String ?? "")?.map { String(format: "%02x", $0) }.joined() ?? ""
+        }
+        func json(_ run: CLITests.Run) throws -> [String: Any] {
+            try #require(run.status == 0, "\(run.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let head = try json(try CLITests.run(["ledger", "prove", "--db", db, "inclusion", "0"]))
+        let size = try #require(head["tree_size"] as? Int)
+        try #require(size > 2)
+        var inclusion: [[String: Any]] = []
+        for index in 0..<size {
+            let proof = try json(try CLITests.run(["ledger", "prove", "--db", db, "inclusion", "\(index)"]))
+            inclusion.append([
+                "leaf": hex(proof["leaf_hash"]), "index": index, "size": size,
+                "proof": (proof["audit_path"] as? [String] ?? []).map(hex), "root": hex(proof["root_hash"]),
+            ])
+        }
+        var consistency: [[String: Any]] = []
+        for (first, second) in [(1, size), (2, size), (size / 2, size), (3, size - 1), (size - 1, size)] {
+            let proof = try json(
+                try CLITests.run(["ledger", "prove", "--db", db, "consistency", "\(first)", "\(second)"])
+            )
+            consistency.append([
+                "first": first, "second": second, "proof": (proof["consistency"] as? [String] ?? []).map(hex),
+                "first_hash": hex(proof["first_root_hash"]), "second_hash": hex(proof["second_root_hash"]),
+            ])
+        }
+        let vkey = try String(contentsOfFile: db + ".key.pub", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let queue = try DatabaseQueue(path: db)
+        let notes = try queue.read { db in try String.fetchAll(db, sql: "SELECT note FROM ledger_checkpoint") }
+        try #require(!notes.isEmpty)
+        let batch: [String: Any] = [
+            "inclusion": inclusion, "consistency": consistency,
+            "notes": notes.map { ["vkey": vkey, "note": $0] },
+        ]
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = [
+            "python3",
+            Fixtures.repositoryRoot.appendingPathComponent("Tests/SovereignLedgerTests/Verifier/rfc9162.py").path,
+        ]
+        let input = Pipe()
+        let output = Pipe()
+        python.standardInput = input
+        python.standardOutput = output
+        try python.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: batch))
+        try input.fileHandleForWriting.close()
+        let answer = output.fileHandleForReading.readDataToEndOfFile()
+        python.waitUntilExit()
+        try #require(python.terminationStatus == 0)
+        let result = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
+        #expect((result["inclusion"] as? [Bool])?.count == size)
+        #expect((result["inclusion"] as? [Bool])?.allSatisfy { $0 } == true)
+        #expect((result["consistency"] as? [Bool]) == Array(repeating: true, count: 5))
+        #expect((result["notes"] as? [Bool]) == Array(repeating: true, count: notes.count))
     }
 
     @Test func aKilledServerLosesNothingAndRunsNothingTwice() async throws {
