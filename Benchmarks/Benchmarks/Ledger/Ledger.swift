@@ -36,8 +36,11 @@ struct AuditInput: Sendable {
     init() {
         // The known test key of golang.org/x/mod's sumdb/note tests: any fixed key will do.
         let signer = try! NoteSigner(
-            privateKeyText: "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")
-        let kinds = ["workload.submitted", "workload.placed", "workload.checkpointed", "power.shed", "workload.completed"]
+            privateKeyText: "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+        )
+        let kinds = [
+            "workload.submitted", "workload.placed", "workload.checkpointed", "power.shed", "workload.completed",
+        ]
         var rows: [StoredEntry] = []
         rows.reserveCapacity(million)
         var checkpoints: [String] = []
@@ -45,18 +48,22 @@ struct AuditInput: Sendable {
         for sequence in 0..<million {
             let entry = LedgerEntry(
                 sequence: sequence,
-                time: "2026-11-22T10:00:00.\(String(repeating: "0", count: 3 - String(sequence % 1000).count))\(sequence % 1000)Z",
+                time:
+                    "2026-11-22T10:00:00.\(String(repeating: "0", count: 3 - String(sequence % 1000).count))\(sequence % 1000)Z",
                 kind: kinds[sequence % kinds.count],
                 fields: [
                     "workload": .string("train-\(sequence % 977)"), "site": .string("site-\(sequence % 61)"),
-                    "gpus": .number(Double(8 * (sequence % 16 + 1))), "energy_kwh": .number(Double(sequence % 1000) / 8),
-                ])
+                    "gpus": .number(Double(8 * (sequence % 16 + 1))),
+                    "energy_kwh": .number(Double(sequence % 1000) / 8),
+                ]
+            )
             let row = StoredEntry(entry)
             rows.append(row)
             tree.append(row.leafHash)
             if (sequence + 1) % 100_000 == 0 {
                 checkpoints.append(
-                    signer.sign(Checkpoint(origin: signer.name, size: tree.size, root: tree.root)))
+                    signer.sign(Checkpoint(origin: signer.name, size: tree.size, root: tree.root))
+                )
             }
         }
         self.rows = rows
@@ -82,7 +89,12 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
         "MerkleTree append 1M leaf hashes",
         configuration: .init(
-            metrics: metrics, warmupIterations: 1, scalingFactor: .mega, maxDuration: .seconds(60), maxIterations: 10),
+            metrics: metrics,
+            warmupIterations: 1,
+            scalingFactor: .mega,
+            maxDuration: .seconds(60),
+            maxIterations: 10
+        ),
         closure: { benchmark in
             var appended = MerkleTree()
             for index in benchmark.scaledIterations {
@@ -134,12 +146,20 @@ let benchmarks: @Sendable () -> Void = {
         configuration: .init(metrics: metrics, warmupIterations: 10, scalingFactor: .kilo, maxDuration: .seconds(20)),
         closure: { benchmark in
             let root = tree.root
-            let proofs = (0..<64).map { index in (index * 15_601, try! tree.inclusionProof(index: index * 15_601, size: million)) }
+            let proofs = (0..<64).map { index in
+                (index * 15_601, try! tree.inclusionProof(index: index * 15_601, size: million))
+            }
             for iteration in benchmark.scaledIterations {
                 let (index, proof) = proofs[iteration % proofs.count]
                 blackHole(
                     MerkleVerifier.verifyInclusion(
-                        leafHash: leafHashes[index], index: index, size: million, proof: proof, root: root))
+                        leafHash: leafHashes[index],
+                        index: index,
+                        size: million,
+                        proof: proof,
+                        root: root
+                    )
+                )
             }
         },
         setup: { blackHole(tree.size) }
@@ -151,7 +171,10 @@ let benchmarks: @Sendable () -> Void = {
         closure: { benchmark in
             for _ in benchmark.scaledIterations {
                 let report = LedgerAudit.audit(
-                    entries: auditInput.rows, checkpoints: auditInput.checkpoints, verifier: auditInput.verifier)
+                    entries: auditInput.rows,
+                    checkpoints: auditInput.checkpoints,
+                    verifier: auditInput.verifier
+                )
                 precondition(report.ok, "\(report)")
                 blackHole(report)
             }
