@@ -53,7 +53,7 @@ struct MerkleTreeTests {
         // And against the Python MTH, written from the RFC.
         let verdicts = try IndependentVerifier.run(batch)
         let wrong = zip(0...Self.maximumSize, verdicts.roots).filter { !$1 }.map(\.0)
-        #expect(wrong.isEmpty, "Python computes other roots for sizes \(wrong.prefix(10))")
+        #expect(wrong.count == 0, "\(wrong.count) cases; Python computes other roots for sizes \(wrong.prefix(10))")
     }
 
     @Test func appendingBuildsTheSameTree() throws {
@@ -98,12 +98,12 @@ struct MerkleTreeTests {
             }
         }
         #expect(batch.inclusion.count == Self.maximumSize * (Self.maximumSize + 1) / 2)
-        #expect(failures.isEmpty, "MerkleVerifier rejected: \(failures.prefix(10))")
+        #expect(failures.count == 0, "\(failures.count) cases; MerkleVerifier rejected: \(failures.prefix(10))")
         let verdicts = try IndependentVerifier.run(batch)
         let rejected = zip(batch.inclusion, verdicts.inclusion).filter { !$1 }.map {
             "leaf \($0.0.index) of \($0.0.size)"
         }
-        #expect(rejected.isEmpty, "Python rejected: \(rejected.prefix(10))")
+        #expect(rejected.count == 0, "\(rejected.count) cases; Python rejected: \(rejected.prefix(10))")
     }
 
     @Test func consistencyProofsVerify() throws {
@@ -122,12 +122,12 @@ struct MerkleTreeTests {
             batch.consistency.append(.init(from: from, to: to, proof: proof, oldRoot: old, newRoot: new))
         }
         #expect(batch.consistency.count > 7_500)
-        #expect(failures.isEmpty, "MerkleVerifier rejected: \(failures.prefix(10))")
+        #expect(failures.count == 0, "\(failures.count) cases; MerkleVerifier rejected: \(failures.prefix(10))")
         let verdicts = try IndependentVerifier.run(batch)
         let rejected = zip(batch.consistency, verdicts.consistency).filter { !$1 }.map {
             "\($0.0.first) → \($0.0.second)"
         }
-        #expect(rejected.isEmpty, "Python rejected: \(rejected.prefix(10))")
+        #expect(rejected.count == 0, "\(rejected.count) cases; Python rejected: \(rejected.prefix(10))")
     }
 
     /// A proof altered in any way, or checked against another leaf position or tree size, must fail.
@@ -247,7 +247,7 @@ struct MerkleTreeTests {
         }
         let verdicts = try IndependentVerifier.run(batch)
         let accepted = zip(labels, verdicts.inclusion).filter { $1 }.map(\.0)
-        #expect(accepted.isEmpty, "Python accepted: \(accepted.prefix(10))")
+        #expect(accepted.count == 0, "\(accepted.count) cases; Python accepted: \(accepted.prefix(10))")
     }
 
     @Test func tamperedConsistencyProofsAreRejected() throws {
@@ -341,7 +341,7 @@ struct MerkleTreeTests {
         }
         let verdicts = try IndependentVerifier.run(batch)
         let accepted = zip(labels, verdicts.consistency).filter { $1 }.map(\.0)
-        #expect(accepted.isEmpty, "Python accepted: \(accepted.prefix(10))")
+        #expect(accepted.count == 0, "\(accepted.count) cases; Python accepted: \(accepted.prefix(10))")
     }
 
     @Test func argumentsOutsideTheTreeThrow() {
