@@ -1,3 +1,6 @@
+import Dispatch
+import Foundation
+
 /// One ledger row as the database keeps it.
 public struct StoredEntry: Sendable, Hashable {
     /// The row's sequence number: its leaf index, from 0.
@@ -50,6 +53,7 @@ public struct AuditReport: Sendable, Hashable, CustomStringConvertible {
     /// The root of the tree recomputed from the rows' contents, over all ``entries`` rows.
     public var root: TreeHash
 
+    /// `ok: …` with the counts and root, or `FAILED: …` followed by one problem per line.
     public var description: String {
         if ok {
             return "ok: \(entries) entries, \(checkpoints) checkpoints, root \(root.hex)"
@@ -95,40 +99,45 @@ public struct LedgerAudit: Sendable {
         var leaves: [TreeHash] = []
         leaves.reserveCapacity(entries.underestimatedCount)
         var orderReported = false
-        for row in entries {
-            let position = leaves.count
-            if row.sequence != position, !orderReported {
-                orderReported = true
-                let detail =
-                    row.sequence > position
-                    ? "entries \(position)..<\(row.sequence) are missing or out of order"
-                    : "entry \(row.sequence) appears again or out of order"
-                audit.report(
-                    "row \(position): expected sequence \(position), found \(row.sequence) (\(detail))",
-                    bad: position
-                )
-            }
-            // A row's leaf is the hash of what it says, not of what it claims to hash to.
-            let leaf = row.canonicalJSON.withUnsafeBytes { MerkleHash.leaf(bytes: $0) }
-            leaves.append(leaf)
-            var kind = "unreadable"
-            do {
-                let entry = try LedgerEntry(canonicalJSON: row.canonicalJSON)
-                kind = entry.kind
-                if entry.sequence != row.sequence {
+        // Rows are checked in batches, each spread over the cores, then reported in order; memory stays
+        // bounded by the batch, whatever the sequence holds.
+        var iterator = entries.makeIterator()
+        var batch: [StoredEntry] = []
+        batch.reserveCapacity(rowBatchSize)
+        while true {
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < rowBatchSize, let row = iterator.next() { batch.append(row) }
+            if batch.isEmpty { break }
+            for (row, check) in zip(batch, RowCheck.run(batch)) {
+                let position = leaves.count
+                if row.sequence != position, !orderReported {
+                    orderReported = true
+                    let detail =
+                        row.sequence > position
+                        ? "entries \(position)..<\(row.sequence) are missing or out of order"
+                        : "entry \(row.sequence) appears again or out of order"
                     audit.report(
-                        "entry \(row.sequence) (\(kind)): its JSON says sequence \(entry.sequence), the row says \(row.sequence)",
+                        "row \(position): expected sequence \(position), found \(row.sequence) (\(detail))",
+                        bad: position
+                    )
+                }
+                // A row's leaf is the hash of what it says, not of what it claims to hash to.
+                leaves.append(check.leaf)
+                let kind = check.kind ?? "unreadable"
+                if let error = check.error {
+                    audit.report("entry \(row.sequence): \(error.message)", bad: row.sequence)
+                } else if check.sequence != row.sequence {
+                    audit.report(
+                        "entry \(row.sequence) (\(kind)): its JSON says sequence \(check.sequence), the row says \(row.sequence)",
                         bad: row.sequence
                     )
                 }
-            } catch {
-                audit.report("entry \(row.sequence): \(error.message)", bad: row.sequence)
-            }
-            if leaf != row.leafHash {
-                audit.report(
-                    "entry \(row.sequence) (\(kind)): stored leaf hash \(row.leafHash.hex) does not match its contents, which hash to \(leaf.hex)",
-                    bad: row.sequence
-                )
+                if check.leaf != row.leafHash {
+                    audit.report(
+                        "entry \(row.sequence) (\(kind)): stored leaf hash \(row.leafHash.hex) does not match its contents, which hash to \(check.leaf.hex)",
+                        bad: row.sequence
+                    )
+                }
             }
         }
         let tree = MerkleTree(leafHashes: leaves)
@@ -140,6 +149,47 @@ public struct LedgerAudit: Sendable {
             firstBadSequence: audit.firstBadSequence,
             root: tree.root
         )
+    }
+}
+
+/// How many rows are read before they are checked together.
+private let rowBatchSize = 16_384
+
+/// What one row says about itself: its leaf hash, and its entry's kind and sequence, or why it is not
+/// a canonical entry.
+private struct RowCheck {
+    var leaf: TreeHash
+    var kind: String?
+    var sequence = -1
+    var error: LedgerError?
+
+    init(_ row: StoredEntry) {
+        leaf = row.canonicalJSON.withUnsafeBytes { MerkleHash.leaf(bytes: $0) }
+        do {
+            let entry = try LedgerEntry(canonicalBytes: row.canonicalJSON)
+            kind = entry.kind
+            sequence = entry.sequence
+        } catch {
+            self.error = error
+        }
+    }
+
+    /// Checks `rows` on all cores, in order.
+    static func run(_ rows: [StoredEntry]) -> [RowCheck] {
+        let workers = min(ProcessInfo.processInfo.activeProcessorCount, rows.count / 1024 + 1)
+        guard workers > 1 else { return rows.map(RowCheck.init) }
+        return [RowCheck](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+            // Each worker initializes its own disjoint slice of the buffer.
+            nonisolated(unsafe) let output = buffer
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let start = rows.count * worker / workers
+                let end = rows.count * (worker + 1) / workers
+                for index in start..<end {
+                    (output.baseAddress! + index).initialize(to: RowCheck(rows[index]))
+                }
+            }
+            initialized = rows.count
+        }
     }
 }
 

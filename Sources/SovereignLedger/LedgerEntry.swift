@@ -39,7 +39,12 @@ public struct LedgerEntry: Sendable, Hashable {
     /// - Complexity: O(*n*) in the size of the output (plus sorting each object's keys).
     public func canonicalJSON() -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(128)
+        output.reserveCapacity(256)
+        write(to: &output)
+        return output
+    }
+
+    private func write(to output: inout [UInt8]) {
         // The four top-level keys, already in UTF-16 order.
         output.append(contentsOf: #"{"fields":"#.utf8)
         CanonicalJSON.write(.object(fields), to: &output)
@@ -50,7 +55,6 @@ public struct LedgerEntry: Sendable, Hashable {
         output.append(contentsOf: #","time":"#.utf8)
         CanonicalJSON.writeString(time, to: &output)
         output.append(UInt8(ascii: "}"))
-        return output
     }
 
     /// The entry's leaf hash: ``MerkleHash/leaf(_:)`` of ``canonicalJSON()``.
@@ -70,12 +74,18 @@ public struct LedgerEntry: Sendable, Hashable {
     ///   that differs from the canonical form.
     /// - Complexity: O(*n*) in the length of the text.
     public init(canonicalJSON: some Collection<UInt8>) throws(LedgerError) {
-        let bytes = Array(canonicalJSON)
-        guard case .object(let members) = try JSONValue(json: bytes) else {
+        try self.init(canonicalBytes: Array(canonicalJSON))
+    }
+
+    /// ``init(canonicalJSON:)`` for bytes already in an array: not generic, so the audit's hot loop runs
+    /// specialized code.
+    init(canonicalBytes bytes: [UInt8]) throws(LedgerError) {
+        guard case .object(let members) = try JSONParser.parse(bytes) else {
             throw LedgerError(.malformedEntry, "ledger entry: expected a JSON object, found another value")
         }
-        let expectedKeys: Set<String> = ["fields", "kind", "sequence", "time"]
-        guard Set(members.keys) == expectedKeys else {
+        guard members.count == 4, members["fields"] != nil, members["kind"] != nil, members["sequence"] != nil,
+            members["time"] != nil
+        else {
             let found = CanonicalJSON.sortedKeys(members).map { Checkpoint.quote($0) }.joined(separator: ", ")
             throw LedgerError(
                 .malformedEntry,
@@ -100,7 +110,9 @@ public struct LedgerEntry: Sendable, Hashable {
             )
         }
         self.init(sequence: Int(number), time: time, kind: kind, fields: fields)
-        let canonical = self.canonicalJSON()
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(bytes.count)
+        write(to: &canonical)
         if canonical != bytes {
             let offset = zip(canonical, bytes).prefix { $0 == $1 }.count
             throw LedgerError(

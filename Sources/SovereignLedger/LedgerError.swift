@@ -49,6 +49,7 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
         /// Canonical JSON that is not a ledger entry (missing or mistyped fields).
         public static let malformedEntry = Code(kind: .malformedEntry)
 
+        /// The code's stable name, like `invalid-signature`.
         public var description: String { kind.rawValue }
     }
 
@@ -62,5 +63,6 @@ public struct LedgerError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
+    /// The human message.
     public var description: String { message }
 }

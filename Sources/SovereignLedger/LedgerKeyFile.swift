@@ -35,26 +35,20 @@ public enum LedgerKeyFile: Sendable {
             )
         }
         if let text = try readPrivateKeyFile(at: path) {
-            let signer: NoteSigner
-            do {
-                signer = try NoteSigner(privateKeyText: text)
-            } catch {
-                throw LedgerError(.malformedKey, "\(path): \(error.message)")
-            }
-            guard signer.name == name else {
-                throw LedgerError(
-                    .malformedKey,
-                    "\(path): expected a key named \(Checkpoint.quote(name)), found one named \(Checkpoint.quote(signer.name))"
-                )
-            }
-            return signer
+            return try loadedSigner(from: text, path: path, name: name)
         }
         let signer = NoteSigner(name: name, privateKey: Curve25519.Signing.PrivateKey())
         if try createExclusively(at: path, contents: signer.privateKeyText + "\n") {
             return signer
         }
         // Another process created the file between our look and our create: use its key.
-        return try loadOrCreate(at: path, name: name)
+        guard let text = try readPrivateKeyFile(at: path) else {
+            throw LedgerError(
+                .keyFileIO,
+                "\(path): exists but cannot be opened (a dangling symbolic link?); expected a private key file"
+            )
+        }
+        return try loadedSigner(from: text, path: path, name: name)
     }
 
     /// Reads a verifier key file (one line in the note verifier key format), as written for
@@ -105,6 +99,23 @@ public enum LedgerKeyFile: Sendable {
         guard descriptor >= 0 else { throw ioError(path, "cannot create the file") }
         defer { close(descriptor) }
         try writeAll(descriptor, Array((signer.verifierKey + "\n").utf8), path: path)
+    }
+
+    /// The signer in a key file's text, which must be named `name`.
+    private static func loadedSigner(from text: String, path: String, name: String) throws(LedgerError) -> NoteSigner {
+        let signer: NoteSigner
+        do {
+            signer = try NoteSigner(privateKeyText: text)
+        } catch {
+            throw LedgerError(.malformedKey, "\(path): \(error.message)")
+        }
+        guard signer.name == name else {
+            throw LedgerError(
+                .malformedKey,
+                "\(path): expected a key named \(Checkpoint.quote(name)), found one named \(Checkpoint.quote(signer.name))"
+            )
+        }
+        return signer
     }
 
     private static func trimmed(_ text: String) -> String {

@@ -109,6 +109,7 @@ public struct MerkleTree: Sendable {
         }
         // Walk down from the root; the RFC lists siblings from the leaf up, so reverse at the end.
         var path: [TreeHash] = []
+        path.reserveCapacity(Int.bitWidth - size.leadingZeroBitCount)
         var start = 0
         var count = size
         var leaf = index
@@ -148,6 +149,7 @@ public struct MerkleTree: Sendable {
         }
         guard from > 0, from < to else { return [] }
         var proof: [TreeHash] = []
+        proof.reserveCapacity(Int.bitWidth - to.leadingZeroBitCount + 1)
         var start = 0
         var count = to
         var old = from
@@ -196,19 +198,11 @@ public struct MerkleTree: Sendable {
             let level = count.trailingZeroBitCount
             return levels[level][start >> level]
         }
-        // Collect the perfect subtrees along the right edge, then fold them from the right.
-        var pieces: [TreeHash] = []
-        var offset = start
-        var remaining = count
-        while remaining > 0 {
-            let level = Int.bitWidth - 1 - remaining.leadingZeroBitCount
-            pieces.append(levels[level][offset >> level])
-            offset += 1 << level
-            remaining -= 1 << level
-        }
-        var result = pieces.removeLast()
-        while let left = pieces.popLast() { result = MerkleHash.node(left, result) }
-        return result
+        // The largest perfect subtree on the left is stored; the ragged rest recurses (depth ≤ log₂ n,
+        // and no allocation, unlike collecting the pieces in an array).
+        let level = Int.bitWidth - 1 - count.leadingZeroBitCount
+        let left = levels[level][start >> level]
+        return MerkleHash.node(left, hash(start: start + (1 << level), count: count - (1 << level)))
     }
 
     private func checkSize(_ size: Int) throws(LedgerError) {

@@ -61,6 +61,7 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
     /// The standard, padded base64 form (44 characters), as checkpoints carry it.
     public var base64: String { Base64.encode(bytes) }
 
+    /// The lowercase hex form.
     public var description: String { hex }
 
     /// Calls `body` with the 32 bytes, without copying them.
@@ -68,11 +69,13 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
         try Swift.withUnsafeBytes(of: words, body)
     }
 
+    /// Whether two hashes have the same 32 bytes.
     public static func == (lhs: TreeHash, rhs: TreeHash) -> Bool {
         lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2
             && lhs.words.3 == rhs.words.3
     }
 
+    /// Feeds the 32 bytes to `hasher`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(words.0)
         hasher.combine(words.1)

@@ -21,7 +21,8 @@ struct LedgerFixture {
         entries = (0..<count).map { sequence in
             LedgerEntry(
                 sequence: sequence,
-                time: "2026-11-22T10:\(String(format: "%02d", sequence % 60)):00.\(String(format: "%03d", sequence))Z",
+                time:
+                    "2026-11-22T10:\(String(format: "%02d", sequence % 60)):00.\(String(format: "%03d", sequence % 1000))Z",
                 kind: Self.kinds[sequence % Self.kinds.count],
                 fields: [
                     "workload": .string("job-\(sequence)\(variant)"), "gpus": .number(Double(8 * (sequence % 5 + 1))),
@@ -286,6 +287,22 @@ struct LedgerAuditTests {
             report.problems.dropFirst().first
                 == "entry 8 (workload.submitted): its JSON says sequence 9, the row says 8"
         )
+    }
+
+    /// Rows are checked in batches spread over the cores; problems still come in row order.
+    @Test func largeLedgerReportsInRowOrder() {
+        var ledger = LedgerFixture(count: 40_000)
+        #expect(ledger.audit().ok)
+        ledger.alter(20_000, rehash: false)
+        ledger.rows.swapAt(33_000, 33_001)
+        ledger.alter(39_999, rehash: false)
+        let report = ledger.audit()
+        #expect(report.entries == 40_000)
+        #expect(report.firstBadSequence == 20_000)
+        #expect(report.problems.count == 3, "\(report)")
+        #expect(report.problems.first?.hasPrefix("entry 20000 (workload.submitted): stored leaf hash") == true)
+        #expect(report.problems.dropFirst().first?.hasPrefix("row 33000: expected sequence 33000, found 33001") == true)
+        #expect(report.problems.last?.hasPrefix("entry 39999 (workload.completed): stored leaf hash") == true)
     }
 
     @Test func longListsOfProblemsAreCut() {

@@ -93,6 +93,12 @@ struct LedgerKeyFileTests {
             expectLedgerError(.malformedKey, containing: "key name") {
                 _ = try LedgerKeyFile.loadOrCreate(at: path, name: "two words")
             }
+            // A dangling symbolic link can be neither read nor created through.
+            let link = directory + "/link.key"
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory + "/nowhere/key")
+            expectLedgerError(.keyFileIO, containing: "\(link): exists but cannot be opened") {
+                _ = try LedgerKeyFile.loadOrCreate(at: link, name: "ledger")
+            }
             expectLedgerError(.keyFileIO, containing: "/missing/ledger.key") {
                 _ = try LedgerKeyFile.loadOrCreate(at: directory + "/missing/ledger.key", name: "ledger")
             }
