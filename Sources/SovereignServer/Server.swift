@@ -81,6 +81,7 @@ public enum SovereignServer: Sendable {
     ) throws -> (plane: ControlPlane, tokens: TokenStore, notes: [String]) {
         var notes: [String] = []
         let (fleet, sources) = try loadFleet(configuration.specPaths)
+        try lockDatabase(configuration.databasePath)
         let store = try SQLiteControlStore(path: configuration.databasePath)
         let origin =
             "sovereign/" + (URL(fileURLWithPath: configuration.databasePath).deletingPathExtension().lastPathComponent)
@@ -110,6 +111,27 @@ public enum SovereignServer: Sendable {
             "fleet: \(fleet.sites.count) sites, \(runnable) of \(fleet.workloads.count) declared workloads runnable here (run:)"
         )
         return (plane, tokens, notes)
+    }
+
+    /// Takes `DB.lock` for the life of the process: two servers on one database would each keep their own
+    /// Merkle tree and sign roots the other's entries contradict.
+    static func lockDatabase(_ path: String) throws {
+        let lock = path + ".lock"
+        let fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw StoreError(
+                code: .database,
+                message: "\(lock): cannot open the server lock: \(String(cString: strerror(errno)))"
+            )
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StoreError(
+                code: .database,
+                message: "\(path): expected no other server on this database, found one holding \(lock)"
+            )
+        }
+        // Held until the process exits: the descriptor is deliberately never closed.
     }
 
     /// The router with every API route.

@@ -194,7 +194,7 @@ struct ServeTests {
         }
         let tampered = try CLITests.run(["ledger", "verify", "--db", db])
         #expect(tampered.status == 1)
-        #expect(tampered.stderr.contains("\(victim)"), "\(tampered.stderr)")
+        #expect(tampered.stderr.contains("entry \(victim) (workload.paused)"), "\(tampered.stderr)")
     }
 
     /// `sovereign ledger prove` for every entry and a spread of size pairs, and the latest signed
@@ -270,7 +270,7 @@ struct ServeTests {
             let (status, body) = try await server.request(
                 .POST,
                 "/v1/workloads",
-                body: try Self.workloadDocument(name: name, priority: 10 + i, epochs: 25, pace: 0.2)
+                body: try Self.workloadDocument(name: name, priority: 10 + i, epochs: 60, pace: 0.15)
             )
             #expect(status == 201, "\(body)")
         }
@@ -296,10 +296,19 @@ struct ServeTests {
             for name in names where try await server.state(name) != "completed" { all = false }
             return all
         }
-        // Attempts of a workload never overlap, and every one ended.
+        // Nothing failed (a second attempt started while one ran would be refused by the workload's lock and
+        // show as a failure), attempts of a workload never overlap, and every one ended.
         for name in names {
-            let attempts = (try await server.workload(name))["attempts"] as? [[String: Any]] ?? []
+            let detail = try await server.workload(name)
+            #expect((detail["workload"] as? [String: Any])?["failures"] as? Int == 0, "\(name): \(detail)")
+            let attempts = detail["attempts"] as? [[String: Any]] ?? []
             #expect(!attempts.isEmpty)
+            for a in attempts {
+                #expect(
+                    ["paused", "killed", "completed", "not-started"].contains(a["outcome"] as? String ?? ""),
+                    "\(name): \(a)"
+                )
+            }
             var lastEnd = ""
             for a in attempts {
                 let start = a["startedAt"] as? String ?? ""

@@ -4,6 +4,10 @@ import SovereignLedger
 import SovereignModel
 import SovereignPlanner
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the planner decided at the last reconcile, for `GET /v1/plan`.
 public struct LivePlan: Sendable, Codable {
     /// When it was made (RFC 3339).
@@ -60,6 +64,8 @@ extension ControlPlane {
         let stored = records
         var change = StateChange()
         var open: [String: AttemptRecord] = [:]
+        // Signals go out only after the commit that records them, so a crash never loses why a process stopped.
+        var signals: [(AttemptRecord, Int32)] = []
 
         func transition(_ name: String, to state: WorkloadState, _ reason: String) {
             Self.move(name, to: state, reason, at: t, records: &records, change: &change)
@@ -78,7 +84,7 @@ extension ControlPlane {
                 if let term = attempt.termAt, attempt.killAt == nil,
                     t - term >= (run?.gracePeriod.seconds ?? Workload.Run.defaultGracePeriod.seconds)
                 {
-                    executor.kill(attempt)
+                    signals.append((attempt, SIGKILL))
                     attempt.killAt = t
                     attempt.checkpointStale = true
                     change.attempts.append(attempt)
@@ -93,9 +99,15 @@ extension ControlPlane {
                         )
                     )
                 }
+                if attempt.termAt != nil, attempt.killAt == nil, let id = attempt.id, !resignalled.contains(id) {
+                    // A SIGTERM recorded by an earlier server may never have been sent (a crash between the
+                    // commit and the signal): send it again, once; a workload treats a second one as the first.
+                    resignalled.insert(id)
+                    signals.append((attempt, SIGTERM))
+                }
                 open[record.name] = attempt
             case .ended(let status):
-                attempt.endedAt = t
+                attempt.endedAt = min(t, status.at ?? t)
                 attempt.exitStatus = status.exit
                 attempt.exitSignal = status.signal
                 finish(&attempt, status: status, record: &record, run: run, now: t, change: &change)
@@ -114,8 +126,8 @@ extension ControlPlane {
             horizon: horizon,
             step: planStep
         )
-        let signals = try store.latestPowerSignals()
-        let budgets = LiveBudgets.make(fleet: fleet, grid: grid, signals: signals)
+        let powerSignals = try store.latestPowerSignals()
+        let budgets = LiveBudgets.make(fleet: fleet, grid: grid, signals: powerSignals, now: t)
         var load = [Double](repeating: 0, count: fleet.sites.count)
         var victims: [[(record: WorkloadRecord, attempt: AttemptRecord, watts: Double)]] = Array(
             repeating: [],
@@ -126,7 +138,7 @@ extension ControlPlane {
             let watts = power(of: attempt)
             if attempt.termAt != nil { continue }  // already stopping: its power is being given back
             if record.cancelRequested || record.held {
-                executor.terminate(attempt)
+                signals.append((attempt, SIGTERM))
                 var a = attempt
                 a.termAt = t
                 change.attempts.append(a)
@@ -148,7 +160,7 @@ extension ControlPlane {
                 return pa != pb ? pa < pb : a.attempt.startedAt > b.attempt.startedAt
             }
             for victim in ordered where load[s] > limit + 1e-6 {
-                executor.terminate(victim.attempt)
+                signals.append((victim.attempt, SIGTERM))
                 var a = victim.attempt
                 a.termAt = t
                 change.attempts.append(a)
@@ -260,6 +272,9 @@ extension ControlPlane {
         }
         let committed = try store.commit(change, at: now)
         for entry in committed.entries { tree.append(entry.leafHash) }
+        for (attempt, signal) in signals {
+            if signal == SIGKILL { executor.kill(attempt) } else { executor.terminate(attempt) }
+        }
         try launch(launches, ids: committed.attemptIDs, now: t)
         try signCheckpoint()
 
@@ -295,7 +310,7 @@ extension ControlPlane {
                     itLimitWatts: budgets[s].itLimit(at: 0),
                     runningWatts: running[s],
                     acceleratorsInUse: inUse[s],
-                    signalled: signals[site.name] != nil
+                    signalled: powerSignals[site.name] != nil
                 )
             },
             workloads: views.values.sorted { $0.name < $1.name }
@@ -429,7 +444,7 @@ extension ControlPlane {
         change: inout StateChange,
         gone: Bool = false
     ) {
-        let ran = max(0, (attempt.endedAt ?? t) - attempt.startedAt)
+        let ran = attempt.pid == nil ? 0 : max(0, (attempt.endedAt ?? t) - attempt.startedAt)
         record.runSeconds += ran
         let from = record.state
         func to(_ state: WorkloadState, _ reason: String) {

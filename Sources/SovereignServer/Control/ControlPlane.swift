@@ -30,6 +30,8 @@ public actor ControlPlane {
     var specs: [String: Workload] = [:]
     var lastPlan: LivePlan?
     var lastCheckpointSize = -1
+    /// Attempts whose recorded SIGTERM this server has sent again after starting.
+    var resignalled = Set<Int64>()
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
@@ -76,8 +78,19 @@ public actor ControlPlane {
         for record in records {
             if record.source == "spec" {
                 if let w = fleet.workload(named: record.name) { specs[record.name] = w }
-            } else if let w = try? Self.decodeSubmission(record.document, sources: sources, base: fleet).first {
-                specs[record.name] = w
+            } else {
+                do {
+                    if let w = try Self.decodeSubmission(record.document, sources: sources, base: fleet)
+                        .first(where: { $0.name == record.name })
+                    {
+                        specs[record.name] = w
+                    }
+                } catch {
+                    logger.error(
+                        "a stored workload no longer validates against the fleet",
+                        metadata: ["workload.name": "\(record.name)", "error": "\(error)"]
+                    )
+                }
             }
         }
         self.specs = specs

@@ -9,14 +9,17 @@ import SovereignPlanner
 /// counts once a site reports it). PUE and cooling follow the reported ambient temperature, else the
 /// site's design ambient.
 enum LiveBudgets {
-    static func make(fleet: Fleet, grid: TimeGrid, signals: [String: PowerSignalRecord]) -> [SiteBudget] {
+    static func make(fleet: Fleet, grid: TimeGrid, signals: [String: PowerSignalRecord], now: Double) -> [SiteBudget] {
         fleet.sites.map { site in
             let n = grid.count
             let signal = signals[site.name]
             var supply = [Double](repeating: 0, count: n)
+            // Points at or before the signal are the past: what is available now replaces them.
+            let ahead = signal.map { s in s.forecast.filter { $0.at > s.at } } ?? []
             for t in 0..<n {
+                // Step 0 is the step holding `now`: what is available now, not at the step's start.
                 supply[t] =
-                    signal.map { available($0, at: grid.start + Double(t) * grid.step) }
+                    signal.map { available($0, ahead: ahead, at: max(now, grid.start + Double(t) * grid.step)) }
                     ?? (site.power.grid?.capacity.watts ?? 0)
             }
             let ambient = Temperature.celsius(signal?.ambient ?? site.cooling.designAmbient.baseValue)
@@ -38,11 +41,15 @@ enum LiveBudgets {
         }
     }
 
-    /// Watts a signal says are available at `time` (seconds since 1970).
+    /// Watts a signal says are available at `time` (seconds since 1970): the latest forecast point after
+    /// the signal and at or before `time`, else the power available when the signal was sent.
     ///
     /// - Complexity: O(log F) for F forecast points.
-    static func available(_ signal: PowerSignalRecord, at time: Double) -> Double {
-        let points = signal.forecast
+    static func available(
+        _ signal: PowerSignalRecord,
+        ahead points: [PowerSignalRecord.ForecastPoint],
+        at time: Double
+    ) -> Double {
         var low = 0
         var high = points.count
         while low < high {

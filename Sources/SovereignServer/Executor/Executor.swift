@@ -43,8 +43,6 @@ public struct LocalProcessExecutor: Executor {
     public let directory: URL
     /// The `sovereign` binary that runs `sovereign supervise`.
     public let supervisorExecutable: String
-    /// Grace for a just-started supervisor to take its lock before it counts as gone, seconds.
-    let startGrace = 10.0
 
     /// Makes an executor keeping its files under `directory`.
     public init(directory: URL, supervisorExecutable: String? = nil) {
@@ -69,6 +67,10 @@ public struct LocalProcessExecutor: Executor {
         let manager = FileManager.default
         try manager.createDirectory(at: checkpointDirectory(attempt.workload), withIntermediateDirectories: true)
         try manager.createDirectory(at: attemptDirectory(attempt), withIntermediateDirectories: true)
+        // Files of an attempt with this number from another database must not speak for this one.
+        for stale in [statusPath(attempt), pidPath(attempt)] where manager.fileExists(atPath: stale) {
+            try manager.removeItem(atPath: stale)
+        }
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in run.environment { environment[key] = value }
         environment["SOVEREIGN_WORKLOAD"] = attempt.workload
@@ -100,19 +102,12 @@ public struct LocalProcessExecutor: Executor {
     }
 
     public func observe(_ attempt: AttemptRecord) -> AttemptObservation {
-        if let pid = supervisorPID(attempt) {
-            // Reap it if this server started it, so that it does not linger as a zombie.
-            var raw: Int32 = 0
-            _ = waitpid(pid, &raw, WNOHANG)
-        }
+        // Reap every supervisor this server started that has exited, so none lingers as a zombie.
+        var raw: Int32 = 0
+        while waitpid(-1, &raw, WNOHANG) > 0 {}
         if let status = Supervisor.readStatus(statusPath(attempt)) { return .ended(status) }
         if let pid = supervisorPID(attempt), isSupervisor(pid, of: attempt) { return .running }
         if lockIsHeld(attempt.workload) { return .running }
-        if supervisorPID(attempt) == nil, Date().timeIntervalSince1970 - attempt.startedAt < startGrace,
-            attempt.pid.map({ Glibc.kill($0, 0) == 0 }) ?? false
-        {
-            return .running
-        }
         // The status may have landed between the two reads above.
         if let status = Supervisor.readStatus(statusPath(attempt)) { return .ended(status) }
         return .gone

@@ -14,6 +14,16 @@ enum Spawn {
         let description: String
     }
 
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not export.
+    nonisolated(unsafe) static let closeFrom: CloseFrom? = {
+        guard let handle = dlopen(nil, RTLD_NOW),
+            let symbol = dlsym(handle, "posix_spawn_file_actions_addclosefrom_np")
+        else { return nil }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+    }()
+
     /// glibc's `POSIX_SPAWN_SETSID` (2.26+), not exported to Swift.
     static let setSession: Int16 = 0x80
 
@@ -32,8 +42,16 @@ enum Spawn {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if newSession {
+            // Nothing of the server's (its listening socket, connections, the database) leaks into a workload.
+            guard let closeFrom = closeFrom, closeFrom(&actions, 3) == 0 else {
+                throw Failure(
+                    description: "cannot start \(arguments[0]): posix_spawn cannot close inherited descriptors"
+                )
+            }
+        }
         if let output {
-            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         } else {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)

@@ -14,6 +14,8 @@ public struct ExitStatus: Sendable, Hashable, Codable {
     public var signal: Int32?
     /// Why it never ran (another instance holds the workload's lock, or the program could not start).
     public var refused: String?
+    /// When it ended, seconds since 1970, as the supervisor saw it.
+    public var at: Double?
 
     /// Makes a status.
     public init(exit: Int32? = nil, signal: Int32? = nil, refused: String? = nil) {
@@ -90,6 +92,8 @@ public enum Supervisor: Sendable {
     }
 
     static func write(_ path: String, _ status: ExitStatus) {
+        var status = status
+        status.at = Date().timeIntervalSince1970
         if let data = try? JSONEncoder().encode(status) { atomicWrite(path, data) }
     }
 
