@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address and port to listen on (port 0: any free port).")
     var listen = "127.0.0.1:8080"
 
-    @Option(help: "File of `token role` lines (roles: reader, operator).")
+    @Option(help: "File of `token role` lines (roles: reader, power, operator).")
     var tokens: String?
 
     @Option(help: "Ed25519 private key for signing ledger checkpoints.")

@@ -16,7 +16,10 @@ struct APITests {
 
     static func app() throws -> (some ApplicationProtocol, F.Harness) {
         let h = try F.harness()
-        let tokens = try TokenStore(text: "\(F.operatorToken) operator\n\(F.readerToken) reader\n", file: "tokens")
+        let tokens = try TokenStore(
+            text: "\(F.operatorToken) operator\n\(F.readerToken) reader\n\(F.powerToken) power\n",
+            file: "tokens"
+        )
         let app = Application(router: SovereignServer.router(plane: h.plane, tokens: tokens))
         return (app, h)
     }
@@ -63,8 +66,13 @@ struct APITests {
                 ) {
                     #expect($0.status == .unauthorized, "\(route.method) \(route.path)")
                 }
-                if route.role == .operator {
+                if let role = route.role, role > .reader {
                     try await client.execute(uri: uri, method: route.method, headers: Self.headers(F.readerToken)) {
+                        #expect($0.status == .forbidden, "\(route.method) \(route.path)")
+                    }
+                }
+                if route.role == .operator {
+                    try await client.execute(uri: uri, method: route.method, headers: Self.headers(F.powerToken)) {
                         #expect($0.status == .forbidden, "\(route.method) \(route.path)")
                     }
                 }
@@ -222,7 +230,7 @@ struct APITests {
             try await client.execute(
                 uri: "/v1/sites/nairobi-1/power",
                 method: .put,
-                headers: Self.headers(F.operatorToken),
+                headers: Self.headers(F.powerToken),
                 body: ByteBuffer(string: body)
             ) {
                 #expect($0.status == .ok)
@@ -317,6 +325,24 @@ struct APITests {
                 #expect(entries.first?["sequence"] as? Int == 0)
             }
         }
+    }
+
+    @Test func tokenFilesAreCheckedLineByLine() throws {
+        let text =
+            "# comment\nshort operator\n\(F.operatorToken) admin\n\(F.readerToken)\n\(F.powerToken) power  # ok\n"
+        let error = try #require(throws: TokenFileError.self) { try TokenStore(text: text, file: "tokens") }
+        #expect(
+            error.message == """
+                tokens:2:1: error: expected a token of at least 16 characters, found 5
+                tokens:3:1: error: expected role reader, power or operator, found "admin"
+                tokens:4:1: error: expected "TOKEN ROLE", found 1 words
+                """
+        )
+        let store = try TokenStore(text: "\(F.powerToken) power\n", file: "tokens")
+        #expect(store.authenticate(F.powerToken)?.role == .power)
+        #expect(store.authenticate(F.powerToken + "x") == nil)
+        #expect(store.authenticate(F.powerToken)?.fingerprint.hasPrefix("token:") == true)
+        #expect(store.authenticate(F.powerToken)?.fingerprint.contains(F.powerToken) == false)
     }
 
     @Test func theOpenAPIDocumentListsExactlyTheServedRoutes() throws {

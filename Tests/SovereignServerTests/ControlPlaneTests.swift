@@ -256,4 +256,82 @@ struct ControlPlaneTests {
             """
         await #expect(throws: SpecError.self) { try await h.plane.submit(document: site, by: F.requester) }
     }
+
+    @Test func aTwoWorkloadSubmissionKeepsEachSpecAcrossARestart() async throws {
+        let h = try F.harness()
+        let body =
+            F.workload("with-data", priority: 3) + "---\n"
+            + F.workload("without-data", priority: 7, datasets: []).replacingOccurrences(
+                of: "train.py",
+                with: "other.py"
+            )
+        _ = try await h.plane.submit(document: body, by: F.requester)
+        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
+        let again = try ControlPlane(
+            fleet: fleet,
+            sources: sources,
+            store: h.store,
+            executor: h.executor,
+            signer: h.signer,
+            origin: "test",
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: h.clock.read
+        )
+        let a = try #require(await again.spec(of: "with-data"))
+        let b = try #require(await again.spec(of: "without-data"))
+        #expect(a.datasets == ["ke-records"])
+        #expect(a.priority == 3)
+        #expect(b.datasets.isEmpty)
+        #expect(b.priority == 7)
+        #expect(b.run?.command == ["python3", "other.py"])
+    }
+
+    /// Whatever the power does, work bound to Kenyan data runs only in Kenya: 20 seeded runs of random power
+    /// signals, pauses, resumes, failures and completions over a mix of bound and free workloads.
+    @Test(arguments: 0..<20)
+    func residencyHoldsWhateverThePowerDoes(seed: UInt64) async throws {
+        var random = SplitMix64(seed: seed)
+        let h = try F.harness()
+        var bound = Set<String>()
+        for i in 0..<6 {
+            let isBound = random.next() % 2 == 0
+            let name = "w\(i)"
+            if isBound { bound.insert(name) }
+            let document = F.workload(
+                name,
+                priority: Int(random.next() % 5),
+                accelerators: [8, 16, 32][Int(random.next() % 3)],
+                datasets: isBound ? ["ke-records"] : []
+            )
+            _ = try await h.plane.submit(document: document, by: F.requester)
+        }
+        for _ in 0..<30 {
+            let site = ["nairobi-1", "mombasa-1", "kigali-1"][Int(random.next() % 3)]
+            let kilowatts = [0.0, 3, 10, 40, 200][Int(random.next() % 5)]
+            _ = try await h.plane.receivePower(
+                site: site,
+                available: .kilowatts(kilowatts),
+                forecast: [],
+                ambient: nil,
+                by: F.requester
+            )
+            if random.next() % 3 == 0 { h.executor.honourTerminations() }
+            if random.next() % 7 == 0, let victim = h.executor.live.randomElement(using: &random) {
+                h.executor.exit(victim.workload, status: random.next() % 2 == 0 ? 0 : 1)
+            }
+            h.clock.advance(Double(random.next() % 90))
+            try await h.plane.reconcile()
+            for attempt in h.executor.live where bound.contains(attempt.workload) {
+                #expect(attempt.site != "kigali-1", "seed \(seed): \(attempt.workload) started in Rwanda")
+            }
+            // Never two live attempts of one workload.
+            let names = h.executor.live.map(\.workload)
+            #expect(Set(names).count == names.count, "seed \(seed): \(names)")
+        }
+        for name in bound {
+            for attempt in try h.store.attempts(of: name) {
+                #expect(["nairobi-1", "mombasa-1"].contains(attempt.site), "seed \(seed): \(name) at \(attempt.site)")
+            }
+        }
+    }
 }

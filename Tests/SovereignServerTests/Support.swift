@@ -171,6 +171,7 @@ enum ControlFixtures {
 
     static let operatorToken = "op-0123456789abcdef0123"
     static let readerToken = "rd-0123456789abcdef0123"
+    static let powerToken = "pw-0123456789abcdef0123"
 
     static func harness(fleetText: String = fleet) throws -> Harness {
         let directory = try Fixtures.temporaryDirectory()

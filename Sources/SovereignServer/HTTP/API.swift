@@ -118,7 +118,7 @@ public enum API: Sendable {
             }
             return try json(view)
         },
-        APIRoute(method: .put, path: "/v1/sites/{site}/power", role: .operator) { request, context, api in
+        APIRoute(method: .put, path: "/v1/sites/{site}/power", role: .power) { request, context, api in
             let site = try context.parameters.require("site")
             let signal = try PowerSignalBody.parse(try await collect(request))
             let stored = try await control {

@@ -10,10 +10,21 @@ public struct TokenStore: Sendable {
     public enum Role: String, Sendable, Comparable {
         /// Reads everything, changes nothing.
         case reader
-        /// Reads and changes: submits, pauses, resumes, cancels, reports power.
+        /// Reads, and reports power: what a site's energy-management system or a metrics bridge needs, and
+        /// no more (it cannot submit work, which would run a command on the server's machine).
+        case power
+        /// Reads and changes everything: submits, pauses, resumes, cancels, reports power.
         case `operator`
 
-        public static func < (a: Role, b: Role) -> Bool { a == .reader && b == .operator }
+        var rank: Int {
+            switch self {
+            case .reader: return 0
+            case .power: return 1
+            case .operator: return 2
+            }
+        }
+
+        public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
     }
 
     struct Entry: Sendable {
@@ -61,7 +72,7 @@ public struct TokenStore: Sendable {
                 continue
             }
             guard let role = Role(rawValue: String(words[1])) else {
-                problems.append("\(at): error: expected role reader or operator, found \"\(words[1])\"")
+                problems.append("\(at): error: expected role reader, power or operator, found \"\(words[1])\"")
                 continue
             }
             let digest = Array(SHA256.hash(data: Data(words[0].utf8)))
