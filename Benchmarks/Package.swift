@@ -58,5 +58,15 @@ let package = Package(
             path: "Benchmarks/Ledger",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ControlStore",
+            dependencies: [
+                .product(name: "SovereignLedger", package: "sovereign"),
+                .product(name: "SovereignServer", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ControlStore",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
