@@ -217,17 +217,7 @@ struct ControlPlaneTests {
         _ = try await h.plane.submit(document: F.workload("b", priority: 5), by: F.requester)
         try await h.plane.reconcile()
         try #require(h.executor.live.count == 2)
-        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
-        let again = try ControlPlane(
-            fleet: fleet,
-            sources: sources,
-            store: h.store,
-            executor: h.executor,
-            signer: h.signer,
-            origin: "test",
-            logger: .init(label: "test"),
-            clock: h.clock.read
-        )
+        let again = try h.restarted()
         for _ in 0..<3 { try await again.reconcile() }
         #expect(h.executor.live.count == 2)
         #expect(try h.store.attempts(of: "a").count == 1)
@@ -266,17 +256,7 @@ struct ControlPlaneTests {
                 with: "other.py"
             )
         _ = try await h.plane.submit(document: body, by: F.requester)
-        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
-        let again = try ControlPlane(
-            fleet: fleet,
-            sources: sources,
-            store: h.store,
-            executor: h.executor,
-            signer: h.signer,
-            origin: "test",
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            clock: h.clock.read
-        )
+        let again = try h.restarted()
         let a = try #require(await again.spec(of: "with-data"))
         let b = try #require(await again.spec(of: "without-data"))
         #expect(a.datasets == ["ke-records"])

@@ -167,6 +167,21 @@ enum ControlFixtures {
         let store: SQLiteControlStore
         let directory: URL
         let signer: NoteSigner
+
+        /// A new control plane over the same store, executor and clock: what a restarted server builds.
+        func restarted() throws -> ControlPlane {
+            let (fleet, sources) = try SovereignServer.loadFleet([directory.appendingPathComponent("fleet.yaml").path])
+            return try ControlPlane(
+                fleet: fleet,
+                sources: sources,
+                store: store,
+                executor: executor,
+                signer: signer,
+                origin: "test",
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                clock: clock.read
+            )
+        }
     }
 
     static let operatorToken = "op-0123456789abcdef0123"
