@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
         .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
+        .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
         .library(name: "SovereignServer", targets: ["SovereignServer"]),
     ],
     dependencies: [
@@ -48,6 +49,13 @@ let package = Package(
         .target(
             name: "SovereignLedger",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "SovereignFederation",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "SovereignServer",
@@ -107,6 +115,10 @@ let package = Package(
             name: "SovereignLedgerTests",
             dependencies: ["SovereignLedger", "SovereignTesting", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Verifier"]
+        ),
+        .testTarget(
+            name: "SovereignFederationTests",
+            dependencies: ["SovereignFederation", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignServerTests",
