@@ -124,6 +124,8 @@ public struct Workload: Sendable, Hashable {
     public let memory: DataSize?
     /// How the control plane runs it, when it runs as a local process.
     public var run: Run? = nil
+    /// How a federated workload trains across its datasets' sites, when the control plane coordinates it.
+    public var federation: Federation? = nil
 
     /// Bytes per parameter of mixed-precision Adam training state (ZeRO, 2019).
     public static let trainingBytesPerParameter = 16.0
@@ -166,7 +168,8 @@ extension Workload {
             tokensPerSecond: tokensPerSecond,
             servedFrom: servedFrom,
             memory: memory,
-            run: run
+            run: run,
+            federation: federation
         )
     }
 }

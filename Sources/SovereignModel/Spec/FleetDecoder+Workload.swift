@@ -9,7 +9,7 @@ extension FleetDecoder {
                 allowed: [
                     "type", "model", "datasets", "compute", "accelerators", "mfu", "checkpoint", "priority",
                     "arrival", "deadline", "preemptible", "precision", "demand", "servedFrom", "memory",
-                    "run",
+                    "run", "federation",
                 ]
             )
         else { return empty }
@@ -189,16 +189,41 @@ extension FleetDecoder {
         let memory = memoryNode.map { $0.quantity(DataSize.self, positive: true) }
 
         let run = f["run"].map { decodeRun($0) }
+        var federation: Federation?? = nil
+        var coordinatorNode: (String, SpecNode)?
+        if let node = f["federation"] {
+            if let type, type != .federated {
+                node.report(
+                    .badValue,
+                    expected: "federation only on federated workloads",
+                    found: "it on a \(type.rawValue) workload"
+                )
+                federation = .some(nil)
+            } else {
+                let decoded = decodeFederation(node, participants: datasetNodes.count)
+                federation = .some(decoded?.federation)
+                coordinatorNode = decoded?.coordinator
+                if decoded == nil { federation = .some(nil) }
+            }
+        }
+        if let node = f["run"], type == .federated {
+            node.report(
+                .badValue,
+                expected: "no run on a federated workload (its sites run `sovereign agent`)",
+                found: "run on a federated workload"
+            )
+        }
         guard let type, let model, computeOK || type == .inference, acceleratorsOK, let mfu, checkpointOK,
             let priority, arrival != .some(nil), deadline != .some(nil), let preemptible, precisionOK, demandOK,
-            memory != .some(nil), run != .some(nil)
+            memory != .some(nil), run != .some(nil), federation != .some(nil), !(type == .federated && run != nil)
         else {
             return WorkloadEntry(
                 workload: nil,
                 datasetNodes: datasetNodes,
                 acceleratorNode: acceleratorNode,
                 fitNode: nil,
-                servedFrom: servedFrom
+                servedFrom: servedFrom,
+                coordinatorNode: coordinatorNode
             )
         }
         let workload = Workload(
@@ -219,7 +244,8 @@ extension FleetDecoder {
             tokensPerSecond: tokensPerSecond,
             servedFrom: servedFrom.map(\.0),
             memory: memory ?? nil,
-            run: run ?? nil
+            run: run ?? nil,
+            federation: federation ?? nil
         )
         return WorkloadEntry(
             workload: workload,
@@ -227,7 +253,8 @@ extension FleetDecoder {
             acceleratorNode: acceleratorNode,
             fitNode: memoryNode ?? parametersNode,
             servedFrom: servedFrom,
-            minNode: acceleratorsMinNode
+            minNode: acceleratorsMinNode,
+            coordinatorNode: coordinatorNode
         )
     }
 

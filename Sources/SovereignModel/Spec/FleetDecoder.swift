@@ -37,6 +37,8 @@ final class FleetDecoder {
         let servedFrom: [(String, SpecNode)]
         /// `accelerators.min` when given, to check that some pool is that large.
         var minNode: SpecNode? = nil
+        /// `federation.coordinator` when given, to check that the site exists.
+        var coordinatorNode: (String, SpecNode)? = nil
     }
 
     struct GroupEntry {
@@ -426,6 +428,9 @@ final class FleetDecoder {
             // Declared names, not only those that decoded cleanly: a broken dataset is reported once, where it is.
             for (name, node) in entry.datasetNodes where !datasetNames.contains(name) {
                 node.report(.unknownReference, expected: "the name of a Dataset")
+            }
+            if let (site, node) = entry.coordinatorNode, !sites.contains(where: { $0.name == site }) {
+                node.report(.unknownReference, expected: "the name of a Site")
             }
             if let (id, node) = entry.acceleratorNode, catalog[id] == nil {
                 node.report(

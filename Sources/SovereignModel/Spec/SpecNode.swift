@@ -257,6 +257,9 @@ struct SpecFields {
     }
 
     func has(_ name: String) -> Bool { self[name] != nil }
+
+    /// The names of the fields present, sorted.
+    var keys: [String] { values.keys.sorted() }
 }
 
 /// Naming rules for objects.
