@@ -8,6 +8,13 @@ public struct FederationParticipant: Sendable, Hashable, Codable {
     public let site: String
     /// The site's country.
     public let jurisdiction: String
+
+    /// Makes a participant.
+    public init(dataset: String, site: String, jurisdiction: String) {
+        self.dataset = dataset
+        self.site = site
+        self.jurisdiction = jurisdiction
+    }
 }
 
 /// Why a federated workload may not run as declared.

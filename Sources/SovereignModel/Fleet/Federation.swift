@@ -103,6 +103,12 @@ public struct Federation: Sendable, Hashable {
         public let threshold: Int
         /// Every update value is clipped to ±clip before it is quantised.
         public let clip: Double
+
+        /// Makes secure-aggregation settings.
+        public init(threshold: Int, clip: Double) {
+            self.threshold = threshold
+            self.clip = clip
+        }
     }
 
     /// Differential privacy for the updates.
@@ -122,6 +128,14 @@ public struct Federation: Sendable, Hashable {
         public let noiseMultiplier: Double
         /// The δ of the (ε, δ) guarantee reported after each round.
         public let delta: Double
+
+        /// Makes privacy settings.
+        public init(mode: Mode, clipNorm: Double, noiseMultiplier: Double, delta: Double) {
+            self.mode = mode
+            self.clipNorm = clipNorm
+            self.noiseMultiplier = noiseMultiplier
+            self.delta = delta
+        }
     }
 
     /// The site whose server aggregates (its jurisdiction is where updates travel to).
@@ -138,10 +152,14 @@ public struct Federation: Sendable, Hashable {
     public let trainer: Trainer
     public let secureAggregation: SecureAggregation?
     public let privacy: Privacy?
+    /// The most examples one site's update may weigh: a site with more counts this many. It bounds each
+    /// site's influence, which differential privacy's noise and secure aggregation's quantisation rely on.
+    public let exampleBound: Int
 
     /// Defaults when the spec gives none.
     public static let defaultRoundTimeout = TimeSpan.seconds(300)
     public static let defaultRetries = 3
+    public static let defaultExampleBound = 100_000
 
     /// Makes a federation description.
     public init(
@@ -153,7 +171,8 @@ public struct Federation: Sendable, Hashable {
         strategy: Strategy,
         trainer: Trainer,
         secureAggregation: SecureAggregation?,
-        privacy: Privacy?
+        privacy: Privacy?,
+        exampleBound: Int = Federation.defaultExampleBound
     ) {
         self.coordinator = coordinator
         self.rounds = rounds
@@ -164,5 +183,6 @@ public struct Federation: Sendable, Hashable {
         self.trainer = trainer
         self.secureAggregation = secureAggregation
         self.privacy = privacy
+        self.exampleBound = exampleBound
     }
 }

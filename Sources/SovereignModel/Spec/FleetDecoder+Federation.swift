@@ -4,21 +4,21 @@ extension FleetDecoder {
     /// `federation: {coordinator, rounds, minSites, roundTimeout, retries, strategy, trainer,
     /// secureAggregation, privacy}`: how a federated workload trains across its `participants` datasets.
     ///
-    /// - Returns: the federation and the coordinator's node (checked against the sites later), or nil when
-    ///   something was reported.
+    /// - Returns: the federation (nil when something was reported) and the coordinator's node, which is
+    ///   checked against the sites later.
     func decodeFederation(
         _ node: SpecNode,
         participants: Int
-    ) -> (federation: Federation, coordinator: (String, SpecNode))? {
+    ) -> (federation: Federation?, coordinator: (String, SpecNode)?) {
         guard
             let f = node.fields(
                 "federation",
                 allowed: [
                     "coordinator", "rounds", "minSites", "roundTimeout", "retries", "strategy", "trainer",
-                    "secureAggregation", "privacy",
+                    "secureAggregation", "privacy", "exampleBound",
                 ]
             )
-        else { return nil }
+        else { return (nil, nil) }
         let coordinatorNode = f.required("coordinator", "the site whose server aggregates the updates")
         let coordinator = coordinatorNode?.name("the name of a Site")
         let rounds = f.required("rounds", "the number of rounds to train")?.integer(
@@ -54,14 +54,28 @@ extension FleetDecoder {
             }
         }
         var privacy: Federation.Privacy?? = nil
-        if let p = f["privacy"] { privacy = .some(decodePrivacy(p)) }
+        if let p = f["privacy"] {
+            privacy = .some(decodePrivacy(p))
+            if let strategy = strategy ?? nil, !strategy.needsOnlyTheSum, privacy??.mode == .central {
+                p.report(
+                    .badValue,
+                    expected: "local privacy with strategy \(strategy.name) (central noise needs a sum-based strategy)",
+                    found: "mode central"
+                )
+                privacy = .some(nil)
+            }
+        }
+        let bound =
+            f["exampleBound"].map { $0.integer(in: 1...1_000_000_000, expected: "1 to 1000000000 examples") }
+            ?? Federation.defaultExampleBound
         if participants < 1 {
             node.report(.badValue, expected: "a federated workload with at least one dataset", found: "none")
-            return nil
+            return (nil, nil)
         }
+        let named = coordinator.flatMap { c in coordinatorNode.map { (c, $0) } }
         guard let coordinator, let coordinatorNode, let rounds, let minSites, let timeout, let retries,
-            let strategy = strategy ?? nil, let trainer, secure != .some(nil), privacy != .some(nil)
-        else { return nil }
+            let strategy = strategy ?? nil, let trainer, secure != .some(nil), privacy != .some(nil), let bound
+        else { return (nil, named) }
         return (
             Federation(
                 coordinator: coordinator,
@@ -72,9 +86,10 @@ extension FleetDecoder {
                 strategy: strategy,
                 trainer: trainer,
                 secureAggregation: secure ?? nil,
-                privacy: privacy ?? nil
+                privacy: privacy ?? nil,
+                exampleBound: bound
             ),
-            (coordinator, coordinatorNode)
+            named
         )
     }
 

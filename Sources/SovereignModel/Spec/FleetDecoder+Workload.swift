@@ -201,9 +201,8 @@ extension FleetDecoder {
                 federation = .some(nil)
             } else {
                 let decoded = decodeFederation(node, participants: datasetNodes.count)
-                federation = .some(decoded?.federation)
-                coordinatorNode = decoded?.coordinator
-                if decoded == nil { federation = .some(nil) }
+                federation = .some(decoded.federation)
+                coordinatorNode = decoded.coordinator
             }
         }
         if let node = f["run"], type == .federated {
