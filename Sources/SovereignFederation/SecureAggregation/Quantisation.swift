@@ -40,19 +40,20 @@ public struct Quantisation: Sendable, Hashable, Codable {
         self.scale = Double(bound) / clip
     }
 
-    @inline(__always)
-    private func scaled(_ value: Double) -> Double {
+    @inlinable @inline(__always)
+    func scaled(_ value: Double) -> Double {
         value.isNaN ? 0 : min(max(value, -clip), clip) * scale
     }
 
-    @inline(__always)
-    private func word(_ q: Double) -> UInt32 {
+    @inlinable @inline(__always)
+    func word(_ q: Double) -> UInt32 {
         UInt32(bitPattern: Int32(min(max(q, -Double(bound)), Double(bound))))
     }
 
     /// Clips and rounds each value to the nearest step.
     /// - Returns: One word per value.
     /// - Complexity: O(values.count).
+    @inlinable
     public func quantise<Values: Collection>(_ values: Values) -> [UInt32] where Values.Element: BinaryFloatingPoint {
         values.map { word(scaled(Double($0)).rounded()) }
     }
@@ -62,6 +63,7 @@ public struct Quantisation: Sendable, Hashable, Codable {
     /// - Parameter generator: The source of the rounding decisions.
     /// - Returns: One word per value.
     /// - Complexity: O(values.count).
+    @inlinable
     public func quantise<Values: Collection>(
         _ values: Values,
         using generator: inout some RandomNumberGenerator
@@ -78,12 +80,14 @@ public struct Quantisation: Sendable, Hashable, Codable {
     /// Decodes a sum of at most `sites` quantised vectors.
     /// - Returns: The sum of the clipped values, to within the error stated above.
     /// - Complexity: O(sum.count).
+    @inlinable
     public func dequantiseSum(_ sum: [UInt32]) -> [Float] {
         sum.map { Float(Double(Int32(bitPattern: $0)) / scale) }
     }
 
     /// Decodes a sum of at most `sites` quantised vectors in double precision.
     /// - Complexity: O(sum.count).
+    @inlinable
     public func dequantiseSumAsDouble(_ sum: [UInt32]) -> [Double] {
         sum.map { Double(Int32(bitPattern: $0)) / scale }
     }
