@@ -68,5 +68,14 @@ let package = Package(
             path: "Benchmarks/ControlStore",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SecureAggregation",
+            dependencies: [
+                .product(name: "SovereignFederation", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SecureAggregation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )
