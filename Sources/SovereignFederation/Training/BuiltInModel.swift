@@ -180,7 +180,7 @@ public enum BuiltInModel: Sendable, Hashable, Codable {
                             + "expected a finite loss — lower the learning rate or scale the features"
                     )
                 }
-                step.apply(&parameters, gradient: gradient, velocity: &velocity, anchor: anchor)
+                step.apply(&parameters, gradient: &gradient, velocity: &velocity, anchor: anchor)
                 start += count
             }
         }
@@ -396,21 +396,28 @@ private struct SGDStep {
         mu = configuration.proximalMu
     }
 
-    func apply(_ parameters: inout [Float], gradient: [Float], velocity: inout [Float], anchor: [Float]) {
+    /// One step; `gradient` is used as scratch. Each case is its own loop so the compiler vectorises it;
+    /// per element the arithmetic is `torch.optim.SGD`'s, in its order.
+    func apply(_ parameters: inout [Float], gradient: inout [Float], velocity: inout [Float], anchor: [Float]) {
         let count = parameters.count
+        let (learningRate, momentum, weightDecay, mu) = (learningRate, momentum, weightDecay, mu)
         parameters.withUnsafeMutableBufferPointer { w in
-            gradient.withUnsafeBufferPointer { g in
+            gradient.withUnsafeMutableBufferPointer { g in
                 velocity.withUnsafeMutableBufferPointer { v in
                     anchor.withUnsafeBufferPointer { a in
-                        for i in 0..<count {
-                            var step = g[i]
-                            if weightDecay > 0 { step += weightDecay * w[i] }
-                            if mu > 0 { step += mu * (w[i] - a[i]) }
-                            if momentum > 0 {
-                                v[i] = momentum * v[i] + step
-                                step = v[i]
+                        if weightDecay > 0 {
+                            for i in 0..<count { g[i] += weightDecay * w[i] }
+                        }
+                        if mu > 0 {
+                            for i in 0..<count { g[i] += mu * (w[i] - a[i]) }
+                        }
+                        if momentum > 0 {
+                            for i in 0..<count {
+                                v[i] = momentum * v[i] + g[i]
+                                w[i] -= learningRate * v[i]
                             }
-                            w[i] -= learningRate * step
+                        } else {
+                            for i in 0..<count { w[i] -= learningRate * g[i] }
                         }
                     }
                 }
