@@ -50,9 +50,11 @@ let package = Package(
             name: "SovereignLedger",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "SovereignFederation",
             dependencies: [
+                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
@@ -63,6 +65,7 @@ let package = Package(
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignLedger",
+                "SovereignFederation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,6 +84,7 @@ let package = Package(
                 "SovereignSimulator",
                 "SovereignLedger",
                 "SovereignServer",
+                "SovereignFederation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -118,12 +122,13 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignFederationTests",
-            dependencies: ["SovereignFederation", "SovereignTesting"]
+            dependencies: ["SovereignFederation", "SovereignTesting"],
+            exclude: ["Interop/safetensors_interop.py"]
         ),
         .testTarget(
             name: "SovereignServerTests",
             dependencies: [
-                "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
+                "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting", "SovereignFederation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -143,6 +148,6 @@ let package = Package(
     ]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + sharedSwiftSettings
 }

@@ -13,7 +13,9 @@ struct Serve: AsyncParsableCommand {
             State lives in the SQLite database (--db). Without --tokens, DB.tokens is used, and made with one \
             random operator token (mode 0600) on first start; without --key, DB.key holds the Ed25519 \
             checkpoint key (made with mode 0600 on first start). Workloads run as local processes under \
-            DB.workloads/ and keep running if the server stops; the next start adopts them.
+            DB.workloads/ and keep running if the server stops; the next start adopts them. Federated \
+            workloads are coordinated here: their sites run `sovereign agent` with a `TOKEN site SITE` token, \
+            and each round's global model is kept under DB.federation/.
             """
     )
 
@@ -26,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address and port to listen on (port 0: any free port).")
     var listen = "127.0.0.1:8080"
 
-    @Option(help: "File of `token role` lines (roles: reader, power, operator).")
+    @Option(help: "File of `token role` lines (roles: reader, power, operator) and `token site SITE` lines.")
     var tokens: String?
 
     @Option(help: "Ed25519 private key for signing ledger checkpoints.")
@@ -37,6 +39,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Time between control-loop passes, like \"1 s\".")
     var tick = "1 s"
+
+    @Option(name: .customLong("federation-poll"), help: "How often idle federated agents poll, like \"1 s\".")
+    var federationPoll = "1 s"
 
     mutating func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
@@ -59,6 +64,15 @@ struct Serve: AsyncParsableCommand {
         configuration.keyPath = key
         configuration.workDirectory = workDirectory
         configuration.tick = tickSpan
+        guard let poll = TimeSpan.parse(federationPoll), poll.seconds >= 0.05, poll.seconds <= 600 else {
+            printError(
+                "--federation-poll: expected a time between 50 ms and 10 min like \"1 s\", found \"\(federationPoll)\""
+            )
+            throw ExitCode.validationFailure
+        }
+        configuration.federationPollInterval = poll
+        // A site that missed a few polls is not waited for when a round opens.
+        configuration.federationLiveness = .seconds(max(3, poll.seconds * 5))
         var logger = Logger(label: "sovereign.serve")
         logger.logLevel = .info
         do {

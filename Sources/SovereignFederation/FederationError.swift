@@ -21,6 +21,8 @@ public struct FederationError: Error, CustomStringConvertible, Sendable, Equatab
         public static let trainingData = Code(name: "training-data")
         /// A file that could not be opened, mapped, read or written.
         public static let io = Code(name: "io")
+        /// The coordinator refused a site's request (an HTTP 4xx answer): retrying the same will not help.
+        public static let refused = Code(name: "refused")
 
         /// The code's stable name, like `malformed-safetensors`.
         public var description: String { name }

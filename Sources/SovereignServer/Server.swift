@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     public var tick: TimeSpan
     /// Least time between two signed checkpoints.
     public var checkpointInterval: TimeSpan
+    /// A federated site that has not polled for this long is not counted on when a round opens.
+    public var federationLiveness: TimeSpan = .seconds(10)
+    /// How long an idle agent waits between polls.
+    public var federationPollInterval: TimeSpan = .seconds(1)
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -78,7 +82,7 @@ public enum SovereignServer: Sendable {
     public static func prepare(
         _ configuration: ServerConfiguration,
         logger: Logger
-    ) throws -> (plane: ControlPlane, tokens: TokenStore, notes: [String]) {
+    ) throws -> (plane: ControlPlane, federation: FederationCoordinator, tokens: TokenStore, notes: [String]) {
         var notes: [String] = []
         let (fleet, sources) = try loadFleet(configuration.specPaths)
         try lockDatabase(configuration.databasePath)
@@ -93,7 +97,7 @@ public enum SovereignServer: Sendable {
         if configuration.tokensPath == nil, try TokenStore.createDefault(at: configuration.resolvedTokensPath) {
             notes.append("tokens: created \(configuration.resolvedTokensPath) with one operator token (mode 0600)")
         }
-        let tokens = try TokenStore(contentsOf: configuration.resolvedTokensPath)
+        let tokens = try TokenStore(contentsOf: configuration.resolvedTokensPath, sites: Set(fleet.sites.map(\.name)))
         let workDirectory = URL(fileURLWithPath: configuration.resolvedWorkDirectory, isDirectory: true)
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         let plane = try ControlPlane(
@@ -106,11 +110,19 @@ public enum SovereignServer: Sendable {
             logger: logger,
             checkpointInterval: configuration.checkpointInterval
         )
-        let runnable = fleet.workloads.filter { $0.run != nil }.count
-        notes.append(
-            "fleet: \(fleet.sites.count) sites, \(runnable) of \(fleet.workloads.count) declared workloads runnable here (run:)"
+        let federation = FederationCoordinator(
+            plane: plane,
+            directory: URL(fileURLWithPath: configuration.databasePath + ".federation", isDirectory: true),
+            logger: logger,
+            liveness: configuration.federationLiveness,
+            pollInterval: configuration.federationPollInterval
         )
-        return (plane, tokens, notes)
+        let runnable = fleet.workloads.filter { $0.run != nil }.count
+        let federated = fleet.workloads.filter { $0.federation != nil }.count
+        notes.append(
+            "fleet: \(fleet.sites.count) sites, \(runnable) of \(fleet.workloads.count) declared workloads runnable here (run:), \(federated) federated"
+        )
+        return (plane, federation, tokens, notes)
     }
 
     /// Takes `DB.lock` for the life of the process: two servers on one database would each keep their own
@@ -135,9 +147,20 @@ public enum SovereignServer: Sendable {
     }
 
     /// The router with every API route.
-    public static func router(plane: ControlPlane, tokens: TokenStore) -> Router<BasicRequestContext> {
+    public static func router(
+        plane: ControlPlane,
+        federation: FederationCoordinator,
+        tokens: TokenStore
+    ) -> Router<BasicRequestContext> {
         let router = Router()
-        API.register(on: router, plane: plane, tokens: tokens, metrics: ServerMetrics(), openAPI: openAPIDocument)
+        API.register(
+            on: router,
+            plane: plane,
+            federation: federation,
+            tokens: tokens,
+            metrics: ServerMetrics(),
+            openAPI: openAPIDocument
+        )
         return router
     }
 
@@ -151,15 +174,15 @@ public enum SovereignServer: Sendable {
         onNotes: @escaping @Sendable ([String]) -> Void,
         onListening: @escaping @Sendable (String) -> Void
     ) async throws {
-        let (plane, tokens, notes) = try prepare(configuration, logger: logger)
+        let (plane, federation, tokens, notes) = try prepare(configuration, logger: logger)
         onNotes(notes)
         let app = Application(
-            router: router(plane: plane, tokens: tokens),
+            router: router(plane: plane, federation: federation, tokens: tokens),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "sovereign"
             ),
-            services: [ControlLoop(plane: plane, tick: configuration.tick, logger: logger)],
+            services: [ControlLoop(plane: plane, federation: federation, tick: configuration.tick, logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 onListening("http://\(configuration.host):\(port)")
@@ -174,6 +197,7 @@ public enum SovereignServer: Sendable {
 /// restart), then one every tick, and a signed checkpoint at shutdown.
 struct ControlLoop: Service {
     let plane: ControlPlane
+    let federation: FederationCoordinator
     let tick: TimeSpan
     let logger: Logger
 
@@ -184,6 +208,7 @@ struct ControlLoop: Service {
             } catch {
                 logger.error("reconcile failed", metadata: ["error": "\(error)"])
             }
+            await federation.tick()
             do {
                 let nanoseconds = UInt64(tick.seconds * 1e9)
                 try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: nanoseconds) }

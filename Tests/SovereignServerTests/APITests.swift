@@ -20,7 +20,9 @@ struct APITests {
             text: "\(F.operatorToken) operator\n\(F.readerToken) reader\n\(F.powerToken) power\n",
             file: "tokens"
         )
-        let app = Application(router: SovereignServer.router(plane: h.plane, tokens: tokens))
+        let app = Application(
+            router: SovereignServer.router(plane: h.plane, federation: h.coordinator(), tokens: tokens)
+        )
         return (app, h)
     }
 
@@ -330,14 +332,22 @@ struct APITests {
     @Test func tokenFilesAreCheckedLineByLine() throws {
         let text =
             "# comment\nshort operator\n\(F.operatorToken) admin\n\(F.readerToken)\n\(F.powerToken) power  # ok\n"
-        let error = try #require(throws: TokenFileError.self) { try TokenStore(text: text, file: "tokens") }
+            + "site-0123456789abcdef site\nsite-0123456789abcdef site atlantis-1\nsite-0123456789abcdef site nairobi-1\n"
+        let error = try #require(throws: TokenFileError.self) {
+            try TokenStore(text: text, file: "tokens", sites: ["nairobi-1"])
+        }
         #expect(
             error.message == """
                 tokens:2:1: error: expected a token of at least 16 characters, found 5
-                tokens:3:1: error: expected role reader, power or operator, found "admin"
+                tokens:3:1: error: expected role reader, power, operator or site, found "admin"
                 tokens:4:1: error: expected "TOKEN ROLE", found 1 words
+                tokens:6:1: error: expected "TOKEN site SITE", found 2 words
+                tokens:7:1: error: expected a site of the fleet, found "atlantis-1"
                 """
         )
+        let sites = try TokenStore(text: "site-0123456789abcdef site nairobi-1\n", file: "tokens", sites: ["nairobi-1"])
+        #expect(sites.authenticate("site-0123456789abcdef")?.role == .site)
+        #expect(sites.authenticate("site-0123456789abcdef")?.site == "nairobi-1")
         let store = try TokenStore(text: "\(F.powerToken) power\n", file: "tokens")
         #expect(store.authenticate(F.powerToken)?.role == .power)
         #expect(store.authenticate(F.powerToken + "x") == nil)

@@ -168,6 +168,16 @@ enum ControlFixtures {
         let directory: URL
         let signer: NoteSigner
 
+        /// A federation coordinator over the plane, keeping its models under the harness's directory.
+        func coordinator(for plane: ControlPlane? = nil) -> FederationCoordinator {
+            FederationCoordinator(
+                plane: plane ?? self.plane,
+                directory: directory.appendingPathComponent("federation"),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                clock: clock.read
+            )
+        }
+
         /// A new control plane over the same store, executor and clock: what a restarted server builds.
         func restarted() throws -> ControlPlane {
             let (fleet, sources) = try SovereignServer.loadFleet([directory.appendingPathComponent("fleet.yaml").path])

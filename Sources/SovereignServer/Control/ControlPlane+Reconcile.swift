@@ -194,10 +194,12 @@ extension ControlPlane {
                 change.ledger.append(("workload.cancelled", ["workload": .string(name)]))
                 continue
             }
-            guard specs[name] != nil else {
+            guard let spec = specs[name] else {
                 transition(name, to: .failed, "its stored document no longer validates against the fleet")
                 continue
             }
+            // Federated rounds are driven by the federation coordinator, not started as processes.
+            if Self.isCoordinated(spec) { continue }
             if record.held || (record.retryAt ?? 0) > t { continue }
             waiting.append(record)
         }

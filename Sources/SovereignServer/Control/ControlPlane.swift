@@ -97,7 +97,8 @@ public actor ControlPlane {
         // The fleet's own runnable workloads are submitted on first start.
         var change = StateChange()
         let now = clock().timeIntervalSince1970
-        for w in fleet.workloads where w.run != nil && !records.contains(where: { $0.name == w.name }) {
+        for w in fleet.workloads
+        where (w.run != nil || Self.isCoordinated(w)) && !records.contains(where: { $0.name == w.name }) {
             change.newWorkloads.append(WorkloadRecord(name: w.name, source: "spec", document: "", at: now))
             change.transitions.append(
                 TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "declared in the fleet")
@@ -117,20 +118,27 @@ public actor ControlPlane {
     public struct Requester: Sendable {
         /// `token:1a2b3c4d5e6f` or `fleet spec`.
         public let identity: String
+        /// The site a federated agent's token acts for.
+        public let site: String?
         /// Makes a requester.
-        public init(identity: String) { self.identity = identity }
+        public init(identity: String, site: String? = nil) {
+            self.identity = identity
+            self.site = site
+        }
     }
 
     /// Submits workloads given as spec documents (YAML or JSON, `kind: Workload`).
     ///
     /// - Returns: the stored records.
-    /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is taken.
+    /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
+    ///   taken; ``ControlError`` (422) when a federated workload breaks a residency or update-crossing rule.
     public func submit(document: String, by actor: Requester) throws -> [WorkloadRecord] {
         let workloads = try Self.decodeSubmission(document, sources: sources, base: fleet)
         let now = clock().timeIntervalSince1970
         var change = StateChange()
         for w in workloads {
             if specs[w.name] != nil { throw StoreError.nameTaken(w.name) }
+            try checkFederation(w)
             let record = WorkloadRecord(name: w.name, source: "api", document: document, at: now)
             change.newWorkloads.append(record)
             change.transitions.append(

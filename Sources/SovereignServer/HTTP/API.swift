@@ -3,6 +3,7 @@ public import HTTPTypes
 public import Hummingbird
 import Logging
 import NIOCore
+import SovereignFederation
 import SovereignLedger
 import SovereignModel
 
@@ -19,6 +20,7 @@ public struct APIRoute: Sendable {
 /// What every handler needs.
 struct APIContext: Sendable {
     let plane: ControlPlane
+    let federation: FederationCoordinator
     let caller: ControlPlane.Requester
     let metrics: ServerMetrics
     let openAPI: String
@@ -32,7 +34,10 @@ public enum API: Sendable {
     public static let pageLimit = 1000
 
     /// Every route the server answers.
-    public static let routes: [APIRoute] = [
+    public static let routes: [APIRoute] = coreRoutes + federationRoutes
+
+    /// The control plane's routes.
+    static let coreRoutes: [APIRoute] = [
         APIRoute(method: .get, path: "/healthz", role: nil) { _, _, _ in
             try json(["status": "ok"])
         },
@@ -222,6 +227,7 @@ public enum API: Sendable {
     static func register(
         on router: Router<BasicRequestContext>,
         plane: ControlPlane,
+        federation: FederationCoordinator,
         tokens: TokenStore,
         metrics: ServerMetrics,
         openAPI: String
@@ -230,7 +236,13 @@ public enum API: Sendable {
             let hummingbirdPath = RouterPath(route.path)
             router.on(hummingbirdPath, method: route.method) { request, context -> Response in
                 let caller = try authenticate(request, tokens: tokens, needs: route.role)
-                let api = APIContext(plane: plane, caller: caller, metrics: metrics, openAPI: openAPI)
+                let api = APIContext(
+                    plane: plane,
+                    federation: federation,
+                    caller: caller,
+                    metrics: metrics,
+                    openAPI: openAPI
+                )
                 do {
                     let response = try await route.handler(request, context, api)
                     metrics.request(route.path, status: response.status.code)
@@ -244,6 +256,13 @@ public enum API: Sendable {
                 } catch let error as LedgerError {
                     metrics.request(route.path, status: 400)
                     throw APIError(.badRequest, error.description)
+                } catch let error as FederationRequestError {
+                    metrics.request(route.path, status: error.status)
+                    throw APIError(.init(code: error.status), error.message, field: error.field)
+                } catch let error as FederationError {
+                    // A site's message or update the federation refuses (malformed, forged, out of turn).
+                    metrics.request(route.path, status: 422)
+                    throw APIError(.unprocessableContent, error.message)
                 } catch {
                     metrics.request(route.path, status: 500)
                     context.logger.error("request failed", metadata: ["route": "\(route.path)", "error": "\(error)"])
@@ -279,24 +298,25 @@ public enum API: Sendable {
         guard let known = tokens.authenticate(header.dropFirst(prefix.count)) else {
             throw APIError(.unauthorized, "expected a valid bearer token, found an unknown one", field: "Authorization")
         }
-        guard known.role >= role else {
+        // A site token acts for its site on the federation routes and nowhere else; no other token does.
+        guard role == .site ? known.role == .site : (known.role != .site && known.role >= role) else {
             throw APIError(
                 .forbidden,
                 "expected a token with role \(role.rawValue), found role \(known.role.rawValue)",
                 field: "Authorization"
             )
         }
-        return ControlPlane.Requester(identity: known.fingerprint)
+        return ControlPlane.Requester(identity: known.fingerprint, site: known.site)
     }
 
     // MARK: Helpers
 
-    static func collect(_ request: Request) async throws -> Data {
+    static func collect(_ request: Request, limit: Int = bodyLimit) async throws -> Data {
         do {
-            let buffer = try await request.body.collect(upTo: bodyLimit)
+            let buffer = try await request.body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "expected a body of at most \(bodyLimit) bytes, found more", field: "body")
+            throw APIError(.contentTooLarge, "expected a body of at most \(limit) bytes, found more", field: "body")
         }
     }
 

@@ -1,7 +1,8 @@
 import Crypto
 public import Foundation
 
-/// Bearer tokens and their roles, from a file of `token role` lines (`#` starts a comment).
+/// Bearer tokens and their roles, from a file of `token role` lines (`#` starts a comment); a federated
+/// site's agent holds a `token site NAME` line, which lets it act for that site and nothing else.
 ///
 /// Tokens are kept only as SHA-256 digests and compared in constant time against every known token, so
 /// neither a timing difference nor a log line ever gives one away.
@@ -15,9 +16,13 @@ public struct TokenStore: Sendable {
         case power
         /// Reads and changes everything: submits, pauses, resumes, cancels, reports power.
         case `operator`
+        /// A federated site's agent: it polls for its steps and sends its updates, for its own site only; it
+        /// cannot read the rest of the API.
+        case site
 
         var rank: Int {
             switch self {
+            case .site: return -1
             case .reader: return 0
             case .power: return 1
             case .operator: return 2
@@ -31,6 +36,8 @@ public struct TokenStore: Sendable {
         let digest: [UInt8]
         let role: Role
         let fingerprint: String
+        /// The site a `site` token acts for.
+        let site: String?
     }
 
     let entries: [Entry]
@@ -40,16 +47,17 @@ public struct TokenStore: Sendable {
 
     /// Reads a tokens file.
     ///
+    /// - Parameter sites: the fleet's sites, which `site` tokens must name (nil: any name).
     /// - Throws: ``TokenFileError`` naming `file:line:column`, what was expected and what was found.
-    public init(contentsOf path: String) throws {
+    public init(contentsOf path: String, sites: Set<String>? = nil) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenFileError(message: "\(path):1:1: error: expected a readable tokens file, found none")
         }
-        try self.init(text: String(decoding: data, as: UTF8.self), file: path)
+        try self.init(text: String(decoding: data, as: UTF8.self), file: path, sites: sites)
     }
 
-    /// Parses `token role` lines.
-    public init(text: String, file: String) throws {
+    /// Parses `token role` and `token site NAME` lines.
+    public init(text: String, file: String, sites: Set<String>? = nil) throws {
         var entries: [Entry] = []
         var problems: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -61,8 +69,15 @@ public struct TokenStore: Sendable {
                     content.distance(from: content.startIndex, to: $0)
                 } ?? 0) + 1
             let at = "\(file):\(index + 1):\(column)"
-            guard words.count == 2 else {
-                problems.append("\(at): error: expected \"TOKEN ROLE\", found \(words.count) words")
+            let isSite = words.count >= 2 && words[1] == "site"
+            guard words.count == (isSite ? 3 : 2) else {
+                problems.append(
+                    "\(at): error: expected \(isSite ? "\"TOKEN site SITE\"" : "\"TOKEN ROLE\"" ), found \(words.count) words"
+                )
+                continue
+            }
+            if isSite, let sites, !sites.contains(String(words[2])) {
+                problems.append("\(at): error: expected a site of the fleet, found \"\(words[2])\"")
                 continue
             }
             guard words[0].count >= Self.minimumLength else {
@@ -72,7 +87,7 @@ public struct TokenStore: Sendable {
                 continue
             }
             guard let role = Role(rawValue: String(words[1])) else {
-                problems.append("\(at): error: expected role reader, power or operator, found \"\(words[1])\"")
+                problems.append("\(at): error: expected role reader, power, operator or site, found \"\(words[1])\"")
                 continue
             }
             let digest = Array(SHA256.hash(data: Data(words[0].utf8)))
@@ -80,7 +95,14 @@ public struct TokenStore: Sendable {
                 problems.append("\(at): error: expected each token once, found it again")
                 continue
             }
-            entries.append(Entry(digest: digest, role: role, fingerprint: Self.fingerprint(digest)))
+            entries.append(
+                Entry(
+                    digest: digest,
+                    role: role,
+                    fingerprint: Self.fingerprint(digest),
+                    site: isSite ? String(words[2]) : nil
+                )
+            )
         }
         if !problems.isEmpty { throw TokenFileError(message: problems.joined(separator: "\n")) }
         if entries.isEmpty {
@@ -98,7 +120,7 @@ public struct TokenStore: Sendable {
     /// The role and fingerprint of a presented token, if it is known.
     ///
     /// - Complexity: O(T) for T known tokens, always all of them.
-    public func authenticate(_ token: some StringProtocol) -> (role: Role, fingerprint: String)? {
+    public func authenticate(_ token: some StringProtocol) -> (role: Role, fingerprint: String, site: String?)? {
         let digest = Array(SHA256.hash(data: Data(token.utf8)))
         var found: Entry?
         for entry in entries {
@@ -106,7 +128,7 @@ public struct TokenStore: Sendable {
             for i in 0..<digest.count { difference |= digest[i] ^ entry.digest[i] }
             if difference == 0 { found = entry }
         }
-        return found.map { ($0.role, $0.fingerprint) }
+        return found.map { ($0.role, $0.fingerprint, $0.site) }
     }
 
     /// Creates a tokens file with one new random operator token (mode 0600), for a first start without
@@ -123,7 +145,8 @@ public struct TokenStore: Sendable {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
-        let text = "# token role (reader or operator); made by sovereign serve\n\(token) operator\n"
+        let text =
+            "# token role (reader, power or operator), or token site SITE; made by sovereign serve\n\(token) operator\n"
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         guard written == text.utf8.count else {
             throw TokenFileError(message: "\(path): cannot write the tokens file")

@@ -1,21 +1,6 @@
 import Foundation
 import SovereignFederation
 
-/// A small, seeded generator (SplitMix64) so that every random test is repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A fresh temporary directory, removed when the value is dropped by `withTemporaryDirectory`.
 func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sovereign-\(UUID().uuidString)").path

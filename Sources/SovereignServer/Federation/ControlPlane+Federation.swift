@@ -1,0 +1,59 @@
+import Foundation
+import SovereignLedger
+public import SovereignModel
+import SovereignPlanner
+
+extension ControlPlane {
+    /// Whether the control plane leaves a workload to the federation coordinator rather than an executor.
+    static func isCoordinated(_ w: Workload) -> Bool { w.type == .federated && w.federation != nil }
+
+    /// The federated workloads that have not ended, with their specs, oldest first.
+    func federatedWorkloads() throws -> [(record: WorkloadRecord, spec: Workload)] {
+        try store.activeWorkloads()
+            .sorted { ($0.submittedAt, $0.name) < ($1.submittedAt, $1.name) }
+            .compactMap { record in
+                guard let spec = specs[record.name], Self.isCoordinated(spec) else { return nil }
+                return (record, spec)
+            }
+    }
+
+    /// Refuses a federated workload whose participants or update crossings break a rule.
+    func checkFederation(_ w: Workload) throws {
+        guard Self.isCoordinated(w) else { return }
+        if case .failure(let refusal) = FederationCheck.participants(of: w, in: fleet) {
+            throw ControlError(
+                status: 422,
+                message: "\(w.name) is refused: \(refusal.description)",
+                field: refusal.field
+            )
+        }
+    }
+
+    /// Records a federation's progress in one commit: its ledger entries and, when `state` is given, the
+    /// workload's move to it.
+    ///
+    /// - Returns: false when the workload has ended meanwhile (cancelled), and nothing was recorded.
+    @discardableResult
+    func recordFederation(
+        _ name: String,
+        to state: WorkloadState? = nil,
+        reason: String? = nil,
+        entries: [(String, [String: JSONValue])] = []
+    ) throws -> Bool {
+        guard let record = try store.workload(named: name), !record.state.isTerminal else { return false }
+        var records = [name: record]
+        var change = StateChange()
+        let t = clock().timeIntervalSince1970
+        if let state {
+            Self.move(name, to: state, reason ?? state.rawValue, at: t, records: &records, change: &change)
+        } else if let reason, record.detail != reason {
+            records[name]?.detail = reason
+            records[name]?.updatedAt = t
+        }
+        if let updated = records[name], updated != record { change.workloads.append(updated) }
+        for (kind, fields) in entries { change.ledger.append((kind, fields)) }
+        try commit(change)
+        try signCheckpoint()
+        return true
+    }
+}

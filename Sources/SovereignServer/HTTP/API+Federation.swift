@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SovereignFederation
+
+extension API {
+    /// The routes federated sites' agents call (`site` tokens only), and the model route for readers.
+    static let federationRoutes: [APIRoute] = [
+        APIRoute(method: .get, path: "/v1/federation/tasks", role: .site) { _, _, api in
+            try json(await api.federation.tasks(for: try site(api)))
+        },
+        APIRoute(method: .get, path: "/v1/federation/workloads/{workload}/model", role: .site) { _, context, api in
+            let workload = try context.parameters.require("workload")
+            return binary(try await api.federation.model(workload, for: try site(api)))
+        },
+        APIRoute(
+            method: .put,
+            path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/update/{chunk}",
+            role: .site
+        ) { request, context, api in
+            let (workload, round, attempt) = try roundParameters(context)
+            let chunk = try intParameter(context, "chunk")
+            let bytes = try await collect(request, limit: FederationCoordinator.chunkBytes)
+            try await api.federation.receiveChunk(
+                workload,
+                site: try site(api),
+                round: round,
+                attempt: attempt,
+                index: chunk,
+                bytes: Array(bytes)
+            )
+            return try json(["received": chunk])
+        },
+        APIRoute(
+            method: .post,
+            path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/update",
+            role: .site
+        ) { request, context, api in
+            let (workload, round, attempt) = try roundParameters(context)
+            let commit = try strictDecode(UpdateCommit.self, from: try await collect(request))
+            try await api.federation.commitUpdate(workload, site: try site(api), round: round, attempt: attempt, commit)
+            return try json(["committed": commit.sha256])
+        },
+        APIRoute(
+            method: .post,
+            path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/secure",
+            role: .site
+        ) { request, context, api in
+            let (workload, round, attempt) = try roundParameters(context)
+            let message = try strictDecode(SecureMessage.self, from: try await collect(request))
+            try await api.federation.receive(message, workload, site: try site(api), round: round, attempt: attempt)
+            return try json(["received": message.phase.rawValue])
+        },
+        APIRoute(method: .get, path: "/v1/workloads/{name}/model", role: .reader) { _, context, api in
+            let name = try context.parameters.require("name")
+            return binary(try await api.federation.model(name, for: nil))
+        },
+    ]
+
+    static func site(_ api: APIContext) throws -> String {
+        guard let site = api.caller.site else {
+            throw APIError(.forbidden, "expected a site token, found another role", field: "Authorization")
+        }
+        return site
+    }
+
+    static func intParameter(_ context: BasicRequestContext, _ name: String) throws -> Int {
+        let raw = try context.parameters.require(name)
+        guard let value = Int(raw), value >= 0 else {
+            throw APIError(
+                .badRequest,
+                "expected \(name) to be a whole number ≥ 0, found \"\(raw.prefix(40))\"",
+                field: name
+            )
+        }
+        return value
+    }
+
+    static func roundParameters(_ context: BasicRequestContext) throws -> (String, Int, Int) {
+        (
+            try context.parameters.require("workload"), try intParameter(context, "round"),
+            try intParameter(context, "attempt")
+        )
+    }
+
+    static func binary(_ bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Decodes JSON into `T`, refusing malformed JSON, wrong types and fields `T` does not have, with the
+    /// path of the field at fault.
+    static func strictDecode<T: Codable>(_ type: T.Type, from data: Data) throws -> T {
+        let raw: Any
+        do {
+            raw = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw APIError(.badRequest, "expected a JSON body, found malformed JSON", field: "body")
+        }
+        let value: T
+        do {
+            value = try JSONDecoder().decode(T.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "expected field \(path), found none", field: path)
+        } catch let DecodingError.typeMismatch(expected, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "expected \(path) to be \(expected), found another type", field: path)
+        } catch let DecodingError.valueNotFound(expected, context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "expected \(path) to be \(expected), found null", field: path)
+        } catch let DecodingError.dataCorrupted(context) {
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw APIError(.badRequest, "\(path.isEmpty ? "body" : path): \(context.debugDescription)", field: path)
+        } catch let error as FederationError {
+            throw APIError(.unprocessableContent, error.message, field: "body")
+        }
+        let known = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value), options: [.fragmentsAllowed])
+        if let unknown = unknownField(raw, known: known, path: "") {
+            throw APIError(
+                .badRequest,
+                "expected only the fields of the message, found unknown field \(unknown)",
+                field: unknown
+            )
+        }
+        return value
+    }
+
+    /// The first field of `raw` that `known` (the decoded value encoded again) lacks; nulls are allowed.
+    static func unknownField(_ raw: Any, known: Any, path: String) -> String? {
+        if let object = raw as? [String: Any] {
+            let reference = known as? [String: Any] ?? [:]
+            for key in object.keys.sorted() {
+                let field = path.isEmpty ? key : "\(path).\(key)"
+                guard let inner = reference[key] else {
+                    if object[key] is NSNull { continue }
+                    return field
+                }
+                if let found = unknownField(object[key]!, known: inner, path: field) { return found }
+            }
+        } else if let array = raw as? [Any], let reference = known as? [Any] {
+            for (i, element) in array.enumerated() where i < reference.count {
+                if let found = unknownField(element, known: reference[i], path: "\(path)[\(i)]") { return found }
+            }
+        }
+        return nil
+    }
+}
