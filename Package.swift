@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "SovereignCLITests",
             dependencies: [
-                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignLedger",
+                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignLedger", "SovereignFederation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -24,13 +24,19 @@ struct ServeTests {
         let db: String
         let output: Mutex<String>
 
-        init(db: String, tick: String = "200 ms") throws {
+        init(
+            db: String,
+            tick: String = "200 ms",
+            specs: [String] = ["Examples/east-africa"],
+            tokens: String? = nil,
+            options: [String] = []
+        ) throws {
             self.db = db
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
-            process.arguments = [
-                "serve", "Examples/east-africa", "--db", db, "--listen", "127.0.0.1:0", "--tick", tick,
-            ]
+            process.arguments =
+                ["serve"] + specs + ["--db", db, "--listen", "127.0.0.1:0", "--tick", tick]
+                + (tokens.map { ["--tokens", $0] } ?? []) + options
             process.currentDirectoryURL = Fixtures.repositoryRoot
             let out = Pipe()
             process.standardOutput = out
@@ -50,8 +56,8 @@ struct ServeTests {
                 throw ServeError(message: "the server printed \"\(text)\" instead of where it listens")
             }
             url = String(text.dropFirst("listening on ".count))
-            let tokens = try String(contentsOfFile: db + ".tokens", encoding: .utf8)
-            token = String(tokens.split(separator: "\n").first { !$0.hasPrefix("#") }!.split(separator: " ")[0])
+            let lines = try String(contentsOfFile: tokens ?? db + ".tokens", encoding: .utf8).split(separator: "\n")
+            token = String(lines.first { !$0.hasPrefix("#") && $0.hasSuffix(" operator") }!.split(separator: " ")[0])
             output = Mutex("")
         }
 
