@@ -77,5 +77,14 @@ let package = Package(
             path: "Benchmarks/SecureAggregation",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "FederatedTraining",
+            dependencies: [
+                .product(name: "SovereignFederation", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FederatedTraining",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -125,7 +125,7 @@ struct TrainingDataTests {
             "1,2,0\n3,4,1\n", .init(maximumValueCount: 4),
             "d.csv:2: expected at most 4 values (the load options' maximum value count), found more"
         ),
-        ("1,2,0\n", .init(classCount: 0), "d.csv: class count: expected at least 1, found 0"),
+        ("1,2,0\n", .init(classCount: 0), "d.csv: class count: expected an integer from 1 to 1000000, found 0"),
     ]
 
     @Test(arguments: errorCases)

@@ -15,6 +15,9 @@ public enum BuiltInModel: Sendable, Hashable, Codable {
     /// The largest number of parameters a built-in model may have (2²⁸, 1 GiB of floats).
     public static let maximumParameterCount = 1 << 28
 
+    /// The most values one batch buffer (batch size × widest layer) may hold: 2²⁴, 64 MiB of floats.
+    static let maximumBatchValues = 1 << 24
+
     /// The names and shapes of the model's tensors for `features` inputs and `classes` outputs, in order.
     /// - Throws: `FederationError` `.invalidConfiguration` for fewer than 1 feature, fewer than 2 classes,
     ///   a hidden width outside 1...65,536 or more than ``maximumParameterCount`` parameters.
@@ -149,6 +152,14 @@ public enum BuiltInModel: Sendable, Hashable, Codable {
         let network = try prepare(global, data, configuration.featureScaling)
         let n = data.count
         let batchSize = min(configuration.batchSize, n)
+        let widest = network.layers.map { max($0.inputs, $0.outputs) }.max()!
+        guard batchSize * widest <= Self.maximumBatchValues else {
+            throw FederationError(
+                .invalidConfiguration,
+                "local training: batchSize: expected at most \(Self.maximumBatchValues / widest) for a layer "
+                    + "\(widest) wide (\(Self.maximumBatchValues) values per batch buffer), found \(batchSize)"
+            )
+        }
         let workspace = DenseWorkspace(network: network, batchCapacity: batchSize)
         var parameters = global.tensors.flatMap(\.values)
         let anchor = configuration.proximalMu > 0 ? parameters : []
@@ -314,7 +325,8 @@ public enum BuiltInModel: Sendable, Hashable, Codable {
         _ scaling: FeatureScaling
     ) -> (lossSum: Double, correct: Int) {
         let n = data.count
-        let batch = min(256, n)
+        let widest = network.layers.map { max($0.inputs, $0.outputs) }.max()!
+        let batch = max(1, min(256, n, Self.maximumBatchValues / widest))
         let workspace = DenseWorkspace(network: network, batchCapacity: batch)
         let rows = Array(0..<n)
         let computeGradient = !gradient.isEmpty

@@ -28,8 +28,9 @@ extension TrainingData {
         public var labelColumn: LabelColumn
         /// Whether there is a header row; detected by default.
         public var header: Header
-        /// The number of classes, or `nil` for the largest label plus one. Sites of one federation must agree,
-        /// so an agent passes the coordinator's number; a label at or above it is an error.
+        /// The number of classes (1 to 1,000,000), or `nil` for the largest label plus one. Sites of one
+        /// federation must agree, so an agent passes the coordinator's number; a label at or above it is an
+        /// error.
         public var classCount: Int?
         /// The most values (features and labels) the file may hold: a bound on memory, so a hostile or
         /// mistaken file (a gzip bomb) fails with an error instead of exhausting memory. 2²⁸ by default
@@ -126,8 +127,8 @@ extension TrainingData {
 /// current field (at most 256 bytes) and the first row's values is buffered.
 struct CSVExampleParser {
     private static let maximumFieldLength = 256
-    /// Labels must stay below this when the class count is not given, so a stray huge label cannot make the
-    /// model allocate a huge output layer.
+    /// The largest label: a stray huge label cannot make the model allocate a huge output layer, and
+    /// every label fits an `Int32`.
     static let largestInferredLabel = 999_999
 
     private let name: String
@@ -161,10 +162,10 @@ struct CSVExampleParser {
     init(name: String, options: TrainingData.LoadOptions) throws(FederationError) {
         self.name = name
         self.options = options
-        if let classCount = options.classCount, classCount < 1 {
+        if let classCount = options.classCount, !(1...(Self.largestInferredLabel + 1)).contains(classCount) {
             throw FederationError(
                 .invalidConfiguration,
-                "\(name): class count: expected at least 1, found \(classCount)"
+                "\(name): class count: expected an integer from 1 to \(Self.largestInferredLabel + 1), found \(classCount)"
             )
         }
         if options.maximumValueCount < 2 {
