@@ -44,7 +44,8 @@ func preparedRound(_ generator: inout Generator) throws -> (
     for i in clients.indices { try coordinator.receive(try clients[i].advertiseKeys(using: &generator)) }
     let directory = try coordinator.keyDirectory()
     for i in clients.indices { try coordinator.receive(try clients[i].shareKeys(directory, using: &generator)) }
-    return (clients, coordinator, try coordinator.shareBundles())
+    let bundles = try coordinator.shareBundles()
+    return (clients, coordinator, bundles)
 }
 
 let benchmarks: @Sendable () -> Void = {
