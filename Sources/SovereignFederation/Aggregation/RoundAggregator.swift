@@ -13,7 +13,14 @@
 /// O(block × n) scratch memory (a block is about 256 KB of values). Krum also keeps an n × n distance
 /// matrix.
 ///
-/// Non-finite results (an update carrying NaN or infinity, or a float32 overflow) are rejected at the end.
+/// Non-finite results (an update carrying NaN or infinity, or a float32 overflow) are rejected at the end;
+/// the median and trimmed mean order a NaN as +∞, so a trimmed or out-voted NaN does no harm.
+///
+/// Precision: the running sum is float32, folded in order, so each coordinate's relative error is at most
+/// about n·2⁻²⁴ of Σ|nᵢΔᵢ| for n updates (≈ 6·10⁻⁶ for 100 sites), far below the noise of training; the
+/// robust strategies and the Multi-Krum mean compute from the original values.
+///
+/// Copies of an aggregator do not share their sum (copy on write).
 public struct RoundAggregator: Sendable {
     /// The strategy this round uses.
     public let strategy: AggregationStrategy
@@ -156,6 +163,13 @@ public struct RoundAggregator: Sendable {
     private mutating func uniqueAccumulator() -> AlignedFloats {
         if !isKnownUniquelyReferenced(&accumulator!) { accumulator = accumulator!.copy() }
         return accumulator!
+    }
+
+    /// Folds the updates that are waiting for a full group of 8 now, in one pass, and lets go of them (and of
+    /// their file mappings). ``aggregateDelta()`` does this itself; call it to release files early.
+    /// - Complexity: O(parameters × pending updates).
+    public mutating func foldPending() {
+        flush()
     }
 
     /// Folds the pending updates into the accumulator in one pass.
