@@ -225,16 +225,25 @@ public struct RoundAggregator: Sendable {
             }
             return try meanWeights()
         case .fedMedian:
-            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { sorted in
-                let n = sorted.count
-                return n % 2 == 1 ? sorted[n / 2] : Float((Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2)
+            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { values in
+                let n = values.count
+                RobustAggregation.select(values, n / 2, 0, n)
+                guard n % 2 == 0 else { return values[n / 2] }
+                // The lower middle is the largest value left of the upper one.
+                var lowerMiddle = values[0]
+                for k in 1..<(n / 2) where values[k] > lowerMiddle { lowerMiddle = values[k] }
+                return Float((Double(lowerMiddle) + Double(values[n / 2])) / 2)
             }
         case .trimmedMean(let beta):
             let n = kept.count
             let cut = Int(beta * Double(n))
-            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { sorted in
+            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { values in
+                if cut > 0 {
+                    RobustAggregation.select(values, cut, 0, n)
+                    RobustAggregation.select(values, n - cut - 1, cut, n)
+                }
                 var sum = 0.0
-                for k in cut..<(n - cut) { sum += Double(sorted[k]) }
+                for k in cut..<(n - cut) { sum += Double(values[k]) }
                 return Float(sum / Double(n - 2 * cut))
             }
         case .krum(let byzantine, let keep):
