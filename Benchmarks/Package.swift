@@ -86,5 +86,14 @@ let package = Package(
             path: "Benchmarks/FederatedTraining",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "Federation",
+            dependencies: [
+                .product(name: "SovereignFederation", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/Federation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -9,8 +9,8 @@ enum RobustAggregation {
         max(16, scratchBytes / (4 * max(n, 1)))
     }
 
-    /// Applies `combine` to each coordinate's n values, sorted ascending (NaN counted as +∞, so that it is cut
-    /// first by a trimmed mean and shows up as a non-finite result otherwise).
+    /// Applies `combine` to each coordinate's n values, gathered into a scratch buffer it may reorder (NaN is
+    /// gathered as +∞, so that it is cut first by a trimmed mean and shows up as a non-finite result otherwise).
     static func coordinateWise(
         _ updates: [UpdateSource],
         offsets: [Int],
@@ -40,7 +40,6 @@ enum RobustAggregation {
                         }
                         for c in 0..<length {
                             let values = UnsafeMutableBufferPointer(rebasing: scratch[(c * n)..<(c * n + n)])
-                            sortSmall(values)
                             out[offsets[t] + start + c] = combine(values)
                         }
                         start += length
@@ -51,27 +50,70 @@ enum RobustAggregation {
         return result
     }
 
-    /// Sorts a few values ascending: insertion sort up to 32, the standard library's sort beyond.
+    /// Sorts a few values ascending, in place and without allocating (the standard library's sort allocates a
+    /// merge buffer on every call): insertion sort up to 32 values, Shell sort with Ciura's gaps beyond.
     @inline(__always)
-    static func sortSmall(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        var values = buffer
+    static func sortSmall(_ values: UnsafeMutableBufferPointer<Float>) {
         let n = values.count
-        guard n > 32 else {
-            var i = 1
+        for gap in shellGaps where gap < n || gap == 1 {
+            guard gap == 1 || n > 32 else { continue }
+            var i = gap
             while i < n {
                 let value = values[i]
-                var j = i - 1
-                while j >= 0 && values[j] > value {
-                    values[j + 1] = values[j]
-                    j -= 1
+                var j = i
+                while j >= gap && values[j - gap] > value {
+                    values[j] = values[j - gap]
+                    j -= gap
                 }
-                values[j + 1] = value
+                values[j] = value
                 i += 1
             }
-            return
         }
-        values.sort()
     }
+
+    /// Rearranges `values[lo..<hi]` so that `values[k]` holds the value of rank k, everything before it is ≤ it
+    /// and everything after it is ≥ it (introselect: median-of-3 quickselect, falling back to Shell sort after
+    /// 2·log₂ n rounds, so adversarial values cannot make it quadratic).
+    static func select(_ values: UnsafeMutableBufferPointer<Float>, _ k: Int, _ lower: Int, _ upper: Int) {
+        var lo = lower
+        var hi = upper
+        var budget = 2 * (Int.bitWidth - max(upper - lower, 1).leadingZeroBitCount)
+        while hi - lo > 16 {
+            if budget == 0 { break }
+            budget -= 1
+            let mid = lo + (hi - lo) / 2
+            // Median of three as the pivot.
+            var a = values[lo]
+            var b = values[mid]
+            var c = values[hi - 1]
+            if a > b { swap(&a, &b) }
+            if b > c { swap(&b, &c) }
+            if a > b { swap(&a, &b) }
+            let pivot = b
+            var i = lo
+            var j = hi - 1
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                hi = j + 1
+            } else if k >= i {
+                lo = i
+            } else {
+                return
+            }
+        }
+        sortSmall(UnsafeMutableBufferPointer(rebasing: values[lo..<hi]))
+    }
+
+    /// Ciura's gap sequence (extended by ×2.25), largest first.
+    static let shellGaps: [Int] = [8_906, 3_958, 1_759, 701, 301, 132, 57, 23, 10, 4, 1]
 
     /// Krum / Multi-Krum: the indices of the `keep` updates with the lowest scores, best first (ties to the
     /// lower index). An update's score is the sum of its squared distances to its n − f − 2 nearest other

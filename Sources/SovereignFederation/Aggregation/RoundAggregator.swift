@@ -13,7 +13,14 @@
 /// O(block × n) scratch memory (a block is about 256 KB of values). Krum also keeps an n × n distance
 /// matrix.
 ///
-/// Non-finite results (an update carrying NaN or infinity, or a float32 overflow) are rejected at the end.
+/// Non-finite results (an update carrying NaN or infinity, or a float32 overflow) are rejected at the end;
+/// the median and trimmed mean order a NaN as +∞, so a trimmed or out-voted NaN does no harm.
+///
+/// Precision: the running sum is float32, folded in order, so each coordinate's relative error is at most
+/// about n·2⁻²⁴ of Σ|nᵢΔᵢ| for n updates (≈ 6·10⁻⁶ for 100 sites), far below the noise of training; the
+/// robust strategies and the Multi-Krum mean compute from the original values.
+///
+/// Copies of an aggregator do not share their sum (copy on write).
 public struct RoundAggregator: Sendable {
     /// The strategy this round uses.
     public let strategy: AggregationStrategy
@@ -158,6 +165,13 @@ public struct RoundAggregator: Sendable {
         return accumulator!
     }
 
+    /// Folds the updates that are waiting for a full group of 8 now, in one pass, and lets go of them (and of
+    /// their file mappings). ``aggregateDelta()`` does this itself; call it to release files early.
+    /// - Complexity: O(parameters × pending updates).
+    public mutating func foldPending() {
+        flush()
+    }
+
     /// Folds the pending updates into the accumulator in one pass.
     private mutating func flush() {
         guard !pending.isEmpty else { return }
@@ -211,16 +225,25 @@ public struct RoundAggregator: Sendable {
             }
             return try meanWeights()
         case .fedMedian:
-            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { sorted in
-                let n = sorted.count
-                return n % 2 == 1 ? sorted[n / 2] : Float((Double(sorted[n / 2 - 1]) + Double(sorted[n / 2])) / 2)
+            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { values in
+                let n = values.count
+                RobustAggregation.select(values, n / 2, 0, n)
+                guard n % 2 == 0 else { return values[n / 2] }
+                // The lower middle is the largest value left of the upper one.
+                var lowerMiddle = values[0]
+                for k in 1..<(n / 2) where values[k] > lowerMiddle { lowerMiddle = values[k] }
+                return Float((Double(lowerMiddle) + Double(values[n / 2])) / 2)
             }
         case .trimmedMean(let beta):
             let n = kept.count
             let cut = Int(beta * Double(n))
-            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { sorted in
+            flat = RobustAggregation.coordinateWise(kept, offsets: offsets, global: global) { values in
+                if cut > 0 {
+                    RobustAggregation.select(values, cut, 0, n)
+                    RobustAggregation.select(values, n - cut - 1, cut, n)
+                }
                 var sum = 0.0
-                for k in cut..<(n - cut) { sum += Double(sorted[k]) }
+                for k in cut..<(n - cut) { sum += Double(values[k]) }
                 return Float(sum / Double(n - 2 * cut))
             }
         case .krum(let byzantine, let keep):

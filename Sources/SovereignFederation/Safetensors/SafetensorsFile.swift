@@ -13,7 +13,10 @@ import Darwin
 /// and every rule of the format is checked before the initializer returns (see ``init(bytes:source:)``), so
 /// every byte range in ``tensors`` lies inside the data section.
 ///
-/// Instances are immutable, so they are safe to share between tasks.
+/// Instances are immutable, so they are safe to share between tasks. A mapped file must not be truncated
+/// while it is open (reading a vanished page raises SIGBUS): replace files by renaming over them, as
+/// ``Safetensors/write(_:metadata:to:)`` does; an open mapping keeps reading the old contents. Data is read
+/// as little-endian on little-endian hosts (every platform Sovereign targets).
 public final class SafetensorsFile: @unchecked Sendable {
     // Safety of @unchecked Sendable: every stored property is a `let`, the mapping is read-only and is only
     // released in deinit, when no other reference exists.

@@ -49,6 +49,31 @@ public struct SafetensorsTensor: Sendable, Hashable {
         try self.init(name: name, dtype: .f32, shape: shape, data: Self.littleEndianBytes(floats.map(\.bitPattern)))
     }
 
+    /// Makes a floating-point tensor of `dtype` from `Float`s: F32 as is, F64 exactly, F16 and BF16 rounded to
+    /// nearest even (overflow to infinity, NaN kept NaN).
+    /// - Parameters:
+    ///   - name: The tensor's name.
+    ///   - shape: The shape.
+    ///   - floats: The elements in row-major order.
+    ///   - dtype: F32, F64, F16 or BF16.
+    /// - Throws: ``FederationError`` `.invalidConfiguration` for another dtype or a shape that does not hold
+    ///   `floats.count` elements.
+    public init(name: String, shape: [Int], floats: [Float], as dtype: SafetensorsDType) throws {
+        let data: [UInt8]
+        switch dtype {
+        case .f32: data = Self.littleEndianBytes(floats.map(\.bitPattern))
+        case .f64: data = Self.littleEndianBytes(floats.map { Double($0).bitPattern })
+        case .f16: data = Self.littleEndianBytes(floats.map(FloatConversion.half(from:)))
+        case .bf16: data = Self.littleEndianBytes(floats.map(FloatConversion.bfloat16(from:)))
+        default:
+            throw FederationError(
+                .invalidConfiguration,
+                "tensor \(name): expected F32, F64, F16 or BF16 to write floats as, found \(dtype.rawValue)"
+            )
+        }
+        try self.init(name: name, dtype: dtype, shape: shape, data: data)
+    }
+
     /// Makes a U32 tensor.
     /// - Parameters:
     ///   - name: The tensor's name.

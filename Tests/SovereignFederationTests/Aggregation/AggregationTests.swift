@@ -167,7 +167,7 @@ struct AggregationTests {
         }
     }
 
-    @Test(arguments: [1, 2, 5, 6, 9, 10])
+    @Test(arguments: [1, 2, 5, 6, 9, 10, 33, 64])
     func medianMatchesTheReferenceForOddAndEvenCounts(sites: Int) throws {
         let (global, deltas, examples) = updates(sites, seed: 40 + UInt64(sites))
         var aggregator = try RoundAggregator(strategy: .fedMedian, global: global)
@@ -191,6 +191,31 @@ struct AggregationTests {
             Reference.perCoordinate(deltas) { Reference.trimmedMean($0, beta: beta) },
             tolerance: 1e-5
         )
+    }
+
+    /// Many ties (values from a set of 3) exercise the selection's equal-to-pivot paths.
+    @Test(arguments: [17, 50, 51])
+    func medianAndTrimmedMeanHandleTies(sites: Int) throws {
+        var rng = SeededGenerator(seed: UInt64(sites))
+        let global = ModelWeights([.init(zeros: "w", shape: [300])])
+        let deltas = (0..<sites).map { _ in
+            ModelWeights([
+                .init(
+                    name: "w",
+                    shape: [300],
+                    values: (0..<300).map { _ in Float(Int.random(in: -1...1, using: &rng)) }
+                )
+            ])
+        }
+        for strategy in [AggregationStrategy.fedMedian, .trimmedMean(beta: 0.3)] {
+            var aggregator = try RoundAggregator(strategy: strategy, global: global)
+            for delta in deltas { try aggregator.fold(delta, examples: 1) }
+            let expected =
+                strategy == .fedMedian
+                ? Reference.perCoordinate(deltas, Reference.median)
+                : Reference.perCoordinate(deltas) { Reference.trimmedMean($0, beta: 0.3) }
+            expectClose(try aggregator.aggregateDelta(), expected, tolerance: 1e-6)
+        }
     }
 
     @Test func trimmedMeanCutsPlantedExtremes() throws {

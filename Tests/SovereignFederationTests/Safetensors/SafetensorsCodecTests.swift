@@ -180,6 +180,53 @@ struct SafetensorsCodecTests {
     }
     #endif
 
+    #if !(os(macOS) && arch(x86_64))
+    /// Writing floats as F16 rounds as Float16 does (to nearest even, overflow to infinity), for seeded random
+    /// values across the whole range plus the edge cases.
+    @Test func writesHalvesRoundedLikeFloat16() throws {
+        var rng = SeededGenerator(seed: 16)
+        var values: [Float] = [
+            0, -0, 65504, 65519.99, 65520, 1e9, -1e9, 0x1p-24, 0x1p-25, 0x1.8p-25, 0x1p-26, 6.1e-5, .infinity,
+        ]
+        values += (0..<20000).map { _ in Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng)) }.filter {
+            !$0.isNaN
+        }
+        let file = try SafetensorsFile(
+            bytes: try Safetensors.encode([
+                try SafetensorsTensor(name: "h", shape: [values.count], floats: values, as: .f16)
+            ])
+        )
+        let read = try file.floats("h")
+        let mismatches = zip(values, read).filter { Float(Float16($0)).bitPattern != $1.bitPattern }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        let nan = try SafetensorsFile(
+            bytes: try Safetensors.encode([try SafetensorsTensor(name: "n", shape: [1], floats: [.nan], as: .f16)])
+        )
+        #expect(try nan.floats("n")[0].isNaN)
+    }
+    #endif
+
+    @Test func writesBFloat16RoundedToNearestEven() throws {
+        let values: [Float] = [
+            1, Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000), Float(bitPattern: 0x3F80_8001),
+            .greatestFiniteMagnitude, -.infinity, .nan, 0x1p-133,
+        ]
+        let file = try SafetensorsFile(
+            bytes: try Safetensors.encode([
+                try SafetensorsTensor(name: "b", shape: [values.count], floats: values, as: .bf16)
+            ])
+        )
+        let read = try file.floats("b")
+        // Ties go to the even neighbour: 0x3F80_8000 → 0x3F80, 0x3F81_8000 → 0x3F82; above the tie rounds up.
+        #expect(read[0..<4].map(\.bitPattern) == [0x3F80_0000, 0x3F80_0000, 0x3F82_0000, 0x3F81_0000])
+        #expect(read[4] == .infinity && read[5] == -.infinity && read[6].isNaN && read[7] == 0x1p-133)
+        let f64 = try SafetensorsFile(
+            bytes: try Safetensors.encode([try SafetensorsTensor(name: "d", shape: [2], floats: [0.1, -3], as: .f64)])
+        )
+        #expect(try f64.floats("d") == [0.1, -3])
+        #expect(throws: FederationError.self) { try SafetensorsTensor(name: "x", shape: [1], floats: [1], as: .i32) }
+    }
+
     @Test func rejectsDuplicateAndReservedNamesWhenWriting() throws {
         let a = try SafetensorsTensor(name: "a", shape: [1], floats: [1])
         #expect(throws: FederationError.self) { try Safetensors.encode([a, a]) }
