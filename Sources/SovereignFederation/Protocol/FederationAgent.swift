@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// How an agent talks to its coordinator: always outbound, so a site behind a firewall never accepts a
 /// connection. `sovereign agent` implements it over HTTP; tests may call a coordinator directly.

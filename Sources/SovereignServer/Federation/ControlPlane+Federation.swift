@@ -1,6 +1,6 @@
 import Foundation
 import SovereignLedger
-public import SovereignModel
+import SovereignModel
 import SovereignPlanner
 
 extension ControlPlane {

@@ -655,7 +655,7 @@ public actor FederationCoordinator {
             if let old = upload { try? old.handle.close() }
             let path = directory.appendingPathComponent(name).appendingPathComponent(run.roundDirectory)
                 .appendingPathComponent("\(site).part")
-            FileManager.default.createFile(atPath: path.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path.path, contents: nil)
             guard let handle = try? FileHandle(forWritingTo: path) else {
                 throw FederationError(.io, "cannot write \(path.path)")
             }

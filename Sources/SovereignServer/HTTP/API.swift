@@ -1,6 +1,6 @@
 import Foundation
 public import HTTPTypes
-public import Hummingbird
+import Hummingbird
 import Logging
 import NIOCore
 import SovereignFederation
