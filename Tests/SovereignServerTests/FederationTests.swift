@@ -133,8 +133,16 @@ struct FederationTests {
     }
 
     static func federation(_ text: String, silent: [String: FederationPhase] = [:]) throws -> Federation {
-        let h = try F.harness(fleetText: text)
-        let coordinator = h.coordinator()
+        try federation(over: try F.harness(fleetText: text), silent: silent)
+    }
+
+    /// Agents for the three sites, calling a coordinator over `h`'s plane (or `plane`, after a restart).
+    static func federation(
+        over h: F.Harness,
+        plane: ControlPlane? = nil,
+        silent: [String: FederationPhase] = [:]
+    ) throws -> Federation {
+        let coordinator = h.coordinator(for: plane)
         var agents: [FederationAgent] = []
         var transports: [DirectTransport] = []
         for (i, (site, share)) in sites.enumerated() {
@@ -314,6 +322,40 @@ struct FederationTests {
         #expect(try Self.ledger(f, kind: "federation.update").count == 36)
         #expect(try Self.ledger(f, kind: "federation.model-sent").count == 36)
         #expect(try Self.ledger(f, kind: "federation.completed").count == 1)
+    }
+
+    @Test func aRestartedServerContinuesFromTheLastFinishedRound() async throws {
+        let first = try Self.federation(Self.fleet(rounds: 4))
+        try await Self.drive(first) { try Self.ledger(first, kind: "federation.round").count == 2 }
+        // The server stops mid-round 3 (some keys already sent); a new plane and coordinator start over the
+        // same database and directory, and the agents (new processes: no state) poll the new coordinator.
+        for agent in first.agents { _ = try await agent.pollOnce() }
+        let plane = try first.harness.restarted()
+        let second = try Self.federation(over: first.harness, plane: plane)
+        try await Self.drive(second) { try Self.state(second).state == .completed }
+        let rounds = try Self.ledger(second, kind: "federation.round").compactMap {
+            ($0["fields"] as? [String: Any])?["round"] as? Int
+        }
+        #expect(rounds == [1, 2, 3, 4])
+        #expect(try Self.ledger(second, kind: "federation.started").count == 1)
+        // Round 3 started from round 2's model, not from scratch: its first model sent is round 2's result.
+        let round2 = try #require(
+            try Self.ledger(second, kind: "federation.round").first {
+                ($0["fields"] as? [String: Any])?["round"] as? Int == 2
+            }
+        )
+        let sent3 = try Self.ledger(second, kind: "federation.model-sent").filter {
+            ($0["fields"] as? [String: Any])?["round"] as? Int == 3
+        }
+        #expect(!sent3.isEmpty)
+        for entry in sent3 {
+            #expect(
+                (entry["fields"] as? [String: Any])?["sha256"] as? String
+                    == (round2["fields"] as? [String: Any])?["modelSHA256"] as? String
+            )
+        }
+        let report = try await Self.audit(second)
+        #expect(report.ok, "\(report.problems)")
     }
 
     @Test func noRowOfASitesDataIsInAnythingItSends() async throws {
