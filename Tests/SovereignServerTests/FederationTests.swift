@@ -358,6 +358,35 @@ struct FederationTests {
         #expect(report.ok, "\(report.problems)")
     }
 
+    @Test(arguments: [("central", true), ("local", false)])
+    func privacyIsAccountedRoundByRoundAndRecordedWithEveryUpdate(mode: String, secure: Bool) async throws {
+        let privacy = "    privacy: {mode: \(mode), clipNorm: 0.5, noiseMultiplier: 1.1, delta: 1e-5}"
+        let f = try Self.federation(Self.fleet(rounds: 3, secure: secure, extra: privacy))
+        try await Self.drive(f) { try Self.state(f).state == .completed }
+        let epsilons = try Self.ledger(f, kind: "federation.round").compactMap {
+            ($0["fields"] as? [String: Any])?["epsilon"] as? Double
+        }
+        // The accountant composes one Gaussian mechanism per round over all sites (sampling rate 1).
+        var accountant = try RDPAccountant()
+        var expected: [Double] = []
+        for _ in 0..<3 {
+            try accountant.step(noiseMultiplier: 1.1, sampleRate: 1, steps: 1)
+            expected.append(try accountant.privacySpent(delta: 1e-5).epsilon)
+        }
+        #expect(epsilons.count == 3)
+        for (a, b) in zip(epsilons, expected) { #expect(abs(a - b) < 1e-9) }
+        #expect(epsilons == epsilons.sorted())
+        for update in try Self.ledger(f, kind: "federation.update") {
+            let fields = try #require(update["fields"] as? [String: Any])
+            #expect(fields["clipNorm"] as? Double == 0.5)
+            #expect(fields["noiseMultiplier"] as? Double == 1.1)
+            #expect(fields["privacy"] as? String == mode)
+            #expect(fields["preClipNorm"] as? Double != nil)
+        }
+        let final = try Self.globalAfter(round: 3, f)
+        #expect(final.tensors.allSatisfy { $0.values.allSatisfy(\.isFinite) })
+    }
+
     @Test func noRowOfASitesDataIsInAnythingItSends() async throws {
         let f = try Self.federation(Self.fleet(rounds: 2, secure: false))
         try await Self.drive(f) { try Self.state(f).state == .completed }
