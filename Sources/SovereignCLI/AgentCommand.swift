@@ -124,6 +124,10 @@ struct AgentCommand: AsyncParsableCommand {
             for line in events.dropFirst(shown) { say("\(site): \(line)") }
             shown = events.count
             if let idleLimit, Date().timeIntervalSince(idleSince) >= idleLimit {
+                if failures > 0 {
+                    printError("\(site): could not reach the coordinator for \(Int(idleLimit)) s; exiting")
+                    throw ExitCode.failure
+                }
                 say("\(site): nothing to do for \(Int(idleLimit)) s; exiting")
                 return
             }
