@@ -30,6 +30,8 @@ public actor FederationCoordinator {
     public static let chunkBytes = 4 << 20
 
     var runs: [String: Run] = [:]
+    /// Workloads whose round is being moved along (see ``advance(_:)``).
+    var advancing = Set<String>()
     /// When each site last polled or sent something.
     var lastSeen: [String: Double] = [:]
     var random = SystemRandomNumberGenerator()
@@ -242,7 +244,11 @@ public actor FederationCoordinator {
     /// Moves a workload's round along: open it when enough sites are live, close phases that everyone
     /// answered or whose deadline passed, retry a round that missed its quorum.
     private func advance(_ name: String) async throws {
-        guard var run = runs[name] else { return }
+        // One advance per workload at a time: the actor is reentrant at every await, and closing a phase
+        // twice would aggregate a round twice.
+        guard !advancing.contains(name), var run = runs[name], run.round <= run.federation.rounds else { return }
+        advancing.insert(name)
+        defer { advancing.remove(name) }
         let now = clock().timeIntervalSince1970
         let timeout = run.federation.roundTimeout.seconds
         if !run.open {
@@ -280,7 +286,7 @@ public actor FederationCoordinator {
         guard everyone || late else { return }
         do {
             try await close(&run, now: now)
-            runs[name] = run
+            if run.open { runs[name] = run }  // a finished round stored itself
         } catch let error as FederationError {
             runs[name] = run
             try await retry(name, because: error.message)
@@ -440,13 +446,14 @@ public actor FederationCoordinator {
         run.secure = nil
         run.setup = nil
         let last = finished >= run.federation.rounds
+        // Stored before the suspension below: a request that arrives meanwhile sees the next round.
+        runs[run.name] = run
         try await plane.recordFederation(
             run.name,
             reason: last
                 ? nil : "round \(finished) of \(run.federation.rounds) done with \(sites.joined(separator: ", "))",
             entries: [("federation.round", fields)]
         )
-        runs[run.name] = run
         if last { try await complete(run.name) }
     }
 
