@@ -6,6 +6,10 @@ import NIOHTTP1
 import SovereignFederation
 import SovereignModel
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `sovereign agent`: a federated site's agent.
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,6 +55,11 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("record-outgoing"), help: .hidden)
     var recordOutgoing: String?
+
+    /// Fault injection for tests: `PHASE:ROUND` makes the agent SIGKILL itself right after that step, so
+    /// a test can drop a site at an exact point of the protocol.
+    @Option(name: .customLong("kill-self-after"), help: .hidden)
+    var killSelfAfter: String?
 
     @Option(
         name: .customLong("trainer-command"),
@@ -123,6 +132,15 @@ struct AgentCommand: AsyncParsableCommand {
             let events = await agent.events
             for line in events.dropFirst(shown) { say("\(site): \(line)") }
             shown = events.count
+            if let killSelfAfter {
+                let parts = killSelfAfter.split(separator: ":")
+                if parts.count == 2, let round = Int(parts[1]),
+                    await agent.steps.contains(where: { $0.phase.rawValue == parts[0] && $0.round == round })
+                {
+                    say("\(site): killing itself after \(killSelfAfter)")
+                    kill(getpid(), SIGKILL)
+                }
+            }
             if let idleLimit, Date().timeIntervalSince(idleSince) >= idleLimit {
                 if failures > 0 {
                     printError("\(site): could not reach the coordinator for \(Int(idleLimit)) s; exiting")

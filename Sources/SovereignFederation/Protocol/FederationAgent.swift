@@ -120,6 +120,16 @@ public actor FederationAgent {
     var done = Set<StepKey>()
     /// What happened, newest last, for the command's output.
     public private(set) var events: [String] = []
+    /// Every step this agent completed, oldest first.
+    public private(set) var steps: [Step] = []
+
+    /// A step an agent completed.
+    public struct Step: Sendable, Hashable {
+        public let workload: String
+        public let round: Int
+        public let attempt: Int
+        public let phase: FederationPhase
+    }
 
     struct RoundKey: Hashable {
         let workload: String
@@ -168,6 +178,7 @@ public actor FederationAgent {
             do {
                 try await take(task, key: key.round)
                 done.insert(key)
+                steps.append(Step(workload: task.workload, round: task.round, attempt: task.attempt, phase: task.phase))
                 acted = true
             } catch let error as FederationError {
                 // The step cannot succeed as asked (a refused update, a forged message): it is not retried.
