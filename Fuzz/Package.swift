@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// A libFuzzer target for the fleet spec decoder, kept out of the root package.
+// libFuzzer targets for the fleet spec decoder and the federated-learning input parsers (safetensors
+// files, training CSV), kept out of the root package.
 // Build: `swift build -c debug --sanitize fuzzer` (see README.md).
 let package = Package(
     name: "SovereignFuzz",
@@ -18,6 +19,18 @@ let package = Package(
                 // libFuzzer supplies `main`; the Swift file must not emit one.
                 .unsafeFlags(["-parse-as-library"])
             ]
-        )
+        ),
+        .executableTarget(
+            name: "SafetensorsFuzzer",
+            dependencies: [.product(name: "SovereignFederation", package: "sovereign")],
+            path: "Sources/SafetensorsFuzzer",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
+            name: "TrainingDataFuzzer",
+            dependencies: [.product(name: "SovereignFederation", package: "sovereign")],
+            path: "Sources/TrainingDataFuzzer",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
     ]
 )

@@ -293,7 +293,17 @@ struct CSVExampleParser {
     /// Takes one parsed value of a data row at `field`.
     private mutating func accept(_ value: Double) {
         guard field == labelIndex else {
-            features.append(Float(value))
+            // A finite Double beyond Float's range would become an infinite feature.
+            let feature = Float(value)
+            guard feature.isFinite else {
+                rowError = FederationError(
+                    .trainingData,
+                    "\(location): expected a number within ±\(Float.greatestFiniteMagnitude) (a 32-bit float), "
+                        + "found \(format(value))"
+                )
+                return
+            }
+            features.append(feature)
             return
         }
         let limit = options.classCount.map { $0 - 1 } ?? Self.largestInferredLabel
@@ -447,6 +457,8 @@ private func parseNumber(_ bytes: [UInt8]) -> Double? {
         let value = Double(mantissa) / powersOfTen[fractionDigits]
         return negative ? -value : value
     }
-    guard hasDigit, let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite else { return nil }
+    // `Double(String)` stops at a NUL byte, so "1\0x" would read as 1.
+    guard hasDigit, !bytes.contains(0), let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite
+    else { return nil }
     return value
 }
