@@ -296,7 +296,7 @@ struct ExternalSiteTrainer: SiteTrainer {
         environment["SOVEREIGN_FL_BATCH_SIZE"] = "\(local.batchSize)"
         environment["SOVEREIGN_FL_LEARNING_RATE"] = "\(local.learningRate)"
         environment["SOVEREIGN_FL_PROXIMAL_MU"] = "\(local.proximalMu)"
-        environment["SOVEREIGN_FL_SEED"] = "\(local.seed ^ UInt64(task.round))"
+        environment["SOVEREIGN_FL_SEED"] = "\(task.trainingSeed)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command

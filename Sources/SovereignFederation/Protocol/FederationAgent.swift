@@ -96,9 +96,7 @@ public struct BuiltInSiteTrainer: SiteTrainer {
             )
         }
         var local = settings.local
-        // A different minibatch order every round and site, reproducible from the task.
-        local.seed =
-            local.seed ^ (UInt64(task.round) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: task.attempt)
+        local.seed = task.trainingSeed
         let trained = try settings.model.train(from: global, on: data, configuration: local)
         return (trained, data.count)
     }
@@ -263,7 +261,7 @@ public actor FederationAgent {
     /// Fetches and checks the round's global model, trains, and returns the privatised update.
     private func trainedDelta(_ task: FederationTask) async throws -> (ModelWeights, Int, Double?) {
         let bytes = try await transport.model(workload: task.workload)
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = hexadecimal(SHA256.hash(data: bytes))
         guard digest == task.modelSHA256, bytes.count == task.modelBytes else {
             throw FederationError(
                 .io,
@@ -315,7 +313,7 @@ public actor FederationAgent {
             index += 1
             offset = end
         } while offset < bytes.count
-        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let digest = hexadecimal(SHA256.hash(data: bytes))
         try await transport.commitUpdate(
             workload: task.workload,
             round: task.round,

@@ -154,3 +154,24 @@ public struct UpdateCommit: Sendable, Hashable, Codable {
 
 /// The name of the one tensor of a masked secure-aggregation update (a U32 vector).
 public let maskedUpdateTensorName = "masked"
+
+/// Lowercase hex of bytes, as update and model digests travel in tasks, commits and the ledger.
+public func hexadecimal(_ bytes: some Sequence<UInt8>) -> String {
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.underestimatedCount * 2)
+    let digits = Array("0123456789abcdef".utf8)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension FederationTask {
+    /// The seed of this round's local training at a site: the workload's seed varied by round and attempt,
+    /// so minibatch orders differ from round to round yet are reproducible. Both the built-in trainer and
+    /// an external one (`SOVEREIGN_FL_SEED`) use it.
+    public var trainingSeed: UInt64 {
+        trainer.local.seed ^ (UInt64(round) &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(truncatingIfNeeded: attempt)
+    }
+}

@@ -172,13 +172,9 @@ public actor FederationCoordinator {
         let folder = directory.appendingPathComponent(record.name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // Continue from the last finished round, if any.
-        var done = 0
+        let done = Self.lastFinishedRound(in: folder) ?? 0
         var global = try model.initialWeights(features: t.features, classes: t.classes, seed: seed)
         var optimizer = ServerOptimizerState()
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in files where name.hasPrefix("global-") && name.hasSuffix(".safetensors") {
-            if let r = Int(name.dropFirst(7).dropLast(12)), r > done { done = r }
-        }
         if done > 0 {
             let file = try SafetensorsFile(path: folder.appendingPathComponent("global-\(done).safetensors").path)
             global = try file.modelWeights(matching: global)
@@ -203,7 +199,7 @@ public actor FederationCoordinator {
             round: done + 1,
             global: global,
             globalBytes: bytes,
-            globalSHA: Self.hex(SHA256.hash(data: bytes)),
+            globalSHA: hexadecimal(SHA256.hash(data: bytes)),
             optimizer: optimizer
         )
         if let privacy {
@@ -308,7 +304,7 @@ public actor FederationCoordinator {
         if let secure = run.secureSettings {
             let setup = try SecureAggregation.Setup(
                 session:
-                    "\(run.name)/\(run.round)/\(run.attempt)/\(Self.hex(SHA256.hash(data: Array(run.globalSHA.utf8))).prefix(16))",
+                    "\(run.name)/\(run.round)/\(run.attempt)/\(hexadecimal(SHA256.hash(data: Array(run.globalSHA.utf8))).prefix(16))",
                 sites: run.roster,
                 threshold: min(secure.threshold, run.roster.count),
                 vectorLength: run.global.parameterCount + 1
@@ -409,6 +405,7 @@ public actor FederationCoordinator {
         run.aggregator = nil
         let folder = directory.appendingPathComponent(run.name)
         let bytes = try Safetensors.encode(global, metadata: ["workload": run.name, "round": "\(run.round)"])
+        let digest = hexadecimal(SHA256.hash(data: bytes))
         try Self.atomicWrite(bytes, to: folder.appendingPathComponent("global-\(run.round).safetensors"))
         try Self.atomicWrite(
             try run.optimizer.encoded(),
@@ -420,7 +417,7 @@ public actor FederationCoordinator {
             "attempt": .number(Double(run.attempt)),
             "sites": .array(sites.map { .string($0) }),
             "dropped": .array(run.roster.filter { !sites.contains($0) }.map { .string($0) }),
-            "modelSHA256": .string(Self.hex(SHA256.hash(data: bytes))),
+            "modelSHA256": .string(digest),
             "strategy": .string(run.federation.strategy.name),
             "secureAggregation": .bool(run.secure != nil),
         ]
@@ -435,7 +432,7 @@ public actor FederationCoordinator {
         }
         run.global = global
         run.globalBytes = bytes
-        run.globalSHA = Self.hex(SHA256.hash(data: bytes))
+        run.globalSHA = digest
         run.optimizer.round = run.round
         try? FileManager.default.removeItem(at: folder.appendingPathComponent(run.roundDirectory))
         closeUploads(&run)
@@ -567,12 +564,7 @@ public actor FederationCoordinator {
         guard var run = runs[name] else {
             // A finished workload: its last model on disk.
             let folder = directory.appendingPathComponent(name)
-            let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            let rounds = files.compactMap { f -> Int? in
-                guard f.hasPrefix("global-"), f.hasSuffix(".safetensors") else { return nil }
-                return Int(f.dropFirst(7).dropLast(12))
-            }
-            guard let last = rounds.max() else {
+            guard let last = Self.lastFinishedRound(in: folder) else {
                 throw FederationRequestError(
                     404,
                     "no federated workload named \"\(name)\" with a model",
@@ -719,7 +711,7 @@ public actor FederationCoordinator {
                 field: "bytes"
             )
         }
-        let digest = Self.hex(upload.hasher.finalize())
+        let digest = hexadecimal(upload.hasher.finalize())
         guard digest == commit.sha256.lowercased() else {
             throw FederationRequestError(
                 422,
@@ -851,8 +843,13 @@ public actor FederationCoordinator {
         return h
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+    /// The highest round whose global model (`global-N.safetensors`) is in `folder`, if any.
+    static func lastFinishedRound(in folder: URL) -> Int? {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return files.compactMap { name -> Int? in
+            guard name.hasPrefix("global-"), name.hasSuffix(".safetensors") else { return nil }
+            return Int(name.dropFirst("global-".count).dropLast(".safetensors".count))
+        }.max()
     }
 
     static func atomicWrite(_ bytes: [UInt8], to url: URL) throws {
