@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
         .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
         .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
+        .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
         .library(name: "SovereignServer", targets: ["SovereignServer"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
@@ -60,8 +63,22 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SovereignKubernetes",
+            dependencies: [
+                "SovereignModel",
+                "SovereignPlanner",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
             name: "SovereignServer",
             dependencies: [
+                "SovereignKubernetes",
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignLedger",
@@ -85,6 +102,7 @@ let package = Package(
                 "SovereignLedger",
                 "SovereignServer",
                 "SovereignFederation",
+                "SovereignKubernetes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -135,6 +153,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+        .testTarget(
+            name: "SovereignKubernetesTests",
+            dependencies: [
+                "SovereignKubernetes", "SovereignModel", "SovereignPlanner", "SovereignTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SovereignCLITests",
