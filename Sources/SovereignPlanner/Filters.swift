@@ -46,15 +46,21 @@ public struct DomesticOperatorFilter: Filter {
 
     public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
         let site = candidate.site
-        if site.operator.isDomestic(to: site.jurisdiction) || workload.datasets.isEmpty { return true }
+        if site.operator.isDomestic(to: site.jurisdiction)
+            || (workload.datasets.isEmpty && workload.classification == nil)
+        {
+            return true
+        }
         return filter(workload, on: candidate, in: fleet) == nil
     }
 
     public func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool {
         let reserved = fleet.policies.reduce(into: Set<Classification>()) { $0.formUnion($1.domesticOperatorFor) }
-        let restricted = workload.datasets.contains { name in
-            fleet.dataset(named: name).map { reserved.contains($0.classification) } ?? false
-        }
+        let restricted =
+            workload.classification.map(reserved.contains) == true
+            || workload.datasets.contains { name in
+                fleet.dataset(named: name).map { reserved.contains($0.classification) } ?? false
+            }
         guard restricted else { return { _ in true } }
         return { $0.site.operator.isDomestic(to: $0.site.jurisdiction) }
     }
@@ -62,13 +68,15 @@ public struct DomesticOperatorFilter: Filter {
     public func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection? {
         let site = candidate.site
         guard !site.operator.isDomestic(to: site.jurisdiction) else { return nil }
-        for name in workload.datasets {
-            guard let dataset = fleet.dataset(named: name) else { continue }
-            for policy in fleet.policies where policy.domesticOperatorFor.contains(dataset.classification) {
+        let classifications =
+            (workload.classification.map { [$0] } ?? [])
+            + workload.datasets.compactMap { fleet.dataset(named: $0)?.classification }
+        for classification in classifications {
+            for policy in fleet.policies where policy.domesticOperatorFor.contains(classification) {
                 let foreign = site.operator.parentJurisdiction ?? site.operator.jurisdiction
                 return Rejection(
                     filter: self.name,
-                    reason: "\(dataset.classification.rawValue) data needs a domestic operator "
+                    reason: "\(classification.rawValue) data needs a domestic operator "
                         + "(\(policy.name); \(site.operator.name) answers to \(foreign))"
                 )
             }

@@ -18,6 +18,9 @@ public struct Site: Sendable {
     public let pools: [AcceleratorPool]
     /// Network links to other sites.
     public let links: [NetworkLink]
+    /// Which Kubernetes nodes belong to the site by their topology labels, for nodes that carry no
+    /// `sovereign.dev/site` label.
+    public var kubernetes: KubernetesTopology? = nil
 
     /// Total accelerators at the site.
     public var acceleratorCount: Int { pools.reduce(0) { $0 + $1.count } }
@@ -141,6 +144,21 @@ public struct AcceleratorPool: Sendable, Hashable {
     public let count: Int
     /// Accelerators per node, when the pool is grouped in nodes.
     public let perNode: Int?
+    /// The `topology.kubernetes.io/zone` of the pool's nodes, for nodes that carry no `sovereign.dev/pool` label.
+    public var kubernetesZone: String? = nil
+}
+
+/// The Kubernetes topology labels (`topology.kubernetes.io/region` and `zone`) of a site's nodes.
+public struct KubernetesTopology: Sendable, Hashable {
+    /// The nodes' region label.
+    public let region: String
+    /// The nodes' zone labels, when only some zones of the region are this site (empty: every zone).
+    public let zones: [String]
+
+    /// Whether a node with these labels belongs to the site.
+    public func contains(region: String, zone: String?) -> Bool {
+        region == self.region && (zones.isEmpty || zone.map(zones.contains) == true)
+    }
 }
 
 /// A network link from one site to another.

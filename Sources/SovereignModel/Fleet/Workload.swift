@@ -126,6 +126,9 @@ public struct Workload: Sendable, Hashable {
     public var run: Run? = nil
     /// How a federated workload trains across its datasets' sites, when the control plane coordinates it.
     public var federation: Federation? = nil
+    /// The most restrictive classification of the data it touches beyond its datasets' own (a Kubernetes pod
+    /// annotated `sovereign.dev/classification: personal`); policies treat it as they treat a dataset's.
+    public var classification: Classification? = nil
 
     /// Bytes per parameter of mixed-precision Adam training state (ZeRO, 2019).
     public static let trainingBytesPerParameter = 16.0
@@ -147,6 +150,75 @@ public struct Workload: Sendable, Hashable {
 }
 
 extension Workload {
+    /// What a Kubernetes pod that names no declared workload asks of the fleet: the datasets it reads and the
+    /// classification of what it touches. It has no model of its own (its resources are kube-scheduler's
+    /// business), so only residency and policy rules, power and scoring apply to it.
+    ///
+    /// - Parameters:
+    ///   - name: The pod's `namespace/name`, for explanations.
+    ///   - datasets: The datasets it reads.
+    ///   - classification: The classification it declares, if any.
+    ///   - priority: The pod's priority.
+    public static func podConstraint(
+        name: String,
+        datasets: [String],
+        classification: Classification?,
+        priority: Int = 0
+    ) -> Workload {
+        var w = Workload(
+            name: name,
+            labels: [:],
+            type: .batchInference,
+            model: Model(parameters: 0, kvCache: .bytes(0)),
+            datasets: datasets,
+            compute: nil,
+            accelerators: nil,
+            mfu: 0.4,
+            checkpoint: nil,
+            priority: priority,
+            arrival: nil,
+            deadline: nil,
+            preemptible: false,
+            precision: [],
+            tokensPerSecond: nil,
+            servedFrom: [],
+            memory: .bytes(0)
+        )
+        w.classification = classification
+        return w
+    }
+
+    /// The same workload reading more datasets and touching data of at least `classification` (what a pod
+    /// of the workload may add by annotation: constraints only ever grow).
+    public func adding(datasets more: [String], classification more2: Classification?) -> Workload {
+        var w = self
+        w.classification = [classification, more2].compactMap { $0 }.max()
+        guard more.contains(where: { !datasets.contains($0) }) else { return w }
+        var copy = Workload(
+            name: name,
+            labels: labels,
+            type: type,
+            model: model,
+            datasets: datasets + more.filter { !datasets.contains($0) },
+            compute: compute,
+            accelerators: accelerators,
+            mfu: mfu,
+            checkpoint: checkpoint,
+            priority: priority,
+            arrival: arrival,
+            deadline: deadline,
+            preemptible: preemptible,
+            precision: precision,
+            tokensPerSecond: tokensPerSecond,
+            servedFrom: servedFrom,
+            memory: memory,
+            run: run,
+            federation: federation
+        )
+        copy.classification = w.classification
+        return copy
+    }
+
     /// The same workload with only `flops` of work left, arriving at `arrival`: what a replan places after
     /// part of the work is done.
     public func remaining(flops: Double, arrival: Date) -> Workload {
@@ -169,7 +241,8 @@ extension Workload {
             servedFrom: servedFrom,
             memory: memory,
             run: run,
-            federation: federation
+            federation: federation,
+            classification: classification
         )
     }
 }

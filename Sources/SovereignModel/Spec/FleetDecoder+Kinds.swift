@@ -75,7 +75,7 @@ extension FleetDecoder {
         guard
             let f = spec.fields(
                 "Site",
-                allowed: ["jurisdiction", "operator", "power", "cooling", "storage", "pools", "links"]
+                allowed: ["jurisdiction", "operator", "power", "cooling", "storage", "pools", "links", "kubernetes"]
             )
         else { return empty }
         let jurisdiction = f.required("jurisdiction", "an ISO 3166-1 alpha-2 country code")
@@ -89,14 +89,19 @@ extension FleetDecoder {
             return s.required("bandwidth", Bandwidth.expectation)?.quantity(Bandwidth.self, positive: true)
                 .map { Storage(bandwidth: $0) }
         }
+        let kubernetes = f["kubernetes"].flatMap { decodeKubernetesTopology($0) }
         var pools: [(AcceleratorPool, SpecNode)] = []
         var poolNames: [String: SpecNode] = [:]
+        var poolZones: [String: String] = [:]
         if let list = f.required("pools", "a list of accelerator pools")?.list(of: "accelerator pools") {
             if list.isEmpty, let node = f["pools"] {
                 node.report(.badValue, expected: "at least one accelerator pool", found: "none")
             }
             for item in list {
-                guard let (pool, acceleratorNode, nameNode) = decodePool(item) else { continue }
+                guard let (pool, acceleratorNode, nameNode, zoneNode) = decodePool(item) else { continue }
+                if let zone = pool.kubernetesZone, let zoneNode {
+                    checkPoolZone(zone, pool: pool.name, at: zoneNode, site: kubernetes, taken: &poolZones)
+                }
                 if let earlier = poolNames[pool.name] {
                     nameNode.report(
                         .duplicateName,
@@ -131,9 +136,10 @@ extension FleetDecoder {
             operatorCountry: siteOperator.map { ($0.jurisdiction, $0.parentJurisdiction) },
             pools: pools.map { (pool: $0.0, accelerator: $0.1) },
             links: links.map { (to: $0.0.to, node: $0.1) },
+            kubernetes: kubernetes,
             build: { traces in
                 guard complete, let jurisdiction, let siteOperator, let power, let cooling else { return nil }
-                return Site(
+                var site = Site(
                     name: name,
                     labels: labels,
                     jurisdiction: jurisdiction,
@@ -144,8 +150,69 @@ extension FleetDecoder {
                     pools: poolValues,
                     links: linkValues
                 )
+                site.kubernetes = kubernetes?.topology
+                return site
             }
         )
+    }
+
+    /// `kubernetes: {region, zones}`: the topology labels of the site's nodes.
+    private func decodeKubernetesTopology(_ node: SpecNode) -> (topology: KubernetesTopology, node: SpecNode)? {
+        guard let f = node.fields("kubernetes", allowed: ["region", "zones"]) else { return nil }
+        let regionNode = f.required("region", "the nodes' topology.kubernetes.io/region label value")
+        let region = regionNode.flatMap { labelValue($0) }
+        let zones = f["zones"]?.strings(of: "topology.kubernetes.io/zone label values") ?? []
+        var seen = Set<String>()
+        for (zone, zoneNode) in zones where labelValue(zoneNode) != nil && !seen.insert(zone).inserted {
+            zoneNode.report(.duplicateName, expected: "a zone not listed before")
+        }
+        guard let region, let regionNode else { return nil }
+        return (KubernetesTopology(region: region, zones: zones.map(\.0)), regionNode)
+    }
+
+    /// A Kubernetes label value: at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
+    private func labelValue(_ node: SpecNode) -> String? {
+        let expected = "a Kubernetes label value (≤ 63 letters, digits, '-', '_', '.'; alphanumeric ends)"
+        guard let text = node.string(expected) else { return nil }
+        guard SpecNames.isLabelValue(text) else {
+            node.report(.badValue, expected: expected)
+            return nil
+        }
+        return text
+    }
+
+    /// A pool's zone must be one of its site's and used by no other pool of the site.
+    private func checkPoolZone(
+        _ zone: String,
+        pool: String,
+        at node: SpecNode,
+        site: (topology: KubernetesTopology, node: SpecNode)?,
+        taken: inout [String: String]
+    ) {
+        let zoneNode = node
+        guard let site else {
+            zoneNode.report(
+                .badValue,
+                expected: "a pool zone only on a site with kubernetes.region",
+                found: "\"\(zone)\""
+            )
+            return
+        }
+        if !site.topology.zones.isEmpty, !site.topology.zones.contains(zone) {
+            zoneNode.report(
+                .badValue,
+                expected: "one of the site's zones [\(site.topology.zones.joined(separator: ", "))]",
+                found: "\"\(zone)\""
+            )
+        } else if let other = taken[zone] {
+            zoneNode.report(
+                .badValue,
+                expected: "a zone no other pool of the site has (nodes must belong to one pool)",
+                found: "\"\(zone)\", also pool \(other)'s"
+            )
+        } else {
+            taken[zone] = pool
+        }
     }
 
     private func decodeOperator(_ node: SpecNode) -> Operator? {
@@ -283,8 +350,16 @@ extension FleetDecoder {
         }
     }
 
-    private func decodePool(_ node: SpecNode) -> (AcceleratorPool, SpecNode, SpecNode)? {
-        guard let f = node.fields("pool", allowed: ["name", "accelerator", "count", "perNode"]) else { return nil }
+    private func decodePool(_ node: SpecNode) -> (AcceleratorPool, SpecNode, SpecNode, SpecNode?)? {
+        guard let f = node.fields("pool", allowed: ["name", "accelerator", "count", "perNode", "kubernetes"]) else {
+            return nil
+        }
+        let zoneNode = f["kubernetes"].flatMap { k -> SpecNode? in
+            k.fields("pool kubernetes", allowed: ["zone"])?
+                .required("zone", "the pool's nodes' topology.kubernetes.io/zone label value")
+        }
+        // A `kubernetes` mapping that failed to decode is an error already reported: the pool is not built.
+        let zone: String?? = f["kubernetes"] == nil ? .some(nil) : zoneNode.flatMap { labelValue($0) }.map { .some($0) }
         let nameNode = f.required("name", "a pool name")
         let name = nameNode?.name()
         let acceleratorNode = f.required("accelerator", "an accelerator model id like \"nvidia-a100-80gb\"")
@@ -298,13 +373,14 @@ extension FleetDecoder {
             node.report(.badValue, expected: "a multiple of perNode (\(perNode))")
             return nil
         }
-        guard let name, let nameNode, let acceleratorNode, let accelerator, let count, perNode != .some(nil) else {
+        guard let name, let nameNode, let acceleratorNode, let accelerator, let count, perNode != .some(nil),
+            let zone
+        else {
             return nil
         }
-        return (
-            AcceleratorPool(name: name, accelerator: accelerator, count: count, perNode: perNode ?? nil),
-            acceleratorNode, nameNode
-        )
+        var pool = AcceleratorPool(name: name, accelerator: accelerator, count: count, perNode: perNode ?? nil)
+        pool.kubernetesZone = zone
+        return (pool, acceleratorNode, nameNode, zoneNode)
     }
 
     // MARK: Dataset

@@ -20,6 +20,8 @@ final class FleetDecoder {
         let operatorCountry: (home: String, parent: String?)?
         let pools: [(pool: AcceleratorPool, accelerator: SpecNode)]
         let links: [(to: String, node: SpecNode)]
+        /// The site's Kubernetes topology and where it was written, for the check that no node maps to two sites.
+        var kubernetes: (topology: KubernetesTopology, node: SpecNode)? = nil
         let build: (ResolvedTraces) -> Site?
     }
 
@@ -363,6 +365,25 @@ final class FleetDecoder {
     }
 
     private func checkSites(catalog: AcceleratorCatalog, siteByName: [String: SiteEntry]) {
+        // A node's region and zone labels must name at most one site; sites are few, so pairs are cheap.
+        var mapped: [(name: String, topology: KubernetesTopology)] = []
+        for site in sites {
+            guard let (topology, node) = site.value.kubernetes else { continue }
+            let overlap = mapped.first { earlier in
+                earlier.topology.region == topology.region
+                    && (earlier.topology.zones.isEmpty || topology.zones.isEmpty
+                        || !Set(earlier.topology.zones).isDisjoint(with: topology.zones))
+            }
+            if let overlap {
+                node.report(
+                    .badValue,
+                    expected: "a region and zones no other site maps (nodes must belong to one site)",
+                    found: "region \"\(topology.region)\" overlapping site \(overlap.name)"
+                )
+            } else {
+                mapped.append((site.name, topology))
+            }
+        }
         for site in sites {
             var poolNames: [String: Int] = [:]
             for (pool, acceleratorNode) in site.value.pools {

@@ -273,6 +273,17 @@ enum SpecNames {
         return bytes.allSatisfy { alnum($0) || $0 == 0x2D || $0 == 0x2E }
     }
 
+    /// A Kubernetes label value: at most 63 of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
+    static func isLabelValue(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 63 else { return false }
+        func alnum(_ b: UInt8) -> Bool {
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
+        }
+        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
+        return bytes.allSatisfy { alnum($0) || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F }
+    }
+
     /// A jurisdiction group: uppercase letters, digits and '-', at least 2 characters.
     static func isGroupName(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

@@ -1,0 +1,319 @@
+public import Foundation
+public import SovereignModel
+import SovereignPlanner
+import Synchronization
+
+/// kube-scheduler's extender (`k8s.io/kube-scheduler/extender/v1`) answered from the planner's own filters,
+/// scorers and the live site budgets.
+///
+/// - `filter`: residency, operator policy and hardware fit are hard constraints preemption cannot fix, so
+///   their failures go to `FailedAndUnresolvableNodes`; a site that cannot power or cool the pod now goes to
+///   `FailedNodes`, with the reason and when the forecast says it clears.
+/// - `prioritize`: the planner's weighted scorers, scaled to 0...10 per pool and fanned out to its nodes.
+///
+/// Both answer in both modes: `NodeNames` (with `nodeCacheCapable`, node labels read from the node watch)
+/// and full `Nodes` objects (echoed byte for byte). A request's cost is O(body bytes + nodes + distinct
+/// pools × filters); reads never wait for the control loop (the snapshot is swapped under a lock).
+public final class Extender: Sendable {
+    private let snapshot: Mutex<ExtenderSnapshot>
+    private let nodeLabels: @Sendable (String) -> [String: String]?
+
+    /// Makes an extender.
+    ///
+    /// - Parameters:
+    ///   - snapshot: The state to answer from until ``update(_:)``.
+    ///   - nodeLabels: A node's labels by name, for `nodeCacheCapable` requests (the node watch's cache).
+    public init(snapshot: ExtenderSnapshot, nodeLabels: @escaping @Sendable (String) -> [String: String]?) {
+        self.snapshot = Mutex(snapshot)
+        self.nodeLabels = nodeLabels
+    }
+
+    /// Replaces the state answers come from (after each control-loop pass).
+    public func update(_ snapshot: ExtenderSnapshot) {
+        self.snapshot.withLock { $0 = snapshot }
+    }
+
+    /// The state answers come from now.
+    public var current: ExtenderSnapshot { snapshot.withLock { $0 } }
+
+    // MARK: What the pod asks
+
+    /// What a pod's annotations ask of the fleet.
+    enum Demand {
+        /// No `sovereign.dev/*` annotation: only power and thermal limits apply.
+        case none
+        /// A declared workload (`declared`), or datasets and a classification.
+        case workload(Workload, declared: Bool)
+        /// The annotations are wrong; every node fails with this reason.
+        case invalid(String)
+    }
+
+    static func demand(of pod: PodRequest, in state: ExtenderSnapshot) -> Demand {
+        let annotations = pod.annotations
+        let named = annotations[KubernetesLabels.workload]
+        let datasetList = annotations[KubernetesLabels.datasets]
+        let classificationText = annotations[KubernetesLabels.classification]
+        guard named != nil || datasetList != nil || classificationText != nil else { return .none }
+        var classification: Classification?
+        if let text = classificationText {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let value = Classification(rawValue: trimmed) else {
+                let options = Classification.allCases.map(\.rawValue).joined(separator: ", ")
+                return .invalid(
+                    "sovereign: annotation \(KubernetesLabels.classification): expected one of \(options), found \"\(text)\""
+                )
+            }
+            classification = value
+        }
+        var datasets: [String] = []
+        if let list = datasetList {
+            for item in list.split(separator: ",", omittingEmptySubsequences: false) {
+                let name = item.trimmingCharacters(in: .whitespaces)
+                guard !name.isEmpty, state.fleet.dataset(named: name) != nil else {
+                    return .invalid(
+                        "sovereign: annotation \(KubernetesLabels.datasets): expected datasets of the fleet, found \"\(name)\""
+                    )
+                }
+                if !datasets.contains(name) { datasets.append(name) }
+            }
+        }
+        if let named {
+            guard var workload = state.workloads[named] else {
+                return .invalid(
+                    "sovereign: annotation \(KubernetesLabels.workload): expected a workload Sovereign knows, found \"\(named)\""
+                )
+            }
+            // Extra annotations only add constraints: a pod never escapes its workload's.
+            if !datasets.isEmpty || classification != nil {
+                workload = workload.adding(datasets: datasets, classification: classification)
+            }
+            return .workload(workload, declared: true)
+        }
+        let constraint = Workload.podConstraint(
+            name: pod.qualifiedName,
+            datasets: datasets,
+            classification: classification,
+            priority: pod.priority
+        )
+        return .workload(constraint, declared: false)
+    }
+
+    // MARK: Filter
+
+    /// Answers `POST <prefix>/filter`.
+    ///
+    /// - Parameter body: An `ExtenderArgs` JSON body.
+    /// - Returns: An `ExtenderFilterResult` JSON body.
+    /// - Throws: ``ExtenderRequestError`` when the body is not an `ExtenderArgs`.
+    /// - Complexity: O(body bytes + nodes + distinct pools × filters).
+    public func filter(_ body: [UInt8]) throws(ExtenderRequestError) -> [UInt8] {
+        let args = try ExtenderArguments(body: body)
+        let state = current
+        let verdicts = Self.verdicts(args, state: state, nodeLabels: nodeLabels)
+        var out = JSONWriter(capacity: 64 + args.names.count * 48)
+        out.raw("{\"Nodes\":")
+        if let nodes = args.nodes {
+            out.raw("{\"metadata\":{},\"items\":[")
+            var first = true
+            for (node, verdict) in zip(nodes, verdicts) where verdict == nil {
+                if !first { out.raw(",") }
+                first = false
+                out.bytes.append(contentsOf: body[node.raw])
+            }
+            out.raw("]}")
+        } else {
+            out.raw("null")
+        }
+        out.raw(",\"NodeNames\":")
+        if args.nodeNames != nil {
+            out.raw("[")
+            var first = true
+            for (name, verdict) in zip(args.names, verdicts) where verdict == nil {
+                if !first { out.raw(",") }
+                first = false
+                out.string(name)
+            }
+            out.raw("]")
+        } else {
+            out.raw("null")
+        }
+        var failed: [(String, String)] = []
+        var unresolvable: [(String, String)] = []
+        for (name, verdict) in zip(args.names, verdicts) {
+            switch verdict {
+            case .failed(let reason)?: failed.append((name, reason))
+            case .unresolvable(let reason)?: unresolvable.append((name, reason))
+            case nil: break
+            }
+        }
+        out.raw(",\"FailedNodes\":")
+        out.stringMap(failed)
+        out.raw(",\"FailedAndUnresolvableNodes\":")
+        out.stringMap(unresolvable)
+        out.raw(",\"Error\":\"\"}")
+        return out.bytes
+    }
+
+    /// Why a node fails, if it does.
+    enum Verdict: Equatable {
+        /// Preemption or time may fix it (power, thermal).
+        case failed(String)
+        /// Nothing the scheduler does fixes it (residency, policy, hardware, not in the fleet).
+        case unresolvable(String)
+    }
+
+    /// One verdict per node of the request, in order (`nil`: the node passes).
+    static func verdicts(
+        _ args: ExtenderArguments,
+        state: ExtenderSnapshot,
+        nodeLabels: (String) -> [String: String]?
+    ) -> [Verdict?] {
+        let demand = demand(of: args.pod, in: state)
+        if case .invalid(let reason) = demand {
+            return args.names.map { _ in .unresolvable(reason) }
+        }
+        var workload: Workload?
+        var declared = false
+        if case .workload(let w, let isDeclared) = demand {
+            workload = w
+            declared = isDeclared
+        }
+        let checks = workload.map { w in state.policy.filters.map { ($0, $0.prepare(w, in: state.fleet)) } } ?? []
+        // Per pool, computed at most once per request.
+        var poolVerdicts: [Int: Verdict?] = [:]
+        var verdicts: [Verdict?] = []
+        verdicts.reserveCapacity(args.names.count)
+        for (i, name) in args.names.enumerated() {
+            let labels = args.nodes.map { $0[i].labels } ?? nodeLabels(name)
+            guard let labels else {
+                verdicts.append(
+                    workload == nil
+                        ? nil : .unresolvable("sovereign: node not seen by Sovereign's node watch (not in the fleet)")
+                )
+                continue
+            }
+            let c: Int
+            switch state.locate(labels: labels) {
+            case .outside(let why):
+                verdicts.append(workload == nil ? nil : .unresolvable("sovereign: node not in the fleet (\(why))"))
+                continue
+            case .pool(let index):
+                c = index
+            }
+            if let cached = poolVerdicts[c] {
+                verdicts.append(cached)
+                continue
+            }
+            let candidate = state.candidates[c]
+            var verdict: Verdict?
+            if let workload, let (filter, _) = checks.first(where: { !$0.1(candidate) }) {
+                let reason =
+                    filter.filter(workload, on: candidate, in: state.fleet)?.reason ?? "refused by \(filter.name)"
+                verdict = .unresolvable("sovereign \(filter.name): \(reason)")
+            } else {
+                let need = demandWatts(args.pod, declared: declared ? workload : nil, on: candidate)
+                verdict = powerVerdict(site: candidate.siteIndex, need: need, state: state)
+            }
+            poolVerdicts[c] = verdict
+            verdicts.append(verdict)
+        }
+        return verdicts
+    }
+
+    /// IT power the pod adds on a pool: its accelerator requests, else (for a declared workload) the
+    /// fewest accelerators of the pool that hold it.
+    static func demandWatts(_ pod: PodRequest, declared workload: Workload?, on candidate: Candidate) -> Double {
+        var count = pod.acceleratorCount
+        if count == 0, let workload {
+            count = HardwareFitFilter.fit(workload, on: candidate)?.min ?? 0
+        }
+        return PhysicalModel.runningPower(model: candidate.model, count: count)
+    }
+
+    /// Whether the site can carry `need` more watts of IT power now; if not, which limit binds and when the
+    /// forecast says it clears.
+    static func powerVerdict(site s: Int, need: Double, state: ExtenderSnapshot) -> Verdict? {
+        let budget = state.budgets[s]
+        let running = state.running[s]
+        guard running + need > budget.itLimit(at: 0) * (1 + 1e-9) else { return nil }
+        let site = state.fleet.sites[s]
+        let supplied = budget.supply[0] / budget.pue[0]
+        let thermal = budget.cooling[0] < supplied
+        let limit = Power.watts(budget.itLimit(at: 0))
+        let wanted = Power.watts(running + need)
+        let clears = (1..<max(1, budget.supply.count)).first { budget.itLimit(at: $0) >= running + need }
+        let when: String
+        if let t = clears {
+            when =
+                "clears at \(ISO8601.format(epochSeconds: state.grid.start + Double(t) * state.grid.step)) by the forecast"
+        } else if thermal {
+            when =
+                "does not clear within the \(TimeSpan.seconds(Double(budget.supply.count) * state.grid.step)) forecast; "
+                + "clears when the site reports a lower ambient temperature"
+        } else {
+            when =
+                "does not clear within the \(TimeSpan.seconds(Double(budget.supply.count) * state.grid.step)) forecast"
+        }
+        let kind = thermal ? "thermal" : "power"
+        let what = thermal ? "can reject the heat of \(limit) of IT load" : "can supply \(limit) of IT power"
+        return .failed("sovereign \(kind): site \(site.name) \(what) and needs \(wanted) with this pod; \(when)")
+    }
+
+    // MARK: Prioritize
+
+    /// Answers `POST <prefix>/prioritize` with a `HostPriorityList`: the planner's scorers, weighted,
+    /// scaled to 0...10 over the pools of the request; nodes outside the fleet score 0.
+    ///
+    /// - Throws: ``ExtenderRequestError`` when the body is not an `ExtenderArgs`.
+    /// - Complexity: O(body bytes + nodes + distinct pools × scorers).
+    public func prioritize(_ body: [UInt8]) throws(ExtenderRequestError) -> [UInt8] {
+        let args = try ExtenderArguments(body: body)
+        let state = current
+        let names = args.names
+        var placements: [Int?] = []
+        placements.reserveCapacity(names.count)
+        var slot: [Int: Int] = [:]
+        var pools: [Candidate] = []
+        for (i, name) in names.enumerated() {
+            let labels = args.nodes.map { $0[i].labels } ?? nodeLabels(name)
+            guard let labels, case .pool(let c) = state.locate(labels: labels) else {
+                placements.append(nil)
+                continue
+            }
+            if slot[c] == nil {
+                slot[c] = pools.count
+                pools.append(state.candidates[c])
+            }
+            placements.append(slot[c])
+        }
+        var scores = [Int](repeating: 0, count: pools.count)
+        let workload: Workload
+        switch Self.demand(of: args.pod, in: state) {
+        case .workload(let w, _): workload = w
+        case .none, .invalid:
+            workload = .podConstraint(name: args.pod.qualifiedName, datasets: [], classification: nil)
+        }
+        let weights = state.policy.scorers.reduce(0) { $0 + $1.weight }
+        if !pools.isEmpty, weights > 0 {
+            var total = [Double](repeating: 0, count: pools.count)
+            for (scorer, weight) in state.policy.scorers {
+                for (i, score) in scorer.scores(workload, candidates: pools, context: state.context).enumerated() {
+                    total[i] += weight * (score.isFinite ? min(max(score, 0), 1) : 0)
+                }
+            }
+            scores = total.map { Int((10 * $0 / weights).rounded()) }
+        }
+        var out = JSONWriter(capacity: 16 + names.count * 40)
+        out.raw("[")
+        for (i, name) in names.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw("{\"Host\":")
+            out.string(name)
+            out.raw(",\"Score\":")
+            out.integer(placements[i].map { scores[$0] } ?? 0)
+            out.raw("}")
+        }
+        out.raw("]")
+        return out.bytes
+    }
+}

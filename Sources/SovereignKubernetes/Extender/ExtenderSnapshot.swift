@@ -1,0 +1,175 @@
+public import SovereignModel
+public import SovereignPlanner
+
+/// What a node label says about its site now: `ok`, `constrained` or `shedding`.
+public enum SiteCondition: String, Sendable, Hashable, CaseIterable {
+    /// The site can run all of its accelerators.
+    case ok
+    /// It cannot run all of them now or within the forecast.
+    case constrained
+    /// It cannot keep up what already runs there: work is being paused.
+    case shedding
+}
+
+/// Where a Kubernetes node sits in the fleet, or why it sits nowhere.
+public enum NodePlacement: Sendable, Hashable {
+    /// The node is part of a pool: the index into ``ExtenderSnapshot/candidates``.
+    case pool(Int)
+    /// The node maps to no pool, and why.
+    case outside(String)
+}
+
+/// Everything the extender and the node labeller read, frozen at one control-loop pass: the fleet's
+/// pools as planner candidates, the planning context, each site's IT budget over the horizon, what runs
+/// there, and the site conditions derived from them. Immutable, so request handlers read it without
+/// waiting for the control loop.
+public struct ExtenderSnapshot: Sendable {
+    public let fleet: Fleet
+    /// Workloads a pod may name (the fleet's and those submitted to the control plane), by name.
+    public let workloads: [String: Workload]
+    /// The filters and scorers the planner uses.
+    public let policy: PlanningPolicy
+    public let grid: TimeGrid
+    /// IT power the site may draw at each plan step (`min(supply/PUE, cooling)`), and what each term allows.
+    public let budgets: [SiteBudget]
+    /// IT power of what runs at each site now, watts.
+    public let running: [Double]
+    /// Every pool of the fleet, in declaration order.
+    public let candidates: [Candidate]
+    let context: PlanningContext
+    let poolIndex: [String: [String: Int]]
+    /// Sites by the Kubernetes region they map, for nodes without a site label.
+    let regions: [String: [Int]]
+    /// Power and thermal condition by site index.
+    public let power: [SiteCondition]
+    public let thermal: [SiteCondition]
+    /// IT power each site needs to run all its accelerators, watts.
+    public let nameplate: [Double]
+
+    /// Freezes the state of one control-loop pass.
+    ///
+    /// - Parameters:
+    ///   - fleet: The fleet.
+    ///   - workloads: Workloads pods may name.
+    ///   - policy: The planner's policy (its filters and scorers).
+    ///   - grid: The planning grid; step 0 holds now.
+    ///   - budgets: Site budgets on `grid`, by site index.
+    ///   - running: IT power running at each site now, watts, by site index.
+    /// - Complexity: O(pools + sites × steps).
+    public init(
+        fleet: Fleet,
+        workloads: [String: Workload],
+        policy: PlanningPolicy,
+        grid: TimeGrid,
+        budgets: [SiteBudget],
+        running: [Double]
+    ) {
+        self.fleet = fleet
+        self.workloads = workloads
+        self.policy = policy
+        self.grid = grid
+        self.budgets = budgets
+        self.running = running
+        var candidates: [Candidate] = []
+        var poolIndex: [String: [String: Int]] = [:]
+        var nameplate = [Double](repeating: 0, count: fleet.sites.count)
+        for (s, site) in fleet.sites.enumerated() {
+            for pool in site.pools {
+                guard let model = fleet.catalog[pool.accelerator] else { continue }
+                poolIndex[site.name, default: [:]][pool.name] = candidates.count
+                candidates.append(
+                    Candidate(siteIndex: s, poolIndex: candidates.count, site: site, pool: pool, model: model)
+                )
+                nameplate[s] += PhysicalModel.runningPower(model: model, count: pool.count)
+            }
+        }
+        self.candidates = candidates
+        self.poolIndex = poolIndex
+        var regions: [String: [Int]] = [:]
+        for (s, site) in fleet.sites.enumerated() {
+            if let region = site.kubernetes?.region { regions[region, default: []].append(s) }
+        }
+        self.regions = regions
+        self.nameplate = nameplate
+        context = PlanningContext(fleet: fleet, grid: grid, budgets: budgets)
+        var power: [SiteCondition] = []
+        var thermal: [SiteCondition] = []
+        for s in fleet.sites.indices {
+            let b = budgets[s]
+            let supplied = (0..<b.supply.count).map { b.supply[$0] / b.pue[$0] }
+            power.append(
+                Self.condition(now: supplied.first ?? 0, ahead: supplied, running: running[s], full: nameplate[s])
+            )
+            thermal.append(
+                Self.condition(now: b.cooling.first ?? 0, ahead: b.cooling, running: running[s], full: nameplate[s])
+            )
+        }
+        self.power = power
+        self.thermal = thermal
+    }
+
+    /// `shedding` when what runs exceeds what the term allows now; `constrained` when the term cannot
+    /// carry every accelerator of the site now or at some step of the horizon; `ok` otherwise.
+    static func condition(now: Double, ahead: [Double], running: Double, full: Double) -> SiteCondition {
+        if running > now * (1 + 1e-9) { return .shedding }
+        if now < full || ahead.contains(where: { $0 < full }) { return .constrained }
+        return .ok
+    }
+
+    /// The labels Sovereign keeps on a node of `site`.
+    public func labels(forSite site: Int) -> [String: String] {
+        [KubernetesLabels.powerState: power[site].rawValue, KubernetesLabels.thermalState: thermal[site].rawValue]
+    }
+
+    /// Where a node with these labels sits: `sovereign.dev/site` (else the site whose Kubernetes topology
+    /// holds the node's region and zone), then `sovereign.dev/pool` (else the site's pool in the node's
+    /// zone, else the site's only pool).
+    public func locate(labels: [String: String]) -> NodePlacement {
+        let siteIndex: Int
+        if let named = labels[KubernetesLabels.site] {
+            guard let index = fleet.siteIndex(named: named) else {
+                return .outside("\(KubernetesLabels.site)=\(named) is not a site of the fleet")
+            }
+            siteIndex = index
+        } else if let region = labels[KubernetesLabels.region] {
+            let zone = labels[KubernetesLabels.zone]
+            guard
+                let index = regions[region]?.first(where: {
+                    fleet.sites[$0].kubernetes?.contains(region: region, zone: zone) == true
+                })
+            else {
+                return .outside("no site of the fleet maps region \(region)\(zone.map { " zone \($0)" } ?? "")")
+            }
+            siteIndex = index
+        } else {
+            return .outside("the node has no \(KubernetesLabels.site) or \(KubernetesLabels.region) label")
+        }
+        let site = fleet.sites[siteIndex]
+        let siteName = site.name
+        guard let pools = poolIndex[siteName] else {
+            return .outside("site \(siteName) has no pool with a known accelerator")
+        }
+        if let named = labels[KubernetesLabels.pool] {
+            guard let index = pools[named] else {
+                return .outside("\(KubernetesLabels.pool)=\(named) is not a pool of site \(siteName)")
+            }
+            return .pool(index)
+        }
+        if let zone = labels[KubernetesLabels.zone], let pool = site.pools.first(where: { $0.kubernetesZone == zone }),
+            let index = pools[pool.name]
+        {
+            return .pool(index)
+        }
+        if site.pools.count == 1, let index = pools[site.pools[0].name] { return .pool(index) }
+        return .outside(
+            "site \(siteName) has \(site.pools.count) pools and the node has no \(KubernetesLabels.pool) label"
+        )
+    }
+
+    /// The labels the node labeller keeps on a node: its site's conditions, or `nil` for a node outside
+    /// the fleet (left alone).
+    public func desiredLabels(forNode labels: [String: String]) -> [String: String]? {
+        guard case .pool(let c) = locate(labels: labels) else { return nil }
+        return self.labels(forSite: candidates[c].siteIndex)
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import SovereignKubernetes
+import SovereignModel
+import SovereignPlanner
+import SovereignTesting
+
+/// A fleet whose site names match the recorded kube-scheduler requests (`sovereign.dev/site: a` and `b`), plus
+/// a site mapped by region and zone.
+enum ExtenderFixtures {
+    static let fleetYAML = """
+        apiVersion: sovereign.dev/v1
+        kind: Scenario
+        metadata: {name: day}
+        spec: {start: 2026-11-22T00:00:00Z, horizon: 1 d, step: 1 h}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: JurisdictionGroup
+        metadata: {name: EAC}
+        spec: {members: [KE, UG, TZ, RW]}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: a}
+        spec:
+          jurisdiction: KE
+          operator: {name: Konza, jurisdiction: KE}
+          power:
+            grid: {capacity: 1.2 MW, carbonIntensity: 88 g/kWh}
+          cooling: {capacity: 900 kW, ambient: 24 C, pue: {base: 1.35}}
+          pools:
+            - {name: h100, accelerator: nvidia-h100-sxm, count: 16, perNode: 8}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: b}
+        spec:
+          jurisdiction: RW
+          operator: {name: Example Cloud, jurisdiction: RW, parentJurisdiction: US}
+          power:
+            grid: {capacity: 600 kW, carbonIntensity: 400 g/kWh}
+          cooling: {capacity: 500 kW, ambient: 24 C, pue: {base: 1.6}}
+          pools:
+            - {name: l4, accelerator: nvidia-l4, count: 32, perNode: 8}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: c}
+        spec:
+          jurisdiction: UG
+          operator: {name: Kampala DC, jurisdiction: UG}
+          kubernetes: {region: ug-central, zones: [ug-central-1a, ug-central-1b]}
+          power:
+            grid: {capacity: 800 kW, carbonIntensity: 50 g/kWh}
+          cooling: {capacity: 700 kW, ambient: 24 C, pue: {base: 1.3}}
+          pools:
+            - {name: a100, accelerator: nvidia-a100-80gb, count: 16, perNode: 8, kubernetes: {zone: ug-central-1a}}
+            - {name: t4, accelerator: nvidia-t4, count: 16, perNode: 4, kubernetes: {zone: ug-central-1b}}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: ke-health-records}
+        spec: {size: 2 TB, site: a, residency: [KE], classification: personal}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: eac-open-text}
+        spec: {size: 1 TB, site: c, residency: [EAC], classification: public}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: finetune}
+        spec:
+          type: fine-tuning
+          model: {parameters: 7B}
+          datasets: [ke-health-records]
+          compute: {tokens: 2B}
+          accelerators: {min: 8, max: 16}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: giant}
+        spec:
+          type: training
+          model: {parameters: 60B}
+          compute: {tokens: 2B}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Policy
+        metadata: {name: national-rules}
+        spec: {domesticOperatorFor: [personal, sensitive], updatesMayCross: [EAC]}
+
+        """
+
+    static func fleet() throws -> Fleet { try Fixtures.load(fleetYAML) }
+
+    /// A snapshot at nameplate grid capacity (every site `ok`) unless budgets are given.
+    static func snapshot(
+        _ fleet: Fleet,
+        budgets: [SiteBudget]? = nil,
+        running: [Double]? = nil
+    ) -> ExtenderSnapshot {
+        let grid = TimeGrid(
+            start: Date(timeIntervalSince1970: 1_795_305_600),
+            horizon: .hours(24),
+            step: .hours(1)
+        )
+        let budgets =
+            budgets
+            ?? fleet.sites.map { site in
+                budget(grid.count, supply: site.power.grid?.capacity.watts ?? 0, site: site)
+            }
+        return ExtenderSnapshot(
+            fleet: fleet,
+            workloads: Dictionary(uniqueKeysWithValues: fleet.workloads.map { ($0.name, $0) }),
+            policy: .powerAware,
+            grid: grid,
+            budgets: budgets,
+            running: running ?? fleet.sites.map { _ in 0 }
+        )
+    }
+
+    /// A flat budget: `supply` watts every step (or per step), the site's design PUE and cooling.
+    static func budget(
+        _ steps: Int,
+        supply: Double,
+        perStep: [Double]? = nil,
+        cooling: Double? = nil,
+        site: Site
+    )
+        -> SiteBudget
+    {
+        let ambient = site.cooling.designAmbient
+        return SiteBudget(
+            supply: perStep ?? [Double](repeating: supply, count: steps),
+            pue: [Double](repeating: site.cooling.pue.value(at: ambient), count: steps),
+            cooling: [Double](repeating: cooling ?? site.cooling.capacity(at: ambient).watts, count: steps),
+            carbon: [Double](repeating: 100, count: steps),
+            solar: [Double](repeating: 0, count: steps),
+            gridCarbon: [Double](repeating: 100, count: steps)
+        )
+    }
+
+    /// A recorded kube-scheduler request body from ../shared/data/kubernetes.
+    static func recorded(_ name: String) throws -> [UInt8] {
+        let url = Fixtures.repositoryRoot.deletingLastPathComponent()
+            .appendingPathComponent("shared/data/kubernetes/\(name)")
+        return Array(try Data(contentsOf: url))
+    }
+
+    static let fullFilter = "nodecache-false.raw.filter.pod-raw-false.json"
+    static let cacheFilter = "nodecache-true.raw.filter.pod-raw-true.json"
+    static let fullPrioritize = "nodecache-false.raw.prioritize.pod-raw-false.json"
+    static let cachePrioritize = "nodecache-true.raw.prioritize.pod-raw-true.json"
+
+    /// The recorded body with the pod's annotations and first container's resources replaced.
+    static func withPod(
+        _ body: [UInt8],
+        annotations: [String: String] = [:],
+        limits: [String: String] = [:]
+    ) throws -> [UInt8] {
+        var object = try JSONSerialization.jsonObject(with: Data(body)) as! [String: Any]
+        var pod = object["Pod"] as! [String: Any]
+        var metadata = pod["metadata"] as! [String: Any]
+        var existing = metadata["annotations"] as? [String: String] ?? [:]
+        existing.merge(annotations) { $1 }
+        metadata["annotations"] = existing
+        pod["metadata"] = metadata
+        if !limits.isEmpty {
+            var spec = pod["spec"] as! [String: Any]
+            var containers = spec["containers"] as! [[String: Any]]
+            containers[0]["resources"] = ["limits": limits, "requests": limits]
+            spec["containers"] = containers
+            pod["spec"] = spec
+        }
+        object["Pod"] = pod
+        return Array(try JSONSerialization.data(withJSONObject: object))
+    }
+
+    /// The labels of the recorded nodes, as a node watch would hold them.
+    static func recordedNodeLabels() throws -> [String: [String: String]] {
+        let object = try JSONSerialization.jsonObject(with: Data(try recorded(fullFilter))) as! [String: Any]
+        let items = (object["Nodes"] as! [String: Any])["items"] as! [[String: Any]]
+        var out: [String: [String: String]] = [:]
+        for item in items {
+            let metadata = item["metadata"] as! [String: Any]
+            out[metadata["name"] as! String] = metadata["labels"] as? [String: String] ?? [:]
+        }
+        return out
+    }
+
+    /// A decoded `ExtenderFilterResult`.
+    struct FilterResult {
+        var nodes: [[String: Any]]?
+        var nodeNames: [String]?
+        var failed: [String: String]
+        var unresolvable: [String: String]
+        var error: String
+
+        init(_ bytes: [UInt8]) throws {
+            let object = try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
+            nodes = (object["Nodes"] as? [String: Any]).map { $0["items"] as! [[String: Any]] }
+            nodeNames = object["NodeNames"] as? [String]
+            failed = object["FailedNodes"] as? [String: String] ?? [:]
+            unresolvable = object["FailedAndUnresolvableNodes"] as? [String: String] ?? [:]
+            error = object["Error"] as? String ?? "missing"
+        }
+    }
+}
