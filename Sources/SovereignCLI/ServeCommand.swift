@@ -43,23 +43,46 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("federation-poll"), help: "How often idle federated agents poll, like \"1 s\".")
     var federationPoll = "1 s"
 
-    mutating func run() async throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65535).contains(port)
+    @Option(
+        name: .customLong("extender-listen"),
+        help: ArgumentHelp(
+            "Also serve kube-scheduler's extender calls on HOST:PORT (no tokens: bind it where only the scheduler reaches).",
+            valueName: "host:port"
+        )
+    )
+    var extenderListen: String?
+
+    @Option(name: .customLong("extender-prefix"), help: "The extender's path prefix (kube-scheduler's urlPrefix path).")
+    var extenderPrefix = "/scheduler"
+
+    /// `HOST:PORT`, or an error naming the option.
+    static func address(_ text: String, option: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), colon > text.startIndex
         else {
-            printError("--listen: expected HOST:PORT like 127.0.0.1:8080, found \"\(listen)\"")
+            printError("\(option): expected HOST:PORT like 127.0.0.1:8080, found \"\(text)\"")
             throw ExitCode.validationFailure
         }
+        return (String(text[..<colon]), port)
+    }
+
+    mutating func run() async throws {
+        let (host, port) = try Self.address(listen, option: "--listen")
         guard let tickSpan = TimeSpan.parse(tick), tickSpan.seconds >= 0.05, tickSpan.seconds <= 3600 else {
             printError("--tick: expected a time between 50 ms and 1 h like \"1 s\", found \"\(tick)\"")
             throw ExitCode.validationFailure
         }
-        var configuration = ServerConfiguration(
-            specPaths: specs,
-            databasePath: db,
-            host: String(listen[..<colon]),
-            port: port
-        )
+        var configuration = ServerConfiguration(specPaths: specs, databasePath: db, host: host, port: port)
+        if let extenderListen {
+            let (extenderHost, extenderPort) = try Self.address(extenderListen, option: "--extender-listen")
+            configuration.extenderHost = extenderHost
+            configuration.extenderPort = extenderPort
+        }
+        guard extenderPrefix.hasPrefix("/"), !extenderPrefix.contains("?"), !extenderPrefix.contains(" ") else {
+            printError("--extender-prefix: expected a path like /scheduler, found \"\(extenderPrefix)\"")
+            throw ExitCode.validationFailure
+        }
+        configuration.extenderPrefix = extenderPrefix
         configuration.tokensPath = tokens
         configuration.keyPath = key
         configuration.workDirectory = workDirectory
@@ -82,6 +105,9 @@ struct Serve: AsyncParsableCommand {
                 onNotes: { notes in for note in notes { printError(note) } },
                 onListening: { address in
                     FileHandle.standardOutput.write(Data("listening on \(address)\n".utf8))
+                },
+                onExtenderListening: { prefix in
+                    FileHandle.standardOutput.write(Data("scheduler extender listening on \(prefix)\n".utf8))
                 }
             )
         } catch let error as SpecError {

@@ -3,6 +3,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 import ServiceLifecycle
+import SovereignKubernetes
 import SovereignLedger
 public import SovereignModel
 
@@ -29,6 +30,12 @@ public struct ServerConfiguration: Sendable {
     public var federationLiveness: TimeSpan = .seconds(10)
     /// How long an idle agent waits between polls.
     public var federationPollInterval: TimeSpan = .seconds(1)
+    /// The kube-scheduler extender's own listener (no tokens; see ``ExtenderRoutes``): `nil` for none.
+    public var extenderPort: Int?
+    /// The extender's address (the API's host when nil).
+    public var extenderHost: String?
+    /// The extender's path prefix: kube-scheduler's `urlPrefix` ends with it.
+    public var extenderPrefix = "/scheduler"
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -167,22 +174,44 @@ public enum SovereignServer: Sendable {
     /// Runs the server until SIGTERM or SIGINT. Workloads keep running across a server restart: they
     /// live in their own sessions, and the next start adopts them.
     ///
-    /// - Parameter onListening: told the address once the server listens (e.g. to print it).
+    /// - Parameters:
+    ///   - onListening: told the API's address once it listens (e.g. to print it).
+    ///   - onExtenderListening: told the scheduler extender's URL prefix once it listens.
     public static func run(
         _ configuration: ServerConfiguration,
         logger: Logger,
         onNotes: @escaping @Sendable ([String]) -> Void,
-        onListening: @escaping @Sendable (String) -> Void
+        onListening: @escaping @Sendable (String) -> Void,
+        onExtenderListening: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
         let (plane, federation, tokens, notes) = try prepare(configuration, logger: logger)
         onNotes(notes)
+        var services: [any Service] = [
+            ControlLoop(plane: plane, federation: federation, tick: configuration.tick, logger: logger)
+        ]
+        if let port = configuration.extenderPort {
+            let host = configuration.extenderHost ?? configuration.host
+            let extender = Extender(snapshot: try await plane.extenderSnapshot(), nodeLabels: { _ in nil })
+            await plane.observePlans { extender.update($0) }
+            services.append(
+                Application(
+                    router: ExtenderRoutes.router(extender: extender, prefix: configuration.extenderPrefix),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
+                    onServerRunning: { channel in
+                        let bound = channel.localAddress?.port ?? port
+                        onExtenderListening("http://\(host):\(bound)\(configuration.extenderPrefix)")
+                    },
+                    logger: logger
+                )
+            )
+        }
         let app = Application(
             router: router(plane: plane, federation: federation, tokens: tokens),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "sovereign"
             ),
-            services: [ControlLoop(plane: plane, federation: federation, tick: configuration.tick, logger: logger)],
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 onListening("http://\(configuration.host):\(port)")

@@ -51,7 +51,7 @@ struct ValidationRuleTests {
             replace: "jurisdiction: KE\n",
             with: "jurisdiction: KE\n  colour: red\n",
             expect: [
-                "fleet.yaml:16:3: error: spec.colour: expected a field of Site (jurisdiction, operator, power, cooling, storage, pools, links), found unknown field \"colour\""
+                "fleet.yaml:16:3: error: spec.colour: expected a field of Site (jurisdiction, operator, power, cooling, storage, pools, links, kubernetes), found unknown field \"colour\""
             ]
         ),
         RuleCase(

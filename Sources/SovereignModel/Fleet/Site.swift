@@ -155,6 +155,12 @@ public struct KubernetesTopology: Sendable, Hashable {
     /// The nodes' zone labels, when only some zones of the region are this site (empty: every zone).
     public let zones: [String]
 
+    /// Makes a topology.
+    public init(region: String, zones: [String]) {
+        self.region = region
+        self.zones = zones
+    }
+
     /// Whether a node with these labels belongs to the site.
     public func contains(region: String, zone: String?) -> Bool {
         region == self.region && (zones.isEmpty || zone.map(zones.contains) == true)

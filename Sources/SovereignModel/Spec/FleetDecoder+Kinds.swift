@@ -99,7 +99,8 @@ extension FleetDecoder {
             }
             for item in list {
                 guard let (pool, acceleratorNode, nameNode, zoneNode) = decodePool(item) else { continue }
-                if let zone = pool.kubernetesZone, let zoneNode {
+                // A site topology that failed to decode is reported already; its pools' zones are not checked against it.
+                if let zone = pool.kubernetesZone, let zoneNode, kubernetes != nil || f["kubernetes"] == nil {
                     checkPoolZone(zone, pool: pool.name, at: zoneNode, site: kubernetes, taken: &poolZones)
                 }
                 if let earlier = poolNames[pool.name] {

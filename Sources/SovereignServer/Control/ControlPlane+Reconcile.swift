@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SovereignKubernetes
 import SovereignLedger
 import SovereignModel
 import SovereignPlanner
@@ -226,7 +227,7 @@ extension ControlPlane {
                 planned.append(remainingWork(spec, record: record, at: grid.time(at: 0)))
             }
             let planningFleet = fleet.replacingWorkloads(planned)
-            let plan = Planner(policy: .powerAware).plan(
+            let plan = Planner(policy: Self.planningPolicy).plan(
                 planningFleet,
                 grid: grid,
                 budgets: budgets,
@@ -317,6 +318,20 @@ extension ControlPlane {
             },
             workloads: views.values.sorted { $0.name < $1.name }
         )
+        if publishesSnapshots {
+            var workloads = Dictionary(fleet.workloads.map { ($0.name, $0) }) { first, _ in first }
+            workloads.merge(specs) { _, managed in managed }
+            let snapshot = ExtenderSnapshot(
+                fleet: fleet,
+                workloads: workloads,
+                policy: Self.planningPolicy,
+                grid: grid,
+                budgets: budgets,
+                running: running
+            )
+            lastSnapshot = snapshot
+            for observer in planObservers { observer(snapshot) }
+        }
     }
 
     /// Starts (or resumes, or migrates) a workload where the plan puts it now. The attempt is written

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import SovereignKubernetes
 public import SovereignLedger
 public import SovereignModel
 import SovereignPlanner
@@ -35,6 +36,14 @@ public actor ControlPlane {
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
+    /// Told the state of each control-loop pass (the scheduler extender and the node labeller read it).
+    var planObservers: [@Sendable (ExtenderSnapshot) -> Void] = []
+    /// The state of the last pass, once anyone asked for it.
+    var lastSnapshot: ExtenderSnapshot?
+    var publishesSnapshots = false
+
+    /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
+    static let planningPolicy = PlanningPolicy.powerAware
 
     struct Counters {
         var reconciles = 0
@@ -110,6 +119,25 @@ public actor ControlPlane {
             let committed = try store.commit(change, at: clock())
             for entry in committed.entries { tree.append(entry.leafHash) }
         }
+    }
+
+    /// Calls `observer` with the state of every control-loop pass from now on (site budgets, what runs
+    /// where, the workloads pods may name).
+    public func observePlans(_ observer: @escaping @Sendable (ExtenderSnapshot) -> Void) {
+        publishesSnapshots = true
+        planObservers.append(observer)
+    }
+
+    /// The state of the last control-loop pass, for the scheduler extender (running a pass first if none
+    /// has published one yet).
+    ///
+    /// - Throws: what ``reconcile()`` throws.
+    public func extenderSnapshot() throws -> ExtenderSnapshot {
+        if let lastSnapshot { return lastSnapshot }
+        publishesSnapshots = true
+        try reconcile()
+        guard let lastSnapshot else { preconditionFailure("a reconcile that publishes always leaves a snapshot") }
+        return lastSnapshot
     }
 
     // MARK: Requests
