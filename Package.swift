@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
         .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
         .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
+        .library(name: "SovereignTesting", targets: ["SovereignTesting"]),
         .library(name: "SovereignServer", targets: ["SovereignServer"]),
     ],
     dependencies: [

@@ -191,7 +191,7 @@ public enum SovereignServer: Sendable {
         ]
         if let port = configuration.extenderPort {
             let host = configuration.extenderHost ?? configuration.host
-            let extender = Extender(snapshot: try await plane.extenderSnapshot(), nodeLabels: { _ in nil })
+            let extender = Extender(snapshot: try await plane.extenderSnapshot())
             await plane.observePlans { extender.update($0) }
             services.append(
                 Application(

@@ -140,6 +140,13 @@ enum ExtenderFixtures {
         )
     }
 
+    /// An extender whose node directory holds `nodes` (name → labels), as the node watch would fill it.
+    static func extender(_ snapshot: ExtenderSnapshot, nodes: [String: [String: String]] = [:]) -> Extender {
+        let extender = Extender(snapshot: snapshot)
+        extender.nodes.replace(with: nodes.map { (name: $0.key, labels: $0.value) })
+        return extender
+    }
+
     /// A recorded kube-scheduler request body from ../shared/data/kubernetes.
     static func recorded(_ name: String) throws -> [UInt8] {
         let url = Fixtures.repositoryRoot.deletingLastPathComponent()

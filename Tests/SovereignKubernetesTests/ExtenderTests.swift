@@ -17,8 +17,7 @@ struct ExtenderFilterTests {
     }
 
     func extender(_ snapshot: ExtenderSnapshot? = nil) -> Extender {
-        let labels = self.labels
-        return Extender(snapshot: snapshot ?? F.snapshot(fleet), nodeLabels: { labels[$0] })
+        F.extender(snapshot ?? F.snapshot(fleet), nodes: labels)
     }
 
     @Test func recordedFullModeRequestPassesEveryNodeAndEchoesTheObjectsByteForByte() throws {
@@ -227,7 +226,7 @@ struct ExtenderPrioritizeTests {
     func recordedRequestsScoreEveryNodeInOrder(_ file: String) throws {
         let fleet = try F.fleet()
         let labels = try F.recordedNodeLabels()
-        let extender = Extender(snapshot: F.snapshot(fleet), nodeLabels: { labels[$0] })
+        let extender = F.extender(F.snapshot(fleet), nodes: labels)
         let reply = try extender.prioritize(try F.recorded(file))
         let list = try JSONSerialization.jsonObject(with: Data(reply)) as! [[String: Any]]
         let hosts = list.map { $0["Host"] as! String }
@@ -247,7 +246,7 @@ struct ExtenderPrioritizeTests {
     @Test func poolsRankByThePlannersScorers() throws {
         let fleet = try F.fleet()
         let labels = try F.recordedNodeLabels()
-        let extender = Extender(snapshot: F.snapshot(fleet), nodeLabels: { labels[$0] })
+        let extender = F.extender(F.snapshot(fleet), nodes: labels)
         let body =
             #"{"Pod":{"metadata":{"name":"p"}},"Nodes":null,"NodeNames":["node-b1","node-a1","node-b2","node-a2"]}"#
         let list =
@@ -262,10 +261,7 @@ struct ExtenderPrioritizeTests {
 
     @Test func nodesOutsideTheFleetScoreZero() throws {
         let fleet = try F.fleet()
-        let extender = Extender(
-            snapshot: F.snapshot(fleet),
-            nodeLabels: { $0 == "node-a1" ? ["sovereign.dev/site": "a"] : nil }
-        )
+        let extender = F.extender(F.snapshot(fleet), nodes: ["node-a1": ["sovereign.dev/site": "a"]])
         let body = #"{"Pod":{"metadata":{"name":"p"}},"Nodes":null,"NodeNames":["node-a1","ghost"]}"#
         let reply = String(decoding: try extender.prioritize(Array(body.utf8)), as: UTF8.self)
         #expect(reply == #"[{"Host":"node-a1","Score":10},{"Host":"ghost","Score":0}]"#)
@@ -316,7 +312,7 @@ struct ExtenderMalformedRequestTests {
 
     @Test(arguments: cases)
     func malformedBodiesAreErrorsThatSayWhereAndWhat(_ body: String, _ message: String) throws {
-        let extender = Extender(snapshot: F.snapshot(try F.fleet()), nodeLabels: { _ in nil })
+        let extender = F.extender(F.snapshot(try F.fleet()))
         #expect(throws: ExtenderRequestError.self) { _ = try extender.filter(Array(body.utf8)) }
         do {
             _ = try extender.prioritize(Array(body.utf8))
@@ -327,7 +323,7 @@ struct ExtenderMalformedRequestTests {
     }
 
     @Test func deepNestingIsRefusedWithoutExhaustingTheStack() throws {
-        let extender = Extender(snapshot: F.snapshot(try F.fleet()), nodeLabels: { _ in nil })
+        let extender = F.extender(F.snapshot(try F.fleet()))
         let body = "{\"Pod\":{\"x\":" + String(repeating: "[", count: 200_000)
         #expect(throws: ExtenderRequestError.self) { _ = try extender.filter(Array(body.utf8)) }
     }
@@ -337,7 +333,7 @@ struct ExtenderMalformedRequestTests {
     @Test func mutatedRecordedBodiesNeverCrashAndNeverInventNodes() throws {
         let fleet = try F.fleet()
         let labels = try F.recordedNodeLabels()
-        let extender = Extender(snapshot: F.snapshot(fleet), nodeLabels: { labels[$0] })
+        let extender = F.extender(F.snapshot(fleet), nodes: labels)
         var random = SplitMix64(seed: 6)
         var answered = 0
         var refused = 0
@@ -383,7 +379,10 @@ struct ExtenderMalformedRequestTests {
 struct JSONStringTests {
     @Test func escapesAndSurrogatePairsDecode() throws {
         let fleet = try F.fleet()
-        let extender = Extender(snapshot: F.snapshot(fleet), nodeLabels: { _ in ["sovereign.dev/site": "a"] })
+        let extender = F.extender(
+            F.snapshot(fleet),
+            nodes: ["n/1": ["sovereign.dev/site": "a"], "café": ["sovereign.dev/site": "a"]]
+        )
         let body = #"{"Pod":{"metadata":{"name":"p\u00e9\ud83d\ude80\n\"q\""}},"NodeNames":["n\/1","caf\u00e9"]}"#
         let reply = String(decoding: try extender.filter(Array(body.utf8)), as: UTF8.self)
         #expect(reply.contains(#""NodeNames":["n/1","café"]"#))

@@ -16,16 +16,17 @@ import Synchronization
 /// pools × filters); reads never wait for the control loop (the snapshot is swapped under a lock).
 public final class Extender: Sendable {
     private let snapshot: Mutex<ExtenderSnapshot>
-    private let nodeLabels: @Sendable (String) -> [String: String]?
+    /// Where the nodes named in `nodeCacheCapable` requests sit (the node watch keeps it current).
+    public let nodes: NodeDirectory
 
     /// Makes an extender.
     ///
     /// - Parameters:
     ///   - snapshot: The state to answer from until ``update(_:)``.
-    ///   - nodeLabels: A node's labels by name, for `nodeCacheCapable` requests (the node watch's cache).
-    public init(snapshot: ExtenderSnapshot, nodeLabels: @escaping @Sendable (String) -> [String: String]?) {
+    ///   - nodes: Where nodes sit by name, for `nodeCacheCapable` requests; empty when not given.
+    public init(snapshot: ExtenderSnapshot, nodes: NodeDirectory? = nil) {
         self.snapshot = Mutex(snapshot)
-        self.nodeLabels = nodeLabels
+        self.nodes = nodes ?? NodeDirectory(locator: snapshot.locator)
     }
 
     /// Replaces the state answers come from (after each control-loop pass).
@@ -109,16 +110,17 @@ public final class Extender: Sendable {
     public func filter(_ body: [UInt8]) throws(ExtenderRequestError) -> [UInt8] {
         let args = try ExtenderArguments(body: body)
         let state = current
-        let verdicts = Self.verdicts(args, state: state, nodeLabels: nodeLabels)
-        var out = JSONWriter(capacity: 64 + args.names.count * 48)
+        let verdicts = Self.verdicts(args, state: state, placements: placements(args, state: state))
+        let names = args.names
+        var out = JSONWriter(capacity: 64 + names.count * 48)
         out.raw("{\"Nodes\":")
         if let nodes = args.nodes {
             out.raw("{\"metadata\":{},\"items\":[")
             var first = true
-            for (node, verdict) in zip(nodes, verdicts) where verdict == nil {
+            for i in nodes.indices where verdicts[i] == nil {
                 if !first { out.raw(",") }
                 first = false
-                out.bytes.append(contentsOf: body[node.raw])
+                out.bytes.append(contentsOf: body[nodes[i].raw])
             }
             out.raw("]}")
         } else {
@@ -128,10 +130,10 @@ public final class Extender: Sendable {
         if args.nodeNames != nil {
             out.raw("[")
             var first = true
-            for (name, verdict) in zip(args.names, verdicts) where verdict == nil {
+            for i in names.indices where verdicts[i] == nil {
                 if !first { out.raw(",") }
                 first = false
-                out.string(name)
+                out.string(names[i])
             }
             out.raw("]")
         } else {
@@ -139,10 +141,10 @@ public final class Extender: Sendable {
         }
         var failed: [(String, String)] = []
         var unresolvable: [(String, String)] = []
-        for (name, verdict) in zip(args.names, verdicts) {
-            switch verdict {
-            case .failed(let reason)?: failed.append((name, reason))
-            case .unresolvable(let reason)?: unresolvable.append((name, reason))
+        for i in names.indices {
+            switch verdicts[i] {
+            case .failed(let reason)?: failed.append((names[i], reason))
+            case .unresolvable(let reason)?: unresolvable.append((names[i], reason))
             case nil: break
             }
         }
@@ -162,15 +164,22 @@ public final class Extender: Sendable {
         case unresolvable(String)
     }
 
+    /// Where each node of the request sits: from its labels in full mode, from the directory by name otherwise
+    /// (`nil`: a name the node watch has not seen).
+    func placements(_ args: ExtenderArguments, state: ExtenderSnapshot) -> [NodePlacement?] {
+        if let full = args.nodes { return full.map { state.locate(labels: $0.labels) } }
+        return nodes.placements(of: args.nodeNames ?? [])
+    }
+
     /// One verdict per node of the request, in order (`nil`: the node passes).
     static func verdicts(
         _ args: ExtenderArguments,
         state: ExtenderSnapshot,
-        nodeLabels: (String) -> [String: String]?
+        placements: [NodePlacement?]
     ) -> [Verdict?] {
         let demand = demand(of: args.pod, in: state)
         if case .invalid(let reason) = demand {
-            return args.names.map { _ in .unresolvable(reason) }
+            return [Verdict?](repeating: .unresolvable(reason), count: placements.count)
         }
         var workload: Workload?
         var declared = false
@@ -182,10 +191,9 @@ public final class Extender: Sendable {
         // Per pool, computed at most once per request.
         var poolVerdicts: [Int: Verdict?] = [:]
         var verdicts: [Verdict?] = []
-        verdicts.reserveCapacity(args.names.count)
-        for (i, name) in args.names.enumerated() {
-            let labels = args.nodes.map { $0[i].labels } ?? nodeLabels(name)
-            guard let labels else {
+        verdicts.reserveCapacity(placements.count)
+        for placement in placements {
+            guard let placement else {
                 verdicts.append(
                     workload == nil
                         ? nil : .unresolvable("sovereign: node not seen by Sovereign's node watch (not in the fleet)")
@@ -193,7 +201,7 @@ public final class Extender: Sendable {
                 continue
             }
             let c: Int
-            switch state.locate(labels: labels) {
+            switch placement {
             case .outside(let why):
                 verdicts.append(workload == nil ? nil : .unresolvable("sovereign: node not in the fleet (\(why))"))
                 continue
@@ -270,21 +278,21 @@ public final class Extender: Sendable {
         let args = try ExtenderArguments(body: body)
         let state = current
         let names = args.names
-        var placements: [Int?] = []
-        placements.reserveCapacity(names.count)
+        // Each node's slot among the distinct pools of the request (`nil`: outside the fleet).
+        var slots: [Int?] = []
+        slots.reserveCapacity(names.count)
         var slot: [Int: Int] = [:]
         var pools: [Candidate] = []
-        for (i, name) in names.enumerated() {
-            let labels = args.nodes.map { $0[i].labels } ?? nodeLabels(name)
-            guard let labels, case .pool(let c) = state.locate(labels: labels) else {
-                placements.append(nil)
+        for placement in placements(args, state: state) {
+            guard case .pool(let c)? = placement else {
+                slots.append(nil)
                 continue
             }
             if slot[c] == nil {
                 slot[c] = pools.count
                 pools.append(state.candidates[c])
             }
-            placements.append(slot[c])
+            slots.append(slot[c])
         }
         var scores = [Int](repeating: 0, count: pools.count)
         let workload: Workload
@@ -310,7 +318,7 @@ public final class Extender: Sendable {
             out.raw("{\"Host\":")
             out.string(name)
             out.raw(",\"Score\":")
-            out.integer(placements[i].map { scores[$0] } ?? 0)
+            out.integer(slots[i].map { scores[$0] } ?? 0)
             out.raw("}")
         }
         out.raw("]")

@@ -272,6 +272,17 @@ struct JSONWriter {
 
     mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
+        var text = text
+        // Fast path: nothing to escape (node names, reasons), copied in one go from contiguous UTF-8.
+        let copied = text.withUTF8 { utf8 -> Bool in
+            for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for b in text.utf8 {
             switch b {
             case UInt8(ascii: "\""): raw("\\\"")
@@ -294,14 +305,22 @@ struct JSONWriter {
         bytes.append(contentsOf: Array(String(value).utf8))
     }
 
-    /// `{"k":"v",...}` in the given order.
+    /// `{"k":"v",...}` in the given order; each distinct value is escaped once (reasons repeat per pool).
     mutating func stringMap(_ pairs: [(String, String)]) {
         bytes.append(UInt8(ascii: "{"))
+        var encoded: [String: [UInt8]] = [:]
         for (i, (k, v)) in pairs.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             string(k)
             bytes.append(UInt8(ascii: ":"))
-            string(v)
+            if let value = encoded[v] {
+                bytes.append(contentsOf: value)
+            } else {
+                var one = JSONWriter(capacity: v.utf8.count + 2)
+                one.string(v)
+                encoded[v] = one.bytes
+                bytes.append(contentsOf: one.bytes)
+            }
         }
         bytes.append(UInt8(ascii: "}"))
     }

@@ -37,9 +37,8 @@ public struct ExtenderSnapshot: Sendable {
     /// Every pool of the fleet, in declaration order.
     public let candidates: [Candidate]
     let context: PlanningContext
-    let poolIndex: [String: [String: Int]]
-    /// Sites by the Kubernetes region they map, for nodes without a site label.
-    let regions: [String: [Int]]
+    /// Places nodes in the fleet by their labels.
+    public let locator: NodeLocator
     /// Power and thermal condition by site index.
     public let power: [SiteCondition]
     public let thermal: [SiteCondition]
@@ -84,12 +83,7 @@ public struct ExtenderSnapshot: Sendable {
             }
         }
         self.candidates = candidates
-        self.poolIndex = poolIndex
-        var regions: [String: [Int]] = [:]
-        for (s, site) in fleet.sites.enumerated() {
-            if let region = site.kubernetes?.region { regions[region, default: []].append(s) }
-        }
-        self.regions = regions
+        locator = NodeLocator(fleet: fleet, poolIndex: poolIndex)
         self.nameplate = nameplate
         context = PlanningContext(fleet: fleet, grid: grid, budgets: budgets)
         var power: [SiteCondition] = []
@@ -119,6 +113,36 @@ public struct ExtenderSnapshot: Sendable {
     /// The labels Sovereign keeps on a node of `site`.
     public func labels(forSite site: Int) -> [String: String] {
         [KubernetesLabels.powerState: power[site].rawValue, KubernetesLabels.thermalState: thermal[site].rawValue]
+    }
+
+    /// Where a node with these labels sits (see ``NodeLocator/locate(labels:)``).
+    public func locate(labels: [String: String]) -> NodePlacement { locator.locate(labels: labels) }
+
+    /// The labels the node labeller keeps on a node: its site's conditions, or `nil` for a node outside
+    /// the fleet (left alone).
+    public func desiredLabels(forNode labels: [String: String]) -> [String: String]? {
+        guard case .pool(let c) = locate(labels: labels) else { return nil }
+        return self.labels(forSite: candidates[c].siteIndex)
+    }
+}
+
+/// Places Kubernetes nodes in the fleet by their labels. It depends on the fleet alone (fixed for a
+/// server's life), so a node's place can be computed once when its labels change.
+public struct NodeLocator: Sendable {
+    let fleet: Fleet
+    /// Candidate index by site and pool name.
+    let poolIndex: [String: [String: Int]]
+    /// Sites by the Kubernetes region they map, for nodes without a site label.
+    let regions: [String: [Int]]
+
+    init(fleet: Fleet, poolIndex: [String: [String: Int]]) {
+        self.fleet = fleet
+        self.poolIndex = poolIndex
+        var regions: [String: [Int]] = [:]
+        for (s, site) in fleet.sites.enumerated() {
+            if let region = site.kubernetes?.region { regions[region, default: []].append(s) }
+        }
+        self.regions = regions
     }
 
     /// Where a node with these labels sits: `sovereign.dev/site` (else the site whose Kubernetes topology
@@ -166,10 +190,4 @@ public struct ExtenderSnapshot: Sendable {
         )
     }
 
-    /// The labels the node labeller keeps on a node: its site's conditions, or `nil` for a node outside
-    /// the fleet (left alone).
-    public func desiredLabels(forNode labels: [String: String]) -> [String: String]? {
-        guard case .pool(let c) = locate(labels: labels) else { return nil }
-        return self.labels(forSite: candidates[c].siteIndex)
-    }
 }

@@ -87,18 +87,24 @@ struct JSONScanner {
     mutating func string() throws(ExtenderRequestError) -> String {
         guard peek() == UInt8(ascii: "\"") else { throw error("a string") }
         let start = index + 1
-        var i = start
-        // Fast path: no escapes.
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                index = i + 1
-                return String(decoding: bytes[start..<i], as: UTF8.self)
+        // Fast path: no escapes (names, labels, most values), scanned without bounds checks.
+        let (end, plain) = bytes.withUnsafeBufferPointer { buffer -> (Int, Bool) in
+            var i = start
+            while i < buffer.count {
+                let b = buffer[i]
+                if b == UInt8(ascii: "\"") { return (i, true) }
+                if b == UInt8(ascii: "\\") || b < 0x20 { return (i, false) }
+                i += 1
             }
-            if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw error("a string without raw control characters", at: i) }
-            i += 1
+            return (i, false)
         }
+        if plain {
+            index = end + 1
+            return bytes.withUnsafeBufferPointer {
+                String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+            }
+        }
+        var i = end
         var out = Array(bytes[start..<i])
         while i < bytes.count {
             let b = bytes[i]
@@ -157,35 +163,6 @@ struct JSONScanner {
             value = value << 4 | digit
         }
         return value
-    }
-
-    /// Skips a string, validating it; returns nothing.
-    private mutating func skipString() throws(ExtenderRequestError) {
-        var i = index + 1
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                index = i + 1
-                return
-            }
-            if b < 0x20 { throw error("a string without raw control characters", at: i) }
-            if b == UInt8(ascii: "\\") {
-                guard i + 1 < bytes.count else { break }
-                switch bytes[i + 1] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    i += 2
-                case UInt8(ascii: "u"):
-                    _ = try hex4(at: i + 2)
-                    i += 6
-                default:
-                    throw error("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: i)
-                }
-                continue
-            }
-            i += 1
-        }
-        throw error("a closing quote", at: bytes.count)
     }
 
     // MARK: Numbers and literals
@@ -313,58 +290,183 @@ struct JSONScanner {
     mutating func skipValue() throws(ExtenderRequestError) -> Range<Int> {
         guard peek() != nil else { throw error("a JSON value") }
         let start = index
-        // Each open container and whether the next token in it is a key (objects) or a value.
+        let outcome = bytes.withUnsafeBufferPointer { buffer in
+            var skipper = JSONSkipper(bytes: buffer, index: start)
+            return skipper.skip()
+        }
+        switch outcome {
+        case .success(let end):
+            index = end
+            return start..<end
+        case .failure(let failure):
+            throw error(failure.expected, at: failure.offset)
+        }
+    }
+}
+
+/// Where and what a skipped value got wrong.
+struct JSONSkipFailure: Error {
+    let offset: Int
+    let expected: String
+}
+
+/// Validates one JSON value over raw bytes (RFC 8259 grammar; strings' escapes checked, UTF-8 checked
+/// beforehand by the caller) with an explicit stack: the hot path of full-mode requests, which skip
+/// everything of each node object but its name and labels.
+struct JSONSkipper {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index: Int
+
+    private mutating func whitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func string() -> JSONSkipFailure? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+            return JSONSkipFailure(offset: index, expected: "a key string")
+        }
+        var i = index + 1
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") {
+                index = i + 1
+                return nil
+            }
+            if b < 0x20 { return JSONSkipFailure(offset: i, expected: "a string without raw control characters") }
+            if b == UInt8(ascii: "\\") {
+                guard i + 1 < bytes.count else { break }
+                switch bytes[i + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    i += 2
+                case UInt8(ascii: "u"):
+                    guard i + 6 <= bytes.count,
+                        (i + 2..<i + 6).allSatisfy({ k in
+                            let h = bytes[k]
+                            return (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66)
+                        })
+                    else { return JSONSkipFailure(offset: i + 2, expected: "four hex digits") }
+                    i += 6
+                default:
+                    return JSONSkipFailure(
+                        offset: i,
+                        expected: "a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)"
+                    )
+                }
+                continue
+            }
+            i += 1
+        }
+        return JSONSkipFailure(offset: bytes.count, expected: "a closing quote")
+    }
+
+    private mutating func number() -> JSONSkipFailure? {
+        let start = index
+        func digits(_ i: inout Int) -> Int {
+            let s = i
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+            return i - s
+        }
+        var i = index
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else if digits(&i) == 0 {
+            return JSONSkipFailure(offset: start, expected: "a number")
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits(&i) > 0 else { return JSONSkipFailure(offset: i, expected: "digits after the decimal point") }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits(&i) > 0 else { return JSONSkipFailure(offset: i, expected: "digits in the exponent") }
+        }
+        index = i
+        return nil
+    }
+
+    private mutating func literal(_ text: StaticString) -> JSONSkipFailure? {
+        let count = text.utf8CodeUnitCount
+        let matches =
+            index + count <= bytes.count
+            && text.withUTF8Buffer { literal in (0..<count).allSatisfy { bytes[index + $0] == literal[$0] } }
+        guard matches else { return JSONSkipFailure(offset: index, expected: "a JSON value") }
+        index += count
+        return nil
+    }
+
+    private mutating func keyAndColon() -> JSONSkipFailure? {
+        whitespace()
+        if let failure = string() { return failure }
+        whitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+            return JSONSkipFailure(offset: index, expected: "':' after a key")
+        }
+        index += 1
+        return nil
+    }
+
+    /// Skips one value starting at `index`: the index just past it, or what was wrong.
+    mutating func skip() -> Result<Int, JSONSkipFailure> {
         var stack: [UInt8] = []
         var expectingValue = true
         while true {
             if expectingValue {
-                guard let b = peek() else { throw error("a JSON value") }
-                switch b {
-                case UInt8(ascii: "{"):
-                    index += 1
-                    guard stack.count < Self.maximumDepth else { throw error("nesting under \(Self.maximumDepth)") }
-                    if peek() == UInt8(ascii: "}") {
-                        index += 1
-                    } else {
-                        stack.append(UInt8(ascii: "}"))
-                        guard peek() == UInt8(ascii: "\"") else { throw error("a key string") }
-                        try skipString()
-                        try expect(UInt8(ascii: ":"), "':' after a key")
-                        continue
-                    }
-                case UInt8(ascii: "["):
-                    index += 1
-                    guard stack.count < Self.maximumDepth else { throw error("nesting under \(Self.maximumDepth)") }
-                    if peek() == UInt8(ascii: "]") {
-                        index += 1
-                    } else {
-                        stack.append(UInt8(ascii: "]"))
-                        continue
-                    }
-                case UInt8(ascii: "\""): try skipString()
-                case UInt8(ascii: "t"): try literal("true")
-                case UInt8(ascii: "f"): try literal("false")
-                case UInt8(ascii: "n"): try literal("null")
-                default: _ = try numberRange()
+                whitespace()
+                guard index < bytes.count else {
+                    return .failure(JSONSkipFailure(offset: index, expected: "a JSON value"))
                 }
+                var failure: JSONSkipFailure?
+                switch bytes[index] {
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    let closer = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                    index += 1
+                    guard stack.count < JSONScanner.maximumDepth else {
+                        return .failure(
+                            JSONSkipFailure(offset: index - 1, expected: "nesting under \(JSONScanner.maximumDepth)")
+                        )
+                    }
+                    whitespace()
+                    if index < bytes.count, bytes[index] == closer {
+                        index += 1
+                    } else {
+                        stack.append(closer)
+                        if closer == UInt8(ascii: "}"), let failure = keyAndColon() { return .failure(failure) }
+                        continue
+                    }
+                case UInt8(ascii: "\""): failure = string()
+                case UInt8(ascii: "t"): failure = literal("true")
+                case UInt8(ascii: "f"): failure = literal("false")
+                case UInt8(ascii: "n"): failure = literal("null")
+                default: failure = number()
+                }
+                if let failure { return .failure(failure) }
                 expectingValue = false
             }
-            // After a value: close containers or move to the next element.
-            guard let closer = stack.last else { return start..<index }
-            switch peek() {
+            guard let closer = stack.last else { return .success(index) }
+            whitespace()
+            guard index < bytes.count else {
+                let what = closer == UInt8(ascii: "}") ? "',' or '}' in an object" : "',' or ']' in an array"
+                return .failure(JSONSkipFailure(offset: index, expected: what))
+            }
+            switch bytes[index] {
             case UInt8(ascii: ","):
                 index += 1
-                if closer == UInt8(ascii: "}") {
-                    guard peek() == UInt8(ascii: "\"") else { throw error("a key string") }
-                    try skipString()
-                    try expect(UInt8(ascii: ":"), "':' after a key")
-                }
+                if closer == UInt8(ascii: "}"), let failure = keyAndColon() { return .failure(failure) }
                 expectingValue = true
             case closer:
                 index += 1
                 stack.removeLast()
             default:
-                throw error(closer == UInt8(ascii: "}") ? "',' or '}' in an object" : "',' or ']' in an array")
+                let what = closer == UInt8(ascii: "}") ? "',' or '}' in an object" : "',' or ']' in an array"
+                return .failure(JSONSkipFailure(offset: index, expected: what))
             }
         }
     }
