@@ -71,7 +71,16 @@ extension KubernetesAPIConfiguration {
             }
             try loader.apply(user.user ?? KubeconfigUser(), field: "users[\(userName)].user", to: &configuration)
         }
-        try configuration.validate(source: path)
+        do {
+            try configuration.validate(source: path)
+        } catch let error as KubernetesConfigurationError {
+            // Name the field by its place in the file: the server and CA belong to the context's cluster.
+            throw KubernetesConfigurationError(
+                source: path,
+                field: "\(clusterField).\(error.field)",
+                message: error.message
+            )
+        }
         return configuration
     }
 }

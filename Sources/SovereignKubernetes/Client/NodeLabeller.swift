@@ -149,6 +149,8 @@ public final class NodeLabeller: Sendable {
             logger.info("node gone before its labels were patched", metadata: ["node.name": "\(node.name)"])
             return true
         } catch {
+            // Shutting down is not a failed patch.
+            if Task.isCancelled { return false }
             failed.add(1, ordering: .relaxed)
             logger.warning(
                 "patching node labels failed",
