@@ -199,3 +199,6 @@ final class Locked<Value: Sendable>: Sendable {
         mutex.withLock { body(&$0) }
     }
 }
+
+/// A logger that drops everything, for tests that assert nothing about logs.
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -18,7 +18,7 @@ struct KubeconfigTests {
         #expect(configuration.bearerToken == nil)
         #expect(configuration.insecureSkipTLSVerify == false)
         // The PEMs load: a client builds its TLS configuration from them.
-        let client = try KubernetesClient(configuration: configuration, logger: Logger(label: "test"))
+        let client = try KubernetesClient(configuration: configuration, logger: quietLogger)
         try await client.shutdown()
     }
 
@@ -95,14 +95,14 @@ struct KubeconfigTests {
         var configuration = good
         configuration.clientKeyPEM = Array("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".utf8)
         let error = try #require(throws: KubernetesConfigurationError.self) {
-            _ = try KubernetesClient(configuration: configuration, logger: Logger(label: "test"))
+            _ = try KubernetesClient(configuration: configuration, logger: quietLogger)
         }
         #expect(error.field == "client-key")
         #expect(error.message.contains("expected a PEM private key"))
         configuration = good
         configuration.clientKeyPEM = nil
         let missingKey = try #require(throws: KubernetesConfigurationError.self) {
-            _ = try KubernetesClient(configuration: configuration, logger: Logger(label: "test"))
+            _ = try KubernetesClient(configuration: configuration, logger: quietLogger)
         }
         #expect(missingKey.message == "a client certificate needs its private key")
     }
@@ -110,7 +110,7 @@ struct KubeconfigTests {
     @Test(arguments: ["ftp://10.0.0.1", "10.0.0.1:6443", ""])
     func serverMustBeAnHTTPURL(server: String) {
         #expect(throws: KubernetesConfigurationError.self) {
-            _ = try KubernetesClient(configuration: .init(server: server), logger: Logger(label: "test"))
+            _ = try KubernetesClient(configuration: .init(server: server), logger: quietLogger)
         }
     }
 }

@@ -55,7 +55,7 @@ struct NodeLabellerTests {
         let logs = LogRecorder()
         let server = FakeAPIServer(handler: { request, _ in try Self.patchReply(request, nodes: serverNodes) })
         try await server.serve { client in
-            let watcher = NodeWatcher(client: client, logger: Logger(label: "test"))
+            let watcher = NodeWatcher(client: client, logger: quietLogger)
             watcher.replace(with: try Self.listedNodes())
             let labeller = NodeLabeller(client: client, watcher: watcher, logger: logs.logger, retry: Self.fast) {
                 node in
@@ -129,7 +129,7 @@ struct NodeLabellerTests {
             index == 0 ? try .fixture("status-403.json", status: 403) : try .fixture("patch-node-gpu-a1.json")
         })
         try await server.serve { client in
-            let watcher = NodeWatcher(client: client, logger: Logger(label: "test"))
+            let watcher = NodeWatcher(client: client, logger: quietLogger)
             watcher.replace(with: [KubernetesNode(name: "gpu-a1", labels: [:], resourceVersion: "48102")])
             let labeller = NodeLabeller(client: client, watcher: watcher, logger: logs.logger, retry: Self.fast) { _ in
                 [Self.power: "constrained", Self.thermal: "ok"]
@@ -156,9 +156,9 @@ struct NodeLabellerTests {
         )
         let server = FakeAPIServer(handler: { request, _ in try Self.patchReply(request, nodes: serverNodes) })
         try await server.serve { client in
-            let watcher = NodeWatcher(client: client, logger: Logger(label: "test"))
+            let watcher = NodeWatcher(client: client, logger: quietLogger)
             let asked = Locked<[String]>([])
-            let labeller = NodeLabeller(client: client, watcher: watcher, logger: Logger(label: "test")) { node in
+            let labeller = NodeLabeller(client: client, watcher: watcher, logger: quietLogger) { node in
                 asked.withLock { $0.append(node.name) }
                 return node.name == "gpu-a1" ? [Self.power: "ok"] : nil
             }

@@ -26,7 +26,7 @@ struct NodeWatcherTests {
         let handler = Self.handler(firstWatch: try .fixture("watch-nodes.jsonl", chunkSize: 97))
         let server = FakeAPIServer(handler: handler)
         try await server.serve { client in
-            let watcher = NodeWatcher(client: client, logger: Logger(label: "test"), retry: Self.fast) { nodes in
+            let watcher = NodeWatcher(client: client, logger: quietLogger, retry: Self.fast) { nodes in
                 changes.withLock { $0.append(nodes.map(\.name)) }
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -60,7 +60,7 @@ struct NodeWatcherTests {
         let handler = Self.handler(firstWatch: .bytes(status: 200, partial, chunkSize: 1000))
         let server = FakeAPIServer(handler: handler)
         try await server.serve { client in
-            let watcher = NodeWatcher(client: client, logger: Logger(label: "test"), retry: Self.fast)
+            let watcher = NodeWatcher(client: client, logger: quietLogger, retry: Self.fast)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watcher.run() }
                 try await eventually { server.requests.filter { $0.query["watch"] == "1" }.count == 2 }
@@ -75,7 +75,7 @@ struct NodeWatcherTests {
     @Test func backsOffWhileTheServerFails() async throws {
         let server = FakeAPIServer(handler: { _, _ in try .fixture("status-403.json", status: 403) })
         try await server.serve { client in
-            let watcher = NodeWatcher(client: client, logger: Logger(label: "test"), retry: Self.fast)
+            let watcher = NodeWatcher(client: client, logger: quietLogger, retry: Self.fast)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watcher.run() }
                 try await eventually { server.requests.count >= 3 }
@@ -91,9 +91,9 @@ struct NodeWatcherTests {
         // Never used for a request.
         let client = try KubernetesClient(
             configuration: .init(server: "http://127.0.0.1:9"),
-            logger: Logger(label: "test")
+            logger: quietLogger
         )
-        let watcher = NodeWatcher(client: client, logger: Logger(label: "test")) { _ in
+        let watcher = NodeWatcher(client: client, logger: quietLogger) { _ in
             changes.withLock { $0 += 1 }
         }
         let a = KubernetesNode(name: "a", labels: ["x": "1"], resourceVersion: "1")
