@@ -1,0 +1,270 @@
+import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A small Kubernetes API client: only the node calls Sovereign needs (get, list, watch, patch labels).
+///
+/// It owns an `HTTPClient` on the process-wide event loop group; call ``shutdown()`` when done with it.
+public final class KubernetesClient: Sendable {
+    let httpClient: HTTPClient
+    /// The server URL without a trailing slash; API paths are appended to it.
+    let base: String
+    let bearerToken: BearerToken?
+    let logger: Logger
+
+    /// Most a list page, node or patch response may hold. Real nodes run to tens of KB; 500 of them fit.
+    static let maximumBodyBytes = 256 << 20
+    /// How long a single non-watch request may take.
+    static let requestTimeout = TimeAmount.seconds(60)
+    /// Items per page when listing, as client-go's pager does.
+    static let pageSize = 500
+
+    /// Creates a client.
+    ///
+    /// - Parameters:
+    ///   - configuration: The server and credentials.
+    ///   - logger: Where requests are logged (at debug) and failures (at warning).
+    /// - Throws: ``KubernetesConfigurationError`` when the server URL is not http(s) or a PEM does not parse.
+    public init(configuration: KubernetesAPIConfiguration, logger: Logger) throws {
+        let source = "Kubernetes API configuration"
+        try configuration.validate(source: source)
+        let tls = try configuration.makeTLSConfiguration(source: source)
+        var server = configuration.server
+        while server.hasSuffix("/") { server.removeLast() }
+        self.base = server
+        self.bearerToken = configuration.bearerToken
+        self.logger = logger
+        self.httpClient = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: HTTPClient.Configuration(
+                tlsConfiguration: tls,
+                redirectConfiguration: .disallow,
+                // No read timeout: a quiet watch can go minutes without a byte (bookmarks are not guaranteed).
+                timeout: .init(connect: .seconds(10), read: nil)
+            ),
+            backgroundActivityLogger: logger
+        )
+    }
+
+    /// Closes the client's connections. Call it once, after the last request.
+    ///
+    /// - Throws: What `HTTPClient.shutdown()` throws.
+    public func shutdown() async throws {
+        try await httpClient.shutdown()
+    }
+
+    /// Reads one node.
+    ///
+    /// - Parameter name: The node's name.
+    /// - Returns: The node.
+    /// - Throws: ``KubernetesAPIError`` (``KubernetesAPIError/isNotFound`` when there is no such node), or a
+    ///   transport error.
+    public func getNode(_ name: String) async throws -> KubernetesNode {
+        let path = "/api/v1/nodes/\(Self.percentEncode(name))"
+        let body = try await call(.GET, path: path, expected: "200 with a Node")
+        return try decode(WireNode.self, body, request: "GET \(path)", expected: "a Node").node()
+    }
+
+    /// Lists the nodes, following `continue` tokens in pages of 500.
+    ///
+    /// - Parameter labelSelector: A label selector (`sovereign.dev/site=nairobi-1`), or `nil` for every node.
+    /// - Returns: The nodes and the list's resource version, where a watch that continues it starts.
+    /// - Throws: ``KubernetesAPIError`` or a transport error.
+    /// - Complexity: One request per 500 nodes.
+    public func listNodes(
+        labelSelector: String? = nil
+    ) async throws -> (
+        nodes: [KubernetesNode], resourceVersion: String
+    ) {
+        var nodes: [KubernetesNode] = []
+        var continueToken: String?
+        var resourceVersion = ""
+        repeat {
+            var query = [("limit", String(Self.pageSize))]
+            if let labelSelector { query.append(("labelSelector", labelSelector)) }
+            if let continueToken { query.append(("continue", continueToken)) }
+            let path = "/api/v1/nodes" + Self.queryString(query)
+            let body = try await call(.GET, path: path, expected: "200 with a NodeList")
+            let list = try decode(WireNodeList.self, body, request: "GET \(path)", expected: "a NodeList")
+            for item in list.items ?? [] {
+                nodes.append(try wrapShape(request: "GET \(path)", expected: "a NodeList") { try item.node() })
+            }
+            resourceVersion = list.metadata?.resourceVersion ?? resourceVersion
+            continueToken = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+        } while continueToken != nil
+        return (nodes, resourceVersion)
+    }
+
+    /// Watches the nodes from a resource version: the events are decoded as their bytes arrive.
+    ///
+    /// The server ends the watch after about `timeoutSeconds`; the sequence then finishes, and the caller
+    /// watches again from the last event's ``NodeEvent/resourceVersion``. The request is sent when iteration
+    /// starts; cancelling the iterating task closes it.
+    ///
+    /// - Parameters:
+    ///   - resourceVersion: Where to start, usually a list's resource version.
+    ///   - timeoutSeconds: How long the server should keep the watch open.
+    /// - Returns: The events. Iterating throws ``KubernetesAPIError`` (``KubernetesAPIError/isGone`` when the
+    ///   version is too old: list again) or a transport error.
+    public func watchNodes(resourceVersion: String, timeoutSeconds: Int = 300) -> NodeWatchSequence {
+        let query = [
+            ("watch", "1"),
+            ("resourceVersion", resourceVersion),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", String(timeoutSeconds)),
+        ]
+        return NodeWatchSequence(
+            client: self,
+            path: "/api/v1/nodes" + Self.queryString(query),
+            timeout: .seconds(Int64(timeoutSeconds) + 60)
+        )
+    }
+
+    /// Sets and removes labels of a node with a JSON merge patch, touching no other label.
+    ///
+    /// The body is `{"metadata":{"labels":{KEY:VALUE,...}}}` with keys sorted, `null` for a removal.
+    ///
+    /// - Parameters:
+    ///   - name: The node's name.
+    ///   - labels: The labels to set; a `nil` value removes the label.
+    /// - Returns: The node after the patch.
+    /// - Throws: ``KubernetesAPIError`` or a transport error.
+    @discardableResult
+    public func patchNodeLabels(_ name: String, _ labels: [String: String?]) async throws -> KubernetesNode {
+        let path = "/api/v1/nodes/\(Self.percentEncode(name))"
+        let entries = labels.sorted { $0.key < $1.key }.map { key, value in
+            "\(Self.jsonString(key)):\(value.map(Self.jsonString) ?? "null")"
+        }
+        let body = #"{"metadata":{"labels":{"# + entries.joined(separator: ",") + "}}}"
+        let response = try await call(
+            .PATCH,
+            path: path,
+            body: Array(body.utf8),
+            contentType: "application/merge-patch+json",
+            expected: "200 with the patched Node"
+        )
+        return try decode(WireNode.self, response, request: "PATCH \(path)", expected: "the patched Node").node()
+    }
+}
+
+// MARK: - Requests
+
+extension KubernetesClient {
+    /// Sends a request and returns the response, its body not yet read.
+    func send(
+        _ method: HTTPMethod,
+        path: String,
+        body: [UInt8]? = nil,
+        contentType: String? = nil,
+        timeout: TimeAmount
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "sovereign")
+        if let bearerToken {
+            request.headers.add(name: "Authorization", value: "Bearer \(try bearerToken.read())")
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType ?? "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        logger.debug("kubernetes request", metadata: ["http.method": "\(method.rawValue)", "http.path": "\(path)"])
+        return try await httpClient.execute(request, timeout: timeout, logger: logger)
+    }
+
+    /// Sends a request, reads the whole body, and throws unless the status is 200.
+    func call(
+        _ method: HTTPMethod,
+        path: String,
+        body: [UInt8]? = nil,
+        contentType: String? = nil,
+        expected: String
+    ) async throws -> [UInt8] {
+        let response = try await send(
+            method,
+            path: path,
+            body: body,
+            contentType: contentType,
+            timeout: Self.requestTimeout
+        )
+        let buffer = try await response.body.collect(upTo: Self.maximumBodyBytes)
+        let bytes = Array(buffer.readableBytesView)
+        guard response.status == .ok else {
+            let error = KubernetesAPIError.unexpectedStatus(
+                request: "\(method.rawValue) \(path)",
+                expected: expected,
+                status: Int(response.status.code),
+                body: bytes,
+                decode: { try? JSONDecoder().decode(WireStatus.self, from: Data($0)) }
+            )
+            logger.warning("kubernetes request failed", metadata: ["error": "\(error)"])
+            throw error
+        }
+        return bytes
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], request: String, expected: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch {
+            throw KubernetesAPIError.malformed(request: request, expected: expected, detail: "\(error)")
+        }
+    }
+
+    func wrapShape<T>(request: String, expected: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as WireShapeError {
+            throw KubernetesAPIError.malformed(request: request, expected: expected, detail: error.message)
+        }
+    }
+
+    // MARK: Encoding
+
+    static func queryString(_ items: [(String, String)]) -> String {
+        items.isEmpty ? "" : "?" + items.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
+    }
+
+    /// Percent-encodes everything but RFC 3986's unreserved characters.
+    static func percentEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped, `/` left alone.
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
