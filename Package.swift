@@ -170,6 +170,9 @@ let package = Package(
             dependencies: [
                 "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignLedger", "SovereignFederation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -95,5 +95,17 @@ let package = Package(
             path: "Benchmarks/Federation",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "Extender",
+            dependencies: [
+                .product(name: "SovereignKubernetes", package: "sovereign"),
+                .product(name: "SovereignPlanner", package: "sovereign"),
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "SovereignTesting", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/Extender",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

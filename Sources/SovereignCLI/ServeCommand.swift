@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SovereignKubernetes
 import SovereignModel
 import SovereignServer
 
@@ -55,6 +56,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("extender-prefix"), help: "The extender's path prefix (kube-scheduler's urlPrefix path).")
     var extenderPrefix = "/scheduler"
 
+    @Option(
+        help: ArgumentHelp(
+            "Watch and label the cluster's nodes through the Kubernetes API: `in-cluster` (the pod's service account) or a kubeconfig file.",
+            valueName: "in-cluster|kubeconfig"
+        )
+    )
+    var kubernetes: String?
+
+    @Option(name: .customLong("kube-context"), help: "The kubeconfig context to use (default: its current-context).")
+    var kubeContext: String?
+
     /// `HOST:PORT`, or an error naming the option.
     static func address(_ text: String, option: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
@@ -83,6 +95,20 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.validationFailure
         }
         configuration.extenderPrefix = extenderPrefix
+        if let kubernetes {
+            do {
+                configuration.kubernetes =
+                    kubernetes == "in-cluster"
+                    ? try .inCluster(environment: ProcessInfo.processInfo.environment)
+                    : try .kubeconfig(path: kubernetes, context: kubeContext)
+            } catch let error as KubernetesConfigurationError {
+                printError("--kubernetes: \(error.description)")
+                throw ExitCode.failure
+            }
+        } else if kubeContext != nil {
+            printError("--kube-context: expected --kubernetes KUBECONFIG with it, found no --kubernetes")
+            throw ExitCode.validationFailure
+        }
         configuration.tokensPath = tokens
         configuration.keyPath = key
         configuration.workDirectory = workDirectory

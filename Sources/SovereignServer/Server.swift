@@ -3,7 +3,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 import ServiceLifecycle
-import SovereignKubernetes
+public import SovereignKubernetes
 import SovereignLedger
 public import SovereignModel
 
@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var extenderHost: String?
     /// The extender's path prefix: kube-scheduler's `urlPrefix` ends with it.
     public var extenderPrefix = "/scheduler"
+    /// The Kubernetes API to watch and label nodes through (`nil`: no node watch, no labels).
+    public var kubernetes: KubernetesAPIConfiguration?
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -189,21 +191,33 @@ public enum SovereignServer: Sendable {
         var services: [any Service] = [
             ControlLoop(plane: plane, federation: federation, tick: configuration.tick, logger: logger)
         ]
-        if let port = configuration.extenderPort {
-            let host = configuration.extenderHost ?? configuration.host
+        if configuration.extenderPort != nil || configuration.kubernetes != nil {
             let extender = Extender(snapshot: try await plane.extenderSnapshot())
             await plane.observePlans { extender.update($0) }
-            services.append(
-                Application(
-                    router: ExtenderRoutes.router(extender: extender, prefix: configuration.extenderPrefix),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
-                    onServerRunning: { channel in
-                        let bound = channel.localAddress?.port ?? port
-                        onExtenderListening("http://\(host):\(bound)\(configuration.extenderPrefix)")
-                    },
-                    logger: logger
+            if let kubernetes = configuration.kubernetes {
+                services.append(
+                    try await KubernetesNodes.make(
+                        configuration: kubernetes,
+                        extender: extender,
+                        plane: plane,
+                        logger: logger
+                    )
                 )
-            )
+            }
+            if let port = configuration.extenderPort {
+                let host = configuration.extenderHost ?? configuration.host
+                services.append(
+                    Application(
+                        router: ExtenderRoutes.router(extender: extender, prefix: configuration.extenderPrefix),
+                        configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
+                        onServerRunning: { channel in
+                            let bound = channel.localAddress?.port ?? port
+                            onExtenderListening("http://\(host):\(bound)\(configuration.extenderPrefix)")
+                        },
+                        logger: logger
+                    )
+                )
+            }
         }
         let app = Application(
             router: router(plane: plane, federation: federation, tokens: tokens),

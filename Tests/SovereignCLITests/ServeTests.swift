@@ -149,7 +149,8 @@ struct ServeTests {
         let server = try Server(db: db)
         defer { server.stop() }
 
-        let (status, _) = try await server.request(.POST, "/v1/workloads", body: try Self.workloadDocument())
+        // 100 epochs of 0.2 s: long enough that the pause lands before the end even on a busy machine.
+        let (status, _) = try await server.request(.POST, "/v1/workloads", body: try Self.workloadDocument(epochs: 100))
         #expect(status == 201)
         try await server.wait("it to train a few epochs") {
             try await server.log("digits-dar", attempt: 1).contains("epoch 3/")
