@@ -148,6 +148,7 @@ let package = Package(
             name: "SovereignServerTests",
             dependencies: [
                 "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting", "SovereignFederation",
+                "SovereignKubernetes", "SovereignPlanner",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -161,13 +161,22 @@ public enum SovereignServer: Sendable {
         federation: FederationCoordinator,
         tokens: TokenStore
     ) -> Router<BasicRequestContext> {
+        router(plane: plane, federation: federation, tokens: tokens, metrics: ServerMetrics())
+    }
+
+    static func router(
+        plane: ControlPlane,
+        federation: FederationCoordinator,
+        tokens: TokenStore,
+        metrics: ServerMetrics
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         API.register(
             on: router,
             plane: plane,
             federation: federation,
             tokens: tokens,
-            metrics: ServerMetrics(),
+            metrics: metrics,
             openAPI: openAPIDocument
         )
         return router
@@ -188,6 +197,8 @@ public enum SovereignServer: Sendable {
     ) async throws {
         let (plane, federation, tokens, notes) = try prepare(configuration, logger: logger)
         onNotes(notes)
+        // One registry: the extender's calls are counted on the API's /metrics.
+        let metrics = ServerMetrics()
         var services: [any Service] = [
             ControlLoop(plane: plane, federation: federation, tick: configuration.tick, logger: logger)
         ]
@@ -208,7 +219,11 @@ public enum SovereignServer: Sendable {
                 let host = configuration.extenderHost ?? configuration.host
                 services.append(
                     Application(
-                        router: ExtenderRoutes.router(extender: extender, prefix: configuration.extenderPrefix),
+                        router: ExtenderRoutes.router(
+                            extender: extender,
+                            prefix: configuration.extenderPrefix,
+                            metrics: metrics
+                        ),
                         configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
                         onServerRunning: { channel in
                             let bound = channel.localAddress?.port ?? port
@@ -220,7 +235,7 @@ public enum SovereignServer: Sendable {
             }
         }
         let app = Application(
-            router: router(plane: plane, federation: federation, tokens: tokens),
+            router: router(plane: plane, federation: federation, tokens: tokens, metrics: metrics),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "sovereign"
