@@ -107,5 +107,11 @@ let package = Package(
             path: "Benchmarks/Extender",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Writes the fleet, node list and request bodies for scripts/extender-http.sh.
+        .executableTarget(
+            name: "ExtenderLoad",
+            dependencies: [.product(name: "SovereignTesting", package: "sovereign")],
+            path: "Sources/ExtenderLoad"
+        ),
     ]
 )

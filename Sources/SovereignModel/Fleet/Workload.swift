@@ -97,7 +97,7 @@ public struct Workload: Sendable, Hashable {
     /// The model.
     public let model: Model
     /// Datasets it reads.
-    public let datasets: [String]
+    public internal(set) var datasets: [String]
     /// Compute it needs (training, fine-tuning, batch inference, federated).
     public let compute: ComputeDemand?
     /// Accelerators it may use at once, when constrained.
@@ -188,35 +188,13 @@ extension Workload {
         return w
     }
 
-    /// The same workload reading more datasets and touching data of at least `classification` (what a pod
-    /// of the workload may add by annotation: constraints only ever grow).
-    public func adding(datasets more: [String], classification more2: Classification?) -> Workload {
+    /// The same workload reading more datasets and touching data of at least `floor` (what a pod of the
+    /// workload may add by annotation: constraints only ever grow).
+    public func adding(datasets extra: [String], classification floor: Classification?) -> Workload {
         var w = self
-        w.classification = [classification, more2].compactMap { $0 }.max()
-        guard more.contains(where: { !datasets.contains($0) }) else { return w }
-        var copy = Workload(
-            name: name,
-            labels: labels,
-            type: type,
-            model: model,
-            datasets: datasets + more.filter { !datasets.contains($0) },
-            compute: compute,
-            accelerators: accelerators,
-            mfu: mfu,
-            checkpoint: checkpoint,
-            priority: priority,
-            arrival: arrival,
-            deadline: deadline,
-            preemptible: preemptible,
-            precision: precision,
-            tokensPerSecond: tokensPerSecond,
-            servedFrom: servedFrom,
-            memory: memory,
-            run: run,
-            federation: federation
-        )
-        copy.classification = w.classification
-        return copy
+        w.classification = [classification, floor].compactMap { $0 }.max()
+        w.datasets += extra.filter { !datasets.contains($0) }
+        return w
     }
 
     /// The same workload with only `flops` of work left, arriving at `arrival`: what a replan places after
