@@ -126,6 +126,10 @@ public struct Workload: Sendable, Hashable {
     public var run: Run? = nil
     /// How a federated workload trains across its datasets' sites, when the control plane coordinates it.
     public var federation: Federation? = nil
+    /// The `Model` document naming the model it trains or serves, when the spec names one.
+    public var modelName: String? = nil
+    /// The `SoftwareComponent` documents it runs on, beyond the sites' own.
+    public var software: [String] = []
 
     /// Bytes per parameter of mixed-precision Adam training state (ZeRO, 2019).
     public static let trainingBytesPerParameter = 16.0
@@ -169,7 +173,9 @@ extension Workload {
             servedFrom: servedFrom,
             memory: memory,
             run: run,
-            federation: federation
+            federation: federation,
+            modelName: modelName,
+            software: software
         )
     }
 }
