@@ -12,6 +12,7 @@ public struct Sovereign: AsyncParsableCommand, Sendable {
         subcommands: [
             Validate.self, PlanCommand.self, SimulateCommand.self, Catalog.self, Serve.self, PowerCommand.self,
             LedgerCommand.self, AgentCommand.self, Supervise.self,
+            AssessCommand.self,
         ]
     )
 
