@@ -120,7 +120,7 @@ public enum AssessmentReport: Sendable {
                 svg +=
                     "<g><title>\(esc("\(name) · \(a.layer.rawValue): " + a.reasons.joined(separator: "; ")))</title>"
                     + "<rect x=\"\(num(x + 1))\" y=\"\(num(y + 1))\" width=\"\(num(cellWidth - 2))\" height=\"\(num(cellHeight - 2))\" rx=\"3\" fill=\"\(fill)\"/>"
-                let text = a.level.map { "\($0.rawValue) · \(num(a.score ?? 0, 2))" } ?? "n/a"
+                let text = a.level.map { "\($0.rawValue) · \(Format.fixed(a.score ?? 0))" } ?? "n/a"
                 svg +=
                     "<text x=\"\(num(x + cellWidth / 2))\" y=\"\(num(y + cellHeight / 2 + 5))\" font-size=\"13\" "
                     + "text-anchor=\"middle\" fill=\"\(ink)\"\(isFleet ? " font-weight=\"700\"" : "")>\(text)</text></g>"
@@ -173,12 +173,13 @@ public enum AssessmentReport: Sendable {
                 { $0.completed.uncut > 0 ? Double($0.completed.cut) / Double($0.completed.uncut) : 1 }
             ),
         ]
-        let labelWidth = 260.0
-        let barWidth = 640.0
-        let barHeight = 14.0
-        let groupHeight = barHeight * Double(bars.count) + 16
-        let width = labelWidth + barWidth + 70
-        let height = groupHeight * Double(stress.results.count) + 24
+        let labelWidth = 150.0
+        let barWidth = 760.0
+        let barHeight = 16.0
+        let titleHeight = 20.0
+        let groupHeight = titleHeight + barHeight * Double(bars.count) + 14
+        let width = labelWidth + barWidth + 60
+        let height = groupHeight * Double(stress.results.count) + 22
         var svg =
             "<svg viewBox=\"0 0 \(num(width)) \(num(height))\" width=\"100%\" role=\"img\" aria-label=\"stress tests\" "
             + "font-family=\"system-ui,sans-serif\">"
@@ -189,20 +190,17 @@ public enum AssessmentReport: Sendable {
                 + "<text x=\"\(num(x))\" y=\"\(num(height - 4))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5b6b7c\">\(Int(tick * 100))%</text>"
         }
         for (k, result) in stress.results.enumerated() {
-            let y0 = groupHeight * Double(k) + 6
+            let y0 = groupHeight * Double(k) + 4
+            let note = result.removesNothing == nil ? "" : " — removes nothing"
             svg +=
-                "<text x=\"0\" y=\"\(num(y0 + 12))\" font-size=\"12\" font-weight=\"600\">cut \(esc(result.label))</text>"
-            if result.removesNothing != nil {
-                svg +=
-                    "<text x=\"0\" y=\"\(num(y0 + 28))\" font-size=\"11\" fill=\"#5b6b7c\">removes nothing</text>"
-            }
+                "<text x=\"0\" y=\"\(num(y0 + 13))\" font-size=\"13\" font-weight=\"600\">cut \(esc(result.label))\(note)</text>"
             for (b, (name, color, value)) in bars.enumerated() {
-                let y = y0 + Double(b) * barHeight + 2
+                let y = y0 + titleHeight + Double(b) * barHeight
                 let v = min(1, max(0, value(result)))
                 svg +=
-                    "<text x=\"\(num(labelWidth - 8))\" y=\"\(num(y + barHeight - 3))\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6b7c\">\(name)</text>"
+                    "<text x=\"\(num(labelWidth - 8))\" y=\"\(num(y + barHeight - 5))\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6b7c\">\(name)</text>"
                     + "<rect x=\"\(num(labelWidth))\" y=\"\(num(y))\" width=\"\(num(max(0.5, barWidth * v)))\" height=\"\(num(barHeight - 3))\" fill=\"\(color)\"/>"
-                    + "<text x=\"\(num(labelWidth + barWidth * v + 4))\" y=\"\(num(y + barHeight - 3))\" font-size=\"11\">\(Format.percent(v))</text>"
+                    + "<text x=\"\(num(labelWidth + barWidth * v + 4))\" y=\"\(num(y + barHeight - 5))\" font-size=\"11\">\(Format.percent(v))</text>"
             }
         }
         svg += "</svg>"

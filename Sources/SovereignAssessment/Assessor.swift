@@ -25,7 +25,7 @@ public enum Home: Sendable, Hashable {
         }
     }
 
-    /// How the home reads in a heading.
+    /// How the home reads in a heading: `each site's own country`, or `EU`.
     public var description: String {
         switch self {
         case .eachSitesCountry: return "each site's own country"
@@ -39,7 +39,9 @@ public enum Home: Sendable, Hashable {
 public struct SovereigntyMatrix: Sendable {
     /// One row per site, in fleet order.
     public struct SiteRow: Sendable {
+        /// The site's name.
         public let site: String
+        /// The country it is in.
         public let jurisdiction: String
         /// Dense PFLOPS at the site, the weight it carries in fleet-wide shares.
         public let pflops: Double
@@ -49,8 +51,11 @@ public struct SovereigntyMatrix: Sendable {
 
     /// The most fragile layer and why.
     public struct Weakest: Sendable {
+        /// The layer.
         public let layer: Layer
+        /// Its fleet-wide level.
         public let level: SealLevel
+        /// Its fleet-wide score.
         public let score: Double
         /// The facts that set its level, then what sets it apart from layers at the same level.
         public let why: [String]

@@ -131,6 +131,13 @@ enum Format {
         return String(rounded)
     }
 
+    /// A score with exactly two decimals, `0.40`, `1.00`.
+    static func fixed(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = abs(hundredths) % 100
+        return "\(hundredths < 0 ? "-" : "")\(abs(hundredths) / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
     /// Names joined for a sentence, the first `limit` only: `a, b, c and 4 more`.
     static func list(_ items: [String], limit: Int = 4) -> String {
         guard items.count > limit else { return items.joined(separator: ", ") }

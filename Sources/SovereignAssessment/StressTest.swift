@@ -6,6 +6,7 @@ public import SovereignSimulator
 public struct StressResult: Sendable {
     /// A workload that ran in the uncut fleet's plan and cannot be placed after the cuts.
     public struct Lost: Sendable, Hashable {
+        /// The workload's name.
         public let workload: String
         /// The planner's explanation, kube-scheduler style.
         public let explanation: String
@@ -19,14 +20,17 @@ public struct StressResult: Sendable {
     public let sitesLost: [String]
     /// Pools gone, as `site/pool`.
     public let poolsLost: [String]
-    /// Accelerators gone, and of how many.
+    /// Accelerators gone.
     public let acceleratorsLost: Int
+    /// Accelerators in the uncut fleet.
     public let acceleratorsTotal: Int
-    /// Dense PFLOPS gone, and of how many.
+    /// Dense PFLOPS gone.
     public let pflopsLost: Double
+    /// Dense PFLOPS of the uncut fleet.
     public let pflopsTotal: Double
-    /// Board power of the accelerators gone (count × TDP), and of all.
+    /// Board power of the accelerators gone (count × TDP).
     public let powerLost: Power
+    /// Board power of every accelerator of the uncut fleet.
     public let powerTotal: Power
     /// Datasets held at sites that are gone: the planner may still place their work elsewhere in their
     /// residency (a copy is assumed to exist), but the copy at the lost site is out of reach.
@@ -40,9 +44,11 @@ public struct StressResult: Sendable {
     public let stillUnplaceable: Int
     /// Workloads completed (uncut, cut), out of ``workloads``.
     public let completed: (uncut: Int, cut: Int)
+    /// Workloads in the fleet.
     public let workloads: Int
-    /// Work done in EFLOP (uncut, cut), out of the work required.
+    /// Work done in EFLOP (uncut, cut), out of ``workRequired``.
     public let workDone: (uncut: Double, cut: Double)
+    /// Work the fleet's workloads require, in EFLOP.
     public let workRequired: Double
     /// Inference service-steps short of capacity (uncut, cut).
     public let serviceShortSteps: (uncut: Int, cut: Int)
