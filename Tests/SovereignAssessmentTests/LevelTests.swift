@@ -324,4 +324,24 @@ func assess(_ text: FleetText, home: String? = nil) throws -> SovereigntyMatrix 
         #expect(matrix.objectives[7].level == nil)
         #expect(abs(Objectives.weightedScore(matrix.objectives).coverage - 0.85) < 1e-9)
     }
+
+    @Test func withoutAScenarioThePlanDependentFactsSayWhyTheyAreMissing() throws {
+        var text = FleetText()
+        text.documents.removeFirst()  // the Scenario
+        text.site("ke-1", in: "KE", pools: [("nvidia-a100-80gb", 8)])
+        text.dataset("corpus", at: "ke-1", residency: "KE", keys: "KE")
+        text.model("m", weights: "closed", licence: "proprietary", publisher: "US", trainedIn: "US")
+        text.workload("tune", dataset: "corpus", model: "m")
+        let fleet = try text.load()
+        #expect(fleet.scenario == nil)
+        let matrix = Assessor(fleet: fleet, plan: Planner(policy: .powerAware).plan(fleet)).assess()
+        #expect(matrix.placementBasis.hasPrefix("no plan"))
+        let siteModels = try #require(matrix.sites.first?.layers.first { $0.layer == .models })
+        #expect(siteModels.level == nil)
+        #expect(siteModels.reasons == ["no plan (no Scenario): nothing placed here"])
+        // Fleet-wide, the declared model still counts, each workload weighing the same.
+        #expect(matrix.fleet.first { $0.layer == .models }?.level == .noSovereignty)
+        let data = try #require(matrix.fleet.first { $0.layer == .data })
+        #expect(data.facts.contains("where data is processed is not assessed: no plan (no Scenario)"))
+    }
 }
