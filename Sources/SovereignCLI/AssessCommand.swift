@@ -137,19 +137,21 @@ public struct AssessCommand: AsyncParsableCommand, Sendable {
         }
         let planningPolicy = PlanningPolicy.named(policy)!
         let seed = self.seed ?? fleet.scenario?.seed ?? 1
-        if TerminalProgress.isTerminal { FileHandle.standardError.write(Data("\rplanning".utf8)) }
-        let plan = Planner(policy: planningPolicy).plan(fleet)
-        let matrix = Assessor(fleet: fleet, home: homeValue, exportControl: overrides, plan: plan).assess()
-        var stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])?
-        if !cuts.isEmpty {
-            let scenarios = StressTest.scenarios(cuts)
-            if TerminalProgress.isTerminal {
-                FileHandle.standardError.write(Data("\rsimulating the uncut fleet and \(scenarios.count) cut(s)".utf8))
-            }
-            if let run = await StressTest.run(fleet, scenarios: scenarios, policy: planningPolicy, seed: seed) {
-                stress = (planningPolicy.name, seed, run.uncut, run.results)
-            }
+        if TerminalProgress.isTerminal {
+            let simulations =
+                cuts.isEmpty ? "" : " and simulating the uncut fleet and \(StressTest.scenarios(cuts).count) cut(s)"
+            FileHandle.standardError.write(Data("\rplanning\(simulations)".utf8))
         }
+        let assessment = await Assessment.run(
+            fleet,
+            home: homeValue,
+            exportControl: overrides,
+            policy: planningPolicy,
+            cuts: cuts,
+            seed: seed
+        )
+        let matrix = assessment.matrix
+        let stress = assessment.stress
         TerminalProgress.clear()
         if let report {
             let html = AssessmentReport.html(matrix, fleet: fleet, stress: stress)
