@@ -96,4 +96,20 @@ struct AssessCLITests {
         #expect(html.contains("aria-label=\"stress tests\""))
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
     }
+
+    /// The README shows the matrix and the weakest layer `assess` prints for the bundled example.
+    @Test func readmeShowsWhatAssessPrints() throws {
+        let run = try CLITests.run([
+            "assess", "Examples/east-africa", "--cut", "vendor=NVIDIA", "--cut", "operator-jurisdiction=US",
+        ])
+        #expect(run.status == 0)
+        let readme = try String(
+            contentsOfFile: Fixtures.repositoryRoot.appendingPathComponent("README.md").path,
+            encoding: .utf8
+        )
+        let lines = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let shown = lines[3..<14].joined(separator: "\n")
+        #expect(shown.hasPrefix("site       in  compute"))
+        #expect(readme.contains("```\n" + shown + "\n```"), "README's assess excerpt differs from:\n\(shown)")
+    }
 }
