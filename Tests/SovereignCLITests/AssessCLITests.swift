@@ -112,4 +112,23 @@ struct AssessCLITests {
         #expect(shown.hasPrefix("site       in  compute"))
         #expect(readme.contains("```\n" + shown + "\n```"), "README's assess excerpt differs from:\n\(shown)")
     }
+
+    /// The catalog says which parts are export-controlled: what the compute layer counts.
+    @Test func catalogShowsExportControl() throws {
+        let run = try CLITests.run(["catalog"])
+        #expect(run.status == 0)
+        #expect(
+            run.stdout.contains(
+                "export-controlled (US EAR ECCN 3A090.a): nvidia-l40s, nvidia-a100-40gb, nvidia-a100-80gb, nvidia-h100-sxm, nvidia-h200-sxm, amd-mi250x, amd-mi300x, intel-gaudi2, intel-gaudi3\n"
+            )
+        )
+        let json = try CLITests.run(["catalog", "--format", "json", "Examples/east-africa"])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let control = Dictionary(
+            uniqueKeysWithValues: entries.map { ($0["id"] as? String ?? "", $0["exportControl"] as? String) }
+        )
+        #expect(control["nvidia-h100-sxm"] == "US EAR ECCN 3A090.a")
+        #expect(control["nvidia-t4"] == "none")
+        #expect(control["nvidia-rtx-a6000"] == "none")
+    }
 }
