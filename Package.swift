@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SovereignModel", targets: ["SovereignModel"]),
         .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
+        .library(name: "SovereignAssessment", targets: ["SovereignAssessment"]),
         .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
         .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
         .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
@@ -49,6 +50,10 @@ let package = Package(
         .target(
             name: "SovereignSimulator",
             dependencies: ["SovereignModel", "SovereignPlanner"]
+        ),
+        .target(
+            name: "SovereignAssessment",
+            dependencies: ["SovereignModel", "SovereignPlanner", "SovereignSimulator"]
         ),
         .target(
             name: "SovereignLedger",
@@ -100,6 +105,7 @@ let package = Package(
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignSimulator",
+                "SovereignAssessment",
                 "SovereignLedger",
                 "SovereignServer",
                 "SovereignFederation",
@@ -133,6 +139,12 @@ let package = Package(
         .testTarget(
             name: "SovereignSimulatorTests",
             dependencies: ["SovereignSimulator", "SovereignPlanner", "SovereignModel", "SovereignTesting"]
+        ),
+        .testTarget(
+            name: "SovereignAssessmentTests",
+            dependencies: [
+                "SovereignAssessment", "SovereignSimulator", "SovereignPlanner", "SovereignModel", "SovereignTesting",
+            ]
         ),
         .testTarget(
             name: "SovereignLedgerTests",

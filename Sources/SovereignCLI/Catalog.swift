@@ -31,6 +31,8 @@ public struct Catalog: ParsableCommand, Sendable {
         let year: Int?
         let provenance: String
         let note: String?
+        /// `none`, the listing (`US EAR ECCN 3A090.a`), or `unknown`.
+        let exportControl: String
 
         init(_ m: AcceleratorModel) {
             id = m.id
@@ -47,6 +49,7 @@ public struct Catalog: ParsableCommand, Sendable {
             year = m.year
             provenance = m.provenance.rawValue
             note = m.note
+            exportControl = m.exportControl?.description ?? "unknown"
         }
     }
 
@@ -91,6 +94,16 @@ public struct Catalog: ParsableCommand, Sendable {
         lines.append("Dense BF16 (FP16 where the part has none); never the sparse headline figure.")
         for m in models where m.provenance == .secondary {
             lines.append("\(m.id): \(m.note ?? "secondary sources")")
+        }
+        var listings: [String: [String]] = [:]
+        for m in models {
+            listings[m.exportControl.map { $0 == .unlisted ? "" : $0.description } ?? "unknown", default: []].append(
+                m.id
+            )
+        }
+        for (listing, ids) in listings.sorted(by: { $0.key < $1.key }) where !listing.isEmpty {
+            let what = listing == "unknown" ? "export control unknown" : "export-controlled (\(listing))"
+            lines.append("\(what): \(ids.joined(separator: ", "))")
         }
         return lines.joined(separator: "\n")
     }

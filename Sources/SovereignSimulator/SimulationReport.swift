@@ -5,7 +5,8 @@ public import SovereignPlanner
 public enum SimulationReport: Sendable {
     static let colors = ["#d1495b", "#00798c", "#edae49", "#66a182", "#2e4057", "#8d96a3"]
 
-    static func escape(_ text: String) -> String {
+    /// Escapes text for HTML element content and attribute values.
+    public static func escape(_ text: String) -> String {
         var out = ""
         for c in text {
             switch c {
@@ -19,7 +20,8 @@ public enum SimulationReport: Sendable {
         return out
     }
 
-    static func number(_ v: Double, _ digits: Int = 1) -> String {
+    /// A number for SVG coordinates and labels: at most `digits` decimals, no trailing `.0`.
+    public static func number(_ v: Double, _ digits: Int = 1) -> String {
         let scale = [1.0, 10, 100, 1000][min(digits, 3)]
         let r = (v * scale).rounded() / scale
         return r == r.rounded() ? String(Int(r)) : String(r)

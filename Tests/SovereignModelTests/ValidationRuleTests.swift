@@ -35,7 +35,7 @@ struct ValidationRuleTests {
             replace: "kind: Policy",
             with: "kind: Polcy",
             expect: [
-                "fleet.yaml:66:7: error: kind: expected a kind (Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel), found \"Polcy\""
+                "fleet.yaml:66:7: error: kind: expected a kind (Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel, SoftwareComponent, Model), found \"Polcy\""
             ]
         ),
         RuleCase(

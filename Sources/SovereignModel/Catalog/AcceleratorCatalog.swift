@@ -31,23 +31,74 @@ public struct AcceleratorCatalog: Sendable {
 
     private static let idleNote = "idle power is an estimate: datasheets give no idle figure"
 
+    /// The US Export Administration Regulations' listing for advanced-computing ICs (BIS interim final rules of
+    /// 17 October 2023 and 2 December 2024): parts whose total processing performance (TPP = 2 × dense MAC
+    /// TOPS × bit length) reaches 4,800 are ECCN 3A090.a, and the boards and systems holding them 4A090.
+    static let ear3A090 = ExportControl.controlled(jurisdiction: "US", classification: "EAR ECCN 3A090.a")
+
     /// Built-in models. Dense BF16 (FP16 where the part has no BF16), board power, memory and bandwidth from
     /// vendor datasheets (NVIDIA headlines sparse figures, twice these); idle power estimated.
+    ///
+    /// Export control, from the BIS rules above: A100 (TPP 4,992), H100/H200 (15,824), L40S (FP8 5,864),
+    /// MI250X (6,128), MI300X (20,912), Gaudi 2 (6,912) and Gaudi 3 (29,360) reach the 3A090.a threshold;
+    /// V100 (2,000), T4 (1,040), A10 (2,000), L4 (FP8 1,940) and the CPU socket do not. The Ascend 910B is
+    /// not a US-origin item: BIS's guidance of 13 May 2025 warns that *using* it may breach the EAR (General
+    /// Prohibition 10), a risk to its user rather than a control on its supply, so it is listed as `none`;
+    /// a fleet that sees it otherwise says so with `sovereign assess --export-control`.
     public static let builtInModels: [AcceleratorModel] = [
         model("nvidia-v100-sxm2-16gb", "NVIDIA", "V100 SXM2 16GB", 16, 125, 0.9, 300, 40, "US", "TW", 2017, fp16: true),
         model("nvidia-v100-sxm2-32gb", "NVIDIA", "V100 SXM2 32GB", 32, 125, 0.9, 300, 40, "US", "TW", 2018, fp16: true),
         model("nvidia-t4", "NVIDIA", "T4", 16, 65, 0.32, 70, 10, "US", "TW", 2018, fp16: true),
         model("nvidia-a10", "NVIDIA", "A10", 24, 125, 0.6, 150, 20, "US", "KR", 2021),
         model("nvidia-l4", "NVIDIA", "L4", 24, 121, 0.3, 72, 16, "US", "TW", 2023),
-        model("nvidia-l40s", "NVIDIA", "L40S", 48, 362, 0.864, 350, 35, "US", "TW", 2023),
-        model("nvidia-a100-40gb", "NVIDIA", "A100 40GB SXM", 40, 312, 1.555, 400, 50, "US", "TW", 2020),
-        model("nvidia-a100-80gb", "NVIDIA", "A100 80GB SXM", 80, 312, 2.039, 400, 50, "US", "TW", 2020),
-        model("nvidia-h100-sxm", "NVIDIA", "H100 SXM 80GB", 80, 989, 3.35, 700, 70, "US", "TW", 2022),
-        model("nvidia-h200-sxm", "NVIDIA", "H200 SXM 141GB", 141, 989, 4.8, 700, 75, "US", "TW", 2024),
-        model("amd-mi250x", "AMD", "Instinct MI250X", 128, 383, 3.2, 560, 90, "US", "TW", 2021),
-        model("amd-mi300x", "AMD", "Instinct MI300X", 192, 1307, 5.3, 750, 140, "US", "TW", 2023),
-        model("intel-gaudi2", "Intel", "Gaudi 2", 96, 432, 2.46, 600, 100, "US", "TW", 2022),
-        model("intel-gaudi3", "Intel", "Gaudi 3", 128, 1835, 3.67, 900, 150, "US", "TW", 2024),
+        model("nvidia-l40s", "NVIDIA", "L40S", 48, 362, 0.864, 350, 35, "US", "TW", 2023, controlled: true),
+        model(
+            "nvidia-a100-40gb",
+            "NVIDIA",
+            "A100 40GB SXM",
+            40,
+            312,
+            1.555,
+            400,
+            50,
+            "US",
+            "TW",
+            2020,
+            controlled: true
+        ),
+        model(
+            "nvidia-a100-80gb",
+            "NVIDIA",
+            "A100 80GB SXM",
+            80,
+            312,
+            2.039,
+            400,
+            50,
+            "US",
+            "TW",
+            2020,
+            controlled: true
+        ),
+        model("nvidia-h100-sxm", "NVIDIA", "H100 SXM 80GB", 80, 989, 3.35, 700, 70, "US", "TW", 2022, controlled: true),
+        model(
+            "nvidia-h200-sxm",
+            "NVIDIA",
+            "H200 SXM 141GB",
+            141,
+            989,
+            4.8,
+            700,
+            75,
+            "US",
+            "TW",
+            2024,
+            controlled: true
+        ),
+        model("amd-mi250x", "AMD", "Instinct MI250X", 128, 383, 3.2, 560, 90, "US", "TW", 2021, controlled: true),
+        model("amd-mi300x", "AMD", "Instinct MI300X", 192, 1307, 5.3, 750, 140, "US", "TW", 2023, controlled: true),
+        model("intel-gaudi2", "Intel", "Gaudi 2", 96, 432, 2.46, 600, 100, "US", "TW", 2022, controlled: true),
+        model("intel-gaudi3", "Intel", "Gaudi 3", 128, 1835, 3.67, 900, 150, "US", "TW", 2024, controlled: true),
         AcceleratorModel(
             id: "huawei-ascend-910b",
             vendor: "Huawei",
@@ -62,7 +113,8 @@ public struct AcceleratorCatalog: Sendable {
             year: 2023,
             provenance: .secondary,
             note:
-                "secondary sources only: FP16 throughput, power, bandwidth and fab are reported, not datasheet figures"
+                "secondary sources only: FP16 throughput, power, bandwidth and fab are reported, not datasheet figures",
+            exportControl: ExportControl.unlisted
         ),
         AcceleratorModel(
             id: "cpu-x86-64",
@@ -77,7 +129,8 @@ public struct AcceleratorCatalog: Sendable {
             fabricatedIn: "TW",
             year: 2022,
             provenance: .secondary,
-            note: "order-of-magnitude figures for one 96-core socket with AVX-512 BF16; for CPU-only fallback"
+            note: "order-of-magnitude figures for one 96-core socket with AVX-512 BF16; for CPU-only fallback",
+            exportControl: ExportControl.unlisted
         ),
     ]
 
@@ -93,7 +146,8 @@ public struct AcceleratorCatalog: Sendable {
         _ designedIn: String,
         _ fabricatedIn: String,
         _ year: Int,
-        fp16: Bool = false
+        fp16: Bool = false,
+        controlled: Bool = false
     ) -> AcceleratorModel {
         AcceleratorModel(
             id: id,
@@ -108,7 +162,8 @@ public struct AcceleratorCatalog: Sendable {
             fabricatedIn: fabricatedIn,
             year: year,
             provenance: .datasheet,
-            note: fp16 ? "FP16 tensor throughput (no BF16); \(idleNote)" : idleNote
+            note: fp16 ? "FP16 tensor throughput (no BF16); \(idleNote)" : idleNote,
+            exportControl: controlled ? ear3A090 : ExportControl.unlisted
         )
     }
 }

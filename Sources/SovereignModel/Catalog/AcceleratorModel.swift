@@ -1,3 +1,23 @@
+/// Whether a foreign government's export rules govern the supply of an accelerator model.
+///
+/// What the sovereignty assessment counts as "export-controlled capacity": a part its maker may not ship,
+/// service or replace without the licence of the government named here.
+public enum ExportControl: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Not listed under any export-control regime Sovereign knows of (`none` in specs).
+    case unlisted
+    /// Listed under a regime: the jurisdiction that controls it (ISO 3166-1 alpha-2) and the listing, e.g.
+    /// `US` and `EAR ECCN 3A090.a`.
+    case controlled(jurisdiction: String, classification: String)
+
+    /// `none` or `US EAR ECCN 3A090.a`.
+    public var description: String {
+        switch self {
+        case .unlisted: return "none"
+        case .controlled(let jurisdiction, let classification): return "\(jurisdiction) \(classification)"
+        }
+    }
+}
+
 /// An accelerator model: what one device can compute, hold and draw.
 public struct AcceleratorModel: Sendable, Hashable, Codable {
     /// Where a model's figures come from.
@@ -36,6 +56,9 @@ public struct AcceleratorModel: Sendable, Hashable, Codable {
     public let provenance: Provenance
     /// A note on the figures, e.g. which are estimates.
     public let note: String?
+    /// The export-control regime that governs its supply; `nil` when unknown (the assessment counts unknown
+    /// as controlled by a foreign regime, and says so).
+    public var exportControl: ExportControl?
 
     /// Makes an accelerator model.
     public init(
@@ -51,7 +74,8 @@ public struct AcceleratorModel: Sendable, Hashable, Codable {
         fabricatedIn: String?,
         year: Int?,
         provenance: Provenance,
-        note: String?
+        note: String?,
+        exportControl: ExportControl? = nil
     ) {
         self.id = id
         self.vendor = vendor
@@ -66,6 +90,7 @@ public struct AcceleratorModel: Sendable, Hashable, Codable {
         self.year = year
         self.provenance = provenance
         self.note = note
+        self.exportControl = exportControl
     }
 
     /// Dense TFLOPS per watt of board power: the efficiency that energy scorers compare.

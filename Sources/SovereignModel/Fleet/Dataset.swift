@@ -31,6 +31,8 @@ public struct Dataset: Sendable, Hashable {
     public let residencyCountries: Set<String>
     /// How sensitive it is.
     public let classification: Classification
+    /// ISO 3166-1 alpha-2 code of the jurisdiction where its encryption keys are held; `nil` when unknown.
+    public var keysHeldIn: String? = nil
 
     /// Whether the dataset may be processed in `country`: a hard constraint.
     public func mayBeProcessed(in country: String) -> Bool { residencyCountries.contains(country) }

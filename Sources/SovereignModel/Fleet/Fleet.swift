@@ -17,6 +17,10 @@ public struct Fleet: Sendable {
     public let catalog: AcceleratorCatalog
     /// The accelerator models the specs declare.
     public let userAccelerators: [AcceleratorModel]
+    /// Software the fleet runs, in declaration order.
+    public let software: [SoftwareComponent]
+    /// Models the fleet's workloads train or serve, in declaration order.
+    public let models: [AIModel]
 
     private let siteIndex: [String: Int]
     private let datasetIndex: [String: Int]
@@ -31,7 +35,9 @@ public struct Fleet: Sendable {
         datasets: [Dataset],
         workloads: [Workload],
         policies: [Policy],
-        userAccelerators: [AcceleratorModel]
+        userAccelerators: [AcceleratorModel],
+        software: [SoftwareComponent] = [],
+        models: [AIModel] = []
     ) {
         self.scenario = scenario
         self.groups = groups
@@ -40,6 +46,8 @@ public struct Fleet: Sendable {
         self.workloads = workloads
         self.policies = policies
         self.userAccelerators = userAccelerators
+        self.software = software
+        self.models = models
         self.catalog = .builtIn(plus: userAccelerators)
         func index(_ names: [String]) -> [String: Int] {
             Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -63,13 +71,17 @@ public struct Fleet: Sendable {
             datasets: datasets,
             workloads: workloads,
             policies: policies,
-            userAccelerators: userAccelerators
+            userAccelerators: userAccelerators,
+            software: software,
+            models: models
         )
     }
     /// The dataset with this name. - Complexity: O(1).
     public func dataset(named name: String) -> Dataset? { datasetIndex[name].map { datasets[$0] } }
     /// The workload with this name. - Complexity: O(1).
     public func workload(named name: String) -> Workload? { workloadIndex[name].map { workloads[$0] } }
+    /// The model with this name. - Complexity: O(models).
+    public func model(named name: String) -> AIModel? { models.first { $0.name == name } }
     /// The group with this name. - Complexity: O(1).
     public func group(named name: String) -> JurisdictionGroup? { groupIndex[name].map { groups[$0] } }
 

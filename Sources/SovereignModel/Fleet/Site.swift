@@ -15,9 +15,9 @@ public struct Site: Sendable {
     /// Checkpoint storage bandwidth, when declared.
     public let storage: Storage?
     /// The accelerator pools at the site.
-    public let pools: [AcceleratorPool]
+    public internal(set) var pools: [AcceleratorPool]
     /// Network links to other sites.
-    public let links: [NetworkLink]
+    public internal(set) var links: [NetworkLink]
     /// Which Kubernetes nodes belong to the site by their topology labels, for nodes that carry no
     /// `sovereign.dev/site` label.
     public var kubernetes: KubernetesTopology? = nil

@@ -129,6 +129,10 @@ public struct Workload: Sendable, Hashable {
     /// The most restrictive classification of the data it touches beyond its datasets' own (a Kubernetes pod
     /// annotated `sovereign.dev/classification: personal`); policies treat it as they treat a dataset's.
     public var classification: Classification? = nil
+    /// The `Model` document naming the model it trains or serves, when the spec names one.
+    public var modelName: String? = nil
+    /// The `SoftwareComponent` documents it runs on, beyond the sites' own.
+    public var software: [String] = []
 
     /// Bytes per parameter of mixed-precision Adam training state (ZeRO, 2019).
     public static let trainingBytesPerParameter = 16.0
@@ -220,7 +224,9 @@ extension Workload {
             memory: memory,
             run: run,
             federation: federation,
-            classification: classification
+            classification: classification,
+            modelName: modelName,
+            software: software
         )
     }
 }

@@ -387,7 +387,7 @@ extension FleetDecoder {
     // MARK: Dataset
 
     func decodeDataset(name: String, _ spec: SpecNode) -> DatasetEntry {
-        guard let f = spec.fields("Dataset", allowed: ["size", "site", "residency", "classification"]) else {
+        guard let f = spec.fields("Dataset", allowed: ["size", "site", "residency", "classification", "keys"]) else {
             return DatasetEntry(siteNode: nil, residency: [], make: { _ in nil })
         }
         let size = f.required("size", DataSize.expectation)?.quantity(DataSize.self)
@@ -400,12 +400,19 @@ extension FleetDecoder {
         }
         let classification = f.required("classification", "public, internal, personal or sensitive")?
             .choice(Classification.self)
+        // Where the encryption keys are held: `keys: {jurisdiction: KE}`; unknown when absent.
+        var keys: String?? = .some(nil)
+        if let k = f["keys"], let kf = k.fields("keys", allowed: ["jurisdiction"]) {
+            keys = kf.required("jurisdiction", "the code of the country where the keys are held").map { country($0) }
+        } else if f.has("keys") {
+            keys = nil
+        }
         return DatasetEntry(
             siteNode: site == nil ? nil : siteNode,
             residency: residency,
             make: { countries in
-                guard let size, let site, let classification, !residency.isEmpty else { return nil }
-                return Dataset(
+                guard let size, let site, let classification, !residency.isEmpty, let keys else { return nil }
+                var dataset = Dataset(
                     name: name,
                     size: size,
                     site: site,
@@ -413,6 +420,8 @@ extension FleetDecoder {
                     residencyCountries: countries,
                     classification: classification
                 )
+                dataset.keysHeldIn = keys
+                return dataset
             }
         )
     }
@@ -442,7 +451,7 @@ extension FleetDecoder {
                 "AcceleratorModel",
                 allowed: [
                     "vendor", "displayName", "memory", "tflops", "bandwidth", "power", "idlePower", "origin",
-                    "fabricatedIn", "year", "note",
+                    "fabricatedIn", "year", "note", "exportControl",
                 ]
             )
         else { return nil }
@@ -460,12 +469,14 @@ extension FleetDecoder {
         let year = f["year"].map { $0.integer(in: 1950...2100, expected: "a year in 1950...2100") }
         let displayName = f["displayName"].map { $0.string() }
         let note = f["note"].map { $0.string() }
+        let exportControl = f["exportControl"].map { decodeExportControl($0) }
         if let power, let idle = idlePower ?? nil, idle > power, let node = f["idlePower"] {
             node.report(.badValue, expected: "an idle power at most the board power (\(power))")
             return nil
         }
         guard let vendor, let memory, let tflops, let bandwidth, let power, let idle = idlePower ?? nil, let origin,
-            fabricatedIn != .some(nil), year != .some(nil), displayName != .some(nil), note != .some(nil)
+            fabricatedIn != .some(nil), year != .some(nil), displayName != .some(nil), note != .some(nil),
+            exportControl != .some(nil)
         else { return nil }
         return AcceleratorModel(
             id: name,
@@ -480,7 +491,8 @@ extension FleetDecoder {
             fabricatedIn: fabricatedIn ?? nil,
             year: year ?? nil,
             provenance: .user,
-            note: note ?? nil
+            note: note ?? nil,
+            exportControl: exportControl ?? nil
         )
     }
 }

@@ -9,7 +9,7 @@ extension FleetDecoder {
                 allowed: [
                     "type", "model", "datasets", "compute", "accelerators", "mfu", "checkpoint", "priority",
                     "arrival", "deadline", "preemptible", "precision", "demand", "servedFrom", "memory",
-                    "run", "federation",
+                    "run", "federation", "software",
                 ]
             )
         else { return empty }
@@ -19,9 +19,18 @@ extension FleetDecoder {
 
         var model: Workload.Model?
         var parametersNode: SpecNode?
+        var modelNameNode: (String, SpecNode)?
+        var modelNameOK = true
         if let m = f.required("model", "a model {parameters}"),
-            let mf = m.fields("model", allowed: ["parameters", "kvCache"])
+            let mf = m.fields("model", allowed: ["name", "parameters", "kvCache"])
         {
+            if let n = mf["name"] {
+                if let text = n.name("the name of a Model document") {
+                    modelNameNode = (text, n)
+                } else {
+                    modelNameOK = false
+                }
+            }
             parametersNode = mf.required("parameters", "a parameter count like \"7B\"")
             let parameters = parametersNode?.count("a parameter count like \"7B\"")
             let kvCache = mf["kvCache"].map { $0.quantity(DataSize.self) }
@@ -189,6 +198,7 @@ extension FleetDecoder {
         let memory = memoryNode.map { $0.quantity(DataSize.self, positive: true) }
 
         let run = f["run"].map { decodeRun($0) }
+        let softwareNodes = f["software"].flatMap { $0.strings(of: "SoftwareComponent names") } ?? []
         var federation: Federation?? = nil
         var coordinatorNode: (String, SpecNode)?
         if let node = f["federation"] {
@@ -214,7 +224,8 @@ extension FleetDecoder {
         }
         guard let type, let model, computeOK || type == .inference, acceleratorsOK, let mfu, checkpointOK,
             let priority, arrival != .some(nil), deadline != .some(nil), let preemptible, precisionOK, demandOK,
-            memory != .some(nil), run != .some(nil), federation != .some(nil), !(type == .federated && run != nil)
+            memory != .some(nil), run != .some(nil), federation != .some(nil), !(type == .federated && run != nil),
+            modelNameOK
         else {
             return WorkloadEntry(
                 workload: nil,
@@ -222,10 +233,12 @@ extension FleetDecoder {
                 acceleratorNode: acceleratorNode,
                 fitNode: nil,
                 servedFrom: servedFrom,
-                coordinatorNode: coordinatorNode
+                coordinatorNode: coordinatorNode,
+                modelNameNode: modelNameNode,
+                softwareNodes: softwareNodes
             )
         }
-        let workload = Workload(
+        var workload = Workload(
             name: name,
             labels: labels,
             type: type,
@@ -246,6 +259,8 @@ extension FleetDecoder {
             run: run ?? nil,
             federation: federation ?? nil
         )
+        workload.modelName = modelNameNode?.0
+        workload.software = softwareNodes.map(\.0)
         return WorkloadEntry(
             workload: workload,
             datasetNodes: datasetNodes,
@@ -253,7 +268,10 @@ extension FleetDecoder {
             fitNode: memoryNode ?? parametersNode,
             servedFrom: servedFrom,
             minNode: acceleratorsMinNode,
-            coordinatorNode: coordinatorNode
+            coordinatorNode: coordinatorNode,
+            parametersNode: parametersNode,
+            modelNameNode: modelNameNode,
+            softwareNodes: softwareNodes
         )
     }
 

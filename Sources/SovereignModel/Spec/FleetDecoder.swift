@@ -41,6 +41,12 @@ final class FleetDecoder {
         var minNode: SpecNode? = nil
         /// `federation.coordinator` when given, to check that the site exists.
         var coordinatorNode: (String, SpecNode)? = nil
+        /// `model.parameters`, to check it against the named Model's.
+        var parametersNode: SpecNode? = nil
+        /// `model.name` when given, to check that the Model exists.
+        var modelNameNode: (String, SpecNode)? = nil
+        /// `software` entries, to check that each SoftwareComponent exists.
+        var softwareNodes: [(String, SpecNode)] = []
     }
 
     struct GroupEntry {
@@ -55,6 +61,8 @@ final class FleetDecoder {
     var workloads: [Declared<WorkloadEntry>] = []
     var policies: [Declared<(value: (Set<Classification>, [String])?, cross: [(String, SpecNode)])>] = []
     var accelerators: [Declared<AcceleratorModel?>] = []
+    var software: [Declared<SoftwareEntry>] = []
+    var models: [Declared<ModelEntry>] = []
     /// Jurisdictions that may name a group; checked once all groups are known.
     var jurisdictionReferences: [(code: String, node: SpecNode)] = []
 
@@ -156,6 +164,12 @@ final class FleetDecoder {
         case .AcceleratorModel:
             let value = decodeAcceleratorModel(name: name, spec)
             if keep { accelerators.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .SoftwareComponent:
+            let value = decodeSoftware(name: name, spec)
+            if keep { software.append(Declared(name: name, nameNode: nameNode, value: value)) }
+        case .Model:
+            let value = decodeModel(name: name, spec)
+            if keep { models.append(Declared(name: name, nameNode: nameNode, value: value)) }
         }
     }
 
@@ -210,6 +224,10 @@ final class FleetDecoder {
         checkSites(catalog: catalog, siteByName: siteByName)
         let builtDatasets = checkDatasets(siteByName: siteByName, groupCountries: groupCountries)
         checkWorkloads(catalog: catalog, datasetNames: Set(datasets.map(\.name)))
+        let (builtSoftware, builtModels) = checkInventory(
+            siteNames: Set(sites.map(\.name)),
+            datasetNames: Set(datasets.map(\.name))
+        )
 
         let resolved = traces.resolve(
             grid: scenario?.grid,
@@ -243,7 +261,9 @@ final class FleetDecoder {
             datasets: builtDatasets,
             workloads: workloads.compactMap(\.value.workload),
             policies: builtPolicies,
-            userAccelerators: userModels
+            userAccelerators: userModels,
+            software: builtSoftware,
+            models: builtModels
         )
     }
 

@@ -10,7 +10,7 @@ public struct FleetLoader: Sendable {
 
     /// The kinds of document the fleet language knows.
     public enum Kind: String, Sendable, CaseIterable {
-        case Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel
+        case Scenario, JurisdictionGroup, Site, Dataset, Workload, Policy, AcceleratorModel, SoftwareComponent, Model
     }
 
     /// Called as trace files finish loading, with how many are done and how many there are (from any thread).
