@@ -1,7 +1,7 @@
 public import Foundation
 public import SovereignModel
 
-/// The real Alibaba GPU cluster of ../shared/data/cluster (1,213 nodes, 8,152 pods; alibaba/clusterdata
+/// The real Alibaba GPU cluster of Examples/data/cluster (1,213 nodes, 8,152 pods; alibaba/clusterdata
 /// cluster-trace-gpu-v2023, CC BY 4.0) recast as a sovereign fleet, with its nodes and pods as the JSON
 /// kube-scheduler would send an extender.
 ///
@@ -48,9 +48,7 @@ public struct ClusterReplay: Sendable {
 
     /// The trace's rows.
     static func rows(_ file: String) throws -> [[String]] {
-        let url = Fixtures.repositoryRoot.deletingLastPathComponent().appendingPathComponent(
-            "shared/data/cluster/\(file)"
-        )
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Examples/data/cluster/\(file)")
         let text = try String(contentsOf: url, encoding: .utf8)
         return text.split(separator: "\n").dropFirst().map {
             $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

@@ -147,10 +147,9 @@ enum ExtenderFixtures {
         return extender
     }
 
-    /// A recorded kube-scheduler request body from ../shared/data/kubernetes.
+    /// A recorded kube-scheduler request body (Examples/data/kubernetes).
     static func recorded(_ name: String) throws -> [UInt8] {
-        let url = Fixtures.repositoryRoot.deletingLastPathComponent()
-            .appendingPathComponent("shared/data/kubernetes/\(name)")
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Examples/data/kubernetes/\(name)")
         return Array(try Data(contentsOf: url))
     }
 

@@ -6,7 +6,7 @@ import SovereignPlanner
 import SovereignTesting
 
 // kube-scheduler's extender calls, one request per iteration, on clusters of 100, 1,000 and 5,000 nodes
-// made from the real Alibaba GPU cluster trace (../shared/data/cluster), in both modes. Each request carries
+// made from the real Alibaba GPU cluster trace (Examples/data/cluster), in both modes. Each request carries
 // the nodes kube-scheduler would send: numFeasibleNodesToFind with the adaptive percentageOfNodesToScore
 // (all of 100; 42 % of 1,000 = 420; 10 % of 5,000 = 500). Pods rotate through the trace's 8,152, with their
 // seeded sovereign.dev annotations. Latency percentiles are per request (parse, decide, encode).
