@@ -27,6 +27,16 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
+            name: "ExtenderFuzzer",
+            dependencies: [
+                .product(name: "SovereignKubernetes", package: "sovereign"),
+                .product(name: "SovereignPlanner", package: "sovereign"),
+                .product(name: "SovereignModel", package: "sovereign"),
+            ],
+            path: "Sources/ExtenderFuzzer",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
             name: "TrainingDataFuzzer",
             dependencies: [.product(name: "SovereignFederation", package: "sovereign")],
             path: "Sources/TrainingDataFuzzer",

@@ -308,6 +308,14 @@ struct ExtenderMalformedRequestTests {
             "request body: byte 28: Nodes.items[0]: expected a node with metadata.name, found \"{\"metadata\":{}}]\""
         ),
         (#"{"Pod":{},"NodeNames":[]} x"#, "request body: byte 26: expected the end of the JSON document, found \"x\""),
+        (
+            #"{"Pod":{},"NodeNames":[],"nodeNames":["a"]}"#,
+            "request body: byte 37: nodeNames: expected each of Pod, Nodes and NodeNames at most once (nodeNames again), found \"[\"a\"]}\""
+        ),
+        (
+            #"{"Pod":{},"Nodes":{"items":[]},"NodeNames":["a"]}"#,
+            "request body: byte 0: NodeNames: expected Nodes (full mode) or NodeNames (nodeCacheCapable), not both, found both"
+        ),
     ]
 
     @Test(arguments: cases)
@@ -320,6 +328,21 @@ struct ExtenderMalformedRequestTests {
         } catch {
             #expect(error.description == message)
         }
+    }
+
+    /// Found by the ExtenderFuzzer: `Nodes` twice (an empty list, then null) and `NodeNames` trapped while
+    /// writing the reply.
+    @Test func theFuzzersCrashIsARefusal() throws {
+        let extender = F.extender(F.snapshot(try F.fleet()))
+        let body = Array(
+            try Data(
+                contentsOf: Fixtures.repositoryRoot.appendingPathComponent(
+                    "Fuzz/crashes/extender-nodes-then-null-and-names.json"
+                )
+            )
+        )
+        #expect(throws: ExtenderRequestError.self) { _ = try extender.filter(body) }
+        #expect(throws: ExtenderRequestError.self) { _ = try extender.prioritize(body) }
     }
 
     @Test func deepNestingIsRefusedWithoutExhaustingTheStack() throws {

@@ -38,8 +38,8 @@ struct ExtenderArguments {
     var nodeNames: [String]?
     let body: [UInt8]
 
-    /// Names of the nodes asked about, in the request's order.
-    var names: [String] { nodeNames ?? nodes?.map(\.name) ?? [] }
+    /// Names of the nodes asked about, in the request's order (from the same list the placements come from).
+    var names: [String] { nodes?.map(\.name) ?? nodeNames ?? [] }
 
     /// Decodes a request body.
     ///
@@ -60,7 +60,13 @@ struct ExtenderArguments {
         var pod = PodRequest()
         var nodes: [NodeEntry]?
         var nodeNames: [String]?
+        var seen = Set<String>()
         try s.object { s, key throws(ExtenderRequestError) in
+            let start = s.index
+            // Go's decoder would keep the last of a repeated key; a request that says two things is refused.
+            guard seen.insert(key.lowercased()).inserted else {
+                throw s.error("each of Pod, Nodes and NodeNames at most once (\(key) again)", at: start)
+            }
             switch key.lowercased() {
             case "pod":
                 s.path = "Pod"
@@ -84,6 +90,14 @@ struct ExtenderArguments {
         try s.expectEnd()
         guard sawPod else {
             throw ExtenderRequestError(field: "Pod", offset: 0, expected: "a v1.Pod object", found: "none")
+        }
+        if nodes != nil, nodeNames != nil {
+            throw ExtenderRequestError(
+                field: "NodeNames",
+                offset: 0,
+                expected: "Nodes (full mode) or NodeNames (nodeCacheCapable), not both",
+                found: "both"
+            )
         }
         guard nodes != nil || nodeNames != nil else {
             throw ExtenderRequestError(
