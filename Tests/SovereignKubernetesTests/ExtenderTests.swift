@@ -316,6 +316,14 @@ struct ExtenderMalformedRequestTests {
             #"{"Pod":{},"Nodes":{"items":[]},"NodeNames":["a"]}"#,
             "request body: byte 0: NodeNames: expected Nodes (full mode) or NodeNames (nodeCacheCapable), not both, found both"
         ),
+        (
+            #"{"Pod":{"x":"\ud800"},"NodeNames":[]}"#,
+            "request body: byte 13: Pod.x: expected a surrogate \\uD800–\\uDBFF followed by \\uDC00–\\uDFFF (a whole character), found \"\\ud800\"},\"NodeNa\""
+        ),
+        (
+            #"{"Pod":{"metadata":{"name":"a\udc00"}},"NodeNames":[]}"#,
+            "request body: byte 29: Pod.metadata.name: expected a surrogate \\uD800–\\uDBFF followed by \\uDC00–\\uDFFF (a whole character), found \"\\udc00\"}},\"NodeN\""
+        ),
     ]
 
     @Test(arguments: cases)
@@ -331,18 +339,23 @@ struct ExtenderMalformedRequestTests {
     }
 
     /// Found by the ExtenderFuzzer: `Nodes` twice (an empty list, then null) and `NodeNames` trapped while
-    /// writing the reply.
-    @Test func theFuzzersCrashIsARefusal() throws {
+    /// writing the reply; a lone surrogate escape inside a node object was echoed into a reply strict JSON
+    /// readers refuse.
+    @Test(arguments: ["extender-nodes-then-null-and-names.json", "extender-lone-surrogate-echoed.json"])
+    func theFuzzersFindingsAreRefusals(_ file: String) throws {
         let extender = F.extender(F.snapshot(try F.fleet()))
-        let body = Array(
-            try Data(
-                contentsOf: Fixtures.repositoryRoot.appendingPathComponent(
-                    "Fuzz/crashes/extender-nodes-then-null-and-names.json"
-                )
-            )
-        )
+        let body = Array(try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Fuzz/crashes/\(file)")))
         #expect(throws: ExtenderRequestError.self) { _ = try extender.filter(body) }
         #expect(throws: ExtenderRequestError.self) { _ = try extender.prioritize(body) }
+    }
+
+    @Test func surrogatePairsInSkippedFieldsAreKept() throws {
+        let extender = F.extender(F.snapshot(try F.fleet()))
+        let node = #"{"metadata":{"name":"n1","labels":{"sovereign.dev/site":"a"}},"spec":{"x":"\ud83d\ude80"}}"#
+        let body = #"{"Pod":{"metadata":{"name":"p"}},"Nodes":{"items":["# + node + #"]},"NodeNames":null}"#
+        let reply = String(decoding: try extender.filter(Array(body.utf8)), as: UTF8.self)
+        #expect(reply.contains(node))
+        #expect((try? JSONSerialization.jsonObject(with: Data(reply.utf8))) != nil)
     }
 
     @Test func deepNestingIsRefusedWithoutExhaustingTheStack() throws {

@@ -25,6 +25,9 @@ struct JSONScanner {
     /// The field being read, for errors.
     var path = ""
 
+    /// What a `\\u` escape of a UTF-16 surrogate must be.
+    static let surrogateExpectation = "a surrogate \\uD800–\\uDBFF followed by \\uDC00–\\uDFFF (a whole character)"
+
     /// Nesting beyond which a body is refused (Kubernetes objects nest a few dozen levels at most).
     static let maximumDepth = 512
 
@@ -130,6 +133,7 @@ struct JSONScanner {
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 var scalar = try hex4(at: i + 2)
+                let escape = i
                 i += 4
                 if (0xD800..<0xDC00).contains(scalar), i + 7 < bytes.count, bytes[i + 2] == UInt8(ascii: "\\"),
                     bytes[i + 3] == UInt8(ascii: "u")
@@ -140,7 +144,10 @@ struct JSONScanner {
                         i += 6
                     }
                 }
-                out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
+                guard let decoded = Unicode.Scalar(scalar) else {
+                    throw error(Self.surrogateExpectation, at: escape)
+                }
+                out.append(contentsOf: Array(String(Character(decoded)).utf8))
             default:
                 throw error("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: i)
             }
@@ -345,13 +352,23 @@ struct JSONSkipper {
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     i += 2
                 case UInt8(ascii: "u"):
-                    guard i + 6 <= bytes.count,
-                        (i + 2..<i + 6).allSatisfy({ k in
-                            let h = bytes[k]
-                            return (h >= 0x30 && h <= 0x39) || (h >= 0x41 && h <= 0x46) || (h >= 0x61 && h <= 0x66)
-                        })
-                    else { return JSONSkipFailure(offset: i + 2, expected: "four hex digits") }
-                    i += 6
+                    guard let unit = hex4(at: i + 2) else {
+                        return JSONSkipFailure(offset: i + 2, expected: "four hex digits")
+                    }
+                    // Surrogates only in pairs: Go's encoder never writes a lone one, and strict readers
+                    // (Foundation's) refuse them, so an echoed node object must not carry one.
+                    if (0xDC00..<0xE000).contains(unit) {
+                        return JSONSkipFailure(offset: i, expected: JSONScanner.surrogateExpectation)
+                    }
+                    if (0xD800..<0xDC00).contains(unit) {
+                        guard i + 12 <= bytes.count, bytes[i + 6] == UInt8(ascii: "\\"),
+                            bytes[i + 7] == UInt8(ascii: "u"),
+                            let low = hex4(at: i + 8), (0xDC00..<0xE000).contains(low)
+                        else { return JSONSkipFailure(offset: i, expected: JSONScanner.surrogateExpectation) }
+                        i += 12
+                    } else {
+                        i += 6
+                    }
                 default:
                     return JSONSkipFailure(
                         offset: i,
@@ -363,6 +380,24 @@ struct JSONSkipper {
             i += 1
         }
         return JSONSkipFailure(offset: bytes.count, expected: "a closing quote")
+    }
+
+    /// Four hex digits at `offset` as a UTF-16 code unit, or `nil`.
+    private func hex4(at offset: Int) -> UInt32? {
+        guard offset + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for k in offset..<offset + 4 {
+            let h = bytes[k]
+            let digit: UInt32
+            switch h {
+            case 0x30...0x39: digit = UInt32(h - 0x30)
+            case 0x41...0x46: digit = UInt32(h - 0x41 + 10)
+            case 0x61...0x66: digit = UInt32(h - 0x61 + 10)
+            default: return nil
+            }
+            value = value << 4 | digit
+        }
+        return value
     }
 
     private mutating func number() -> JSONSkipFailure? {
