@@ -3,11 +3,12 @@
 # release build of `sovereign serve --extender-listen --kubernetes KUBECONFIG`, whose node watch reads a
 # fake API server (Python, stdlib) holding the cluster's nodes. Bodies are what kube-scheduler sends for
 # pods of the Alibaba GPU cluster trace (Benchmarks/Sources/ExtenderLoad). Server, fake API server and wrk
-# share this machine's cores. Usage: Benchmarks/scripts/extender-http.sh [NODES] [DURATION]
+# share this machine's cores. Usage: [CONNECTIONS=4] Benchmarks/scripts/extender-http.sh [NODES] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 nodes=${1:-5000}
 duration=${2:-10s}
+connections=${CONNECTIONS:-4}   # kube-scheduler has one call in flight per scheduling cycle: CONNECTIONS=1 for its latency
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
 swift build -c release --product sovereign >/dev/null
 dir=$(mktemp -d)
@@ -60,7 +61,7 @@ LUA
 for mode in names full; do
   for verb in filter prioritize; do
     printf '%-40s' "$nodes nodes, $mode, $verb"
-    MODE=$mode wrk -t1 -c4 -d"$duration" --latency -s "$dir/post.lua" "$url/$verb" |
+    MODE=$mode wrk -t1 -c"$connections" -d"$duration" --latency -s "$dir/post.lua" "$url/$verb" |
       awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF} END {printf "%10s req/s   p50 %s   p99 %s%s\n", rps, p50, p99, (bad ? "   non-2xx: " bad : "")}'
   done
 done
