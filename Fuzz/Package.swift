@@ -32,6 +32,7 @@ let package = Package(
                 .product(name: "SovereignKubernetes", package: "sovereign"),
                 .product(name: "SovereignPlanner", package: "sovereign"),
                 .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "SovereignTesting", package: "sovereign"),
             ],
             path: "Sources/ExtenderFuzzer",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

@@ -92,6 +92,94 @@ public enum Fixtures: Sendable {
 
         """
 
+    /// Sites named as in the recorded kube-scheduler bodies (`sovereign.dev/site: a` and `b`: Kenya with a
+    /// domestic operator, Rwanda with a US-owned one), a site mapped by Kubernetes region and zones, a
+    /// personal Kenyan dataset, two declared workloads and a domestic-operator policy: the extender's tests
+    /// and fuzz target.
+    public static let kubernetesFleet = """
+        apiVersion: sovereign.dev/v1
+        kind: Scenario
+        metadata: {name: day}
+        spec: {start: 2026-11-22T00:00:00Z, horizon: 1 d, step: 1 h}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: JurisdictionGroup
+        metadata: {name: EAC}
+        spec: {members: [KE, UG, TZ, RW]}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: a}
+        spec:
+          jurisdiction: KE
+          operator: {name: Konza, jurisdiction: KE}
+          power:
+            grid: {capacity: 1.2 MW, carbonIntensity: 88 g/kWh}
+          cooling: {capacity: 900 kW, ambient: 24 C, pue: {base: 1.35}}
+          pools:
+            - {name: h100, accelerator: nvidia-h100-sxm, count: 16, perNode: 8}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: b}
+        spec:
+          jurisdiction: RW
+          operator: {name: Example Cloud, jurisdiction: RW, parentJurisdiction: US}
+          power:
+            grid: {capacity: 600 kW, carbonIntensity: 400 g/kWh}
+          cooling: {capacity: 500 kW, ambient: 24 C, pue: {base: 1.6}}
+          pools:
+            - {name: l4, accelerator: nvidia-l4, count: 32, perNode: 8}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: c}
+        spec:
+          jurisdiction: UG
+          operator: {name: Kampala DC, jurisdiction: UG}
+          kubernetes: {region: ug-central, zones: [ug-central-1a, ug-central-1b]}
+          power:
+            grid: {capacity: 800 kW, carbonIntensity: 50 g/kWh}
+          cooling: {capacity: 700 kW, ambient: 24 C, pue: {base: 1.3}}
+          pools:
+            - {name: a100, accelerator: nvidia-a100-80gb, count: 16, perNode: 8, kubernetes: {zone: ug-central-1a}}
+            - {name: t4, accelerator: nvidia-t4, count: 16, perNode: 4, kubernetes: {zone: ug-central-1b}}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: ke-health-records}
+        spec: {size: 2 TB, site: a, residency: [KE], classification: personal}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: eac-open-text}
+        spec: {size: 1 TB, site: c, residency: [EAC], classification: public}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: finetune}
+        spec:
+          type: fine-tuning
+          model: {parameters: 7B}
+          datasets: [ke-health-records]
+          compute: {tokens: 2B}
+          accelerators: {min: 8, max: 16}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Workload
+        metadata: {name: giant}
+        spec:
+          type: training
+          model: {parameters: 60B}
+          compute: {tokens: 2B}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Policy
+        metadata: {name: national-rules}
+        spec: {domesticOperatorFor: [personal, sensitive], updatesMayCross: [EAC]}
+
+        """
+
     /// One site whose grid is out from 02:00 to 08:00 (steps 8–31 of a day at 15 minutes) under a
     /// fine-tuning job that checkpoints every `checkpointEvery`: the planner must pause around the outage.
     public static func outageFleet(

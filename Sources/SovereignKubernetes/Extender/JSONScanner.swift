@@ -157,71 +157,22 @@ struct JSONScanner {
     }
 
     private func hex4(at offset: Int) throws(ExtenderRequestError) -> UInt32 {
-        guard offset + 4 <= bytes.count else { throw error("four hex digits", at: offset) }
-        var value: UInt32 = 0
-        for b in bytes[offset..<offset + 4] {
-            let digit: UInt32
-            switch b {
-            case 0x30...0x39: digit = UInt32(b - 0x30)
-            case 0x41...0x46: digit = UInt32(b - 0x41 + 10)
-            case 0x61...0x66: digit = UInt32(b - 0x61 + 10)
-            default: throw error("four hex digits", at: offset)
-            }
-            value = value << 4 | digit
-        }
-        return value
+        guard let unit = utf16Unit(bytes, at: offset) else { throw error("four hex digits", at: offset) }
+        return unit
     }
 
-    // MARK: Numbers and literals
-
-    /// A JSON number's text, validated against the grammar.
-    private mutating func numberRange() throws(ExtenderRequestError) -> Range<Int> {
-        let start = index
-        var i = index
-        func digits(_ i: inout Int) -> Int {
-            let s = i
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
-            return i - s
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else if digits(&i) == 0 {
-            throw error("a number", at: start)
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            i += 1
-            guard digits(&i) > 0 else { throw error("digits after the decimal point", at: i) }
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits(&i) > 0 else { throw error("digits in the exponent", at: i) }
-        }
-        index = i
-        return start..<i
-    }
+    // MARK: Numbers
 
     /// A JSON number as an integer; fractions and out-of-range values are errors.
     mutating func integer(_ what: String) throws(ExtenderRequestError) -> Int {
         guard let first = peek(), first == UInt8(ascii: "-") || (first >= 0x30 && first <= 0x39) else {
             throw error(what)
         }
-        let start = index
-        let range = try numberRange()
-        guard let value = Int(String(decoding: bytes[range], as: UTF8.self)) else { throw error(what, at: start) }
+        let range = try skipValue()
+        guard let value = Int(String(decoding: bytes[range], as: UTF8.self)) else {
+            throw error(what, at: range.lowerBound)
+        }
         return value
-    }
-
-    private mutating func literal(_ text: StaticString) throws(ExtenderRequestError) {
-        let count = text.utf8CodeUnitCount
-        let matches =
-            index + count <= bytes.count
-            && text.withUTF8Buffer { literal in
-                (0..<count).allSatisfy { bytes[index + $0] == literal[$0] }
-            }
-        guard matches else { throw error("a JSON value") }
-        index += count
     }
 
     // MARK: Structure
@@ -382,23 +333,7 @@ struct JSONSkipper {
         return JSONSkipFailure(offset: bytes.count, expected: "a closing quote")
     }
 
-    /// Four hex digits at `offset` as a UTF-16 code unit, or `nil`.
-    private func hex4(at offset: Int) -> UInt32? {
-        guard offset + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for k in offset..<offset + 4 {
-            let h = bytes[k]
-            let digit: UInt32
-            switch h {
-            case 0x30...0x39: digit = UInt32(h - 0x30)
-            case 0x41...0x46: digit = UInt32(h - 0x41 + 10)
-            case 0x61...0x66: digit = UInt32(h - 0x61 + 10)
-            default: return nil
-            }
-            value = value << 4 | digit
-        }
-        return value
-    }
+    private func hex4(at offset: Int) -> UInt32? { utf16Unit(bytes, at: offset) }
 
     private mutating func number() -> JSONSkipFailure? {
         let start = index
@@ -505,4 +440,24 @@ struct JSONSkipper {
             }
         }
     }
+}
+
+/// Four hex digits at `offset` (a `\\u` escape's UTF-16 code unit), or `nil`: one reading for the scanner's
+/// decoded strings and the skipper's validated ones.
+func utf16Unit<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at offset: Int) -> UInt32?
+where Bytes.Index == Int {
+    guard offset >= bytes.startIndex, offset + 4 <= bytes.endIndex else { return nil }
+    var value: UInt32 = 0
+    for k in offset..<offset + 4 {
+        let h = bytes[k]
+        let digit: UInt32
+        switch h {
+        case 0x30...0x39: digit = UInt32(h - 0x30)
+        case 0x41...0x46: digit = UInt32(h - 0x41 + 10)
+        case 0x61...0x66: digit = UInt32(h - 0x61 + 10)
+        default: return nil
+        }
+        value = value << 4 | digit
+    }
+    return value
 }
