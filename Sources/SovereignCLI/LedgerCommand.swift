@@ -170,6 +170,12 @@ struct LedgerCommand: ParsableCommand {
                         printError("consistency: expected FROM and TO, found \(numbers.count) numbers")
                         throw ExitCode.validationFailure
                     }
+                    guard numbers[0] > 0 else {
+                        printError(
+                            "consistency: expected FROM of at least 1 (from the empty tree there is nothing to prove), found 0"
+                        )
+                        throw ExitCode.validationFailure
+                    }
                     let proof = try tree.consistencyProof(from: numbers[0], to: numbers[1])
                     print(
                         try jsonText(

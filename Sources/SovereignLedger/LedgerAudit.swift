@@ -335,7 +335,8 @@ private struct Auditor {
                     report("\(name): expected a size of at least \(old.size), as \(before) has; a log never shrinks")
                 } else if checkpoint.size == old.size, checkpoint.root != old.root {
                     report("\(name): has the size of \(before) but another root: the log forked")
-                } else if previous.matched, isMatch {
+                } else if old.size > 0, previous.matched, isMatch {
+                    // (Every tree extends the empty one: from size 0 there is nothing to prove.)
                     // Both roots are the rebuilt tree's; the proof between them must verify.
                     let proof = tree.consistencyProofUnchecked(from: old.size, to: checkpoint.size)
                     if !MerkleVerifier.verifyConsistency(

@@ -57,10 +57,10 @@ public enum MerkleVerifier: Sendable {
     /// Checks that the tree of `from` leaves with root `oldRoot` is a prefix of the tree of `to` leaves
     /// with root `newRoot` (RFC 9162 §2.1.4.2).
     ///
-    /// The RFC's algorithm is for 0 < `from` < `to`. Its two trivial cases, where PROOF is defined to be
-    /// empty (§2.1.4.1), are decided directly: `from` == `to` holds when the proof is empty and the roots
-    /// are equal; `from` == 0 holds when the proof is empty and `oldRoot` is the empty tree's root
-    /// (``MerkleHash/empty``), since every tree extends the empty one.
+    /// The RFC's algorithm is for 0 < `from` < `to`; `from` == `to` holds when the proof is empty and the
+    /// roots are equal. A proof from the empty tree (`from` == 0) is always refused, as transparency-dev's
+    /// reference verifier refuses it: it would accept any new root whatever, so it checks nothing, and a
+    /// caller who holds only the empty tree has nothing to check and should not ask.
     ///
     /// - Parameters:
     ///   - from: The older tree size.
@@ -77,9 +77,8 @@ public enum MerkleVerifier: Sendable {
         oldRoot: TreeHash,
         newRoot: TreeHash
     ) -> Bool {
-        guard from >= 0, from <= to else { return false }
+        guard from > 0, from <= to else { return false }
         if from == to { return proof.isEmpty && oldRoot == newRoot }
-        if from == 0 { return proof.isEmpty && oldRoot == MerkleHash.empty }
 
         // 1. An empty consistency path fails.
         guard !proof.isEmpty else { return false }

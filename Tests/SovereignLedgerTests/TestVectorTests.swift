@@ -217,8 +217,8 @@ struct TestVectorTests {
         let cases: [(Int, Int, TreeHash, TreeHash, [TreeHash], Bool)] = [
             (0, 0, root1, root2, [], false),
             (1, 1, root1, root2, [], false),
-            (0, 0, empty, empty, [], true),
-            (0, 1, empty, root2, [], true),
+            (0, 0, empty, empty, [], false),
+            (0, 1, empty, root2, [], false),
             (1, 1, root2, root2, [], true),
             (1, 0, root1, root2, [], false),
             (2, 1, root1, root2, [], false),
@@ -235,6 +235,23 @@ struct TestVectorTests {
                 "\(from) → \(to)"
             )
         }
+    }
+
+    /// The two published cases that a verifier accepting proofs from the empty tree gets wrong: from size 0
+    /// an empty proof "proves" any new root, and 0 → 0 two equal roots of a non-empty tree. The reference
+    /// verifier refuses every proof from size 0, and so do both of ours.
+    @Test func consistencyFromTheEmptyTreeIsRefused() throws {
+        let anyRoot = Self.hash(Self.roots[7])
+        let cases: [(Int, Int, TreeHash, TreeHash)] = [
+            (0, 7, MerkleHash.empty, Self.hash("ff" + String(Self.roots[7].dropFirst(2)))),
+            (0, 0, anyRoot, anyRoot),
+        ]
+        var batch = IndependentVerifier.Batch()
+        for (from, to, old, new) in cases {
+            #expect(!MerkleVerifier.verifyConsistency(from: from, to: to, proof: [], oldRoot: old, newRoot: new))
+            batch.consistency.append(.init(from: from, to: to, proof: [], oldRoot: old, newRoot: new))
+        }
+        #expect(try IndependentVerifier.run(batch).consistency == [false, false])
     }
 
     /// The same vectors through the independent Python verifier.

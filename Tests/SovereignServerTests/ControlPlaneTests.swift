@@ -3,6 +3,7 @@ import Logging
 import SovereignLedger
 import SovereignModel
 import SovereignServer
+import Synchronization
 import Testing
 
 /// The control loop against a fake executor and a hand-moved clock: every decision checked.
@@ -33,6 +34,37 @@ struct ControlPlaneTests {
         #expect(k.contains("workload.placed"))
         #expect(k.contains("workload.started"))
         #expect(k.contains("dataset.accessed"))
+    }
+
+    /// The server dies after committing a start (with its ledger entries) and before the process exists:
+    /// the next server finds the attempt never ran and closes it in the ledger, after the claims it made.
+    @Test func aStartThatNeverHappenedIsClosedInTheLedger() async throws {
+        let h = try F.harness()
+        let dying = CrashingStore(h.store)
+        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
+        let plane = try ControlPlane(
+            fleet: fleet,
+            sources: sources,
+            store: dying,
+            executor: h.executor,
+            signer: h.signer,
+            origin: "test",
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            clock: h.clock.read
+        )
+        _ = try await plane.submit(document: F.workload("train"), by: F.requester)
+        await #expect(throws: CrashingStore.Crash.self) { try await plane.reconcile() }
+        // The crash came before the process: nothing of it exists.
+        h.executor.state.withLock { $0.removeAll() }
+        #expect(try kinds(h).contains("workload.started"))
+        #expect(try kinds(h).contains("dataset.accessed"))
+        try await h.restarted().reconcile()
+        let k = try kinds(h)
+        let started = try #require(k.firstIndex(of: "workload.started"))
+        let closed = try #require(k.firstIndex(of: "workload.attempt-not-started"))
+        #expect(started < closed)
+        let first = try #require(try h.store.attempts(of: "train").first)
+        #expect(first.outcome == "not-started")
     }
 
     @Test func powerDropPausesThenMigratesWithinTheJurisdiction() async throws {
@@ -314,4 +346,41 @@ struct ControlPlaneTests {
             }
         }
     }
+}
+
+/// A store whose server dies at the commit that records a started process (the one after the start's
+/// intent): every earlier commit lands, that one and all after it fail.
+final class CrashingStore: ControlStore, Sendable {
+    struct Crash: Error {}
+    let inner: any ControlStore
+    let crashed = Mutex(false)
+
+    init(_ inner: any ControlStore) { self.inner = inner }
+
+    func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
+        try crashed.withLock { crashed in
+            if crashed || (change.newAttempts.isEmpty && change.attempts.contains { $0.pid != nil }) {
+                crashed = true
+                throw Crash()
+            }
+        }
+        return try inner.commit(change, at: time)
+    }
+    func workloads() throws -> [WorkloadRecord] { try inner.workloads() }
+    func activeWorkloads() throws -> [WorkloadRecord] { try inner.activeWorkloads() }
+    func workloadCounts() throws -> [WorkloadState: Int] { try inner.workloadCounts() }
+    func workload(named name: String) throws -> WorkloadRecord? { try inner.workload(named: name) }
+    func attempts(of workload: String) throws -> [AttemptRecord] { try inner.attempts(of: workload) }
+    func openAttempts() throws -> [AttemptRecord] { try inner.openAttempts() }
+    func transitions(of workload: String) throws -> [TransitionRecord] { try inner.transitions(of: workload) }
+    func latestPowerSignals() throws -> [String: PowerSignalRecord] { try inner.latestPowerSignals() }
+    func ledgerEntries(from start: Int, limit: Int) throws -> [StoredEntry] {
+        try inner.ledgerEntries(from: start, limit: limit)
+    }
+    func forEachLedgerEntry(_ body: (StoredEntry) throws -> Void) throws { try inner.forEachLedgerEntry(body) }
+    func ledgerLeafHashes() throws -> [TreeHash] { try inner.ledgerLeafHashes() }
+    func addCheckpoint(size: Int, note: String, at time: Date) throws {
+        try inner.addCheckpoint(size: size, note: note, at: time)
+    }
+    func checkpoints() throws -> [String] { try inner.checkpoints() }
 }

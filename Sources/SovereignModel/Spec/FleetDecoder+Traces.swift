@@ -293,6 +293,15 @@ extension FleetDecoder {
     /// A constant with units, or `{file, column}` naming a trace column.
     func signal<Q: PhysicalQuantity>(_ node: SpecNode, as kind: TraceKind) -> SignalDraft<Q>? {
         if case .mapping = node.node {
+            guard !untrustedFiles.contains(node.file) else {
+                // Opening it would let whoever sent the document read, or probe for, the server's files.
+                node.report(
+                    .badValue,
+                    expected: "\(Q.expectation) (a submitted document may not name files on the server)",
+                    found: "a trace reference"
+                )
+                return nil
+            }
             guard let f = node.fields("trace reference", allowed: ["file", "column"]) else { return nil }
             let file = f.required("file", "a trace file path, relative to this spec")?.string()
             let column = f.required("column", "a column name in the trace file")?.string()

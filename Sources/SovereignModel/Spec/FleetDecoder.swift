@@ -68,9 +68,13 @@ final class FleetDecoder {
 
     let progress: FleetLoader.Progress?
 
-    init(log: DiagnosticLog, progress: FleetLoader.Progress? = nil) {
+    /// Files whose documents came from outside (a request body): they may not name trace files.
+    let untrustedFiles: Set<String>
+
+    init(log: DiagnosticLog, progress: FleetLoader.Progress? = nil, untrustedFiles: Set<String> = []) {
         self.log = log
         self.progress = progress
+        self.untrustedFiles = untrustedFiles
     }
 
     // MARK: Documents

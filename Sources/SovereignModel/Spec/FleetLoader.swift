@@ -126,17 +126,73 @@ public struct FleetLoader: Sendable {
     /// - Throws: ``SpecError`` with every problem found.
     public func load(sources: [(file: String, text: String)]) throws -> Fleet {
         let log = DiagnosticLog()
-        var documents: [SpecDocument] = []
-        for (file, text) in sources {
-            documents += Self.parseDocuments(file: file, text: text, log: log)
-        }
-        let decoder = FleetDecoder(log: log, progress: progress)
+        return try decode(Self.parseDocuments(sources, log: log), log: log)
+    }
+
+    /// Loads the fleet's own specs together with a submission from outside (an API request body), which
+    /// may hold only documents of the given kinds.
+    ///
+    /// The submission's kinds are checked before anything in it or in the specs is decoded, so a submitted
+    /// document can never make the loader touch the file system (only Sites name trace files), and a trace
+    /// reference in the submission is refused without being opened.
+    ///
+    /// - Parameters:
+    ///   - sources: the fleet's own `(file name, YAML text)` pairs, trusted to name trace files.
+    ///   - submission: the submitted text and the name diagnostics give it (like `request body`).
+    ///   - kinds: the kinds a submission may carry.
+    /// - Returns: the fleet with the submitted documents in it.
+    /// - Throws: ``SpecError`` with every problem found: first only the kinds refused, if any.
+    public func load(
+        sources: [(file: String, text: String)],
+        submission: (file: String, text: String),
+        kinds: Set<Kind>
+    ) throws -> Fleet {
+        let log = DiagnosticLog()
+        let submitted = Self.parseDocuments([submission], log: log)
+        for document in submitted { Self.admit(document.root, kinds: kinds) }
+        if !log.isEmpty { throw SpecError(log.diagnostics) }
+        let documents = Self.parseDocuments(sources, log: log) + submitted
+        return try decode(documents, log: log, untrustedFiles: [submission.file])
+    }
+
+    private func decode(
+        _ documents: [SpecDocument],
+        log: DiagnosticLog,
+        untrustedFiles: Set<String> = []
+    ) throws
+        -> Fleet
+    {
+        let decoder = FleetDecoder(log: log, progress: progress, untrustedFiles: untrustedFiles)
         let fleet = decoder.decode(documents)
         if !log.isEmpty { throw SpecError(log.diagnostics) }
         return fleet!
     }
 
+    /// Reports a submitted document whose kind is not among `kinds`, reading nothing of it but `kind`.
+    static func admit(_ root: SpecNode, kinds: Set<Kind>) {
+        if root.isNull { return }  // an empty document between two `---`
+        let names = kinds.map(\.rawValue).sorted().joined(separator: " or ")
+        let expected = "a \(names) document (the fleet itself changes only in its spec files)"
+        guard case .mapping(let mapping) = root.node else {
+            root.report(.wrongType, expected: expected)
+            return
+        }
+        guard let kindValue = mapping.first(where: { $0.key.scalar?.string == "kind" })?.value else {
+            root.report(.missingField, expected: "\(expected) with its kind", found: "no kind")
+            return
+        }
+        let kindNode = root.child(kindValue, key: "kind")
+        guard let text = kindNode.scalarText, let kind = Kind(rawValue: text), kinds.contains(kind) else {
+            kindNode.report(.unknownKind, expected: expected)
+            return
+        }
+    }
+
     /// Splits a YAML stream into documents, reporting syntax errors with their position.
+    static func parseDocuments(_ sources: [(file: String, text: String)], log: DiagnosticLog) -> [SpecDocument] {
+        sources.flatMap { parseDocuments(file: $0.file, text: $0.text, log: log) }
+    }
+
     static func parseDocuments(file: String, text: String, log: DiagnosticLog) -> [SpecDocument] {
         var documents: [SpecDocument] = []
         do {

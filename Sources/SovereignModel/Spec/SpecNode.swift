@@ -263,14 +263,22 @@ struct SpecFields {
 }
 
 /// Naming rules for objects.
-enum SpecNames {
-    /// Kubernetes' DNS-1123 subdomain: lowercase alphanumerics, '-' and '.', starting and ending alphanumeric.
-    static func isObjectName(_ text: String) -> Bool {
+package enum SpecNames {
+    /// Kubernetes' DNS-1123 subdomain: at most 253 bytes of dot-separated labels, each of lowercase
+    /// alphanumerics and '-', starting and ending alphanumeric (`[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.…)*`).
+    /// So no name is empty, `.`, `..`, holds `/`, or has an empty label (`a..b`): every one is safe as a
+    /// single path component.
+    package static func isObjectName(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        return bytes.split(separator: 0x2E, omittingEmptySubsequences: false).allSatisfy(isLabel)
+    }
+
+    /// One label of a DNS-1123 subdomain.
+    private static func isLabel(_ label: ArraySlice<UInt8>) -> Bool {
         func alnum(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
-        guard alnum(bytes.first!), alnum(bytes.last!) else { return false }
-        return bytes.allSatisfy { alnum($0) || $0 == 0x2D || $0 == 0x2E }
+        guard let first = label.first, let last = label.last, alnum(first), alnum(last) else { return false }
+        return label.allSatisfy { alnum($0) || $0 == 0x2D }
     }
 
     /// A Kubernetes label value: at most 63 of `[A-Za-z0-9_.-]`, alphanumeric at both ends.

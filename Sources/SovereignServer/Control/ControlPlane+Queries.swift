@@ -48,6 +48,11 @@ extension ControlPlane {
     /// Every workload the control plane manages.
     public func workloadRecords() throws -> [WorkloadRecord] { try store.workloads() }
 
+    /// The named workloads as stored now, in the order given (names without a workload are left out).
+    public func workloadRecords(named names: [String]) throws -> [WorkloadRecord] {
+        try names.compactMap { try store.workload(named: $0) }
+    }
+
     /// A workload with its attempts and history.
     public func workloadDetail(_ name: String) throws -> WorkloadDetail? {
         guard let record = try store.workload(named: name) else { return nil }

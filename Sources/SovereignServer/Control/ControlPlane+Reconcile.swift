@@ -482,9 +482,12 @@ extension ControlPlane {
         if let e = status.exit { fields["exitStatus"] = .number(Double(e)) }
         if let s = status.signal { fields["signal"] = .number(Double(s)) }
         if gone && attempt.pid == nil && attempt.killAt == nil {
-            // Its intent was committed but the server stopped before starting it: nothing ran.
+            // Its intent was committed but the server stopped before starting it: nothing ran. The ledger
+            // already holds the start (and the datasets' access) the intent recorded, so it is closed here.
             attempt.outcome = "not-started"
             to(record.checkpointSite == nil ? .pending : .paused, "its start was interrupted; it will be started again")
+            fields["reason"] = .string("the server stopped between recording the start and starting the process")
+            change.ledger.append(("workload.attempt-not-started", fields))
         } else if status.completed {
             attempt.outcome = "completed"
             to(.completed, "completed: \(how)")

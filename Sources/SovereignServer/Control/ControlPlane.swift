@@ -186,23 +186,15 @@ public actor ControlPlane {
         sources: [(file: String, text: String)],
         base: Fleet
     ) throws -> [Workload] {
-        let fleet = try FleetLoader().load(sources: sources + [(file: "request body", text: document)])
+        // Only Workloads are admitted, checked before anything is decoded: nothing in a request body may
+        // make the server open a file.
+        let fleet = try FleetLoader().load(
+            sources: sources,
+            submission: (file: "request body", text: document),
+            kinds: [.Workload]
+        )
         let known = Set(base.workloads.map(\.name))
         let added = fleet.workloads.filter { !known.contains($0.name) }
-        if fleet.sites.count != base.sites.count || fleet.datasets.count != base.datasets.count
-            || fleet.policies.count != base.policies.count || fleet.groups.count != base.groups.count
-            || fleet.userAccelerators.count != base.userAccelerators.count
-        {
-            throw SpecError([
-                Diagnostic(
-                    .badValue,
-                    at: SourceLocation(file: "request body", line: 1, column: 1),
-                    path: "kind",
-                    expected: "only Workload documents (the fleet itself changes in its spec files)",
-                    found: "other kinds"
-                )
-            ])
-        }
         if added.isEmpty {
             throw SpecError([
                 Diagnostic(

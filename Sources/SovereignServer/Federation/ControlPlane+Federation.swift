@@ -17,6 +17,15 @@ extension ControlPlane {
             }
     }
 
+    /// The sites that take part in a coordinated federated workload, finished or not; nil for any other
+    /// name.
+    func federationSites(of name: String) -> Set<String>? {
+        guard let spec = specs[name], Self.isCoordinated(spec),
+            case .success(let participants) = FederationCheck.participants(of: spec, in: fleet)
+        else { return nil }
+        return Set(participants.map(\.site))
+    }
+
     /// Refuses a federated workload whose participants or update crossings break a rule.
     func checkFederation(_ w: Workload) throws {
         guard Self.isCoordinated(w) else { return }

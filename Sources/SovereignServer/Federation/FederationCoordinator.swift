@@ -169,7 +169,7 @@ public actor FederationCoordinator {
                 delta: $0.delta
             )
         }
-        let folder = directory.appendingPathComponent(record.name)
+        let folder = try modelFolder(record.name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // Continue from the last finished round, if any.
         let done = Self.lastFinishedRound(in: folder) ?? 0
@@ -318,7 +318,7 @@ public actor FederationCoordinator {
             run.aggregator = try RoundAggregator(strategy: run.strategy, global: run.global)
         }
         try FileManager.default.createDirectory(
-            at: directory.appendingPathComponent(run.name).appendingPathComponent(run.roundDirectory),
+            at: try modelFolder(run.name).appendingPathComponent(run.roundDirectory),
             withIntermediateDirectories: true
         )
     }
@@ -403,7 +403,7 @@ public actor FederationCoordinator {
             global = try aggregator.finish(state: &run.optimizer)
         }
         run.aggregator = nil
-        let folder = directory.appendingPathComponent(run.name)
+        let folder = try modelFolder(run.name)
         let bytes = try Safetensors.encode(global, metadata: ["workload": run.name, "round": "\(run.round)"])
         let digest = hexadecimal(SHA256.hash(data: bytes))
         try Self.atomicWrite(bytes, to: folder.appendingPathComponent("global-\(run.round).safetensors"))
@@ -475,7 +475,7 @@ public actor FederationCoordinator {
         guard var run = runs[name] else { return }
         closeUploads(&run)
         try? FileManager.default.removeItem(
-            at: directory.appendingPathComponent(name).appendingPathComponent(run.roundDirectory)
+            at: try modelFolder(name).appendingPathComponent(run.roundDirectory)
         )
         let entry: (String, [String: JSONValue]) = (
             "federation.round-missed",
@@ -556,23 +556,33 @@ public actor FederationCoordinator {
         return FederationTaskList(tasks: tasks, pollAfter: pollInterval)
     }
 
+    /// A finished workload's last model on disk, for a reader or for a site that took part in it.
+    private func finishedModel(_ name: String, for site: String?) async throws -> [UInt8] {
+        let missing = FederationRequestError(
+            404,
+            "no federated workload named \"\(name)\" with a model",
+            field: "workload"
+        )
+        guard let sites = await plane.federationSites(of: name) else { throw missing }
+        if let site, !sites.contains(site) {
+            throw FederationRequestError(403, "site \(site) does not take part in \(name)", field: "Authorization")
+        }
+        let folder = try modelFolder(name)
+        guard let last = Self.lastFinishedRound(in: folder) else { throw missing }
+        return Array(try Data(contentsOf: folder.appendingPathComponent("global-\(last).safetensors")))
+    }
+
+    /// The folder of a workload's models and round files, which its name cannot leave.
+    func modelFolder(_ name: String) throws -> URL {
+        try NamedDirectory(root: directory).child(name, field: "workload")
+    }
+
     /// The workload's current global model (its final one once completed) for a participant, recorded in the
     /// ledger the first time each round's model goes to a site.
     public func model(_ name: String, for site: String?) async throws -> [UInt8] {
         if let site { lastSeen[site] = clock().timeIntervalSince1970 }
         if runs[name] == nil { await tick() }
-        guard var run = runs[name] else {
-            // A finished workload: its last model on disk.
-            let folder = directory.appendingPathComponent(name)
-            guard let last = Self.lastFinishedRound(in: folder) else {
-                throw FederationRequestError(
-                    404,
-                    "no federated workload named \"\(name)\" with a model",
-                    field: "workload"
-                )
-            }
-            return Array(try Data(contentsOf: folder.appendingPathComponent("global-\(last).safetensors")))
-        }
+        guard var run = runs[name] else { return try await finishedModel(name, for: site) }
         if let site {
             guard run.participants.contains(where: { $0.site == site }) else {
                 throw FederationRequestError(403, "site \(site) does not take part in \(name)", field: "Authorization")
@@ -652,7 +662,7 @@ public actor FederationCoordinator {
         var upload = run.uploads[site]
         if index == 0, upload == nil || upload!.nextIndex > 0 {
             if let old = upload { try? old.handle.close() }
-            let path = directory.appendingPathComponent(name).appendingPathComponent(run.roundDirectory)
+            let path = try modelFolder(name).appendingPathComponent(run.roundDirectory)
                 .appendingPathComponent("\(site).part")
             _ = FileManager.default.createFile(atPath: path.path, contents: nil)
             guard let handle = try? FileHandle(forWritingTo: path) else {

@@ -11,7 +11,7 @@ extension API {
             try json(await api.federation.tasks(for: try site(api)))
         },
         APIRoute(method: .get, path: "/v1/federation/workloads/{workload}/model", role: .site) { _, context, api in
-            let workload = try context.parameters.require("workload")
+            let workload = try objectName(context, "workload")
             return binary(try await api.federation.model(workload, for: try site(api)))
         },
         APIRoute(
@@ -53,7 +53,7 @@ extension API {
             return try json(["received": message.phase.rawValue])
         },
         APIRoute(method: .get, path: "/v1/workloads/{name}/model", role: .reader) { _, context, api in
-            let name = try context.parameters.require("name")
+            let name = try objectName(context, "name")
             return binary(try await api.federation.model(name, for: nil))
         },
     ]
@@ -79,7 +79,7 @@ extension API {
 
     static func roundParameters(_ context: BasicRequestContext) throws -> (String, Int, Int) {
         (
-            try context.parameters.require("workload"), try intParameter(context, "round"),
+            try objectName(context, "workload"), try intParameter(context, "round"),
             try intParameter(context, "attempt")
         )
     }

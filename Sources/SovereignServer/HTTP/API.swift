@@ -61,8 +61,10 @@ public enum API: Sendable {
                 )
             }
             do {
-                let records = try await api.plane.submit(document: text, by: api.caller)
+                let submitted = try await api.plane.submit(document: text, by: api.caller)
                 try await api.plane.reconcile()
+                // As they are after the control loop has seen them (running, if it started them).
+                let records = try await api.plane.workloadRecords(named: submitted.map(\.name))
                 var response = try json(["workloads": records.map(WorkloadView.init)])
                 response.status = .created
                 return response
@@ -79,14 +81,14 @@ public enum API: Sendable {
             }
         },
         APIRoute(method: .get, path: "/v1/workloads/{name}", role: .reader) { _, context, api in
-            let name = try context.parameters.require("name")
+            let name = try objectName(context, "name")
             guard let detail = try await api.plane.workloadDetail(name) else {
                 throw APIError(.notFound, "no workload named \"\(name)\"", field: "name")
             }
             return try json(detail)
         },
         APIRoute(method: .get, path: "/v1/workloads/{name}/log", role: .reader) { request, context, api in
-            let name = try context.parameters.require("name")
+            let name = try objectName(context, "name")
             let attempt = try optionalInt(request, "attempt", in: 1...Int.max)
             guard let log = try await api.plane.log(of: name, attempt: attempt, limit: bodyLimit) else {
                 throw APIError(
@@ -98,43 +100,41 @@ public enum API: Sendable {
             return text(log, type: "text/plain; charset=utf-8")
         },
         APIRoute(method: .post, path: "/v1/workloads/{name}/pause", role: .operator) { _, context, api in
-            let name = try context.parameters.require("name")
+            let name = try objectName(context, "name")
             return try json(
-                WorkloadView(try await control { try await api.plane.setHeld(name, held: true, by: api.caller) })
+                WorkloadView(try await api.plane.setHeld(name, held: true, by: api.caller))
             )
         },
         APIRoute(method: .post, path: "/v1/workloads/{name}/resume", role: .operator) { _, context, api in
-            let name = try context.parameters.require("name")
+            let name = try objectName(context, "name")
             return try json(
-                WorkloadView(try await control { try await api.plane.setHeld(name, held: false, by: api.caller) })
+                WorkloadView(try await api.plane.setHeld(name, held: false, by: api.caller))
             )
         },
         APIRoute(method: .post, path: "/v1/workloads/{name}/cancel", role: .operator) { _, context, api in
-            let name = try context.parameters.require("name")
-            return try json(WorkloadView(try await control { try await api.plane.cancel(name, by: api.caller) }))
+            let name = try objectName(context, "name")
+            return try json(WorkloadView(try await api.plane.cancel(name, by: api.caller)))
         },
         APIRoute(method: .get, path: "/v1/sites", role: .reader) { _, _, api in
             try json(["sites": try await api.plane.siteViews()])
         },
         APIRoute(method: .get, path: "/v1/sites/{site}", role: .reader) { _, context, api in
-            let site = try context.parameters.require("site")
+            let site = try objectName(context, "site")
             guard let view = try await api.plane.siteViews().first(where: { $0.name == site }) else {
                 throw APIError(.notFound, "no site named \"\(site)\" in the fleet", field: "site")
             }
             return try json(view)
         },
         APIRoute(method: .put, path: "/v1/sites/{site}/power", role: .power) { request, context, api in
-            let site = try context.parameters.require("site")
+            let site = try objectName(context, "site")
             let signal = try PowerSignalBody.parse(try await collect(request))
-            let stored = try await control {
-                try await api.plane.receivePower(
-                    site: site,
-                    available: signal.available,
-                    forecast: signal.forecast,
-                    ambient: signal.ambient,
-                    by: api.caller
-                )
-            }
+            let stored = try await api.plane.receivePower(
+                site: site,
+                available: signal.available,
+                forecast: signal.forecast,
+                ambient: signal.ambient,
+                by: api.caller
+            )
             return try json(stored)
         },
         APIRoute(method: .get, path: "/v1/plan", role: .reader) { _, _, api in
@@ -175,15 +175,16 @@ public enum API: Sendable {
             let size = try requiredInt(request, "size", in: 1...Int.max)
             let index = try requiredInt(request, "index", in: 0...Int.max)
             let head = try await api.plane.ledgerHead()
+            // A tree the ledger has not reached, or an entry outside the tree: no such proof exists.
             guard size <= head.size else {
                 throw APIError(
-                    .badRequest,
+                    .notFound,
                     "expected size at most \(head.size) (the ledger's size), found \(size)",
                     field: "size"
                 )
             }
             guard index < size else {
-                throw APIError(.badRequest, "expected index below size \(size), found \(index)", field: "index")
+                throw APIError(.notFound, "expected index below size \(size), found \(index)", field: "index")
             }
             let proof = try await api.plane.inclusionProof(index: index, size: size)
             return try json(
@@ -197,18 +198,19 @@ public enum API: Sendable {
             )
         },
         APIRoute(method: .get, path: "/v1/ledger/proof/consistency", role: .reader) { request, _, api in
-            let from = try requiredInt(request, "from", in: 0...Int.max)
-            let to = try requiredInt(request, "to", in: 0...Int.max)
+            // From the empty tree there is nothing to prove, and verifiers refuse such a proof.
+            let from = try requiredInt(request, "from", in: 1...Int.max)
+            let to = try requiredInt(request, "to", in: 1...Int.max)
             let head = try await api.plane.ledgerHead()
             guard to <= head.size else {
                 throw APIError(
-                    .badRequest,
+                    .notFound,
                     "expected to at most \(head.size) (the ledger's size), found \(to)",
                     field: "to"
                 )
             }
             guard from <= to else {
-                throw APIError(.badRequest, "expected from at most to (\(to)), found \(from)", field: "from")
+                throw APIError(.notFound, "expected from at most to (\(to)), found \(from)", field: "from")
             }
             let proof = try await api.plane.consistencyProof(from: from, to: to)
             return try json(
@@ -223,7 +225,8 @@ public enum API: Sendable {
         },
     ]
 
-    /// Registers every route on a router, with authentication in front of each.
+    /// Registers every route on a router, with authentication in front of each, and a 405 naming the
+    /// allowed methods for every other method on a known path.
     static func register(
         on router: Router<BasicRequestContext>,
         plane: ControlPlane,
@@ -233,42 +236,71 @@ public enum API: Sendable {
         openAPI: String
     ) {
         for route in routes {
-            let hummingbirdPath = RouterPath(route.path)
-            router.on(hummingbirdPath, method: route.method) { request, context -> Response in
-                let caller = try authenticate(request, tokens: tokens, needs: route.role)
-                let api = APIContext(
-                    plane: plane,
-                    federation: federation,
-                    caller: caller,
-                    metrics: metrics,
-                    openAPI: openAPI
-                )
+            router.on(RouterPath(route.path), method: route.method) { request, context -> Response in
                 do {
+                    let caller = try authenticate(request, tokens: tokens, needs: route.role)
+                    let api = APIContext(
+                        plane: plane,
+                        federation: federation,
+                        caller: caller,
+                        metrics: metrics,
+                        openAPI: openAPI
+                    )
                     let response = try await route.handler(request, context, api)
-                    metrics.request(route.path, status: response.status.code)
+                    metrics.request(route, status: response.status.code)
                     return response
-                } catch let error as APIError {
-                    metrics.request(route.path, status: error.status.code)
-                    throw error
-                } catch let error as ControlError {
-                    metrics.request(route.path, status: error.status)
-                    throw APIError(.init(code: error.status), error.message, field: error.field)
-                } catch let error as LedgerError {
-                    metrics.request(route.path, status: 400)
-                    throw APIError(.badRequest, error.description)
-                } catch let error as FederationRequestError {
-                    metrics.request(route.path, status: error.status)
-                    throw APIError(.init(code: error.status), error.message, field: error.field)
-                } catch let error as FederationError {
-                    // A site's message or update the federation refuses (malformed, forged, out of turn).
-                    metrics.request(route.path, status: 422)
-                    throw APIError(.unprocessableContent, error.message)
                 } catch {
-                    metrics.request(route.path, status: 500)
-                    context.logger.error("request failed", metadata: ["route": "\(route.path)", "error": "\(error)"])
-                    throw APIError(.internalServerError, "the server failed: \(error)")
+                    let answer = apiError(error, route: route, logger: context.logger)
+                    metrics.request(route, status: answer.status.code)
+                    throw answer
                 }
             }
+        }
+        registerMethodNotAllowed(on: router, metrics: metrics)
+    }
+
+    /// Methods a client may try on a path; those a path does not serve are answered 405 with `Allow`.
+    static let probedMethods: [HTTPRequest.Method] = [.get, .put, .post, .delete, .patch, .options, .trace]
+
+    static func registerMethodNotAllowed(on router: Router<BasicRequestContext>, metrics: ServerMetrics) {
+        let byPath = Dictionary(grouping: routes, by: \.path)
+        for (path, served) in byPath {
+            let allowed = served.map(\.method)
+            let allow = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            for method in probedMethods where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    metrics.request(method: method, path: path, status: 405)
+                    throw APIError(
+                        .methodNotAllowed,
+                        "expected one of \(allow) on \(path), found \(method.rawValue)",
+                        headers: [.allow: allow]
+                    )
+                }
+            }
+        }
+    }
+
+    /// The answer for an error a route threw: the domain's own status where it has one; anything else is a
+    /// 500 whose detail goes to the log only (it may name the server's files).
+    static func apiError(_ error: any Error, route: APIRoute, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as ControlError:
+            return APIError(.init(code: error.status), error.message, field: error.field)
+        case let error as LedgerError:
+            return APIError(.badRequest, error.description)
+        case let error as FederationRequestError:
+            return APIError(.init(code: error.status), error.message, field: error.field)
+        case let error as FederationError:
+            // A site's message or update the federation refuses (malformed, forged, out of turn).
+            return APIError(.unprocessableContent, error.message)
+        default:
+            logger.error(
+                "request failed",
+                metadata: ["route": "\(route.method) \(route.path)", "error": "\(error)"]
+            )
+            return APIError(.internalServerError, "the server failed to answer; its log says why")
         }
     }
 
@@ -320,12 +352,18 @@ public enum API: Sendable {
         }
     }
 
-    static func control<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as ControlError {
-            throw APIError(.init(code: error.status), error.message, field: error.field)
+    /// A path parameter naming a workload, a site or another fleet object: a DNS-1123 name, refused before
+    /// it reaches a lookup or becomes part of a path on disk.
+    static func objectName(_ context: BasicRequestContext, _ parameter: String) throws -> String {
+        let raw = try context.parameters.require(parameter)
+        guard SpecNames.isObjectName(raw) else {
+            throw APIError(
+                .badRequest,
+                "expected \(parameter) to be a lowercase DNS-1123 name like \"nairobi-1\", found \"\(raw.prefix(80))\"",
+                field: parameter
+            )
         }
+        return raw
     }
 
     static func json(_ value: some Encodable) throws -> Response {
@@ -485,17 +523,10 @@ struct PowerSignalBody {
                 guard let value = p["available"] else {
                     throw APIError(.badRequest, "expected available, found none", field: "\(path).available")
                 }
-                let at = Date(timeIntervalSince1970: seconds)
-                if let last = forecast.last, at <= last.at {
-                    throw APIError(
-                        .badRequest,
-                        "expected times in increasing order, found \(atText) after \(LedgerEntry.formatTime(last.at))",
-                        field: "\(path).at"
-                    )
-                }
-                forecast.append((at, try power(value, field: "\(path).available")))
+                forecast.append((Date(timeIntervalSince1970: seconds), try power(value, field: "\(path).available")))
             }
         }
+        forecast = inTimeOrder(forecast)
         var ambient: Temperature?
         if let raw = fields["ambient"] {
             switch raw {
@@ -512,6 +543,13 @@ struct PowerSignalBody {
             }
         }
         return PowerSignalBody(available: available, forecast: forecast, ambient: ambient)
+    }
+
+    /// Forecast points sorted by time; of points given for the same time, the last one given.
+    static func inTimeOrder(_ points: [(at: Date, available: Power)]) -> [(at: Date, available: Power)] {
+        var latest: [Date: Power] = [:]
+        for point in points { latest[point.at] = point.available }
+        return latest.sorted { $0.key < $1.key }.map { (at: $0.key, available: $0.value) }
     }
 
     static func power(_ raw: JSONValue, field: String) throws -> Power {

@@ -14,14 +14,22 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
     public let field: String?
     /// Spec diagnostics (`request body:LINE:COL: error: ...`), for a submitted document.
     public let diagnostics: [Diagnostic]
+    /// Headers the answer carries besides the content type (`Allow` on a 405).
+    public let headers: HTTPFields
 
     /// Makes an error.
-    public init(_ status: HTTPResponse.Status, _ message: String, field: String? = nil, diagnostics: [Diagnostic] = [])
-    {
+    public init(
+        _ status: HTTPResponse.Status,
+        _ message: String,
+        field: String? = nil,
+        diagnostics: [Diagnostic] = [],
+        headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.message = message
         self.field = field
         self.diagnostics = diagnostics
+        self.headers = headers
     }
 
     public var description: String { message }
@@ -61,7 +69,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
                     }
             )
         )
-        var headers = HTTPFields()
+        var headers = headers
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"sovereign\"" }
         let data = (try? JSONEncoder.api.encode(body)) ?? Data()

@@ -36,7 +36,7 @@ public enum ExtenderRoutes: Sendable {
                 do {
                     buffer = try await request.body.collect(upTo: bodyLimit)
                 } catch is NIOTooManyBytesError {
-                    metrics?.request(path, status: 413)
+                    metrics?.request(method: .post, path: path, status: 413)
                     throw APIError(
                         .contentTooLarge,
                         "expected an ExtenderArgs body of at most \(bodyLimit) bytes, found more",
@@ -46,14 +46,14 @@ public enum ExtenderRoutes: Sendable {
                 do {
                     let body = Array(buffer.readableBytesView)
                     let reply = verb == "filter" ? try extender.filter(body) : try extender.prioritize(body)
-                    metrics?.request(path, status: 200)
+                    metrics?.request(method: .post, path: path, status: 200)
                     return Response(
                         status: .ok,
                         headers: [.contentType: "application/json"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply))
                     )
                 } catch let error as ExtenderRequestError {
-                    metrics?.request(path, status: 400)
+                    metrics?.request(method: .post, path: path, status: 400)
                     context.logger.warning(
                         "scheduler extender request refused",
                         metadata: ["extender.verb": "\(verb)", "error": "\(error)"]

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Prometheus
 import Synchronization
 
@@ -8,14 +9,20 @@ final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let requests = Mutex<[String: Counter]>([:])
 
-    func request(_ route: String, status: Int) {
+    /// Counts an answer of a route, refusals (401, 403) included.
+    func request(_ route: APIRoute, status: Int) {
+        request(method: route.method, path: route.path, status: status)
+    }
+
+    /// Counts an answer to a method on a route's path.
+    func request(method: HTTPRequest.Method, path: String, status: Int) {
         let counter = requests.withLock { counters in
-            let key = "\(route) \(status)"
+            let key = "\(method.rawValue) \(path) \(status)"
             if let existing = counters[key] { return existing }
             let made = registry.makeCounter(
                 name: "sovereign_http_requests_total",
-                labels: [("route", route), ("status", String(status))],
-                help: "HTTP requests answered, by route and status"
+                labels: [("method", method.rawValue), ("route", path), ("status", String(status))],
+                help: "HTTP requests answered, by method, route and status"
             )
             counters[key] = made
             return made

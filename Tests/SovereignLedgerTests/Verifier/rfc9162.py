@@ -85,13 +85,11 @@ def verify_inclusion(leaf_hash, leaf_index, tree_size, inclusion_path, root_hash
 
 
 def verify_consistency(first, second, consistency_path, first_hash, second_hash):
-    """RFC 9162 2.1.4.2, with the two cases 2.1.4.1 defines as an empty proof decided directly."""
-    if first < 0 or first > second:
+    """RFC 9162 2.1.4.2; equal sizes decided directly, and nothing from the empty tree (it checks nothing)."""
+    if first <= 0 or first > second:
         return False
     if first == second:
         return len(consistency_path) == 0 and first_hash == second_hash
-    if first == 0:
-        return len(consistency_path) == 0 and first_hash == HASH(b"")
     path = list(consistency_path)
     # 1. If consistency_path is an empty array, stop and fail the proof verification.
     if not path:
