@@ -46,7 +46,7 @@ for role in operator reader power site; do
     echo "api-fuzz: every route with the $role token"
     schemathesis --config-file Scripts/api-fuzz/schemathesis.toml run "$document" \
         --url "http://127.0.0.1:$port" --header "Authorization: Bearer ${tokens[$role]}" \
-        --checks all --workers 2 --no-color --request-timeout 20 || status=1
+        --checks all --workers 1 --no-color --request-timeout 20 || status=1
 done
 kill -0 "$server" 2>/dev/null || { echo "api-fuzz: the server died during the run" >&2; status=1; }
 if grep -q "request failed" "$work/server.log"; then

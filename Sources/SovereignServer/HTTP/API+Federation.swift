@@ -20,7 +20,7 @@ extension API {
             role: .site
         ) { request, context, api in
             let (workload, round, attempt) = try roundParameters(context)
-            let chunk = try intParameter(context, "chunk")
+            let chunk = try intParameter(context, "chunk", in: 0...countLimit)
             let bytes = try await collect(request, limit: FederationCoordinator.chunkBytes)
             try await api.federation.receiveChunk(
                 workload,
@@ -65,12 +65,15 @@ extension API {
         return site
     }
 
-    static func intParameter(_ context: BasicRequestContext, _ name: String) throws -> Int {
+    /// Largest round or attempt number a path may name (the document states it as `maximum`).
+    static let roundLimit = 1_000_000
+
+    static func intParameter(_ context: BasicRequestContext, _ name: String, in range: ClosedRange<Int>) throws -> Int {
         let raw = try context.parameters.require(name)
-        guard let value = Int(raw), value >= 0 else {
+        guard let value = Int(raw), range.contains(value) else {
             throw APIError(
                 .badRequest,
-                "expected \(name) to be a whole number ≥ 0, found \"\(raw.prefix(40))\"",
+                "expected \(name) to be a whole number in \(range.lowerBound)...\(range.upperBound), found \"\(raw.prefix(40))\"",
                 field: name
             )
         }
@@ -79,8 +82,8 @@ extension API {
 
     static func roundParameters(_ context: BasicRequestContext) throws -> (String, Int, Int) {
         (
-            try objectName(context, "workload"), try intParameter(context, "round"),
-            try intParameter(context, "attempt")
+            try objectName(context, "workload"), try intParameter(context, "round", in: 1...roundLimit),
+            try intParameter(context, "attempt", in: 1...roundLimit)
         )
     }
 

@@ -32,6 +32,8 @@ public enum API: Sendable {
     public static let bodyLimit = 1 << 20
     /// Most ledger entries one page returns.
     public static let pageLimit = 1000
+    /// Largest index, size or attempt number a query may name (the document states it as `maximum`).
+    public static let countLimit = 1_000_000_000_000
 
     /// Every route the server answers.
     public static let routes: [APIRoute] = coreRoutes + federationRoutes
@@ -89,7 +91,7 @@ public enum API: Sendable {
         },
         APIRoute(method: .get, path: "/v1/workloads/{name}/log", role: .reader) { request, context, api in
             let name = try objectName(context, "name")
-            let attempt = try optionalInt(request, "attempt", in: 1...Int.max)
+            let attempt = try optionalInt(request, "attempt", in: 1...countLimit)
             guard let log = try await api.plane.log(of: name, attempt: attempt, limit: bodyLimit) else {
                 throw APIError(
                     .notFound,
@@ -157,7 +159,7 @@ public enum API: Sendable {
             )
         },
         APIRoute(method: .get, path: "/v1/ledger/entries", role: .reader) { request, _, api in
-            let start = try optionalInt(request, "start", in: 0...Int.max) ?? 0
+            let start = try optionalInt(request, "start", in: 0...countLimit) ?? 0
             let limit = try optionalInt(request, "limit", in: 1...pageLimit) ?? 100
             let entries = try await api.plane.ledgerEntries(from: start, limit: limit)
             return try json(["entries": entries])
@@ -172,8 +174,8 @@ public enum API: Sendable {
             try json(["checkpoints": try await api.plane.storedCheckpoints()])
         },
         APIRoute(method: .get, path: "/v1/ledger/proof/inclusion", role: .reader) { request, _, api in
-            let size = try requiredInt(request, "size", in: 1...Int.max)
-            let index = try requiredInt(request, "index", in: 0...Int.max)
+            let size = try requiredInt(request, "size", in: 1...countLimit)
+            let index = try requiredInt(request, "index", in: 0...countLimit)
             let head = try await api.plane.ledgerHead()
             // A tree the ledger has not reached, or an entry outside the tree: no such proof exists.
             guard size <= head.size else {
@@ -199,8 +201,8 @@ public enum API: Sendable {
         },
         APIRoute(method: .get, path: "/v1/ledger/proof/consistency", role: .reader) { request, _, api in
             // From the empty tree there is nothing to prove, and verifiers refuse such a proof.
-            let from = try requiredInt(request, "from", in: 1...Int.max)
-            let to = try requiredInt(request, "to", in: 1...Int.max)
+            let from = try requiredInt(request, "from", in: 1...countLimit)
+            let to = try requiredInt(request, "to", in: 1...countLimit)
             let head = try await api.plane.ledgerHead()
             guard to <= head.size else {
                 throw APIError(
@@ -260,7 +262,8 @@ public enum API: Sendable {
     }
 
     /// Methods a client may try on a path; those a path does not serve are answered 405 with `Allow`.
-    static let probedMethods: [HTTPRequest.Method] = [.get, .put, .post, .delete, .patch, .options, .trace]
+    static let probedMethods: [HTTPRequest.Method] =
+        [.get, .head, .put, .post, .delete, .patch, .options, .trace] + [HTTPRequest.Method("QUERY")].compactMap { $0 }
 
     static func registerMethodNotAllowed(on router: Router<BasicRequestContext>, metrics: ServerMetrics) {
         let byPath = Dictionary(grouping: routes, by: \.path)
@@ -382,9 +385,7 @@ public enum API: Sendable {
     static func optionalInt(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let raw = request.uri.queryParameters.get(name) else { return nil }
         guard let value = Int(raw), range.contains(value) else {
-            let bound =
-                range.upperBound == Int.max
-                ? "at least \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
+            let bound = "in \(range.lowerBound)...\(range.upperBound)"
             throw APIError(.badRequest, "expected \(name) to be an integer \(bound), found \"\(raw)\"", field: name)
         }
         return value
