@@ -55,6 +55,45 @@ struct ExtenderRoutesTests {
         }
     }
 
+    /// The README's demo: the derived body against the East-African example answers as the README shows.
+    @Test func theReadmeDemoAnswersAsShown() async throws {
+        let root = Fixtures.repositoryRoot
+        let (fleet, _) = try SovereignServer.loadFleet([root.appendingPathComponent("Examples/east-africa").path])
+        let grid = try #require(fleet.scenario?.grid)
+        let snapshot = ExtenderSnapshot(
+            fleet: fleet,
+            workloads: [:],
+            policy: .powerAware,
+            grid: grid,
+            budgets: fleet.sites.map { SiteBudget(site: $0, grid: grid) },
+            running: fleet.sites.map { _ in 0 }
+        )
+        let app = Application(
+            router: ExtenderRoutes.router(extender: Extender(snapshot: snapshot), prefix: "/scheduler")
+        )
+        let body = try Data(
+            contentsOf: root.appendingPathComponent("Examples/data/kubernetes/demo.filter.ke-clinical-notes.json")
+        )
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/scheduler/filter", method: .post, body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .ok)
+                let reply = try #require(
+                    try JSONSerialization.jsonObject(with: Data(String(buffer: $0.body).utf8)) as? [String: Any]
+                )
+                let kept = ((reply["Nodes"] as? [String: Any])?["items"] as? [[String: Any]])?.compactMap {
+                    ($0["metadata"] as? [String: Any])?["name"] as? String
+                }
+                #expect(kept == ["nairobi-a100-01", "mombasa-l4-01"])
+                let refused = try #require(reply["FailedAndUnresolvableNodes"] as? [String: String])
+                #expect(refused.count == 2)
+                for (node, reason) in refused {
+                    #expect(readme.contains("  \"\(node)\": \"\(reason)\""), "README lacks \(node): \(reason)")
+                }
+            }
+        }
+    }
+
     @Test func malformedBodiesAre400sNamingTheField() async throws {
         try await application().test(.router) { client in
             try await client.execute(
