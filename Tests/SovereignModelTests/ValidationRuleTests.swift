@@ -1,3 +1,4 @@
+import Foundation
 import SovereignModel
 import SovereignTesting
 import Testing
@@ -124,7 +125,7 @@ struct ValidationRuleTests {
             replace: "site: nairobi-1",
             with: "site: nairobi-2",
             expect: [
-                "fleet.yaml:41:26: error: spec.site: expected the name of a Site, found \"nairobi-2\""
+                "fleet.yaml:41:26: error: spec.site: expected the name of a Site, found \"nairobi-2\"; did you mean \"nairobi-1\"?"
             ]
         ),
         RuleCase(
@@ -132,7 +133,7 @@ struct ValidationRuleTests {
             replace: "datasets: [ke-health-records]",
             with: "datasets: [ke-health-record]",
             expect: [
-                "fleet.yaml:49:14: error: spec.datasets[0]: expected the name of a Dataset, found \"ke-health-record\""
+                "fleet.yaml:49:14: error: spec.datasets[0]: expected the name of a Dataset, found \"ke-health-record\"; did you mean \"ke-health-records\"?"
             ]
         ),
         RuleCase(
@@ -140,7 +141,7 @@ struct ValidationRuleTests {
             replace: "accelerator: nvidia-l4",
             with: "accelerator: nvidia-l5",
             expect: [
-                "fleet.yaml:36:31: error: spec.pools[0].accelerator: expected an accelerator model from the catalog or an AcceleratorModel document, found \"nvidia-l5\""
+                "fleet.yaml:36:31: error: spec.pools[0].accelerator: expected an accelerator model from the catalog or an AcceleratorModel document, found \"nvidia-l5\"; did you mean \"nvidia-l4\"?"
             ]
         ),
         RuleCase(
@@ -148,7 +149,7 @@ struct ValidationRuleTests {
             replace: "to: kigali-1",
             with: "to: kigali-2",
             expect: [
-                "fleet.yaml:24:12: error: spec.links[0].to: expected the name of a Site, found \"kigali-2\""
+                "fleet.yaml:24:12: error: spec.links[0].to: expected the name of a Site, found \"kigali-2\"; did you mean \"kigali-1\"?"
             ]
         ),
         RuleCase(
@@ -405,6 +406,35 @@ struct ValidationRuleTests {
         let kigali = try #require(fleet.site(named: "kigali-1"))
         #expect(kigali.power.grid?.carbonIntensity.value(at: 0).gramsPerKilowattHour == 316.327)
         #expect(kigali.operator.isDomestic(to: "RW") == false)
+    }
+
+    /// A near-miss names the declared name it most likely meant; a far miss suggests nothing.
+    @Test(arguments: [
+        ("nvidia-v100-32gb", "nvidia-v100-sxm2-32gb"), ("nvidia-a100-80g", "nvidia-a100-80gb"),
+        ("nvidia-t4", nil), ("quantum-9000", nil),
+    ])
+    func aNearMissSuggestsTheNameItMeant(_ written: String, _ meant: String?) throws {
+        let target = "{name: t4, accelerator: nvidia-t4"
+        let broken = Fixtures.constantFleet.replacingOnce(target, with: "{name: t4, accelerator: \(written)")
+        let result = Result { try Fixtures.load(broken) }
+        if written == "nvidia-t4" {
+            #expect(throws: Never.self) { try result.get() }
+            return
+        }
+        let error = try #require(throws: SpecError.self) { try result.get() }
+        let found = try #require(error.diagnostics.first { $0.path == "spec.pools[1].accelerator" }?.found)
+        if let meant {
+            #expect(found == "\"\(written)\"; did you mean \"\(meant)\"?")
+        } else {
+            #expect(found == "\"\(written)\"")
+        }
+    }
+
+    /// An invalid group declaration is reported once, where it is, not again at every use of its name.
+    @Test func anInvalidGroupDoesNotCascade() throws {
+        let broken = Fixtures.constantFleet.replacingOccurrences(of: "EAC", with: "eac")
+        let error = try #require(throws: SpecError.self) { try Fixtures.load(broken) }
+        #expect(error.diagnostics.map(\.path) == ["metadata.name"], "\(error.diagnostics.map(\.description))")
     }
 
     @Test(arguments: cases)

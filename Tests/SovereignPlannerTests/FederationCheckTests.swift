@@ -91,7 +91,7 @@ struct FederationCheckTests {
     @Test(arguments: [
         (
             "coordinator: nairobi-1", "coordinator: nairobi-9",
-            "digits-eac.yaml:17:18: error: spec.federation.coordinator: expected the name of a Site, found \"nairobi-9\""
+            "digits-eac.yaml:17:18: error: spec.federation.coordinator: expected the name of a Site, found \"nairobi-9\"; did you mean \"nairobi-1\"?"
         ),
         (
             "rounds: 15", "rounds: 0",

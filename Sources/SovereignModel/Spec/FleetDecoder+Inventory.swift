@@ -128,14 +128,14 @@ extension FleetDecoder {
         checkUnique(models.map { ($0.name, $0.nameNode) }, kind: "Model")
         for declared in software {
             for (site, node) in declared.value.siteNodes where !siteNames.contains(site) {
-                node.report(.unknownReference, expected: "the name of a Site")
+                node.reportUnknown("the name of a Site", among: siteNames)
             }
         }
         var modelByName: [String: ModelEntry] = [:]
         for declared in models {
             if modelByName[declared.name] == nil { modelByName[declared.name] = declared.value }
             for (dataset, node) in declared.value.datasetNodes where !datasetNames.contains(dataset) {
-                node.report(.unknownReference, expected: "the name of a Dataset")
+                node.reportUnknown("the name of a Dataset", among: datasetNames)
             }
         }
         let softwareNames = Set(software.map(\.name))
@@ -154,11 +154,11 @@ extension FleetDecoder {
                         )
                     }
                 } else {
-                    node.report(.unknownReference, expected: "the name of a Model")
+                    node.reportUnknown("the name of a Model", among: modelByName.keys)
                 }
             }
             for (name, node) in entry.softwareNodes where !softwareNames.contains(name) {
-                node.report(.unknownReference, expected: "the name of a SoftwareComponent")
+                node.reportUnknown("the name of a SoftwareComponent", among: softwareNames)
             }
         }
         return (software.compactMap(\.value.component), models.compactMap(\.value.model))

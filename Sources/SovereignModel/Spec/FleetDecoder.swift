@@ -65,6 +65,8 @@ final class FleetDecoder {
     var models: [Declared<ModelEntry>] = []
     /// Jurisdictions that may name a group; checked once all groups are known.
     var jurisdictionReferences: [(code: String, node: SpecNode)] = []
+    /// Names of group declarations already reported as invalid: references to them report nothing more.
+    var rejectedGroups: Set<String> = []
 
     let progress: FleetLoader.Progress?
 
@@ -113,6 +115,7 @@ final class FleetDecoder {
             name = nameNode?.string().flatMap { text in
                 guard SpecNames.isGroupName(text) else {
                     nameNode?.report(.badValue, expected: "an uppercase group name like \"EAC\" or \"EU\"")
+                    rejectedGroups.insert(text)
                     return nil
                 }
                 guard Country.named(text) == nil || text.count != 2 else {
@@ -377,7 +380,7 @@ final class FleetDecoder {
     }
 
     private func checkJurisdictionReferences(_ groupCountries: [String: Set<String>]) {
-        for (code, node) in jurisdictionReferences {
+        for (code, node) in jurisdictionReferences where !rejectedGroups.contains(code) {
             let isCountry = code.count == 2 && code == code.uppercased() && Country.named(code) != nil
             if !isCountry, groupCountries[code] == nil {
                 node.report(
@@ -413,9 +416,9 @@ final class FleetDecoder {
             for (pool, acceleratorNode) in site.value.pools {
                 poolNames[pool.name, default: 0] += 1
                 if catalog[pool.accelerator] == nil {
-                    acceleratorNode.report(
-                        .unknownReference,
-                        expected: "an accelerator model from the catalog or an AcceleratorModel document"
+                    acceleratorNode.reportUnknown(
+                        "an accelerator model from the catalog or an AcceleratorModel document",
+                        among: catalog.models.map(\.id)
                     )
                 }
             }
@@ -423,7 +426,7 @@ final class FleetDecoder {
                 if to == site.name {
                     node.report(.badValue, expected: "a link to another site", found: "a link to itself")
                 } else if siteByName[to] == nil {
-                    node.report(.unknownReference, expected: "the name of a Site")
+                    node.reportUnknown("the name of a Site", among: siteByName.keys)
                 }
             }
         }
@@ -446,7 +449,7 @@ final class FleetDecoder {
                         )
                     }
                 } else {
-                    siteNode.report(.unknownReference, expected: "the name of a Site")
+                    siteNode.reportUnknown("the name of a Site", among: siteByName.keys)
                 }
             }
             if let value = dataset.value.make(residency) { built.append(value) }
@@ -472,15 +475,15 @@ final class FleetDecoder {
             let entry = workload.value
             // Declared names, not only those that decoded cleanly: a broken dataset is reported once, where it is.
             for (name, node) in entry.datasetNodes where !datasetNames.contains(name) {
-                node.report(.unknownReference, expected: "the name of a Dataset")
+                node.reportUnknown("the name of a Dataset", among: datasetNames)
             }
             if let (site, node) = entry.coordinatorNode, !sites.contains(where: { $0.name == site }) {
-                node.report(.unknownReference, expected: "the name of a Site")
+                node.reportUnknown("the name of a Site", among: sites.map(\.name))
             }
             if let (id, node) = entry.acceleratorNode, catalog[id] == nil {
-                node.report(
-                    .unknownReference,
-                    expected: "an accelerator model from the catalog or an AcceleratorModel document"
+                node.reportUnknown(
+                    "an accelerator model from the catalog or an AcceleratorModel document",
+                    among: catalog.models.map(\.id)
                 )
             }
             guard let w = entry.workload, let fitNode = entry.fitNode, !candidates.isEmpty else { continue }
