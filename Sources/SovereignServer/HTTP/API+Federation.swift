@@ -65,7 +65,7 @@ extension API {
         return site
     }
 
-    static func intParameter(_ context: BasicRequestContext, _ name: String) throws -> Int {
+    static func intParameter(_ context: APIRequestContext, _ name: String) throws -> Int {
         let raw = try context.parameters.require(name)
         guard let value = Int(raw), value >= 0 else {
             throw APIError(
@@ -77,7 +77,7 @@ extension API {
         return value
     }
 
-    static func roundParameters(_ context: BasicRequestContext) throws -> (String, Int, Int) {
+    static func roundParameters(_ context: APIRequestContext) throws -> (String, Int, Int) {
         (
             try context.parameters.require("workload"), try intParameter(context, "round"),
             try intParameter(context, "attempt")

@@ -14,7 +14,7 @@ public struct APIRoute: Sendable {
     public let method: HTTPRequest.Method
     public let path: String
     public let role: TokenStore.Role?
-    let handler: @Sendable (Request, BasicRequestContext, APIContext) async throws -> Response
+    let handler: @Sendable (Request, APIRequestContext, APIContext) async throws -> Response
 }
 
 /// What every handler needs.
@@ -224,18 +224,28 @@ public enum API: Sendable {
     ]
 
     /// Registers every route on a router, with authentication in front of each.
+    ///
+    /// - Parameter certificateSites: with mutual TLS, the sites a client certificate may name (see
+    ///   ``SiteCertificate``); nil when the listener has no client CA and certificates mean nothing.
     static func register(
-        on router: Router<BasicRequestContext>,
+        on router: Router<APIRequestContext>,
         plane: ControlPlane,
         federation: FederationCoordinator,
         tokens: TokenStore,
         metrics: ServerMetrics,
-        openAPI: String
+        openAPI: String,
+        certificateSites: Set<String>? = nil
     ) {
         for route in routes {
             let hummingbirdPath = RouterPath(route.path)
             router.on(hummingbirdPath, method: route.method) { request, context -> Response in
-                let caller = try authenticate(request, tokens: tokens, needs: route.role)
+                let caller = try await authenticate(
+                    request,
+                    context: context,
+                    tokens: tokens,
+                    certificateSites: certificateSites,
+                    needs: route.role
+                )
                 let api = APIContext(
                     plane: plane,
                     federation: federation,
@@ -270,6 +280,38 @@ public enum API: Sendable {
                 }
             }
         }
+    }
+
+    /// A bearer token when there is one; otherwise, with mutual TLS, a site's client certificate.
+    static func authenticate(
+        _ request: Request,
+        context: APIRequestContext,
+        tokens: TokenStore,
+        certificateSites: Set<String>?,
+        needs role: TokenStore.Role?
+    ) async throws -> ControlPlane.Requester {
+        guard let role, request.headers[.authorization] == nil, let certificateSites,
+            let peer = await context.peerCertificate()
+        else {
+            return try authenticate(request, tokens: tokens, needs: role)
+        }
+        let sites = SiteCertificate.sites(in: peer.certificate)
+        guard sites.count == 1, let site = sites.first, certificateSites.contains(site) else {
+            throw APIError(
+                .unauthorized,
+                "expected a bearer token or a client certificate naming one site of the fleet (SAN URI \(SiteCertificate.uriPrefix)NAME), found a certificate naming \(sites.isEmpty ? "none" : sites.map { "\"\($0)\"" }.joined(separator: ", "))",
+                field: "Authorization"
+            )
+        }
+        // A site certificate acts as a site token does: on the federation routes, for its own site.
+        guard role == .site else {
+            throw APIError(
+                .forbidden,
+                "expected a token with role \(role.rawValue), found the client certificate of site \(site)",
+                field: "Authorization"
+            )
+        }
+        return ControlPlane.Requester(identity: SiteCertificate.fingerprint(derEncoded: peer.der), site: site)
     }
 
     static func authenticate(
