@@ -5,8 +5,10 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import ServiceLifecycle
 import SovereignServer
 import SovereignTesting
+import Testing
 
 /// Live TLS listeners on 127.0.0.1 for the TLS tests: a test CA, its server certificate on disk, and
 /// clients that trust what a test says they trust.
@@ -28,24 +30,37 @@ struct TLSBench {
         TLSFiles(certificate: server.certificate, key: server.key, clientCertificates: clientCertificates)
     }
 
-    /// Runs `app` until `body` returns; `body` gets the port it listens on.
-    static func serving<App: ApplicationProtocol>(
-        _ make: (@escaping @Sendable (any Channel) async -> Void) -> App,
+    /// Serves `router` over TLS from `tls` on 127.0.0.1 until `body` returns; `body` gets the port.
+    static func serving<Routes: HTTPResponderBuilder>(
+        _ router: Routes,
+        tls: ReloadingTLSContext,
         _ body: (Int) async throws -> Void
-    ) async throws {
+    ) async throws where Routes.Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = make { channel in continuation.yield(channel.localAddress?.port ?? 0) }
+        let logger = Logger(label: "tls-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = Application(
+            router: router,
+            server: .http1(tls: tls),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        // Stopped gracefully (the listener closes first), never cancelled under a connection being accepted.
+        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+            group.addTask { try await services.run() }
             var iterator = ports.makeAsyncIterator()
             let port = await iterator.next() ?? 0
+            let outcome: Result<Void, any Error>
             do {
                 try await body(port)
+                outcome = .success(())
             } catch {
-                group.cancelAll()
-                throw error
+                outcome = .failure(error)
             }
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            try outcome.get()
         }
     }
 
@@ -59,13 +74,37 @@ struct TLSBench {
         )
         return HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            // A refused handshake is retried until the connect timeout: keep it short so refusals are quick.
-            configuration: HTTPClient.Configuration(
-                tlsConfiguration: tls,
-                redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(2))
-            )
+            configuration: configuration(tls)
         )
+    }
+
+    /// No retry of a failed connection: a refused handshake fails the request at once with TLS's own error
+    /// (instead of a connect timeout after retries), so a test can tell a refusal from a slow machine.
+    static func configuration(_ tls: TLSConfiguration) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(30))
+        )
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
+    /// Expects `call` to be refused during the connection (a TLS or connection error), not to time out.
+    static func expectRefused(
+        _ call: () async throws -> (status: Int, body: String),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        do {
+            let answer = try await call()
+            Issue.record(
+                "expected a refused connection, found \(answer.status) \(answer.body)",
+                sourceLocation: sourceLocation
+            )
+        } catch {
+            #expect((error as? HTTPClientError) != .connectTimeout, "\(error)", sourceLocation: sourceLocation)
+            #expect((error as? HTTPClientError) != .deadlineExceeded, "\(error)", sourceLocation: sourceLocation)
+        }
     }
 
     /// One request's status and body; the client is shut down after it (so every call is a new handshake).

@@ -33,17 +33,7 @@ struct TLSTests {
             tokens: tokens,
             certificateSites: sites
         )
-        try await TLSBench.serving(
-            { running in
-                Application(
-                    router: router,
-                    server: .http1(tls: tls),
-                    configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                    onServerRunning: running
-                )
-            },
-            { port in try await body("https://127.0.0.1:\(port)") }
-        )
+        try await TLSBench.serving(router, tls: tls) { port in try await body("https://127.0.0.1:\(port)") }
     }
 
     @Test func theAPIAnswersOverTLSAndAClientWithoutTheCARefusesTheServer() async throws {
@@ -59,12 +49,12 @@ struct TLSTests {
             #expect(workloads.status == 200)
             #expect(workloads.body.hasPrefix(#"{"workloads":"#))
             // The system's trust store does not know the test CA.
-            await #expect(throws: (any Error).self) {
-                _ = try await TLSBench.call(TLSBench.client(ca: nil), url + "/healthz")
+            await TLSBench.expectRefused {
+                try await TLSBench.call(TLSBench.client(ca: nil), url + "/healthz")
             }
             // Plain HTTP is not served on a TLS listener.
-            await #expect(throws: (any Error).self) {
-                _ = try await TLSBench.call(
+            await TLSBench.expectRefused {
+                try await TLSBench.call(
                     TLSBench.client(ca: nil),
                     url.replacingOccurrences(of: "https", with: "http") + "/healthz"
                 )
@@ -127,8 +117,8 @@ struct TLSTests {
         let forged = try other.issueSite("dar-1").write(to: bench.directory, name: "forged")
         let tls = try ReloadingTLSContext(files: bench.files(.optional(caFile: bench.caFile)))
         try await Self.serving(tls: tls) { url in
-            await #expect(throws: (any Error).self) {
-                _ = try await TLSBench.call(
+            await TLSBench.expectRefused {
+                try await TLSBench.call(
                     TLSBench.client(ca: bench.caFile, certificate: forged),
                     url + "/v1/federation/tasks"
                 )
@@ -151,8 +141,8 @@ struct TLSTests {
         let renewedCA = try TestCertificateAuthority(name: "renewed CA")
         let renewedCAFile = try renewedCA.write(to: bench.directory, name: "renewed-ca")
         try await Self.serving(tls: tls) { url in
-            await #expect(throws: (any Error).self) {
-                _ = try await TLSBench.call(TLSBench.client(ca: renewedCAFile), url + "/healthz")
+            await TLSBench.expectRefused {
+                try await TLSBench.call(TLSBench.client(ca: renewedCAFile), url + "/healthz")
             }
             #expect(try tls.reloadIfChanged() == false)
             // A key written before its certificate: refused, and the certificate in use stays.
@@ -164,8 +154,8 @@ struct TLSTests {
             try renewed.certificatePEM.write(toFile: bench.server.certificate, atomically: true, encoding: .utf8)
             #expect(try tls.reloadIfChanged() == true)
             #expect(try await TLSBench.call(TLSBench.client(ca: renewedCAFile), url + "/healthz").status == 200)
-            await #expect(throws: (any Error).self) {
-                _ = try await TLSBench.call(TLSBench.client(ca: bench.caFile), url + "/healthz")
+            await TLSBench.expectRefused {
+                try await TLSBench.call(TLSBench.client(ca: bench.caFile), url + "/healthz")
             }
         }
     }
@@ -233,35 +223,25 @@ struct TLSTests {
             .write(to: bench.directory, name: "scheduler")
         let router = try ExtenderRoutesTests().router()
         let tls = try ReloadingTLSContext(files: bench.files(.required(caFile: bench.caFile)))
-        try await TLSBench.serving(
-            { running in
-                Application(
-                    router: router,
-                    server: .http1(tls: tls),
-                    configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                    onServerRunning: running
-                )
-            },
-            { port in
-                let url = "https://127.0.0.1:\(port)/scheduler/filter"
-                let reply = try await TLSBench.call(
-                    TLSBench.client(ca: bench.caFile, certificate: scheduler),
+        try await TLSBench.serving(router, tls: tls) { port in
+            let url = "https://127.0.0.1:\(port)/scheduler/filter"
+            let reply = try await TLSBench.call(
+                TLSBench.client(ca: bench.caFile, certificate: scheduler),
+                url,
+                method: .POST,
+                body: ExtenderRoutesTests.body
+            )
+            #expect(reply.status == 200)
+            #expect(reply.body.contains(#""NodeNames":["gpu-1"]"#), "\(reply.body)")
+            // kube-scheduler without its tlsConfig certFile/keyFile is refused at the handshake.
+            await TLSBench.expectRefused {
+                try await TLSBench.call(
+                    TLSBench.client(ca: bench.caFile),
                     url,
                     method: .POST,
                     body: ExtenderRoutesTests.body
                 )
-                #expect(reply.status == 200)
-                #expect(reply.body.contains(#""NodeNames":["gpu-1"]"#), "\(reply.body)")
-                // kube-scheduler without its tlsConfig certFile/keyFile is refused at the handshake.
-                await #expect(throws: (any Error).self) {
-                    _ = try await TLSBench.call(
-                        TLSBench.client(ca: bench.caFile),
-                        url,
-                        method: .POST,
-                        body: ExtenderRoutesTests.body
-                    )
-                }
             }
-        )
+        }
     }
 }
