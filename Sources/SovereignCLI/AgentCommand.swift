@@ -22,15 +22,20 @@ struct AgentCommand: AsyncParsableCommand {
             the built-in trainer, or runs --trainer-command (see Examples/federated/README.md for the contract), \
             and sends back the update, clipped, noised and masked as the workload asks. The token is the \
             site's (`TOKEN site SITE` in the server's tokens file), from --token, --token-file or \
-            $SOVEREIGN_TOKEN; it is never printed.
+            $SOVEREIGN_TOKEN; it is never printed. Over https the server is verified against --ca (else the \
+            system's trust store); with --client-cert/--client-key (a certificate naming sovereign://site/SITE, \
+            signed by the server's --client-ca) no token is needed.
             """
     )
 
     @Option(help: "The site this agent trains for.")
     var site: String
 
-    @Option(help: "The coordinator, like http://127.0.0.1:8080.")
+    @Option(help: "The coordinator, like https://coordinator.example:8443.")
     var coordinator: String
+
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSOptions
 
     @Option(help: "The site's token (prefer --token-file or $SOVEREIGN_TOKEN: a command line is visible to ps).")
     var token: String?
@@ -81,7 +86,7 @@ struct AgentCommand: AsyncParsableCommand {
             }
             idleLimit = span.seconds
         }
-        let secret = try readToken()
+        let secret: String? = try tls.presentsCertificate ? optionalToken() : readToken()
         var options = TrainingData.LoadOptions()
         if let labelColumn { options.labelColumn = .index(labelColumn) }
         let trainer: any SiteTrainer
@@ -103,30 +108,42 @@ struct AgentCommand: AsyncParsableCommand {
             trainer = ExternalSiteTrainer(command: trainerCommand, data: data)
         }
         let base = coordinator.hasSuffix("/") ? String(coordinator.dropLast()) : coordinator
-        let transport = HTTPFederationTransport(base: base, token: secret, recordPath: recordOutgoing)
-        let agent = FederationAgent(
-            site: site,
-            transport: transport,
-            trainer: trainer,
-            random: SystemRandomNumberGenerator()
-        )
+        try await tls.withClient(for: base) { client in
+            let transport = HTTPFederationTransport(
+                base: base,
+                token: secret,
+                client: client,
+                recordPath: recordOutgoing
+            )
+            let agent = FederationAgent(
+                site: site,
+                transport: transport,
+                trainer: trainer,
+                random: SystemRandomNumberGenerator()
+            )
+            try await poll(agent, every: pollSpan.seconds, idleLimit: idleLimit)
+        }
+    }
+
+    /// Polls until idle for `idleLimit` (or forever), printing the agent's events.
+    func poll(_ agent: FederationAgent, every interval: Double, idleLimit: Double?) async throws {
         var idleSince = Date()
         var shown = 0
         var failures = 0
         while !Task.isCancelled {
-            var wait = pollSpan.seconds
+            var wait = interval
             do {
                 let next = try await agent.pollOnce()
                 failures = 0
                 if next == 0 { idleSince = Date() }
-                wait = min(max(next, 0.05), pollSpan.seconds)
+                wait = min(max(next, 0.05), interval)
             } catch let error as FederationError where error.code == .refused {
                 printError("\(site): the coordinator refused: \(error)")
                 throw ExitCode.failure
             } catch {
                 failures += 1
                 // The coordinator may be restarting: back off, keep the site's state, try again.
-                wait = min(30, pollSpan.seconds * Double(1 << min(failures, 5)))
+                wait = min(30, interval * Double(1 << min(failures, 5)))
                 if failures == 1 || failures % 10 == 0 { printError("\(site): cannot reach the coordinator: \(error)") }
             }
             let events = await agent.events
@@ -157,6 +174,12 @@ struct AgentCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
+    /// The token when one is given (a client certificate may stand in for it).
+    func optionalToken() throws -> String? {
+        let given = token != nil || tokenFile != nil || ProcessInfo.processInfo.environment["SOVEREIGN_TOKEN"] != nil
+        return given ? try readToken() : nil
+    }
+
     func readToken() throws -> String {
         if let token, !token.isEmpty { return token }
         if let tokenFile {
@@ -176,11 +199,13 @@ struct AgentCommand: AsyncParsableCommand {
     }
 }
 
-/// The agent's side of the protocol over HTTP (AsyncHTTPClient): every request carries the site's bearer
-/// token; a 4xx answer is a refusal, anything else that fails is worth retrying.
+/// The agent's side of the protocol over HTTP(S) (AsyncHTTPClient): every request carries the site's bearer
+/// token, or none when the client certificate speaks for the site; a 4xx answer is a refusal, anything else
+/// that fails is worth retrying.
 struct HTTPFederationTransport: FederationTransport {
     let base: String
-    let token: String
+    let token: String?
+    let client: HTTPClient
     /// When set, every request body sent is appended here (for the test that no data row ever leaves).
     let recordPath: String?
 
@@ -234,7 +259,7 @@ struct HTTPFederationTransport: FederationTransport {
     private func call(_ method: HTTPMethod, _ path: String, body: [UInt8]?, limit: Int) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(
                 name: "Content-Type",
@@ -243,7 +268,7 @@ struct HTTPFederationTransport: FederationTransport {
             request.body = .bytes(ByteBuffer(bytes: body))
             if let recordPath { Self.append(body, to: recordPath) }
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let response = try await client.execute(request, timeout: .seconds(120))
         let answer = try await response.body.collect(upTo: limit)
         let code = Int(response.status.code)
         if (200..<300).contains(code) { return Array(answer.readableBytesView) }

@@ -22,7 +22,7 @@ struct PowerCommand: AsyncParsableCommand {
                 (--column, else the second) is either power in --unit, or, with --capacity, a fraction of that \
                 capacity (a grid-availability trace). Rows are sent --interval apart (time compressed for demos \
                 and tests). The token comes from $SOVEREIGN_TOKEN or the first operator line of --token-file; it \
-                is never printed.
+                is never printed. Over https the server is verified against --ca (else the system's trust store).
                 """
         )
 
@@ -32,8 +32,11 @@ struct PowerCommand: AsyncParsableCommand {
         @Argument(help: "The trace file (CSV).")
         var trace: String
 
-        @Option(help: "The server, like http://127.0.0.1:8080.")
+        @Option(help: "The server, like https://sovereign.example:8443.")
         var to: String
+
+        @OptionGroup(title: "TLS")
+        var tls: ClientTLSOptions
 
         @Option(help: "Column holding the values (default: the second).")
         var column: String?
@@ -61,7 +64,22 @@ struct PowerCommand: AsyncParsableCommand {
             }
             let token = try readToken()
             let base = to.hasSuffix("/") ? String(to.dropLast()) : to
-            let url = "\(base)/v1/sites/\(site)/power"
+            let sent = try await tls.withClient(for: base) { client in
+                try await send(rows, to: "\(base)/v1/sites/\(site)/power", token: token, every: pause, with: client)
+            }
+            printError("sent \(sent) power signal\(sent == 1 ? "" : "s") to \(site)")
+        }
+
+        /// PUTs one signal per row; returns how many were sent.
+        func send(
+            _ rows: [Row],
+            to url: String,
+            token: String,
+            every pause: TimeSpan,
+            with client: HTTPClient
+        )
+            async throws -> Int
+        {
             var sent = 0
             for (i, row) in rows.prefix(limit ?? rows.count).enumerated() {
                 if i > 0, pause.seconds > 0 { try await Task.sleep(nanoseconds: UInt64(pause.seconds * 1e9)) }
@@ -73,7 +91,7 @@ struct PowerCommand: AsyncParsableCommand {
                 request.body = .bytes(ByteBuffer(string: body))
                 let response: HTTPClientResponse
                 do {
-                    response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                    response = try await client.execute(request, timeout: .seconds(30))
                 } catch {
                     printError("\(url): cannot reach the server: \(error)")
                     throw ExitCode.failure
@@ -88,7 +106,7 @@ struct PowerCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("\(row.time)  \(site)  \(Power.watts(row.watts))\n".utf8))
                 sent += 1
             }
-            printError("sent \(sent) power signal\(sent == 1 ? "" : "s") to \(site)")
+            return sent
         }
 
         struct Row {

@@ -15,8 +15,15 @@ struct Serve: AsyncParsableCommand {
             random operator token (mode 0600) on first start; without --key, DB.key holds the Ed25519 \
             checkpoint key (made with mode 0600 on first start). Workloads run as local processes under \
             DB.workloads/ and keep running if the server stops; the next start adopts them. Federated \
-            workloads are coordinated here: their sites run `sovereign agent` with a `TOKEN site SITE` token, \
-            and each round's global model is kept under DB.federation/.
+            workloads are coordinated here: their sites run `sovereign agent` with a `TOKEN site SITE` token \
+            (or, with --client-ca, a client certificate naming sovereign://site/SITE), and each round's global \
+            model is kept under DB.federation/. Token fingerprints in the ledger are keyed by DB.key.hmac (made \
+            with mode 0600 on first start).
+
+            With --tls-cert and --tls-key the API serves HTTPS only, and so does the extender (with its own \
+            --extender-tls-cert/--extender-tls-key, else the API's). Certificates reload without a restart when \
+            their files change (checked every 2 s) or on SIGHUP; a renewal that does not load is logged and the \
+            certificate in use stays.
             """
     )
 
@@ -67,6 +74,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("kube-context"), help: "The kubeconfig context to use (default: its current-context).")
     var kubeContext: String?
 
+    @OptionGroup(title: "TLS")
+    var tls: ServeTLSOptions
+
     /// `HOST:PORT`, or an error naming the option.
     static func address(_ text: String, option: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
@@ -109,6 +119,7 @@ struct Serve: AsyncParsableCommand {
             printError("--kube-context: expected --kubernetes KUBECONFIG with it, found no --kubernetes")
             throw ExitCode.validationFailure
         }
+        (configuration.tls, configuration.extenderTLS) = try tls.files(extender: extenderListen != nil)
         configuration.tokensPath = tokens
         configuration.keyPath = key
         configuration.workDirectory = workDirectory
@@ -143,6 +154,9 @@ struct Serve: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode.failure
         } catch let error as StoreError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch let error as TLSFileError {
             printError(error.description)
             throw ExitCode.failure
         }

@@ -51,6 +51,33 @@ public enum LedgerKeyFile: Sendable {
         return try loadedSigner(from: text, path: path, name: name)
     }
 
+    /// Loads the 32-byte secret at `path` (one line of base64), or creates a random one there on first use,
+    /// with the same care as the signing key: created with mode 0600 and `O_EXCL`, refused when group or
+    /// others may read it. The server keys token fingerprints with it, so that a reader of the ledger
+    /// cannot test guessed tokens against them.
+    ///
+    /// - Parameter path: The secret's file; its directory must exist.
+    /// - Returns: The secret's 32 bytes.
+    /// - Throws: ``LedgerError``: ``LedgerError/Code/insecureKeyFile``, ``LedgerError/Code/malformedKey``
+    ///   (the message never quotes the file's content), or ``LedgerError/Code/keyFileIO``.
+    public static func loadOrCreateSecret(at path: String) throws(LedgerError) -> [UInt8] {
+        if let text = try readPrivateKeyFile(at: path) { return try decodedSecret(text, path: path) }
+        var generator = SystemRandomNumberGenerator()
+        let fresh = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        if try createExclusively(at: path, contents: Base64.encode(fresh) + "\n") { return fresh }
+        guard let text = try readPrivateKeyFile(at: path) else {
+            throw LedgerError(.keyFileIO, "\(path): exists but cannot be opened; expected a secret key file")
+        }
+        return try decodedSecret(text, path: path)
+    }
+
+    private static func decodedSecret(_ text: String, path: String) throws(LedgerError) -> [UInt8] {
+        guard let bytes = Base64.decode(trimmed(text)), bytes.count == 32 else {
+            throw LedgerError(.malformedKey, "\(path): expected one line of base64 holding 32 bytes, found other text")
+        }
+        return bytes
+    }
+
     /// Reads a verifier key file (one line in the note verifier key format), as written for
     /// `ledger verify --key PUB`.
     ///

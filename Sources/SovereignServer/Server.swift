@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 public import Hummingbird
 public import Logging
@@ -38,6 +39,12 @@ public struct ServerConfiguration: Sendable {
     public var extenderPrefix = "/scheduler"
     /// The Kubernetes API to watch and label nodes through (`nil`: no node watch, no labels).
     public var kubernetes: KubernetesAPIConfiguration?
+    /// The API's TLS (`--tls-cert`, `--tls-key`, `--client-ca`): HTTPS whenever set, plain HTTP when nil.
+    public var tls: TLSFiles?
+    /// The extender's TLS (its own files, or the API's: see `sovereign serve --help`); plain HTTP when nil.
+    public var extenderTLS: TLSFiles?
+    /// How often certificate files are checked for a renewal (SIGHUP reloads at once).
+    public var tlsReloadInterval: Duration = .seconds(2)
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -51,6 +58,8 @@ public struct ServerConfiguration: Sendable {
 
     var resolvedTokensPath: String { tokensPath ?? databasePath + ".tokens" }
     var resolvedKeyPath: String { keyPath ?? databasePath + ".key" }
+    /// The secret that keys token fingerprints, beside the signing key.
+    var resolvedFingerprintKeyPath: String { resolvedKeyPath + ".hmac" }
     var resolvedWorkDirectory: String { workDirectory ?? databasePath + ".workloads" }
 }
 
@@ -103,10 +112,18 @@ public enum SovereignServer: Sendable {
         if !keyExisted { notes.append("checkpoint key: created \(configuration.resolvedKeyPath) (mode 0600)") }
         // The public half, for auditors and `sovereign ledger verify`.
         try LedgerKeyFile.writeVerifierKey(of: signer, to: configuration.resolvedKeyPath + ".pub")
+        let fingerprintKeyPath = configuration.resolvedFingerprintKeyPath
+        let fingerprintKeyExisted = FileManager.default.fileExists(atPath: fingerprintKeyPath)
+        let fingerprintKey = try LedgerKeyFile.loadOrCreateSecret(at: fingerprintKeyPath)
+        if !fingerprintKeyExisted { notes.append("token fingerprint key: created \(fingerprintKeyPath) (mode 0600)") }
         if configuration.tokensPath == nil, try TokenStore.createDefault(at: configuration.resolvedTokensPath) {
             notes.append("tokens: created \(configuration.resolvedTokensPath) with one operator token (mode 0600)")
         }
-        let tokens = try TokenStore(contentsOf: configuration.resolvedTokensPath, sites: Set(fleet.sites.map(\.name)))
+        let tokens = try TokenStore(
+            contentsOf: configuration.resolvedTokensPath,
+            sites: Set(fleet.sites.map(\.name)),
+            fingerprintKey: SymmetricKey(data: fingerprintKey)
+        )
         let workDirectory = URL(fileURLWithPath: configuration.resolvedWorkDirectory, isDirectory: true)
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         let plane = try ControlPlane(
@@ -156,28 +173,40 @@ public enum SovereignServer: Sendable {
     }
 
     /// The router with every API route.
+    ///
+    /// - Parameter certificateSites: with mutual TLS (a client CA), the sites a client certificate may act
+    ///   for; nil without.
     public static func router(
         plane: ControlPlane,
         federation: FederationCoordinator,
-        tokens: TokenStore
-    ) -> Router<BasicRequestContext> {
-        router(plane: plane, federation: federation, tokens: tokens, metrics: ServerMetrics())
+        tokens: TokenStore,
+        certificateSites: Set<String>? = nil
+    ) -> Router<APIRequestContext> {
+        router(
+            plane: plane,
+            federation: federation,
+            tokens: tokens,
+            metrics: ServerMetrics(),
+            certificateSites: certificateSites
+        )
     }
 
     static func router(
         plane: ControlPlane,
         federation: FederationCoordinator,
         tokens: TokenStore,
-        metrics: ServerMetrics
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+        metrics: ServerMetrics,
+        certificateSites: Set<String>? = nil
+    ) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         API.register(
             on: router,
             plane: plane,
             federation: federation,
             tokens: tokens,
             metrics: metrics,
-            openAPI: openAPIDocument
+            openAPI: openAPIDocument,
+            certificateSites: certificateSites
         )
         return router
     }
@@ -185,9 +214,14 @@ public enum SovereignServer: Sendable {
     /// Runs the server until SIGTERM or SIGINT. Workloads keep running across a server restart: they
     /// live in their own sessions, and the next start adopts them.
     ///
+    /// With ``ServerConfiguration/tls`` the API serves HTTPS only (and the extender with
+    /// ``ServerConfiguration/extenderTLS``); certificates reload on SIGHUP and when their files change.
+    ///
     /// - Parameters:
     ///   - onListening: told the API's address once it listens (e.g. to print it).
     ///   - onExtenderListening: told the scheduler extender's URL prefix once it listens.
+    /// - Throws: ``TLSFileError`` before anything else starts when a certificate, key or CA is unusable;
+    ///   what ``prepare(_:logger:)`` throws.
     public static func run(
         _ configuration: ServerConfiguration,
         logger: Logger,
@@ -195,6 +229,8 @@ public enum SovereignServer: Sendable {
         onListening: @escaping @Sendable (String) -> Void,
         onExtenderListening: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
+        let apiTLS = try configuration.tls.map(ReloadingTLSContext.init(files:))
+        let extenderTLS = try configuration.extenderTLS.map(ReloadingTLSContext.init(files:))
         let (plane, federation, tokens, notes) = try prepare(configuration, logger: logger)
         onNotes(notes)
         // One registry: the extender's calls are counted on the API's /metrics.
@@ -202,40 +238,30 @@ public enum SovereignServer: Sendable {
         var services: [any Service] = [
             ControlLoop(plane: plane, federation: federation, tick: configuration.tick, logger: logger)
         ]
-        if configuration.extenderPort != nil || configuration.kubernetes != nil {
-            let extender = Extender(snapshot: try await plane.extenderSnapshot())
-            await plane.observePlans { extender.update($0) }
-            if let kubernetes = configuration.kubernetes {
-                services.append(
-                    try await KubernetesNodes.make(
-                        configuration: kubernetes,
-                        extender: extender,
-                        plane: plane,
-                        logger: logger
-                    )
-                )
-            }
-            if let port = configuration.extenderPort {
-                let host = configuration.extenderHost ?? configuration.host
-                services.append(
-                    Application(
-                        router: ExtenderRoutes.router(
-                            extender: extender,
-                            prefix: configuration.extenderPrefix,
-                            metrics: metrics
-                        ),
-                        configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
-                        onServerRunning: { channel in
-                            let bound = channel.localAddress?.port ?? port
-                            onExtenderListening("http://\(host):\(bound)\(configuration.extenderPrefix)")
-                        },
-                        logger: logger
-                    )
-                )
-            }
+        let reloading = [apiTLS, extenderTLS].compactMap { $0 }
+        if !reloading.isEmpty {
+            services.append(
+                await TLSReloader(contexts: reloading, interval: configuration.tlsReloadInterval, logger: logger)
+            )
         }
+        services += try await extenderServices(
+            configuration,
+            plane: plane,
+            metrics: metrics,
+            tls: extenderTLS,
+            logger: logger,
+            onListening: onExtenderListening
+        )
+        let scheme = apiTLS == nil ? "http" : "https"
         let app = Application(
-            router: router(plane: plane, federation: federation, tokens: tokens, metrics: metrics),
+            router: router(
+                plane: plane,
+                federation: federation,
+                tokens: tokens,
+                metrics: metrics,
+                certificateSites: configuration.tls?.clientCAFile == nil ? nil : Set(plane.fleet.sites.map(\.name))
+            ),
+            server: apiTLS.map { .http1(tls: $0) } ?? .http1(),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "sovereign"
@@ -243,11 +269,56 @@ public enum SovereignServer: Sendable {
             services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
-                onListening("http://\(configuration.host):\(port)")
+                onListening("\(scheme)://\(configuration.host):\(port)")
             },
             logger: logger
         )
         try await app.runService()
+    }
+
+    /// The node watch and the extender's listener, when asked for.
+    static func extenderServices(
+        _ configuration: ServerConfiguration,
+        plane: ControlPlane,
+        metrics: ServerMetrics,
+        tls: ReloadingTLSContext?,
+        logger: Logger,
+        onListening: @escaping @Sendable (String) -> Void
+    ) async throws -> [any Service] {
+        guard configuration.extenderPort != nil || configuration.kubernetes != nil else { return [] }
+        var services: [any Service] = []
+        let extender = Extender(snapshot: try await plane.extenderSnapshot())
+        await plane.observePlans { extender.update($0) }
+        if let kubernetes = configuration.kubernetes {
+            services.append(
+                try await KubernetesNodes.make(
+                    configuration: kubernetes,
+                    extender: extender,
+                    plane: plane,
+                    logger: logger
+                )
+            )
+        }
+        guard let port = configuration.extenderPort else { return services }
+        let host = configuration.extenderHost ?? configuration.host
+        let scheme = tls == nil ? "http" : "https"
+        services.append(
+            Application(
+                router: ExtenderRoutes.router(
+                    extender: extender,
+                    prefix: configuration.extenderPrefix,
+                    metrics: metrics
+                ),
+                server: tls.map { .http1(tls: $0) } ?? .http1(),
+                configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
+                onServerRunning: { channel in
+                    let bound = channel.localAddress?.port ?? port
+                    onListening("\(scheme)://\(host):\(bound)\(configuration.extenderPrefix)")
+                },
+                logger: logger
+            )
+        )
+        return services
     }
 }
 

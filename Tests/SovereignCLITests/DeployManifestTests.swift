@@ -57,7 +57,41 @@ struct DeployManifestTests {
         let extenders = try #require(configuration["extenders"] as? [[String: Any]])
         #expect(extenders.count == 1)
         let extender = extenders[0]
-        #expect(extender["urlPrefix"] as? String == "http://sovereign.sovereign-system.svc:\(port)\(prefix)")
+        #expect(extender["urlPrefix"] as? String == "https://sovereign.sovereign-system.svc:\(port)\(prefix)")
+        // Over HTTPS both ways: kube-scheduler verifies Sovereign and presents the client certificate that
+        // Sovereign's --extender-client-ca requires, all from the Secrets tls.yaml issues.
+        #expect(extender["enableHTTPS"] as? Bool == true)
+        #expect(args.contains("--tls-cert=/etc/sovereign/tls/tls.crt"))
+        #expect(args.contains("--tls-key=/etc/sovereign/tls/tls.key"))
+        #expect(args.contains("--extender-client-ca=/etc/sovereign/tls/ca.crt"))
+        let tlsConfig = try #require(extender["tlsConfig"] as? [String: String])
+        #expect(
+            tlsConfig == [
+                "caFile": "/etc/sovereign-scheduler/tls/ca.crt",
+                "certFile": "/etc/sovereign-scheduler/tls/tls.crt",
+                "keyFile": "/etc/sovereign-scheduler/tls/tls.key",
+            ]
+        )
+        for (deployment, secret, certificate) in [
+            ("sovereign", "sovereign-tls", "server auth"),
+            ("sovereign-scheduler", "sovereign-scheduler-tls", "client auth"),
+        ] {
+            let spec = try #require(
+                ((documents["Deployment/\(deployment)"]?["spec"] as? [String: Any])?["template"] as? [String: Any])?[
+                    "spec"
+                ] as? [String: Any]
+            )
+            let volumes = try #require(spec["volumes"] as? [[String: Any]])
+            #expect(
+                volumes.contains { ($0["secret"] as? [String: Any])?["secretName"] as? String == secret },
+                "\(deployment)"
+            )
+            let issued = try #require(documents["Certificate/\(secret)"]?["spec"] as? [String: Any])
+            #expect(issued["secretName"] as? String == secret)
+            #expect(issued["usages"] as? [String] == [certificate])
+        }
+        let served = try #require(documents["Certificate/sovereign-tls"]?["spec"] as? [String: Any])
+        #expect((served["dnsNames"] as? [String])?.contains("sovereign.sovereign-system.svc") == true)
         #expect(extender["filterVerb"] as? String == "filter")
         #expect(extender["prioritizeVerb"] as? String == "prioritize")
         #expect(extender["nodeCacheCapable"] as? Bool == true)

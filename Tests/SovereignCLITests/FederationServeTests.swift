@@ -13,8 +13,9 @@ import Glibc
 
 /// Federated learning end to end: the real server coordinates three real `sovereign agent` processes on
 /// 127.0.0.1, each holding one label-skewed share of the digits, with secure aggregation; one agent is
-/// killed mid-round (SIGKILL right after it sent its key shares) and comes back later; the model reaches 90 % on the held-back split and the ledger
-/// verifies.
+/// killed mid-round (SIGKILL right after it sent its key shares) and comes back later; the model reaches
+/// 90 % on the held-back split and the ledger verifies. Everything runs over TLS with a CA the test makes:
+/// the agents verify the server with `--ca`; kampala-1 holds no token, only its client certificate.
 @Suite(.serialized, .timeLimit(.minutes(10)))
 struct FederationServeTests {
     static let sites = [("nairobi-1", "ke"), ("kampala-1", "ug"), ("dar-1", "tz")]
@@ -32,7 +33,7 @@ struct FederationServeTests {
             site: String,
             share: String,
             coordinator: String,
-            token: String,
+            token: String?,
             record: String? = nil,
             options: [String] = []
         ) throws {
@@ -43,7 +44,9 @@ struct FederationServeTests {
                     "agent", "--site", site, "--coordinator", coordinator, "--data",
                     "Examples/federated/data/\(share).csv", "--poll", "200 ms",
                 ] + (record.map { ["--record-outgoing", $0] } ?? []) + options
-            process.environment = ProcessInfo.processInfo.environment.merging(["SOVEREIGN_TOKEN": token]) { $1 }
+            var environment = ProcessInfo.processInfo.environment
+            environment["SOVEREIGN_TOKEN"] = token
+            process.environment = environment
             process.currentDirectoryURL = Fixtures.repositoryRoot
             let pipe = Pipe()
             process.standardOutput = pipe
@@ -91,13 +94,26 @@ struct FederationServeTests {
         let tokens = dir.appendingPathComponent("tokens.txt")
         try (["op-0123456789abcdef0123 operator"] + Self.sites.map { "\(Self.token($0.0)) site \($0.0)" })
             .joined(separator: "\n").write(to: tokens, atomically: true, encoding: .utf8)
+        let ca = try TestCertificateAuthority()
+        let caFile = try ca.write(to: dir)
+        let serverFiles = try ca.issueServer().write(to: dir, name: "server")
+        let kampala = try ca.issueSite("kampala-1").write(to: dir, name: "kampala-1")
         let server = try ServeTests.Server(
             db: db,
             specs: ["Examples/east-africa", spec.path],
             tokens: tokens.path,
-            options: ["--federation-poll", "200 ms"]
+            options: [
+                "--federation-poll", "200 ms", "--tls-cert", serverFiles.certificate, "--tls-key", serverFiles.key,
+                "--client-ca", caFile,
+            ],
+            ca: caFile
         )
         defer { server.stop() }
+        #expect(server.url.hasPrefix("https://127.0.0.1:"))
+        func agentOptions(_ site: String) -> [String] {
+            ["--ca", caFile]
+                + (site == "kampala-1" ? ["--client-cert", kampala.certificate, "--client-key", kampala.key] : [])
+        }
         let recorded = dir.appendingPathComponent("nairobi-sent.bin").path
         var agents: [String: Agent] = [:]
         for (site, share) in Self.sites {
@@ -105,19 +121,17 @@ struct FederationServeTests {
                 site: site,
                 share: share,
                 coordinator: server.url,
-                token: Self.token(site),
+                token: site == "kampala-1" ? nil : Self.token(site),
                 record: site == "nairobi-1" ? recorded : nil,
                 // dar-1 dies (SIGKILL) right after sending its key shares in round 3: it is in the round
                 // and holds masks on the others' updates, but never sends its own.
-                options: site == "dar-1" ? ["--kill-self-after", "share-keys:3"] : []
+                options: agentOptions(site) + (site == "dar-1" ? ["--kill-self-after", "share-keys:3"] : [])
             )
         }
         defer { for agent in agents.values { agent.stop() } }
 
         // A site token reaches the federation routes for its own site only.
-        var request = HTTPClientRequest(url: server.url + "/v1/workloads")
-        request.headers.add(name: "Authorization", value: "Bearer \(Self.token("dar-1"))")
-        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .forbidden)
+        #expect(try await server.request(.GET, "/v1/workloads", token: Self.token("dar-1")).0 == 403)
 
         func diagnose() async -> String {
             let detail = (try? await server.workload("digits-eac")).map { "\($0)" } ?? "?"
@@ -136,7 +150,13 @@ struct FederationServeTests {
             Issue.record("\(await diagnose())")
             throw error
         }
-        agents["dar-1"] = try Agent(site: "dar-1", share: "tz", coordinator: server.url, token: Self.token("dar-1"))
+        agents["dar-1"] = try Agent(
+            site: "dar-1",
+            share: "tz",
+            coordinator: server.url,
+            token: Self.token("dar-1"),
+            options: agentOptions("dar-1")
+        )
         do {
             try await server.wait("the federation to complete", seconds: 300) {
                 try await server.state("digits-eac") == "completed"
@@ -163,11 +183,13 @@ struct FederationServeTests {
         }
 
         // The final model, evaluated on the held-back split that no site trained on.
-        var get = HTTPClientRequest(url: server.url + "/v1/workloads/digits-eac/model")
-        get.headers.add(name: "Authorization", value: "Bearer op-0123456789abcdef0123")
-        let response = try await HTTPClient.shared.execute(get, timeout: .seconds(30))
-        #expect(response.status == .ok)
-        let bytes = Array(try await response.body.collect(upTo: 1 << 24).readableBytesView)
+        let (status, body) = try await server.fetch(
+            .GET,
+            "/v1/workloads/digits-eac/model",
+            token: "op-0123456789abcdef0123"
+        )
+        #expect(status == 200)
+        let bytes = Array(body.readableBytesView)
         let model = try SafetensorsFile(bytes: bytes).modelWeights()
         let test = try TrainingData.load(
             contentsOf: Fixtures.repositoryRoot.appendingPathComponent("Examples/federated/data/test.csv")

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SovereignTesting
 import Synchronization
 import Testing
@@ -23,15 +24,19 @@ struct ServeTests {
         let token: String
         let db: String
         let output: Mutex<String>
+        /// The CA that signed the server's certificate, when it serves HTTPS.
+        let ca: String?
 
         init(
             db: String,
             tick: String = "200 ms",
             specs: [String] = ["Examples/east-africa"],
             tokens: String? = nil,
-            options: [String] = []
+            options: [String] = [],
+            ca: String? = nil
         ) throws {
             self.db = db
+            self.ca = ca
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
             process.arguments =
@@ -66,14 +71,24 @@ struct ServeTests {
             process.waitUntilExit()
         }
 
-        func request(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> (Int, String) {
-            var request = HTTPClientRequest(url: url + path)
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            if let body { request.body = .bytes(ByteBuffer(string: body)) }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            let data = try await response.body.collect(upTo: 1 << 24)
-            return (Int(response.status.code), String(buffer: data))
+        func request(
+            _ method: HTTPMethod,
+            _ path: String,
+            body: String? = nil,
+            token: String? = nil
+        ) async throws -> (Int, String) {
+            let (status, data) = try await fetch(method, path, body: body, token: token)
+            return (status, String(buffer: data))
+        }
+
+        /// A request with the operator's token (or `token`), over HTTPS trusting ``ca`` when set.
+        func fetch(
+            _ method: HTTPMethod,
+            _ path: String,
+            body: String? = nil,
+            token: String? = nil
+        ) async throws -> (Int, ByteBuffer) {
+            try await ServeTests.fetch(method, url + path, body: body, token: token ?? self.token, ca: ca)
         }
 
         func workload(_ name: String) async throws -> [String: Any] {
@@ -105,6 +120,40 @@ struct ServeTests {
 
         func log(_ name: String, attempt: Int) async throws -> String {
             try await request(.GET, "/v1/workloads/\(name)/log?attempt=\(attempt)").1
+        }
+    }
+
+    /// One request with a bearer token; over HTTPS, a client that trusts `ca` (else the system's store) is
+    /// made for it alone.
+    static func fetch(
+        _ method: HTTPMethod,
+        _ url: String,
+        body: String? = nil,
+        token: String,
+        ca: String?
+    ) async throws -> (Int, ByteBuffer) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        guard let ca else {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            return (Int(response.status.code), try await response.body.collect(upTo: 1 << 24))
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, timeout: .init(connect: .seconds(30)))
+        // A refused handshake fails at once with its own error instead of being retried into a timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let data = try await response.body.collect(upTo: 1 << 24)
+            try await client.shutdown()
+            return (Int(response.status.code), data)
+        } catch {
+            try? await client.shutdown()
+            throw error
         }
     }
 

@@ -123,4 +123,31 @@ struct LedgerKeyFileTests {
             }
         }
     }
+
+    @Test func fingerprintSecretIsCreatedWithMode0600AndNeverQuoted() throws {
+        try Self.withDirectory { directory in
+            let path = directory + "/state.key.hmac"
+            let created = try LedgerKeyFile.loadOrCreateSecret(at: path)
+            #expect(created.count == 32)
+            #expect(try Self.permissions(path) == 0o600)
+            #expect(try LedgerKeyFile.loadOrCreateSecret(at: path) == created)
+            #expect(try LedgerKeyFile.loadOrCreateSecret(at: directory + "/other.hmac") != created)
+            #expect(chmod(path, 0o644) == 0)
+            expectLedgerError(.insecureKeyFile, containing: "\(path): private key file has mode 0644") {
+                _ = try LedgerKeyFile.loadOrCreateSecret(at: path)
+            }
+            // A malformed secret is refused without echoing what the file holds.
+            let broken = directory + "/broken.hmac"
+            #expect(FileManager.default.createFile(atPath: broken, contents: Data("hunter2-secret\n".utf8)))
+            #expect(chmod(broken, 0o600) == 0)
+            expectLedgerError(.malformedKey, containing: "expected one line of base64 holding 32 bytes") {
+                _ = try LedgerKeyFile.loadOrCreateSecret(at: broken)
+            }
+            do {
+                _ = try LedgerKeyFile.loadOrCreateSecret(at: broken)
+            } catch {
+                #expect(!"\(error)".contains("hunter2"))
+            }
+        }
+    }
 }

@@ -12,6 +12,11 @@ import Testing
 /// say what was wrong, nothing else reachable.
 struct ExtenderRoutesTests {
     func application() throws -> some ApplicationProtocol {
+        Application(router: try router())
+    }
+
+    /// The extender's routes over a constant fleet whose directory knows two nodes.
+    func router() throws -> Router<BasicRequestContext> {
         let fleet = try Fixtures.load(Fixtures.constantFleet)
         let grid = TimeGrid(start: Date(timeIntervalSince1970: 1_772_409_600), horizon: .hours(24), step: .hours(1))
         let snapshot = ExtenderSnapshot(
@@ -27,7 +32,7 @@ struct ExtenderRoutesTests {
             (name: "gpu-1", labels: ["sovereign.dev/site": "nairobi-1", "sovereign.dev/pool": "a100"]),
             (name: "gpu-2", labels: ["sovereign.dev/site": "kigali-1"]),
         ])
-        return Application(router: ExtenderRoutes.router(extender: extender, prefix: "/scheduler/"))
+        return ExtenderRoutes.router(extender: extender, prefix: "/scheduler/")
     }
 
     static let body =

@@ -68,7 +68,7 @@ extension API {
     /// Largest round or attempt number a path may name (the document states it as `maximum`).
     static let roundLimit = 1_000_000
 
-    static func intParameter(_ context: BasicRequestContext, _ name: String, in range: ClosedRange<Int>) throws -> Int {
+    static func intParameter(_ context: APIRequestContext, _ name: String, in range: ClosedRange<Int>) throws -> Int {
         let raw = try context.parameters.require(name)
         guard let value = Int(raw), range.contains(value) else {
             throw APIError(
@@ -80,7 +80,7 @@ extension API {
         return value
     }
 
-    static func roundParameters(_ context: BasicRequestContext) throws -> (String, Int, Int) {
+    static func roundParameters(_ context: APIRequestContext) throws -> (String, Int, Int) {
         (
             try objectName(context, "workload"), try intParameter(context, "round", in: 1...roundLimit),
             try intParameter(context, "attempt", in: 1...roundLimit)

@@ -14,7 +14,7 @@ public struct APIRoute: Sendable {
     public let method: HTTPRequest.Method
     public let path: String
     public let role: TokenStore.Role?
-    let handler: @Sendable (Request, BasicRequestContext, APIContext) async throws -> Response
+    let handler: @Sendable (Request, APIRequestContext, APIContext) async throws -> Response
 }
 
 /// What every handler needs.
@@ -229,18 +229,28 @@ public enum API: Sendable {
 
     /// Registers every route on a router, with authentication in front of each, and a 405 naming the
     /// allowed methods for every other method on a known path.
+    ///
+    /// - Parameter certificateSites: with mutual TLS, the sites a client certificate may name (see
+    ///   ``SiteCertificate``); nil when the listener has no client CA and certificates mean nothing.
     static func register(
-        on router: Router<BasicRequestContext>,
+        on router: Router<APIRequestContext>,
         plane: ControlPlane,
         federation: FederationCoordinator,
         tokens: TokenStore,
         metrics: ServerMetrics,
-        openAPI: String
+        openAPI: String,
+        certificateSites: Set<String>? = nil
     ) {
         for route in routes {
             router.on(RouterPath(route.path), method: route.method) { request, context -> Response in
                 do {
-                    let caller = try authenticate(request, tokens: tokens, needs: route.role)
+                    let caller = try await authenticate(
+                        request,
+                        context: context,
+                        tokens: tokens,
+                        certificateSites: certificateSites,
+                        needs: route.role
+                    )
                     let api = APIContext(
                         plane: plane,
                         federation: federation,
@@ -265,7 +275,7 @@ public enum API: Sendable {
     static let probedMethods: [HTTPRequest.Method] =
         [.get, .head, .put, .post, .delete, .patch, .options, .trace] + [HTTPRequest.Method("QUERY")].compactMap { $0 }
 
-    static func registerMethodNotAllowed(on router: Router<BasicRequestContext>, metrics: ServerMetrics) {
+    static func registerMethodNotAllowed(on router: Router<APIRequestContext>, metrics: ServerMetrics) {
         let byPath = Dictionary(grouping: routes, by: \.path)
         for (path, served) in byPath {
             let allowed = served.map(\.method)
@@ -305,6 +315,38 @@ public enum API: Sendable {
             )
             return APIError(.internalServerError, "the server failed to answer; its log says why")
         }
+    }
+
+    /// A bearer token when there is one; otherwise, with mutual TLS, a site's client certificate.
+    static func authenticate(
+        _ request: Request,
+        context: APIRequestContext,
+        tokens: TokenStore,
+        certificateSites: Set<String>?,
+        needs role: TokenStore.Role?
+    ) async throws -> ControlPlane.Requester {
+        guard let role, request.headers[.authorization] == nil, let certificateSites,
+            let peer = await context.peerCertificate()
+        else {
+            return try authenticate(request, tokens: tokens, needs: role)
+        }
+        let sites = SiteCertificate.sites(in: peer.certificate)
+        guard sites.count == 1, let site = sites.first, certificateSites.contains(site) else {
+            throw APIError(
+                .unauthorized,
+                "expected a bearer token or a client certificate naming one site of the fleet (SAN URI \(SiteCertificate.uriPrefix)NAME), found a certificate naming \(sites.isEmpty ? "none" : sites.map { "\"\($0)\"" }.joined(separator: ", "))",
+                field: "Authorization"
+            )
+        }
+        // A site certificate acts as a site token does: on the federation routes, for its own site.
+        guard role == .site else {
+            throw APIError(
+                .forbidden,
+                "expected a token with role \(role.rawValue), found the client certificate of site \(site)",
+                field: "Authorization"
+            )
+        }
+        return ControlPlane.Requester(identity: SiteCertificate.fingerprint(derEncoded: peer.der), site: site)
     }
 
     static func authenticate(
@@ -357,7 +399,7 @@ public enum API: Sendable {
 
     /// A path parameter naming a workload, a site or another fleet object: a DNS-1123 name, refused before
     /// it reaches a lookup or becomes part of a path on disk.
-    static func objectName(_ context: BasicRequestContext, _ parameter: String) throws -> String {
+    static func objectName(_ context: APIRequestContext, _ parameter: String) throws -> String {
         let raw = try context.parameters.require(parameter)
         guard SpecNames.isObjectName(raw) else {
             throw APIError(

@@ -1,11 +1,13 @@
-import Crypto
+public import Crypto
 public import Foundation
 
 /// Bearer tokens and their roles, from a file of `token role` lines (`#` starts a comment); a federated
 /// site's agent holds a `token site NAME` line, which lets it act for that site and nothing else.
 ///
 /// Tokens are kept only as SHA-256 digests and compared in constant time against every known token, so
-/// neither a timing difference nor a log line ever gives one away.
+/// neither a timing difference nor a log line ever gives one away. The ledger names a token by its
+/// fingerprint, an HMAC-SHA256 under the server's own secret (`DB.key.hmac`), so that a reader of the
+/// ledger cannot test guessed tokens against it.
 public struct TokenStore: Sendable {
     /// What a token may do.
     public enum Role: String, Sendable, Comparable {
@@ -47,17 +49,34 @@ public struct TokenStore: Sendable {
 
     /// Reads a tokens file.
     ///
-    /// - Parameter sites: the fleet's sites, which `site` tokens must name (nil: any name).
+    /// - Parameters:
+    ///   - sites: the fleet's sites, which `site` tokens must name (nil: any name).
+    ///   - fingerprintKey: the server's secret that keys fingerprints (default: a random one, so
+    ///     fingerprints then hold for this process only).
     /// - Throws: ``TokenFileError`` naming `file:line:column`, what was expected and what was found.
-    public init(contentsOf path: String, sites: Set<String>? = nil) throws {
+    public init(
+        contentsOf path: String,
+        sites: Set<String>? = nil,
+        fingerprintKey: SymmetricKey = SymmetricKey(size: .bits256)
+    ) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TokenFileError(message: "\(path):1:1: error: expected a readable tokens file, found none")
         }
-        try self.init(text: String(decoding: data, as: UTF8.self), file: path, sites: sites)
+        try self.init(
+            text: String(decoding: data, as: UTF8.self),
+            file: path,
+            sites: sites,
+            fingerprintKey: fingerprintKey
+        )
     }
 
     /// Parses `token role` and `token site NAME` lines.
-    public init(text: String, file: String, sites: Set<String>? = nil) throws {
+    public init(
+        text: String,
+        file: String,
+        sites: Set<String>? = nil,
+        fingerprintKey: SymmetricKey = SymmetricKey(size: .bits256)
+    ) throws {
         var entries: [Entry] = []
         var problems: [String] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -99,7 +118,7 @@ public struct TokenStore: Sendable {
                 Entry(
                     digest: digest,
                     role: role,
-                    fingerprint: Self.fingerprint(digest),
+                    fingerprint: Self.fingerprint(of: words[0], key: fingerprintKey),
                     site: isSite ? String(words[2]) : nil
                 )
             )
@@ -111,10 +130,12 @@ public struct TokenStore: Sendable {
         self.entries = entries
     }
 
-    /// `token:` and the first 12 hex digits of the token's SHA-256: enough to tell tokens apart in the
-    /// ledger, useless to an attacker.
-    static func fingerprint(_ digest: [UInt8]) -> String {
-        "token:" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
+    /// `token:` and the first 12 hex digits of the token's HMAC-SHA256 under the server's secret: enough to
+    /// tell tokens apart in the ledger, and, unlike a plain hash, no way to check a guessed token without
+    /// the secret. (Ledgers written before kept a plain SHA-256 prefix; those entries stay as they are.)
+    static func fingerprint(of token: some StringProtocol, key: SymmetricKey) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
+        return "token:" + code.prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The role and fingerprint of a presented token, if it is known.
