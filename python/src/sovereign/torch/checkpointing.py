@@ -199,7 +199,14 @@ class Checkpointing:
 
     def _steps_from(self, sampler: GlobalBatchSampler, loader: Iterable[Any]) -> Iterator[list[Any]]:
         sampler.set_position(self.position.epoch, self.position.step)
-        batches = iter(loader)
+        if self.position.step == 0:
+            batches = iter(loader)
+        else:
+            # Starting an iteration draws a worker seed from torch's generator. An uninterrupted run drew it
+            # at the start of this epoch, before the checkpoint; drawing again would shift every later draw.
+            before = torch.get_rng_state()
+            batches = iter(loader)
+            torch.set_rng_state(before)
         for _ in range(sampler.steps_per_epoch - self.position.step):
             yield [next(batches) for _ in range(sampler.accumulation)]
             self.position.step += 1
