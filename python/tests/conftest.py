@@ -21,8 +21,9 @@ class Processes:
     def __init__(self) -> None:
         self.started: list[subprocess.Popen[bytes]] = []
 
-    def start(self, command: list[str], *, env: dict[str, str] | None = None, log: Path | None = None,
-              cwd: Path = REPOSITORY) -> subprocess.Popen[bytes]:
+    def start(
+        self, command: list[str], *, env: dict[str, str] | None = None, log: Path | None = None, cwd: Path = REPOSITORY
+    ) -> subprocess.Popen[bytes]:
         output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
             command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,

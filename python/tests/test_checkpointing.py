@@ -20,8 +20,14 @@ from sovereign.torch.store import complete_checkpoints
 DATA = TensorDataset(torch.randn(96, 8, generator=torch.Generator().manual_seed(1)), torch.arange(96) % 3)
 
 
-def train(directory: Path, *, pause_at: int | None = None, batch_size: int = 16, epochs: int = 3,
-          extra_env: dict[str, str] | None = None) -> dict[str, torch.Tensor]:
+def train(
+    directory: Path,
+    *,
+    pause_at: int | None = None,
+    batch_size: int = 16,
+    epochs: int = 3,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, torch.Tensor]:
     """A small loop with every kind of state; SIGTERM to itself before step ``pause_at``."""
     random.seed(0)
     np.random.seed(0)
@@ -98,8 +104,11 @@ def test_periodic_checkpoints_follow_the_interval(tmp_path: Path) -> None:
 def test_a_checkpoint_with_other_data_settings_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         train(tmp_path, pause_at=2)
-    with pytest.raises(CheckpointError, match="expected the data settings it was saved with.*'batch_size': 16.*"
-                       "found.*'batch_size': 32"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"expected the data settings it was saved with.*'batch_size': 16.*"
+        r"found.*'batch_size': 32",
+    ):
         train(tmp_path, batch_size=32)
 
 
@@ -108,7 +117,7 @@ def test_a_corrupt_checkpoint_fails_loudly_instead_of_starting_again(tmp_path: P
         train(tmp_path, pause_at=2)
     (checkpoint,) = complete_checkpoints(tmp_path)
     (checkpoint / "state.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="cannot read checkpoint .*state.pt"):
+    with pytest.raises(CheckpointError, match=r"cannot read checkpoint .*state\.pt"):
         train(tmp_path)
 
 
@@ -116,5 +125,5 @@ def test_a_loader_that_cannot_resume_mid_epoch_is_refused(tmp_path: Path) -> Non
     model = nn.Linear(8, 3)
     with Checkpointing(model, environ={"SOVEREIGN_CHECKPOINT_DIR": str(tmp_path)}) as ckpt:
         ckpt.sampler(len(DATA), 16)
-        with pytest.raises(ValueError, match="expected a DataLoader whose batch_sampler is ckpt.sampler"):
+        with pytest.raises(ValueError, match=r"expected a DataLoader whose batch_sampler is ckpt\.sampler"):
             next(ckpt.batches(DataLoader(DATA, batch_size=16, shuffle=True)))

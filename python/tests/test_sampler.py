@@ -15,7 +15,8 @@ def steps(world_size: int, micro: int, epoch: int = 0, start: int = 0) -> list[s
         sampler.set_position(epoch, start)
         micro_batches = list(sampler)
         per_step = sampler.accumulation
-        ranks.append([sum(micro_batches[i : i + per_step], []) for i in range(0, len(micro_batches), per_step)])
+        starts = range(0, len(micro_batches), per_step)
+        ranks.append([[i for batch in micro_batches[s : s + per_step] for i in batch] for s in starts])
     return [set().union(*(rank[step] for rank in ranks)) for step in range(len(ranks[0]))]
 
 
