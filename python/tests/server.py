@@ -51,13 +51,12 @@ class Server:
     def _address(self, log: Path) -> str:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            first = log.read_text(errors="replace").split("\n", 1)
-            if len(first) == 2:
-                assert first[0].startswith("listening on "), f"the server printed {first[0]!r}"
-                return first[0].removeprefix("listening on ").strip()
+            for line in log.read_text(errors="replace").splitlines(keepends=True):
+                if line.startswith("listening on ") and line.endswith("\n"):
+                    return line.removeprefix("listening on ").strip()
             assert self.process.poll() is None, f"the server ended: {log.read_text()}"
             time.sleep(0.1)
-        raise AssertionError("the server never said where it listens")
+        raise AssertionError(f"the server never said where it listens: {log.read_text()}")
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         request = urllib.request.Request(self.url + path, data=body, method=method)
