@@ -24,7 +24,8 @@ class Processes:
     def start(
         self, command: list[str], *, env: dict[str, str] | None = None, log: Path | None = None, cwd: Path = REPOSITORY
     ) -> subprocess.Popen[bytes]:
-        output = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
+        # Append mode: a child that reopens its standard error (Foundation does) must not write over others.
+        output = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
         process = subprocess.Popen(
             command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
             start_new_session=True,
