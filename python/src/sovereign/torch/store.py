@@ -124,19 +124,23 @@ def prune(root: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _load_dictionary(path: Path) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"cannot read checkpoint {path}: {error}") from error
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: expected a dictionary, found {type(state).__name__}")
+    return state
+
+
 def load_single(checkpoint: Path) -> dict[str, Any]:
     """The whole state saved by :func:`save_single`.
 
     Raises:
         CheckpointError: the file is missing, truncated or not a checkpoint.
     """
-    try:
-        state = torch.load(checkpoint / SINGLE_FILE, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise CheckpointError(f"cannot read checkpoint {checkpoint / SINGLE_FILE}: {error}") from error
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{checkpoint / SINGLE_FILE}: expected a dictionary, found {type(state).__name__}")
-    return state
+    return _load_dictionary(checkpoint / SINGLE_FILE)
 
 
 def load_sharded(checkpoint: Path, tensors: dict[str, Any]) -> dict[str, Any]:
@@ -147,9 +151,6 @@ def load_sharded(checkpoint: Path, tensors: dict[str, Any]) -> dict[str, Any]:
     """
     try:
         dcp_load(tensors, checkpoint_id=str(checkpoint))
-        extra = torch.load(checkpoint / EXTRA_FILE, map_location="cpu", weights_only=True)
     except Exception as error:
         raise CheckpointError(f"cannot read checkpoint {checkpoint}: {error}") from error
-    if not isinstance(extra, dict):
-        raise CheckpointError(f"{checkpoint / EXTRA_FILE}: expected a dictionary, found {type(extra).__name__}")
-    return extra
+    return _load_dictionary(checkpoint / EXTRA_FILE)
