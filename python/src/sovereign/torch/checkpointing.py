@@ -177,7 +177,8 @@ class Checkpointing:
         while self.position.epoch < count:
             yield self.position.epoch
             self.position = Position(self.position.epoch + 1, 0, self.position.global_step)
-            self._boundary()
+            if self.position.epoch < count:  # after the last epoch the work is done: finish, do not pause
+                self._boundary()
 
     def steps(self, loader: Iterable[Any]) -> Iterator[list[Any]]:
         """Yields this epoch's remaining optimizer steps, each the list of this rank's micro-batches.
