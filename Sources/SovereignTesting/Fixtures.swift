@@ -20,6 +20,26 @@ public enum Fixtures: Sendable {
     }
 
     /// A complete fleet with constants only (no trace files), for rule tests that mutate one line.
+    /// A Kenyan Site document whose grid availability names a trace file: what a hostile submission sends
+    /// to make a server read a file of its own (the document ends with `---`, ready for another).
+    public static func siteNamingTrace(_ path: String) -> String {
+        """
+        apiVersion: sovereign.dev/v1
+        kind: Site
+        metadata: {name: probe-1}
+        spec:
+          jurisdiction: KE
+          operator: {name: op, jurisdiction: KE}
+          power:
+            grid: {capacity: 1 MW, availability: {file: \(path), column: level}}
+          cooling: {capacity: 1 MW, ambient: 20 C, pue: {base: 1.2}}
+          pools:
+            - {name: gpu, accelerator: nvidia-a100-80gb, count: 8}
+        ---
+
+        """
+    }
+
     public static let constantFleet = """
         apiVersion: sovereign.dev/v1
         kind: Scenario

@@ -6,19 +6,7 @@ import Testing
 /// Documents that come from outside (an API request body) are admitted by kind before anything in them is
 /// decoded, and never make the loader open a file.
 struct SubmissionTests {
-    static let site = """
-        apiVersion: sovereign.dev/v1
-        kind: Site
-        metadata: {name: probe-1}
-        spec:
-          jurisdiction: KE
-          operator: {name: op, jurisdiction: KE}
-          power:
-            grid: {capacity: 1 MW, availability: {file: /etc/passwd, column: level}}
-          cooling: {capacity: 1 MW, ambient: 20 C, pue: {base: 1.2}}
-          pools:
-            - {name: gpu, accelerator: nvidia-a100-80gb, count: 8}
-        """
+    static let site = Fixtures.siteNamingTrace("/etc/passwd")
 
     @Test func aKindOutsideTheAdmittedOnesIsRefusedAtItsKindAlone() throws {
         let error = try #require(throws: SpecError.self) {

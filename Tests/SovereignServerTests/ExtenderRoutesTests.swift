@@ -11,6 +11,18 @@ import Testing
 /// The extender's listener in process: kube-scheduler's verbs under the prefix, JSON replies, 400s that
 /// say what was wrong, nothing else reachable.
 struct ExtenderRoutesTests {
+    /// A pass's snapshot of a fleet with nothing running, on its traces' budgets.
+    static func snapshot(_ fleet: Fleet, grid: TimeGrid) -> ExtenderSnapshot {
+        ExtenderSnapshot(
+            fleet: fleet,
+            workloads: [:],
+            policy: .powerAware,
+            grid: grid,
+            budgets: fleet.sites.map { SiteBudget(site: $0, grid: grid) },
+            running: fleet.sites.map { _ in 0 }
+        )
+    }
+
     func application() throws -> some ApplicationProtocol {
         Application(router: try router())
     }
@@ -19,14 +31,7 @@ struct ExtenderRoutesTests {
     func router() throws -> Router<BasicRequestContext> {
         let fleet = try Fixtures.load(Fixtures.constantFleet)
         let grid = TimeGrid(start: Date(timeIntervalSince1970: 1_772_409_600), horizon: .hours(24), step: .hours(1))
-        let snapshot = ExtenderSnapshot(
-            fleet: fleet,
-            workloads: [:],
-            policy: .powerAware,
-            grid: grid,
-            budgets: fleet.sites.map { SiteBudget(site: $0, grid: grid) },
-            running: fleet.sites.map { _ in 0 }
-        )
+        let snapshot = Self.snapshot(fleet, grid: grid)
         let extender = Extender(snapshot: snapshot)
         extender.nodes.replace(with: [
             (name: "gpu-1", labels: ["sovereign.dev/site": "nairobi-1", "sovereign.dev/pool": "a100"]),
@@ -65,14 +70,7 @@ struct ExtenderRoutesTests {
         let root = Fixtures.repositoryRoot
         let (fleet, _) = try SovereignServer.loadFleet([root.appendingPathComponent("Examples/east-africa").path])
         let grid = try #require(fleet.scenario?.grid)
-        let snapshot = ExtenderSnapshot(
-            fleet: fleet,
-            workloads: [:],
-            policy: .powerAware,
-            grid: grid,
-            budgets: fleet.sites.map { SiteBudget(site: $0, grid: grid) },
-            running: fleet.sites.map { _ in 0 }
-        )
+        let snapshot = Self.snapshot(fleet, grid: grid)
         let app = Application(
             router: ExtenderRoutes.router(extender: Extender(snapshot: snapshot), prefix: "/scheduler")
         )

@@ -23,24 +23,6 @@ struct SecurityTests {
         ) { ($0.status, String(buffer: $0.body)) }
     }
 
-    static func site(trace path: String) -> String {
-        """
-        apiVersion: sovereign.dev/v1
-        kind: Site
-        metadata: {name: probe-1}
-        spec:
-          jurisdiction: KE
-          operator: {name: op, jurisdiction: KE}
-          power:
-            grid: {capacity: 1 MW, availability: {file: \(path), column: level}}
-          cooling: {capacity: 1 MW, ambient: 20 C, pue: {base: 1.2}}
-          pools:
-            - {name: gpu, accelerator: nvidia-a100-80gb, count: 8}
-        ---
-
-        """
-    }
-
     /// A Site beside a Workload names a trace file: whatever the file, the answer is the same 422 at the
     /// document's kind, so nothing of a file's contents, nor whether it exists, comes back.
     @Test func aSubmissionNeverMakesTheServerReadItsFiles() async throws {
@@ -51,7 +33,7 @@ struct SecurityTests {
         try await app.test(.router) { client in
             var answers: Set<String> = []
             for path in paths {
-                let (status, body) = try await Self.post(client, Self.site(trace: path) + F.workload("probe"))
+                let (status, body) = try await Self.post(client, Fixtures.siteNamingTrace(path) + F.workload("probe"))
                 #expect(status == .unprocessableContent, "\(path)")
                 #expect(!body.contains("SECRET-LINE"), "\(path): \(body)")
                 #expect(!body.contains("root:"), "\(path): \(body)")
