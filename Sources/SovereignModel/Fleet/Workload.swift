@@ -99,7 +99,7 @@ public struct Workload: Sendable, Hashable {
     /// Datasets it reads.
     public internal(set) var datasets: [String]
     /// Compute it needs (training, fine-tuning, batch inference, federated).
-    public let compute: ComputeDemand?
+    public private(set) var compute: ComputeDemand?
     /// Accelerators it may use at once, when constrained.
     public let accelerators: AcceleratorRange?
     /// Model FLOPs utilisation it achieves (default 0.4).
@@ -109,7 +109,7 @@ public struct Workload: Sendable, Hashable {
     /// Higher runs first.
     public let priority: Int
     /// When it arrives (the scenario's start when not given).
-    public let arrival: Date?
+    public private(set) var arrival: Date?
     /// When it must be done, if ever.
     public let deadline: Date?
     /// Whether it may be paused and resumed.
@@ -204,29 +204,9 @@ extension Workload {
     /// The same workload with only `flops` of work left, arriving at `arrival`: what a replan places after
     /// part of the work is done.
     public func remaining(flops: Double, arrival: Date) -> Workload {
-        Workload(
-            name: name,
-            labels: labels,
-            type: type,
-            model: model,
-            datasets: datasets,
-            compute: compute == nil ? nil : .flops(flops),
-            accelerators: accelerators,
-            mfu: mfu,
-            checkpoint: checkpoint,
-            priority: priority,
-            arrival: arrival,
-            deadline: deadline,
-            preemptible: preemptible,
-            precision: precision,
-            tokensPerSecond: tokensPerSecond,
-            servedFrom: servedFrom,
-            memory: memory,
-            run: run,
-            federation: federation,
-            classification: classification,
-            modelName: modelName,
-            software: software
-        )
+        var copy = self
+        copy.compute = compute == nil ? nil : .flops(flops)
+        copy.arrival = arrival
+        return copy
     }
 }

@@ -122,7 +122,7 @@ public struct LocalProcessExecutor: Executor {
     func signal(_ attempt: AttemptRecord, _ signal: Int32) {
         guard let pid = supervisorPID(attempt) ?? attempt.pid, pid > 1 else { return }
         guard isSupervisor(pid, of: attempt) || lockIsHeld(attempt.workload) else { return }
-        _ = Glibc.kill(-pid, signal)
+        _ = POSIX.sendSignal(signal, to: -pid)
     }
 
     func supervisorPID(_ attempt: AttemptRecord) -> Int32? {
@@ -132,7 +132,7 @@ public struct LocalProcessExecutor: Executor {
 
     /// Whether `pid` is alive and is this attempt's supervisor (its command line names the attempt's status file).
     func isSupervisor(_ pid: Int32, of attempt: AttemptRecord) -> Bool {
-        guard Glibc.kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard POSIX.sendSignal(0, to: pid) == 0 || POSIX.errorNumber == EPERM else { return false }
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         // A zombie has an empty command line: it has ended.
         return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == statusPath(attempt) }

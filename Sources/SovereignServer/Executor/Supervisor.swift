@@ -52,7 +52,7 @@ public enum Supervisor: Sendable {
             return 1
         }
         // The command inherits the descriptor, so the lock lasts as long as either process lives.
-        atomicWrite(pidFile, Data("\(getpid())\n".utf8))
+        try? POSIX.writeAtomically(Data("\(getpid())\n".utf8), to: pidFile)
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGHUP, SIG_IGN)
@@ -94,24 +94,6 @@ public enum Supervisor: Sendable {
     static func write(_ path: String, _ status: ExitStatus) {
         var status = status
         status.at = Date().timeIntervalSince1970
-        if let data = try? JSONEncoder().encode(status) { atomicWrite(path, data) }
-    }
-
-    /// Writes a file so that a reader sees all of it or none: a temporary file, fsync, rename.
-    static func atomicWrite(_ path: String, _ data: Data) {
-        let temporary = path + ".tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { return }
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
-        fsync(fd)
-        close(fd)
-        rename(temporary, path)
+        if let data = try? JSONEncoder().encode(status) { try? POSIX.writeAtomically(data, to: path) }
     }
 }

@@ -6,10 +6,6 @@ import SovereignLedger
 public import SovereignModel
 import SovereignPlanner
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Coordinates the rounds of every federated workload the control plane manages: it hands sites their
 /// steps when they poll, receives their updates in chunks, aggregates (securely when asked), applies the
 /// server optimizer and differential privacy, and records every model and update that moves in the ledger.
@@ -406,10 +402,13 @@ public actor FederationCoordinator {
         let folder = try modelFolder(run.name)
         let bytes = try Safetensors.encode(global, metadata: ["workload": run.name, "round": "\(run.round)"])
         let digest = hexadecimal(SHA256.hash(data: bytes))
-        try Self.atomicWrite(bytes, to: folder.appendingPathComponent("global-\(run.round).safetensors"))
-        try Self.atomicWrite(
-            try run.optimizer.encoded(),
-            to: folder.appendingPathComponent("optimizer-\(run.round).safetensors")
+        try POSIX.writeAtomically(
+            Data(bytes),
+            to: folder.appendingPathComponent("global-\(run.round).safetensors").path
+        )
+        try POSIX.writeAtomically(
+            Data(try run.optimizer.encoded()),
+            to: folder.appendingPathComponent("optimizer-\(run.round).safetensors").path
         )
         var fields: [String: JSONValue] = [
             "workload": .string(run.name),
@@ -860,22 +859,6 @@ public actor FederationCoordinator {
             guard name.hasPrefix("global-"), name.hasSuffix(".safetensors") else { return nil }
             return Int(name.dropFirst("global-".count).dropLast(".safetensors".count))
         }.max()
-    }
-
-    static func atomicWrite(_ bytes: [UInt8], to url: URL) throws {
-        let temporary = url.appendingPathExtension("tmp")
-        try Data(bytes).write(to: temporary)
-        let fd = Glibc.open(temporary.path, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            Glibc.close(fd)
-        }
-        if rename(temporary.path, url.path) != 0 {
-            throw FederationError(
-                .io,
-                "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))"
-            )
-        }
     }
 }
 
