@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -94,6 +95,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -103,7 +105,6 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("openapi.yaml")]
         ),
@@ -119,9 +120,10 @@ let package = Package(
                 "SovereignFederation",
                 "SovereignKubernetes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -162,12 +164,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignLedgerTests",
-            dependencies: ["SovereignLedger", "SovereignTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Verifier"]
         ),
         .testTarget(
             name: "SovereignFederationTests",
-            dependencies: ["SovereignFederation", "SovereignTesting"],
+            dependencies: ["SovereignFederation"],
             exclude: ["Interop/safetensors_interop.py"]
         ),
         .testTarget(
@@ -177,6 +179,7 @@ let package = Package(
                 "SovereignKubernetes", "SovereignPlanner",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -194,6 +197,7 @@ let package = Package(
             dependencies: [
                 "SovereignKubernetes", "SovereignModel", "SovereignPlanner", "SovereignTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -202,9 +206,11 @@ let package = Package(
         .testTarget(
             name: "SovereignCLITests",
             dependencies: [
-                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignLedger", "SovereignFederation",
-                "SovereignServer",
+                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignFederation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
