@@ -119,7 +119,7 @@ struct LedgerCommand: ParsableCommand {
     /// `sovereign ledger prove --db FILE inclusion INDEX [--size N]` or `consistency FROM TO`.
     struct Prove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print an RFC 9162 inclusion or consistency proof as JSON, in the shape the API answers (hashes in hex).",
+            abstract: "Print an RFC 9162 inclusion or consistency proof as the API answers it (JSON, hashes in hex).",
             discussion: """
                 inclusion INDEX [--size N]: the audit path of entry INDEX in the tree of N entries (default: all). \
                 consistency FROM TO: the proof that the tree of FROM entries is a prefix of the tree of TO.
