@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
         .library(name: "SovereignAssessment", targets: ["SovereignAssessment"]),
         .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
+        .library(name: "SovereignLedgerSQLite", targets: ["SovereignLedgerSQLite"]),
         .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
         .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
         .library(name: "SovereignTesting", targets: ["SovereignTesting"]),
@@ -61,6 +62,10 @@ let package = Package(
         .target(
             name: "SovereignLedger",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "SovereignLedgerSQLite",
+            dependencies: ["SovereignLedger", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
@@ -116,6 +121,7 @@ let package = Package(
                 "SovereignSimulator",
                 "SovereignAssessment",
                 "SovereignLedger",
+                "SovereignLedgerSQLite",
                 "SovereignServer",
                 "SovereignFederation",
                 "SovereignKubernetes",
@@ -166,6 +172,10 @@ let package = Package(
             name: "SovereignLedgerTests",
             dependencies: ["SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Verifier"]
+        ),
+        .testTarget(
+            name: "SovereignLedgerSQLiteTests",
+            dependencies: ["SovereignLedgerSQLite", "SovereignLedger", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "SovereignFederationTests",

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SovereignLedger
-import SovereignServer
+import SovereignLedgerSQLite
 
 /// `sovereign ledger ...`: check and prove the ledger of a server's database.
 struct LedgerCommand: ParsableCommand {
@@ -11,13 +11,20 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [Verify.self, Prove.self]
     )
 
-    static func openStore(_ db: String) throws -> SQLiteControlStore {
-        guard FileManager.default.fileExists(atPath: db) else {
-            printError("\(db): expected a Sovereign state database, found no such file")
+    /// The state database, read-only: verifying or proving never changes the file.
+    static func open(_ db: String) throws -> LedgerDatabase {
+        do {
+            return try LedgerDatabase(path: db)
+        } catch {
+            printError("\(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// What the database gives, or the error naming the file and a failure exit.
+    static func reading<T>(_ body: () throws(LedgerDatabaseError) -> T) throws -> T {
         do {
-            return try SQLiteControlStore(path: db)
+            return try body()
         } catch {
             printError("\(error)")
             throw ExitCode.failure
@@ -46,11 +53,14 @@ struct LedgerCommand: ParsableCommand {
         var format: OutputFormat = .text
 
         func run() throws {
-            let store = try LedgerCommand.openStore(db)
+            let database = try LedgerCommand.open(db)
             let verifier = try loadVerifier()
             var entries: [StoredEntry] = []
-            try store.forEachLedgerEntry { entries.append($0) }
-            let report = LedgerAudit.audit(entries: entries, checkpoints: try store.checkpoints(), verifier: verifier)
+            try LedgerCommand.reading { () throws(LedgerDatabaseError) in
+                try database.forEachEntry { entries.append($0) }
+            }
+            let checkpoints = try LedgerCommand.reading { () throws(LedgerDatabaseError) in try database.checkpoints() }
+            let report = LedgerAudit.audit(entries: entries, checkpoints: checkpoints, verifier: verifier)
             switch format {
             case .json:
                 print(
@@ -143,8 +153,10 @@ struct LedgerCommand: ParsableCommand {
         var size: Int?
 
         func run() throws {
-            let store = try LedgerCommand.openStore(db)
-            let tree = MerkleTree(leafHashes: try store.ledgerLeafHashes())
+            let database = try LedgerCommand.open(db)
+            let tree = MerkleTree(
+                leafHashes: try LedgerCommand.reading { () throws(LedgerDatabaseError) in try database.leafHashes() }
+            )
             do {
                 switch kind {
                 case .inclusion:
