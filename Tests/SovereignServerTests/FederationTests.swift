@@ -183,7 +183,7 @@ struct FederationTests {
     /// What plain FedAvg gives after one round from the initial model: each site trains exactly as its
     /// agent does, and the deltas are averaged weighted by examples.
     static func plainFirstRound(sites chosen: [String]) async throws -> ModelWeights {
-        let seed = FederationCoordinator.seed(of: "digits")
+        let seed = FederationRuntime.seed(of: "digits")
         let model = BuiltInModel.logisticRegression
         let global = try model.initialWeights(features: 64, classes: 10, seed: seed)
         var sum = [Double](repeating: 0, count: global.parameterCount)

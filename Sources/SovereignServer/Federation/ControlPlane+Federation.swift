@@ -38,29 +38,24 @@ extension ControlPlane {
         }
     }
 
-    /// Records a federation's progress in one commit: its ledger entries and, when `state` is given, the
-    /// workload's move to it.
+    /// Records a federation's progress in one commit: its ledger entries and, when the record names a state,
+    /// the workload's move to it (else its new detail line, if it has one).
     ///
     /// - Returns: false when the workload has ended meanwhile (cancelled), and nothing was recorded.
     @discardableResult
-    func recordFederation(
-        _ name: String,
-        to state: WorkloadState? = nil,
-        reason: String? = nil,
-        entries: [(String, [String: JSONValue])] = []
-    ) throws -> Bool {
+    func recordFederation(_ name: String, _ progress: FederationRecord) throws -> Bool {
         guard let record = try store.workload(named: name), !record.state.isTerminal else { return false }
         var records = [name: record]
         var change = StateChange()
         let t = clock().timeIntervalSince1970
-        if let state {
-            Self.move(name, to: state, reason ?? state.rawValue, at: t, records: &records, change: &change)
-        } else if let reason, record.detail != reason {
+        if let state = progress.state {
+            Self.move(name, to: state, progress.reason ?? state.rawValue, at: t, records: &records, change: &change)
+        } else if let reason = progress.reason, record.detail != reason {
             records[name]?.detail = reason
             records[name]?.updatedAt = t
         }
         if let updated = records[name], updated != record { change.workloads.append(updated) }
-        for (kind, fields) in entries { change.ledger.append((kind, fields)) }
+        for entry in progress.entries { change.ledger.append((entry.kind, entry.fields)) }
         try commit(change)
         try signCheckpoint()
         return true

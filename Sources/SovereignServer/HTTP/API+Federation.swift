@@ -7,14 +7,17 @@ import SovereignFederation
 extension API {
     /// The routes federated sites' agents call (`site` tokens only), and the model route for readers.
     static let federationRoutes: [APIRoute] = [
-        APIRoute(method: .get, path: "/v1/federation/tasks", role: .site) { _, _, api in
+        federationRoute(method: .get, path: "/v1/federation/tasks", role: .site) { _, _, api in
             try json(await api.federation.tasks(for: try site(api)))
         },
-        APIRoute(method: .get, path: "/v1/federation/workloads/{workload}/model", role: .site) { _, context, api in
+        federationRoute(method: .get, path: "/v1/federation/workloads/{workload}/model", role: .site) {
+            _,
+            context,
+            api in
             let workload = try objectName(context, "workload")
             return binary(try await api.federation.model(workload, for: try site(api)))
         },
-        APIRoute(
+        federationRoute(
             method: .put,
             path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/update/{chunk}",
             role: .site
@@ -32,7 +35,7 @@ extension API {
             )
             return try json(["received": chunk])
         },
-        APIRoute(
+        federationRoute(
             method: .post,
             path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/update",
             role: .site
@@ -42,7 +45,7 @@ extension API {
             try await api.federation.commitUpdate(workload, site: try site(api), round: round, attempt: attempt, commit)
             return try json(["committed": commit.sha256])
         },
-        APIRoute(
+        federationRoute(
             method: .post,
             path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/secure",
             role: .site
@@ -52,11 +55,39 @@ extension API {
             try await api.federation.receive(message, workload, site: try site(api), round: round, attempt: attempt)
             return try json(["received": message.phase.rawValue])
         },
-        APIRoute(method: .get, path: "/v1/workloads/{name}/model", role: .reader) { _, context, api in
+        federationRoute(method: .get, path: "/v1/workloads/{name}/model", role: .reader) { _, context, api in
             let name = try objectName(context, "name")
             return binary(try await api.federation.model(name, for: nil))
         },
     ]
+
+    /// A route whose handler asks the federation coordinator: its refusals become HTTP answers here, and
+    /// nowhere else.
+    static func federationRoute(
+        method: HTTPRequest.Method,
+        path: String,
+        role: TokenStore.Role?,
+        handler: @escaping @Sendable (Request, APIRequestContext, APIContext) async throws -> Response
+    ) -> APIRoute {
+        APIRoute(method: method, path: path, role: role) { request, context, api in
+            do {
+                return try await handler(request, context, api)
+            } catch let refusal as FederationRequestError {
+                throw APIError(status(of: refusal.code), refusal.message, field: refusal.field)
+            }
+        }
+    }
+
+    /// The HTTP status of each kind of refusal.
+    static func status(of code: FederationRequestError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .unknownWorkload: return .init(code: 404)
+        case .notParticipant, .wrongSite: return .init(code: 403)
+        case .outOfTurn: return .init(code: 409)
+        case .tooLarge: return .init(code: 413)
+        case .invalidUpdate: return .init(code: 422)
+        }
+    }
 
     static func site(_ api: APIContext) throws -> String {
         guard let site = api.caller.site else {

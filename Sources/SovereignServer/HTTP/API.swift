@@ -135,8 +135,6 @@ public enum API: Sendable {
             return APIError(.init(code: error.status), error.message, field: error.field)
         case let error as LedgerError:
             return APIError(.badRequest, error.description)
-        case let error as FederationRequestError:
-            return APIError(.init(code: error.status), error.message, field: error.field)
         case let error as FederationError:
             // A site's message or update the federation refuses (malformed, forged, out of turn).
             return APIError(.unprocessableContent, error.message)
