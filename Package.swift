@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sovereign", targets: ["sovereign"]),
+        .library(name: "SovereignBase", targets: ["SovereignBase"]),
         .library(name: "SovereignModel", targets: ["SovereignModel"]),
         .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
@@ -42,9 +43,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
+        // The leaf under every other module: wire primitives (JSON, hex, times, seeded randomness, CSV,
+        // atomic writes, POSIX shims), depending on nothing but Foundation and the C library.
+        .target(name: "SovereignBase", dependencies: []),
         .target(
             name: "SovereignModel",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["SovereignBase", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "SovereignPlanner",
@@ -52,7 +56,7 @@ let package = Package(
         ),
         .target(
             name: "SovereignSimulator",
-            dependencies: ["SovereignModel", "SovereignPlanner"]
+            dependencies: ["SovereignBase", "SovereignModel", "SovereignPlanner"]
         ),
         .target(
             name: "SovereignAssessment",
@@ -60,12 +64,13 @@ let package = Package(
         ),
         .target(
             name: "SovereignLedger",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SovereignBase", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "SovereignFederation",
             dependencies: [
+                "SovereignBase",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -74,6 +79,7 @@ let package = Package(
         .target(
             name: "SovereignKubernetes",
             dependencies: [
+                "SovereignBase",
                 "SovereignModel",
                 "SovereignPlanner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -87,6 +93,7 @@ let package = Package(
         .target(
             name: "SovereignServer",
             dependencies: [
+                "SovereignBase",
                 "SovereignKubernetes",
                 "SovereignModel",
                 "SovereignPlanner",
@@ -111,6 +118,7 @@ let package = Package(
         .target(
             name: "SovereignCLI",
             dependencies: [
+                "SovereignBase",
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignSimulator",
@@ -137,6 +145,7 @@ let package = Package(
         .target(
             name: "SovereignTesting",
             dependencies: [
+                "SovereignBase",
                 "SovereignModel",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -144,8 +153,12 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "SovereignBaseTests",
+            dependencies: ["SovereignBase"]
+        ),
+        .testTarget(
             name: "SovereignModelTests",
-            dependencies: ["SovereignModel", "SovereignTesting"],
+            dependencies: ["SovereignBase", "SovereignModel", "SovereignTesting"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -164,18 +177,19 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignLedgerTests",
-            dependencies: ["SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SovereignBase", "SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Verifier"]
         ),
         .testTarget(
             name: "SovereignFederationTests",
-            dependencies: ["SovereignFederation"],
+            dependencies: ["SovereignBase", "SovereignFederation"],
             exclude: ["Interop/safetensors_interop.py"]
         ),
         .testTarget(
             name: "SovereignServerTests",
             dependencies: [
-                "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting", "SovereignFederation",
+                "SovereignBase", "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
+                "SovereignFederation",
                 "SovereignKubernetes", "SovereignPlanner",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -195,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "SovereignKubernetesTests",
             dependencies: [
-                "SovereignKubernetes", "SovereignModel", "SovereignPlanner", "SovereignTesting",
+                "SovereignBase", "SovereignKubernetes", "SovereignModel", "SovereignPlanner", "SovereignTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

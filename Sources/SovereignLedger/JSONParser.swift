@@ -1,3 +1,5 @@
+import SovereignBase
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

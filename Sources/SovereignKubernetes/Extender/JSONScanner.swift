@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// What was wrong with an extender request body: where (the field path and byte offset), what was
 /// expected and what was found. Answered as 400.
 public struct ExtenderRequestError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -157,7 +159,7 @@ struct JSONScanner {
     }
 
     private func hex4(at offset: Int) throws(ExtenderRequestError) -> UInt32 {
-        guard let unit = utf16Unit(bytes, at: offset) else { throw error("four hex digits", at: offset) }
+        guard let unit = Hex.utf16Unit(bytes, at: offset) else { throw error("four hex digits", at: offset) }
         return unit
     }
 
@@ -333,7 +335,7 @@ struct JSONSkipper {
         return JSONSkipFailure(offset: bytes.count, expected: "a closing quote")
     }
 
-    private func hex4(at offset: Int) -> UInt32? { utf16Unit(bytes, at: offset) }
+    private func hex4(at offset: Int) -> UInt32? { Hex.utf16Unit(bytes, at: offset) }
 
     private mutating func number() -> JSONSkipFailure? {
         let start = index
@@ -440,24 +442,4 @@ struct JSONSkipper {
             }
         }
     }
-}
-
-/// Four hex digits at `offset` (a `\\u` escape's UTF-16 code unit), or `nil`: one reading for the scanner's
-/// decoded strings and the skipper's validated ones.
-func utf16Unit<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at offset: Int) -> UInt32?
-where Bytes.Index == Int {
-    guard offset >= bytes.startIndex, offset + 4 <= bytes.endIndex else { return nil }
-    var value: UInt32 = 0
-    for k in offset..<offset + 4 {
-        let h = bytes[k]
-        let digit: UInt32
-        switch h {
-        case 0x30...0x39: digit = UInt32(h - 0x30)
-        case 0x41...0x46: digit = UInt32(h - 0x41 + 10)
-        case 0x61...0x66: digit = UInt32(h - 0x61 + 10)
-        default: return nil
-        }
-        value = value << 4 | digit
-    }
-    return value
 }

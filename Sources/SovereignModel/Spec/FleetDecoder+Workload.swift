@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 
 extension FleetDecoder {
     func decodeWorkload(name: String, labels: [String: String], _ spec: SpecNode) -> WorkloadEntry {

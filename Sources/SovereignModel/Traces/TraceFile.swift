@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 
 /// The three trace formats Sovereign reads, told apart by their content.
 public enum TraceFormat: String, Sendable, Codable {

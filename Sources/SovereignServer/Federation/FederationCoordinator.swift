@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 public import Logging
+import SovereignBase
 public import SovereignFederation
 import SovereignLedger
 public import SovereignModel
@@ -195,7 +196,7 @@ public actor FederationCoordinator {
             round: done + 1,
             global: global,
             globalBytes: bytes,
-            globalSHA: hexadecimal(SHA256.hash(data: bytes)),
+            globalSHA: Hex.encode(SHA256.hash(data: bytes)),
             optimizer: optimizer
         )
         if let privacy {
@@ -300,7 +301,7 @@ public actor FederationCoordinator {
         if let secure = run.secureSettings {
             let setup = try SecureAggregation.Setup(
                 session:
-                    "\(run.name)/\(run.round)/\(run.attempt)/\(hexadecimal(SHA256.hash(data: Array(run.globalSHA.utf8))).prefix(16))",
+                    "\(run.name)/\(run.round)/\(run.attempt)/\(Hex.encode(SHA256.hash(data: Array(run.globalSHA.utf8))).prefix(16))",
                 sites: run.roster,
                 threshold: min(secure.threshold, run.roster.count),
                 vectorLength: run.global.parameterCount + 1
@@ -401,7 +402,7 @@ public actor FederationCoordinator {
         run.aggregator = nil
         let folder = try modelFolder(run.name)
         let bytes = try Safetensors.encode(global, metadata: ["workload": run.name, "round": "\(run.round)"])
-        let digest = hexadecimal(SHA256.hash(data: bytes))
+        let digest = Hex.encode(SHA256.hash(data: bytes))
         try POSIX.writeAtomically(
             Data(bytes),
             to: folder.appendingPathComponent("global-\(run.round).safetensors").path
@@ -720,7 +721,7 @@ public actor FederationCoordinator {
                 field: "bytes"
             )
         }
-        let digest = hexadecimal(upload.hasher.finalize())
+        let digest = Hex.encode(upload.hasher.finalize())
         guard digest == commit.sha256.lowercased() else {
             throw FederationRequestError(
                 422,

@@ -3,6 +3,7 @@ public import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import SovereignBase
 import SovereignFederation
 import SovereignLedger
 import SovereignModel
