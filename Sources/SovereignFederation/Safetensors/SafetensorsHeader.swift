@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// One tensor in a safetensors file's table: its name, dtype, shape and where its bytes are.
 public struct SafetensorsTensorInfo: Sendable, Hashable {
     /// The tensor's name (its key in the header).
@@ -66,52 +68,8 @@ struct SafetensorsHeader: Sendable {
         var tensors: [SafetensorsTensorInfo] = []
         tensors.reserveCapacity(sorted.count)
         for entry in sorted {
-            guard entry.begin == expectedBegin, entry.end >= entry.begin else {
-                let found = "[\(entry.begin), \(entry.end)]"
-                if entry.end < entry.begin {
-                    throw fail(
-                        "tensor \(entry.name): expected data_offsets [begin, end] with begin ≤ end, found \(found)"
-                    )
-                }
-                let what = entry.begin < expectedBegin ? "overlaps the previous tensor" : "leaves a hole before it"
-                throw fail(
-                    "tensor \(entry.name): data_offsets \(what): expected it to begin at \(expectedBegin), "
-                        + "found \(found)"
-                )
-            }
-            var elements = 1
-            for dimension in entry.shape {
-                let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
-                guard !overflow else {
-                    throw fail("tensor \(entry.name): shape \(entry.shape) overflows when multiplied out")
-                }
-                elements = product
-            }
-            let (byteCount, overflow) = elements.multipliedReportingOverflow(by: entry.dtype.byteSize)
-            guard !overflow else {
-                throw fail("tensor \(entry.name): shape \(entry.shape) × \(entry.dtype.byteSize) bytes overflows")
-            }
-            guard entry.end - entry.begin == byteCount else {
-                throw fail(
-                    "tensor \(entry.name): expected \(byteCount) bytes for \(entry.dtype.rawValue) \(entry.shape), "
-                        + "found data_offsets [\(entry.begin), \(entry.end)] (\(entry.end - entry.begin) bytes)"
-                )
-            }
-            guard entry.end <= dataLength else {
-                throw fail(
-                    "tensor \(entry.name): expected data_offsets inside the \(dataLength)-byte data section, "
-                        + "found [\(entry.begin), \(entry.end)]"
-                )
-            }
+            tensors.append(try entry.validated(expectedBegin: expectedBegin, dataLength: dataLength, source: source))
             expectedBegin = entry.end
-            tensors.append(
-                SafetensorsTensorInfo(
-                    name: entry.name,
-                    dtype: entry.dtype,
-                    shape: entry.shape,
-                    byteRange: entry.begin..<entry.end
-                )
-            )
         }
         guard expectedBegin == dataLength else {
             throw fail(
@@ -131,6 +89,59 @@ private struct RawEntry {
     var begin: Int
     var end: Int
     var position: Int
+
+    /// The entry as a table row, when its data offsets begin at `expectedBegin`, hold exactly its shape's
+    /// bytes and stay inside the data section.
+    ///
+    /// - Throws: ``FederationError`` `.malformedSafetensors` naming the tensor.
+    func validated(expectedBegin: Int, dataLength: Int, source: String) throws -> SafetensorsTensorInfo {
+        guard begin == expectedBegin, end >= begin else {
+            let found = "[\(begin), \(end)]"
+            if end < begin {
+                throw Self.fail(
+                    source,
+                    "tensor \(name): expected data_offsets [begin, end] with begin ≤ end, found \(found)"
+                )
+            }
+            let what = begin < expectedBegin ? "overlaps the previous tensor" : "leaves a hole before it"
+            throw Self.fail(
+                source,
+                "tensor \(name): data_offsets \(what): expected it to begin at \(expectedBegin), "
+                    + "found \(found)"
+            )
+        }
+        var elements = 1
+        for dimension in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow else {
+                throw Self.fail(source, "tensor \(name): shape \(shape) overflows when multiplied out")
+            }
+            elements = product
+        }
+        let (byteCount, overflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow else {
+            throw Self.fail(source, "tensor \(name): shape \(shape) × \(dtype.byteSize) bytes overflows")
+        }
+        guard end - begin == byteCount else {
+            throw Self.fail(
+                source,
+                "tensor \(name): expected \(byteCount) bytes for \(dtype.rawValue) \(shape), "
+                    + "found data_offsets [\(begin), \(end)] (\(end - begin) bytes)"
+            )
+        }
+        guard end <= dataLength else {
+            throw Self.fail(
+                source,
+                "tensor \(name): expected data_offsets inside the \(dataLength)-byte data section, "
+                    + "found [\(begin), \(end)]"
+            )
+        }
+        return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
+    }
+
+    private static func fail(_ source: String, _ message: String) -> FederationError {
+        FederationError(.malformedSafetensors, "\(source): \(message)")
+    }
 }
 
 /// A strict JSON reader for exactly the header's shape: bounded depth, no floats or negative integers where
@@ -526,15 +537,10 @@ private struct HeaderParser {
         guard index + 4 <= bytes.count else { throw fail("expected 4 hex digits after \\u, found the end") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw fail("expected a hex digit after \\u, found \(describeCurrent())")
+            guard let digit = Hex.value(bytes[index]) else {
+                throw fail("expected a hex digit after \\u, found \(describeCurrent())")
             }
-            value = value << 4 | digit
+            value = value << 4 | UInt32(digit)
             index += 1
         }
         return value
