@@ -65,3 +65,19 @@ struct CanonicalJSONTests {
         #expect(keys.sorted(by: CanonicalJSON.keyPrecedes) == ["A", "a", "b", "😀", "\u{FB33}"])
     }
 }
+
+struct JSONEscapeTests {
+    @Test func oneLetterEscapesStandForTheirBytes() {
+        let letters = Array(#""\/bfnrt"#.utf8)
+        #expect(letters.map(JSONEscape.simple) == [0x22, 0x5C, 0x2F, 0x08, 0x0C, 0x0A, 0x0D, 0x09])
+        #expect(JSONEscape.simple(UInt8(ascii: "u")) == nil)
+        #expect(JSONEscape.simple(UInt8(ascii: "x")) == nil)
+        #expect(JSONEscape.simple(UInt8(ascii: "'")) == nil)
+    }
+
+    @Test func surrogatePairsCombine() {
+        #expect(JSONEscape.combine(high: 0xD83D, low: 0xDE00) == 0x1F600)
+        #expect(JSONEscape.combine(high: 0xD800, low: 0xDC00) == 0x10000)
+        #expect(JSONEscape.combine(high: 0xDBFF, low: 0xDFFF) == 0x10FFFF)
+    }
+}

@@ -488,35 +488,29 @@ private struct HeaderParser {
                 guard index < bytes.count else { throw fail("expected an escape, found the end of the header") }
                 let escape = bytes[index]
                 index += 1
-                switch escape {
-                case UInt8(ascii: "\""): raw.append(0x22)
-                case UInt8(ascii: "\\"): raw.append(0x5C)
-                case UInt8(ascii: "/"): raw.append(0x2F)
-                case UInt8(ascii: "b"): raw.append(0x08)
-                case UInt8(ascii: "f"): raw.append(0x0C)
-                case UInt8(ascii: "n"): raw.append(0x0A)
-                case UInt8(ascii: "r"): raw.append(0x0D)
-                case UInt8(ascii: "t"): raw.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try parseHex4()
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                            bytes[index + 1] == UInt8(ascii: "u")
-                        else { throw fail("expected a low surrogate after \\u\(String(scalar, radix: 16))") }
-                        index += 2
-                        let low = try parseHex4()
-                        guard (0xDC00..<0xE000).contains(low) else {
-                            throw fail("expected a low surrogate, found \\u\(String(low, radix: 16))")
-                        }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(scalar) {
-                        throw fail("expected a character, found a lone low surrogate \\u\(String(scalar, radix: 16))")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                    raw.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
+                if let unescaped = JSONEscape.simple(escape) {
+                    raw.append(unescaped)
+                    continue
+                }
+                guard escape == UInt8(ascii: "u") else {
                     throw fail("expected a JSON escape, found '\\\(Character(Unicode.Scalar(escape)))'", at: index - 2)
                 }
+                var scalar = try parseHex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    else { throw fail("expected a low surrogate after \\u\(String(scalar, radix: 16))") }
+                    index += 2
+                    let low = try parseHex4()
+                    guard (0xDC00..<0xE000).contains(low) else {
+                        throw fail("expected a low surrogate, found \\u\(String(low, radix: 16))")
+                    }
+                    scalar = JSONEscape.combine(high: scalar, low: low)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw fail("expected a character, found a lone low surrogate \\u\(String(scalar, radix: 16))")
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+                raw.append(contentsOf: Array(String(Character(unicode)).utf8))
                 continue
             }
             if hasEscapes { raw.append(byte) }

@@ -124,16 +124,9 @@ struct JSONScanner {
                 continue
             }
             guard i + 1 < bytes.count else { break }
-            switch bytes[i + 1] {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
+            if let unescaped = JSONEscape.simple(bytes[i + 1]) {
+                out.append(unescaped)
+            } else if bytes[i + 1] == UInt8(ascii: "u") {
                 var scalar = try hex4(at: i + 2)
                 let escape = i
                 i += 4
@@ -142,7 +135,7 @@ struct JSONScanner {
                 {
                     let low = try hex4(at: i + 4)
                     if (0xDC00..<0xE000).contains(low) {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        scalar = JSONEscape.combine(high: scalar, low: low)
                         i += 6
                     }
                 }
@@ -150,7 +143,7 @@ struct JSONScanner {
                     throw error(Self.surrogateExpectation, at: escape)
                 }
                 out.append(contentsOf: Array(String(Character(decoded)).utf8))
-            default:
+            } else {
                 throw error("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: i)
             }
             i += 2
@@ -301,8 +294,7 @@ struct JSONSkipper {
             if b == UInt8(ascii: "\\") {
                 guard i + 1 < bytes.count else { break }
                 switch bytes[i + 1] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                case let letter where JSONEscape.simple(letter) != nil:
                     i += 2
                 case UInt8(ascii: "u"):
                     guard let unit = hex4(at: i + 2) else {
