@@ -3,7 +3,6 @@ public import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import SovereignBase
 import SovereignFederation
 import SovereignLedger
 import SovereignModel
