@@ -119,7 +119,7 @@ struct LedgerCommand: ParsableCommand {
     /// `sovereign ledger prove --db FILE inclusion INDEX [--size N]` or `consistency FROM TO`.
     struct Prove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print an RFC 9162 inclusion or consistency proof as JSON (hashes in base64).",
+            abstract: "Print an RFC 9162 inclusion or consistency proof as the API answers it (JSON, hashes in hex).",
             discussion: """
                 inclusion INDEX [--size N]: the audit path of entry INDEX in the tree of N entries (default: all). \
                 consistency FROM TO: the proof that the tree of FROM entries is a prefix of the tree of TO.
@@ -153,18 +153,7 @@ struct LedgerCommand: ParsableCommand {
                         throw ExitCode.validationFailure
                     }
                     let n = size ?? tree.size
-                    let proof = try tree.inclusionProof(index: numbers[0], size: n)
-                    print(
-                        try jsonText(
-                            InclusionProofView(
-                                leaf_index: numbers[0],
-                                tree_size: n,
-                                leaf_hash: tree.leafHash(at: numbers[0]).base64,
-                                root_hash: try tree.root(size: n).base64,
-                                audit_path: proof.map(\.base64)
-                            )
-                        )
-                    )
+                    print(try jsonText(try InclusionProof(tree, index: numbers[0], size: n)))
                 case .consistency:
                     guard numbers.count == 2 else {
                         printError("consistency: expected FROM and TO, found \(numbers.count) numbers")
@@ -176,40 +165,12 @@ struct LedgerCommand: ParsableCommand {
                         )
                         throw ExitCode.validationFailure
                     }
-                    let proof = try tree.consistencyProof(from: numbers[0], to: numbers[1])
-                    print(
-                        try jsonText(
-                            ConsistencyProofView(
-                                first: numbers[0],
-                                second: numbers[1],
-                                first_root_hash: try tree.root(size: numbers[0]).base64,
-                                second_root_hash: try tree.root(size: numbers[1]).base64,
-                                consistency: proof.map(\.base64)
-                            )
-                        )
-                    )
+                    print(try jsonText(try ConsistencyProof(tree, from: numbers[0], to: numbers[1])))
                 }
             } catch let error as LedgerError {
                 printError("\(db): error: \(error)")
                 throw ExitCode.failure
             }
-        }
-
-        // Field names as in RFC 6962's get-proof-by-hash and get-sth-consistency answers.
-        struct InclusionProofView: Encodable {
-            let leaf_index: Int
-            let tree_size: Int
-            let leaf_hash: String
-            let root_hash: String
-            let audit_path: [String]
-        }
-
-        struct ConsistencyProofView: Encodable {
-            let first: Int
-            let second: Int
-            let first_root_hash: String
-            let second_root_hash: String
-            let consistency: [String]
         }
     }
 }

@@ -322,15 +322,13 @@ public actor ControlPlane {
     }
 
     /// An inclusion proof for entry `index` in the tree of `size` entries.
-    public func inclusionProof(index: Int, size: Int) throws -> (proof: [TreeHash], leaf: TreeHash, root: TreeHash) {
-        let proof = try tree.inclusionProof(index: index, size: size)
-        return (proof, tree.leafHash(at: index), try tree.root(size: size))
+    public func inclusionProof(index: Int, size: Int) throws -> InclusionProof {
+        try InclusionProof(tree, index: index, size: size)
     }
 
     /// A consistency proof between the trees of `from` and `to` entries.
-    public func consistencyProof(from: Int, to: Int) throws -> (proof: [TreeHash], old: TreeHash, new: TreeHash) {
-        let proof = try tree.consistencyProof(from: from, to: to)
-        return (proof, try tree.root(size: from), try tree.root(size: to))
+    public func consistencyProof(from: Int, to: Int) throws -> ConsistencyProof {
+        try ConsistencyProof(tree, from: from, to: to)
     }
 
     /// The verifier key of the checkpoint signer.

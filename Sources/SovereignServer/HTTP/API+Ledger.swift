@@ -48,16 +48,7 @@ extension API {
             guard index < size else {
                 throw APIError(.notFound, "expected index below size \(size), found \(index)", field: "index")
             }
-            let proof = try await api.plane.inclusionProof(index: index, size: size)
-            return try json(
-                InclusionView(
-                    index: index,
-                    size: size,
-                    leafHash: proof.leaf.hex,
-                    root: proof.root.hex,
-                    proof: proof.proof.map(\.hex)
-                )
-            )
+            return try json(try await api.plane.inclusionProof(index: index, size: size))
         },
         APIRoute(method: .get, path: "/v1/ledger/proof/consistency", role: .reader) { request, _, api in
             // From the empty tree there is nothing to prove, and verifiers refuse such a proof.
@@ -74,16 +65,7 @@ extension API {
             guard from <= to else {
                 throw APIError(.notFound, "expected from at most to (\(to)), found \(from)", field: "from")
             }
-            let proof = try await api.plane.consistencyProof(from: from, to: to)
-            return try json(
-                ConsistencyView(
-                    from: from,
-                    to: to,
-                    oldRoot: proof.old.hex,
-                    newRoot: proof.new.hex,
-                    proof: proof.proof.map(\.hex)
-                )
-            )
+            return try json(try await api.plane.consistencyProof(from: from, to: to))
         },
     ]
 }
@@ -94,20 +76,4 @@ struct LedgerHeadView: Encodable {
     let root: String
     let verifierKey: String
     let checkpoint: String?
-}
-
-struct InclusionView: Encodable {
-    let index: Int
-    let size: Int
-    let leafHash: String
-    let root: String
-    let proof: [String]
-}
-
-struct ConsistencyView: Encodable {
-    let from: Int
-    let to: Int
-    let oldRoot: String
-    let newRoot: String
-    let proof: [String]
 }
