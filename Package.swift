@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sovereign", targets: ["sovereign"]),
+        .library(name: "SovereignBase", targets: ["SovereignBase"]),
         .library(name: "SovereignModel", targets: ["SovereignModel"]),
         .library(name: "SovereignPlanner", targets: ["SovereignPlanner"]),
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
@@ -43,9 +44,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
+        // The leaf under every other module: wire primitives (JSON, hex, times, seeded randomness, CSV,
+        // atomic writes, POSIX shims), depending on nothing but Foundation and the C library.
+        .target(name: "SovereignBase", dependencies: []),
         .target(
             name: "SovereignModel",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: ["SovereignBase", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "SovereignPlanner",
@@ -53,7 +57,7 @@ let package = Package(
         ),
         .target(
             name: "SovereignSimulator",
-            dependencies: ["SovereignModel", "SovereignPlanner"]
+            dependencies: ["SovereignBase", "SovereignModel", "SovereignPlanner"]
         ),
         .target(
             name: "SovereignAssessment",
@@ -61,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "SovereignLedger",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SovereignBase", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SovereignLedgerSQLite",
@@ -71,6 +75,7 @@ let package = Package(
         .target(
             name: "SovereignFederation",
             dependencies: [
+                "SovereignBase",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -79,6 +84,7 @@ let package = Package(
         .target(
             name: "SovereignKubernetes",
             dependencies: [
+                "SovereignBase",
                 "SovereignModel",
                 "SovereignPlanner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -92,6 +98,7 @@ let package = Package(
         .target(
             name: "SovereignServer",
             dependencies: [
+                "SovereignBase",
                 "SovereignKubernetes",
                 "SovereignModel",
                 "SovereignPlanner",
@@ -116,6 +123,7 @@ let package = Package(
         .target(
             name: "SovereignCLI",
             dependencies: [
+                "SovereignBase",
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignSimulator",
@@ -143,6 +151,7 @@ let package = Package(
         .target(
             name: "SovereignTesting",
             dependencies: [
+                "SovereignBase",
                 "SovereignModel",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -150,8 +159,12 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "SovereignBaseTests",
+            dependencies: ["SovereignBase"]
+        ),
+        .testTarget(
             name: "SovereignModelTests",
-            dependencies: ["SovereignModel", "SovereignTesting"],
+            dependencies: ["SovereignBase", "SovereignModel", "SovereignTesting"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -170,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignLedgerTests",
-            dependencies: ["SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SovereignBase", "SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Verifier"]
         ),
         .testTarget(
@@ -179,13 +192,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignFederationTests",
-            dependencies: ["SovereignFederation"],
+            dependencies: ["SovereignBase", "SovereignFederation"],
             exclude: ["Interop/safetensors_interop.py"]
         ),
         .testTarget(
             name: "SovereignServerTests",
             dependencies: [
-                "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting", "SovereignFederation",
+                "SovereignBase", "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
+                "SovereignFederation",
                 "SovereignKubernetes", "SovereignPlanner",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -205,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "SovereignKubernetesTests",
             dependencies: [
-                "SovereignKubernetes", "SovereignModel", "SovereignPlanner", "SovereignTesting",
+                "SovereignBase", "SovereignKubernetes", "SovereignModel", "SovereignPlanner", "SovereignTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

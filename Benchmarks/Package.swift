@@ -14,7 +14,10 @@ let package = Package(
         // Writes the deterministic synthetic fleets (specs + traces) into a temporary directory.
         .target(
             name: "FleetGenerator",
-            dependencies: [.product(name: "SovereignModel", package: "sovereign")],
+            dependencies: [
+                .product(name: "SovereignBase", package: "sovereign"),
+                .product(name: "SovereignModel", package: "sovereign"),
+            ],
             path: "Sources/FleetGenerator"
         ),
         .executableTarget(
@@ -64,6 +67,7 @@ let package = Package(
         .executableTarget(
             name: "Ledger",
             dependencies: [
+                .product(name: "SovereignBase", package: "sovereign"),
                 .product(name: "SovereignLedger", package: "sovereign"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
@@ -83,6 +87,7 @@ let package = Package(
         .executableTarget(
             name: "SecureAggregation",
             dependencies: [
+                .product(name: "SovereignBase", package: "sovereign"),
                 .product(name: "SovereignFederation", package: "sovereign"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import SovereignBase
 import SovereignKubernetes
 import SovereignModel
 import SovereignPlanner

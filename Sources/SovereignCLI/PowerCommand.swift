@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SovereignBase
 import SovereignModel
 
 /// `sovereign power ...`: power signals for a running server.
@@ -120,63 +121,85 @@ struct PowerCommand: AsyncParsableCommand {
                 printError("\(trace):1:1: error: expected a readable trace file, found none")
                 throw ExitCode.failure
             }
-            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            guard
-                let header = lines.first?.split(separator: ",").map({
-                    $0.trimmingCharacters(in: .whitespacesAndNewlines)
-                }),
-                header.count >= 2
-            else {
+            let csv = CSVTokenizer([UInt8](data))
+            let firstLine = csv.firstLines(1).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let header = CSVTokenizer.fields(of: csv.firstLines(1).first ?? [])
+                .map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard header.count >= 2 else {
+                printError("\(trace):1:1: error: expected a header like \"time,available\", found \"\(firstLine)\"")
+                throw ExitCode.failure
+            }
+            let index = try valueColumn(in: header)
+            let factor = try wattsPerUnit()
+            var rows: [Row] = []
+            var failure: String?
+            csv.forEachLine { number, line in
+                guard number > 1, failure == nil, !line.isEmpty else { return }
+                switch row(CSVTokenizer.fields(of: line), line: number, column: index, of: header.count) {
+                case .success(let (time, value)): rows.append(Row(line: number, time: time, watts: value * factor))
+                case .failure(let error): failure = error.description
+                }
+            }
+            if let failure {
+                printError(failure)
+                throw ExitCode.failure
+            }
+            return rows
+        }
+
+        /// A located problem with one row of the trace.
+        struct RowError: Error, CustomStringConvertible {
+            let location: SourceLocation
+            let message: String
+            var description: String { "\(location): error: \(message)" }
+        }
+
+        /// One row's time and value, or what is wrong with it.
+        func row(_ cells: [CSVField], line: Int, column index: Int, of count: Int) -> Result<(String, Double), RowError>
+        {
+            guard cells.count == count else {
+                let location = SourceLocation(file: trace, line: line, column: 1)
+                return .failure(RowError(location: location, message: "expected \(count) fields, found \(cells.count)"))
+            }
+            let cell = cells[index].text.trimmingCharacters(in: .whitespaces)
+            guard let value = Double(cell), value.isFinite, value >= 0 else {
+                let location = SourceLocation(file: trace, line: line, column: cells[index].column)
+                return .failure(
+                    RowError(location: location, message: "expected a number not below 0, found \"\(cell)\"")
+                )
+            }
+            return .success((cells[0].text, value))
+        }
+
+        /// The index of the column that holds the power: `--column`, or the second.
+        func valueColumn(in header: [String]) throws -> Int {
+            guard let column else { return 1 }
+            guard let found = header.firstIndex(of: column) else {
                 printError(
-                    "\(trace):1:1: error: expected a header like \"time,available\", found \"\(lines.first ?? "")\""
+                    "\(trace):1:1: error: expected a column \"\(column)\", found \(header.joined(separator: ", "))"
                 )
                 throw ExitCode.failure
             }
-            let index: Int
-            if let column {
-                guard let found = header.firstIndex(of: column) else {
-                    printError(
-                        "\(trace):1:1: error: expected a column \"\(column)\", found \(header.joined(separator: ", "))"
-                    )
-                    throw ExitCode.failure
-                }
-                index = found
-            } else {
-                index = 1
-            }
-            var factor: Double
+            return found
+        }
+
+        /// Watts per unit of the trace's values: `--capacity` (values are fractions of it) or `--unit`.
+        func wattsPerUnit() throws -> Double {
             if let capacity {
                 guard let power = Power.parse(capacity) else {
                     printError("--capacity: expected \(Power.expectation), found \"\(capacity)\"")
                     throw ExitCode.validationFailure
                 }
-                factor = power.watts
-            } else {
-                switch unit {
-                case "W": factor = 1
-                case "kW": factor = 1e3
-                case "MW": factor = 1e6
-                default:
-                    printError("--unit: expected W, kW or MW, found \"\(unit)\"")
-                    throw ExitCode.validationFailure
-                }
+                return power.watts
             }
-            var rows: [Row] = []
-            for (n, line) in lines.enumerated().dropFirst() where !line.isEmpty {
-                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-                guard cells.count == header.count else {
-                    printError("\(trace):\(n + 1):1: error: expected \(header.count) fields, found \(cells.count)")
-                    throw ExitCode.failure
-                }
-                let cell = cells[index].trimmingCharacters(in: .whitespaces)
-                guard let value = Double(cell), value.isFinite, value >= 0 else {
-                    let col = cells[..<index].reduce(1) { $0 + $1.count + 1 }
-                    printError("\(trace):\(n + 1):\(col): error: expected a number not below 0, found \"\(cell)\"")
-                    throw ExitCode.failure
-                }
-                rows.append(Row(line: n + 1, time: String(cells[0]), watts: value * factor))
+            switch unit {
+            case "W": return 1
+            case "kW": return 1e3
+            case "MW": return 1e6
+            default:
+                printError("--unit: expected W, kW or MW, found \"\(unit)\"")
+                throw ExitCode.validationFailure
             }
-            return rows
         }
 
         func readToken() throws -> String {

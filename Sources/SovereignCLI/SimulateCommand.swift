@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import SovereignBase
 import SovereignModel
 import SovereignPlanner
 import SovereignSimulator

@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// A transparency-log checkpoint (c2sp.org/tlog-checkpoint): the log's origin, its size and its root
 /// hash at that size, as the body of a signed note.
 ///

@@ -1,3 +1,5 @@
+import SovereignBase
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -181,33 +183,30 @@ struct JSONParser {
             guard position < bytes.count else { throw unexpected("an escape") }
             let escape = bytes[position]
             position += 1
-            switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escape)
-            case UInt8(ascii: "b"): scalars.append(0x08)
-            case UInt8(ascii: "f"): scalars.append(0x0c)
-            case UInt8(ascii: "n"): scalars.append(0x0a)
-            case UInt8(ascii: "r"): scalars.append(0x0d)
-            case UInt8(ascii: "t"): scalars.append(0x09)
-            case UInt8(ascii: "u"):
-                var code = try parseHex4()
-                if (0xD800...0xDBFF).contains(code) {
-                    guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
-                        bytes[position + 1] == UInt8(ascii: "u")
-                    else { throw error("expected a low surrogate escape after a high surrogate") }
-                    position += 2
-                    let low = try parseHex4()
-                    guard (0xDC00...0xDFFF).contains(low) else {
-                        throw error("expected a low surrogate (\\uDC00-\\uDFFF) after a high surrogate")
-                    }
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(code) {
-                    throw error("expected a Unicode scalar, found a lone low surrogate")
-                }
-                scalars.append(contentsOf: String(Character(Unicode.Scalar(code)!)).utf8)
-            default:
+            if let unescaped = JSONEscape.simple(escape) {
+                scalars.append(unescaped)
+                continue
+            }
+            guard escape == UInt8(ascii: "u") else {
                 position -= 1
                 throw unexpected("an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")
             }
+            var code = try parseHex4()
+            if (0xD800...0xDBFF).contains(code) {
+                guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                    bytes[position + 1] == UInt8(ascii: "u")
+                else { throw error("expected a low surrogate escape after a high surrogate") }
+                position += 2
+                let low = try parseHex4()
+                guard (0xDC00...0xDFFF).contains(low) else {
+                    throw error("expected a low surrogate (\\uDC00-\\uDFFF) after a high surrogate")
+                }
+                code = JSONEscape.combine(high: code, low: low)
+            }
+            guard let scalar = Unicode.Scalar(code) else {
+                throw error("expected a Unicode scalar, found a lone low surrogate")
+            }
+            scalars.append(contentsOf: String(Character(scalar)).utf8)
         }
         throw LedgerError(.malformedJSON, "JSON byte \(start): expected a closing '\"', found the end of the text")
     }

@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// A JSON value, as ledger entries carry their fields.
 ///
 /// Numbers are `Double`s, as in JSON's data model (RFC 8259 §6, I-JSON): integers up to ±2⁵³ are exact

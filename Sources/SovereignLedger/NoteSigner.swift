@@ -1,4 +1,5 @@
 public import Crypto
+import SovereignBase
 
 /// Signs checkpoints as signed notes (c2sp.org/signed-note) with an Ed25519 key, byte for byte as
 /// golang.org/x/mod/sumdb/note's `Sign` does.

@@ -1,4 +1,5 @@
 public import Crypto
+import SovereignBase
 
 /// Checks signed notes (c2sp.org/signed-note) against one Ed25519 key, as golang.org/x/mod/sumdb/note
 /// does, and reads the checkpoint inside.

@@ -1,4 +1,5 @@
 import Crypto
+import SovereignBase
 
 /// The signed-note grammar (c2sp.org/signed-note), read as golang.org/x/mod/sumdb/note's `Open` reads it.
 ///

@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// A SHA-256 hash in a Merkle tree: a leaf hash, an interior node, or a tree root (RFC 9162 §2.1.1).
 ///
 /// Thirty-two bytes held inline (no heap allocation), so trees of millions of hashes stay compact and

@@ -1,3 +1,4 @@
+import SovereignBase
 public import SovereignModel
 public import SovereignPlanner
 

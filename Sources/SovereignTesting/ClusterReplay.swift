@@ -1,4 +1,5 @@
 public import Foundation
+import SovereignBase
 public import SovereignModel
 
 /// The real Alibaba GPU cluster of Examples/data/cluster (1,213 nodes, 8,152 pods; alibaba/clusterdata

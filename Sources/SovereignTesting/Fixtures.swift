@@ -1,4 +1,5 @@
 public import Foundation
+import SovereignBase
 public import SovereignModel
 
 /// Paths and specs that several test targets share.

@@ -1,4 +1,5 @@
 public import Foundation
+import SovereignBase
 public import SovereignModel
 
 /// Seeded random fleets for property tests: a few sites in a few countries with grids that fail for

@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignFederation
 import Testing
 

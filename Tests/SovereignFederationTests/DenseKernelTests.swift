@@ -1,3 +1,4 @@
+import SovereignBase
 import Testing
 
 @testable import SovereignFederation

@@ -1,3 +1,4 @@
+import SovereignBase
 import SovereignFederation
 import Testing
 

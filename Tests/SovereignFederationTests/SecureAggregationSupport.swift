@@ -1,19 +1,9 @@
+import SovereignBase
+
 @testable import SovereignFederation
 
-/// A small seeded generator (SplitMix64) so tests are repeatable; not for production keys.
-struct SecAggGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator the secure-aggregation tests draw keys and inputs from; not for production keys.
+typealias SecAggGenerator = SplitMix64
 
 /// Everything the coordinator received in a round, in the order it arrived.
 struct SecAggCoordinatorView {

@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignKubernetes
 import SovereignModel
 import SovereignPlanner

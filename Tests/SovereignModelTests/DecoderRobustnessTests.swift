@@ -1,3 +1,4 @@
+import SovereignBase
 import SovereignModel
 import SovereignTesting
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SovereignBase
 import SovereignLedger
 import SovereignModel
 import SovereignServer

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SovereignBase
 import SovereignFederation
 import SovereignLedger
 import SovereignModel

@@ -1,4 +1,5 @@
 import Benchmark
+import SovereignBase
 import SovereignLedger
 
 // The ledger's Merkle tree and audit at a million entries, in memory (no database): building the tree

@@ -1,4 +1,5 @@
 import Benchmark
+import SovereignBase
 import SovereignFederation
 
 // Secure aggregation and differential privacy at 25M parameters: one site's masking (9 pairwise masks

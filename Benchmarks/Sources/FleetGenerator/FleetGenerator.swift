@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignModel
 
 /// Writes a synthetic but deterministic fleet (YAML specs, per-site trace CSVs, shared weather files)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SovereignBase
 
 /// How an agent talks to its coordinator: always outbound, so a site behind a firewall never accepts a
 /// connection. `sovereign agent` implements it over HTTP; tests may call a coordinator directly.
@@ -261,7 +262,7 @@ public actor FederationAgent {
     /// Fetches and checks the round's global model, trains, and returns the privatised update.
     private func trainedDelta(_ task: FederationTask) async throws -> (ModelWeights, Int, Double?) {
         let bytes = try await transport.model(workload: task.workload)
-        let digest = hexadecimal(SHA256.hash(data: bytes))
+        let digest = Hex.encode(SHA256.hash(data: bytes))
         guard digest == task.modelSHA256, bytes.count == task.modelBytes else {
             throw FederationError(
                 .io,
@@ -313,7 +314,7 @@ public actor FederationAgent {
             index += 1
             offset = end
         } while offset < bytes.count
-        let digest = hexadecimal(SHA256.hash(data: bytes))
+        let digest = Hex.encode(SHA256.hash(data: bytes))
         try await transport.commitUpdate(
             workload: task.workload,
             round: task.round,

@@ -155,18 +155,6 @@ public struct UpdateCommit: Sendable, Hashable, Codable {
 /// The name of the one tensor of a masked secure-aggregation update (a U32 vector).
 public let maskedUpdateTensorName = "masked"
 
-/// Lowercase hex of bytes, as update and model digests travel in tasks, commits and the ledger.
-public func hexadecimal(_ bytes: some Sequence<UInt8>) -> String {
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.underestimatedCount * 2)
-    let digits = Array("0123456789abcdef".utf8)
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 extension FederationTask {
     /// The seed of this round's local training at a site: the workload's seed varied by round and attempt,
     /// so minibatch orders differ from round to round yet are reproducible. Both the built-in trainer and

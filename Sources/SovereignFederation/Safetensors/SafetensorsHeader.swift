@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// One tensor in a safetensors file's table: its name, dtype, shape and where its bytes are.
 public struct SafetensorsTensorInfo: Sendable, Hashable {
     /// The tensor's name (its key in the header).
@@ -66,52 +68,8 @@ struct SafetensorsHeader: Sendable {
         var tensors: [SafetensorsTensorInfo] = []
         tensors.reserveCapacity(sorted.count)
         for entry in sorted {
-            guard entry.begin == expectedBegin, entry.end >= entry.begin else {
-                let found = "[\(entry.begin), \(entry.end)]"
-                if entry.end < entry.begin {
-                    throw fail(
-                        "tensor \(entry.name): expected data_offsets [begin, end] with begin ≤ end, found \(found)"
-                    )
-                }
-                let what = entry.begin < expectedBegin ? "overlaps the previous tensor" : "leaves a hole before it"
-                throw fail(
-                    "tensor \(entry.name): data_offsets \(what): expected it to begin at \(expectedBegin), "
-                        + "found \(found)"
-                )
-            }
-            var elements = 1
-            for dimension in entry.shape {
-                let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
-                guard !overflow else {
-                    throw fail("tensor \(entry.name): shape \(entry.shape) overflows when multiplied out")
-                }
-                elements = product
-            }
-            let (byteCount, overflow) = elements.multipliedReportingOverflow(by: entry.dtype.byteSize)
-            guard !overflow else {
-                throw fail("tensor \(entry.name): shape \(entry.shape) × \(entry.dtype.byteSize) bytes overflows")
-            }
-            guard entry.end - entry.begin == byteCount else {
-                throw fail(
-                    "tensor \(entry.name): expected \(byteCount) bytes for \(entry.dtype.rawValue) \(entry.shape), "
-                        + "found data_offsets [\(entry.begin), \(entry.end)] (\(entry.end - entry.begin) bytes)"
-                )
-            }
-            guard entry.end <= dataLength else {
-                throw fail(
-                    "tensor \(entry.name): expected data_offsets inside the \(dataLength)-byte data section, "
-                        + "found [\(entry.begin), \(entry.end)]"
-                )
-            }
+            tensors.append(try entry.validated(expectedBegin: expectedBegin, dataLength: dataLength, source: source))
             expectedBegin = entry.end
-            tensors.append(
-                SafetensorsTensorInfo(
-                    name: entry.name,
-                    dtype: entry.dtype,
-                    shape: entry.shape,
-                    byteRange: entry.begin..<entry.end
-                )
-            )
         }
         guard expectedBegin == dataLength else {
             throw fail(
@@ -131,6 +89,59 @@ private struct RawEntry {
     var begin: Int
     var end: Int
     var position: Int
+
+    /// The entry as a table row, when its data offsets begin at `expectedBegin`, hold exactly its shape's
+    /// bytes and stay inside the data section.
+    ///
+    /// - Throws: ``FederationError`` `.malformedSafetensors` naming the tensor.
+    func validated(expectedBegin: Int, dataLength: Int, source: String) throws -> SafetensorsTensorInfo {
+        guard begin == expectedBegin, end >= begin else {
+            let found = "[\(begin), \(end)]"
+            if end < begin {
+                throw Self.fail(
+                    source,
+                    "tensor \(name): expected data_offsets [begin, end] with begin ≤ end, found \(found)"
+                )
+            }
+            let what = begin < expectedBegin ? "overlaps the previous tensor" : "leaves a hole before it"
+            throw Self.fail(
+                source,
+                "tensor \(name): data_offsets \(what): expected it to begin at \(expectedBegin), "
+                    + "found \(found)"
+            )
+        }
+        var elements = 1
+        for dimension in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard !overflow else {
+                throw Self.fail(source, "tensor \(name): shape \(shape) overflows when multiplied out")
+            }
+            elements = product
+        }
+        let (byteCount, overflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow else {
+            throw Self.fail(source, "tensor \(name): shape \(shape) × \(dtype.byteSize) bytes overflows")
+        }
+        guard end - begin == byteCount else {
+            throw Self.fail(
+                source,
+                "tensor \(name): expected \(byteCount) bytes for \(dtype.rawValue) \(shape), "
+                    + "found data_offsets [\(begin), \(end)] (\(end - begin) bytes)"
+            )
+        }
+        guard end <= dataLength else {
+            throw Self.fail(
+                source,
+                "tensor \(name): expected data_offsets inside the \(dataLength)-byte data section, "
+                    + "found [\(begin), \(end)]"
+            )
+        }
+        return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
+    }
+
+    private static func fail(_ source: String, _ message: String) -> FederationError {
+        FederationError(.malformedSafetensors, "\(source): \(message)")
+    }
 }
 
 /// A strict JSON reader for exactly the header's shape: bounded depth, no floats or negative integers where
@@ -477,35 +488,29 @@ private struct HeaderParser {
                 guard index < bytes.count else { throw fail("expected an escape, found the end of the header") }
                 let escape = bytes[index]
                 index += 1
-                switch escape {
-                case UInt8(ascii: "\""): raw.append(0x22)
-                case UInt8(ascii: "\\"): raw.append(0x5C)
-                case UInt8(ascii: "/"): raw.append(0x2F)
-                case UInt8(ascii: "b"): raw.append(0x08)
-                case UInt8(ascii: "f"): raw.append(0x0C)
-                case UInt8(ascii: "n"): raw.append(0x0A)
-                case UInt8(ascii: "r"): raw.append(0x0D)
-                case UInt8(ascii: "t"): raw.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try parseHex4()
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                            bytes[index + 1] == UInt8(ascii: "u")
-                        else { throw fail("expected a low surrogate after \\u\(String(scalar, radix: 16))") }
-                        index += 2
-                        let low = try parseHex4()
-                        guard (0xDC00..<0xE000).contains(low) else {
-                            throw fail("expected a low surrogate, found \\u\(String(low, radix: 16))")
-                        }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00..<0xE000).contains(scalar) {
-                        throw fail("expected a character, found a lone low surrogate \\u\(String(scalar, radix: 16))")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                    raw.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
+                if let unescaped = JSONEscape.simple(escape) {
+                    raw.append(unescaped)
+                    continue
+                }
+                guard escape == UInt8(ascii: "u") else {
                     throw fail("expected a JSON escape, found '\\\(Character(Unicode.Scalar(escape)))'", at: index - 2)
                 }
+                var scalar = try parseHex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    else { throw fail("expected a low surrogate after \\u\(String(scalar, radix: 16))") }
+                    index += 2
+                    let low = try parseHex4()
+                    guard (0xDC00..<0xE000).contains(low) else {
+                        throw fail("expected a low surrogate, found \\u\(String(low, radix: 16))")
+                    }
+                    scalar = JSONEscape.combine(high: scalar, low: low)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw fail("expected a character, found a lone low surrogate \\u\(String(scalar, radix: 16))")
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+                raw.append(contentsOf: Array(String(Character(unicode)).utf8))
                 continue
             }
             if hasEscapes { raw.append(byte) }
@@ -526,15 +531,10 @@ private struct HeaderParser {
         guard index + 4 <= bytes.count else { throw fail("expected 4 hex digits after \\u, found the end") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw fail("expected a hex digit after \\u, found \(describeCurrent())")
+            guard let digit = Hex.value(bytes[index]) else {
+                throw fail("expected a hex digit after \\u, found \(describeCurrent())")
             }
-            value = value << 4 | digit
+            value = value << 4 | UInt32(digit)
             index += 1
         }
         return value

@@ -1,3 +1,5 @@
+import SovereignBase
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -272,26 +274,8 @@ public enum Safetensors: Sendable {
     }
 
     /// A JSON string literal as serde_json writes it: `"` and `\` escaped, control characters as `\n`, `\t`, ...
-    /// or `\u00XX`, everything else (non-ASCII included) as is.
-    static func jsonString(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case let s where s.value < 0x20:
-                let hex = String(s.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// or `\u00xx`, everything else (non-ASCII included) as is.
+    static func jsonString(_ string: String) -> String { JSONString.quoted(string, escapes: .allNamed) }
 
     static func encode(_ tensors: [TensorView], metadata: [String: String], order: Order) throws -> [UInt8] {
         let ordered = try layout(tensors, order: order)

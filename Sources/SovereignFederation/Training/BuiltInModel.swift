@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// The models a site can train without any code of its own: classifiers over a fixed number of numeric
 /// features, trained by minibatch SGD on softmax cross-entropy.
 ///

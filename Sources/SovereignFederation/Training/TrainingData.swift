@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// A site's labelled examples for classification: `count` rows of `featureCount` floats and one class
 /// label each, what the built-in trainer trains on and evaluates against.
 ///

@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// The part of a `v1.Pod` the extender reads.
 public struct PodRequest: Sendable, Hashable {
     public var namespace = "default"
@@ -284,35 +286,9 @@ struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// A JSON string literal, control characters other than `\t \n \r` as `\u00xx`.
     mutating func string(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var text = text
-        // Fast path: nothing to escape (node names, reasons), copied in one go from contiguous UTF-8.
-        let copied = text.withUTF8 { utf8 -> Bool in
-            for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
-            bytes.append(contentsOf: utf8)
-            return true
-        }
-        if copied {
-            bytes.append(UInt8(ascii: "\""))
-            return
-        }
-        for b in text.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): raw("\\\"")
-            case UInt8(ascii: "\\"): raw("\\\\")
-            case 0x0A: raw("\\n")
-            case 0x0D: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                raw("\\u00")
-                bytes.append(hex[Int(b >> 4)])
-                bytes.append(hex[Int(b & 0xF)])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONString.write(text, to: &bytes, escapes: .whitespaceNamed)
     }
 
     mutating func integer(_ value: Int) {

@@ -1,3 +1,5 @@
+import SovereignBase
+
 /// What was wrong with an extender request body: where (the field path and byte offset), what was
 /// expected and what was found. Answered as 400.
 public struct ExtenderRequestError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -122,16 +124,9 @@ struct JSONScanner {
                 continue
             }
             guard i + 1 < bytes.count else { break }
-            switch bytes[i + 1] {
-            case UInt8(ascii: "\""): out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
+            if let unescaped = JSONEscape.simple(bytes[i + 1]) {
+                out.append(unescaped)
+            } else if bytes[i + 1] == UInt8(ascii: "u") {
                 var scalar = try hex4(at: i + 2)
                 let escape = i
                 i += 4
@@ -140,7 +135,7 @@ struct JSONScanner {
                 {
                     let low = try hex4(at: i + 4)
                     if (0xDC00..<0xE000).contains(low) {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        scalar = JSONEscape.combine(high: scalar, low: low)
                         i += 6
                     }
                 }
@@ -148,7 +143,7 @@ struct JSONScanner {
                     throw error(Self.surrogateExpectation, at: escape)
                 }
                 out.append(contentsOf: Array(String(Character(decoded)).utf8))
-            default:
+            } else {
                 throw error("a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: i)
             }
             i += 2
@@ -157,7 +152,7 @@ struct JSONScanner {
     }
 
     private func hex4(at offset: Int) throws(ExtenderRequestError) -> UInt32 {
-        guard let unit = utf16Unit(bytes, at: offset) else { throw error("four hex digits", at: offset) }
+        guard let unit = Hex.utf16Unit(bytes, at: offset) else { throw error("four hex digits", at: offset) }
         return unit
     }
 
@@ -299,8 +294,7 @@ struct JSONSkipper {
             if b == UInt8(ascii: "\\") {
                 guard i + 1 < bytes.count else { break }
                 switch bytes[i + 1] {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                case let letter where JSONEscape.simple(letter) != nil:
                     i += 2
                 case UInt8(ascii: "u"):
                     guard let unit = hex4(at: i + 2) else {
@@ -333,7 +327,7 @@ struct JSONSkipper {
         return JSONSkipFailure(offset: bytes.count, expected: "a closing quote")
     }
 
-    private func hex4(at offset: Int) -> UInt32? { utf16Unit(bytes, at: offset) }
+    private func hex4(at offset: Int) -> UInt32? { Hex.utf16Unit(bytes, at: offset) }
 
     private mutating func number() -> JSONSkipFailure? {
         let start = index
@@ -440,24 +434,4 @@ struct JSONSkipper {
             }
         }
     }
-}
-
-/// Four hex digits at `offset` (a `\\u` escape's UTF-16 code unit), or `nil`: one reading for the scanner's
-/// decoded strings and the skipper's validated ones.
-func utf16Unit<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at offset: Int) -> UInt32?
-where Bytes.Index == Int {
-    guard offset >= bytes.startIndex, offset + 4 <= bytes.endIndex else { return nil }
-    var value: UInt32 = 0
-    for k in offset..<offset + 4 {
-        let h = bytes[k]
-        let digit: UInt32
-        switch h {
-        case 0x30...0x39: digit = UInt32(h - 0x30)
-        case 0x41...0x46: digit = UInt32(h - 0x41 + 10)
-        case 0x61...0x66: digit = UInt32(h - 0x61 + 10)
-        default: return nil
-        }
-        value = value << 4 | digit
-    }
-    return value
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SovereignBase
 import Yams
 
 /// What a trace measures, with the range its values must fall in.

@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 
 extension FleetDecoder {
     /// A Workload document's spec, decoded part by part in the order its diagnostics are reported.

@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import Yams
 
 /// A YAML node being decoded, with the field path and file that diagnostics need.

@@ -1,4 +1,5 @@
 public import Foundation
+import SovereignBase
 
 /// The scenario's time grid: `count` steps of length `step` from `start`.
 public struct TimeGrid: Sendable, Hashable, Codable {

@@ -1,4 +1,5 @@
 public import Foundation
+import SovereignBase
 public import SovereignModel
 
 #if canImport(Glibc)

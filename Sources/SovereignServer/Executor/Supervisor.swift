@@ -1,4 +1,5 @@
 public import Foundation
+import SovereignBase
 
 #if canImport(Glibc)
 import Glibc

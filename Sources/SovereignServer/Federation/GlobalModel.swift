@@ -1,4 +1,5 @@
 import Crypto
+import SovereignBase
 import SovereignFederation
 
 /// A federated workload's current global model: its weights, the safetensors bytes sites download, their
@@ -19,7 +20,7 @@ struct GlobalModel: Sendable {
     init(weights: ModelWeights, workload: String, round: Int, optimizer: ServerOptimizerState) throws {
         self.weights = weights
         bytes = try Safetensors.encode(weights, metadata: ["workload": workload, "round": "\(round)"])
-        sha256 = hexadecimal(SHA256.hash(data: bytes))
+        sha256 = Hex.encode(SHA256.hash(data: bytes))
         self.optimizer = optimizer
     }
 }

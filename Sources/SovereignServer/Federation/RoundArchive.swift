@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignFederation
 
 /// The federation's files on disk: one folder per workload (named under the root, which no name can

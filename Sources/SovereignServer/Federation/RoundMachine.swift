@@ -1,4 +1,5 @@
 import Crypto
+import SovereignBase
 import SovereignFederation
 import SovereignModel
 
@@ -118,7 +119,7 @@ struct RoundMachine: Sendable {
             phase = .training(attendance, try RoundAggregator(strategy: runtime.strategy, global: model.weights))
             return
         }
-        let modelTag = hexadecimal(SHA256.hash(data: Array(model.sha256.utf8))).prefix(16)
+        let modelTag = Hex.encode(SHA256.hash(data: Array(model.sha256.utf8))).prefix(16)
         let setup = try SecureAggregation.Setup(
             session: "\(runtime.name)/\(round)/\(attempt)/\(modelTag)",
             sites: roster,

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SovereignBase
 import SovereignFederation
 
 /// Sites' updates arriving in chunks: each written to its file as it comes, in order, hashed on the way,
@@ -95,7 +96,7 @@ struct UploadAssembler {
                 field: "bytes"
             )
         }
-        let digest = hexadecimal(upload.hasher.finalize())
+        let digest = Hex.encode(upload.hasher.finalize())
         guard digest == commit.sha256.lowercased() else {
             throw FederationRequestError(
                 .invalidUpdate,

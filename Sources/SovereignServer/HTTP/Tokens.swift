@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import SovereignBase
 
 /// Bearer tokens and their roles, from a file of `token role` lines (`#` starts a comment); a federated
 /// site's agent holds a `token site NAME` line, which lets it act for that site and nothing else.
@@ -135,7 +136,7 @@ public struct TokenStore: Sendable {
     /// the secret. (Ledgers written before kept a plain SHA-256 prefix; those entries stay as they are.)
     static func fingerprint(of token: some StringProtocol, key: SymmetricKey) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(token.utf8), using: key)
-        return "token:" + code.prefix(6).map { String(format: "%02x", $0) }.joined()
+        return "token:" + Hex.encode(code.prefix(6))
     }
 
     /// The role and fingerprint of a presented token, if it is known.
@@ -165,7 +166,7 @@ public struct TokenStore: Sendable {
         defer { close(fd) }
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        let token = Hex.encode(bytes)
         let text =
             "# token role (reader, power or operator), or token site SITE; made by sovereign serve\n\(token) operator\n"
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }

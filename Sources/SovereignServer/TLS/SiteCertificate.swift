@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SovereignBase
 public import X509
 
 /// Mutual TLS for site agents: a client certificate signed by the server's `--client-ca` that carries
@@ -22,6 +23,6 @@ public enum SiteCertificate: Sendable {
     /// `cert:` and the first 12 hex digits of the certificate's SHA-256 (its usual fingerprint): who acted,
     /// for the ledger. A certificate is public, so there is nothing to hide by keying this hash.
     static func fingerprint(derEncoded bytes: [UInt8]) -> String {
-        "cert:" + SHA256.hash(data: bytes).prefix(6).map { String(format: "%02x", $0) }.joined()
+        "cert:" + Hex.encode(SHA256.hash(data: bytes).prefix(6))
     }
 }

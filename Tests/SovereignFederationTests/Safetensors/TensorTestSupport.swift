@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignFederation
 
 /// A fresh temporary directory, removed when the value is dropped by `withTemporaryDirectory`.

@@ -4,7 +4,6 @@
 /// The same seed gives the same numbers on every platform and Swift version. Bounded integers come from
 /// ``nextInt(below:)`` rather than the standard library's `next(upperBound:)` or `shuffle(using:)`, whose
 /// algorithms are not promised to stay the same, so shuffles and splits are reproducible too.
-/// (`SovereignModel` has its own SplitMix64; this module cannot import it.)
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
     private var s0: UInt64
     private var s1: UInt64
@@ -13,18 +12,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
 
     /// Makes a generator from a seed; any seed, including 0, gives a good state.
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix()
-        s1 = splitMix()
-        s2 = splitMix()
-        s3 = splitMix()
+        var filler = SplitMix64(seed: seed)
+        s0 = filler.next()
+        s1 = filler.next()
+        s2 = filler.next()
+        s3 = filler.next()
     }
 
     /// The next 64 random bits.
@@ -57,7 +49,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
     public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
 
     /// Fisher–Yates shuffle of `elements` with ``nextInt(below:)``.
-    mutating func shuffle<Element>(_ elements: inout [Element]) {
+    public mutating func shuffle<Element>(_ elements: inout [Element]) {
         var i = elements.count - 1
         while i > 0 {
             elements.swapAt(i, nextInt(below: i + 1))

@@ -1,7 +1,8 @@
-/// A small, allocation-free ISO 8601 reader for trace timestamps and spec instants.
+/// Sovereign's one reader and writer of ISO 8601 / RFC 3339 times and civil dates: trace timestamps, spec
+/// instants, report times and the ledger's millisecond times.
 ///
 /// Foundation's formatters are far too slow for year-long traces at a thousand sites; this reads the
-/// UTF-8 bytes directly.
+/// UTF-8 bytes directly, without allocating.
 public enum ISO8601: Sendable {
     /// Parses `YYYY-MM-DD[THH[:MM[:SS[.fff]]]][Z|±HH:MM]` (a space may stand for `T`; no zone means UTC).
     ///
@@ -105,9 +106,11 @@ public enum ISO8601: Sendable {
         return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
+    /// Whether `year` is a leap year of the proleptic Gregorian calendar.
+    public static func isLeap(_ year: Int) -> Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    /// The number of days in `month` (1–12) of `year`.
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return isLeap(year) ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -124,9 +127,34 @@ public enum ISO8601: Sendable {
         let total = Int(epochSeconds.rounded(.down))
         let days = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let rest = total - days * 86_400
+        return civilTime(days: days, secondOfDay: rest) + "Z"
+    }
+
+    /// Formats a moment as RFC 3339 in UTC with milliseconds, rounded down, as the ledger writes times.
+    ///
+    /// - Parameter epochMilliseconds: Milliseconds since 1970-01-01T00:00:00Z; from year 0 to 9999.
+    /// - Returns: Like `2026-11-22T10:00:00.123Z`.
+    public static func format(epochMilliseconds: Int64) -> String {
+        let (days, millisecondOfDay) = epochMilliseconds.quotientAndRemainder(dividingBy: 86_400_000)
+        let (day, dayMilliseconds) =
+            millisecondOfDay < 0 ? (days - 1, millisecondOfDay + 86_400_000) : (days, millisecondOfDay)
+        let millisecond = Int(dayMilliseconds % 1000)
+        return civilTime(days: Int(day), secondOfDay: Int(dayMilliseconds / 1000)) + "."
+            + pad(millisecond, to: 3) + "Z"
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` of a day count since 1970-01-01 and a second of that day.
+    private static func civilTime(days: Int, secondOfDay: Int) -> String {
         let (y, m, d) = civilFromDays(days)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let year = String(y).count < 4 ? String(repeating: "0", count: 4 - String(y).count) + String(y) : String(y)
-        return "\(year)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60))Z"
+        let date = "\(pad(y, to: 4))-\(pad(m, to: 2))-\(pad(d, to: 2))"
+        let time =
+            "\(pad(secondOfDay / 3600, to: 2)):\(pad(secondOfDay % 3600 / 60, to: 2)):\(pad(secondOfDay % 60, to: 2))"
+        return date + "T" + time
+    }
+
+    /// `value` in decimal with leading zeros up to `width` digits.
+    private static func pad(_ value: Int, to width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }

@@ -1,4 +1,4 @@
-import SovereignModel
+import SovereignBase
 import Testing
 
 struct ISO8601Tests {
@@ -43,5 +43,39 @@ struct ISO8601Tests {
         #expect(ISO8601.format(epochSeconds: .infinity) == "inf s after 1970-01-01T00:00:00Z")
         #expect(ISO8601.format(epochSeconds: .nan) == "nan s after 1970-01-01T00:00:00Z")
         #expect(ISO8601.format(epochSeconds: -1) == "1969-12-31T23:59:59Z")
+    }
+}
+
+struct RFC3339MillisecondTests {
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (-1, "1969-12-31T23:59:59.999Z"),
+        (-500, "1969-12-31T23:59:59.500Z"),
+        (1_795_341_600_123, "2026-11-22T10:00:00.123Z"),
+        (951_868_799_999, "2000-02-29T23:59:59.999Z"),
+        (951_868_800_000, "2000-03-01T00:00:00.000Z"),
+        (-62_167_219_200_000, "0000-01-01T00:00:00.000Z"),
+        (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+    ])
+    func formatsMilliseconds(milliseconds: Int64, text: String) {
+        #expect(ISO8601.format(epochMilliseconds: milliseconds) == text)
+    }
+
+    @Test func millisecondsAgreeWithSecondsOnWholeSeconds() {
+        for seconds in stride(from: -100_000_000, through: 4_000_000_000, by: 86_399) {
+            let whole = ISO8601.format(epochSeconds: Double(seconds))
+            let withMilliseconds = ISO8601.format(epochMilliseconds: Int64(seconds) * 1000)
+            #expect(withMilliseconds == whole.dropLast() + ".000Z")
+            if withMilliseconds != whole.dropLast() + ".000Z" { return }
+        }
+    }
+
+    @Test func civilDatesRoundTrip() {
+        for day in stride(from: -800_000, through: 800_000, by: 997) {
+            let (year, month, dayOfMonth) = ISO8601.civilFromDays(day)
+            #expect(ISO8601.daysFromCivil(year: year, month: month, day: dayOfMonth) == day)
+            #expect((1...ISO8601.daysInMonth(year: year, month: month)).contains(dayOfMonth))
+        }
+        #expect(ISO8601.isLeap(2000) && ISO8601.isLeap(2024) && !ISO8601.isLeap(1900) && !ISO8601.isLeap(2026))
     }
 }

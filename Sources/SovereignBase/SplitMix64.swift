@@ -1,14 +1,15 @@
 import Foundation
 
-/// The project's one seeded random generator (SplitMix64): the same seed gives the same numbers on every
-/// platform and Swift version, so simulations, random test fleets and benchmark fleets are reproducible.
-/// Nothing in Sovereign uses the global generator.
+/// Sovereign's seeded random generator for simulations, random fleets and benchmark fleets (SplitMix64):
+/// the same seed gives the same numbers on every platform and Swift version. It also fills the state of
+/// ``SeededGenerator``. Nothing in Sovereign uses the global generator.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Makes a generator from a seed.
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
