@@ -1,6 +1,5 @@
-public import SovereignModel
-
-/// The physical model of DESIGN.md that the planner needs: work, throughput, memory and power.
+/// The physical model of DESIGN.md: work, throughput, memory and power, shared by the planner, the simulator,
+/// the assessment, the scheduler extender and the control plane.
 public enum PhysicalModel: Sendable {
     /// Fraction of rated board power an accelerator draws while training (Newkirk et al. 2025, 8×H100).
     public static let trainingUtilisation = 0.75
