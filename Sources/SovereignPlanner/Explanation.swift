@@ -40,12 +40,12 @@ enum Explanation {
             }
             let shown = ranges.prefix(3).map { "\(grid.label(at: $0.0))–\(String(grid.label(at: $0.1).suffix(5)))" }
             let more = ranges.count > 3 ? " and \(ranges.count - 3) more" : ""
-            switch block {
-            case .power(let site):
-                parts.append("power budget exhausted at \(site) \(shown.joined(separator: ", "))\(more)")
-            case .capacity(let site):
-                parts.append("no free accelerators at \(site) \(shown.joined(separator: ", "))\(more)")
-            }
+            let what =
+                switch block.shortage {
+                case .power: "power budget exhausted"
+                case .capacity: "no free accelerators"
+                }
+            parts.append("\(what) at \(block.site) \(shown.joined(separator: ", "))\(more)")
         }
         return parts.joined(separator: "; ")
     }

@@ -65,63 +65,59 @@ public struct Planner: Sendable {
 
     // MARK: Candidates
 
+    /// A candidate that passed every filter, sized for the workload, in rank order.
     struct Ranked {
         let candidate: Candidate
-        let precision: Precision?
-        let minCount: Int
-        let maxCount: Int
+        let fit: Fit
+
+        var precision: Precision? { fit.precision }
+        var minCount: Int { fit.min }
+        var maxCount: Int { fit.max }
     }
 
+    /// One scheduling cycle for `w`: the filters prepared once and asked of every candidate, the scorers'
+    /// order over those that pass, then the sizers over them in that order.
     private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
-        var passed: [Candidate] = []
+        let filters = policy.preparedFilters(for: w, in: state.fleet)
+        var passed: [FittedCandidate] = []
         var rejections: [Rejection] = []
-        let checks = policy.filters.map { $0.prepare(w, in: state.fleet) }
-        for candidate in state.candidates where checks.allSatisfy({ $0(candidate) }) {
-            passed.append(candidate)
-        }
-
-        var order = Array(passed.indices)
-        if !policy.scorers.isEmpty, passed.count > 1 {
-            var total = [Double](repeating: 0, count: passed.count)
-            for (scorer, weight) in policy.scorers {
-                for (i, s) in scorer.scores(w, candidates: passed, context: state.context).enumerated() {
-                    total[i] += weight * s
-                }
+        for candidate in state.candidates {
+            switch filters.check(candidate) {
+            case .passes: passed.append(FittedCandidate(candidate: candidate, fit: nil))
+            case .fits(let fit): passed.append(FittedCandidate(candidate: candidate, fit: fit))
+            case .rejected(let rejection): rejections.append(rejection)
             }
-            order.sort { total[$0] != total[$1] ? total[$0] > total[$1] : $0 < $1 }
         }
         var ranked: [Ranked] = []
-        for i in order {
-            guard let fit = HardwareFitFilter.fit(w, on: passed[i]) else { continue }
-            var minCount = fit.min
-            if w.type == .inference {
-                let perAccelerator = PhysicalModel.throughput(w, model: passed[i].model, count: 1)
-                let forDemand = PhysicalModel.wholeUp(PhysicalModel.inferenceFLOPS(w) / perAccelerator)
-                minCount = max(minCount, forDemand)
-                if minCount > fit.max {
-                    rejections.append(
-                        Rejection(
-                            filter: "capacity",
-                            reason: "too few accelerators for \(CountText.format(w.tokensPerSecond ?? 0)) tokens/s "
-                                + "(needs \(minCount) \(passed[i].model.id), at most \(fit.max))"
-                        )
-                    )
-                    continue
-                }
-            }
-            ranked.append(Ranked(candidate: passed[i], precision: fit.precision, minCount: minCount, maxCount: fit.max))
-        }
-        if ranked.isEmpty {
-            // Reasons are built only when they will be read: an explanation of why nothing fits.
-            for candidate in state.candidates {
-                if let rejection = policy.filters.lazy.compactMap({ $0.filter(w, on: candidate, in: state.fleet) })
-                    .first
-                {
+        for i in scoredOrder(w, passed, state: state) {
+            // Without a sizing filter there is no fit to walk with: such a candidate cannot be ranked.
+            guard var fit = passed[i].fit else { continue }
+            var refused = false
+            for sizer in policy.sizers where !refused {
+                switch sizer.size(w, passed[i].candidate, fit: fit) {
+                case .sized(let sized): fit = sized
+                case .refused(let rejection):
                     rejections.append(rejection)
+                    refused = true
                 }
             }
+            if !refused { ranked.append(Ranked(candidate: passed[i].candidate, fit: fit)) }
         }
         return (ranked, rejections)
+    }
+
+    /// Indices of `passed` by descending weighted score, ties (and policies without scorers) in fleet order.
+    private func scoredOrder(_ w: Workload, _ passed: [FittedCandidate], state: PlanningState) -> [Int] {
+        var order = Array(passed.indices)
+        guard !policy.scorers.isEmpty, passed.count > 1 else { return order }
+        var total = [Double](repeating: 0, count: passed.count)
+        for (scorer, weight) in policy.scorers {
+            for (i, s) in scorer.scores(w, candidates: passed, context: state.context).enumerated() {
+                total[i] += weight * s
+            }
+        }
+        order.sort { total[$0] != total[$1] ? total[$0] > total[$1] : $0 < $1 }
+        return order
     }
 
     // MARK: Placement
@@ -178,7 +174,7 @@ public struct Planner: Sendable {
             origin: origin.map { ($0, state.fleet.sites[$0]) }
         )
         walk.run(state: &state)
-        return walk.result(state: state, rejections: rejections)
+        return walk.result(state: state)
     }
 
 }

@@ -2,9 +2,10 @@ import SovereignModel
 
 /// One workload's walk through time: which pool and how many accelerators at each step.
 struct Walk {
-    enum Block: Hashable {
-        case power(site: String)
-        case capacity(site: String)
+    /// Why a step could not run: what was short, and where.
+    struct Block: Hashable {
+        let shortage: Shortage
+        let site: String
     }
 
     let workload: Workload
@@ -19,7 +20,8 @@ struct Walk {
     private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
     private(set) var done = 0.0
     private(set) var finishStep: Int?
-    private var current: Int?
+    /// The rank the walk runs on now.
+    private(set) var current: Int?
     private var waitSeconds = 0.0
     private var migrations: [Int: (from: String, seconds: Double)] = [:]
     private(set) var blocked: [(step: Int, block: Block)] = []
@@ -44,12 +46,14 @@ struct Walk {
         siteIndex = ranked.map(\.candidate.siteIndex)
         minCount = ranked.map(\.minCount)
         perAcceleratorPower = ranked.map { PhysicalModel.runningPower(model: $0.candidate.model, count: 1) }
+        limits = policy.limits
     }
 
     private let poolIndex: [Int]
     private let siteIndex: [Int]
     private let minCount: [Int]
     private let perAcceleratorPower: [Double]
+    private let limits: [any StepLimit]
 
     // MARK: Feasibility
 
@@ -59,11 +63,10 @@ struct Walk {
         // retain and release a dozen references per step.
         let free = Int(state.free[poolIndex[r]][t])
         var n = min(want, free)
-        if n < minCount[r] { return (0, .capacity(site: ranked[r].candidate.site.name)) }
-        if policy.respectsPower {
-            let fits = Int((max(0, state.headroom[siteIndex[r]][t]) / perAcceleratorPower[r]).rounded(.down))
-            n = min(n, fits)
-            if n < minCount[r] { return (0, .power(site: ranked[r].candidate.site.name)) }
+        if n < minCount[r] { return (0, Block(shortage: .capacity, site: ranked[r].candidate.site.name)) }
+        for limit in limits {
+            n = min(n, limit.limit(site: siteIndex[r], step: t, wattsEach: perAcceleratorPower[r], state: state))
+            if n < minCount[r] { return (0, Block(shortage: limit.shortage, site: ranked[r].candidate.site.name)) }
         }
         return (n, nil)
     }
@@ -115,7 +118,7 @@ struct Walk {
     mutating func recordBlock(at t: Int, state: PlanningState) {
         let best = current ?? 0
         let block = available(best, at: t, want: ranked[best].maxCount, state: state).block
-        blocked.append((t, block ?? .capacity(site: ranked[best].candidate.site.name)))
+        blocked.append((t, block ?? Block(shortage: .capacity, site: ranked[best].candidate.site.name)))
     }
 
     // MARK: Walks
@@ -130,39 +133,17 @@ struct Walk {
         }
     }
 
-    /// The carbon intensity above which deferrable work waits: the cleanest steps before the deadline
-    /// that would finish it at the best pool's full rate, with a 30 % margin.
-    func carbonThreshold(state: PlanningState) -> Double? {
-        guard policy.defersToLowCarbon, let deadline, let required, deadline > arrival else { return nil }
-        let best = ranked[0]
-        let rate =
-            PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount) * state.grid.step
-        let needed = PhysicalModel.wholeUp(required / rate)
-        let window = arrival..<min(deadline, state.grid.count)
-        guard needed > 0, window.count > needed else { return nil }
-        let carbon = state.context.budgets[best.candidate.siteIndex].carbon[window].sorted()
-        return carbon[min(carbon.count - 1, PhysicalModel.wholeUp(Double(needed) * 1.3))]
+    /// FLOPs per second `n` accelerators of ranked option `option` achieve on the workload.
+    func rate(_ option: Planner.Ranked, count n: Int) -> Double {
+        PhysicalModel.throughput(workload, model: option.candidate.model, count: n)
     }
 
     mutating func runPreemptible(state: inout PlanningState) {
         guard let required else { return }
-        let threshold = carbonThreshold(state: state)
+        let deferrals = policy.deferrals.compactMap { $0.rule(for: self, state: state) }
         for t in arrival..<state.grid.count {
             if done >= required { break }
-            if let threshold, let deadline, t < deadline {
-                // Defer only while the slack is ample: twice the steps the rest would take at the best
-                // pool's full rate (the real rate is often lower: power, other work).
-                let best = ranked[current ?? 0]
-                let rate =
-                    PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount)
-                    * state.grid.step
-                let stepsLeft = ((required - done) / rate).rounded(.up)
-                if Double(deadline - t) > 2 * stepsLeft,
-                    state.context.budgets[best.candidate.siteIndex].carbon[t] > threshold
-                {
-                    continue
-                }
-            }
+            if deferrals.contains(where: { $0.waits(self, t, state) }) { continue }
             guard let choice = choose(at: t, want: { self.ranked[$0].maxCount }, state: state) else {
                 recordBlock(at: t, state: state)
                 continue
@@ -244,7 +225,7 @@ struct Walk {
 
     // MARK: Result
 
-    func result(state: PlanningState, rejections: [Rejection]) -> WorkloadPlan {
+    func result(state: PlanningState) -> WorkloadPlan {
         let grid = state.grid
         var segments: [Segment] = []
         var events: [PlanEvent] = []
