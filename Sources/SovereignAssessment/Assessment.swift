@@ -8,7 +8,7 @@ public struct Assessment: Sendable {
     public let matrix: SovereigntyMatrix
     /// The stress tests, when cuts were given and the fleet has a Scenario: the policy and seed they ran
     /// under, the uncut simulation and one result per scenario.
-    public let stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])?
+    public let stress: StressRun?
 
     /// Plans the fleet and assesses it while the stress tests simulate, all in one task group.
     ///
@@ -36,7 +36,7 @@ public struct Assessment: Sendable {
             exportControl: exportControl,
             plan: Planner(policy: policy).plan(fleet)
         ).assess()
-        let stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])?
+        let stress: StressRun?
         if cuts.isEmpty {
             stress = nil
         } else if let run = await StressTest.run(
@@ -45,10 +45,31 @@ public struct Assessment: Sendable {
             policy: policy,
             seed: seed
         ) {
-            stress = (policy.name, seed, run.uncut, run.results)
+            stress = StressRun(policy: policy.name, seed: seed, uncut: run.uncut, results: run.results)
         } else {
             stress = nil
         }
         return Assessment(matrix: await matrix, stress: stress)
+    }
+}
+
+/// Stress tests as they ran: the policy and forecast-error seed, the uncut fleet's simulation and one result per
+/// scenario.
+public struct StressRun: Sendable {
+    /// The planning policy's name.
+    public let policy: String
+    /// The forecast-error seed.
+    public let seed: UInt64
+    /// The uncut fleet's simulation.
+    public let uncut: Simulation
+    /// One result per scenario, in order.
+    public let results: [StressResult]
+
+    /// Makes a run's record.
+    public init(policy: String, seed: UInt64, uncut: Simulation, results: [StressResult]) {
+        self.policy = policy
+        self.seed = seed
+        self.uncut = uncut
+        self.results = results
     }
 }

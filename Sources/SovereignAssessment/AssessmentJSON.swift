@@ -105,7 +105,7 @@ public struct AssessmentJSON: Sendable, Encodable {
     ///   - stress: the uncut simulation and the stress results, with the policy name and seed.
     public init(
         _ matrix: SovereigntyMatrix,
-        stress run: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])?
+        stress run: StressRun?
     ) {
         home = matrix.home.description
         placement = matrix.placementBasis

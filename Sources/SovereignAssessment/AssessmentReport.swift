@@ -22,7 +22,7 @@ public enum AssessmentReport: Sendable {
     public static func html(
         _ matrix: SovereigntyMatrix,
         fleet: Fleet,
-        stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])?
+        stress: StressRun?
     ) -> String {
         let title = "Sovereignty assessment" + (fleet.scenario.map { " — \($0.name)" } ?? "")
         var body = "<h1>\(esc(title))</h1>"
@@ -158,7 +158,7 @@ public enum AssessmentReport: Sendable {
     }
 
     static func stressSection(
-        _ stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])
+        _ stress: StressRun
     ) -> String {
         let r = stress.uncut.result
         var html =

@@ -14,7 +14,7 @@ public enum AssessmentText: Sendable {
     public static func render(
         _ matrix: SovereigntyMatrix,
         fleet: Fleet,
-        stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])?,
+        stress: StressRun?,
         verbose: Bool = true
     ) -> String {
         var out: [String] = []
@@ -86,7 +86,7 @@ public enum AssessmentText: Sendable {
     }
 
     static func renderStress(
-        _ stress: (policy: String, seed: UInt64, uncut: Simulation, results: [StressResult])
+        _ stress: StressRun
     ) -> [String] {
         let r = stress.uncut.result
         var out = [

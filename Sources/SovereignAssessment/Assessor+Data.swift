@@ -22,18 +22,38 @@ extension Assessor {
     ///   control.
     func data(sites indices: [Int], placement: Placement, fleetWide: Bool) -> LayerAssessment {
         var finding = Finding(.data)
-        let inScope = Set(indices)
-        let processedAt = placement.processedAt
-        struct Item {
-            let dataset: Dataset
-            let heldForeign: Bool
-            let processedForeign: [String]
-            let keysAbroad: Bool
+        let items = dataExposures(sites: indices, placement: placement, fleetWide: fleetWide)
+        guard !items.isEmpty else {
+            return Finding.notApplicable(.data, "no dataset held or processed here")
         }
-        var items: [Item] = []
+        let shares = DataShares(items)
+        capData(items, shares, &finding)
+        finding.note(
+            "\(items.count) dataset\(items.count == 1 ? "" : "s"), "
+                + "\(Format.number(shares.totalSize / 1e12, 2)) TB; under foreign control "
+                + "\(Format.percent(shares.underForeign.size)) by size, \(Format.percent(shares.underForeign.classes)) "
+                + "by classification; keys abroad or unknown \(Format.percent(shares.keys.size)) by size, "
+                + "\(Format.percent(shares.keys.classes)) by classification"
+        )
+        if !placement.planned {
+            finding.note("where data is processed is not assessed: no plan (no Scenario)")
+        }
+        let bySize = 0.5 * (1 - shares.underForeign.size) + 0.5 * (1 - shares.keys.size)
+        let byClass = 0.5 * (1 - shares.underForeign.classes) + 0.5 * (1 - shares.keys.classes)
+        return finding.result(
+            score: (bySize + byClass) / 2,
+            whenNothingCaps:
+                "every dataset held and processed by operators controlled from inside its residency, keys held there"
+        )
+    }
+
+    /// Every dataset held or processed in scope, with who controls it from where.
+    private func dataExposures(sites indices: [Int], placement: Placement, fleetWide: Bool) -> [DataExposure] {
+        let inScope = Set(indices)
+        var items: [DataExposure] = []
         for dataset in fleet.datasets {
             let holder = fleet.siteIndex(named: dataset.site)
-            let processing = processedAt[dataset.name] ?? []
+            let processing = placement.processedAt[dataset.name] ?? []
             let relevant = fleetWide || holder.map(inScope.contains) == true || !processing.isDisjoint(with: inScope)
             guard relevant else { continue }
             let home = dataset.residencyCountries
@@ -41,108 +61,119 @@ extension Assessor {
                 let op = fleet.sites[s].operator
                 return !home.contains(op.jurisdiction) || !home.contains(op.parentJurisdiction ?? op.jurisdiction)
             }
-            let processingForeign = processing.sorted().filter(foreign).map { fleet.sites[$0].name }
             items.append(
-                Item(
+                DataExposure(
                     dataset: dataset,
                     heldForeign: holder.map(foreign) ?? true,
-                    processedForeign: processingForeign,
+                    processedForeign: processing.sorted().filter(foreign).map { fleet.sites[$0].name },
                     keysAbroad: dataset.keysHeldIn.map { !home.contains($0) } ?? true
                 )
             )
         }
-        guard !items.isEmpty else {
-            return Finding.notApplicable(.data, "no dataset held or processed here")
-        }
-        let totalSize = items.reduce(0) { $0 + $1.dataset.size.bytes }
-        let totalClass = items.reduce(0) { $0 + Self.classificationWeight[$1.dataset.classification]! }
-        func share(_ include: (Item) -> Bool) -> (size: Double, classes: Double) {
-            let size = items.filter(include).reduce(0) { $0 + $1.dataset.size.bytes }
-            let classes = items.filter(include).reduce(0) { $0 + Self.classificationWeight[$1.dataset.classification]! }
-            return (totalSize > 0 ? size / totalSize : 0, totalClass > 0 ? classes / totalClass : 0)
-        }
-        let held = share { $0.heldForeign }
-        let underForeign = share { $0.heldForeign || !$0.processedForeign.isEmpty }
-        let keys = share { $0.keysAbroad }
-        let heldAndKeys = share { $0.heldForeign && $0.keysAbroad }
-        func names(_ include: (Item) -> Bool) -> String {
+        return items
+    }
+
+    /// The layer's caps, weakest first.
+    private func capData(_ items: [DataExposure], _ shares: DataShares, _ finding: inout Finding) {
+        func names(_ include: (DataExposure) -> Bool) -> String {
             Format.list(items.filter(include).map(\.dataset.name))
         }
-        func control(_ item: Item) -> String {
-            var parts: [String] = []
-            if item.heldForeign {
-                let site = fleet.site(named: item.dataset.site)
-                let op = site?.operator
-                parts.append(
-                    "held at \(item.dataset.site) by \(op?.name ?? "an unknown operator")"
-                        + (op.map { " (answers to \($0.parentJurisdiction ?? $0.jurisdiction))" } ?? "")
-                )
-            }
-            if !item.processedForeign.isEmpty {
-                parts.append("processed at \(Format.list(item.processedForeign)) under a foreign-controlled operator")
-            }
-            parts.append(item.dataset.keysHeldIn.map { "keys held in \($0)" } ?? "keys held where unknown")
-            return "\(item.dataset.name) (\(item.dataset.classification.rawValue), residency "
-                + "\(item.dataset.residency.joined(separator: ","))): \(parts.joined(separator: ", "))"
-        }
-        let sensitive: (Item) -> Bool = { $0.dataset.classification >= .personal }
-        if heldAndKeys.size >= 0.99 {
+        if shares.heldAndKeys.size >= 0.99 {
             finding.cap(
                 .noSovereignty,
-                "\(Format.percent(heldAndKeys.size)) of data (by size) held by operators controlled from outside "
+                "\(Format.percent(shares.heldAndKeys.size)) of data (by size) held by operators controlled from outside "
                     + "its residency, keys outside it or unknown"
             )
         }
-        for item in items
-        where sensitive(item) && (item.heldForeign || !item.processedForeign.isEmpty) && item.keysAbroad {
+        for item in items where item.sensitive && item.underForeignControl && item.keysAbroad {
             finding.cap(.jurisdictional, control(item))
         }
-        if held.size > 0.5 {
+        if shares.held.size > 0.5 {
             finding.cap(
                 .jurisdictional,
-                "\(Format.percent(held.size)) of data (by size) held by operators controlled from outside its residency "
-                    + "(\(names { $0.heldForeign }))"
+                "\(Format.percent(shares.held.size)) of data (by size) held by operators controlled from outside its "
+                    + "residency (\(names { $0.heldForeign }))"
             )
         }
-        if keys.size > 0.5 {
+        if shares.keys.size > 0.5 {
             finding.cap(
                 .data,
-                "keys outside the residency or unknown for \(Format.percent(keys.size)) of data by size "
+                "keys outside the residency or unknown for \(Format.percent(shares.keys.size)) of data by size "
                     + "(\(names { $0.keysAbroad }))"
             )
         }
-        for item in items where sensitive(item) && item.keysAbroad {
+        for item in items where item.sensitive && item.keysAbroad {
             let keys = item.dataset.keysHeldIn.map { "held in \($0)" } ?? "held where unknown"
             finding.cap(
                 .data,
                 "\(item.dataset.classification.rawValue) dataset \(item.dataset.name) has its keys \(keys)"
             )
         }
-        if underForeign.size > 0.1 {
+        if shares.underForeign.size > 0.1 {
             finding.cap(
                 .data,
-                "\(Format.percent(underForeign.size)) of data (by size) held or processed under foreign control "
-                    + "(\(names { $0.heldForeign || !$0.processedForeign.isEmpty }))"
+                "\(Format.percent(shares.underForeign.size)) of data (by size) held or processed under foreign control "
+                    + "(\(names { $0.underForeignControl }))"
             )
         }
-        for item in items where item.keysAbroad || item.heldForeign || !item.processedForeign.isEmpty {
+        for item in items where item.keysAbroad || item.underForeignControl {
             finding.cap(.resilience, control(item))
         }
-        finding.note(
-            "\(items.count) dataset\(items.count == 1 ? "" : "s"), "
-                + "\(Format.number(totalSize / 1e12, 2)) TB; under foreign control \(Format.percent(underForeign.size)) "
-                + "by size, \(Format.percent(underForeign.classes)) by classification; keys abroad or unknown "
-                + "\(Format.percent(keys.size)) by size, \(Format.percent(keys.classes)) by classification"
-        )
-        if !placement.planned {
-            finding.note("where data is processed is not assessed: no plan (no Scenario)")
+    }
+
+    /// Who holds and processes a dataset under foreign control, and where its keys are.
+    private func control(_ item: DataExposure) -> String {
+        var parts: [String] = []
+        if item.heldForeign {
+            let op = fleet.site(named: item.dataset.site)?.operator
+            parts.append(
+                "held at \(item.dataset.site) by \(op?.name ?? "an unknown operator")"
+                    + (op.map { " (answers to \($0.parentJurisdiction ?? $0.jurisdiction))" } ?? "")
+            )
         }
-        let bySize = 0.5 * (1 - underForeign.size) + 0.5 * (1 - keys.size)
-        let byClass = 0.5 * (1 - underForeign.classes) + 0.5 * (1 - keys.classes)
-        return finding.result(
-            score: (bySize + byClass) / 2,
-            whenNothingCaps:
-                "every dataset held and processed by operators controlled from inside its residency, keys held there"
-        )
+        if !item.processedForeign.isEmpty {
+            parts.append("processed at \(Format.list(item.processedForeign)) under a foreign-controlled operator")
+        }
+        parts.append(item.dataset.keysHeldIn.map { "keys held in \($0)" } ?? "keys held where unknown")
+        return "\(item.dataset.name) (\(item.dataset.classification.rawValue), residency "
+            + "\(item.dataset.residency.joined(separator: ","))): \(parts.joined(separator: ", "))"
+    }
+}
+
+/// One dataset in scope: whether a foreign-controlled operator holds or processes it, and whether its keys are
+/// outside its residency.
+struct DataExposure {
+    let dataset: Dataset
+    let heldForeign: Bool
+    let processedForeign: [String]
+    let keysAbroad: Bool
+
+    var underForeignControl: Bool { heldForeign || !processedForeign.isEmpty }
+    var sensitive: Bool { dataset.classification >= .personal }
+    var classWeight: Double { Assessor.classificationWeight[dataset.classification] ?? 1 }
+}
+
+/// Shares of the datasets in scope, by size and by classification weight.
+struct DataShares {
+    typealias Share = (size: Double, classes: Double)
+    let totalSize: Double
+    let held: Share
+    let underForeign: Share
+    let keys: Share
+    let heldAndKeys: Share
+
+    init(_ items: [DataExposure]) {
+        let totalSize = items.reduce(0) { $0 + $1.dataset.size.bytes }
+        let totalClass = items.reduce(0) { $0 + $1.classWeight }
+        func share(_ include: (DataExposure) -> Bool) -> Share {
+            let size = items.filter(include).reduce(0) { $0 + $1.dataset.size.bytes }
+            let classes = items.filter(include).reduce(0) { $0 + $1.classWeight }
+            return (totalSize > 0 ? size / totalSize : 0, totalClass > 0 ? classes / totalClass : 0)
+        }
+        self.totalSize = totalSize
+        held = share { $0.heldForeign }
+        underForeign = share { $0.underForeignControl }
+        keys = share { $0.keysAbroad }
+        heldAndKeys = share { $0.heldForeign && $0.keysAbroad }
     }
 }

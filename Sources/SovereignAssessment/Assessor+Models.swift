@@ -18,24 +18,7 @@ extension Assessor {
     /// 0.25·trained at home on home data`.
     func models(sites indices: [Int], placement: Placement, fleetWide: Bool) -> LayerAssessment {
         var finding = Finding(.models)
-        let byName = Dictionary(fleet.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var items: [(workload: Workload, home: Set<String>, weight: Double)] = []
-        if fleetWide {
-            for (w, workload) in fleet.workloads.enumerated() {
-                let placed = placement.bySite[w].sorted { $0.key < $1.key }
-                if placed.isEmpty {
-                    items.append((workload, homeOfUnplaced(workload), 0))
-                } else {
-                    for (s, steps) in placed { items.append((workload, home.countries(for: fleet.sites[s]), steps)) }
-                }
-            }
-        } else {
-            for s in indices {
-                for w in placement.workloadsAt[s] ?? [] {
-                    items.append((fleet.workloads[w], home.countries(for: fleet.sites[s]), placement.bySite[w][s] ?? 0))
-                }
-            }
-        }
+        var items = modelUses(sites: indices, placement: placement, fleetWide: fleetWide)
         guard !items.isEmpty else {
             return Finding.notApplicable(
                 .models,
@@ -47,102 +30,53 @@ extension Assessor {
             items = items.map { ($0.workload, $0.home, 1) }
             total = Double(items.count)
         }
-        struct Traits {
-            var unknown: [String] = []
-            var closedForeign = false
-            var foreign = false
-            var trainedAbroad = false
-            var foreignData: [String] = []
-            var openWeights = false
-            var openLicence = false
-        }
-        func traits(_ workload: Workload, _ domestic: Set<String>) -> Traits {
-            var t = Traits()
-            guard let name = workload.modelName, let model = byName[name] else {
-                t.unknown = ["names no Model"]
-                return t
-            }
-            if model.weights == nil { t.unknown.append("weights open or closed unknown") }
-            if model.origin == nil { t.unknown.append("publisher's jurisdiction unknown") }
-            if model.trainedIn == nil { t.unknown.append("where it was trained unknown") }
-            if model.licence == nil { t.unknown.append("licence unknown") }
-            t.foreign = model.origin.map { !domestic.contains($0) } ?? true
-            t.closedForeign = model.weights != .open && t.foreign
-            t.trainedAbroad = model.trainedIn.map { !domestic.contains($0) } ?? true
-            t.foreignData = model.externalDataFrom.filter { !domestic.contains($0) }
-            for dataset in model.datasets {
-                if let d = fleet.dataset(named: dataset), d.residencyCountries.isDisjoint(with: domestic) {
-                    t.foreignData.append(d.residency.joined(separator: ","))
-                }
-            }
-            t.openWeights = model.weights == .open
-            t.openLicence = model.licence.map(Licences.isOpenSource) ?? false
-            return t
-        }
-        func describe(_ workload: Workload) -> String {
-            guard let name = workload.modelName, let model = byName[name] else {
-                return "workload \(workload.name) names no Model: its provenance is unknown"
-            }
-            let publisher = model.publisher.map { "\($0), " } ?? ""
-            let origin = model.origin ?? "unknown jurisdiction"
-            return "\(name) (\(model.weights.map { "\($0.rawValue) weights" } ?? "weights unknown"), "
-                + "\(model.licence ?? "licence unknown"), published by \(publisher)\(origin), "
-                + "trained in \(model.trainedIn ?? "unknown"))"
-        }
-        var closedForeignWeight = 0.0
-        var unknownWeight = 0.0
-        var foreignWeight = 0.0
-        var score = 0.0
+        let byName = Dictionary(fleet.models.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var shares = ModelShares()
         var capped: [SealLevel: Set<String>] = [:]
-        func cap(_ level: SealLevel, _ text: String) {
-            if capped[level, default: []].insert(text).inserted { finding.cap(level, text) }
-        }
         for item in items {
-            let t = traits(item.workload, item.home)
-            let share = item.weight / total
-            if t.closedForeign { closedForeignWeight += share }
-            if !t.unknown.isEmpty { unknownWeight += share }
-            if t.foreign { foreignWeight += share }
-            let trainedHome = !t.trainedAbroad && t.foreignData.isEmpty
-            score +=
-                share
-                * (0.3 * (t.openWeights ? 1 : 0) + 0.2 * (t.openLicence ? 1 : 0) + 0.25 * (t.foreign ? 0 : 1)
-                    + 0.25 * (trainedHome ? 1 : 0))
-            let text = describe(item.workload)
-            if t.closedForeign { cap(.jurisdictional, "closed weights published abroad: \(text)") }
-            if !t.unknown.isEmpty {
-                cap(.data, "\(text): \(t.unknown.joined(separator: ", "))")
-            } else if t.foreign || t.trainedAbroad || !t.foreignData.isEmpty || !t.openLicence {
-                var why: [String] = []
-                if t.foreign { why.append("published abroad") }
-                if t.trainedAbroad { why.append("trained abroad") }
-                if !t.foreignData.isEmpty {
-                    why.append("trained on data from \(Array(Set(t.foreignData)).sorted().joined(separator: ", "))")
-                }
-                if !t.openLicence { why.append("licence not OSI-approved") }
-                cap(.resilience, "\(text): \(why.joined(separator: ", "))")
+            let traits = ModelTraits(item.workload, domestic: item.home, models: byName, fleet: fleet)
+            shares.add(traits, share: item.weight / total)
+            for (level, text) in traits.caps(describing: item.workload, models: byName)
+            where capped[level, default: []].insert(text).inserted {
+                finding.cap(level, text)
             }
         }
-        if closedForeignWeight >= 0.99 {
-            finding.cap(
-                .noSovereignty,
-                "\(Format.percent(closedForeignWeight)) of model use is closed weights published abroad"
-            )
-        }
-        if unknownWeight > 0.5 {
-            finding.cap(.jurisdictional, "\(Format.percent(unknownWeight)) of model use has unknown provenance")
-        }
-        if foreignWeight > 0.5 {
-            finding.cap(.data, "\(Format.percent(foreignWeight)) of model use runs models published abroad")
-        }
+        shares.cap(&finding)
         finding.note(
-            "\(Set(items.map(\.workload.name)).count) workloads; published abroad \(Format.percent(foreignWeight)), "
-                + "unknown provenance \(Format.percent(unknownWeight)) (weighted by planned accelerator-steps)"
+            "\(Set(items.map(\.workload.name)).count) workloads; published abroad \(Format.percent(shares.foreign)), "
+                + "unknown provenance \(Format.percent(shares.unknown)) (weighted by planned accelerator-steps)"
         )
         return finding.result(
-            score: score,
+            score: shares.score,
             whenNothingCaps: "every model open, OSI-licensed, published and trained at home on home data"
         )
+    }
+
+    /// Each workload in scope with the countries that are home where it runs and its planned accelerator-steps
+    /// there (fleet-wide: every site it is placed at, or where it would be at home when unplaced).
+    private func modelUses(
+        sites indices: [Int],
+        placement: Placement,
+        fleetWide: Bool
+    ) -> [(workload: Workload, home: Set<String>, weight: Double)] {
+        var items: [(workload: Workload, home: Set<String>, weight: Double)] = []
+        guard fleetWide else {
+            for s in indices {
+                for w in placement.workloadsAt[s] ?? [] {
+                    items.append((fleet.workloads[w], home.countries(for: fleet.sites[s]), placement.bySite[w][s] ?? 0))
+                }
+            }
+            return items
+        }
+        for (w, workload) in fleet.workloads.enumerated() {
+            let placed = placement.bySite[w].sorted { $0.key < $1.key }
+            if placed.isEmpty {
+                items.append((workload, homeOfUnplaced(workload), 0))
+            } else {
+                for (s, steps) in placed { items.append((workload, home.countries(for: fleet.sites[s]), steps)) }
+            }
+        }
+        return items
     }
 
     /// Where an unplaced workload would be at home: the home of the site holding its first dataset, else every
@@ -154,5 +88,105 @@ extension Assessor {
             return home.countries(for: site)
         }
         return fleet.sites.reduce(into: Set<String>()) { $0.formUnion(home.countries(for: $1)) }
+    }
+}
+
+/// What makes the model a workload runs foreign or unknown where it runs.
+struct ModelTraits {
+    var unknown: [String] = []
+    var closedForeign = false
+    var foreign = false
+    var trainedAbroad = false
+    var foreignData: [String] = []
+    var openWeights = false
+    var openLicence = false
+
+    init(_ workload: Workload, domestic: Set<String>, models: [String: AIModel], fleet: Fleet) {
+        guard let name = workload.modelName, let model = models[name] else {
+            unknown = ["names no Model"]
+            return
+        }
+        if model.weights == nil { unknown.append("weights open or closed unknown") }
+        if model.origin == nil { unknown.append("publisher's jurisdiction unknown") }
+        if model.trainedIn == nil { unknown.append("where it was trained unknown") }
+        if model.licence == nil { unknown.append("licence unknown") }
+        foreign = model.origin.map { !domestic.contains($0) } ?? true
+        closedForeign = model.weights != .open && foreign
+        trainedAbroad = model.trainedIn.map { !domestic.contains($0) } ?? true
+        foreignData = model.externalDataFrom.filter { !domestic.contains($0) }
+        for dataset in model.datasets {
+            if let d = fleet.dataset(named: dataset), d.residencyCountries.isDisjoint(with: domestic) {
+                foreignData.append(d.residency.joined(separator: ","))
+            }
+        }
+        openWeights = model.weights == .open
+        openLicence = model.licence.map(Licences.isOpenSource) ?? false
+    }
+
+    var trainedHome: Bool { !trainedAbroad && foreignData.isEmpty }
+
+    /// The caps this use sets, in the order they are stated.
+    func caps(describing workload: Workload, models: [String: AIModel]) -> [(SealLevel, String)] {
+        let text = Self.describe(workload, models: models)
+        var caps: [(SealLevel, String)] = []
+        if closedForeign { caps.append((.jurisdictional, "closed weights published abroad: \(text)")) }
+        if !unknown.isEmpty {
+            caps.append((.data, "\(text): \(unknown.joined(separator: ", "))"))
+        } else if foreign || trainedAbroad || !foreignData.isEmpty || !openLicence {
+            var why: [String] = []
+            if foreign { why.append("published abroad") }
+            if trainedAbroad { why.append("trained abroad") }
+            if !foreignData.isEmpty {
+                why.append("trained on data from \(Array(Set(foreignData)).sorted().joined(separator: ", "))")
+            }
+            if !openLicence { why.append("licence not OSI-approved") }
+            caps.append((.resilience, "\(text): \(why.joined(separator: ", "))"))
+        }
+        return caps
+    }
+
+    /// The model a workload runs as a fact: weights, licence, publisher and where it was trained.
+    static func describe(_ workload: Workload, models: [String: AIModel]) -> String {
+        guard let name = workload.modelName, let model = models[name] else {
+            return "workload \(workload.name) names no Model: its provenance is unknown"
+        }
+        let publisher = model.publisher.map { "\($0), " } ?? ""
+        let origin = model.origin ?? "unknown jurisdiction"
+        return "\(name) (\(model.weights.map { "\($0.rawValue) weights" } ?? "weights unknown"), "
+            + "\(model.licence ?? "licence unknown"), published by \(publisher)\(origin), "
+            + "trained in \(model.trainedIn ?? "unknown"))"
+    }
+}
+
+/// The weighted shares of model use that set the layer's fleet-level caps and its score.
+struct ModelShares {
+    var closedForeign = 0.0
+    var unknown = 0.0
+    var foreign = 0.0
+    var score = 0.0
+
+    mutating func add(_ t: ModelTraits, share: Double) {
+        if t.closedForeign { closedForeign += share }
+        if !t.unknown.isEmpty { unknown += share }
+        if t.foreign { foreign += share }
+        score +=
+            share
+            * (0.3 * (t.openWeights ? 1 : 0) + 0.2 * (t.openLicence ? 1 : 0) + 0.25 * (t.foreign ? 0 : 1)
+                + 0.25 * (t.trainedHome ? 1 : 0))
+    }
+
+    func cap(_ finding: inout Finding) {
+        if closedForeign >= 0.99 {
+            finding.cap(
+                .noSovereignty,
+                "\(Format.percent(closedForeign)) of model use is closed weights published abroad"
+            )
+        }
+        if unknown > 0.5 {
+            finding.cap(.jurisdictional, "\(Format.percent(unknown)) of model use has unknown provenance")
+        }
+        if foreign > 0.5 {
+            finding.cap(.data, "\(Format.percent(foreign)) of model use runs models published abroad")
+        }
     }
 }

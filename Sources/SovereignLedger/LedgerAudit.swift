@@ -245,6 +245,35 @@ private struct Auditor {
     mutating func checkCheckpoints(_ notes: [String], tree: MerkleTree, verifier: NoteVerifier?, origin: String?) {
         badEntries.sort()
         // First read every checkpoint, so that each can be judged against all those that match the rows.
+        let readings = Self.read(notes, verifier: verifier, origin: origin)
+        let matched = MatchedCheckpoints(readings, tree: tree, count: notes.count)
+        var previous: (index: Int, checkpoint: Checkpoint, matched: Bool)?
+        for (index, reading) in readings.enumerated() {
+            let checkpoint: Checkpoint
+            switch reading {
+            case .unreadable(let error):
+                report("\(matched.label(index)): \(error.message)")
+                continue
+            case .wrongOrigin(let read, let expected):
+                report(
+                    "\(matched.named(index, read)): expected origin \(Checkpoint.quote(expected)), found \(Checkpoint.quote(read.origin))"
+                )
+                continue
+            case .read(let read):
+                checkpoint = read
+            }
+            let isMatch = matched.matches(checkpoint)
+            if !isMatch { reportMismatch(index, checkpoint, matched: matched, tree: tree) }
+            if let previous {
+                checkSequence(from: previous, to: (index, checkpoint, isMatch), names: matched, tree: tree)
+            }
+            previous = (index, checkpoint, isMatch)
+        }
+    }
+
+    /// Every checkpoint note read (and verified, with a verifier), each of one origin: the one given, else the
+    /// verifier's, else the first note's.
+    private static func read(_ notes: [String], verifier: NoteVerifier?, origin: String?) -> [Reading] {
         var expectedOrigin = origin ?? verifier?.name
         var readings: [Reading] = []
         for note in notes {
@@ -265,97 +294,74 @@ private struct Auditor {
                 readings.append(.unreadable(error))
             }
         }
-        func label(_ index: Int) -> String { "checkpoint \(index + 1) of \(notes.count)" }
-        func named(_ index: Int, _ checkpoint: Checkpoint) -> String { "\(label(index)) (size \(checkpoint.size))" }
-        func matches(_ checkpoint: Checkpoint) -> Bool {
-            checkpoint.size <= tree.size && tree.rootUnchecked(size: checkpoint.size) == checkpoint.root
-        }
-        // The checkpoints that match the rows, by size, to find the ones around any other in O(log c).
-        let matched: [(index: Int, checkpoint: Checkpoint)] = readings.enumerated().compactMap { index, reading in
-            guard case .read(let checkpoint) = reading, matches(checkpoint) else { return nil }
-            return (index, checkpoint)
-        }.sorted { ($0.checkpoint.size, $0.index) < ($1.checkpoint.size, $1.index) }
-        /// The position in `matched` of the first checkpoint of at least `size`.
-        func firstMatched(atLeast size: Int) -> Int {
-            var low = 0
-            var high = matched.count
-            while low < high {
-                let middle = (low + high) / 2
-                if matched[middle].checkpoint.size < size { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
+        return readings
+    }
 
-        var previous: (index: Int, checkpoint: Checkpoint, matched: Bool)?
-        for (index, reading) in readings.enumerated() {
-            let checkpoint: Checkpoint
-            switch reading {
-            case .unreadable(let error):
-                report("\(label(index)): \(error.message)")
-                continue
-            case .wrongOrigin(let read, let expected):
-                report(
-                    "\(named(index, read)): expected origin \(Checkpoint.quote(expected)), found \(Checkpoint.quote(read.origin))"
-                )
-                continue
-            case .read(let read):
-                checkpoint = read
+    /// A checkpoint whose root is not the rows': the rows up to its size are vouched for by a matching checkpoint
+    /// at least as large (then the log signed two histories); otherwise blame the rows since the largest matching
+    /// checkpoint below it.
+    private mutating func reportMismatch(
+        _ index: Int,
+        _ checkpoint: Checkpoint,
+        matched: MatchedCheckpoints,
+        tree: MerkleTree
+    ) {
+        let name = matched.named(index, checkpoint)
+        let (below, covering) = matched.around(size: checkpoint.size)
+        let start = below?.checkpoint.size ?? 0
+        let since =
+            below.map { "since \(matched.named($0.index, $0.checkpoint)), the last that matched" } ?? "from the start"
+        if let covering {
+            report(
+                "\(name): signed root \(checkpoint.root.hex) does not match the rows, which \(matched.named(covering.index, covering.checkpoint)) vouches for: the log signed two different histories"
+            )
+        } else if checkpoint.size > tree.size {
+            report(
+                "\(name): expected at least \(checkpoint.size) entries, the ledger has \(tree.size): entries \(tree.size)..<\(checkpoint.size) are missing",
+                suspect: min(start, tree.size)..<checkpoint.size
+            )
+        } else {
+            report(
+                "\(name): signed root \(checkpoint.root.hex) does not match the root recomputed from the entries, \(tree.rootUnchecked(size: checkpoint.size).hex): entries \(start)..<\(checkpoint.size) (\(since)) were altered, removed or reordered, or the checkpoint was signed over another history",
+                suspect: start..<checkpoint.size
+            )
+        }
+    }
+
+    /// One checkpoint after the one before it: a log never shrinks, one size has one root, and between two
+    /// checkpoints that match the rows the consistency proof verifies.
+    private mutating func checkSequence(
+        from previous: (index: Int, checkpoint: Checkpoint, matched: Bool),
+        to current: (index: Int, checkpoint: Checkpoint, matched: Bool),
+        names: MatchedCheckpoints,
+        tree: MerkleTree
+    ) {
+        let old = previous.checkpoint
+        let checkpoint = current.checkpoint
+        let name = names.named(current.index, checkpoint)
+        let before = names.named(previous.index, old)
+        if checkpoint.size < old.size {
+            report("\(name): expected a size of at least \(old.size), as \(before) has; a log never shrinks")
+        } else if checkpoint.size == old.size, checkpoint.root != old.root {
+            report("\(name): has the size of \(before) but another root: the log forked")
+        } else if old.size > 0, previous.matched, current.matched {
+            // (Every tree extends the empty one: from size 0 there is nothing to prove.)
+            // Both roots are the rebuilt tree's; the proof between them must verify.
+            let proof = tree.consistencyProofUnchecked(from: old.size, to: checkpoint.size)
+            if !MerkleVerifier.verifyConsistency(
+                from: old.size,
+                to: checkpoint.size,
+                proof: proof,
+                oldRoot: old.root,
+                newRoot: checkpoint.root
+            ) {
+                report("\(name): the consistency proof from \(before) does not verify")
             }
-            let name = named(index, checkpoint)
-            let isMatch = matches(checkpoint)
-            if !isMatch {
-                // The rows up to this size are vouched for by a matching checkpoint at least as large;
-                // otherwise blame the rows since the largest matching checkpoint below this one.
-                let position = firstMatched(atLeast: checkpoint.size)
-                let covering = position < matched.count ? matched[position] : nil
-                let below = position > 0 ? matched[position - 1] : nil
-                let start = below?.checkpoint.size ?? 0
-                let since =
-                    below.map { "since \(named($0.index, $0.checkpoint)), the last that matched" } ?? "from the start"
-                if let covering {
-                    report(
-                        "\(name): signed root \(checkpoint.root.hex) does not match the rows, which \(named(covering.index, covering.checkpoint)) vouches for: the log signed two different histories"
-                    )
-                } else if checkpoint.size > tree.size {
-                    report(
-                        "\(name): expected at least \(checkpoint.size) entries, the ledger has \(tree.size): entries \(tree.size)..<\(checkpoint.size) are missing",
-                        suspect: min(start, tree.size)..<checkpoint.size
-                    )
-                } else {
-                    report(
-                        "\(name): signed root \(checkpoint.root.hex) does not match the root recomputed from the entries, \(tree.rootUnchecked(size: checkpoint.size).hex): entries \(start)..<\(checkpoint.size) (\(since)) were altered, removed or reordered, or the checkpoint was signed over another history",
-                        suspect: start..<checkpoint.size
-                    )
-                }
-            }
-            if let previous {
-                let old = previous.checkpoint
-                let before = named(previous.index, old)
-                if checkpoint.size < old.size {
-                    report("\(name): expected a size of at least \(old.size), as \(before) has; a log never shrinks")
-                } else if checkpoint.size == old.size, checkpoint.root != old.root {
-                    report("\(name): has the size of \(before) but another root: the log forked")
-                } else if old.size > 0, previous.matched, isMatch {
-                    // (Every tree extends the empty one: from size 0 there is nothing to prove.)
-                    // Both roots are the rebuilt tree's; the proof between them must verify.
-                    let proof = tree.consistencyProofUnchecked(from: old.size, to: checkpoint.size)
-                    if !MerkleVerifier.verifyConsistency(
-                        from: old.size,
-                        to: checkpoint.size,
-                        proof: proof,
-                        oldRoot: old.root,
-                        newRoot: checkpoint.root
-                    ) {
-                        report("\(name): the consistency proof from \(before) does not verify")
-                    }
-                }
-            }
-            previous = (index, checkpoint, isMatch)
         }
     }
 
     /// What reading one checkpoint note gave.
-    private enum Reading {
+    fileprivate enum Reading {
         case unreadable(LedgerError)
         case wrongOrigin(Checkpoint, expected: String)
         case read(Checkpoint)
@@ -364,5 +370,46 @@ private struct Auditor {
     /// Reads the checkpoint in a note without checking its signature.
     static func unverifiedCheckpoint(_ note: String) throws(LedgerError) -> Checkpoint {
         try Checkpoint(parsing: SignedNote(parsing: note).body)
+    }
+}
+
+/// The checkpoints that match the ledger's rows, by size, to find the ones around any other in O(log c); and how
+/// the audit names checkpoints.
+private struct MatchedCheckpoints {
+    let tree: MerkleTree
+    let count: Int
+    let matched: [(index: Int, checkpoint: Checkpoint)]
+
+    init(_ readings: [Auditor.Reading], tree: MerkleTree, count: Int) {
+        self.tree = tree
+        self.count = count
+        matched = readings.enumerated().compactMap { index, reading in
+            guard case .read(let checkpoint) = reading,
+                checkpoint.size <= tree.size && tree.rootUnchecked(size: checkpoint.size) == checkpoint.root
+            else { return nil }
+            return (index, checkpoint)
+        }.sorted { ($0.checkpoint.size, $0.index) < ($1.checkpoint.size, $1.index) }
+    }
+
+    func label(_ index: Int) -> String { "checkpoint \(index + 1) of \(count)" }
+
+    func named(_ index: Int, _ checkpoint: Checkpoint) -> String { "\(label(index)) (size \(checkpoint.size))" }
+
+    /// Whether the rows' tree of the checkpoint's size has the checkpoint's root.
+    func matches(_ checkpoint: Checkpoint) -> Bool {
+        checkpoint.size <= tree.size && tree.rootUnchecked(size: checkpoint.size) == checkpoint.root
+    }
+
+    /// The largest matching checkpoint below `size` and the first of at least `size`.
+    func around(
+        size: Int
+    ) -> (below: (index: Int, checkpoint: Checkpoint)?, covering: (index: Int, checkpoint: Checkpoint)?) {
+        var low = 0
+        var high = matched.count
+        while low < high {
+            let middle = (low + high) / 2
+            if matched[middle].checkpoint.size < size { low = middle + 1 } else { high = middle }
+        }
+        return (low > 0 ? matched[low - 1] : nil, low < matched.count ? matched[low] : nil)
     }
 }

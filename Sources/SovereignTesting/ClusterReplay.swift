@@ -64,116 +64,74 @@ public struct ClusterReplay: Sendable {
     public static func alibaba(nodeCount: Int? = nil, sites: Int = 12, seed: UInt64 = 1) throws -> ClusterReplay {
         let nodeRows = try rows("openb_node_list_gpu_node.csv")
         let podRows = try rows("openb_pod_list_default.csv")
-        let n = nodeCount ?? nodeRows.count
-        var yaml = """
-            apiVersion: sovereign.dev/v1
-            kind: Scenario
-            metadata: {name: replay}
-            spec: {start: 2023-07-01T00:00:00Z, horizon: 1 d, step: 1 h}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: JurisdictionGroup
-            metadata: {name: EAC}
-            spec: {members: [KE, UG, TZ, RW]}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: AcceleratorModel
-            metadata: {name: nvidia-p100-pcie}
-            spec: {vendor: NVIDIA, displayName: Tesla P100 PCIe 16GB, memory: 16 GB, tflops: 18.7, bandwidth: 732 GB/s, power: 250 W, origin: US, fabricatedIn: TW, year: 2016, note: "NVIDIA Tesla P100 PCIe datasheet (FP16, no tensor cores)"}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: AcceleratorModel
-            metadata: {name: alibaba-g2}
-            spec: {vendor: Undisclosed, displayName: G2 (Alibaba trace), memory: 16 GB, tflops: 65, bandwidth: 320 GB/s, power: 70 W, origin: CN, note: "undisclosed model in cluster-trace-gpu-v2023; T4-class figures assumed for the extender replay"}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: AcceleratorModel
-            metadata: {name: alibaba-g3}
-            spec: {vendor: Undisclosed, displayName: G3 (Alibaba trace), memory: 32 GB, tflops: 125, bandwidth: 900 GB/s, power: 300 W, origin: CN, note: "undisclosed model in cluster-trace-gpu-v2023; V100-class figures assumed for the extender replay"}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Policy
-            metadata: {name: national-rules}
-            spec: {domesticOperatorFor: [personal, sensitive], updatesMayCross: [EAC]}
+        let layout = NodeLayout(rows: nodeRows, count: nodeCount ?? nodeRows.count, sites: sites)
+        var yaml = fleetHeader
+        for s in 0..<sites { yaml += layout.siteDocument(s) }
+        yaml += datasetDocuments
+        return ClusterReplay(
+            fleetYAML: yaml,
+            nodes: layout.nodes,
+            pods: makePods(podRows, seed: seed),
+            residency: ["ke-patient-records": ["KE"], "ug-tax-filings": ["UG"], "eac-crop-imagery": Set(countries)]
+        )
+    }
 
-            """
-        var nodes: [Node] = []
-        var pools: [[String: (model: String, perNode: Int, nodes: Int)]] = Array(repeating: [:], count: sites)
-        var poolOrder: [[String]] = Array(repeating: [], count: sites)
-        for i in 0..<n {
-            let row = nodeRows[i % nodeRows.count]
-            let gpus = Int(row[3]) ?? 1
-            let model = catalogIDs[row[4]] ?? "nvidia-t4"
-            let s = i * sites / n
-            let site = "site-\(s)"
-            let pool = "\(row[4].lowercased())-\(gpus)g"
-            if pools[s][pool] == nil { poolOrder[s].append(pool) }
-            pools[s][pool, default: (model, gpus, 0)].nodes += 1
-            let name = i < nodeRows.count ? row[0] : "\(row[0])-\(i / nodeRows.count)"
-            let labels = [
-                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-                "nvidia.com/gpu.product": row[4], "sovereign.dev/site": site, "sovereign.dev/pool": pool,
-            ]
-            nodes.append(
-                Node(
-                    name: name,
-                    site: site,
-                    country: countries[s % countries.count],
-                    domesticOperator: s % 4 != 3,
-                    gpus: gpus,
-                    labels: labels,
-                    json: nodeJSON(
-                        name: name,
-                        index: i,
-                        labels: labels,
-                        cpuMilli: row[1],
-                        memoryMiB: row[2],
-                        gpus: gpus
-                    )
-                )
-            )
-        }
-        for s in 0..<sites {
-            let country = countries[s % countries.count]
-            let foreign = s % 4 == 3 ? ", parentJurisdiction: US" : ""
-            let grid = s % 5 == 4 ? "2 kW" : "2 MW"
-            yaml += """
-                ---
-                apiVersion: sovereign.dev/v1
-                kind: Site
-                metadata: {name: site-\(s)}
-                spec:
-                  jurisdiction: \(country)
-                  operator: {name: Operator \(s), jurisdiction: \(country)\(foreign)}
-                  power: {grid: {capacity: \(grid), carbonIntensity: \(100 + 37 * s % 400) g/kWh}}
-                  cooling: {capacity: 2 MW, ambient: 25 C, pue: {base: \(1.2 + Double(s % 5) / 10)}}
-                  pools:
+    /// The replay fleet's Scenario, group, the trace's accelerator models and the policy.
+    static let fleetHeader = """
+        apiVersion: sovereign.dev/v1
+        kind: Scenario
+        metadata: {name: replay}
+        spec: {start: 2023-07-01T00:00:00Z, horizon: 1 d, step: 1 h}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: JurisdictionGroup
+        metadata: {name: EAC}
+        spec: {members: [KE, UG, TZ, RW]}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: AcceleratorModel
+        metadata: {name: nvidia-p100-pcie}
+        spec: {vendor: NVIDIA, displayName: Tesla P100 PCIe 16GB, memory: 16 GB, tflops: 18.7, bandwidth: 732 GB/s, power: 250 W, origin: US, fabricatedIn: TW, year: 2016, note: "NVIDIA Tesla P100 PCIe datasheet (FP16, no tensor cores)"}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: AcceleratorModel
+        metadata: {name: alibaba-g2}
+        spec: {vendor: Undisclosed, displayName: G2 (Alibaba trace), memory: 16 GB, tflops: 65, bandwidth: 320 GB/s, power: 70 W, origin: CN, note: "undisclosed model in cluster-trace-gpu-v2023; T4-class figures assumed for the extender replay"}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: AcceleratorModel
+        metadata: {name: alibaba-g3}
+        spec: {vendor: Undisclosed, displayName: G3 (Alibaba trace), memory: 32 GB, tflops: 125, bandwidth: 900 GB/s, power: 300 W, origin: CN, note: "undisclosed model in cluster-trace-gpu-v2023; V100-class figures assumed for the extender replay"}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Policy
+        metadata: {name: national-rules}
+        spec: {domesticOperatorFor: [personal, sensitive], updatesMayCross: [EAC]}
 
-                """
-            for name in poolOrder[s] {
-                let p = pools[s][name]!
-                yaml +=
-                    "    - {name: \(name), accelerator: \(p.model), count: \(p.nodes * p.perNode), perNode: \(p.perNode)}\n"
-            }
-        }
-        yaml += """
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Dataset
-            metadata: {name: ke-patient-records}
-            spec: {size: 4 TB, site: site-0, residency: [KE], classification: personal}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Dataset
-            metadata: {name: ug-tax-filings}
-            spec: {size: 1 TB, site: site-1, residency: [UG], classification: internal}
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Dataset
-            metadata: {name: eac-crop-imagery}
-            spec: {size: 20 TB, site: site-2, residency: [EAC], classification: public}
+        """
 
-            """
+    /// The datasets the pods' annotations name.
+    static let datasetDocuments = """
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: ke-patient-records}
+        spec: {size: 4 TB, site: site-0, residency: [KE], classification: personal}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: ug-tax-filings}
+        spec: {size: 1 TB, site: site-1, residency: [UG], classification: internal}
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Dataset
+        metadata: {name: eac-crop-imagery}
+        spec: {size: 20 TB, site: site-2, residency: [EAC], classification: public}
+
+        """
+
+    /// The trace's pods, each annotated (seeded) with datasets or a classification, or nothing.
+    private static func makePods(_ podRows: [[String]], seed: UInt64) -> [Pod] {
         var rng = SplitMix64(seed: seed)
         var pods: [Pod] = []
         for (i, row) in podRows.enumerated() {
@@ -188,29 +146,90 @@ public struct ClusterReplay: Sendable {
             case ..<0.75: annotations["sovereign.dev/datasets"] = "eac-crop-imagery,ug-tax-filings"
             default: break
             }
-            pods.append(
-                Pod(
-                    name: row[0],
+            let json = podJSON(
+                name: row[0],
+                index: i,
+                annotations: annotations,
+                cpuMilli: row[1],
+                memoryMiB: row[2],
+                gpus: gpus,
+                qos: row[6]
+            )
+            pods.append(Pod(name: row[0], gpus: gpus, annotations: annotations, json: json))
+        }
+        return pods
+    }
+
+    /// The trace's nodes split in order over the sites, and the pools they make at each site (by GPU product and
+    /// GPUs per node, in order of first appearance).
+    struct NodeLayout {
+        struct PoolShape {
+            let model: String
+            let perNode: Int
+            var nodes: Int
+        }
+        var nodes: [Node] = []
+        var pools: [[String: PoolShape]]
+        var poolOrder: [[String]]
+
+        init(rows nodeRows: [[String]], count n: Int, sites: Int) {
+            pools = Array(repeating: [:], count: sites)
+            poolOrder = Array(repeating: [], count: sites)
+            for i in 0..<n { add(i, row: nodeRows[i % nodeRows.count], rows: nodeRows.count, count: n, sites: sites) }
+        }
+
+        private mutating func add(_ i: Int, row: [String], rows: Int, count n: Int, sites: Int) {
+            let gpus = Int(row[3]) ?? 1
+            let model = catalogIDs[row[4]] ?? "nvidia-t4"
+            let s = i * sites / n
+            let site = "site-\(s)"
+            let pool = "\(row[4].lowercased())-\(gpus)g"
+            if pools[s][pool] == nil { poolOrder[s].append(pool) }
+            pools[s][pool, default: PoolShape(model: model, perNode: gpus, nodes: 0)].nodes += 1
+            let name = i < rows ? row[0] : "\(row[0])-\(i / rows)"
+            let labels = [
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                "nvidia.com/gpu.product": row[4], "sovereign.dev/site": site, "sovereign.dev/pool": pool,
+            ]
+            let json = nodeJSON(name: name, index: i, labels: labels, cpuMilli: row[1], memoryMiB: row[2], gpus: gpus)
+            nodes.append(
+                Node(
+                    name: name,
+                    site: site,
+                    country: countries[s % countries.count],
+                    domesticOperator: s % 4 != 3,
                     gpus: gpus,
-                    annotations: annotations,
-                    json: podJSON(
-                        name: row[0],
-                        index: i,
-                        annotations: annotations,
-                        cpuMilli: row[1],
-                        memoryMiB: row[2],
-                        gpus: gpus,
-                        qos: row[6]
-                    )
+                    labels: labels,
+                    json: json
                 )
             )
         }
-        return ClusterReplay(
-            fleetYAML: yaml,
-            nodes: nodes,
-            pods: pods,
-            residency: ["ke-patient-records": ["KE"], "ug-tax-filings": ["UG"], "eac-crop-imagery": Set(countries)]
-        )
+
+        /// Site `s` with its pools; every fourth site's operator answers to a US parent, every fifth has 2 kW.
+        func siteDocument(_ s: Int) -> String {
+            let country = countries[s % countries.count]
+            let foreign = s % 4 == 3 ? ", parentJurisdiction: US" : ""
+            let grid = s % 5 == 4 ? "2 kW" : "2 MW"
+            var yaml = """
+                ---
+                apiVersion: sovereign.dev/v1
+                kind: Site
+                metadata: {name: site-\(s)}
+                spec:
+                  jurisdiction: \(country)
+                  operator: {name: Operator \(s), jurisdiction: \(country)\(foreign)}
+                  power: {grid: {capacity: \(grid), carbonIntensity: \(100 + 37 * s % 400) g/kWh}}
+                  cooling: {capacity: 2 MW, ambient: 25 C, pue: {base: \(1.2 + Double(s % 5) / 10)}}
+                  pools:
+
+                """
+            for name in poolOrder[s] {
+                guard let p = pools[s][name] else { continue }
+                yaml +=
+                    "    - {name: \(name), accelerator: \(p.model), count: \(p.nodes * p.perNode), perNode: \(p.perNode)}\n"
+            }
+            return yaml
+        }
     }
 
     /// An `ExtenderArgs` body for `pod` and `nodes`, as kube-scheduler writes it in either mode.

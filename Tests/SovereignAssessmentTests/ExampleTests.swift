@@ -74,7 +74,7 @@ import Testing
             let (fleet, matrix) = try matrix("east-africa")
             let scenarios = StressTest.scenarios([Cut(.vendor, "NVIDIA"), Cut(.operatorJurisdiction, "US")])
             let run = try #require(await StressTest.run(fleet, scenarios: scenarios, policy: .powerAware, seed: 3))
-            let stress = (policy: "power-aware", seed: UInt64(3), uncut: run.uncut, results: run.results)
+            let stress = StressRun(policy: "power-aware", seed: 3, uncut: run.uncut, results: run.results)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let json = String(decoding: try encoder.encode(AssessmentJSON(matrix, stress: stress)), as: UTF8.self)

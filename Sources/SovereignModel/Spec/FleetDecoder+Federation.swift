@@ -40,31 +40,7 @@ extension FleetDecoder {
         let trainer = f.required("trainer", "the model the sites train: {model, features, classes, ...}").flatMap {
             decodeTrainer($0)
         }
-        var secure: Federation.SecureAggregation?? = nil
-        if let s = f["secureAggregation"] {
-            secure = .some(decodeSecureAggregation(s, participants: participants))
-            if let strategy = strategy ?? nil, !strategy.needsOnlyTheSum {
-                s.report(
-                    .badValue,
-                    expected:
-                        "secure aggregation only with fedavg, fedprox, fedavgm or fedadam (they need only the sum)",
-                    found: "strategy \(strategy.name), which must see each update"
-                )
-                secure = .some(nil)
-            }
-        }
-        var privacy: Federation.Privacy?? = nil
-        if let p = f["privacy"] {
-            privacy = .some(decodePrivacy(p))
-            if let strategy = strategy ?? nil, !strategy.needsOnlyTheSum, privacy??.mode == .central {
-                p.report(
-                    .badValue,
-                    expected: "local privacy with strategy \(strategy.name) (central noise needs a sum-based strategy)",
-                    found: "mode central"
-                )
-                privacy = .some(nil)
-            }
-        }
+        let (secure, privacy) = decodeProtections(f, strategy: strategy ?? nil, participants: participants)
         let bound =
             f["exampleBound"].map { $0.integer(in: 1...1_000_000_000, expected: "1 to 1000000000 examples") }
             ?? Federation.defaultExampleBound
@@ -93,15 +69,50 @@ extension FleetDecoder {
         )
     }
 
+    /// `secureAggregation` and `privacy`, each `.some(nil)` when it does not decode or does not go with the strategy
+    /// (secure aggregation and central noise need a strategy that sees only the sum).
+    private func decodeProtections(
+        _ f: SpecFields,
+        strategy: Federation.Strategy?,
+        participants: Int
+    ) -> (secure: Federation.SecureAggregation??, privacy: Federation.Privacy??) {
+        var secure: Federation.SecureAggregation?? = nil
+        if let s = f["secureAggregation"] {
+            secure = .some(decodeSecureAggregation(s, participants: participants))
+            if let strategy, !strategy.needsOnlyTheSum {
+                s.report(
+                    .badValue,
+                    expected:
+                        "secure aggregation only with fedavg, fedprox, fedavgm or fedadam (they need only the sum)",
+                    found: "strategy \(strategy.name), which must see each update"
+                )
+                secure = .some(nil)
+            }
+        }
+        var privacy: Federation.Privacy?? = nil
+        if let p = f["privacy"] {
+            privacy = .some(decodePrivacy(p))
+            if let strategy, !strategy.needsOnlyTheSum, privacy??.mode == .central {
+                p.report(
+                    .badValue,
+                    expected: "local privacy with strategy \(strategy.name) (central noise needs a sum-based strategy)",
+                    found: "mode central"
+                )
+                privacy = .some(nil)
+            }
+        }
+        return (secure, privacy)
+    }
+
     /// `strategy: fedavg` or `strategy: {name: fedprox, mu: 0.01}`.
     private func decodeStrategy(_ node: SpecNode, participants: Int) -> Federation.Strategy? {
         let names = "fedavg, fedprox, fedavgm, fedadam, fedmedian, trimmed-mean, krum"
-        if node.scalarText != nil {
-            switch node.scalarText {
+        if let text = node.scalarText {
+            switch text {
             case "fedavg": return .fedAvg
             case "fedmedian": return .fedMedian
             case "fedprox", "fedavgm", "fedadam", "trimmed-mean", "krum":
-                return decodeStrategyFields(node, name: node.scalarText!, fields: nil, participants: participants)
+                return decodeStrategyFields(node, name: text, fields: nil, participants: participants)
             default:
                 node.report(.badValue, expected: "one of \(names)")
                 return nil

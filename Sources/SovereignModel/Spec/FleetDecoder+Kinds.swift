@@ -84,49 +84,10 @@ extension FleetDecoder {
         let power = f.required("power", "a power supply (grid, solar, battery)")
             .flatMap { decodePower($0, country: jurisdiction) }
         let cooling = f.required("cooling", "cooling {capacity, ambient, pue}").flatMap { decodeCooling($0) }
-        let storage = f["storage"].flatMap { node -> Storage?? in
-            guard let s = node.fields("storage", allowed: ["bandwidth"]) else { return .some(nil) }
-            return s.required("bandwidth", Bandwidth.expectation)?.quantity(Bandwidth.self, positive: true)
-                .map { Storage(bandwidth: $0) }
-        }
+        let storage = f["storage"].flatMap { decodeStorage($0) }
         let kubernetes = f["kubernetes"].flatMap { decodeKubernetesTopology($0) }
-        var pools: [(AcceleratorPool, SpecNode)] = []
-        var poolNames: [String: SpecNode] = [:]
-        var poolZones: [String: String] = [:]
-        if let list = f.required("pools", "a list of accelerator pools")?.list(of: "accelerator pools") {
-            if list.isEmpty, let node = f["pools"] {
-                node.report(.badValue, expected: "at least one accelerator pool", found: "none")
-            }
-            for item in list {
-                guard let (pool, acceleratorNode, nameNode, zoneNode) = decodePool(item) else { continue }
-                // A site topology that failed to decode is reported already; its pools' zones are not checked against it.
-                if let zone = pool.kubernetesZone, let zoneNode, kubernetes != nil || f["kubernetes"] == nil {
-                    checkPoolZone(zone, pool: pool.name, at: zoneNode, site: kubernetes, taken: &poolZones)
-                }
-                if let earlier = poolNames[pool.name] {
-                    nameNode.report(
-                        .duplicateName,
-                        expected:
-                            "a pool name not used before at this site (\"\(pool.name)\" is at \(earlier.location))"
-                    )
-                    continue
-                }
-                poolNames[pool.name] = nameNode
-                pools.append((pool, acceleratorNode))
-            }
-        }
-        var links: [(NetworkLink, SpecNode)] = []
-        if let list = f["links"]?.list(of: "network links") {
-            for item in list {
-                guard let l = item.fields("link", allowed: ["to", "bandwidth"]) else { continue }
-                let toNode = l.required("to", "the name of a Site")
-                let to = toNode?.name()
-                let bandwidth = l.required("bandwidth", Bandwidth.expectation)?.quantity(Bandwidth.self, positive: true)
-                if let to, let toNode, let bandwidth {
-                    links.append((NetworkLink(to: to, bandwidth: bandwidth), toNode))
-                }
-            }
-        }
+        let pools = decodePools(f, kubernetes: kubernetes)
+        let links = decodeLinks(f)
         let complete = jurisdiction != nil && siteOperator != nil && power != nil && cooling != nil
         let storageValue = storage ?? nil
         let poolValues = pools.map(\.0)
@@ -155,6 +116,63 @@ extension FleetDecoder {
                 return site
             }
         )
+    }
+
+    /// `storage: {bandwidth}`; `.some(nil)` when it does not decode.
+    private func decodeStorage(_ node: SpecNode) -> Storage?? {
+        guard let s = node.fields("storage", allowed: ["bandwidth"]) else { return .some(nil) }
+        return s.required("bandwidth", Bandwidth.expectation)?.quantity(Bandwidth.self, positive: true)
+            .map { Storage(bandwidth: $0) }
+    }
+
+    /// `pools: [...]`: at least one, each name once per site, each Kubernetes zone inside the site's topology.
+    private func decodePools(
+        _ f: SpecFields,
+        kubernetes: (topology: KubernetesTopology, node: SpecNode)?
+    )
+        -> [(AcceleratorPool, SpecNode)]
+    {
+        var pools: [(AcceleratorPool, SpecNode)] = []
+        var poolNames: [String: SpecNode] = [:]
+        var poolZones: [String: String] = [:]
+        guard let list = f.required("pools", "a list of accelerator pools")?.list(of: "accelerator pools") else {
+            return pools
+        }
+        if list.isEmpty, let node = f["pools"] {
+            node.report(.badValue, expected: "at least one accelerator pool", found: "none")
+        }
+        for item in list {
+            guard let (pool, acceleratorNode, nameNode, zoneNode) = decodePool(item) else { continue }
+            // A site topology that failed to decode is reported already; its pools' zones are not checked against it.
+            if let zone = pool.kubernetesZone, let zoneNode, kubernetes != nil || f["kubernetes"] == nil {
+                checkPoolZone(zone, pool: pool.name, at: zoneNode, site: kubernetes, taken: &poolZones)
+            }
+            if let earlier = poolNames[pool.name] {
+                nameNode.report(
+                    .duplicateName,
+                    expected: "a pool name not used before at this site (\"\(pool.name)\" is at \(earlier.location))"
+                )
+                continue
+            }
+            poolNames[pool.name] = nameNode
+            pools.append((pool, acceleratorNode))
+        }
+        return pools
+    }
+
+    /// `links: [{to, bandwidth}]`, with the node of each `to` for the cross-document check.
+    private func decodeLinks(_ f: SpecFields) -> [(NetworkLink, SpecNode)] {
+        var links: [(NetworkLink, SpecNode)] = []
+        for item in f["links"]?.list(of: "network links") ?? [] {
+            guard let l = item.fields("link", allowed: ["to", "bandwidth"]) else { continue }
+            let toNode = l.required("to", "the name of a Site")
+            let to = toNode?.name()
+            let bandwidth = l.required("bandwidth", Bandwidth.expectation)?.quantity(Bandwidth.self, positive: true)
+            if let to, let toNode, let bandwidth {
+                links.append((NetworkLink(to: to, bandwidth: bandwidth), toNode))
+            }
+        }
+        return links
     }
 
     /// `kubernetes: {region, zones}`: the topology labels of the site's nodes.

@@ -183,83 +183,96 @@ final class TraceRequests {
             }
             guard let column = columns[request.column] else { continue }
             // Ranges: every row of the file, once per column and kind.
-            let rangeKey = "\(request.column)|\(request.kind.rawValue)"
-            if rangeChecked.insert(rangeKey).inserted {
-                var bad = 0
-                for (row, value) in column.values.enumerated() where !request.kind.range.contains(value) {
-                    bad += 1
-                    guard bad <= TraceFileReader.maxRowDiagnostics else { continue }
-                    let line = Int(column.lines[row])
-                    let fields = reader.fields(ofLine: line)
-                    let charColumn = column.field - 1 < fields.count ? fields[column.field - 1].column : 1
-                    log.report(
-                        .trace,
-                        at: SourceLocation(file: displayPath, line: line, column: charColumn),
-                        path: request.column,
-                        expected: "\(request.kind.expectation) (for \(request.fieldPath) at \(request.location))",
-                        found: formatNumber(value, maxFractionDigits: 4)
-                    )
-                }
-                if bad > TraceFileReader.maxRowDiagnostics {
-                    log.report(
-                        .trace,
-                        at: SourceLocation(file: displayPath, line: 1, column: 1),
-                        path: request.column,
-                        expected: request.kind.expectation,
-                        found: "\(bad - TraceFileReader.maxRowDiagnostics) more rows out of range"
-                    )
-                }
-                if bad > 0 { continue }
+            if rangeChecked.insert("\(request.column)|\(request.kind.rawValue)").inserted {
+                guard checkRange(column, of: request, reader: reader, log: log) else { continue }
             } else if !column.values.allSatisfy(request.kind.range.contains) {
                 continue
             }
-            if let values = placed[request.column] {
-                outcome.values[request.id] = values
-                continue
-            }
-            switch column.timing {
-            case .typicalYear(let offset):
-                let unfolded = TraceResampler.unfoldTypicalYear(
-                    column.values,
-                    utcOffsetHours: offset,
-                    from: grid.start,
-                    to: grid.end
-                )
-                let values = TraceResampler.average(
-                    times: unfolded.times,
-                    values: unfolded.values,
-                    lastInterval: 3600,
-                    onto: grid
-                )
-                placed[request.column] = values
-                outcome.values[request.id] = values
-            case .timed(let times, let interval):
-                let first = times[0]
-                let last = times[times.count - 1] + interval
-                guard first <= grid.start, last >= grid.end else {
-                    log.report(
-                        .trace,
-                        at: request.location,
-                        path: request.fieldPath,
-                        expected:
-                            "a trace covering the scenario, \(ISO8601.format(epochSeconds: grid.start)) to \(ISO8601.format(epochSeconds: grid.end))",
-                        found:
-                            "\(displayPath) covering \(ISO8601.format(epochSeconds: first)) to \(ISO8601.format(epochSeconds: last))"
-                    )
-                    continue
-                }
-                let values = TraceResampler.average(
-                    times: times,
-                    values: column.values,
-                    lastInterval: interval,
-                    onto: grid
-                )
+            if let values = placed[request.column] ?? place(column, for: request, on: grid, path: displayPath, log: log)
+            {
                 placed[request.column] = values
                 outcome.values[request.id] = values
             }
         }
         outcome.diagnostics += log.diagnostics
         return outcome
+    }
+
+    /// Whether every row of `column` is in the range `request`'s kind allows; reports the first rows that are not
+    /// (at their line and column in the file) and how many more there are.
+    private static func checkRange(
+        _ column: TraceColumn,
+        of request: Request,
+        reader: TraceFileReader,
+        log: DiagnosticLog
+    ) -> Bool {
+        var bad = 0
+        for (row, value) in column.values.enumerated() where !request.kind.range.contains(value) {
+            bad += 1
+            guard bad <= TraceFileReader.maxRowDiagnostics else { continue }
+            let line = Int(column.lines[row])
+            let fields = reader.fields(ofLine: line)
+            let charColumn = column.field - 1 < fields.count ? fields[column.field - 1].column : 1
+            log.report(
+                .trace,
+                at: SourceLocation(file: reader.displayPath, line: line, column: charColumn),
+                path: request.column,
+                expected: "\(request.kind.expectation) (for \(request.fieldPath) at \(request.location))",
+                found: formatNumber(value, maxFractionDigits: 4)
+            )
+        }
+        if bad > TraceFileReader.maxRowDiagnostics {
+            log.report(
+                .trace,
+                at: SourceLocation(file: reader.displayPath, line: 1, column: 1),
+                path: request.column,
+                expected: request.kind.expectation,
+                found: "\(bad - TraceFileReader.maxRowDiagnostics) more rows out of range"
+            )
+        }
+        return bad == 0
+    }
+
+    /// The column's values on the scenario's grid: a typical year unfolded over the scenario, or a timed trace
+    /// averaged onto it; nil (reported) when a timed trace does not cover the scenario.
+    private static func place(
+        _ column: TraceColumn,
+        for request: Request,
+        on grid: TimeGrid,
+        path displayPath: String,
+        log: DiagnosticLog
+    ) -> [Double]? {
+        switch column.timing {
+        case .typicalYear(let offset):
+            let unfolded = TraceResampler.unfoldTypicalYear(
+                column.values,
+                utcOffsetHours: offset,
+                from: grid.start,
+                to: grid.end
+            )
+            return TraceResampler.average(
+                times: unfolded.times,
+                values: unfolded.values,
+                lastInterval: 3600,
+                onto: grid
+            )
+        case .timed(let times, let interval):
+            let first = times[0]
+            let last = times[times.count - 1] + interval
+            guard first <= grid.start, last >= grid.end else {
+                log.report(
+                    .trace,
+                    at: request.location,
+                    path: request.fieldPath,
+                    expected:
+                        "a trace covering the scenario, \(ISO8601.format(epochSeconds: grid.start)) to \(ISO8601.format(epochSeconds: grid.end))",
+                    found:
+                        "\(displayPath) covering \(ISO8601.format(epochSeconds: first)) to \(ISO8601.format(epochSeconds: last))"
+                )
+                return nil
+            }
+            return TraceResampler.average(times: times, values: column.values, lastInterval: interval, onto: grid)
+        }
     }
 }
 

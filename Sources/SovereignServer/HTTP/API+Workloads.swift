@@ -1,0 +1,114 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SovereignLedger
+import SovereignModel
+
+extension API {
+    /// Workloads: list, submit, read, log, pause, resume, cancel.
+    static let workloadRoutes: [APIRoute] = [
+        APIRoute(method: .get, path: "/v1/workloads", role: .reader) { _, _, api in
+            let records = try await api.plane.workloadRecords()
+            return try json(["workloads": records.map(WorkloadView.init)])
+        },
+        APIRoute(method: .post, path: "/v1/workloads", role: .operator) { request, _, api in
+            let body = try await collect(request)
+            guard let text = String(data: body, encoding: .utf8), !text.isEmpty else {
+                throw APIError(
+                    .badRequest,
+                    "expected a Workload document (YAML or JSON) as UTF-8 text, found \(body.isEmpty ? "an empty body" : "bytes that are not UTF-8")",
+                    field: "body"
+                )
+            }
+            do {
+                let submitted = try await api.plane.submit(document: text, by: api.caller)
+                try await api.plane.reconcile()
+                // As they are after the control loop has seen them (running, if it started them).
+                let records = try await api.plane.workloadRecords(named: submitted.map(\.name))
+                var response = try json(["workloads": records.map(WorkloadView.init)])
+                response.status = .created
+                return response
+            } catch let error as SpecError {
+                let first = error.diagnostics.first
+                throw APIError(
+                    .unprocessableContent,
+                    first.map { "\($0.location): \($0.message)" } ?? "the document does not validate",
+                    field: first?.path,
+                    diagnostics: error.diagnostics
+                )
+            } catch let error as StoreError where error.isNameTaken {
+                throw APIError(.conflict, error.message, field: "metadata.name")
+            }
+        },
+        APIRoute(method: .get, path: "/v1/workloads/{name}", role: .reader) { _, context, api in
+            let name = try objectName(context, "name")
+            guard let detail = try await api.plane.workloadDetail(name) else {
+                throw APIError(.notFound, "no workload named \"\(name)\"", field: "name")
+            }
+            return try json(detail)
+        },
+        APIRoute(method: .get, path: "/v1/workloads/{name}/log", role: .reader) { request, context, api in
+            let name = try objectName(context, "name")
+            let attempt = try optionalInt(request, "attempt", in: 1...countLimit)
+            guard let log = try await api.plane.log(of: name, attempt: attempt, limit: bodyLimit) else {
+                throw APIError(
+                    .notFound,
+                    "no attempt of a workload named \"\(name)\"\(attempt.map { " numbered \($0)" } ?? "")",
+                    field: attempt == nil ? "name" : "attempt"
+                )
+            }
+            return text(log, type: "text/plain; charset=utf-8")
+        },
+        APIRoute(method: .post, path: "/v1/workloads/{name}/pause", role: .operator) { _, context, api in
+            let name = try objectName(context, "name")
+            return try json(
+                WorkloadView(try await api.plane.setHeld(name, held: true, by: api.caller))
+            )
+        },
+        APIRoute(method: .post, path: "/v1/workloads/{name}/resume", role: .operator) { _, context, api in
+            let name = try objectName(context, "name")
+            return try json(
+                WorkloadView(try await api.plane.setHeld(name, held: false, by: api.caller))
+            )
+        },
+        APIRoute(method: .post, path: "/v1/workloads/{name}/cancel", role: .operator) { _, context, api in
+            let name = try objectName(context, "name")
+            return try json(WorkloadView(try await api.plane.cancel(name, by: api.caller)))
+        },
+    ]
+}
+
+/// A workload as the API lists it.
+struct WorkloadView: Encodable {
+    let name: String
+    let source: String
+    let state: String
+    let site: String?
+    let pool: String?
+    let accelerators: Int?
+    let checkpointSite: String?
+    let failures: Int
+    let held: Bool
+    let cancelRequested: Bool
+    let runSeconds: Double
+    let detail: String
+    let submittedAt: String
+    let updatedAt: String
+
+    init(_ r: WorkloadRecord) {
+        name = r.name
+        source = r.source
+        state = r.state.rawValue
+        site = r.site
+        pool = r.pool
+        accelerators = r.accelerators
+        checkpointSite = r.checkpointSite
+        failures = r.failures
+        held = r.held
+        cancelRequested = r.cancelRequested
+        runSeconds = r.runSeconds
+        detail = r.detail
+        submittedAt = LedgerEntry.formatTime(Date(timeIntervalSince1970: r.submittedAt))
+        updatedAt = LedgerEntry.formatTime(Date(timeIntervalSince1970: r.updatedAt))
+    }
+}
