@@ -11,6 +11,9 @@ public final class Candidate: Sendable {
     public let pool: AcceleratorPool
     public let model: AcceleratorModel
 
+    /// Where the candidate sits in the fleet, by index and by name.
+    public let reference: PoolReference
+
     /// Makes a candidate.
     public init(siteIndex: Int, poolIndex: Int, site: Site, pool: AcceleratorPool, model: AcceleratorModel) {
         self.siteIndex = siteIndex
@@ -18,6 +21,9 @@ public final class Candidate: Sendable {
         self.site = site
         self.pool = pool
         self.model = model
+        // Pool names are unique within a site (the loader checks that): found once, then referred to.
+        let inSite = site.pools.firstIndex { $0.name == pool.name } ?? 0
+        reference = PoolReference(site: siteIndex, pool: inSite, siteName: site.name, poolName: pool.name)
     }
 }
 

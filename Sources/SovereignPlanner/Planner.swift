@@ -32,16 +32,17 @@ public struct Planner: Sendable {
         origins: [Int: Int] = [:]
     ) -> Plan {
         var state = PlanningState(fleet: fleet, grid: grid, budgets: budgets)
-        // Work that keeps its place (a partial replan) holds its accelerators and power.
-        var candidateOf: [String: Int] = [:]
-        for c in state.candidates { candidateOf["\(c.siteIndex)/\(c.pool.name)"] = c.poolIndex }
-        for o in occupied {
-            guard let k = candidateOf["\(o.site)/\(o.pool)"] else { continue }
-            let c = state.candidates[k]
-            state.free[c.poolIndex][o.step] -= Int32(o.accelerators)
-            state.headroom[o.site][o.step] -= PhysicalModel.runningPower(model: c.model, count: o.accelerators)
+        state.occupy(occupied)
+        var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
+        for index in Self.placementOrder(fleet, grid: grid) {
+            results[index] = place(fleet.workloads[index], origin: origins[index], state: &state)
         }
-        let order = fleet.workloads.indices.sorted { a, b in
+        return Plan(policy: policy.name, grid: grid, workloads: results.compactMap { $0 })
+    }
+
+    /// Workload indices by priority, then arrival, then declaration order.
+    static func placementOrder(_ fleet: Fleet, grid: TimeGrid) -> [Int] {
+        fleet.workloads.indices.sorted { a, b in
             let wa = fleet.workloads[a]
             let wb = fleet.workloads[b]
             if wa.priority != wb.priority { return wa.priority > wb.priority }
@@ -50,11 +51,6 @@ public struct Planner: Sendable {
             if ta != tb { return ta < tb }
             return a < b
         }
-        var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
-        for index in order {
-            results[index] = place(fleet.workloads[index], origin: origins[index], state: &state)
-        }
-        return Plan(policy: policy.name, grid: grid, workloads: results.map { $0! })
     }
 
     /// The plan with budgets taken from the fleet's traces as they are.
@@ -127,42 +123,18 @@ public struct Planner: Sendable {
         let arrivalTime = w.arrival?.timeIntervalSince1970 ?? grid.start
         let required = PhysicalModel.requiredFLOPs(w, catalog: state.fleet.catalog)
         guard arrivalTime < grid.end else {
-            return WorkloadPlan(
-                name: w.name,
-                status: .notArrived,
-                segments: [],
-                events: [],
-                precision: nil,
-                requiredFLOPs: required,
-                plannedFLOPs: 0,
-                finishStep: nil,
-                explanation: "\(w.name): arrives after the scenario ends"
-            )
+            return .unplaced(w.name, .notArrived, required: required, "\(w.name): arrives after the scenario ends")
         }
         let arrivalStep = max(0, grid.step(at: Date(timeIntervalSince1970: arrivalTime), rounding: .up))
         let deadlineStep = w.deadline.map { grid.step(at: $0, rounding: .down) }
         var (ranked, rejections) = rank(w, state: state)
         if let required, let deadlineStep {
-            // Pools that could finish in time at their full width come first, whatever else they score:
-            // a cleaner pool that misses the deadline is no better choice.
             let window = Double(max(0, min(deadlineStep, grid.count) - arrivalStep)) * grid.step
-            func inTime(_ r: Ranked) -> Bool {
-                PhysicalModel.throughput(w, model: r.candidate.model, count: r.maxCount) * window >= required
-            }
-            ranked = ranked.filter(inTime) + ranked.filter { !inTime($0) }
+            ranked = Self.inTimeFirst(ranked, w, required: required, window: window)
         }
         guard !ranked.isEmpty else {
-            return WorkloadPlan(
-                name: w.name,
-                status: .unplaceable,
-                segments: [],
-                events: [],
-                precision: nil,
-                requiredFLOPs: required,
-                plannedFLOPs: 0,
-                finishStep: nil,
-                explanation: Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
-            )
+            let explanation = Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
+            return .unplaced(w.name, .unplaceable, required: required, explanation)
         }
         var walk = Walk(
             workload: w,
@@ -177,6 +149,36 @@ public struct Planner: Sendable {
         return walk.result(state: state)
     }
 
+    /// Pools that could finish in time at their full width come first, whatever else they score: a cleaner
+    /// pool that misses the deadline is no better choice.
+    static func inTimeFirst(_ ranked: [Ranked], _ w: Workload, required: Double, window: Double) -> [Ranked] {
+        func inTime(_ r: Ranked) -> Bool {
+            PhysicalModel.throughput(w, model: r.candidate.model, count: r.maxCount) * window >= required
+        }
+        return ranked.filter(inTime) + ranked.filter { !inTime($0) }
+    }
+}
+
+extension WorkloadPlan {
+    /// A workload that does not run at all, and why.
+    static func unplaced(
+        _ name: String,
+        _ status: PlacementStatus,
+        required: Double?,
+        _ explanation: String
+    ) -> WorkloadPlan {
+        WorkloadPlan(
+            name: name,
+            status: status,
+            segments: [],
+            events: [],
+            precision: nil,
+            requiredFLOPs: required,
+            plannedFLOPs: 0,
+            finishStep: nil,
+            explanation: explanation
+        )
+    }
 }
 
 /// Accelerators already promised at one step, which a partial replan must leave alone.
@@ -222,5 +224,17 @@ struct PlanningState {
         self.candidates = candidates
         free = candidates.map { [Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count) }
         headroom = budgets.map { budget in (0..<grid.count).map { budget.itLimit(at: $0) } }
+    }
+
+    /// Holds the accelerators and power of work that keeps its place (a partial replan).
+    mutating func occupy(_ occupied: [Occupation]) {
+        var candidateOf: [Int: [String: Int]] = [:]
+        for c in candidates { candidateOf[c.siteIndex, default: [:]][c.pool.name] = c.poolIndex }
+        for o in occupied {
+            guard let k = candidateOf[o.site]?[o.pool] else { continue }
+            let c = candidates[k]
+            free[c.poolIndex][o.step] -= Int32(o.accelerators)
+            headroom[o.site][o.step] -= PhysicalModel.runningPower(model: c.model, count: o.accelerators)
+        }
     }
 }
