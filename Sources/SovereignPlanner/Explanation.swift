@@ -5,13 +5,9 @@ import SovereignModel
 enum Explanation {
     static func noPool(_ name: String, total: Int, rejections: [Rejection]) -> String {
         var counts: [String: Int] = [:]
-        var order: [String] = []
-        for r in rejections {
-            if counts[r.reason] == nil { order.append(r.reason) }
-            counts[r.reason, default: 0] += 1
-        }
-        let parts = order.sorted { counts[$0]! != counts[$1]! ? counts[$0]! > counts[$1]! : $0 < $1 }
-            .map { "\(counts[$0]!) \($0)" }
+        for r in rejections { counts[r.reason, default: 0] += 1 }
+        let parts = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.value) \($0.key)" }
         return "\(name): 0/\(total) pools fit: " + parts.joined(separator: ", ")
     }
 
@@ -29,7 +25,7 @@ enum Explanation {
         }
         var parts: [String] = []
         for block in order {
-            let steps = byBlock[block]!
+            let steps = byBlock[block, default: []]
             var ranges: [(Int, Int)] = []
             for s in steps {
                 if let last = ranges.last, last.1 == s {
@@ -40,12 +36,12 @@ enum Explanation {
             }
             let shown = ranges.prefix(3).map { "\(grid.label(at: $0.0))–\(String(grid.label(at: $0.1).suffix(5)))" }
             let more = ranges.count > 3 ? " and \(ranges.count - 3) more" : ""
-            switch block {
-            case .power(let site):
-                parts.append("power budget exhausted at \(site) \(shown.joined(separator: ", "))\(more)")
-            case .capacity(let site):
-                parts.append("no free accelerators at \(site) \(shown.joined(separator: ", "))\(more)")
-            }
+            let what =
+                switch block.shortage {
+                case .power: "power budget exhausted"
+                case .capacity: "no free accelerators"
+                }
+            parts.append("\(what) at \(block.site) \(shown.joined(separator: ", "))\(more)")
         }
         return parts.joined(separator: "; ")
     }

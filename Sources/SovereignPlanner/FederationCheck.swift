@@ -56,9 +56,7 @@ public enum FederationCheck: Sendable {
                 )
             )
         }
-        let domesticFor = fleet.policies.reduce(into: Set<Classification>()) { $0.formUnion($1.domesticOperatorFor) }
-        // Updates may cross a border only between countries that every policy naming crossings allows.
-        let crossing = fleet.policies.compactMap(\.updatesMayCrossCountries)
+        let rules = Rules(fleet: fleet, coordinator: coordinator)
         var participants: [FederationParticipant] = []
         var sitesSeen: [String: String] = [:]
         for name in workload.datasets {
@@ -66,24 +64,7 @@ public enum FederationCheck: Sendable {
                 reasons.append(("dataset \(name) or the site holding it is not in the fleet", "spec.datasets"))
                 continue
             }
-            let country = site.jurisdiction
-            if !dataset.mayBeProcessed(in: country) {
-                reasons.append(
-                    (
-                        "dataset \(name) may be processed only in \(dataset.residency.joined(separator: ",")), "
-                            + "but its site \(site.name) is in \(country)", "spec.datasets"
-                    )
-                )
-            }
-            if domesticFor.contains(dataset.classification), !site.operator.isDomestic(to: country) {
-                reasons.append(
-                    (
-                        "dataset \(name) is \(dataset.classification.rawValue): a policy reserves it for domestic "
-                            + "operators, but \(site.name)'s operator is at home in "
-                            + "\(site.operator.parentJurisdiction ?? site.operator.jurisdiction)", "spec.datasets"
-                    )
-                )
-            }
+            reasons += rules.reasons(dataset, at: site)
             if let other = sitesSeen[site.name] {
                 reasons.append(
                     (
@@ -93,24 +74,8 @@ public enum FederationCheck: Sendable {
                 )
             }
             sitesSeen[site.name] = name
-            if country != coordinator.jurisdiction {
-                let allowed =
-                    !crossing.isEmpty
-                    && crossing.allSatisfy { $0.contains(country) && $0.contains(coordinator.jurisdiction) }
-                if !allowed {
-                    reasons.append(
-                        (
-                            "updates from \(site.name) (\(country)) to the coordinator \(coordinator.name) "
-                                + "(\(coordinator.jurisdiction)) would cross a border "
-                                + (crossing.isEmpty
-                                    ? "and no policy's updatesMayCross allows any crossing"
-                                    : "that a policy's updatesMayCross does not allow"),
-                            "spec.federation.coordinator"
-                        )
-                    )
-                }
-            }
-            participants.append(FederationParticipant(dataset: name, site: site.name, jurisdiction: country))
+            reasons += rules.crossing(from: site)
+            participants.append(FederationParticipant(dataset: name, site: site.name, jurisdiction: site.jurisdiction))
         }
         if participants.count < federation.minSites, reasons.isEmpty {
             reasons.append(
@@ -124,5 +89,65 @@ public enum FederationCheck: Sendable {
             return .failure(FederationRefusal(reasons: reasons.map(\.0), field: reasons[0].1))
         }
         return .success(participants)
+    }
+
+    /// The fleet's rules for one federated workload, read once.
+    private struct Rules {
+        let coordinator: Site
+        /// Classifications a policy reserves for domestic operators.
+        let domesticFor: Set<Classification>
+        /// Per policy naming crossings, the countries updates may cross between.
+        let crossing: [Set<String>]
+
+        init(fleet: Fleet, coordinator: Site) {
+            self.coordinator = coordinator
+            domesticFor = fleet.policies.reduce(into: Set<Classification>()) { $0.formUnion($1.domesticOperatorFor) }
+            crossing = fleet.policies.compactMap(\.updatesMayCrossCountries)
+        }
+
+        /// Why `dataset` may not be trained at `site`: its residency, or an operator a policy does not allow.
+        func reasons(_ dataset: Dataset, at site: Site) -> [(String, String)] {
+            var reasons: [(String, String)] = []
+            let country = site.jurisdiction
+            if !dataset.mayBeProcessed(in: country) {
+                reasons.append(
+                    (
+                        "dataset \(dataset.name) may be processed only in \(dataset.residency.joined(separator: ",")), "
+                            + "but its site \(site.name) is in \(country)", "spec.datasets"
+                    )
+                )
+            }
+            if domesticFor.contains(dataset.classification), !site.operator.isDomestic(to: country) {
+                reasons.append(
+                    (
+                        "dataset \(dataset.name) is \(dataset.classification.rawValue): a policy reserves it for "
+                            + "domestic operators, but \(site.name)'s operator is at home in "
+                            + "\(site.operator.parentJurisdiction ?? site.operator.jurisdiction)", "spec.datasets"
+                    )
+                )
+            }
+            return reasons
+        }
+
+        /// Why updates from `site` may not reach the coordinator: updates may cross a border only between
+        /// countries that every policy naming crossings allows.
+        func crossing(from site: Site) -> [(String, String)] {
+            let country = site.jurisdiction
+            guard country != coordinator.jurisdiction else { return [] }
+            let allowed =
+                !crossing.isEmpty
+                && crossing.allSatisfy { $0.contains(country) && $0.contains(coordinator.jurisdiction) }
+            guard !allowed else { return [] }
+            return [
+                (
+                    "updates from \(site.name) (\(country)) to the coordinator \(coordinator.name) "
+                        + "(\(coordinator.jurisdiction)) would cross a border "
+                        + (crossing.isEmpty
+                            ? "and no policy's updatesMayCross allows any crossing"
+                            : "that a policy's updatesMayCross does not allow"),
+                    "spec.federation.coordinator"
+                )
+            ]
+        }
     }
 }

@@ -11,6 +11,9 @@ public final class Candidate: Sendable {
     public let pool: AcceleratorPool
     public let model: AcceleratorModel
 
+    /// Where the candidate sits in the fleet, by index and by name.
+    public let reference: PoolReference
+
     /// Makes a candidate.
     public init(siteIndex: Int, poolIndex: Int, site: Site, pool: AcceleratorPool, model: AcceleratorModel) {
         self.siteIndex = siteIndex
@@ -18,6 +21,9 @@ public final class Candidate: Sendable {
         self.site = site
         self.pool = pool
         self.model = model
+        // Pool names are unique within a site (the loader checks that): found once, then referred to.
+        let inSite = site.pools.firstIndex { $0.name == pool.name } ?? 0
+        reference = PoolReference(site: siteIndex, pool: inSite, siteName: site.name, poolName: pool.name)
     }
 }
 
@@ -29,27 +35,109 @@ public struct Rejection: Sendable, Hashable {
     public let reason: String
 }
 
-/// "May this workload run on this pool?" One small rule, as in the kube-scheduler framework.
+/// "May this workload run on this pool?" One small rule, as in the kube-scheduler framework: a pre-filter
+/// builds what the rule needs of the workload once, and the filter asks it of each candidate.
 public protocol Filter: Sendable {
+    /// What the pre-filter computes once per workload.
+    associatedtype State: Sendable
     /// The filter's name.
     var name: String { get }
+    /// The per-workload part of the rule, computed once before any candidate is asked.
+    func preFilter(_ workload: Workload, in fleet: Fleet) -> State
     /// `nil` when the candidate passes, or why it does not.
-    func filter(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Rejection?
-    /// Whether the candidate passes, without building a reason (the planner's hot path: workloads × pools).
-    func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool
-    /// `allows` with the per-workload part done once: the planner calls the result for every pool.
-    func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool
+    func filter(_ state: State, _ candidate: Candidate) -> Rejection?
+    /// The pre-filter run for `workload`, its state bound to the filter (a default is provided).
+    func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter
+}
+
+/// A filter that also sizes what passes (hardware fit): the fit is computed once per candidate and
+/// travels with it to the scorers and the walk.
+public protocol SizingFilter: Filter {
+    /// How the workload would use the candidate, or `nil` when it does not fit.
+    func fit(_ state: State, _ candidate: Candidate) -> Fit?
+    /// Why the candidate does not fit (asked only when ``fit(_:_:)`` is `nil`).
+    func rejection(_ state: State, _ candidate: Candidate) -> Rejection
+}
+
+/// What a prepared filter says of one candidate.
+public enum FilterOutcome: Sendable {
+    /// The candidate passes.
+    case passes
+    /// The candidate passes, and this is how the workload would use it.
+    case fits(Fit)
+    /// The candidate is refused.
+    case rejected(Rejection)
+}
+
+/// A filter with its per-workload state built: what a scheduling cycle asks of every candidate.
+public struct PreparedFilter: Sendable {
+    /// The filter's name.
+    public let name: String
+    /// What the filter says of a candidate.
+    public let check: @Sendable (Candidate) -> FilterOutcome
 }
 
 extension Filter {
-    public func allows(_ workload: Workload, on candidate: Candidate, in fleet: Fleet) -> Bool {
-        filter(workload, on: candidate, in: fleet) == nil
+    public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
+        let state = preFilter(workload, in: fleet)
+        return PreparedFilter(name: name) { self.filter(state, $0).map(FilterOutcome.rejected) ?? .passes }
+    }
+}
+
+extension SizingFilter {
+    public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
+        fit(state, candidate) == nil ? rejection(state, candidate) : nil
     }
 
-    /// A check prepared once per workload and then asked of every candidate; filters whose work per
-    /// workload can be hoisted (residency: one intersection of countries) override it.
-    public func prepare(_ workload: Workload, in fleet: Fleet) -> (Candidate) -> Bool {
-        { self.allows(workload, on: $0, in: fleet) }
+    public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
+        let state = preFilter(workload, in: fleet)
+        return PreparedFilter(name: name) { candidate in
+            self.fit(state, candidate).map(FilterOutcome.fits) ?? .rejected(self.rejection(state, candidate))
+        }
+    }
+}
+
+extension [PreparedFilter] {
+    /// The first filter's refusal of `candidate`, or the fit a sizing filter found (`nil` without one).
+    public func check(_ candidate: Candidate) -> FilterOutcome {
+        var fit: Fit?
+        for filter in self {
+            switch filter.check(candidate) {
+            case .passes: continue
+            case .fits(let found): fit = found
+            case .rejected(let rejection): return .rejected(rejection)
+            }
+        }
+        return fit.map(FilterOutcome.fits) ?? .passes
+    }
+}
+
+/// How a workload would use a pool that fits it: the precision (for inference) and the accelerator counts.
+public struct Fit: Sendable, Hashable {
+    /// The precision an inference workload runs at; `nil` for training.
+    public let precision: Precision?
+    /// The fewest accelerators that hold the workload (or, after sizing, serve its demand).
+    public let min: Int
+    /// The most it may use.
+    public let max: Int
+
+    /// Makes a fit.
+    public init(precision: Precision?, min: Int, max: Int) {
+        self.precision = precision
+        self.min = min
+        self.max = max
+    }
+}
+
+/// A candidate with its fit for the workload at hand (`nil` when it does not fit), as scorers see it.
+public struct FittedCandidate: Sendable {
+    public let candidate: Candidate
+    public let fit: Fit?
+
+    /// Makes a fitted candidate.
+    public init(candidate: Candidate, fit: Fit?) {
+        self.candidate = candidate
+        self.fit = fit
     }
 }
 
@@ -58,7 +146,54 @@ public protocol Scorer: Sendable {
     /// The scorer's name.
     var name: String { get }
     /// Scores each candidate for the workload (all at once, so a scorer can normalise across them).
-    func scores(_ workload: Workload, candidates: [Candidate], context: PlanningContext) -> [Double]
+    func scores(_ workload: Workload, candidates: [FittedCandidate], context: PlanningContext) -> [Double]
+}
+
+/// Resizes a ranked candidate after scoring (kube-scheduler's reserve point has no time; this one sets the
+/// fewest accelerators the workload needs there), or rejects it.
+protocol Sizer: Sendable {
+    /// The plug-in's name.
+    var name: String { get }
+    /// The fit with its minimum raised as the plug-in requires, or why the candidate cannot serve.
+    func size(_ workload: Workload, _ candidate: Candidate, fit: Fit) -> Sizing
+}
+
+/// What a sizer makes of a candidate's fit.
+enum Sizing: Equatable {
+    /// The candidate serves with this fit.
+    case sized(Fit)
+    /// The candidate cannot serve, and why.
+    case refused(Rejection)
+}
+
+/// A limit the walk applies at every step to a candidate with free accelerators.
+protocol StepLimit: Sendable {
+    /// The plug-in's name.
+    var name: String { get }
+    /// What a step refused by this limit is short of, for explanations.
+    var shortage: Shortage { get }
+    /// The most accelerators drawing `wattsEach` IT watts that may run at site `site` at step `t`.
+    func limit(site: Int, step t: Int, wattsEach: Double, state: PlanningState) -> Int
+}
+
+/// Whether deferrable work waits at a step although it could run.
+protocol Deferral: Sendable {
+    /// The plug-in's name.
+    var name: String { get }
+    /// The rule for one walk, or `nil` when this walk never waits.
+    func rule(for walk: Walk, state: PlanningState) -> DeferralRule?
+}
+
+/// A deferral prepared for one walk: asked at each step whether to wait.
+struct DeferralRule {
+    /// Whether `walk` waits at step `t`.
+    let waits: (_ walk: Walk, _ t: Int, _ state: PlanningState) -> Bool
+}
+
+/// What a step that cannot run is short of.
+enum Shortage: Hashable {
+    case power
+    case capacity
 }
 
 /// Everything filters and scorers may read: the fleet, the grid and each site's budget.
@@ -82,4 +217,13 @@ public struct PlanningContext: Sendable {
         meanPUE = budgets.map { mean($0.pue, 0..<$0.pue.count) }
         meanCarbon = budgets.map { mean($0.carbon, 0..<$0.carbon.count) }
     }
+}
+
+/// Mean of a series over `range` (the whole series when the range is empty).
+func mean(_ values: [Double], _ range: Range<Int>) -> Double {
+    let r = range.isEmpty ? 0..<values.count : range
+    guard !r.isEmpty else { return 0 }
+    var sum = 0.0
+    for i in r { sum += values[i] }
+    return sum / Double(r.count)
 }

@@ -28,15 +28,41 @@ public enum PlacementStatus: String, Sendable, Codable {
     case notArrived = "not-arrived"
 }
 
+/// Where work runs: indices into the fleet, so consumers need not look the pool up again, and the names
+/// for output.
+public struct PoolReference: Sendable, Hashable {
+    /// Index of the site in `Fleet.sites`.
+    public let site: Int
+    /// Index of the pool in its site's `pools`.
+    public let pool: Int
+    /// The site's name.
+    public let siteName: String
+    /// The pool's name within its site.
+    public let poolName: String
+
+    /// Makes a reference.
+    public init(site: Int, pool: Int, siteName: String, poolName: String) {
+        self.site = site
+        self.pool = pool
+        self.siteName = siteName
+        self.poolName = poolName
+    }
+}
+
 /// A stretch of steps on one pool with a fixed number of accelerators.
 public struct Segment: Sendable, Hashable {
-    public let site: String
-    public let pool: String
+    /// The pool it runs on.
+    public let reference: PoolReference
     public let accelerators: Int
     /// First step (inclusive).
     public let start: Int
     /// Last step (exclusive).
     public let end: Int
+
+    /// The site's name.
+    public var site: String { reference.siteName }
+    /// The pool's name within its site.
+    public var pool: String { reference.poolName }
 }
 
 /// Something that happens to a workload at a step boundary.

@@ -32,16 +32,17 @@ public struct Planner: Sendable {
         origins: [Int: Int] = [:]
     ) -> Plan {
         var state = PlanningState(fleet: fleet, grid: grid, budgets: budgets)
-        // Work that keeps its place (a partial replan) holds its accelerators and power.
-        var candidateOf: [String: Int] = [:]
-        for c in state.candidates { candidateOf["\(c.siteIndex)/\(c.pool.name)"] = c.poolIndex }
-        for o in occupied {
-            guard let k = candidateOf["\(o.site)/\(o.pool)"] else { continue }
-            let c = state.candidates[k]
-            state.free[c.poolIndex][o.step] -= Int32(o.accelerators)
-            state.headroom[o.site][o.step] -= PhysicalModel.runningPower(model: c.model, count: o.accelerators)
+        state.occupy(occupied)
+        var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
+        for index in Self.placementOrder(fleet, grid: grid) {
+            results[index] = place(fleet.workloads[index], origin: origins[index], state: &state)
         }
-        let order = fleet.workloads.indices.sorted { a, b in
+        return Plan(policy: policy.name, grid: grid, workloads: results.compactMap { $0 })
+    }
+
+    /// Workload indices by priority, then arrival, then declaration order.
+    static func placementOrder(_ fleet: Fleet, grid: TimeGrid) -> [Int] {
+        fleet.workloads.indices.sorted { a, b in
             let wa = fleet.workloads[a]
             let wb = fleet.workloads[b]
             if wa.priority != wb.priority { return wa.priority > wb.priority }
@@ -50,11 +51,6 @@ public struct Planner: Sendable {
             if ta != tb { return ta < tb }
             return a < b
         }
-        var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
-        for index in order {
-            results[index] = place(fleet.workloads[index], origin: origins[index], state: &state)
-        }
-        return Plan(policy: policy.name, grid: grid, workloads: results.map { $0! })
     }
 
     /// The plan with budgets taken from the fleet's traces as they are.
@@ -65,63 +61,59 @@ public struct Planner: Sendable {
 
     // MARK: Candidates
 
+    /// A candidate that passed every filter, sized for the workload, in rank order.
     struct Ranked {
         let candidate: Candidate
-        let precision: Precision?
-        let minCount: Int
-        let maxCount: Int
+        let fit: Fit
+
+        var precision: Precision? { fit.precision }
+        var minCount: Int { fit.min }
+        var maxCount: Int { fit.max }
     }
 
+    /// One scheduling cycle for `w`: the filters prepared once and asked of every candidate, the scorers'
+    /// order over those that pass, then the sizers over them in that order.
     private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
-        var passed: [Candidate] = []
+        let filters = policy.preparedFilters(for: w, in: state.fleet)
+        var passed: [FittedCandidate] = []
         var rejections: [Rejection] = []
-        let checks = policy.filters.map { $0.prepare(w, in: state.fleet) }
-        for candidate in state.candidates where checks.allSatisfy({ $0(candidate) }) {
-            passed.append(candidate)
-        }
-
-        var order = Array(passed.indices)
-        if !policy.scorers.isEmpty, passed.count > 1 {
-            var total = [Double](repeating: 0, count: passed.count)
-            for (scorer, weight) in policy.scorers {
-                for (i, s) in scorer.scores(w, candidates: passed, context: state.context).enumerated() {
-                    total[i] += weight * s
-                }
+        for candidate in state.candidates {
+            switch filters.check(candidate) {
+            case .passes: passed.append(FittedCandidate(candidate: candidate, fit: nil))
+            case .fits(let fit): passed.append(FittedCandidate(candidate: candidate, fit: fit))
+            case .rejected(let rejection): rejections.append(rejection)
             }
-            order.sort { total[$0] != total[$1] ? total[$0] > total[$1] : $0 < $1 }
         }
         var ranked: [Ranked] = []
-        for i in order {
-            guard let fit = HardwareFitFilter.fit(w, on: passed[i]) else { continue }
-            var minCount = fit.min
-            if w.type == .inference {
-                let perAccelerator = PhysicalModel.throughput(w, model: passed[i].model, count: 1)
-                let forDemand = PhysicalModel.wholeUp(PhysicalModel.inferenceFLOPS(w) / perAccelerator)
-                minCount = max(minCount, forDemand)
-                if minCount > fit.max {
-                    rejections.append(
-                        Rejection(
-                            filter: "capacity",
-                            reason: "too few accelerators for \(CountText.format(w.tokensPerSecond ?? 0)) tokens/s "
-                                + "(needs \(minCount) \(passed[i].model.id), at most \(fit.max))"
-                        )
-                    )
-                    continue
-                }
-            }
-            ranked.append(Ranked(candidate: passed[i], precision: fit.precision, minCount: minCount, maxCount: fit.max))
-        }
-        if ranked.isEmpty {
-            // Reasons are built only when they will be read: an explanation of why nothing fits.
-            for candidate in state.candidates {
-                if let rejection = policy.filters.lazy.compactMap({ $0.filter(w, on: candidate, in: state.fleet) })
-                    .first
-                {
+        for i in scoredOrder(w, passed, state: state) {
+            // Without a sizing filter there is no fit to walk with: such a candidate cannot be ranked.
+            guard var fit = passed[i].fit else { continue }
+            var refused = false
+            for sizer in policy.sizers where !refused {
+                switch sizer.size(w, passed[i].candidate, fit: fit) {
+                case .sized(let sized): fit = sized
+                case .refused(let rejection):
                     rejections.append(rejection)
+                    refused = true
                 }
             }
+            if !refused { ranked.append(Ranked(candidate: passed[i].candidate, fit: fit)) }
         }
         return (ranked, rejections)
+    }
+
+    /// Indices of `passed` by descending weighted score, ties (and policies without scorers) in fleet order.
+    private func scoredOrder(_ w: Workload, _ passed: [FittedCandidate], state: PlanningState) -> [Int] {
+        var order = Array(passed.indices)
+        guard !policy.scorers.isEmpty, passed.count > 1 else { return order }
+        var total = [Double](repeating: 0, count: passed.count)
+        for (scorer, weight) in policy.scorers {
+            for (i, s) in scorer.scores(w, candidates: passed, context: state.context).enumerated() {
+                total[i] += weight * s
+            }
+        }
+        order.sort { total[$0] != total[$1] ? total[$0] > total[$1] : $0 < $1 }
+        return order
     }
 
     // MARK: Placement
@@ -131,42 +123,18 @@ public struct Planner: Sendable {
         let arrivalTime = w.arrival?.timeIntervalSince1970 ?? grid.start
         let required = PhysicalModel.requiredFLOPs(w, catalog: state.fleet.catalog)
         guard arrivalTime < grid.end else {
-            return WorkloadPlan(
-                name: w.name,
-                status: .notArrived,
-                segments: [],
-                events: [],
-                precision: nil,
-                requiredFLOPs: required,
-                plannedFLOPs: 0,
-                finishStep: nil,
-                explanation: "\(w.name): arrives after the scenario ends"
-            )
+            return .unplaced(w.name, .notArrived, required: required, "\(w.name): arrives after the scenario ends")
         }
         let arrivalStep = max(0, grid.step(at: Date(timeIntervalSince1970: arrivalTime), rounding: .up))
         let deadlineStep = w.deadline.map { grid.step(at: $0, rounding: .down) }
         var (ranked, rejections) = rank(w, state: state)
         if let required, let deadlineStep {
-            // Pools that could finish in time at their full width come first, whatever else they score:
-            // a cleaner pool that misses the deadline is no better choice.
             let window = Double(max(0, min(deadlineStep, grid.count) - arrivalStep)) * grid.step
-            func inTime(_ r: Ranked) -> Bool {
-                PhysicalModel.throughput(w, model: r.candidate.model, count: r.maxCount) * window >= required
-            }
-            ranked = ranked.filter(inTime) + ranked.filter { !inTime($0) }
+            ranked = Self.inTimeFirst(ranked, w, required: required, window: window)
         }
         guard !ranked.isEmpty else {
-            return WorkloadPlan(
-                name: w.name,
-                status: .unplaceable,
-                segments: [],
-                events: [],
-                precision: nil,
-                requiredFLOPs: required,
-                plannedFLOPs: 0,
-                finishStep: nil,
-                explanation: Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
-            )
+            let explanation = Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
+            return .unplaced(w.name, .unplaceable, required: required, explanation)
         }
         var walk = Walk(
             workload: w,
@@ -178,9 +146,39 @@ public struct Planner: Sendable {
             origin: origin.map { ($0, state.fleet.sites[$0]) }
         )
         walk.run(state: &state)
-        return walk.result(state: state, rejections: rejections)
+        return walk.result(state: state)
     }
 
+    /// Pools that could finish in time at their full width come first, whatever else they score: a cleaner
+    /// pool that misses the deadline is no better choice.
+    static func inTimeFirst(_ ranked: [Ranked], _ w: Workload, required: Double, window: Double) -> [Ranked] {
+        func inTime(_ r: Ranked) -> Bool {
+            PhysicalModel.throughput(w, model: r.candidate.model, count: r.maxCount) * window >= required
+        }
+        return ranked.filter(inTime) + ranked.filter { !inTime($0) }
+    }
+}
+
+extension WorkloadPlan {
+    /// A workload that does not run at all, and why.
+    static func unplaced(
+        _ name: String,
+        _ status: PlacementStatus,
+        required: Double?,
+        _ explanation: String
+    ) -> WorkloadPlan {
+        WorkloadPlan(
+            name: name,
+            status: status,
+            segments: [],
+            events: [],
+            precision: nil,
+            requiredFLOPs: required,
+            plannedFLOPs: 0,
+            finishStep: nil,
+            explanation: explanation
+        )
+    }
 }
 
 /// Accelerators already promised at one step, which a partial replan must leave alone.
@@ -226,5 +224,17 @@ struct PlanningState {
         self.candidates = candidates
         free = candidates.map { [Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count) }
         headroom = budgets.map { budget in (0..<grid.count).map { budget.itLimit(at: $0) } }
+    }
+
+    /// Holds the accelerators and power of work that keeps its place (a partial replan).
+    mutating func occupy(_ occupied: [Occupation]) {
+        var candidateOf: [Int: [String: Int]] = [:]
+        for c in candidates { candidateOf[c.siteIndex, default: [:]][c.pool.name] = c.poolIndex }
+        for o in occupied {
+            guard let k = candidateOf[o.site]?[o.pool] else { continue }
+            let c = candidates[k]
+            free[c.poolIndex][o.step] -= Int32(o.accelerators)
+            headroom[o.site][o.step] -= PhysicalModel.runningPower(model: c.model, count: o.accelerators)
+        }
     }
 }

@@ -4,22 +4,28 @@ public import SovereignModel
 public struct PlanningPolicy: Sendable {
     /// The policy's name on the command line.
     public let name: String
-    /// Whether placements must fit each site's forecast IT budget (`min(available/PUE, cooling)`).
-    public let respectsPower: Bool
-    /// Whether deferrable work waits for lower-carbon steps while its deadline allows.
-    public let defersToLowCarbon: Bool
-    /// Filters every candidate must pass.
+    /// Filters every candidate must pass, in the order their refusals are reported.
     public let filters: [any Filter]
+    /// Sizers applied, after scoring, to each candidate that passed (inference capacity).
+    let sizers: [any Sizer]
+    /// Limits the walk applies at every step (the power budget).
+    let limits: [any StepLimit]
+    /// Rules by which deferrable work waits although it could run (lower-carbon steps).
+    let deferrals: [any Deferral]
     /// Scorers and their weights; with none, candidates keep the fleet's declaration order.
     public let scorers: [(scorer: any Scorer, weight: Double)]
+
+    /// Whether placements must fit each site's forecast IT budget (`min(available/PUE, cooling)`).
+    public var respectsPower: Bool { limits.contains { $0 is PowerBudget } }
 
     /// What a power-oblivious cluster scheduler does: priority then arrival order onto the first allowed
     /// pool with free accelerators, ignoring power.
     public static let greedy = PlanningPolicy(
         name: "greedy",
-        respectsPower: false,
-        defersToLowCarbon: false,
         filters: standardFilters,
+        sizers: [InferenceCapacity()],
+        limits: [],
+        deferrals: [],
         scorers: []
     )
 
@@ -27,9 +33,10 @@ public struct PlanningPolicy: Sendable {
     /// close-to-data, fast pools.
     public static let powerAware = PlanningPolicy(
         name: "power-aware",
-        respectsPower: true,
-        defersToLowCarbon: false,
         filters: standardFilters,
+        sizers: [InferenceCapacity()],
+        limits: [PowerBudget()],
+        deferrals: [],
         scorers: [
             (EnergyScorer(), 1), (LocalityScorer(), 1), (ThroughputScorer(), 1), (ServedFromScorer(), 2),
         ]
@@ -38,16 +45,18 @@ public struct PlanningPolicy: Sendable {
     /// Power-aware, and shifts deferrable work to lower-carbon steps within deadlines.
     public static let carbonAware = PlanningPolicy(
         name: "carbon-aware",
-        respectsPower: true,
-        defersToLowCarbon: true,
         filters: standardFilters,
+        sizers: [InferenceCapacity()],
+        limits: [PowerBudget()],
+        deferrals: [CarbonDeferral()],
         scorers: [
             (CarbonScorer(), 2), (EnergyScorer(), 1), (LocalityScorer(), 1), (ThroughputScorer(), 0.5),
             (ServedFromScorer(), 2),
         ]
     )
 
-    /// The filters every policy applies: residency and policy rules are hard constraints, never scores.
+    /// The filters every policy applies: residency and policy rules are hard constraints, never scores;
+    /// hardware fit also sizes what passes.
     public static let standardFilters: [any Filter] = [
         ResidencyFilter(), DomesticOperatorFilter(), HardwareFitFilter(),
     ]
@@ -57,4 +66,9 @@ public struct PlanningPolicy: Sendable {
 
     /// The built-in policy with this name.
     public static func named(_ name: String) -> PlanningPolicy? { all.first { $0.name == name } }
+
+    /// The filters prepared for one workload's scheduling cycle.
+    public func preparedFilters(for workload: Workload, in fleet: Fleet) -> [PreparedFilter] {
+        filters.map { $0.prepared(for: workload, in: fleet) }
+    }
 }

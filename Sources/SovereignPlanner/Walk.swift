@@ -2,9 +2,10 @@ import SovereignModel
 
 /// One workload's walk through time: which pool and how many accelerators at each step.
 struct Walk {
-    enum Block: Hashable {
-        case power(site: String)
-        case capacity(site: String)
+    /// Why a step could not run: what was short, and where.
+    struct Block: Hashable {
+        let shortage: Shortage
+        let site: String
     }
 
     let workload: Workload
@@ -19,9 +20,11 @@ struct Walk {
     private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
     private(set) var done = 0.0
     private(set) var finishStep: Int?
-    private var current: Int?
+    /// The rank the walk runs on now.
+    private(set) var current: Int?
     private var waitSeconds = 0.0
-    private var migrations: [Int: (from: String, seconds: Double)] = [:]
+    /// Seconds of checkpoint transfer before each migration, by the step it lands.
+    private var migrations: [Int: Double] = [:]
     private(set) var blocked: [(step: Int, block: Block)] = []
 
     init(
@@ -44,12 +47,14 @@ struct Walk {
         siteIndex = ranked.map(\.candidate.siteIndex)
         minCount = ranked.map(\.minCount)
         perAcceleratorPower = ranked.map { PhysicalModel.runningPower(model: $0.candidate.model, count: 1) }
+        limits = policy.limits
     }
 
     private let poolIndex: [Int]
     private let siteIndex: [Int]
     private let minCount: [Int]
     private let perAcceleratorPower: [Double]
+    private let limits: [any StepLimit]
 
     // MARK: Feasibility
 
@@ -59,11 +64,10 @@ struct Walk {
         // retain and release a dozen references per step.
         let free = Int(state.free[poolIndex[r]][t])
         var n = min(want, free)
-        if n < minCount[r] { return (0, .capacity(site: ranked[r].candidate.site.name)) }
-        if policy.respectsPower {
-            let fits = Int((max(0, state.headroom[siteIndex[r]][t]) / perAcceleratorPower[r]).rounded(.down))
-            n = min(n, fits)
-            if n < minCount[r] { return (0, .power(site: ranked[r].candidate.site.name)) }
+        if n < minCount[r] { return (0, Block(shortage: .capacity, site: ranked[r].candidate.site.name)) }
+        for limit in limits {
+            n = min(n, limit.limit(site: siteIndex[r], step: t, wattsEach: perAcceleratorPower[r], state: state))
+            if n < minCount[r] { return (0, Block(shortage: limit.shortage, site: ranked[r].candidate.site.name)) }
         }
         return (n, nil)
     }
@@ -80,7 +84,7 @@ struct Walk {
             return (true, 0)
         }
         if fromIndex == siteIndex[r] { return (true, 0) }
-        let links = current.map { ranked[$0].candidate.site.links } ?? origin!.site.links
+        let links = current.map { ranked[$0].candidate.site.links } ?? origin?.site.links ?? []
         let target = ranked[r].candidate.site.name
         guard let link = links.first(where: { $0.to == target }) else { return (false, 0) }
         return (true, link.bandwidth.transferTime(of: PhysicalModel.checkpointSize(workload)).seconds)
@@ -115,7 +119,7 @@ struct Walk {
     mutating func recordBlock(at t: Int, state: PlanningState) {
         let best = current ?? 0
         let block = available(best, at: t, want: ranked[best].maxCount, state: state).block
-        blocked.append((t, block ?? .capacity(site: ranked[best].candidate.site.name)))
+        blocked.append((t, block ?? Block(shortage: .capacity, site: ranked[best].candidate.site.name)))
     }
 
     // MARK: Walks
@@ -130,45 +134,23 @@ struct Walk {
         }
     }
 
-    /// The carbon intensity above which deferrable work waits: the cleanest steps before the deadline
-    /// that would finish it at the best pool's full rate, with a 30 % margin.
-    func carbonThreshold(state: PlanningState) -> Double? {
-        guard policy.defersToLowCarbon, let deadline, let required, deadline > arrival else { return nil }
-        let best = ranked[0]
-        let rate =
-            PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount) * state.grid.step
-        let needed = PhysicalModel.wholeUp(required / rate)
-        let window = arrival..<min(deadline, state.grid.count)
-        guard needed > 0, window.count > needed else { return nil }
-        let carbon = state.context.budgets[best.candidate.siteIndex].carbon[window].sorted()
-        return carbon[min(carbon.count - 1, PhysicalModel.wholeUp(Double(needed) * 1.3))]
+    /// FLOPs per second `n` accelerators of ranked option `option` achieve on the workload.
+    func rate(_ option: Planner.Ranked, count n: Int) -> Double {
+        PhysicalModel.throughput(workload, model: option.candidate.model, count: n)
     }
 
     mutating func runPreemptible(state: inout PlanningState) {
         guard let required else { return }
-        let threshold = carbonThreshold(state: state)
+        let deferrals = policy.deferrals.compactMap { $0.rule(for: self, state: state) }
         for t in arrival..<state.grid.count {
             if done >= required { break }
-            if let threshold, let deadline, t < deadline {
-                // Defer only while the slack is ample: twice the steps the rest would take at the best
-                // pool's full rate (the real rate is often lower: power, other work).
-                let best = ranked[current ?? 0]
-                let rate =
-                    PhysicalModel.throughput(workload, model: best.candidate.model, count: best.maxCount)
-                    * state.grid.step
-                let stepsLeft = ((required - done) / rate).rounded(.up)
-                if Double(deadline - t) > 2 * stepsLeft,
-                    state.context.budgets[best.candidate.siteIndex].carbon[t] > threshold
-                {
-                    continue
-                }
-            }
+            if deferrals.contains(where: { $0.waits(self, t, state) }) { continue }
             guard let choice = choose(at: t, want: { self.ranked[$0].maxCount }, state: state) else {
                 recordBlock(at: t, state: state)
                 continue
             }
             if choice.move > 0 {
-                migrations[t] = (current.map { ranked[$0].candidate.site.name } ?? origin?.site.name ?? "", choice.move)
+                migrations[t] = choice.move
                 waitSeconds += choice.move
             }
             current = choice.rank
@@ -244,94 +226,10 @@ struct Walk {
 
     // MARK: Result
 
-    func result(state: PlanningState, rejections: [Rejection]) -> WorkloadPlan {
-        let grid = state.grid
-        var segments: [Segment] = []
-        var events: [PlanEvent] = []
-        var previous: (step: Int, rank: Int, count: Int)?
-        var segmentStart = 0
-        func site(_ r: Int) -> String { ranked[r].candidate.site.name }
-        func closeSegment(_ p: (step: Int, rank: Int, count: Int)) {
-            segments.append(
-                Segment(
-                    site: site(p.rank),
-                    pool: ranked[p.rank].candidate.pool.name,
-                    accelerators: p.count,
-                    start: segmentStart,
-                    end: p.step + 1
-                )
-            )
-        }
-        let checkpoint = PhysicalModel.checkpointSize(workload)
-        let isService = workload.type == .inference
-        for a in allocations {
-            guard let p = previous else {
-                events.append(PlanEvent(kind: .start, step: a.step, site: site(a.rank), detail: ""))
-                segmentStart = a.step
-                previous = a
-                continue
-            }
-            let contiguous = a.step == p.step + 1
-            if !contiguous || a.rank != p.rank || a.count != p.count {
-                closeSegment(p)
-                segmentStart = a.step
-            }
-            let moved = site(a.rank) != site(p.rank)
-            if !contiguous {
-                if !isService {
-                    events.append(
-                        PlanEvent(kind: .checkpoint, step: p.step + 1, site: site(p.rank), detail: "\(checkpoint)")
-                    )
-                }
-                events.append(PlanEvent(kind: .pause, step: p.step + 1, site: site(p.rank), detail: ""))
-            }
-            if moved {
-                if contiguous, !isService {
-                    events.append(
-                        PlanEvent(kind: .checkpoint, step: a.step, site: site(p.rank), detail: "\(checkpoint)")
-                    )
-                }
-                let seconds = migrations[a.step]?.seconds ?? 0
-                let detail =
-                    isService
-                    ? "from \(site(p.rank)) (service restarted)"
-                    : "from \(site(p.rank)), \(checkpoint) in \(TimeSpan.seconds(seconds))"
-                events.append(PlanEvent(kind: .migrate, step: a.step, site: site(a.rank), detail: detail))
-            } else if !contiguous {
-                events.append(PlanEvent(kind: .resume, step: a.step, site: site(a.rank), detail: ""))
-            }
-            previous = a
-        }
-        if let p = previous { closeSegment(p) }
-        if let finishStep, let last = allocations.last {
-            events.append(PlanEvent(kind: .finish, step: finishStep, site: site(last.rank), detail: ""))
-        }
-
-        let status: PlacementStatus
-        if isService {
-            status = blocked.isEmpty ? .serving : .short
-        } else if let finishStep {
-            status = deadline.map { finishStep > $0 } == true ? .deadlineMissed : .completed
-        } else {
-            status = .unfinished
-        }
-        var explanation: String?
-        switch status {
-        case .short:
-            explanation =
-                "\(workload.name): short of capacity for its demand: "
-                + Explanation.spans(blocked, grid: grid)
-        case .deadlineMissed, .unfinished:
-            let what =
-                status == .deadlineMissed
-                ? "finishes \(grid.label(at: finishStep!)), after its deadline"
-                : "not finished by the end of the scenario (\(Explanation.percent(done, of: required ?? 0)) done)"
-            explanation =
-                "\(workload.name): \(what)"
-                + (blocked.isEmpty ? "" : ": " + Explanation.spans(blocked, grid: grid))
-        default:
-            explanation = nil
-        }
+    /// The walk as a plan: its segments and events, and how the workload fares.
+    func result(state: PlanningState) -> WorkloadPlan {
+        let (segments, events) = timeline()
+        let status = status()
         return WorkloadPlan(
             name: workload.name,
             status: status,
@@ -341,7 +239,89 @@ struct Walk {
             requiredFLOPs: required,
             plannedFLOPs: done,
             finishStep: finishStep,
-            explanation: explanation
+            explanation: explanation(status, grid: state.grid)
         )
+    }
+
+    /// The allocations merged into segments (a new one wherever the pool, the count or continuity changes),
+    /// and the events between them.
+    func timeline() -> (segments: [Segment], events: [PlanEvent]) {
+        guard let first = allocations.first else { return ([], []) }
+        var segments: [Segment] = []
+        var events = [PlanEvent(kind: .start, step: first.step, site: siteName(first.rank), detail: "")]
+        var segmentStart = first.step
+        var previous = first
+        for a in allocations.dropFirst() {
+            if a.step != previous.step + 1 || a.rank != previous.rank || a.count != previous.count {
+                segments.append(segment(previous, from: segmentStart))
+                segmentStart = a.step
+            }
+            events += self.events(from: previous, to: a)
+            previous = a
+        }
+        segments.append(segment(previous, from: segmentStart))
+        if let finishStep {
+            events.append(PlanEvent(kind: .finish, step: finishStep, site: siteName(previous.rank), detail: ""))
+        }
+        return (segments, events)
+    }
+
+    private func siteName(_ r: Int) -> String { ranked[r].candidate.site.name }
+
+    private func segment(_ last: (step: Int, rank: Int, count: Int), from start: Int) -> Segment {
+        Segment(
+            reference: ranked[last.rank].candidate.reference,
+            accelerators: last.count,
+            start: start,
+            end: last.step + 1
+        )
+    }
+
+    /// The events between two allocations, as ``Transition`` derives them.
+    private func events(
+        from p: (step: Int, rank: Int, count: Int),
+        to a: (step: Int, rank: Int, count: Int)
+    )
+        -> [PlanEvent]
+    {
+        let transition = Transition(from: (p.step, siteIndex[p.rank]), to: (a.step, siteIndex[a.rank]))
+        let service = workload.type == .inference
+        return transition.events(service: service).map { kind, atPrevious in
+            let detail: String
+            switch kind {
+            case .checkpoint: detail = "\(PhysicalModel.checkpointSize(workload))"
+            case .migrate where service: detail = "from \(siteName(p.rank)) (service restarted)"
+            case .migrate:
+                let seconds = TimeSpan.seconds(migrations[a.step] ?? 0)
+                detail = "from \(siteName(p.rank)), \(PhysicalModel.checkpointSize(workload)) in \(seconds)"
+            default: detail = ""
+            }
+            return atPrevious
+                ? PlanEvent(kind: kind, step: p.step + 1, site: siteName(p.rank), detail: detail)
+                : PlanEvent(kind: kind, step: a.step, site: siteName(a.rank), detail: detail)
+        }
+    }
+
+    /// How the workload fares: a service by whether it was ever short, other work by when it finished.
+    func status() -> PlacementStatus {
+        if workload.type == .inference { return blocked.isEmpty ? .serving : .short }
+        guard let finishStep else { return .unfinished }
+        return deadline.map { finishStep > $0 } == true ? .deadlineMissed : .completed
+    }
+
+    /// Why a workload is short, late or unfinished, with the spans it was blocked; `nil` when it is not.
+    func explanation(_ status: PlacementStatus, grid: TimeGrid) -> String? {
+        let what: String
+        switch status {
+        case .short:
+            return "\(workload.name): short of capacity for its demand: " + Explanation.spans(blocked, grid: grid)
+        case .deadlineMissed:
+            what = "finishes \(grid.label(at: finishStep ?? grid.count)), after its deadline"
+        case .unfinished:
+            what = "not finished by the end of the scenario (\(Explanation.percent(done, of: required ?? 0)) done)"
+        default:
+            return nil
+        }
+        return "\(workload.name): \(what)" + (blocked.isEmpty ? "" : ": " + Explanation.spans(blocked, grid: grid))
     }
 }

@@ -1,6 +1,5 @@
 import SovereignBase
 public import SovereignModel
-public import SovereignPlanner
 
 /// What the planner believes about each site's supply: the actual traces perturbed by a seeded forecast
 /// error (a first-order autoregressive multiplier, so errors persist for hours as weather errors do).

@@ -1,3 +1,5 @@
+public import SovereignPlanner
+
 /// What happened in one simulated run; the JSON names are a contract that scripts read.
 public struct SimulationResult: Sendable, Codable {
     public struct Workloads: Sendable, Codable {
@@ -70,8 +72,12 @@ public struct SiteSeries: Sendable {
 /// What a workload did at one step, for the Gantt chart and the independent checker.
 public struct ExecutedStep: Sendable, Hashable {
     public let step: Int
+    /// The workload's index in the fleet.
     public let workload: Int
-    public let site: Int
-    public let pool: String
+    /// The pool it ran on.
+    public let pool: PoolReference
     public let accelerators: Int
+
+    /// The index of the site it ran at.
+    public var site: Int { pool.site }
 }

@@ -1,5 +1,5 @@
 public import SovereignModel
-public import SovereignPlanner
+import SovereignPlanner
 
 /// A self-contained HTML report (inline SVG and CSS, nothing fetched) comparing policies on one scenario.
 public enum SimulationReport: Sendable {

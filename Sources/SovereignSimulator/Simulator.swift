@@ -84,10 +84,12 @@ struct Run {
 
     struct Allocation {
         let workload: Int
-        let site: Int
-        let pool: String
+        let pool: PoolReference
         let model: AcceleratorModel
         let count: Int
+
+        /// The index of its site in the fleet.
+        var site: Int { pool.site }
     }
 
     let fleet: Fleet
@@ -103,14 +105,14 @@ struct Run {
     var result: SimulationResult
     /// Workloads to replan after this step.
     var affected = Set<Int>()
-    let siteIndex: [String: Int]
 
     init(fleet: Fleet, grid: TimeGrid, policy: PlanningPolicy, initial: Plan) {
         self.fleet = fleet
         self.grid = grid
         self.policy = policy
         self.initial = initial
-        progress = fleet.workloads.map { Progress(required: PhysicalModel.requiredFLOPs($0, catalog: fleet.catalog)) }
+        // What the planner computed travels with its plan: the work each workload needs.
+        progress = initial.workloads.map { Progress(required: $0.requiredFLOPs) }
         allocations = Array(repeating: [], count: grid.count)
         batteryCharge = fleet.sites.map { s in s.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0 }
         series = fleet.sites.map {
@@ -122,7 +124,6 @@ struct Run {
             )
         }
         result = SimulationResult(policy: policy.name)
-        siteIndex = Dictionary(uniqueKeysWithValues: fleet.sites.enumerated().map { ($1.name, $0) })
         install(initial, workloadIndices: Array(fleet.workloads.indices), from: 0)
     }
 
@@ -139,13 +140,11 @@ struct Run {
         for (k, placed) in plan.workloads.enumerated() {
             let w = workloadIndices[k]
             for segment in placed.segments {
-                guard let s = siteIndex[segment.site],
-                    let pool = fleet.sites[s].pools.first(where: { $0.name == segment.pool }),
-                    let model = fleet.catalog[pool.accelerator]
-                else { continue }
+                let pool = segment.reference
+                guard let model = fleet.catalog[fleet.sites[pool.site].pools[pool.pool].accelerator] else { continue }
                 for t in max(from, segment.start)..<segment.end {
                     allocations[t].append(
-                        Allocation(workload: w, site: s, pool: segment.pool, model: model, count: segment.accelerators)
+                        Allocation(workload: w, pool: pool, model: model, count: segment.accelerators)
                     )
                 }
             }
@@ -157,63 +156,15 @@ struct Run {
 
     /// Executes step `t`.
     mutating func step(_ t: Int, actual: [SiteBudget], original: [SiteBudget], forecast: inout [SiteBudget]) {
-        let dt = grid.step
         var bySite: [Int: [Allocation]] = [:]
         for a in allocations[t] where progress[a.workload].finishStep == nil {
             bySite[a.site, default: []].append(a)
         }
         var running: [Allocation] = []
         for s in fleet.sites.indices {
-            let site = fleet.sites[s]
             let budget = actual[s]
-            var work = bySite[s] ?? []
-            // Lowest priority is shed first; among equals, the later in the fleet.
-            work.sort {
-                let a = fleet.workloads[$0.workload]
-                let b = fleet.workloads[$1.workload]
-                return a.priority != b.priority ? a.priority > b.priority : $0.workload < $1.workload
-            }
-            let solar = budget.solar[t]
-            let gridAvailable = max(0, budget.supply[t] - solar)
-            let battery = site.power.battery
-            let discharge = battery.map { min($0.power.watts, batteryCharge[s] / dt) } ?? 0
-            let limit = budget.supply[t] + discharge
-            func it(_ list: [Allocation]) -> Double {
-                list.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
-            }
-            var load = it(work)
-            var shed = false
-            while !work.isEmpty, load * budget.pue[t] > limit + 1e-6 || load > budget.cooling[t] + 1e-6 {
-                let victim = work.removeLast()
-                interrupt(victim, at: t)
-                series[s].shed[t] = true
-                shed = true
-                load = it(work)
-            }
-            running += work
-            let facility = load * budget.pue[t]
-            let solarUsed = min(solar, facility)
-            let gridUsed = min(gridAvailable, facility - solarUsed)
-            let batteryUsed = max(0, facility - solarUsed - gridUsed)
-            if let battery {
-                batteryCharge[s] -= batteryUsed * dt
-                let surplus = max(0, solar - solarUsed)
-                batteryCharge[s] = min(
-                    battery.capacity.baseValue,
-                    batteryCharge[s] + min(surplus, battery.power.watts) * dt * battery.roundTripEfficiency
-                )
-            }
-            series[s].available[t] = limit
-            series[s].used[t] = facility
-            let toKWh = dt / 3.6e6
-            result.energy.itKWh += load * toKWh
-            result.energy.facilityKWh += facility * toKWh
-            result.energy.gridKWh += gridUsed * toKWh
-            result.energy.solarKWh += solarUsed * toKWh
-            result.energy.batteryKWh += batteryUsed * toKWh
-            let gridCarbon = budget.gridCarbon[t]
-            result.carbonKg +=
-                (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
+            let (kept, shed) = execute(bySite[s] ?? [], site: s, at: t, budget: budget)
+            running += kept
             // Compared with the forecast as made, so the nowcast rolls forward for as long as the
             // shortfall lasts; and always after shedding, so shed work is not put back where it cannot run.
             if shed || budget.itLimit(at: t) < original[s].itLimit(at: t) * Simulator.departureThreshold {
@@ -226,6 +177,72 @@ struct Run {
             for a in allocations[t + 1] where following[a.workload] == nil { following[a.workload] = a }
         }
         for a in running { advance(a, at: t, following: following[a.workload]) }
+    }
+
+    /// Runs one site's planned work at step `t` on what the site actually has: while the facility power
+    /// exceeds supply plus battery, or the IT heat the cooling, the lowest-priority work is shed (among
+    /// equals, the later in the fleet); then the rest draws its power.
+    ///
+    /// - Returns: the work that ran, and whether any was shed.
+    mutating func execute(
+        _ planned: [Allocation],
+        site s: Int,
+        at t: Int,
+        budget: SiteBudget
+    ) -> (
+        running: [Allocation], shed: Bool
+    ) {
+        var work = planned
+        work.sort {
+            let a = fleet.workloads[$0.workload]
+            let b = fleet.workloads[$1.workload]
+            return a.priority != b.priority ? a.priority > b.priority : $0.workload < $1.workload
+        }
+        let discharge = fleet.sites[s].power.battery.map { min($0.power.watts, batteryCharge[s] / grid.step) } ?? 0
+        let limit = budget.supply[t] + discharge
+        func it(_ list: [Allocation]) -> Double {
+            list.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
+        }
+        var load = it(work)
+        var shed = false
+        while !work.isEmpty, load * budget.pue[t] > limit + 1e-6 || load > budget.cooling[t] + 1e-6 {
+            let victim = work.removeLast()
+            interrupt(victim, at: t)
+            series[s].shed[t] = true
+            shed = true
+            load = it(work)
+        }
+        draw(load, site: s, at: t, budget: budget, limit: limit)
+        return (work, shed)
+    }
+
+    /// Draws `load` watts of IT power at site `s` for step `t`: solar first, then the grid, then the battery
+    /// (which surplus solar recharges); records the site's series and accounts energy and carbon.
+    mutating func draw(_ load: Double, site s: Int, at t: Int, budget: SiteBudget, limit: Double) {
+        let dt = grid.step
+        let facility = load * budget.pue[t]
+        let solar = budget.solar[t]
+        let solarUsed = min(solar, facility)
+        let gridUsed = min(max(0, budget.supply[t] - solar), facility - solarUsed)
+        let batteryUsed = max(0, facility - solarUsed - gridUsed)
+        if let battery = fleet.sites[s].power.battery {
+            batteryCharge[s] -= batteryUsed * dt
+            let surplus = max(0, solar - solarUsed)
+            batteryCharge[s] = min(
+                battery.capacity.baseValue,
+                batteryCharge[s] + min(surplus, battery.power.watts) * dt * battery.roundTripEfficiency
+            )
+        }
+        series[s].available[t] = limit
+        series[s].used[t] = facility
+        let toKWh = dt / 3.6e6
+        result.energy.itKWh += load * toKWh
+        result.energy.facilityKWh += facility * toKWh
+        result.energy.gridKWh += gridUsed * toKWh
+        result.energy.solarKWh += solarUsed * toKWh
+        result.energy.batteryKWh += batteryUsed * toKWh
+        let gridCarbon = budget.gridCarbon[t]
+        result.carbonKg += (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
     }
 
     /// Believes the site's current supply for the next steps, and marks work there that no longer fits.
@@ -263,22 +280,20 @@ struct Run {
     mutating func advance(_ a: Allocation, at t: Int, following: Allocation?) {
         let w = fleet.workloads[a.workload]
         var p = progress[a.workload]
-        executed.append(ExecutedStep(step: t, workload: a.workload, site: a.site, pool: a.pool, accelerators: a.count))
+        executed.append(ExecutedStep(step: t, workload: a.workload, pool: a.pool, accelerators: a.count))
         // Events are counted from what ran, not from plans (a replan starts plans afresh).
         if p.ran, let last = p.lastSite {
-            let gap = p.lastRunStep < t - 1
-            if last != a.site {
-                result.events.migrations += 1
-                if w.type != .inference {
-                    let size = PhysicalModel.checkpointSize(w)
-                    result.transfers.checkpointBytesAcrossSites += size.bytes
-                    let link = fleet.sites[last].links.first { $0.to == fleet.sites[a.site].name }
-                    p.transferWait += link?.bandwidth.transferTime(of: size).seconds ?? 0
+            let transition = Transition(from: (p.lastRunStep, last), to: (t, a.site))
+            for (kind, _) in transition.events(service: w.type == .inference) {
+                switch kind {
+                case .migrate:
+                    result.events.migrations += 1
+                    if w.type != .inference { p.transferWait += transferCheckpoint(w, from: last, to: a.site) }
+                case .resume: result.events.resumes += 1
+                case .pause where !p.interrupted: result.events.pauses += 1
+                default: break
                 }
-            } else if gap {
-                result.events.resumes += 1
             }
-            if gap, !p.interrupted { result.events.pauses += 1 }
         }
         p.interrupted = false
         p.lastRunStep = t
@@ -306,8 +321,7 @@ struct Run {
             let every = w.checkpoint?.every.seconds ?? .infinity
             let next = t + 1
             // A planned pause or move checkpoints first.
-            let pausesNext =
-                next < grid.count && (following == nil || following!.site != a.site || following!.pool != a.pool)
+            let pausesNext = next < grid.count && following?.pool != a.pool
             if p.done >= required {
                 p.finishStep = next
                 p.checkpointed = p.done
@@ -321,6 +335,15 @@ struct Run {
             }
         }
         progress[a.workload] = p
+    }
+
+    /// Counts a checkpoint moving between sites and returns the seconds it takes over their link (none
+    /// without one).
+    mutating func transferCheckpoint(_ w: Workload, from last: Int, to site: Int) -> Double {
+        let size = PhysicalModel.checkpointSize(w)
+        result.transfers.checkpointBytesAcrossSites += size.bytes
+        let link = fleet.sites[last].links.first { $0.to == fleet.sites[site].name }
+        return link?.bandwidth.transferTime(of: size).seconds ?? 0
     }
 
     /// Plans all unfinished work again from step `t + 1`, on what is now believed.
@@ -351,20 +374,12 @@ struct Run {
             workloads.append(w.remaining(flops: (p.required ?? 0) - p.done, arrival: arrival))
             indices.append(i)
         }
-        let remaining = Fleet(
-            scenario: fleet.scenario,
-            groups: fleet.groups,
-            sites: fleet.sites,
-            datasets: fleet.datasets,
-            workloads: workloads,
-            policies: fleet.policies,
-            userAccelerators: fleet.userAccelerators
-        )
+        let remaining = fleet.replacingWorkloads(workloads)
         // Everything else keeps its place and holds its accelerators and power.
         var occupied: [Occupation] = []
         for u in (t + 1)..<grid.count {
             for a in allocations[u] where !replanned.contains(a.workload) && progress[a.workload].finishStep == nil {
-                occupied.append(Occupation(step: u, site: a.site, pool: a.pool, accelerators: a.count))
+                occupied.append(Occupation(step: u, site: a.site, pool: a.pool.poolName, accelerators: a.count))
             }
         }
         let plan = planner.plan(remaining, grid: grid, budgets: forecast, occupied: occupied, origins: origins)

@@ -24,8 +24,7 @@ public struct ViolationChecker: Sendable {
             for name in w.datasets where fleet.dataset(named: name)?.mayBeProcessed(in: site.jurisdiction) != true {
                 violations.residency += 1
             }
-            guard let pool = site.pools.first(where: { $0.name == e.pool }), let model = fleet.catalog[pool.accelerator]
-            else { continue }
+            guard let model = fleet.catalog[site.pools[e.pool.pool].accelerator] else { continue }
             it[e.site][e.step] += Double(e.accelerators) * model.power.watts * PhysicalModel.trainingUtilisation
         }
         for (s, site) in fleet.sites.enumerated() {

@@ -1,7 +1,6 @@
 import Foundation
 import SovereignKubernetes
 import SovereignModel
-import SovereignPlanner
 import SovereignTesting
 import Testing
 

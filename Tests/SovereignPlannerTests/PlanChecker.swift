@@ -12,7 +12,7 @@ struct PlanChecker {
         var found: [String] = []
         for (workload, placed) in zip(fleet.workloads, plan.workloads) {
             for segment in placed.segments {
-                let site = fleet.site(named: segment.site)!
+                let site = fleet.sites[segment.reference.site]
                 for name in workload.datasets where !fleet.dataset(named: name)!.mayBeProcessed(in: site.jurisdiction) {
                     found.append("\(workload.name) on \(segment.site) reads \(name)")
                 }
@@ -27,8 +27,7 @@ struct PlanChecker {
         var used = [String: [Double]]()
         for placed in plan.workloads {
             for segment in placed.segments {
-                let site = fleet.site(named: segment.site)!
-                let pool = site.pools.first { $0.name == segment.pool }!
+                let pool = fleet.sites[segment.reference.site].pools[segment.reference.pool]
                 let model = fleet.catalog[pool.accelerator]!
                 for t in segment.start..<segment.end {
                     used[segment.site, default: Array(repeating: 0, count: grid.count)][t] +=

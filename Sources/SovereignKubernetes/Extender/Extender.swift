@@ -188,7 +188,7 @@ public final class Extender: Sendable {
             workload = w
             declared = isDeclared
         }
-        let checks = workload.map { w in state.policy.filters.map { ($0, $0.prepare(w, in: state.fleet)) } } ?? []
+        let filters = workload.map { state.policy.preparedFilters(for: $0, in: state.fleet) } ?? []
         // Per pool, computed at most once per request.
         var poolVerdicts: [Int: Verdict?] = [:]
         var verdicts: [Verdict?] = []
@@ -215,12 +215,15 @@ public final class Extender: Sendable {
             }
             let candidate = state.candidates[c]
             var verdict: Verdict?
-            if let workload, let (filter, _) = checks.first(where: { !$0.1(candidate) }) {
-                let reason =
-                    filter.filter(workload, on: candidate, in: state.fleet)?.reason ?? "refused by \(filter.name)"
-                verdict = .unresolvable("sovereign \(filter.name): \(reason)")
-            } else {
-                let need = demandWatts(args.pod, declared: declared ? workload : nil, on: candidate)
+            var fit: Fit?
+            switch filters.check(candidate) {
+            case .rejected(let rejection):
+                verdict = .unresolvable("sovereign \(rejection.filter): \(rejection.reason)")
+            case .fits(let found): fit = found
+            case .passes: break
+            }
+            if verdict == nil {
+                let need = demandWatts(args.pod, declared: declared ? fit : nil, on: candidate)
                 verdict = powerVerdict(site: candidate.siteIndex, need: need, state: state)
             }
             poolVerdicts[c] = verdict
@@ -229,12 +232,12 @@ public final class Extender: Sendable {
         return verdicts
     }
 
-    /// IT power the pod adds on a pool: its accelerator requests, else (for a declared workload) the
-    /// fewest accelerators of the pool that hold it.
-    static func demandWatts(_ pod: PodRequest, declared workload: Workload?, on candidate: Candidate) -> Double {
+    /// IT power the pod adds on a pool: its accelerator requests, else (for a declared workload, with its
+    /// fit on the pool) the fewest accelerators of the pool that hold it.
+    static func demandWatts(_ pod: PodRequest, declared fit: Fit?, on candidate: Candidate) -> Double {
         var count = pod.acceleratorCount
-        if count == 0, let workload {
-            count = HardwareFitFilter.fit(workload, on: candidate)?.min ?? 0
+        if count == 0, let fit {
+            count = fit.min
         }
         return PhysicalModel.runningPower(model: candidate.model, count: count)
     }
@@ -304,9 +307,10 @@ public final class Extender: Sendable {
         }
         let weights = state.policy.scorers.reduce(0) { $0 + $1.weight }
         if !pools.isEmpty, weights > 0 {
+            let fitted = HardwareFitFilter().fitted(workload, pools, in: state.fleet)
             var total = [Double](repeating: 0, count: pools.count)
             for (scorer, weight) in state.policy.scorers {
-                for (i, score) in scorer.scores(workload, candidates: pools, context: state.context).enumerated() {
+                for (i, score) in scorer.scores(workload, candidates: fitted, context: state.context).enumerated() {
                     total[i] += weight * (score.isFinite ? min(max(score, 0), 1) : 0)
                 }
             }

@@ -1,6 +1,5 @@
 import Foundation
 import SovereignModel
-import SovereignPlanner
 
 /// Site budgets for a plan that starts now, from the power signals the sites sent.
 ///

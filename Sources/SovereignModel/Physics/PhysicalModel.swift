@@ -1,6 +1,5 @@
-public import SovereignModel
-
-/// The physical model of DESIGN.md that the planner needs: work, throughput, memory and power.
+/// The physical model of DESIGN.md: work, throughput, memory and power, shared by the planner, the simulator,
+/// the assessment, the scheduler extender and the control plane.
 public enum PhysicalModel: Sendable {
     /// Fraction of rated board power an accelerator draws while training (Newkirk et al. 2025, 8×H100).
     public static let trainingUtilisation = 0.75
@@ -39,10 +38,9 @@ public enum PhysicalModel: Sendable {
         return Int(min(max(x.rounded(.up), -1e15), 1e15))
     }
 
-    /// The fewest accelerators of `model` whose memory holds `w` at `precision`.
-    public static func minimumCount(_ w: Workload, model: AcceleratorModel, precision: Precision?) -> Int {
-        let need = w.memoryDemand(at: precision).bytes
-        return max(1, wholeUp(need / model.memory.bytes))
+    /// The fewest accelerators of `model` whose memory holds `bytes` (a workload's memory demand).
+    public static func minimumCount(bytes: Double, model: AcceleratorModel) -> Int {
+        max(1, wholeUp(bytes / model.memory.bytes))
     }
 
     /// Inference FLOPs per second the service must sustain: `2·N` per token.

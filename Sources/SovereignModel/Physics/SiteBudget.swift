@@ -1,5 +1,3 @@
-public import SovereignModel
-
 /// What a site can power and cool at each step of the grid, as the planner believes it (a forecast in a
 /// simulation, the traces themselves in `sovereign plan`).
 public struct SiteBudget: Sendable {

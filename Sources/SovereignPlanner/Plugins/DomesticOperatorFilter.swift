@@ -1,0 +1,39 @@
+public import SovereignModel
+
+/// Classifications a policy reserves for domestic operators run only on sites whose operator, and its
+/// parent, are at home in the site's country.
+public struct DomesticOperatorFilter: Filter {
+    public let name = "domestic-operator"
+
+    /// Makes the filter.
+    public init() {}
+
+    /// The first classification the workload touches that a policy reserves, with that policy's name;
+    /// `nil` when the workload may run under any operator.
+    public struct State: Sendable {
+        let reserved: (classification: Classification, policy: String)?
+    }
+
+    public func preFilter(_ workload: Workload, in fleet: Fleet) -> State {
+        let classifications =
+            (workload.classification.map { [$0] } ?? [])
+            + workload.datasets.compactMap { fleet.dataset(named: $0)?.classification }
+        for classification in classifications {
+            if let policy = fleet.policies.first(where: { $0.domesticOperatorFor.contains(classification) }) {
+                return State(reserved: (classification, policy.name))
+            }
+        }
+        return State(reserved: nil)
+    }
+
+    public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
+        let site = candidate.site
+        guard let reserved = state.reserved, !site.operator.isDomestic(to: site.jurisdiction) else { return nil }
+        let foreign = site.operator.parentJurisdiction ?? site.operator.jurisdiction
+        return Rejection(
+            filter: name,
+            reason: "\(reserved.classification.rawValue) data needs a domestic operator "
+                + "(\(reserved.policy); \(site.operator.name) answers to \(foreign))"
+        )
+    }
+}
