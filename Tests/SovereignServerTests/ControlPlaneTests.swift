@@ -359,7 +359,7 @@ final class CrashingStore: ControlStore, Sendable {
 
     func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
         try crashed.withLock { crashed in
-            if crashed || (change.newAttempts.isEmpty && change.attempts.contains { $0.pid != nil }) {
+            if crashed || (change.newAttempts.isEmpty && change.attempts.contains { $0.handle != nil }) {
                 crashed = true
                 throw Crash()
             }

@@ -5,10 +5,6 @@ import SovereignLedger
 import SovereignModel
 import SovereignPlanner
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What the planner decided at the last reconcile, for `GET /v1/plan`.
 public struct LivePlan: Sendable, Codable {
     /// When it was made (RFC 3339).
@@ -57,8 +53,18 @@ extension ControlPlane {
     ///
     /// - Complexity: O(A + W × (P + S × C)) for A open attempts and the planner's cost on the W waiting
     ///   workloads (see ``Planner``).
-    public func reconcile() throws {
+    public func reconcile() async throws {
+        try await exclusively { try await pass() }
+    }
+
+    func pass() async throws {
         counters.reconciles += 1
+        let openAttempts = try store.openAttempts()
+        let observations =
+            adopted ? await executor.observe(openAttempts) : await executor.adopt(openAttempts)
+        adopted = true
+        let checkpoints = await executor.checkpointBytes(of: try store.activeWorkloads().map(\.name))
+        // Nothing below awaits until the commit: what is read here is what the change is made from.
         let now = clock()
         let t = now.timeIntervalSince1970
         var records = Dictionary(uniqueKeysWithValues: try store.activeWorkloads().map { ($0.name, $0) })
@@ -66,17 +72,18 @@ extension ControlPlane {
         var change = StateChange()
         var open: [String: AttemptRecord] = [:]
         // Signals go out only after the commit that records them, so a crash never loses why a process stopped.
-        var signals: [(AttemptRecord, Int32)] = []
+        var signals: [(AttemptRecord, AttemptSignal)] = []
 
         func transition(_ name: String, to state: WorkloadState, _ reason: String) {
             Self.move(name, to: state, reason, at: t, records: &records, change: &change)
         }
 
         // 1. Observe every attempt whose end has not been seen.
-        for var attempt in try store.openAttempts() {
+        for (var attempt, observation) in zip(openAttempts, observations) {
             guard var record = records[attempt.workload] else { continue }
             let run = specs[attempt.workload]?.run
-            switch executor.observe(attempt) {
+            let bytes = checkpoints[attempt.workload] ?? 0
+            switch observation {
             case .running:
                 if record.state == .resuming {
                     transition(record.name, to: .running, "resumed from its checkpoint at \(attempt.site)")
@@ -85,7 +92,7 @@ extension ControlPlane {
                 if let term = attempt.termAt, attempt.killAt == nil,
                     t - term >= (run?.gracePeriod.seconds ?? Workload.Run.defaultGracePeriod.seconds)
                 {
-                    signals.append((attempt, SIGKILL))
+                    signals.append((attempt, .kill))
                     attempt.killAt = t
                     attempt.checkpointStale = true
                     change.attempts.append(attempt)
@@ -104,19 +111,36 @@ extension ControlPlane {
                     // A SIGTERM recorded by an earlier server may never have been sent (a crash between the
                     // commit and the signal): send it again, once; a workload treats a second one as the first.
                     resignalled.insert(id)
-                    signals.append((attempt, SIGTERM))
+                    signals.append((attempt, .stop))
                 }
                 open[record.name] = attempt
             case .ended(let status):
                 attempt.endedAt = min(t, status.at ?? t)
                 attempt.exitStatus = status.exit
                 attempt.exitSignal = status.signal
-                finish(&attempt, status: status, record: &record, run: run, now: t, change: &change)
+                finish(
+                    &attempt,
+                    status: status,
+                    record: &record,
+                    run: run,
+                    checkpointBytes: bytes,
+                    now: t,
+                    change: &change
+                )
                 records[record.name] = record
             case .gone:
                 attempt.endedAt = t
                 let status = ExitStatus(signal: attempt.killAt != nil ? 9 : nil, refused: nil)
-                finish(&attempt, status: status, record: &record, run: run, now: t, change: &change, gone: true)
+                finish(
+                    &attempt,
+                    status: status,
+                    record: &record,
+                    run: run,
+                    checkpointBytes: bytes,
+                    now: t,
+                    change: &change,
+                    gone: true
+                )
                 records[record.name] = record
             }
         }
@@ -139,7 +163,7 @@ extension ControlPlane {
             let watts = power(of: attempt)
             if attempt.termAt != nil { continue }  // already stopping: its power is being given back
             if record.cancelRequested || record.held {
-                signals.append((attempt, SIGTERM))
+                signals.append((attempt, .stop))
                 var a = attempt
                 a.termAt = t
                 change.attempts.append(a)
@@ -161,7 +185,7 @@ extension ControlPlane {
                 return pa != pb ? pa < pb : a.attempt.startedAt > b.attempt.startedAt
             }
             for victim in ordered where load[s] > limit + 1e-6 {
-                signals.append((victim.attempt, SIGTERM))
+                signals.append((victim.attempt, .stop))
                 var a = victim.attempt
                 a.termAt = t
                 change.attempts.append(a)
@@ -262,6 +286,7 @@ extension ControlPlane {
                     spec: spec,
                     run: run,
                     segment: segment,
+                    checkpointBytes: checkpoints[record.name] ?? 0,
                     records: &records,
                     change: &change,
                     pending: &launches,
@@ -275,10 +300,8 @@ extension ControlPlane {
         }
         let committed = try store.commit(change, at: now)
         for entry in committed.entries { tree.append(entry.leafHash) }
-        for (attempt, signal) in signals {
-            if signal == SIGKILL { executor.kill(attempt) } else { executor.terminate(attempt) }
-        }
-        try launch(launches, ids: committed.attemptIDs, now: t)
+        for (attempt, signal) in signals { await executor.signal(attempt, signal) }
+        try await launch(launches, ids: committed.attemptIDs, now: t)
         try signCheckpoint()
 
         // The view of what runs where, for the API.
@@ -341,6 +364,7 @@ extension ControlPlane {
         spec: Workload,
         run: Workload.Run,
         segment: Segment,
+        checkpointBytes: Int64,
         records: inout [String: WorkloadRecord],
         change: inout StateChange,
         pending: inout [(AttemptRecord, Workload.Run)],
@@ -352,7 +376,6 @@ extension ControlPlane {
         guard var record = records[name] else { return }
         let previous = try store.attempts(of: name)
         let number = (previous.last?.number ?? 0) + 1
-        let checkpointBytes = executor.checkpointBytes(of: name)
         let resume = checkpointBytes > 0 || record.checkpointSite != nil
         let attempt = AttemptRecord(
             workload: name,
@@ -411,21 +434,30 @@ extension ControlPlane {
     }
 
     /// Starts the processes of attempts whose intent is committed, and records their process ids.
-    func launch(_ attempts: [(AttemptRecord, Workload.Run)], ids: [Int64], now t: Double) throws {
+    func launch(_ attempts: [(AttemptRecord, Workload.Run)], ids: [Int64], now t: Double) async throws {
         var change = StateChange()
         for ((attempt, run), id) in zip(attempts, ids) {
             var attempt = attempt
             attempt.id = id
             do {
-                attempt.pid = try executor.start(attempt, run: run)
+                attempt.handle = try await executor.start(attempt, run: run)
                 counters.starts += 1
                 change.attempts.append(attempt)
             } catch {
+                let bytes = await executor.checkpointBytes(of: [attempt.workload])[attempt.workload] ?? 0
                 guard var record = try store.workload(named: attempt.workload) else { continue }
                 attempt.endedAt = t
                 var status = ExitStatus()
                 status.refused = "\(error)"
-                finish(&attempt, status: status, record: &record, run: run, now: t, change: &change)
+                finish(
+                    &attempt,
+                    status: status,
+                    record: &record,
+                    run: run,
+                    checkpointBytes: bytes,
+                    now: t,
+                    change: &change
+                )
                 change.workloads.append(record)
             }
         }
@@ -457,11 +489,12 @@ extension ControlPlane {
         status: ExitStatus,
         record: inout WorkloadRecord,
         run: Workload.Run?,
+        checkpointBytes bytes: Int64,
         now t: Double,
         change: inout StateChange,
         gone: Bool = false
     ) {
-        let ran = attempt.pid == nil ? 0 : max(0, (attempt.endedAt ?? t) - attempt.startedAt)
+        let ran = attempt.handle == nil ? 0 : max(0, (attempt.endedAt ?? t) - attempt.startedAt)
         record.runSeconds += ran
         let from = record.state
         func to(_ state: WorkloadState, _ reason: String) {
@@ -481,7 +514,7 @@ extension ControlPlane {
         ]
         if let e = status.exit { fields["exitStatus"] = .number(Double(e)) }
         if let s = status.signal { fields["signal"] = .number(Double(s)) }
-        if gone && attempt.pid == nil && attempt.killAt == nil {
+        if gone && attempt.handle == nil && attempt.killAt == nil {
             // Its intent was committed but the server stopped before starting it: nothing ran. The ledger
             // already holds the start (and the datasets' access) the intent recorded, so it is closed here.
             attempt.outcome = "not-started"
@@ -493,7 +526,6 @@ extension ControlPlane {
             to(.completed, "completed: \(how)")
             change.ledger.append(("workload.completed", fields))
         } else if attempt.termAt != nil && status.refused == nil {
-            let bytes = executor.checkpointBytes(of: record.name)
             fields["checkpointBytes"] = .number(Double(bytes))
             fields["checkpointStale"] = .bool(attempt.killAt != nil)
             record.checkpointSite = bytes > 0 ? attempt.site : record.checkpointSite
@@ -514,7 +546,7 @@ extension ControlPlane {
             let limit = run?.maxAttempts ?? Workload.Run.defaultMaxAttempts
             fields["reason"] = .string(how)
             fields["failures"] = .number(Double(record.failures))
-            if executor.checkpointBytes(of: record.name) > 0 { record.checkpointSite = attempt.site }
+            if bytes > 0 { record.checkpointSite = attempt.site }
             if record.failures >= limit {
                 to(.failed, "failed \(record.failures) times (limit \(limit)); last: \(how)")
                 change.ledger.append(("workload.failed", fields))

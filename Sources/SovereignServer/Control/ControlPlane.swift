@@ -33,6 +33,11 @@ public actor ControlPlane {
     var lastCheckpointSize = -1
     /// Attempts whose recorded SIGTERM this server has sent again after starting.
     var resignalled = Set<Int64>()
+    /// Whether this server's first pass has handed the attempts an earlier server left to the executor.
+    var adopted = false
+    /// Whether a pass is under way, and the passes waiting for it to end (see ``exclusively(_:)``).
+    var passing = false
+    var waitingPasses: [CheckedContinuation<Void, Never>] = []
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
@@ -132,10 +137,10 @@ public actor ControlPlane {
     /// has published one yet).
     ///
     /// - Throws: what ``reconcile()`` throws.
-    public func extenderSnapshot() throws -> ExtenderSnapshot {
+    public func extenderSnapshot() async throws -> ExtenderSnapshot {
         if let lastSnapshot { return lastSnapshot }
         publishesSnapshots = true
-        try reconcile()
+        try await reconcile()
         guard let lastSnapshot else { preconditionFailure("a reconcile that publishes always leaves a snapshot") }
         return lastSnapshot
     }
@@ -223,7 +228,7 @@ public actor ControlPlane {
     /// Asks for a workload to be paused (checkpointed and stopped) and kept paused, or released again.
     ///
     /// - Throws: ``ControlError`` when there is no such workload or it has ended.
-    public func setHeld(_ name: String, held: Bool, by actor: Requester) throws -> WorkloadRecord {
+    public func setHeld(_ name: String, held: Bool, by actor: Requester) async throws -> WorkloadRecord {
         guard var record = try store.workload(named: name) else { throw ControlError.notFound(name) }
         guard !record.state.isTerminal else { throw ControlError.ended(name, record.state) }
         guard record.held != held else { return record }
@@ -238,12 +243,12 @@ public actor ControlPlane {
             )
         )
         try commit(change)
-        try reconcile()
+        try await reconcile()
         return try store.workload(named: name) ?? record
     }
 
     /// Asks for a workload to be cancelled: stopped (with its grace period) and never started again.
-    public func cancel(_ name: String, by actor: Requester) throws -> WorkloadRecord {
+    public func cancel(_ name: String, by actor: Requester) async throws -> WorkloadRecord {
         guard var record = try store.workload(named: name) else { throw ControlError.notFound(name) }
         guard !record.state.isTerminal else { throw ControlError.ended(name, record.state) }
         guard !record.cancelRequested else { return record }
@@ -253,7 +258,7 @@ public actor ControlPlane {
         change.workloads.append(record)
         change.ledger.append(("workload.cancel-requested", ["workload": .string(name), "by": .string(actor.identity)]))
         try commit(change)
-        try reconcile()
+        try await reconcile()
         return try store.workload(named: name) ?? record
     }
 
@@ -266,7 +271,7 @@ public actor ControlPlane {
         forecast: [(at: Date, available: Power)],
         ambient: Temperature?,
         by actor: Requester
-    ) throws -> PowerSignalRecord {
+    ) async throws -> PowerSignalRecord {
         guard fleet.site(named: site) != nil else { throw ControlError.unknownSite(site) }
         let signal = PowerSignalRecord(
             site: site,
@@ -287,8 +292,20 @@ public actor ControlPlane {
         change.ledger.append(("power.signal", fields))
         try commit(change)
         counters.powerSignals += 1
-        try reconcile()
+        try await reconcile()
         return signal
+    }
+
+    /// Runs `body` when no other pass runs, and holds the others off until it ends. A pass suspends while
+    /// its executor works; a second pass in between would plan from attempts the first is still changing.
+    func exclusively(_ body: () async throws -> Void) async rethrows {
+        while passing { await withCheckedContinuation { waitingPasses.append($0) } }
+        passing = true
+        defer {
+            passing = false
+            if !waitingPasses.isEmpty { waitingPasses.removeFirst().resume() }
+        }
+        try await body()
     }
 
     // MARK: Ledger

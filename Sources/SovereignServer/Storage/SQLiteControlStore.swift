@@ -104,6 +104,15 @@ public final class SQLiteControlStore: ControlStore {
                     """
             )
         }
+        migrator.registerMigration("v2: attempts named by their executor's handle") { db in
+            // The local executor's handle is its supervisor's process id, which this column held before.
+            try db.execute(
+                sql: """
+                    ALTER TABLE attempt ADD COLUMN handle TEXT;
+                    UPDATE attempt SET handle = CAST(pid AS TEXT) WHERE pid IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -144,7 +153,7 @@ public final class SQLiteControlStore: ControlStore {
                 for a in change.newAttempts {
                     try db.execute(
                         sql: """
-                            INSERT INTO attempt (workload, number, site, pool, accelerators, resume, pid, startedAt,
+                            INSERT INTO attempt (workload, number, site, pool, accelerators, resume, handle, startedAt,
                                 termAt, killAt, endedAt, outcome, exitStatus, exitSignal, checkpointStale, logPath)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
@@ -157,7 +166,7 @@ public final class SQLiteControlStore: ControlStore {
                     try db.execute(
                         sql: """
                             UPDATE attempt SET workload = ?, number = ?, site = ?, pool = ?, accelerators = ?,
-                                resume = ?, pid = ?, startedAt = ?, termAt = ?, killAt = ?, endedAt = ?, outcome = ?,
+                                resume = ?, handle = ?, startedAt = ?, termAt = ?, killAt = ?, endedAt = ?, outcome = ?,
                                 exitStatus = ?, exitSignal = ?, checkpointStale = ?, logPath = ?
                             WHERE id = ?
                             """,
@@ -213,7 +222,7 @@ public final class SQLiteControlStore: ControlStore {
 
     static func arguments(_ a: AttemptRecord) -> StatementArguments {
         [
-            a.workload, a.number, a.site, a.pool, a.accelerators, a.resume, a.pid.map { Int64($0) }, a.startedAt,
+            a.workload, a.number, a.site, a.pool, a.accelerators, a.resume, a.handle?.rawValue, a.startedAt,
             a.termAt, a.killAt, a.endedAt, a.outcome, a.exitStatus.map { Int64($0) }, a.exitSignal.map { Int64($0) },
             a.checkpointStale, a.logPath,
         ]
@@ -411,7 +420,7 @@ public final class SQLiteControlStore: ControlStore {
             logPath: row["logPath"]
         )
         a.id = row["id"]
-        a.pid = (row["pid"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.handle = (row["handle"] as String?).map(AttemptHandle.init)
         a.termAt = row["termAt"]
         a.killAt = row["killAt"]
         a.endedAt = row["endedAt"]
