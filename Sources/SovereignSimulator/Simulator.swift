@@ -351,15 +351,7 @@ struct Run {
             workloads.append(w.remaining(flops: (p.required ?? 0) - p.done, arrival: arrival))
             indices.append(i)
         }
-        let remaining = Fleet(
-            scenario: fleet.scenario,
-            groups: fleet.groups,
-            sites: fleet.sites,
-            datasets: fleet.datasets,
-            workloads: workloads,
-            policies: fleet.policies,
-            userAccelerators: fleet.userAccelerators
-        )
+        let remaining = fleet.replacingWorkloads(workloads)
         // Everything else keeps its place and holds its accelerators and power.
         var occupied: [Occupation] = []
         for u in (t + 1)..<grid.count {

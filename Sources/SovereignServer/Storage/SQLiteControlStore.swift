@@ -295,6 +295,19 @@ public final class SQLiteControlStore: ControlStore {
         }
     }
 
+    public func lastAttemptNumbers() throws -> [String: Int] {
+        try wrap {
+            try pool.read { db in
+                var numbers: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT workload, MAX(number) AS n FROM attempt GROUP BY workload")
+                {
+                    numbers[row["workload"]] = row["n"]
+                }
+                return numbers
+            }
+        }
+    }
+
     public func transitions(of workload: String) throws -> [TransitionRecord] {
         try wrap {
             try pool.read { db in
