@@ -97,7 +97,7 @@ enum ExtenderFixtures {
             pod["spec"] = spec
         }
         object["Pod"] = pod
-        return Array(try JSONSerialization.data(withJSONObject: object))
+        return Array(try JSONSerialization.data(withJSONObject: object, options: .sortedKeys))
     }
 
     /// The labels of the recorded nodes, as a node watch would hold them.
