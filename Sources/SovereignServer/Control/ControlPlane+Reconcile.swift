@@ -1,7 +1,7 @@
 import Foundation
-import SovereignKubernetes
 import SovereignLedger
 import SovereignModel
+import SovereignPlanner
 
 extension ControlPlane {
     /// One pass of the control loop: observe every attempt, apply operator requests and the power budget,
@@ -120,10 +120,10 @@ extension ControlPlane {
         guard publishesSnapshots else { return }
         var workloads = Dictionary(fleet.workloads.map { ($0.name, $0) }) { first, _ in first }
         workloads.merge(specs) { _, managed in managed }
-        let published = ExtenderSnapshot(
+        let published = ControlSnapshot(
+            at: snapshot.now,
             fleet: fleet,
             workloads: workloads,
-            policy: Self.planningPolicy,
             grid: result.grid,
             budgets: result.budgets,
             running: use.running

@@ -1,9 +1,8 @@
 public import Foundation
 public import Logging
-public import SovereignKubernetes
 public import SovereignLedger
 public import SovereignModel
-import SovereignPlanner
+public import SovereignPlanner
 
 /// The control plane: it keeps the desired state (the planner's plan for what is known now) and what runs
 /// in step, records every decision in the ledger, and answers the API.
@@ -42,9 +41,9 @@ public actor ControlPlane {
     /// Counters for /metrics.
     var counters = Counters()
     /// Told the state of each control-loop pass (the scheduler extender and the node labeller read it).
-    var planObservers: [@Sendable (ExtenderSnapshot) -> Void] = []
+    var planObservers: [@Sendable (ControlSnapshot) -> Void] = []
     /// The state of the last pass, once anyone asked for it.
-    var lastSnapshot: ExtenderSnapshot?
+    var lastSnapshot: ControlSnapshot?
     var publishesSnapshots = false
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
@@ -128,7 +127,7 @@ public actor ControlPlane {
 
     /// Calls `observer` with the state of every control-loop pass from now on (site budgets, what runs
     /// where, the workloads pods may name).
-    public func observePlans(_ observer: @escaping @Sendable (ExtenderSnapshot) -> Void) {
+    public func observePlans(_ observer: @escaping @Sendable (ControlSnapshot) -> Void) {
         publishesSnapshots = true
         planObservers.append(observer)
     }
@@ -137,7 +136,7 @@ public actor ControlPlane {
     /// has published one yet).
     ///
     /// - Throws: what ``reconcile()`` throws.
-    public func extenderSnapshot() async throws -> ExtenderSnapshot {
+    public func controlSnapshot() async throws -> ControlSnapshot {
         if let lastSnapshot { return lastSnapshot }
         publishesSnapshots = true
         try await reconcile()
