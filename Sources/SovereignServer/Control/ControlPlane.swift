@@ -10,6 +10,9 @@ public import SovereignPlanner
 /// Everything it decides is derived from the store and the executor at each ``reconcile()``, like a
 /// Kubernetes controller: level-triggered, idempotent, and safe to restart at any moment (the in-memory
 /// state is a cache of the store: the Merkle tree and the decoded workload specs).
+///
+/// It runs on a serial dispatch queue of its own (``unownedExecutor``): reads and commits are synchronous
+/// SQLite transactions, which block that queue's thread and never Swift's cooperative pool.
 public actor ControlPlane {
     /// The fleet from the spec files (sites, datasets, policies; workloads declared there).
     public let fleet: Fleet
@@ -48,6 +51,14 @@ public actor ControlPlane {
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware
+
+    /// Where the control plane's work runs: a dispatch queue of its own, so that its SQLite transactions
+    /// block a Dispatch thread and never one of Swift's cooperative pool (its executor's probes run on the
+    /// executor's own queue).
+    nonisolated let queue = DispatchSerialExecutor(label: "sovereign.control-plane")
+
+    /// The control plane runs on ``queue``.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { queue.asUnownedSerialExecutor() }
 
     struct Counters {
         var reconciles = 0
