@@ -106,7 +106,7 @@ public struct LocalProcessExecutor: Executor {
     /// How one attempt is doing, from its status file, its supervisor and its workload's lock.
     func probe(_ attempt: AttemptRecord) -> AttemptObservation {
         if let status = Supervisor.readStatus(statusPath(attempt)) { return .ended(status) }
-        if let pid = supervisorPID(attempt), isSupervisor(pid, of: attempt) { return .running }
+        if let pid = supervisorPID(attempt), isSupervisor(pid, of: attempt) || isLiveChild(pid) { return .running }
         if lockIsHeld(attempt.workload) { return .running }
         // The status may have landed between the two reads above.
         if let status = Supervisor.readStatus(statusPath(attempt)) { return .ended(status) }
@@ -117,7 +117,7 @@ public struct LocalProcessExecutor: Executor {
     /// attempt's (a recycled process id must never be signalled).
     func send(_ signal: Int32, to attempt: AttemptRecord) {
         guard let pid = supervisorPID(attempt), pid > 1 else { return }
-        guard isSupervisor(pid, of: attempt) || lockIsHeld(attempt.workload) else { return }
+        guard isSupervisor(pid, of: attempt) || isLiveChild(pid) || lockIsHeld(attempt.workload) else { return }
         _ = POSIX.sendSignal(signal, to: -pid)
     }
 
@@ -134,6 +134,19 @@ public struct LocalProcessExecutor: Executor {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         // A zombie has an empty command line: it has ended.
         return data.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == statusPath(attempt) }
+    }
+
+    /// Whether `pid` is a live (not zombie) child of this server: a supervisor it started moments ago may not
+    /// show its command line or hold its lock yet (taken as gone, it was retried and the retry refused by the
+    /// lock it then took), and a child's id cannot be recycled before this server reaps it.
+    func isLiveChild(_ pid: Int32) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return false }
+        let text = String(decoding: data, as: UTF8.self)
+        // `pid (command) state ppid ...`: the command may hold spaces and parentheses, so read after the last `)`.
+        guard let close = text.lastIndex(of: ")") else { return false }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count >= 2 else { return false }
+        return fields[0] != "Z" && Int32(fields[1]) == getpid()
     }
 
     /// Whether some process holds the workload's lock. Probed only when no supervisor of ours is alive, so
