@@ -287,8 +287,9 @@ public enum SovereignServer: Sendable {
     ) async throws -> [any Service] {
         guard configuration.extenderPort != nil || configuration.kubernetes != nil else { return [] }
         var services: [any Service] = []
-        let extender = Extender(snapshot: try await plane.extenderSnapshot())
-        await plane.observePlans { extender.update($0) }
+        let policy = ControlPlane.planningPolicy
+        let extender = Extender(snapshot: ExtenderSnapshot(try await plane.controlSnapshot(), policy: policy))
+        await plane.observePlans { extender.update(ExtenderSnapshot($0, policy: policy)) }
         if let kubernetes = configuration.kubernetes {
             services.append(
                 try await KubernetesNodes.make(

@@ -45,7 +45,10 @@ struct ServeTests {
             process.currentDirectoryURL = Fixtures.repositoryRoot
             let out = Pipe()
             process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
+            // Every server on this database appends its log here, for the message of a failed wait.
+            let log = open(db + ".server.log", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            guard log >= 0 else { throw ServeError(message: "cannot open \(db).server.log") }
+            process.standardError = FileHandle(fileDescriptor: log, closeOnDealloc: true)
             try process.run()
             self.process = process
             // The first line says where it listens.
@@ -115,7 +118,21 @@ struct ServeTests {
                 if try await condition() { return }
                 try await Task.sleep(nanoseconds: 100_000_000)
             }
-            throw ServeError(message: "timed out waiting for \(what)")
+            throw ServeError(message: "timed out waiting for \(what)\n\(await diagnostics())")
+        }
+
+        /// Every workload with its attempts and history, and the end of the server's log: what a failed
+        /// wait needs to be understood from the test's output alone.
+        func diagnostics() async -> String {
+            var text = ""
+            let (_, list) = (try? await request(.GET, "/v1/workloads")) ?? (0, "")
+            let object = try? JSONSerialization.jsonObject(with: Data(list.utf8)) as? [String: Any]
+            let workloads = object?["workloads"] as? [[String: Any]] ?? []
+            for name in workloads.compactMap({ $0["name"] as? String }) {
+                text += "\(name): \((try? await request(.GET, "/v1/workloads/\(name)").1) ?? "(no answer)")\n"
+            }
+            let log = (try? String(contentsOfFile: db + ".server.log", encoding: .utf8)) ?? "(no log)"
+            return text + "server log (its end):\n" + log.suffix(6000)
         }
 
         func log(_ name: String, attempt: Int) async throws -> String {
@@ -320,14 +337,17 @@ struct ServeTests {
         let db = dir.appendingPathComponent("state.sqlite").path
         var server = try Server(db: db)
         let names = ["digits-a", "digits-b", "digits-c"]
-        for (i, name) in names.enumerated() {
-            let (status, body) = try await server.request(
-                .POST,
-                "/v1/workloads",
-                body: try Self.workloadDocument(name: name, priority: 10 + i, epochs: 60, pace: 0.15)
-            )
-            #expect(status == 201, "\(body)")
+        // One request, so that the three start in one pass: a loaded machine can take longer to answer three
+        // submissions than the first workload takes to finish, and then "all running" never holds.
+        let documents = try names.enumerated().map { i, name in
+            try Self.workloadDocument(name: name, priority: 10 + i, epochs: 60, pace: 0.15)
         }
+        let (status, body) = try await server.request(
+            .POST,
+            "/v1/workloads",
+            body: documents.joined(separator: "---\n")
+        )
+        #expect(status == 201, "\(body)")
         try await server.wait("all to run") {
             var all = true
             for name in names where try await server.state(name) != "running" { all = false }

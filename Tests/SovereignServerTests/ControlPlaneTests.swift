@@ -360,7 +360,7 @@ final class CrashingStore: ControlStore, Sendable {
 
     func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
         try crashed.withLock { crashed in
-            if crashed || (change.newAttempts.isEmpty && change.attempts.contains { $0.pid != nil }) {
+            if crashed || (change.newAttempts.isEmpty && change.attempts.contains { $0.handle != nil }) {
                 crashed = true
                 throw Crash()
             }
@@ -373,6 +373,7 @@ final class CrashingStore: ControlStore, Sendable {
     func workload(named name: String) throws -> WorkloadRecord? { try inner.workload(named: name) }
     func attempts(of workload: String) throws -> [AttemptRecord] { try inner.attempts(of: workload) }
     func openAttempts() throws -> [AttemptRecord] { try inner.openAttempts() }
+    func lastAttemptNumbers() throws -> [String: Int] { try inner.lastAttemptNumbers() }
     func transitions(of workload: String) throws -> [TransitionRecord] { try inner.transitions(of: workload) }
     func latestPowerSignals() throws -> [String: PowerSignalRecord] { try inner.latestPowerSignals() }
     func ledgerEntries(from start: Int, limit: Int) throws -> [StoredEntry] {

@@ -21,10 +21,14 @@ final class FakeExecutor: Executor, Sendable {
 
     static func key(_ a: AttemptRecord) -> String { "\(a.workload)#\(a.number)" }
 
-    func start(_ attempt: AttemptRecord, run: Workload.Run) throws -> Int32 {
+    func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
         state.withLock { $0[Self.key(attempt)] = Attempt(record: attempt) }
-        return nextPID.add(1, ordering: .relaxed).newValue
+        return AttemptHandle(String(nextPID.add(1, ordering: .relaxed).newValue))
     }
+
+    func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] { attempts.map(observe) }
+
+    func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation] { attempts.map(observe) }
 
     func observe(_ attempt: AttemptRecord) -> AttemptObservation {
         state.withLock { all in
@@ -35,15 +39,16 @@ final class FakeExecutor: Executor, Sendable {
         }
     }
 
-    func terminate(_ attempt: AttemptRecord) {
-        state.withLock { $0[Self.key(attempt)]?.terminated = true }
+    func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {
+        switch signal {
+        case .stop: state.withLock { $0[Self.key(attempt)]?.terminated = true }
+        case .kill: state.withLock { $0[Self.key(attempt)]?.killed = true }
+        }
     }
 
-    func kill(_ attempt: AttemptRecord) {
-        state.withLock { $0[Self.key(attempt)]?.killed = true }
+    func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
+        checkpoints.withLock { all in Dictionary(uniqueKeysWithValues: workloads.map { ($0, all[$0] ?? 0) }) }
     }
-
-    func checkpointBytes(of workload: String) -> Int64 { checkpoints.withLock { $0[workload] ?? 0 } }
 
     func logPath(workload: String, attempt number: Int) -> String { "/dev/null" }
 

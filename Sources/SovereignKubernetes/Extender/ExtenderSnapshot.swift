@@ -45,6 +45,20 @@ public struct ExtenderSnapshot: Sendable {
     /// IT power each site needs to run all its accelerators, watts.
     public let nameplate: [Double]
 
+    /// The extender's view of a control-plane pass, judged with `policy` (the control plane's own).
+    ///
+    /// - Complexity: O(pools + sites × steps).
+    public init(_ snapshot: ControlSnapshot, policy: PlanningPolicy) {
+        self.init(
+            fleet: snapshot.fleet,
+            workloads: snapshot.workloads,
+            policy: policy,
+            grid: snapshot.grid,
+            budgets: snapshot.budgets,
+            running: snapshot.running
+        )
+    }
+
     /// Freezes the state of one control-loop pass.
     ///
     /// - Parameters:

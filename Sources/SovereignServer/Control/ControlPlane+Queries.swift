@@ -14,6 +14,7 @@ public struct WorkloadDetail: Sendable, Encodable {
         let pool: String
         let accelerators: Int
         let resume: Bool
+        /// The local executor's handle: its supervisor's process id.
         let pid: Int32?
         let startedAt: String
         let terminatedAt: String?
@@ -65,7 +66,7 @@ extension ControlPlane {
                     pool: a.pool,
                     accelerators: a.accelerators,
                     resume: a.resume,
-                    pid: a.pid,
+                    pid: a.handle.flatMap { Int32($0.rawValue) },
                     startedAt: time(a.startedAt)!,
                     terminatedAt: time(a.termAt),
                     killedAt: time(a.killAt),
@@ -100,8 +101,8 @@ extension ControlPlane {
     }
 
     /// Sites with their power and usage now.
-    public func siteViews() throws -> [LivePlan.SiteView] {
-        if lastPlan == nil { try reconcile() }
+    public func siteViews() async throws -> [LivePlan.SiteView] {
+        if lastPlan == nil { try await reconcile() }
         return lastPlan?.sites ?? []
     }
 

@@ -1,9 +1,8 @@
 public import Foundation
 public import Logging
-public import SovereignKubernetes
 public import SovereignLedger
 public import SovereignModel
-import SovereignPlanner
+public import SovereignPlanner
 
 /// The control plane: it keeps the desired state (the planner's plan for what is known now) and what runs
 /// in step, records every decision in the ledger, and answers the API.
@@ -11,6 +10,9 @@ import SovereignPlanner
 /// Everything it decides is derived from the store and the executor at each ``reconcile()``, like a
 /// Kubernetes controller: level-triggered, idempotent, and safe to restart at any moment (the in-memory
 /// state is a cache of the store: the Merkle tree and the decoded workload specs).
+///
+/// It runs on a serial dispatch queue of its own (``unownedExecutor``): reads and commits are synchronous
+/// SQLite transactions, which block that queue's thread and never Swift's cooperative pool.
 public actor ControlPlane {
     /// The fleet from the spec files (sites, datasets, policies; workloads declared there).
     public let fleet: Fleet
@@ -33,17 +35,30 @@ public actor ControlPlane {
     var lastCheckpointSize = -1
     /// Attempts whose recorded SIGTERM this server has sent again after starting.
     var resignalled = Set<Int64>()
+    /// Whether this server's first pass has handed the attempts an earlier server left to the executor.
+    var adopted = false
+    /// Whether a pass is under way, and the passes waiting for it to end (see ``exclusively(_:)``).
+    var passing = false
+    var waitingPasses: [CheckedContinuation<Void, Never>] = []
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
     /// Told the state of each control-loop pass (the scheduler extender and the node labeller read it).
-    var planObservers: [@Sendable (ExtenderSnapshot) -> Void] = []
+    var planObservers: [@Sendable (ControlSnapshot) -> Void] = []
     /// The state of the last pass, once anyone asked for it.
-    var lastSnapshot: ExtenderSnapshot?
+    var lastSnapshot: ControlSnapshot?
     var publishesSnapshots = false
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware
+
+    /// Where the control plane's work runs: a dispatch queue of its own, so that its SQLite transactions
+    /// block a Dispatch thread and never one of Swift's cooperative pool (its executor's probes run on the
+    /// executor's own queue).
+    nonisolated let queue = DispatchSerialExecutor(label: "sovereign.control-plane")
+
+    /// The control plane runs on ``queue``.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { queue.asUnownedSerialExecutor() }
 
     struct Counters {
         var reconciles = 0
@@ -123,7 +138,7 @@ public actor ControlPlane {
 
     /// Calls `observer` with the state of every control-loop pass from now on (site budgets, what runs
     /// where, the workloads pods may name).
-    public func observePlans(_ observer: @escaping @Sendable (ExtenderSnapshot) -> Void) {
+    public func observePlans(_ observer: @escaping @Sendable (ControlSnapshot) -> Void) {
         publishesSnapshots = true
         planObservers.append(observer)
     }
@@ -132,10 +147,10 @@ public actor ControlPlane {
     /// has published one yet).
     ///
     /// - Throws: what ``reconcile()`` throws.
-    public func extenderSnapshot() throws -> ExtenderSnapshot {
+    public func controlSnapshot() async throws -> ControlSnapshot {
         if let lastSnapshot { return lastSnapshot }
         publishesSnapshots = true
-        try reconcile()
+        try await reconcile()
         guard let lastSnapshot else { preconditionFailure("a reconcile that publishes always leaves a snapshot") }
         return lastSnapshot
     }
@@ -223,7 +238,7 @@ public actor ControlPlane {
     /// Asks for a workload to be paused (checkpointed and stopped) and kept paused, or released again.
     ///
     /// - Throws: ``ControlError`` when there is no such workload or it has ended.
-    public func setHeld(_ name: String, held: Bool, by actor: Requester) throws -> WorkloadRecord {
+    public func setHeld(_ name: String, held: Bool, by actor: Requester) async throws -> WorkloadRecord {
         guard var record = try store.workload(named: name) else { throw ControlError.notFound(name) }
         guard !record.state.isTerminal else { throw ControlError.ended(name, record.state) }
         guard record.held != held else { return record }
@@ -238,12 +253,12 @@ public actor ControlPlane {
             )
         )
         try commit(change)
-        try reconcile()
+        try await reconcile()
         return try store.workload(named: name) ?? record
     }
 
     /// Asks for a workload to be cancelled: stopped (with its grace period) and never started again.
-    public func cancel(_ name: String, by actor: Requester) throws -> WorkloadRecord {
+    public func cancel(_ name: String, by actor: Requester) async throws -> WorkloadRecord {
         guard var record = try store.workload(named: name) else { throw ControlError.notFound(name) }
         guard !record.state.isTerminal else { throw ControlError.ended(name, record.state) }
         guard !record.cancelRequested else { return record }
@@ -253,7 +268,7 @@ public actor ControlPlane {
         change.workloads.append(record)
         change.ledger.append(("workload.cancel-requested", ["workload": .string(name), "by": .string(actor.identity)]))
         try commit(change)
-        try reconcile()
+        try await reconcile()
         return try store.workload(named: name) ?? record
     }
 
@@ -266,7 +281,7 @@ public actor ControlPlane {
         forecast: [(at: Date, available: Power)],
         ambient: Temperature?,
         by actor: Requester
-    ) throws -> PowerSignalRecord {
+    ) async throws -> PowerSignalRecord {
         guard fleet.site(named: site) != nil else { throw ControlError.unknownSite(site) }
         let signal = PowerSignalRecord(
             site: site,
@@ -287,8 +302,20 @@ public actor ControlPlane {
         change.ledger.append(("power.signal", fields))
         try commit(change)
         counters.powerSignals += 1
-        try reconcile()
+        try await reconcile()
         return signal
+    }
+
+    /// Runs `body` when no other pass runs, and holds the others off until it ends. A pass suspends while
+    /// its executor works; a second pass in between would plan from attempts the first is still changing.
+    func exclusively(_ body: () async throws -> Void) async rethrows {
+        while passing { await withCheckedContinuation { waitingPasses.append($0) } }
+        passing = true
+        defer {
+            passing = false
+            if !waitingPasses.isEmpty { waitingPasses.removeFirst().resume() }
+        }
+        try await body()
     }
 
     // MARK: Ledger

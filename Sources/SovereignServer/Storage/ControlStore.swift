@@ -73,8 +73,8 @@ public struct AttemptRecord: Sendable, Hashable, Codable {
     public var accelerators: Int
     /// Started with `SOVEREIGN_RESUME=1`.
     public var resume: Bool
-    /// Process id of the supervisor (the process-group leader), once started.
-    public var pid: Int32?
+    /// The executor's name for it, once started.
+    public var handle: AttemptHandle?
     public var startedAt: Double
     /// When SIGTERM was sent (a pause or cancel), and when SIGKILL followed.
     public var termAt: Double?
@@ -216,6 +216,8 @@ public protocol ControlStore: Sendable {
     func attempts(of workload: String) throws -> [AttemptRecord]
     /// Attempts whose end the server has not yet seen.
     func openAttempts() throws -> [AttemptRecord]
+    /// The number of each workload's latest attempt, by workload (workloads never started are absent).
+    func lastAttemptNumbers() throws -> [String: Int]
     /// A workload's history, oldest first.
     func transitions(of workload: String) throws -> [TransitionRecord]
     /// The latest power signal of each site.

@@ -104,6 +104,15 @@ public final class SQLiteControlStore: ControlStore {
                     """
             )
         }
+        migrator.registerMigration("v2: attempts named by their executor's handle") { db in
+            // The local executor's handle is its supervisor's process id, which this column held before.
+            try db.execute(
+                sql: """
+                    ALTER TABLE attempt ADD COLUMN handle TEXT;
+                    UPDATE attempt SET handle = CAST(pid AS TEXT) WHERE pid IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -112,87 +121,10 @@ public final class SQLiteControlStore: ControlStore {
     public func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
         do {
             return try pool.write { db in
-                for w in change.newWorkloads {
-                    let taken = try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM workload WHERE name = ?)",
-                        arguments: [w.name]
-                    )
-                    if taken == true { throw StoreError.nameTaken(w.name) }
-                    try db.execute(
-                        sql: """
-                            INSERT INTO workload (name, source, document, state, site, pool, accelerators,
-                                checkpointSite, failures, retryAt, held, cancelRequested, runSeconds, detail,
-                                submittedAt, updatedAt)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: Self.arguments(w, leading: [w.name, w.source, w.document])
-                    )
-                }
-                for w in change.workloads {
-                    try db.execute(
-                        sql: """
-                            UPDATE workload SET state = ?, site = ?, pool = ?, accelerators = ?, checkpointSite = ?,
-                                failures = ?, retryAt = ?, held = ?, cancelRequested = ?, runSeconds = ?, detail = ?,
-                                submittedAt = ?, updatedAt = ?
-                            WHERE name = ?
-                            """,
-                        arguments: Self.arguments(w, leading: []) + [w.name]
-                    )
-                }
-                var ids: [Int64] = []
-                for a in change.newAttempts {
-                    try db.execute(
-                        sql: """
-                            INSERT INTO attempt (workload, number, site, pool, accelerators, resume, pid, startedAt,
-                                termAt, killAt, endedAt, outcome, exitStatus, exitSignal, checkpointStale, logPath)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: Self.arguments(a)
-                    )
-                    ids.append(db.lastInsertedRowID)
-                }
-                for a in change.attempts {
-                    guard let id = a.id else { continue }
-                    try db.execute(
-                        sql: """
-                            UPDATE attempt SET workload = ?, number = ?, site = ?, pool = ?, accelerators = ?,
-                                resume = ?, pid = ?, startedAt = ?, termAt = ?, killAt = ?, endedAt = ?, outcome = ?,
-                                exitStatus = ?, exitSignal = ?, checkpointStale = ?, logPath = ?
-                            WHERE id = ?
-                            """,
-                        arguments: Self.arguments(a) + [id]
-                    )
-                }
-                for t in change.transitions {
-                    try db.execute(
-                        sql: "INSERT INTO transition (workload, at, fromState, toState, reason) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [t.workload, t.at, t.from?.rawValue, t.to.rawValue, t.reason]
-                    )
-                }
-                for p in change.powerSignals {
-                    let forecast = String(decoding: try JSONEncoder().encode(p.forecast), as: UTF8.self)
-                    try db.execute(
-                        sql: "INSERT INTO power_signal (site, at, available, forecast, ambient) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [p.site, p.at, p.available, forecast, p.ambient]
-                    )
-                }
-                var entries: [StoredEntry] = []
-                if !change.ledger.isEmpty {
-                    var sequence = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry")!
-                    let stamp = LedgerEntry.formatTime(time)
-                    for (kind, fields) in change.ledger {
-                        let entry = LedgerEntry(sequence: sequence, time: stamp, kind: kind, fields: fields)
-                        let bytes = entry.canonicalJSON()
-                        let leaf = MerkleHash.leaf(bytes)
-                        try db.execute(
-                            sql: "INSERT INTO ledger_entry (sequence, entry, leafHash) VALUES (?, ?, ?)",
-                            arguments: [sequence, Data(bytes), Data(leaf.bytes)]
-                        )
-                        entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
-                        sequence += 1
-                    }
-                }
+                try Self.write(workloads: change, in: db)
+                let ids = try Self.write(attempts: change, in: db)
+                try Self.write(history: change, in: db)
+                let entries = try Self.append(change.ledger, at: time, in: db)
                 return CommittedChange(entries: entries, attemptIDs: ids)
             }
         } catch let error as StoreError {
@@ -200,6 +132,112 @@ public final class SQLiteControlStore: ControlStore {
         } catch {
             throw StoreError(code: .database, message: "\(path): \(error)")
         }
+    }
+
+    /// Inserts a change's new workloads (refusing a taken name) and updates its changed ones.
+    static func write(workloads change: StateChange, in db: Database) throws {
+        for w in change.newWorkloads {
+            let taken = try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM workload WHERE name = ?)",
+                arguments: [w.name]
+            )
+            if taken == true { throw StoreError.nameTaken(w.name) }
+            try db.execute(
+                sql: """
+                    INSERT INTO workload (name, source, document, state, site, pool, accelerators,
+                        checkpointSite, failures, retryAt, held, cancelRequested, runSeconds, detail,
+                        submittedAt, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: arguments(w, leading: [w.name, w.source, w.document])
+            )
+        }
+        for w in change.workloads {
+            try db.execute(
+                sql: """
+                    UPDATE workload SET state = ?, site = ?, pool = ?, accelerators = ?, checkpointSite = ?,
+                        failures = ?, retryAt = ?, held = ?, cancelRequested = ?, runSeconds = ?, detail = ?,
+                        submittedAt = ?, updatedAt = ?
+                    WHERE name = ?
+                    """,
+                arguments: arguments(w, leading: []) + [w.name]
+            )
+        }
+    }
+
+    /// Inserts a change's new attempts and updates its changed ones.
+    ///
+    /// - Returns: the ids of the new attempts, in order.
+    static func write(attempts change: StateChange, in db: Database) throws -> [Int64] {
+        var ids: [Int64] = []
+        for a in change.newAttempts {
+            try db.execute(
+                sql: """
+                    INSERT INTO attempt (workload, number, site, pool, accelerators, resume, handle, startedAt,
+                        termAt, killAt, endedAt, outcome, exitStatus, exitSignal, checkpointStale, logPath)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: arguments(a)
+            )
+            ids.append(db.lastInsertedRowID)
+        }
+        for a in change.attempts {
+            guard let id = a.id else { continue }
+            try db.execute(
+                sql: """
+                    UPDATE attempt SET workload = ?, number = ?, site = ?, pool = ?, accelerators = ?,
+                        resume = ?, handle = ?, startedAt = ?, termAt = ?, killAt = ?, endedAt = ?, outcome = ?,
+                        exitStatus = ?, exitSignal = ?, checkpointStale = ?, logPath = ?
+                    WHERE id = ?
+                    """,
+                arguments: arguments(a) + [id]
+            )
+        }
+        return ids
+    }
+
+    /// Inserts a change's history lines and power signals.
+    static func write(history change: StateChange, in db: Database) throws {
+        for t in change.transitions {
+            try db.execute(
+                sql: "INSERT INTO transition (workload, at, fromState, toState, reason) VALUES (?, ?, ?, ?, ?)",
+                arguments: [t.workload, t.at, t.from?.rawValue, t.to.rawValue, t.reason]
+            )
+        }
+        for p in change.powerSignals {
+            let forecast = String(decoding: try JSONEncoder().encode(p.forecast), as: UTF8.self)
+            try db.execute(
+                sql: "INSERT INTO power_signal (site, at, available, forecast, ambient) VALUES (?, ?, ?, ?, ?)",
+                arguments: [p.site, p.at, p.available, forecast, p.ambient]
+            )
+        }
+    }
+
+    /// Numbers, times and appends ledger entries after the last stored one.
+    ///
+    /// - Returns: the entries as stored.
+    static func append(
+        _ ledger: [(kind: String, fields: [String: JSONValue])],
+        at time: Date,
+        in db: Database
+    ) throws -> [StoredEntry] {
+        guard !ledger.isEmpty else { return [] }
+        var sequence = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry") ?? 0
+        let stamp = LedgerEntry.formatTime(time)
+        var entries: [StoredEntry] = []
+        for (kind, fields) in ledger {
+            let entry = LedgerEntry(sequence: sequence, time: stamp, kind: kind, fields: fields)
+            let bytes = entry.canonicalJSON()
+            let leaf = MerkleHash.leaf(bytes)
+            try db.execute(
+                sql: "INSERT INTO ledger_entry (sequence, entry, leafHash) VALUES (?, ?, ?)",
+                arguments: [sequence, Data(bytes), Data(leaf.bytes)]
+            )
+            entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
+            sequence += 1
+        }
+        return entries
     }
 
     static func arguments(_ w: WorkloadRecord, leading: [(any DatabaseValueConvertible)?]) -> StatementArguments {
@@ -213,7 +251,7 @@ public final class SQLiteControlStore: ControlStore {
 
     static func arguments(_ a: AttemptRecord) -> StatementArguments {
         [
-            a.workload, a.number, a.site, a.pool, a.accelerators, a.resume, a.pid.map { Int64($0) }, a.startedAt,
+            a.workload, a.number, a.site, a.pool, a.accelerators, a.resume, a.handle?.rawValue, a.startedAt,
             a.termAt, a.killAt, a.endedAt, a.outcome, a.exitStatus.map { Int64($0) }, a.exitSignal.map { Int64($0) },
             a.checkpointStale, a.logPath,
         ]
@@ -282,6 +320,19 @@ public final class SQLiteControlStore: ControlStore {
         try wrap {
             try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE endedAt IS NULL ORDER BY id").map(Self.attempt)
+            }
+        }
+    }
+
+    public func lastAttemptNumbers() throws -> [String: Int] {
+        try wrap {
+            try pool.read { db in
+                var numbers: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT workload, MAX(number) AS n FROM attempt GROUP BY workload")
+                {
+                    numbers[row["workload"]] = row["n"]
+                }
+                return numbers
             }
         }
     }
@@ -411,7 +462,7 @@ public final class SQLiteControlStore: ControlStore {
             logPath: row["logPath"]
         )
         a.id = row["id"]
-        a.pid = (row["pid"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.handle = (row["handle"] as String?).map(AttemptHandle.init)
         a.termAt = row["termAt"]
         a.killAt = row["killAt"]
         a.endedAt = row["endedAt"]

@@ -1,0 +1,148 @@
+import Foundation
+import SovereignLedger
+import SovereignModel
+
+/// How an ended attempt is settled: completed, paused, cancelled, not started, or failed (and then retried
+/// with backoff, or given up). A value with everything the decision needs, so the pass and the actor's
+/// failed launches settle attempts the same way.
+struct AttemptSettlement {
+    /// How it ended.
+    var status: ExitStatus
+    /// The workload's `run:`, for its attempt limit.
+    var run: Workload.Run?
+    /// Bytes of the workload's checkpoint now.
+    var checkpointBytes: Int64
+    /// When the end was seen, seconds since 1970.
+    var now: Double
+    /// Whether nothing of it was found and nothing recorded how it ended.
+    var gone: Bool
+
+    /// Settles `attempt` and its workload's `record`, appending the attempt, the history and the ledger
+    /// entry to `change`.
+    func apply(
+        to attempt: inout AttemptRecord,
+        record: inout WorkloadRecord,
+        change: inout StateChange
+    ) {
+        let ran = attempt.handle == nil ? 0 : max(0, (attempt.endedAt ?? now) - attempt.startedAt)
+        record.runSeconds += ran
+        var fields: [String: JSONValue] = [
+            "workload": .string(record.name), "attempt": .number(Double(attempt.number)),
+            "site": .string(attempt.site), "ranSeconds": .number((ran * 1000).rounded() / 1000),
+        ]
+        if let e = status.exit { fields["exitStatus"] = .number(Double(e)) }
+        if let s = status.signal { fields["signal"] = .number(Double(s)) }
+        var outcome = Outcome(record: record, from: record.state, now: now, fields: fields)
+        if gone && attempt.handle == nil && attempt.killAt == nil {
+            notStarted(&attempt, &outcome)
+        } else if status.completed {
+            attempt.outcome = "completed"
+            outcome.move(to: .completed, "completed: \(how)", ledger: "workload.completed")
+        } else if attempt.termAt != nil && status.refused == nil {
+            stopped(&attempt, &outcome)
+        } else {
+            failed(&attempt, &outcome)
+        }
+        record = outcome.record
+        change.transitions += outcome.transitions
+        change.ledger += outcome.ledger
+        change.attempts.append(attempt)
+    }
+
+    /// How the attempt ended, in words.
+    var how: String {
+        status.refused.map { "did not run: \($0)" } ?? status.exit.map { "exited with status \($0)" }
+            ?? status.signal.map { "ended by signal \($0)" } ?? "vanished without a status"
+    }
+
+    /// Its intent was committed but the server stopped before starting it: nothing ran. The ledger already
+    /// holds the start (and the datasets' access) the intent recorded, so it is closed here.
+    func notStarted(_ attempt: inout AttemptRecord, _ outcome: inout Outcome) {
+        attempt.outcome = "not-started"
+        outcome.fields["reason"] = .string(
+            "the server stopped between recording the start and starting the process"
+        )
+        outcome.move(
+            to: outcome.record.checkpointSite == nil ? .pending : .paused,
+            "its start was interrupted; it will be started again",
+            ledger: "workload.attempt-not-started"
+        )
+    }
+
+    /// It was asked to stop and did (or was killed): paused with its checkpoint, or cancelled.
+    func stopped(_ attempt: inout AttemptRecord, _ outcome: inout Outcome) {
+        outcome.fields["checkpointBytes"] = .number(Double(checkpointBytes))
+        outcome.fields["checkpointStale"] = .bool(attempt.killAt != nil)
+        if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
+        if outcome.record.cancelRequested {
+            attempt.outcome = "cancelled"
+            outcome.move(to: .cancelled, "cancelled: \(how)", ledger: "workload.cancelled")
+        } else {
+            attempt.outcome = attempt.killAt != nil ? "killed" : "paused"
+            attempt.checkpointStale = attempt.killAt != nil
+            let note = attempt.killAt != nil ? " after SIGKILL (its checkpoint may be stale)" : ""
+            outcome.move(
+                to: .paused,
+                "paused at \(attempt.site): \(how)\(note)",
+                ledger: "workload.paused"
+            )
+        }
+    }
+
+    /// It failed, or was lost: retried after a backoff, or given up at the attempt limit.
+    func failed(_ attempt: inout AttemptRecord, _ outcome: inout Outcome) {
+        attempt.outcome = gone ? "lost" : "failed"
+        outcome.record.failures += 1
+        let failures = outcome.record.failures
+        let limit = run?.maxAttempts ?? Workload.Run.defaultMaxAttempts
+        outcome.fields["reason"] = .string(how)
+        outcome.fields["failures"] = .number(Double(failures))
+        if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
+        if failures >= limit {
+            outcome.move(
+                to: .failed,
+                "failed \(failures) times (limit \(limit)); last: \(how)",
+                ledger: "workload.failed"
+            )
+        } else {
+            let backoff = min(300, 2 * pow(2, Double(failures - 1)))
+            outcome.record.retryAt = now + backoff
+            outcome.fields["retryInSeconds"] = .number(backoff)
+            outcome.move(
+                to: .pending,
+                "attempt \(attempt.number) \(how); retrying in \(Int(backoff)) s",
+                ledger: "workload.attempt-failed"
+            )
+        }
+    }
+
+    /// The workload's record as the settlement leaves it, with its history line and ledger entry.
+    struct Outcome {
+        var record: WorkloadRecord
+        /// The state before the attempt was settled.
+        let from: WorkloadState
+        let now: Double
+        /// The ledger entry's fields.
+        var fields: [String: JSONValue]
+        var transitions: [TransitionRecord] = []
+        var ledger: [(kind: String, fields: [String: JSONValue])] = []
+
+        init(record: WorkloadRecord, from: WorkloadState, now: Double, fields: [String: JSONValue]) {
+            self.record = record
+            self.from = from
+            self.now = now
+            self.fields = fields
+        }
+
+        /// Moves the workload to `state` and records the entry `kind` with the fields gathered so far.
+        mutating func move(to state: WorkloadState, _ reason: String, ledger kind: String) {
+            transitions.append(
+                TransitionRecord(workload: record.name, at: now, from: from, to: state, reason: reason)
+            )
+            record.state = state
+            record.detail = reason
+            record.updatedAt = now
+            ledger.append((kind, fields))
+        }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import SovereignLedger
+import SovereignModel
+import SovereignPlanner
+
+// MARK: Place
+
+extension Reconcile {
+    /// Cancels what has no attempt left, plans what waits, and starts what the plan starts now.
+    mutating func place() {
+        let waiting = waitingWorkloads()
+        guard !waiting.isEmpty else { return }
+        let plan = planWaiting(waiting)
+        for (record, planned) in zip(waiting, plan.workloads) { place(record, as: planned) }
+    }
+
+    /// Workloads with no open attempt that may start now, in submission order; a cancelled one ends here.
+    mutating func waitingWorkloads() -> [WorkloadRecord] {
+        var waiting: [WorkloadRecord] = []
+        let ordered = records.sorted {
+            $0.value.submittedAt < $1.value.submittedAt
+                || ($0.value.submittedAt == $1.value.submittedAt && $0.key < $1.key)
+        }
+        for (name, record) in ordered where !record.state.isTerminal && open[name] == nil {
+            if record.cancelRequested {
+                transition(name, to: .cancelled, "cancelled before it ran again")
+                ledger("workload.cancelled", ["workload": .string(name)])
+                continue
+            }
+            guard let spec = snapshot.specs[name] else {
+                transition(name, to: .failed, "its stored document no longer validates against the fleet")
+                continue
+            }
+            // Federated rounds are driven by the federation coordinator, not started as processes.
+            if ControlPlane.isCoordinated(spec) { continue }
+            if record.held || (record.retryAt ?? 0) > t { continue }
+            waiting.append(record)
+        }
+        return waiting
+    }
+
+    /// The planner's plan for the waiting workloads' remaining work, around what runs (which keeps its
+    /// accelerators and power for the whole horizon).
+    func planWaiting(_ waiting: [WorkloadRecord]) -> Plan {
+        let grid = result.grid
+        var occupied: [Occupation] = []
+        for attempt in open.values {
+            guard let site = fleet.siteIndex(named: attempt.site) else { continue }
+            for step in 0..<grid.count {
+                occupied.append(
+                    Occupation(step: step, site: site, pool: attempt.pool, accelerators: attempt.accelerators)
+                )
+            }
+        }
+        var planned: [Workload] = []
+        var origins: [Int: Int] = [:]
+        for record in waiting {
+            guard let spec = snapshot.specs[record.name] else { continue }
+            if let holder = record.checkpointSite, let s = fleet.siteIndex(named: holder) {
+                origins[planned.count] = s
+            }
+            planned.append(remainingWork(spec, record: record, at: grid.time(at: 0)))
+        }
+        return Planner(policy: policy).plan(
+            fleet.replacingWorkloads(planned),
+            grid: grid,
+            budgets: result.budgets,
+            occupied: occupied,
+            origins: origins
+        )
+    }
+
+    /// Starts a workload the plan starts now, else records why it waits.
+    mutating func place(_ record: WorkloadRecord, as planned: WorkloadPlan) {
+        let grid = result.grid
+        let first = planned.segments.first
+        result.views[record.name] = LivePlan.WorkloadView(
+            name: record.name,
+            state: record.state.rawValue,
+            site: first?.site,
+            pool: first?.pool,
+            accelerators: first?.accelerators,
+            startsAt: first.map { LedgerEntry.formatTime(grid.time(at: $0.start)) },
+            status: planned.status.rawValue,
+            explanation: planned.explanation
+        )
+        guard let segment = first, segment.start == 0, let spec = snapshot.specs[record.name],
+            let run = spec.run
+        else {
+            let why =
+                planned.explanation
+                ?? (first.map { "waits: the plan starts it at \(grid.label(at: $0.start))" } ?? "waits")
+            if records[record.name]?.detail != why, var r = records[record.name] {
+                r.detail = why
+                r.updatedAt = t
+                records[record.name] = r
+            }
+            return
+        }
+        start(record.name, spec: spec, run: run, segment: segment)
+    }
+
+    /// Starts (or resumes, or migrates) a workload where the plan puts it now. The attempt's intent is part
+    /// of the change, committed before the executor is asked, so a crash in between leaves a record the next
+    /// pass resolves.
+    mutating func start(_ name: String, spec: Workload, run: Workload.Run, segment: Segment) {
+        guard records[name] != nil else { return }
+        let number = (snapshot.lastAttempts[name] ?? 0) + 1
+        let checkpointBytes = snapshot.checkpoints[name] ?? 0
+        let resume = checkpointBytes > 0 || records[name]?.checkpointSite != nil
+        let attempt = AttemptRecord(
+            workload: name,
+            number: number,
+            site: segment.site,
+            pool: segment.pool,
+            accelerators: segment.accelerators,
+            resume: resume,
+            startedAt: t,
+            logPath: snapshot.logPath(name, number)
+        )
+        recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes)
+        for dataset in spec.datasets {
+            ledger(
+                "dataset.accessed",
+                [
+                    "dataset": .string(dataset), "workload": .string(name), "site": .string(segment.site),
+                    "jurisdiction": .string(fleet.site(named: segment.site)?.jurisdiction ?? ""),
+                ]
+            )
+        }
+        if var record = records[name] {
+            record.site = segment.site
+            record.pool = segment.pool
+            record.accelerators = segment.accelerators
+            record.retryAt = nil
+            records[name] = record
+        }
+        result.change.newAttempts.append(attempt)
+        result.actions.append(.start(attempt, run))
+    }
+
+    /// The ledger entries and transitions of a start: a resume (after a migration when the checkpoint is
+    /// elsewhere) or a first placement.
+    mutating func recordStart(_ attempt: AttemptRecord, spec: Workload, checkpointBytes: Int64) {
+        let name = attempt.workload
+        let placement: [String: JSONValue] = [
+            "workload": .string(name), "site": .string(attempt.site), "pool": .string(attempt.pool),
+            "accelerators": .number(Double(attempt.accelerators)),
+            "attempt": .number(Double(attempt.number)),
+        ]
+        guard attempt.resume else {
+            var fields = placement
+            fields["reasons"] = .string(placementReason(spec, site: attempt.site))
+            ledger("workload.placed", fields)
+            transition(
+                name,
+                to: .placed,
+                "placed at \(attempt.site)/\(attempt.pool) × \(attempt.accelerators)"
+            )
+            ledger("workload.started", placement)
+            transition(name, to: .running, "started at \(attempt.site) (attempt \(attempt.number))")
+            return
+        }
+        var fields = placement
+        fields["checkpointBytes"] = .number(Double(checkpointBytes))
+        if let from = records[name]?.checkpointSite, from != attempt.site {
+            var moved = fields
+            moved["from"] = .string(from)
+            moved["to"] = .string(attempt.site)
+            ledger("workload.migrated", moved)
+        }
+        ledger("workload.resumed", fields)
+        transition(
+            name,
+            to: .resuming,
+            "resuming at \(attempt.site) from its checkpoint (attempt \(attempt.number))"
+        )
+    }
+
+    /// The workload with only the work the server believes is left (never none: the process says when
+    /// it is done), arriving at the planning grid's first step at the earliest (so that it may start now).
+    func remainingWork(_ w: Workload, record: WorkloadRecord, at now: Date) -> Workload {
+        let arrival = max(now, w.arrival ?? now)
+        guard let required = PhysicalModel.requiredFLOPs(w, catalog: fleet.catalog) else { return w }
+        var done = 0.0
+        if let site = record.site.flatMap({ fleet.site(named: $0) }),
+            let pool = site.pools.first(where: { $0.name == record.pool }),
+            let model = fleet.catalog[pool.accelerator]
+        {
+            done =
+                record.runSeconds
+                * PhysicalModel.throughput(w, model: model, count: record.accelerators ?? 1)
+        }
+        return w.remaining(flops: max(required - done, required * 0.01), arrival: arrival)
+    }
+
+    func placementReason(_ w: Workload, site name: String) -> String {
+        let site = fleet.site(named: name)
+        var parts = ["policy power-aware", "site \(name) in \(site?.jurisdiction ?? "?")"]
+        let residency = w.datasets.compactMap { fleet.dataset(named: $0) }.map {
+            "\($0.name) may be processed in \($0.residencyCountries.sorted().joined(separator: ","))"
+        }
+        parts += residency
+        return parts.joined(separator: "; ")
+    }
+}
