@@ -2,6 +2,7 @@ public import Foundation
 public import SovereignModel
 
 #if canImport(Glibc)
+import SovereignBase
 import Glibc
 #endif
 

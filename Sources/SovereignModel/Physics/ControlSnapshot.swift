@@ -1,12 +1,9 @@
 public import Foundation
-public import SovereignModel
 
 /// The control plane's state at one pass, for what reads it without asking the control plane (the
 /// Kubernetes scheduler extender and node labeller): the fleet, the workloads it knows, the planning grid,
 /// each site's budget over that grid, and the IT power that runs at each site now. It names no consumer:
 /// each builds its own view from it (``ExtenderSnapshot/init(_:policy:)`` for Kubernetes).
-///
-/// It lives beside ``SiteBudget``, which it carries, and moves with it.
 public struct ControlSnapshot: Sendable {
     /// When the pass ran.
     public let at: Date
