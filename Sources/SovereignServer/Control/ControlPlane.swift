@@ -174,7 +174,7 @@ public actor ControlPlane {
     ///
     /// - Returns: the stored records.
     /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
-    ///   taken; ``ControlError`` (422) when a federated workload breaks a residency or update-crossing rule.
+    ///   taken; ``ControlError`` (`federationRefused`) when a federated workload breaks a residency or update-crossing rule.
     public func submit(document: String, by actor: Requester) throws -> [WorkloadRecord] {
         let workloads = try Self.decodeSubmission(document, sources: sources, base: fleet)
         let now = clock().timeIntervalSince1970
@@ -370,23 +370,44 @@ public actor ControlPlane {
     public func spec(of name: String) -> Workload? { specs[name] }
 }
 
-/// A request the control plane refuses.
-public struct ControlError: Error, CustomStringConvertible, Sendable {
-    /// HTTP-like class of the problem: 404 not found, 409 conflict.
-    public let status: Int
+/// A request the control plane refuses: what kind of refusal, why, and the request field at fault. The HTTP
+/// layer chooses the status (`ControlError: HTTPResponseError` in `HTTP/APIError.swift`).
+public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
+    /// What kind of refusal this is; stable, for callers and tests.
+    public enum Code: String, Sendable, Hashable {
+        /// No workload by that name.
+        case unknownWorkload = "unknown-workload"
+        /// No site by that name in the fleet.
+        case unknownSite = "unknown-site"
+        /// The workload has ended; it can no longer be paused, resumed or cancelled.
+        case ended
+        /// A name that is not a DNS-1123 name, or would leave its directory.
+        case invalidName = "invalid-name"
+        /// A federated workload whose participants or update crossings break a rule.
+        case federationRefused = "federation-refused"
+    }
+
+    /// What kind of refusal this is.
+    public let code: Code
     /// What went wrong.
     public let message: String
     /// The request field at fault.
     public let field: String?
 
+    init(_ code: Code, _ message: String, field: String?) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
     static func notFound(_ name: String) -> ControlError {
-        ControlError(status: 404, message: "no workload named \"\(name)\"", field: "name")
+        ControlError(.unknownWorkload, "no workload named \"\(name)\"", field: "name")
     }
     static func ended(_ name: String, _ state: WorkloadState) -> ControlError {
-        ControlError(status: 409, message: "workload \"\(name)\" has ended (\(state.rawValue))", field: "name")
+        ControlError(.ended, "workload \"\(name)\" has ended (\(state.rawValue))", field: "name")
     }
     static func unknownSite(_ name: String) -> ControlError {
-        ControlError(status: 404, message: "no site named \"\(name)\" in the fleet", field: "site")
+        ControlError(.unknownSite, "no site named \"\(name)\" in the fleet", field: "site")
     }
 
     public var description: String { message }

@@ -31,8 +31,8 @@ extension ControlPlane {
         guard Self.isCoordinated(w) else { return }
         if case .failure(let refusal) = FederationCheck.participants(of: w, in: fleet) {
             throw ControlError(
-                status: 422,
-                message: "\(w.name) is refused: \(refusal.description)",
+                .federationRefused,
+                "\(w.name) is refused: \(refusal.description)",
                 field: refusal.field
             )
         }

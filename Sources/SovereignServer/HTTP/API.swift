@@ -132,7 +132,7 @@ public enum API: Sendable {
         case let error as APIError:
             return error
         case let error as ControlError:
-            return APIError(.init(code: error.status), error.message, field: error.field)
+            return error.apiError
         case let error as LedgerError:
             return APIError(.badRequest, error.description)
         case let error as FederationError:

@@ -85,3 +85,22 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+/// The control plane's refusals meet HTTP here, and nowhere else: each kind of refusal has its status.
+extension ControlError: HTTPResponseError {
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .unknownWorkload, .unknownSite: .notFound
+        case .ended: .conflict
+        case .invalidName: .badRequest
+        case .federationRefused: .unprocessableContent
+        }
+    }
+
+    /// The refusal as the API's JSON error.
+    var apiError: APIError { APIError(status, message, field: field) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try apiError.response(from: request, context: context)
+    }
+}

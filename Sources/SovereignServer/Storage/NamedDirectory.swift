@@ -9,12 +9,12 @@ struct NamedDirectory: Sendable {
 
     /// The entry for `name` under the root.
     ///
-    /// - Throws: ``ControlError`` (400) when `name` is not a DNS-1123 name or would resolve outside the root.
+    /// - Throws: ``ControlError`` (`invalidName`) when `name` is not a DNS-1123 name or would resolve outside the root.
     func child(_ name: String, field: String = "name") throws -> URL {
         guard SpecNames.isObjectName(name) else {
             throw ControlError(
-                status: 400,
-                message: "expected a lowercase DNS-1123 name like \"nairobi-1\", found \"\(name.prefix(80))\"",
+                .invalidName,
+                "expected a lowercase DNS-1123 name like \"nairobi-1\", found \"\(name.prefix(80))\"",
                 field: field
             )
         }
@@ -22,8 +22,8 @@ struct NamedDirectory: Sendable {
         let child = root.appendingPathComponent(name, isDirectory: true).standardizedFileURL
         guard child.path.hasPrefix(base.hasSuffix("/") ? base : base + "/") else {
             throw ControlError(
-                status: 400,
-                message: "expected a name that stays inside its directory, found \"\(name)\"",
+                .invalidName,
+                "expected a name that stays inside its directory, found \"\(name)\"",
                 field: field
             )
         }
