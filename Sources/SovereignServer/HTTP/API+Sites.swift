@@ -20,11 +20,11 @@ extension API {
         },
         APIRoute(method: .put, path: "/v1/sites/{site}/power", role: .power) { request, context, api in
             let site = try objectName(context, "site")
-            let signal = try PowerSignalBody.parse(try await collect(request))
+            let signal = try strictDecode(PowerSignalBody.self, from: try await collect(request))
             let stored = try await api.plane.receivePower(
                 site: site,
                 available: signal.available,
-                forecast: signal.forecast,
+                forecast: signal.forecast.map { (at: $0.at, available: $0.available) },
                 ambient: signal.ambient,
                 by: api.caller
             )
@@ -34,125 +34,123 @@ extension API {
 }
 
 /// The body of `PUT /v1/sites/{site}/power`: `{"available": "120 kW", "forecast": [{"at": "...",
-/// "available": "80 kW"}], "ambient": "31 C"}`; powers may also be plain numbers of watts.
-struct PowerSignalBody {
+/// "available": "80 kW"}], "ambient": "31 C"}`; powers may also be plain numbers of watts. Decoded strictly
+/// (``API/strictDecode(_:from:)``): every refusal names its field and says what it expected and found.
+struct PowerSignalBody: Codable {
+    /// One point of a site's power forecast.
+    struct Point: Codable {
+        let at: Date
+        let available: Power
+
+        init(at: Date, available: Power) {
+            self.at = at
+            self.available = available
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let text = try container.decode(String.self, forKey: .at)
+            guard let seconds = ISO8601.parseEpochSeconds(ArraySlice(text.utf8)) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .at,
+                    in: container,
+                    debugDescription:
+                        "expected an ISO 8601 time like \"2026-11-22T10:00:00Z\", found \"\(text.prefix(80))\""
+                )
+            }
+            at = Date(timeIntervalSince1970: seconds)
+            available = try PowerSignalBody.power(in: container, forKey: .available)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(ISO8601.format(epochSeconds: at.timeIntervalSince1970), forKey: .at)
+            try container.encode(available.watts, forKey: .available)
+        }
+
+        enum CodingKeys: String, CodingKey { case at, available }
+    }
+
     let available: Power
-    let forecast: [(at: Date, available: Power)]
+    /// In time order; of points given for the same time, the last one given.
+    let forecast: [Point]
     let ambient: Temperature?
 
     static let maxForecastPoints = 10_000
 
-    static func parse(_ data: Data) throws -> PowerSignalBody {
-        let object: JSONValue
-        do {
-            object = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw APIError(.badRequest, "expected a JSON object, found malformed JSON", field: "body")
+    enum CodingKeys: String, CodingKey { case available, forecast, ambient }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        available = try Self.power(in: container, forKey: .available)
+        let points = try container.decodeIfPresent([Point].self, forKey: .forecast) ?? []
+        guard points.count <= Self.maxForecastPoints else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .forecast,
+                in: container,
+                debugDescription: "expected at most \(Self.maxForecastPoints) forecast points, found \(points.count)"
+            )
         }
-        guard case .object(let fields) = object else {
-            throw APIError(.badRequest, "expected a JSON object, found \(describe(object))", field: "body")
-        }
-        for key in fields.keys.sorted() where !["available", "forecast", "ambient"].contains(key) {
-            throw APIError(.badRequest, "expected only available, forecast and ambient, found \"\(key)\"", field: key)
-        }
-        guard let availableValue = fields["available"] else {
-            throw APIError(.badRequest, "expected available (a power like \"120 kW\"), found none", field: "available")
-        }
-        let available = try power(availableValue, field: "available")
-        var forecast: [(at: Date, available: Power)] = []
-        if let raw = fields["forecast"] {
-            guard case .array(let points) = raw else {
-                throw APIError(
-                    .badRequest,
-                    "expected forecast to be a list of {at, available}, found \(describe(raw))",
-                    field: "forecast"
-                )
-            }
-            guard points.count <= maxForecastPoints else {
-                throw APIError(
-                    .badRequest,
-                    "expected at most \(maxForecastPoints) forecast points, found \(points.count)",
-                    field: "forecast"
-                )
-            }
-            for (i, point) in points.enumerated() {
-                let path = "forecast[\(i)]"
-                guard case .object(let p) = point else {
-                    throw APIError(.badRequest, "expected {at, available}, found \(describe(point))", field: path)
-                }
-                for key in p.keys.sorted() where key != "at" && key != "available" {
-                    throw APIError(
-                        .badRequest,
-                        "expected only at and available, found \"\(key)\"",
-                        field: "\(path).\(key)"
-                    )
-                }
-                guard case .string(let atText) = p["at"],
-                    let seconds = ISO8601.parseEpochSeconds(ArraySlice(atText.utf8))
-                else {
-                    throw APIError(
-                        .badRequest,
-                        "expected an ISO 8601 time like \"2026-11-22T10:00:00Z\", found \(p["at"].map(describe) ?? "none")",
-                        field: "\(path).at"
-                    )
-                }
-                guard let value = p["available"] else {
-                    throw APIError(.badRequest, "expected available, found none", field: "\(path).available")
-                }
-                forecast.append((Date(timeIntervalSince1970: seconds), try power(value, field: "\(path).available")))
-            }
-        }
-        forecast = inTimeOrder(forecast)
-        var ambient: Temperature?
-        if let raw = fields["ambient"] {
-            switch raw {
-            case .number(let n): ambient = .celsius(n)
-            case .string(let text): ambient = Temperature.parse(text)
-            default: ambient = nil
-            }
-            guard let a = ambient, a.baseValue > -90, a.baseValue < 70 else {
-                throw APIError(
-                    .badRequest,
-                    "expected a temperature in -90...70 °C like \"31 C\", found \(describe(raw))",
-                    field: "ambient"
-                )
-            }
-        }
-        return PowerSignalBody(available: available, forecast: forecast, ambient: ambient)
+        forecast = Self.inTimeOrder(points)
+        ambient = try Self.ambient(in: container)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(available.watts, forKey: .available)
+        try container.encode(forecast, forKey: .forecast)
+        try container.encodeIfPresent(ambient?.baseValue, forKey: .ambient)
     }
 
     /// Forecast points sorted by time; of points given for the same time, the last one given.
-    static func inTimeOrder(_ points: [(at: Date, available: Power)]) -> [(at: Date, available: Power)] {
+    static func inTimeOrder(_ points: [Point]) -> [Point] {
         var latest: [Date: Power] = [:]
         for point in points { latest[point.at] = point.available }
-        return latest.sorted { $0.key < $1.key }.map { (at: $0.key, available: $0.value) }
+        return latest.sorted { $0.key < $1.key }.map { Point(at: $0.key, available: $0.value) }
     }
 
-    static func power(_ raw: JSONValue, field: String) throws -> Power {
-        var value: Power?
-        switch raw {
-        case .number(let n): value = .watts(n)
-        case .string(let text): value = Power.parse(text)
-        default: value = nil
+    /// A power like `"120 kW"` or a number of watts, finite, not negative and below a terawatt.
+    static func power<Key: CodingKey>(in container: KeyedDecodingContainer<Key>, forKey key: Key) throws -> Power {
+        let value: Power?
+        let found: String
+        if let watts = try? container.decode(Double.self, forKey: key) {
+            value = .watts(watts)
+            found = "\(watts)"
+        } else {
+            let text = try container.decode(String.self, forKey: key)
+            value = Power.parse(text)
+            found = "\"\(text.prefix(80))\""
         }
         guard let value, value.watts.isFinite, value.watts >= 0, value.watts < 1e12 else {
-            throw APIError(
-                .badRequest,
-                "expected \(Power.expectation) (or watts as a number, not negative), found \(describe(raw))",
-                field: field
+            throw DecodingError.dataCorruptedError(
+                forKey: key,
+                in: container,
+                debugDescription: "expected \(Power.expectation) (or watts as a number, not negative), found \(found)"
             )
         }
         return value
     }
 
-    static func describe(_ value: JSONValue) -> String {
-        switch value {
-        case .null: return "null"
-        case .bool(let b): return "\(b)"
-        case .number(let n): return "\(n)"
-        case .string(let s): return "\"\(s.prefix(80))\""
-        case .array: return "a list"
-        case .object: return "an object"
+    /// `"31 C"` or a number of degrees Celsius, in -90...70 °C.
+    static func ambient(in container: KeyedDecodingContainer<CodingKeys>) throws -> Temperature? {
+        guard container.contains(.ambient) else { return nil }
+        let value: Temperature?
+        let found: String
+        if let celsius = try? container.decode(Double.self, forKey: .ambient) {
+            value = .celsius(celsius)
+            found = "\(celsius)"
+        } else {
+            let text = try container.decode(String.self, forKey: .ambient)
+            value = Temperature.parse(text)
+            found = "\"\(text.prefix(80))\""
         }
+        guard let value, value.baseValue > -90, value.baseValue < 70 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .ambient,
+                in: container,
+                debugDescription: "expected a temperature in -90...70 °C like \"31 C\", found \(found)"
+            )
+        }
+        return value
     }
 }
