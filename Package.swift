@@ -103,6 +103,7 @@ let package = Package(
                 "SovereignModel",
                 "SovereignPlanner",
                 "SovereignLedger",
+                "SovereignLedgerSQLite",
                 "SovereignFederation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import SovereignLedger
+import SovereignLedgerSQLite
 
 /// ``ControlStore`` over SQLite through GRDB: WAL, `synchronous = FULL` (a committed decision survives
 /// a power cut, not just a crash), named append-only migrations, and a ledger table that triggers keep
@@ -384,47 +385,25 @@ public final class SQLiteControlStore: ControlStore {
     }
 
     public func ledgerEntries(from start: Int, limit: Int) throws -> [StoredEntry] {
-        try wrap {
-            try pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM ledger_entry WHERE sequence >= ? ORDER BY sequence LIMIT ?",
-                    arguments: [start, limit]
-                ).map(Self.entry)
-            }
-        }
+        try wrap { try pool.read { db in try LedgerTables.entries(db, from: start, limit: limit) } }
     }
 
     public func forEachLedgerEntry(_ body: (StoredEntry) throws -> Void) throws {
-        try wrap {
-            try pool.read { db in
-                // Physical order (rowid), not sorted: a reordered or renumbered row must show as such.
-                let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM ledger_entry ORDER BY rowid")
-                while let row = try cursor.next() { try body(Self.entry(row)) }
-            }
-        }
+        try wrap { try pool.read { db in try LedgerTables.forEachEntry(db, body) } }
     }
 
     public func ledgerLeafHashes() throws -> [TreeHash] {
         try wrap {
-            try pool.read { db in
-                var hashes: [TreeHash] = []
-                let cursor = try Data.fetchCursor(db, sql: "SELECT leafHash FROM ledger_entry ORDER BY sequence")
-                while let data = try cursor.next() {
-                    guard let hash = TreeHash(bytes: data) else {
-                        throw StoreError(code: .database, message: "\(path): a ledger leaf hash is not 32 bytes")
-                    }
-                    hashes.append(hash)
-                }
-                return hashes
+            let hashes = try pool.read { db in try LedgerTables.leafHashes(db) }
+            guard !hashes.contains(nil) else {
+                throw StoreError(code: .database, message: "\(path): a ledger leaf hash is not 32 bytes")
             }
+            return hashes.compactMap { $0 }
         }
     }
 
     public func checkpoints() throws -> [String] {
-        try wrap {
-            try pool.read { db in try String.fetchAll(db, sql: "SELECT note FROM ledger_checkpoint ORDER BY size") }
-        }
+        try wrap { try pool.read { db in try LedgerTables.checkpoints(db) } }
     }
 
     // MARK: Rows
@@ -471,16 +450,6 @@ public final class SQLiteControlStore: ControlStore {
         a.exitSignal = (row["exitSignal"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
         a.checkpointStale = row["checkpointStale"]
         return a
-    }
-
-    static func entry(_ row: Row) -> StoredEntry {
-        let bytes: Data = row["entry"]
-        let leaf: Data = row["leafHash"]
-        return StoredEntry(
-            sequence: row["sequence"],
-            canonicalJSON: [UInt8](bytes),
-            leafHash: TreeHash(bytes: leaf) ?? MerkleHash.empty
-        )
     }
 
     func wrap<T>(_ body: () throws -> T) throws -> T {
