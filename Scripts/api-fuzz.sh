@@ -33,7 +33,7 @@ declare -A tokens=([operator]=$(token) [reader]=$(token) [power]=$(token) [site]
 } > "$work/tokens"
 
 "$binary" serve Examples/east-africa Examples/federated/digits-eac.yaml --db "$work/state.sqlite" \
-    --tokens "$work/tokens" --work-dir "$work/work" --listen "127.0.0.1:$port" > "$work/server.log" 2>&1 &
+    --tokens "$work/tokens" --work-dir "$work/work" --listen "127.0.0.1:$port" --site-agents nairobi-1 > "$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break

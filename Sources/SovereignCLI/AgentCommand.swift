@@ -37,11 +37,8 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup(title: "TLS")
     var tls: ClientTLSOptions
 
-    @Option(help: "The site's token (prefer --token-file or $SOVEREIGN_TOKEN: a command line is visible to ps).")
-    var token: String?
-
-    @Option(name: .customLong("token-file"), help: "A file whose first line is the site's token.")
-    var tokenFile: String?
+    @OptionGroup(title: "Token")
+    var credentials: SiteTokenOptions
 
     @Option(help: "The site's training data (CSV, plain or gzip). It never leaves this machine.")
     var data: String
@@ -86,7 +83,7 @@ struct AgentCommand: AsyncParsableCommand {
             }
             idleLimit = span.seconds
         }
-        let secret: String? = try tls.presentsCertificate ? optionalToken() : readToken()
+        let secret: String? = try tls.presentsCertificate ? credentials.optionalToken() : credentials.readToken()
         var options = TrainingData.LoadOptions()
         if let labelColumn { options.labelColumn = .index(labelColumn) }
         let trainer: any SiteTrainer
@@ -174,29 +171,6 @@ struct AgentCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    /// The token when one is given (a client certificate may stand in for it).
-    func optionalToken() throws -> String? {
-        let given = token != nil || tokenFile != nil || ProcessInfo.processInfo.environment["SOVEREIGN_TOKEN"] != nil
-        return given ? try readToken() : nil
-    }
-
-    func readToken() throws -> String {
-        if let token, !token.isEmpty { return token }
-        if let tokenFile {
-            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8),
-                let line = text.split(whereSeparator: \.isNewline).first.map({ $0.trimmingCharacters(in: .whitespaces) }
-                ),
-                !line.isEmpty
-            else {
-                printError("\(tokenFile):1:1: error: expected the site's token on the first line, found none")
-                throw ExitCode.failure
-            }
-            return String(line.split(separator: " ").first ?? "")
-        }
-        if let env = ProcessInfo.processInfo.environment["SOVEREIGN_TOKEN"], !env.isEmpty { return env }
-        printError("error: expected the site's token in --token, --token-file or $SOVEREIGN_TOKEN, found none")
-        throw ExitCode.validationFailure
-    }
 }
 
 /// The agent's side of the protocol over HTTP(S) (AsyncHTTPClient): every request carries the site's bearer

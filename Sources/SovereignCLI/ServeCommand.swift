@@ -77,6 +77,18 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "TLS")
     var tls: ServeTLSOptions
 
+    @Option(
+        name: .customLong("site-agents"),
+        help: "Sites whose work runs through their site agents (`sovereign site-agent`), comma-separated."
+    )
+    var siteAgents: String?
+
+    @Option(
+        name: .customLong("agent-lease"),
+        help: "How long a site agent keeps its work running without reaching the server, like \"30 s\"."
+    )
+    var agentLease = "30 s"
+
     /// `HOST:PORT`, or an error naming the option.
     static func address(_ text: String, option: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
@@ -130,6 +142,7 @@ struct Serve: AsyncParsableCommand {
             )
             throw ExitCode.validationFailure
         }
+        try applySiteAgents(to: &configuration)
         configuration.federationPollInterval = poll
         // A site that missed a few polls is not waited for when a round opens.
         configuration.federationLiveness = .seconds(max(3, poll.seconds * 5))
@@ -159,7 +172,25 @@ struct Serve: AsyncParsableCommand {
         } catch let error as TLSFileError {
             printError(error.description)
             throw ExitCode.failure
+        } catch let error as ConfigurationError {
+            printError(error.description)
+            throw ExitCode.failure
         }
+    }
+
+    /// `--site-agents` and `--agent-lease`, or an error naming the option.
+    func applySiteAgents(to configuration: inout ServerConfiguration) throws {
+        guard let lease = TimeSpan.parse(agentLease), lease.seconds >= 1, lease.seconds <= 3600 else {
+            printError("--agent-lease: expected a time between 1 s and 1 h like \"30 s\", found \"\(agentLease)\"")
+            throw ExitCode.validationFailure
+        }
+        configuration.agentLease = lease
+        let names = (siteAgents ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let bad = names.first(where: { !SpecNames.isObjectName($0) }) {
+            printError("--site-agents: expected site names like \"nairobi-1\", comma-separated, found \"\(bad)\"")
+            throw ExitCode.validationFailure
+        }
+        configuration.agentSites = Set(names)
     }
 }
 

@@ -11,7 +11,8 @@ public struct Sovereign: AsyncParsableCommand, Sendable {
         version: "0.1.0",
         subcommands: [
             Validate.self, PlanCommand.self, SimulateCommand.self, Catalog.self, Serve.self, PowerCommand.self,
-            LedgerCommand.self, AgentCommand.self, KubernetesCommand.self, AssessCommand.self, Supervise.self,
+            LedgerCommand.self, AgentCommand.self, SiteAgentCommand.self, KubernetesCommand.self, AssessCommand.self,
+            Supervise.self,
         ]
     )
 

@@ -45,6 +45,12 @@ public struct ServerConfiguration: Sendable {
     public var extenderTLS: TLSFiles?
     /// How often certificate files are checked for a renewal (SIGHUP reloads at once).
     public var tlsReloadInterval: Duration = .seconds(2)
+    /// Sites whose work runs through their site agents (`sovereign site-agent`); every other site's work
+    /// runs on the server's own machine.
+    public var agentSites: Set<String> = []
+    /// How long a site agent may go without a successful poll before it stops its work (the control plane
+    /// reassigns the work after twice this).
+    public var agentLease: TimeSpan = .seconds(30)
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -126,11 +132,13 @@ public enum SovereignServer: Sendable {
         )
         let workDirectory = URL(fileURLWithPath: configuration.resolvedWorkDirectory, isDirectory: true)
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        let (executor, agents) = try executors(configuration, fleet: fleet, workDirectory: workDirectory)
         let plane = try ControlPlane(
             fleet: fleet,
             sources: sources,
             store: store,
-            executor: LocalProcessExecutor(directory: workDirectory),
+            executor: executor,
+            agents: agents,
             signer: signer,
             origin: origin,
             logger: logger,
@@ -149,6 +157,26 @@ public enum SovereignServer: Sendable {
             "fleet: \(fleet.sites.count) sites, \(runnable) of \(fleet.workloads.count) declared workloads runnable here (run:), \(federated) federated"
         )
         return (plane, federation, tokens, notes)
+    }
+
+    /// The local process executor, and with `--site-agents` the site agents' executor in front of it.
+    ///
+    /// - Throws: ``ConfigurationError`` for a site the fleet does not have.
+    static func executors(
+        _ configuration: ServerConfiguration,
+        fleet: Fleet,
+        workDirectory: URL
+    ) throws -> (any Executor, SiteAgentExecutor?) {
+        let local = LocalProcessExecutor(directory: workDirectory)
+        guard !configuration.agentSites.isEmpty else { return (local, nil) }
+        let known = Set(fleet.sites.map(\.name))
+        if let unknown = configuration.agentSites.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigurationError(
+                "--site-agents: expected sites of the fleet (\(known.sorted().joined(separator: ", "))), found \"\(unknown)\""
+            )
+        }
+        let agents = SiteAgentExecutor(sites: configuration.agentSites, lease: configuration.agentLease)
+        return (SiteRoutedExecutor(local: local, agents: agents), agents)
     }
 
     /// Takes `DB.lock` for the life of the process: two servers on one database would each keep their own
@@ -348,4 +376,12 @@ struct ControlLoop: Service {
         }
         _ = try? await plane.signCheckpoint(force: true)
     }
+}
+
+/// A `serve` option the fleet contradicts: which option, what it expected and what it found.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// The whole message, beginning with the option.
+    public let description: String
+
+    init(_ description: String) { self.description = description }
 }

@@ -105,7 +105,7 @@ struct ReconcileTests {
             resignalled: [],
             planStep: .minutes(5),
             horizon: .hours(24),
-            logPath: { workload, number in "/logs/\(workload)/\(number)" }
+            logPath: { workload, number, _ in "/logs/\(workload)/\(number)" }
         )
     }
 

@@ -50,7 +50,7 @@ final class FakeExecutor: Executor, Sendable {
         checkpoints.withLock { all in Dictionary(uniqueKeysWithValues: workloads.map { ($0, all[$0] ?? 0) }) }
     }
 
-    func logPath(workload: String, attempt number: Int) -> String { "/dev/null" }
+    func logPath(workload: String, attempt number: Int, site: String) -> String { "/dev/null" }
 
     // MARK: Test controls
 
@@ -172,6 +172,8 @@ enum ControlFixtures {
         let store: SQLiteControlStore
         let directory: URL
         let signer: NoteSigner
+        /// The site agents' executor, when the harness has agent sites.
+        var agents: SiteAgentExecutor? = nil
 
         /// A federation coordinator over the plane, keeping its models under the harness's directory.
         func coordinator(for plane: ControlPlane? = nil) -> FederationCoordinator {
@@ -203,7 +205,12 @@ enum ControlFixtures {
     static let readerToken = "rd-0123456789abcdef0123"
     static let powerToken = "pw-0123456789abcdef0123"
 
-    static func harness(fleetText: String = fleet) throws -> Harness {
+    /// A control plane over a fake executor; the sites in `agentSites` run through site agents (lease `lease`).
+    static func harness(
+        fleetText: String = fleet,
+        agentSites: Set<String> = [],
+        lease: TimeSpan = .seconds(10)
+    ) throws -> Harness {
         let directory = try Fixtures.temporaryDirectory()
         let file = directory.appendingPathComponent("fleet.yaml")
         try fleetText.write(to: file, atomically: true, encoding: .utf8)
@@ -212,11 +219,13 @@ enum ControlFixtures {
         let signer = try LedgerKeyFile.loadOrCreate(at: directory.appendingPathComponent("key").path, name: "test")
         let executor = FakeExecutor()
         let clock = TestClock()
+        let agents = agentSites.isEmpty ? nil : SiteAgentExecutor(sites: agentSites, lease: lease, clock: clock.read)
         let plane = try ControlPlane(
             fleet: fleet,
             sources: sources,
             store: store,
-            executor: executor,
+            executor: agents.map { SiteRoutedExecutor(local: executor, agents: $0) } ?? executor,
+            agents: agents,
             signer: signer,
             origin: "test",
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -228,7 +237,8 @@ enum ControlFixtures {
             clock: clock,
             store: store,
             directory: directory,
-            signer: signer
+            signer: signer,
+            agents: agents
         )
     }
 

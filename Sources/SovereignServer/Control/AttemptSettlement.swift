@@ -16,6 +16,9 @@ struct AttemptSettlement {
     var now: Double
     /// Whether nothing of it was found and nothing recorded how it ended.
     var gone: Bool
+    /// When it is gone because its site went dark (its agent silent past twice its lease): the time the site
+    /// was last heard from. Not the workload's failure: it is placed again, elsewhere if it must.
+    var darkSince: Double? = nil
 
     /// Settles `attempt` and its workload's `record`, appending the attempt, the history and the ledger
     /// entry to `change`.
@@ -33,7 +36,9 @@ struct AttemptSettlement {
         if let e = status.exit { fields["exitStatus"] = .number(Double(e)) }
         if let s = status.signal { fields["signal"] = .number(Double(s)) }
         var outcome = Outcome(record: record, from: record.state, now: now, fields: fields)
-        if gone && attempt.handle == nil && attempt.killAt == nil {
+        if gone, let darkSince {
+            lostWithSite(&attempt, &outcome, since: darkSince)
+        } else if gone && attempt.handle == nil && attempt.killAt == nil {
             notStarted(&attempt, &outcome)
         } else if status.completed {
             attempt.outcome = "completed"
@@ -66,6 +71,21 @@ struct AttemptSettlement {
             to: outcome.record.checkpointSite == nil ? .pending : .paused,
             "its start was interrupted; it will be started again",
             ledger: "workload.attempt-not-started"
+        )
+    }
+
+    /// Its site went dark: nothing is known of it since the site was last heard from. Its agent stopped it
+    /// when its lease ran out, if the agent still runs; the work is placed again wherever it may run, from
+    /// a checkpoint it can reach or from scratch.
+    func lostWithSite(_ attempt: inout AttemptRecord, _ outcome: inout Outcome, since: Double) {
+        attempt.outcome = "lost"
+        if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
+        let heard = LedgerEntry.formatTime(Date(timeIntervalSince1970: since))
+        outcome.fields["reason"] = .string("site \(attempt.site) silent since \(heard)")
+        outcome.move(
+            to: outcome.record.checkpointSite == nil ? .pending : .paused,
+            "lost with site \(attempt.site), whose agent has been silent since \(heard); it will be placed again",
+            ledger: "workload.lost"
         )
     }
 

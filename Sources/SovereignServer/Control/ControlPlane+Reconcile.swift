@@ -34,19 +34,29 @@ extension ControlPlane {
 
     /// What the executor sees of every open attempt (at a server's first pass, the attempts are adopted),
     /// and of every active workload's checkpoint.
-    func observeAttempts() async throws -> (attempts: [ObservedAttempt], checkpoints: [String: Int64]) {
+    func observeAttempts() async throws -> Observed {
         let attempts = try store.openAttempts()
         let active = try store.activeWorkloads()
         let observations = adopted ? await executor.observe(attempts) : await executor.adopt(attempts)
         adopted = true
         let checkpoints = await executor.checkpointBytes(of: active.map(\.name))
-        return (zip(attempts, observations).map(ObservedAttempt.init), checkpoints)
+        return Observed(
+            attempts: zip(attempts, observations).map(ObservedAttempt.init),
+            checkpoints: checkpoints,
+            darkSites: await agents?.darkSites() ?? [:]
+        )
+    }
+
+    /// What a pass sees before it reads the store: the executor's view of attempts and checkpoints, and the
+    /// sites whose agents fell silent.
+    struct Observed {
+        var attempts: [ObservedAttempt]
+        var checkpoints: [String: Int64]
+        var darkSites: [String: Double]
     }
 
     /// The pass's snapshot: the observations, and the store as it is now.
-    func snapshot(
-        _ observed: (attempts: [ObservedAttempt], checkpoints: [String: Int64])
-    ) throws -> ReconcileSnapshot {
+    func snapshot(_ observed: Observed) throws -> ReconcileSnapshot {
         let executor = self.executor
         return ReconcileSnapshot(
             now: clock(),
@@ -60,7 +70,9 @@ extension ControlPlane {
             resignalled: resignalled,
             planStep: planStep,
             horizon: horizon,
-            logPath: { workload, number in executor.logPath(workload: workload, attempt: number) }
+            logPath: { workload, number, site in executor.logPath(workload: workload, attempt: number, site: site) },
+            agentSites: agents?.sites ?? [],
+            darkSites: observed.darkSites
         )
     }
 

@@ -19,6 +19,9 @@ public actor ControlPlane {
     let sources: [(file: String, text: String)]
     let store: any ControlStore
     let executor: any Executor
+    /// The executor of the sites whose work runs through site agents, when any does (it is also part of
+    /// ``executor``); their polls reach it through ``agentPoll(site:report:by:)``.
+    let agents: SiteAgentExecutor?
     let signer: NoteSigner
     /// The log's name in its checkpoints.
     public let origin: String
@@ -77,6 +80,7 @@ public actor ControlPlane {
         sources: [(file: String, text: String)],
         store: any ControlStore,
         executor: any Executor,
+        agents: SiteAgentExecutor? = nil,
         signer: NoteSigner,
         origin: String,
         logger: Logger,
@@ -89,6 +93,7 @@ public actor ControlPlane {
         self.sources = sources
         self.store = store
         self.executor = executor
+        self.agents = agents
         self.signer = signer
         self.origin = origin
         self.logger = logger
@@ -385,6 +390,8 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
         case invalidName = "invalid-name"
         /// A federated workload whose participants or update crossings break a rule.
         case federationRefused = "federation-refused"
+        /// A site agent's poll for a site whose work the server runs itself.
+        case noSiteAgent = "no-site-agent"
     }
 
     /// What kind of refusal this is.

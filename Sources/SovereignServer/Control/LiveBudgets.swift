@@ -5,17 +5,24 @@ import SovereignModel
 ///
 /// A site's supply at a step is the latest forecast point at or before it, else the power available now;
 /// a site that has sent nothing yet is planned on its grid connection's nameplate capacity (solar only
-/// counts once a site reports it). PUE and cooling follow the reported ambient temperature, else the
-/// site's design ambient.
+/// counts once a site reports it). A `dark` site (its agent silent past its lease) has no power: nothing is
+/// placed there until it is heard from again. PUE and cooling follow the reported ambient temperature, else
+/// the site's design ambient.
 enum LiveBudgets {
-    static func make(fleet: Fleet, grid: TimeGrid, signals: [String: PowerSignalRecord], now: Double) -> [SiteBudget] {
+    static func make(
+        fleet: Fleet,
+        grid: TimeGrid,
+        signals: [String: PowerSignalRecord],
+        now: Double,
+        dark: Set<String> = []
+    ) -> [SiteBudget] {
         fleet.sites.map { site in
             let n = grid.count
             let signal = signals[site.name]
             var supply = [Double](repeating: 0, count: n)
             // Points at or before the signal are the past: what is available now replaces them.
             let ahead = signal.map { s in s.forecast.filter { $0.at > s.at } } ?? []
-            for t in 0..<n {
+            for t in 0..<n where !dark.contains(site.name) {
                 // Step 0 is the step holding `now`: what is available now, not at the step's start.
                 supply[t] =
                     signal.map { available($0, ahead: ahead, at: max(now, grid.start + Double(t) * grid.step)) }

@@ -107,7 +107,9 @@ extension Reconcile {
         guard records[name] != nil else { return }
         let number = (snapshot.lastAttempts[name] ?? 0) + 1
         let checkpointBytes = snapshot.checkpoints[name] ?? 0
-        let resume = checkpointBytes > 0 || records[name]?.checkpointSite != nil
+        let holder = records[name]?.checkpointSite
+        let reachable = holder.map { checkpointReaches(from: $0, to: segment.site) } ?? true
+        let resume = reachable && (checkpointBytes > 0 || holder != nil)
         let attempt = AttemptRecord(
             workload: name,
             number: number,
@@ -116,9 +118,9 @@ extension Reconcile {
             accelerators: segment.accelerators,
             resume: resume,
             startedAt: t,
-            logPath: snapshot.logPath(name, number)
+            logPath: snapshot.logPath(name, number, segment.site)
         )
-        recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes)
+        recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes, leftBehind: reachable ? nil : holder)
         for dataset in spec.datasets {
             ledger(
                 "dataset.accessed",
@@ -129,6 +131,7 @@ extension Reconcile {
             )
         }
         if var record = records[name] {
+            if !reachable { record.runSeconds = 0 }
             record.site = segment.site
             record.pool = segment.pool
             record.accelerators = segment.accelerators
@@ -139,9 +142,22 @@ extension Reconcile {
         result.actions.append(.start(attempt, run))
     }
 
+    /// Whether a checkpoint at site `from` can be resumed at site `to`: the same site, or two sites whose
+    /// work runs on the server's own machine (they share its work directory). A site agent's checkpoint is
+    /// on the agent's machine.
+    func checkpointReaches(from: String, to: String) -> Bool {
+        from == to || (!snapshot.agentSites.contains(from) && !snapshot.agentSites.contains(to))
+    }
+
     /// The ledger entries and transitions of a start: a resume (after a migration when the checkpoint is
-    /// elsewhere) or a first placement.
-    mutating func recordStart(_ attempt: AttemptRecord, spec: Workload, checkpointBytes: Int64) {
+    /// elsewhere) or a first placement (from scratch when the checkpoint was `leftBehind` at a site it
+    /// cannot come from).
+    mutating func recordStart(
+        _ attempt: AttemptRecord,
+        spec: Workload,
+        checkpointBytes: Int64,
+        leftBehind: String? = nil
+    ) {
         let name = attempt.workload
         let placement: [String: JSONValue] = [
             "workload": .string(name), "site": .string(attempt.site), "pool": .string(attempt.pool),
@@ -158,7 +174,8 @@ extension Reconcile {
                 "placed at \(attempt.site)/\(attempt.pool) × \(attempt.accelerators)"
             )
             ledger("workload.started", placement)
-            transition(name, to: .running, "started at \(attempt.site) (attempt \(attempt.number))")
+            let scratch = leftBehind.map { "; from scratch: its checkpoint stays at \($0), which cannot send it" } ?? ""
+            transition(name, to: .running, "started at \(attempt.site) (attempt \(attempt.number))\(scratch)")
             return
         }
         var fields = placement

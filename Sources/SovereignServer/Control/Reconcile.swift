@@ -35,8 +35,13 @@ struct ReconcileSnapshot: Sendable {
     /// The planning grid's step and horizon.
     var planStep: TimeSpan
     var horizon: TimeSpan
-    /// Where the executor puts an attempt's output: `(workload, attempt number) -> path`.
-    var logPath: @Sendable (String, Int) -> String
+    /// Where the executor puts an attempt's output: `(workload, attempt number, site) -> path`.
+    var logPath: @Sendable (String, Int, String) -> String
+    /// Sites whose work runs through site agents (their checkpoints are on their own machines).
+    var agentSites: Set<String> = []
+    /// Sites whose agents have been silent past twice their lease, with the time each was last heard from:
+    /// planned as having no power.
+    var darkSites: [String: Double] = [:]
 
     /// Seconds since 1970 of ``now``.
     var time: Double { now.timeIntervalSince1970 }
@@ -123,7 +128,8 @@ struct Reconcile {
                 fleet: snapshot.fleet,
                 grid: grid,
                 signals: snapshot.powerSignals,
-                now: snapshot.time
+                now: snapshot.time,
+                dark: Set(snapshot.darkSites.keys)
             ),
             resignalled: snapshot.resignalled
         )
@@ -163,6 +169,7 @@ extension Reconcile {
             case .running:
                 keepRunning(attempt)
             case .ended(let status):
+                if attempt.termAt == nil, let stopped = status.stoppedAt { attempt.termAt = min(t, stopped) }
                 attempt.endedAt = min(t, status.at ?? t)
                 attempt.exitStatus = status.exit
                 attempt.exitSignal = status.signal
@@ -172,7 +179,8 @@ extension Reconcile {
                 settle(
                     attempt,
                     status: ExitStatus(signal: attempt.killAt != nil ? 9 : nil, refused: nil),
-                    gone: true
+                    gone: true,
+                    darkSince: snapshot.darkSites[attempt.site]
                 )
             }
         }
@@ -212,7 +220,7 @@ extension Reconcile {
     }
 
     /// Settles an attempt that ended, with its workload's checkpoint as the executor sees it now.
-    mutating func settle(_ ended: AttemptRecord, status: ExitStatus, gone: Bool) {
+    mutating func settle(_ ended: AttemptRecord, status: ExitStatus, gone: Bool, darkSince: Double? = nil) {
         guard var record = records[ended.workload] else { return }
         var attempt = ended
         AttemptSettlement(
@@ -220,7 +228,8 @@ extension Reconcile {
             run: snapshot.specs[ended.workload]?.run,
             checkpointBytes: snapshot.checkpoints[ended.workload] ?? 0,
             now: t,
-            gone: gone
+            gone: gone,
+            darkSince: darkSince
         ).apply(to: &attempt, record: &record, change: &result.change)
         records[record.name] = record
     }

@@ -54,6 +54,7 @@ public protocol Executor: Sendable {
     func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async
     /// Bytes of each named workload's latest checkpoint (0 when it has none).
     func checkpointBytes(of workloads: [String]) async -> [String: Int64]
-    /// Where an attempt's output goes (recorded with the attempt's intent, before it starts).
-    func logPath(workload: String, attempt number: Int) -> String
+    /// Where an attempt's output goes (recorded with the attempt's intent, before it starts), for an attempt
+    /// at `site`.
+    func logPath(workload: String, attempt number: Int, site: String) -> String
 }

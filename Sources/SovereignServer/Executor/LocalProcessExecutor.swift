@@ -34,7 +34,7 @@ public struct LocalProcessExecutor: Executor {
     func pidPath(_ a: AttemptRecord) -> String { attemptDirectory(a).appendingPathComponent("pid").path }
     func lockPath(_ name: String) -> String { workloadDirectory(name).appendingPathComponent("lock").path }
 
-    public func logPath(workload: String, attempt number: Int) -> String {
+    public func logPath(workload: String, attempt number: Int, site: String) -> String {
         workloadDirectory(workload).appendingPathComponent("attempts/\(number)/log").path
     }
 

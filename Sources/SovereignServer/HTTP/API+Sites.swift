@@ -1,9 +1,9 @@
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import SovereignBase
 import SovereignLedger
-import SovereignModel
+public import SovereignModel
 
 extension API {
     /// Sites: their views, and the power signals a site's meter or operator sends.
@@ -36,18 +36,19 @@ extension API {
 /// The body of `PUT /v1/sites/{site}/power`: `{"available": "120 kW", "forecast": [{"at": "...",
 /// "available": "80 kW"}], "ambient": "31 C"}`; powers may also be plain numbers of watts. Decoded strictly
 /// (``API/strictDecode(_:from:)``): every refusal names its field and says what it expected and found.
-struct PowerSignalBody: Codable {
+public struct PowerSignalBody: Codable, Sendable, Hashable {
     /// One point of a site's power forecast.
-    struct Point: Codable {
-        let at: Date
-        let available: Power
+    public struct Point: Codable, Sendable, Hashable {
+        public let at: Date
+        public let available: Power
 
-        init(at: Date, available: Power) {
+        /// A point: `available` from `at` on.
+        public init(at: Date, available: Power) {
             self.at = at
             self.available = available
         }
 
-        init(from decoder: any Decoder) throws {
+        public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let text = try container.decode(String.self, forKey: .at)
             guard let seconds = ISO8601.parseEpochSeconds(ArraySlice(text.utf8)) else {
@@ -62,7 +63,7 @@ struct PowerSignalBody: Codable {
             available = try PowerSignalBody.power(in: container, forKey: .available)
         }
 
-        func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(ISO8601.format(epochSeconds: at.timeIntervalSince1970), forKey: .at)
             try container.encode(available.watts, forKey: .available)
@@ -71,16 +72,25 @@ struct PowerSignalBody: Codable {
         enum CodingKeys: String, CodingKey { case at, available }
     }
 
-    let available: Power
+    /// The power available now.
+    public let available: Power
     /// In time order; of points given for the same time, the last one given.
-    let forecast: [Point]
-    let ambient: Temperature?
+    public let forecast: [Point]
+    /// The ambient temperature at the site now.
+    public let ambient: Temperature?
+
+    /// A signal: `available` now, the `forecast` ahead (any order), and the `ambient` temperature.
+    public init(available: Power, forecast: [Point] = [], ambient: Temperature? = nil) {
+        self.available = available
+        self.forecast = Self.inTimeOrder(forecast)
+        self.ambient = ambient
+    }
 
     static let maxForecastPoints = 10_000
 
     enum CodingKeys: String, CodingKey { case available, forecast, ambient }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         available = try Self.power(in: container, forKey: .available)
         let points = try container.decodeIfPresent([Point].self, forKey: .forecast) ?? []
@@ -95,7 +105,7 @@ struct PowerSignalBody: Codable {
         ambient = try Self.ambient(in: container)
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(available.watts, forKey: .available)
         try container.encode(forecast, forKey: .forecast)

@@ -37,7 +37,7 @@ public enum API: Sendable {
 
     /// Every route the server answers.
     public static let routes: [APIRoute] =
-        systemRoutes + workloadRoutes + siteRoutes + ledgerRoutes + federationRoutes
+        systemRoutes + workloadRoutes + siteRoutes + agentRoutes + ledgerRoutes + federationRoutes
 
     /// Health, the API's own document, metrics and the plan.
     static let systemRoutes: [APIRoute] = [

@@ -91,7 +91,7 @@ extension ControlError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
         case .unknownWorkload, .unknownSite: .notFound
-        case .ended: .conflict
+        case .ended, .noSiteAgent: .conflict
         case .invalidName: .badRequest
         case .federationRefused: .unprocessableContent
         }

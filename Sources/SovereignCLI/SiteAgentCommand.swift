@@ -1,0 +1,183 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SovereignModel
+import SovereignServer
+
+/// `sovereign site-agent`: runs a site's work where the site is, for a control plane elsewhere.
+struct SiteAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "site-agent",
+        abstract: "Run a site's workloads at the site, as the control plane assigns them.",
+        discussion: """
+            The agent polls the control plane (a `sovereign serve` started with --site-agents SITE) about once a \
+            --poll: it reports every attempt it runs, its checkpoints and, with --power-file or --power-command, \
+            the site's power; the answer says what should run. It never accepts a connection. Work runs as local \
+            processes under --work-dir (checkpoints in WORKDIR/workloads/NAME/checkpoint). If the control plane \
+            cannot be reached for the lease it gives (serve --agent-lease), the agent checkpoints and stops its \
+            work itself; the control plane moves the work only after twice the lease. A restarted agent adopts \
+            what it left running. The token is the site's (`TOKEN site SITE`), from --token, --token-file or \
+            $SOVEREIGN_TOKEN. The power source prints or holds a power signal: JSON as PUT \
+            /v1/sites/{site}/power takes ({"available": "120 kW", "forecast": [...], "ambient": "31 C"}), or \
+            just a power like "120 kW".
+            """
+    )
+
+    @Option(help: "The site this agent runs work for.")
+    var site: String
+
+    @Option(name: .customLong("control-plane"), help: "The control plane, like https://control.example:8443.")
+    var controlPlane: String
+
+    @OptionGroup(title: "Token")
+    var credentials: SiteTokenOptions
+
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSOptions
+
+    @Option(name: .customLong("work-dir"), help: "Where the site's workloads keep checkpoints, logs and locks.")
+    var workDirectory: String
+
+    @Option(name: .customLong("power-file"), help: "A file holding the site's power signal, read at every poll.")
+    var powerFile: String?
+
+    @Option(name: .customLong("power-command"), help: "A shell command printing the site's power signal.")
+    var powerCommand: String?
+
+    @Option(help: "Time between two polls, like \"1 s\".")
+    var poll = "1 s"
+
+    func run() async throws {
+        guard SpecNames.isObjectName(site) else {
+            printError("--site: expected a site name like \"nairobi-1\", found \"\(site)\"")
+            throw ExitCode.validationFailure
+        }
+        guard let interval = TimeSpan.parse(poll), interval.seconds >= 0.05, interval.seconds <= 60 else {
+            printError("--poll: expected a time between 50 ms and 1 min like \"1 s\", found \"\(poll)\"")
+            throw ExitCode.validationFailure
+        }
+        if powerFile != nil && powerCommand != nil {
+            printError("--power-command: expected one power source, found --power-file as well")
+            throw ExitCode.validationFailure
+        }
+        let secret: String? = try tls.presentsCertificate ? credentials.optionalToken() : credentials.readToken()
+        let directory = URL(fileURLWithPath: workDirectory, isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane
+        try await tls.withClient(for: base) { client in
+            let url = "\(base)/v1/sites/\(site)/agent"
+            let agent = SiteAgent(
+                site: site,
+                directory: directory,
+                transport: { report in try await Self.post(report, to: url, token: secret, client: client) },
+                power: powerSource(),
+                say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+            )
+            try await loop(agent, every: interval.seconds)
+        }
+    }
+
+    /// Polls until the process is stopped.
+    func loop(_ agent: SiteAgent, every interval: Double) async throws {
+        var state: SiteAgentState
+        do {
+            state = try agent.loadState()
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        FileHandle.standardOutput.write(
+            Data("\(site): site agent polling \(controlPlane) (\(state.attempts.count) attempts adopted)\n".utf8)
+        )
+        var power: PowerReading?
+        while !Task.isCancelled {
+            _ = try await agent.pollOnce(&state, lastPower: &power)
+            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+        }
+    }
+
+    /// The site's power source, when one is given.
+    func powerSource() -> (@Sendable () throws -> PowerSignalBody)? {
+        if let powerFile {
+            return {
+                guard let data = FileManager.default.contents(atPath: powerFile) else {
+                    throw SiteAgentFailure("\(powerFile): expected a readable power signal file, found none")
+                }
+                return try Self.powerSignal(data, source: powerFile)
+            }
+        }
+        if let powerCommand {
+            return { try Self.powerSignal(try Self.output(of: powerCommand), source: "--power-command") }
+        }
+        return nil
+    }
+
+    /// A power signal from JSON (as `PUT /v1/sites/{site}/power` takes it) or a bare power like "120 kW".
+    static func powerSignal(_ data: Data, source: String) throws -> PowerSignalBody {
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !text.hasPrefix("{") {
+            guard let power = Power.parse(text), power.watts.isFinite, power.watts >= 0 else {
+                throw SiteAgentFailure(
+                    "\(source): expected a power signal (JSON) or \(Power.expectation), found \"\(text.prefix(80))\""
+                )
+            }
+            return PowerSignalBody(available: power)
+        }
+        do {
+            return try JSONDecoder().decode(PowerSignalBody.self, from: Data(text.utf8))
+        } catch {
+            throw SiteAgentFailure("\(source): expected a power signal like {\"available\": \"120 kW\"}: \(error)")
+        }
+    }
+
+    /// What a shell command prints, within ten seconds.
+    static func output(of command: String) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            throw SiteAgentFailure("--power-command: expected an answer within 10 s, found none")
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        guard process.terminationStatus == 0 else {
+            throw SiteAgentFailure("--power-command: expected exit status 0, found \(process.terminationStatus)")
+        }
+        return data
+    }
+
+    /// Sends a report; a 4xx is a refusal that says why, anything else that fails is retried at the next poll.
+    static func post(
+        _ report: AgentReport,
+        to url: String,
+        token: String?,
+        client: HTTPClient
+    ) async throws
+        -> AgentAssignments
+    {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(report)))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        guard response.status == .ok else {
+            throw SiteAgentFailure("POST \(url): \(response.status.code) \(String(buffer: body).prefix(500))")
+        }
+        return try JSONDecoder().decode(AgentAssignments.self, from: Data(body.readableBytesView))
+    }
+}
+
+/// A power source or a control plane that did not give the agent what it expected: which, and what it gave.
+struct SiteAgentFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,158 @@
+public import Foundation
+public import SovereignModel
+
+/// Runs attempts at sites through their site agents (`sovereign site-agent`), which poll the control plane:
+/// the agents pull, so a site behind a firewall needs no inbound port.
+///
+/// The store is the channel: an attempt's committed intent is its assignment, and its recorded stop or kill
+/// is the signal (``AgentAssignments`` lists them), so ``start(_:run:)`` and ``signal(_:_:)`` only name the
+/// attempt. What runs is what the agents last reported. Each report renews the site's **lease**: an agent
+/// that cannot report for the lease time `L` stops its work itself, and only after `2L` without a report
+/// are the site's attempts taken as gone (and their work placed elsewhere), so two attempts of a workload
+/// never run at once, even across a partition. The reports are a cache rebuilt by the next poll: a server
+/// that restarts gives every site a fresh `2L` before taking anything as gone.
+public actor SiteAgentExecutor: Executor {
+    /// The sites whose work runs through their agents.
+    public nonisolated let sites: Set<String>
+    /// The lease `L`.
+    public nonisolated let lease: TimeSpan
+    let clock: @Sendable () -> Date
+
+    /// The latest report of each site and when it arrived (or, before any, when this server started).
+    var contacts: [String: Contact]
+
+    struct Contact {
+        var at: Double
+        var report: AgentReport?
+    }
+
+    /// An executor for `sites`, whose agents hold leases of `lease`.
+    public init(sites: Set<String>, lease: TimeSpan, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.sites = sites
+        self.lease = lease
+        self.clock = clock
+        let now = clock().timeIntervalSince1970
+        contacts = Dictionary(uniqueKeysWithValues: sites.map { ($0, Contact(at: now, report: nil)) })
+    }
+
+    /// Records a site's report.
+    ///
+    /// - Returns: whether it says something new has ended (the control loop should look now).
+    @discardableResult
+    func receive(_ report: AgentReport, from site: String) -> Bool {
+        let before = Set((contacts[site]?.report?.attempts ?? []).filter { !$0.running }.map(\.id))
+        contacts[site] = Contact(at: clock().timeIntervalSince1970, report: report)
+        return report.attempts.contains { !$0.running && !before.contains($0.id) }
+    }
+
+    /// Sites whose agent has not reported for more than `2L`, with the time of its last report: their work
+    /// is taken as gone and they are planned as having no power.
+    public func darkSites() -> [String: Double] {
+        let now = clock().timeIntervalSince1970
+        return contacts.filter { now - $0.value.at > 2 * lease.seconds }.mapValues(\.at)
+    }
+
+    public func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
+        AttemptHandle("site-agent:\(attempt.site)/\(attempt.id.map(String.init) ?? "?")")
+    }
+
+    public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
+        let now = clock().timeIntervalSince1970
+        return attempts.map { observe($0, now: now) }
+    }
+
+    /// What the site's latest report says of `attempt`: how it ended, when it did (whatever the report's
+    /// age); running while the lease may still hold; gone when the agent has no record of an attempt it was
+    /// given, or when nothing was heard from the site for `2L`.
+    func observe(_ attempt: AttemptRecord, now: Double) -> AttemptObservation {
+        guard let contact = contacts[attempt.site], let id = attempt.id else { return .gone }
+        let reported = contact.report?.attempts.first { $0.id == id }
+        if let reported, !reported.running { return reported.observation }
+        if now - contact.at > 2 * lease.seconds { return .gone }
+        if reported == nil, let report = contact.report, id <= report.seenThrough { return .gone }
+        return .running
+    }
+
+    /// The agents hold what ran; the next report says how each attempt is doing.
+    public func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation] { await observe(attempts) }
+
+    /// The stop or kill is already in the store, where the agent's next poll reads it.
+    public func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {}
+
+    public func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
+        var latest: [String: (at: Double, bytes: Int64)] = [:]
+        for contact in contacts.values {
+            for checkpoint in contact.report?.checkpoints ?? []
+            where (latest[checkpoint.workload]?.at ?? -1) < contact.at {
+                latest[checkpoint.workload] = (contact.at, checkpoint.bytes)
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: workloads.map { ($0, latest[$0]?.bytes ?? 0) })
+    }
+
+    /// The agent keeps the log in its work directory: `site SITE: NAME/attempts/N/log`.
+    public nonisolated func logPath(workload: String, attempt number: Int, site: String) -> String {
+        "site \(site): \(workload)/attempts/\(number)/log"
+    }
+}
+
+/// The executor of a fleet where some sites run their work through site agents and the rest on the
+/// server's own machine: each call goes to the executor of the attempt's site.
+public struct SiteRoutedExecutor: Executor {
+    /// Runs the work of every site that has no agent.
+    public let local: any Executor
+    /// Runs the work of the agents' sites.
+    public let agents: SiteAgentExecutor
+
+    /// Routes `agents.sites` to `agents` and every other site to `local`.
+    public init(local: any Executor, agents: SiteAgentExecutor) {
+        self.local = local
+        self.agents = agents
+    }
+
+    func executor(for site: String) -> any Executor { agents.sites.contains(site) ? agents : local }
+
+    public func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
+        try await executor(for: attempt.site).start(attempt, run: run)
+    }
+
+    public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
+        await routed(attempts) { executor, part in await executor.observe(part) }
+    }
+
+    public func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
+        await routed(attempts) { executor, part in await executor.adopt(part) }
+    }
+
+    /// Asks each executor about its sites' attempts and puts the answers back in the order given.
+    func routed(
+        _ attempts: [AttemptRecord],
+        _ ask: (any Executor, [AttemptRecord]) async -> [AttemptObservation]
+    ) async -> [AttemptObservation] {
+        let remote = attempts.indices.filter { agents.sites.contains(attempts[$0].site) }
+        let here = attempts.indices.filter { !agents.sites.contains(attempts[$0].site) }
+        var answers = [AttemptObservation](repeating: .gone, count: attempts.count)
+        for (indices, executor) in [(remote, agents as any Executor), (here, local)] where !indices.isEmpty {
+            for (i, observation) in zip(indices, await ask(executor, indices.map { attempts[$0] })) {
+                answers[i] = observation
+            }
+        }
+        return answers
+    }
+
+    public func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {
+        await executor(for: attempt.site).signal(attempt, signal)
+    }
+
+    /// A workload's checkpoint is where it was last reported: a site agent's report wins over an empty local
+    /// directory.
+    public func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
+        let here = await local.checkpointBytes(of: workloads)
+        let remote = await agents.checkpointBytes(of: workloads)
+        return here.merging(remote) { max($0, $1) }
+    }
+
+    public func logPath(workload: String, attempt number: Int, site: String) -> String {
+        executor(for: site).logPath(workload: workload, attempt: number, site: site)
+    }
+}

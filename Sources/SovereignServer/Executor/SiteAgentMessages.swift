@@ -1,0 +1,150 @@
+public import Foundation
+
+/// What a site agent says at each poll (`POST /v1/sites/{site}/agent`): every attempt it knows of and how
+/// each is doing, its workloads' checkpoints, and optionally the power its site can draw now.
+///
+/// A report is whole, not a delta: the control plane keeps only the latest one per site, so a lost report
+/// loses nothing (the next one says it all again) and a server restart needs no state from before it.
+public struct AgentReport: Codable, Sendable, Hashable {
+    /// The agent's instance (host, process and start time), for the log; not trusted for anything.
+    public var agent: String
+    /// The highest attempt id in any assignment list the agent received: an attempt at or below it that the
+    /// report does not name is one the agent has no record of (it is gone).
+    public var seenThrough: Int64
+    /// Every attempt the agent runs or ran and the control plane still lists.
+    public var attempts: [ReportedAttempt]
+    /// Bytes of each workload's checkpoint at the site, for workloads that have one.
+    public var checkpoints: [ReportedCheckpoint]
+    /// The site's power now (and ahead), read from its energy-management system, when the agent has it.
+    public var power: PowerSignalBody?
+
+    /// Makes a report.
+    public init(
+        agent: String,
+        seenThrough: Int64,
+        attempts: [ReportedAttempt],
+        checkpoints: [ReportedCheckpoint],
+        power: PowerSignalBody? = nil
+    ) {
+        self.agent = agent
+        self.seenThrough = seenThrough
+        self.attempts = attempts
+        self.checkpoints = checkpoints
+        self.power = power
+    }
+}
+
+/// One attempt as its site agent sees it.
+public struct ReportedAttempt: Codable, Sendable, Hashable {
+    /// The attempt's id in the control plane's store (its fencing epoch).
+    public var id: Int64
+    /// The workload it belongs to.
+    public var workload: String
+    /// Whether it runs; when it has ended, how.
+    public var running: Bool
+    /// How it ended, when it has.
+    public var status: ExitStatus?
+
+    /// An attempt that runs.
+    public static func running(id: Int64, workload: String) -> ReportedAttempt {
+        ReportedAttempt(id: id, workload: workload, running: true, status: nil)
+    }
+
+    /// An attempt that ended with `status`.
+    public static func ended(id: Int64, workload: String, status: ExitStatus) -> ReportedAttempt {
+        ReportedAttempt(id: id, workload: workload, running: false, status: status)
+    }
+
+    /// What the control plane makes of it.
+    var observation: AttemptObservation {
+        if running { return .running }
+        return status.map(AttemptObservation.ended) ?? .gone
+    }
+}
+
+/// The bytes of one workload's checkpoint at a site.
+public struct ReportedCheckpoint: Codable, Sendable, Hashable {
+    /// The workload.
+    public var workload: String
+    /// Bytes of its checkpoint directory.
+    public var bytes: Int64
+
+    /// Makes one.
+    public init(workload: String, bytes: Int64) {
+        self.workload = workload
+        self.bytes = bytes
+    }
+}
+
+/// The control plane's answer to a poll: what should run at the site now, and the lease that holds it.
+///
+/// The list is level-triggered, as a kubelet reads its pods: every open attempt at the site, with whether
+/// it should stop (checkpoint within its grace period) or be killed. An attempt the agent runs that is not
+/// listed has been closed or reassigned: the agent stops it and never starts it again.
+public struct AgentAssignments: Codable, Sendable, Hashable {
+    /// The site.
+    public var site: String
+    /// Seconds the agent may keep its work running without a successful poll; past it, it checkpoints and
+    /// stops everything (the control plane reassigns the work only after twice this).
+    public var leaseSeconds: Double
+    /// The attempts that should run (or stop) at the site.
+    public var attempts: [Assignment]
+
+    /// Makes an answer.
+    public init(site: String, leaseSeconds: Double, attempts: [Assignment]) {
+        self.site = site
+        self.leaseSeconds = leaseSeconds
+        self.attempts = attempts
+    }
+}
+
+/// One attempt a site agent should run, as the control plane recorded its intent.
+public struct Assignment: Codable, Sendable, Hashable {
+    /// The attempt's id (its fencing epoch: a later attempt of the workload has a larger one).
+    public var id: Int64
+    /// The workload.
+    public var workload: String
+    /// The workload's attempt number.
+    public var number: Int
+    /// The accelerator pool and how many of its accelerators.
+    public var pool: String
+    public var accelerators: Int
+    /// Whether to resume from the workload's checkpoint (`SOVEREIGN_RESUME=1`).
+    public var resume: Bool
+    /// The program and its arguments, and the environment it adds.
+    public var command: [String]
+    public var environment: [String: String]
+    /// Seconds between asking it to stop and killing it.
+    public var gracePeriodSeconds: Double
+    /// Whether it should checkpoint and stop now.
+    public var stop: Bool
+    /// Whether it should be killed now (its grace period ran out).
+    public var kill: Bool
+
+    /// Makes an assignment.
+    public init(
+        id: Int64,
+        workload: String,
+        number: Int,
+        pool: String,
+        accelerators: Int,
+        resume: Bool,
+        command: [String],
+        environment: [String: String],
+        gracePeriodSeconds: Double,
+        stop: Bool,
+        kill: Bool
+    ) {
+        self.id = id
+        self.workload = workload
+        self.number = number
+        self.pool = pool
+        self.accelerators = accelerators
+        self.resume = resume
+        self.command = command
+        self.environment = environment
+        self.gracePeriodSeconds = gracePeriodSeconds
+        self.stop = stop
+        self.kill = kill
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SovereignModel
+
+extension API {
+    /// The route site agents poll (`site` tokens, each for its own site only).
+    static let agentRoutes: [APIRoute] = [
+        APIRoute(method: .post, path: "/v1/sites/{site}/agent", role: .site) { request, context, api in
+            let site = try objectName(context, "site")
+            let own = try API.site(api)
+            guard own == site else {
+                throw APIError(
+                    .forbidden,
+                    "expected the site this token acts for (\(own)), found \"\(site)\"",
+                    field: "site"
+                )
+            }
+            let report = try strictDecode(AgentReport.self, from: try await collect(request))
+            try checkReport(report)
+            return try json(try await api.plane.agentPoll(site: site, report: report, by: api.caller))
+        }
+    ]
+
+    /// Most attempts and checkpoints one report may list (a site runs far fewer at once).
+    static let reportLimit = 10_000
+
+    /// Refuses a report with lists longer than any site's, numbers out of range or names that are not
+    /// DNS-1123 names (the limits `openapi.yaml` states).
+    static func checkReport(_ report: AgentReport) throws {
+        for (field, count) in [("attempts", report.attempts.count), ("checkpoints", report.checkpoints.count)]
+        where count > reportLimit {
+            throw APIError(.badRequest, "expected at most \(reportLimit) \(field), found \(count)", field: field)
+        }
+        try checkCount(report.seenThrough, in: 0...Int64(countLimit), field: "seenThrough")
+        for (i, attempt) in report.attempts.enumerated() {
+            try checkCount(attempt.id, in: 1...Int64(countLimit), field: "attempts[\(i)].id")
+            try checkName(attempt.workload, field: "attempts[\(i)].workload")
+        }
+        for (i, checkpoint) in report.checkpoints.enumerated() {
+            try checkCount(checkpoint.bytes, in: 0...Int64(countLimit), field: "checkpoints[\(i)].bytes")
+            try checkName(checkpoint.workload, field: "checkpoints[\(i)].workload")
+        }
+    }
+
+    static func checkCount(_ value: Int64, in range: ClosedRange<Int64>, field: String) throws {
+        guard range.contains(value) else {
+            throw APIError(
+                .badRequest,
+                "expected \(field) in \(range.lowerBound)...\(range.upperBound), found \(value)",
+                field: field
+            )
+        }
+    }
+
+    static func checkName(_ name: String, field: String) throws {
+        guard SpecNames.isObjectName(name) else {
+            throw APIError(
+                .badRequest,
+                "expected \(field) to be a lowercase DNS-1123 name, found \"\(name.prefix(80))\"",
+                field: field
+            )
+        }
+    }
+}

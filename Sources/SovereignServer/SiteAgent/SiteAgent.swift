@@ -1,0 +1,149 @@
+public import Foundation
+import SovereignBase
+public import SovereignModel
+
+/// The loop of `sovereign site-agent`: at each poll it observes its attempts through its executor, reports
+/// them (with its checkpoints and its site's power) to the control plane, and follows the answer; when the
+/// control plane cannot be reached for the lease, it checkpoints and stops its work itself.
+///
+/// It pulls and never listens. Its memory (``SiteAgentState``) is a file in its work directory, written
+/// after every change, so an agent that is killed and restarted adopts the processes it left running.
+public struct SiteAgent: Sendable {
+    /// The site the agent acts for.
+    public let site: String
+    /// The agent's instance, for the control plane's log.
+    public let instance: String
+    /// Runs the site's attempts (the local process executor under `WORKDIR/workloads`).
+    public let executor: LocalProcessExecutor
+    /// Sends a report and returns the answer.
+    public let transport: @Sendable (AgentReport) async throws -> AgentAssignments
+    /// Reads the site's power now, when the agent has a source for it.
+    public let power: (@Sendable () throws -> PowerSignalBody)?
+    /// Where the memory is kept.
+    public let statePath: String
+    let clock: @Sendable () -> Date
+    let say: @Sendable (String) -> Void
+
+    /// An agent for `site` keeping its files under `directory`.
+    public init(
+        site: String,
+        directory: URL,
+        transport: @escaping @Sendable (AgentReport) async throws -> AgentAssignments,
+        power: (@Sendable () throws -> PowerSignalBody)? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        say: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.site = site
+        self.instance = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        self.executor = LocalProcessExecutor(
+            directory: directory.appendingPathComponent("workloads", isDirectory: true)
+        )
+        self.transport = transport
+        self.power = power
+        self.statePath = directory.appendingPathComponent("agent-state.json").path
+        self.clock = clock
+        self.say = say
+    }
+
+    /// The memory the last agent in this work directory left, or an empty one.
+    ///
+    /// - Throws: when the file exists but cannot be read as an agent's memory (it is never overwritten then).
+    public func loadState() throws -> SiteAgentState {
+        guard let data = FileManager.default.contents(atPath: statePath) else { return SiteAgentState() }
+        do {
+            return try JSONDecoder().decode(SiteAgentState.self, from: data)
+        } catch {
+            throw SiteAgentError("\(statePath): expected a site agent's state (JSON), found something else: \(error)")
+        }
+    }
+
+    /// One poll: observe, report, follow (or, past the lease without an answer, stop everything).
+    ///
+    /// - Returns: whether the control plane answered.
+    public func pollOnce(_ state: inout SiteAgentState, lastPower: inout PowerReading?) async throws -> Bool {
+        state.observe(await executor.observe(state.unsettled))
+        let checkpoints = await executor.checkpointBytes(of: workloadsWithFiles(state))
+        let reading = readPower(after: lastPower)
+        let report = state.report(agent: instance, checkpoints: checkpoints, power: reading?.signal)
+        let now = clock().timeIntervalSince1970
+        let actions: [AgentAction]
+        let answered: Bool
+        do {
+            let answer = try await transport(report)
+            if let reading { lastPower = reading }
+            actions = state.follow(answer, site: site, now: now) { workload, number in
+                executor.logPath(workload: workload, attempt: number, site: site)
+            }
+            answered = true
+        } catch {
+            say("\(site): the control plane did not answer: \(error)")
+            let since = state.lastAnswer ?? now
+            actions = now - since > state.leaseSeconds ? state.leaseLost(now: now) : state.killOverdue(now: now)
+            answered = false
+        }
+        try save(state)
+        try await perform(actions, state: &state)
+        return answered
+    }
+
+    /// Starts and signals as decided, recording each start's handle (or why it could not start).
+    func perform(_ actions: [AgentAction], state: inout SiteAgentState) async throws {
+        guard !actions.isEmpty else { return }
+        for action in actions {
+            switch action {
+            case .start(let record, let run):
+                do {
+                    state.started(record, handle: try await executor.start(record, run: run))
+                    say(
+                        "\(site): started \(record.workload) attempt \(record.number)\(record.resume ? " (resume)" : "")"
+                    )
+                } catch {
+                    state.refused(record, reason: "\(error)")
+                }
+            case .signal(let record, let signal):
+                say("\(site): \(signal == .kill ? "killing" : "stopping") \(record.workload) attempt \(record.number)")
+                await executor.signal(record, signal)
+            }
+        }
+        try save(state)
+    }
+
+    /// The power to send: read at every poll, sent when it changed or a minute after it was last sent.
+    func readPower(after last: PowerReading?) -> PowerReading? {
+        guard let power else { return nil }
+        do {
+            let signal = try power()
+            let now = clock().timeIntervalSince1970
+            if let last, last.signal == signal, now - last.at < 60 { return nil }
+            return PowerReading(signal: signal, at: now)
+        } catch {
+            say("\(site): cannot read the site's power: \(error)")
+            return nil
+        }
+    }
+
+    /// The workloads with a directory under the executor's: their checkpoints are reported even after the
+    /// agent has forgotten their attempts.
+    func workloadsWithFiles(_ state: SiteAgentState) -> [String] {
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: executor.directory.path)) ?? []
+        return Array(Set(listed.filter(SpecNames.isObjectName) + state.attempts.map(\.record.workload))).sorted()
+    }
+
+    func save(_ state: SiteAgentState) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try POSIX.writeAtomically(try encoder.encode(state), to: statePath, mode: 0o600)
+    }
+}
+
+/// A power signal the agent read, and when it was sent.
+public struct PowerReading: Sendable {
+    let signal: PowerSignalBody
+    let at: Double
+}
+
+/// Why a site agent cannot go on: which file or option, what it expected and what it found.
+public struct SiteAgentError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

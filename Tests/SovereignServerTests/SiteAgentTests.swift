@@ -1,0 +1,316 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SovereignModel
+import Testing
+
+@testable import SovereignServer
+
+/// Sites that run their work through site agents: the control plane's side (assignments, leases, dark
+/// sites), the agent's decisions, and the poll route with every role's token.
+struct SiteAgentControlTests {
+    typealias F = ControlFixtures
+    static let kenya: Set<String> = ["nairobi-1", "mombasa-1"]
+
+    static func record(_ h: F.Harness, _ name: String) throws -> WorkloadRecord {
+        try #require(try h.store.workload(named: name))
+    }
+
+    static func poll(
+        _ h: F.Harness,
+        _ site: String,
+        _ attempts: [ReportedAttempt] = [],
+        seen: Int64 = 0
+    )
+        async throws -> AgentAssignments
+    {
+        try await h.plane.agentPoll(
+            site: site,
+            report: AgentReport(agent: "test", seenThrough: seen, attempts: attempts, checkpoints: []),
+            by: F.requester
+        )
+    }
+
+    /// Submits `train` and returns its site and the assignment its agent is given.
+    static func started(_ h: F.Harness) async throws -> (site: String, assignment: Assignment) {
+        _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
+        try await h.plane.reconcile()
+        let site = try #require(try record(h, "train").site)
+        let answer = try await poll(h, site)
+        try #require(answer.attempts.count == 1)
+        return (site, answer.attempts[0])
+    }
+
+    @Test func anAgentIsAssignedItsSitesWorkAndReportsHowItEnded() async throws {
+        let h = try F.harness(agentSites: Self.kenya)
+        let (site, assignment) = try await Self.started(h)
+        #expect(Self.kenya.contains(site))
+        #expect(h.executor.live.isEmpty, "nothing runs on the server's machine")
+        #expect(assignment.workload == "train" && assignment.command == ["python3", "train.py"])
+        #expect(!assignment.stop && !assignment.kill && !assignment.resume)
+        #expect(assignment.gracePeriodSeconds == 30)
+        let other = site == "nairobi-1" ? "mombasa-1" : "nairobi-1"
+        #expect(try await Self.poll(h, other).attempts.isEmpty)
+        _ = try await Self.poll(h, site, [.running(id: assignment.id, workload: "train")], seen: assignment.id)
+        try await h.plane.reconcile()
+        #expect(try Self.record(h, "train").state == .running)
+        let done = ReportedAttempt.ended(id: assignment.id, workload: "train", status: ExitStatus(exit: 0))
+        let after = try await Self.poll(h, site, [done], seen: assignment.id)
+        #expect(try Self.record(h, "train").state == .completed)
+        #expect(after.attempts.isEmpty)
+    }
+
+    @Test func aStopIsAnAssignmentAndAnExitAfterItIsAPause() async throws {
+        let h = try F.harness(agentSites: Self.kenya)
+        let (site, assignment) = try await Self.started(h)
+        _ = try await h.plane.setHeld("train", held: true, by: F.requester)
+        let answer = try await Self.poll(h, site, [.running(id: assignment.id, workload: "train")], seen: assignment.id)
+        #expect(answer.attempts.first?.stop == true)
+        #expect(answer.attempts.first?.kill == false)
+        let paused = ReportedAttempt.ended(id: assignment.id, workload: "train", status: ExitStatus(exit: 143))
+        _ = try await h.plane.agentPoll(
+            site: site,
+            report: AgentReport(
+                agent: "test",
+                seenThrough: assignment.id,
+                attempts: [paused],
+                checkpoints: [ReportedCheckpoint(workload: "train", bytes: 4096)]
+            ),
+            by: F.requester
+        )
+        let record = try Self.record(h, "train")
+        #expect(record.state == .paused)
+        #expect(record.checkpointSite == site)
+    }
+
+    /// Past its lease without reaching the control plane, an agent checkpoints and stops its work itself;
+    /// the control plane settles that as a pause, never as a failure.
+    @Test func anAgentThatStoppedOnItsOwnLeftItsWorkPaused() async throws {
+        let h = try F.harness(agentSites: Self.kenya)
+        let (site, assignment) = try await Self.started(h)
+        var status = ExitStatus(exit: 143)
+        status.stoppedAt = h.clock.read().timeIntervalSince1970
+        _ = try await Self.poll(
+            h,
+            site,
+            [.ended(id: assignment.id, workload: "train", status: status)],
+            seen: assignment.id
+        )
+        let record = try Self.record(h, "train")
+        #expect(record.failures == 0)
+        #expect(try h.store.attempts(of: "train").first?.outcome == "paused")
+    }
+
+    /// Between L and 2L of silence the work is still the silent site's (its agent may still be stopping
+    /// it); after 2L it is gone, the site is planned with no power, and the work starts elsewhere in its
+    /// residency, from scratch, since its checkpoint stays at the dark site.
+    @Test func aSiteSilentForTwiceTheLeaseGoesDarkAndItsWorkMovesWithinItsResidency() async throws {
+        let h = try F.harness(agentSites: Self.kenya, lease: .seconds(10))
+        let (site, assignment) = try await Self.started(h)
+        _ = try await h.plane.agentPoll(
+            site: site,
+            report: AgentReport(
+                agent: "test",
+                seenThrough: assignment.id,
+                attempts: [.running(id: assignment.id, workload: "train")],
+                checkpoints: [ReportedCheckpoint(workload: "train", bytes: 4096)]
+            ),
+            by: F.requester
+        )
+        h.clock.advance(15)
+        let other = site == "nairobi-1" ? "mombasa-1" : "nairobi-1"
+        _ = try await Self.poll(h, other)
+        try await h.plane.reconcile()
+        #expect(try Self.record(h, "train").site == site, "within 2L the work stays where it was")
+        h.clock.advance(10)
+        _ = try await Self.poll(h, other)
+        try await h.plane.reconcile()
+        let attempts = try h.store.attempts(of: "train")
+        #expect(attempts.first?.outcome == "lost")
+        let record = try Self.record(h, "train")
+        #expect(record.site == other)
+        let last = try #require(attempts.last)
+        #expect(last.site == other && !last.resume)
+        let history = try h.store.transitions(of: "train").map(\.reason)
+        #expect(history.contains { $0.contains("from scratch: its checkpoint stays at \(site)") })
+        let plan = try #require(await h.plane.currentPlan)
+        let dark = try JSONSerialization.jsonObject(with: JSONEncoder().encode(plan)) as? [String: Any]
+        let sites = dark?["sites"] as? [[String: Any]] ?? []
+        #expect((sites.first { $0["name"] as? String == site }?["supplyWatts"] as? Double) == 0)
+        #expect(await h.agents?.darkSites().keys.contains(site) == true)
+    }
+
+    /// An attempt the agent was given (its id at or below the agent's `seenThrough`) and has no record of
+    /// is gone; one it has not been given yet is waiting for the agent's next poll.
+    @Test func anAttemptItsAgentHasNoRecordOfIsGone() async {
+        let agents = SiteAgentExecutor(sites: ["a"], lease: .seconds(10), clock: { Date(timeIntervalSince1970: 100) })
+        var attempt = AttemptRecord(
+            workload: "w",
+            number: 1,
+            site: "a",
+            pool: "p",
+            accelerators: 1,
+            resume: false,
+            startedAt: 100,
+            logPath: ""
+        )
+        attempt.id = 7
+        #expect(await agents.observe([attempt]) == [.running])
+        await agents.receive(AgentReport(agent: "x", seenThrough: 6, attempts: [], checkpoints: []), from: "a")
+        #expect(await agents.observe([attempt]) == [.running])
+        await agents.receive(AgentReport(agent: "x", seenThrough: 7, attempts: [], checkpoints: []), from: "a")
+        #expect(await agents.observe([attempt]) == [.gone])
+    }
+}
+
+/// The site agent's own decisions, as values: no process, no network.
+struct SiteAgentStateTests {
+    static func assignment(_ id: Int64, _ workload: String = "w", stop: Bool = false, kill: Bool = false) -> Assignment
+    {
+        Assignment(
+            id: id,
+            workload: workload,
+            number: Int(id),
+            pool: "p",
+            accelerators: 1,
+            resume: false,
+            command: ["true"],
+            environment: [:],
+            gracePeriodSeconds: 30,
+            stop: stop,
+            kill: kill
+        )
+    }
+
+    static func follow(_ state: inout SiteAgentState, _ assignments: [Assignment], at now: Double) -> [AgentAction] {
+        state.follow(AgentAssignments(site: "a", leaseSeconds: 10, attempts: assignments), site: "a", now: now) {
+            "\($0)/\($1)"
+        }
+    }
+
+    static func started(_ actions: [AgentAction]) -> [Int64] {
+        actions.compactMap { if case .start(let r, _) = $0 { r.id } else { nil } }
+    }
+
+    static func signals(_ actions: [AgentAction]) -> [AttemptSignal] {
+        actions.compactMap { if case .signal(_, let s) = $0 { s } else { nil } }
+    }
+
+    @Test func itStartsWhatIsNewOnceAndStopsWhatIsNoLongerListed() {
+        var state = SiteAgentState()
+        #expect(Self.started(Self.follow(&state, [Self.assignment(1)], at: 0)) == [1])
+        #expect(Self.follow(&state, [Self.assignment(1)], at: 1).isEmpty, "a second listing starts nothing")
+        let unlisted = Self.follow(&state, [], at: 2)
+        #expect(Self.signals(unlisted) == [.stop])
+        #expect(Self.started(Self.follow(&state, [Self.assignment(1)], at: 3)).isEmpty, "never started again")
+        #expect(Self.signals(Self.follow(&state, [], at: 40)) == [.kill], "killed after its grace period")
+    }
+
+    @Test func itStopsAndKillsAsAsked() {
+        var state = SiteAgentState()
+        _ = Self.follow(&state, [Self.assignment(1)], at: 0)
+        #expect(Self.signals(Self.follow(&state, [Self.assignment(1, stop: true)], at: 1)) == [.stop])
+        #expect(Self.signals(Self.follow(&state, [Self.assignment(1, stop: true)], at: 2)).isEmpty)
+        #expect(Self.signals(Self.follow(&state, [Self.assignment(1, stop: true, kill: true)], at: 3)) == [.kill])
+    }
+
+    @Test func aLostLeaseStopsEverythingAndTheReportSaysTheAgentStoppedIt() {
+        var state = SiteAgentState()
+        _ = Self.follow(&state, [Self.assignment(1), Self.assignment(2, "v")], at: 0)
+        #expect(Self.signals(state.leaseLost(now: 11)) == [.stop, .stop])
+        #expect(state.leaseLost(now: 12).isEmpty)
+        state.observe([.ended(ExitStatus(exit: 143)), .running])
+        let report = state.report(agent: "x", checkpoints: ["w": 10, "v": 0], power: nil)
+        #expect(report.attempts[0].status?.stoppedAt == 11)
+        #expect(report.attempts[1].running)
+        #expect(report.checkpoints == [ReportedCheckpoint(workload: "w", bytes: 10)])
+        #expect(Self.started(Self.follow(&state, [Self.assignment(1), Self.assignment(2, "v")], at: 13)).isEmpty)
+        // Once the control plane no longer lists an ended attempt, the agent forgets it.
+        _ = Self.follow(&state, [Self.assignment(2, "v")], at: 14)
+        #expect(state.attempts.map(\.record.id) == [2])
+    }
+
+    @Test func aWorkloadNameThatWouldLeaveTheWorkDirectoryIsNeverStarted() {
+        var state = SiteAgentState()
+        #expect(Self.started(Self.follow(&state, [Self.assignment(1, "../etc")], at: 0)).isEmpty)
+        #expect(state.attempts.first?.ended?.refused?.contains("DNS-1123") == true)
+    }
+}
+
+/// `POST /v1/sites/{site}/agent` with every role's token.
+struct SiteAgentRouteTests {
+    typealias F = ControlFixtures
+    static let nairobiToken = "site-nairobi-0123456789abcdef"
+    static let kigaliToken = "site-kigali-0123456789abcdef"
+    static let report = #"{"agent": "test", "seenThrough": 0, "attempts": [], "checkpoints": []}"#
+
+    static func app() throws -> some ApplicationProtocol {
+        let h = try F.harness(agentSites: ["nairobi-1"])
+        let tokens = try TokenStore(
+            text: """
+                \(F.operatorToken) operator
+                \(F.readerToken) reader
+                \(F.powerToken) power
+                \(nairobiToken) site nairobi-1
+                \(kigaliToken) site kigali-1
+
+                """,
+            file: "tokens",
+            sites: ["nairobi-1", "mombasa-1", "kigali-1"]
+        )
+        return Application(router: SovereignServer.router(plane: h.plane, federation: h.coordinator(), tokens: tokens))
+    }
+
+    static func post(
+        _ client: some TestClientProtocol,
+        site: String,
+        token: String,
+        body: String = report
+    ) async throws -> (HTTPResponse.Status, String) {
+        try await client.execute(
+            uri: "/v1/sites/\(site)/agent",
+            method: .post,
+            headers: APITests.headers(token, json: true),
+            body: ByteBuffer(string: body)
+        ) { ($0.status, String(buffer: $0.body)) }
+    }
+
+    @Test func onlyTheSitesOwnTokenPollsAndOnlyForASiteRunByAgents() async throws {
+        try await Self.app().test(.router) { client in
+            for token in [F.operatorToken, F.readerToken, F.powerToken, Self.kigaliToken] {
+                #expect(try await Self.post(client, site: "nairobi-1", token: token).0 == .forbidden)
+            }
+            #expect(try await Self.post(client, site: "kigali-1", token: Self.kigaliToken).0 == .conflict)
+            let (status, body) = try await Self.post(client, site: "nairobi-1", token: Self.nairobiToken)
+            #expect(status == .ok)
+            #expect(body.contains(#""leaseSeconds":10"#))
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"agent": "x", "seenThrough": -1, "attempts": [], "checkpoints": []}"#, "seenThrough"),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [{"id": 1, "workload": "../x", "running": true}], "checkpoints": []}"#,
+            "attempts[0].workload"
+        ),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [{"workload": "w", "bytes": -5}]}"#,
+            "checkpoints[0].bytes"
+        ),
+        (#"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "extra": 1}"#, "extra"),
+        (#"{"agent": "x", "attempts": [], "checkpoints": []}"#, "seenThrough"),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "power": {"available": "lots"}}"#,
+            "power.available"
+        ),
+    ])
+    func aMalformedReportIs400AtItsField(_ body: String, _ field: String) async throws {
+        try await Self.app().test(.router) { client in
+            let (status, text) = try await Self.post(client, site: "nairobi-1", token: Self.nairobiToken, body: body)
+            #expect(status == .badRequest)
+            #expect(text.contains(#""field":"\#(field)""#), "\(text)")
+        }
+    }
+}
