@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import NIOSSL
 import SovereignServer
 
@@ -30,9 +31,14 @@ struct ClientTLSOptions: ParsableArguments {
     /// Whether a client certificate is given (it may then stand in for a token).
     var presentsCertificate: Bool { certificate != nil }
 
-    /// Runs `body` with a client for `url` (see ``makeClient(for:)``), and shuts the client down after it.
-    func withClient<T>(for url: String, _ body: (HTTPClient) async throws -> T) async throws -> T {
-        let client = try makeClient(for: url)
+    /// Runs `body` with a client for `url` (see ``makeClient(for:failFast:)``), and shuts the client down
+    /// after it.
+    func withClient<T>(
+        for url: String,
+        failFast: Bool = false,
+        _ body: (HTTPClient) async throws -> T
+    ) async throws -> T {
+        let client = try makeClient(for: url, failFast: failFast)
         let result: T
         do {
             result = try await body(client)
@@ -47,8 +53,11 @@ struct ClientTLSOptions: ParsableArguments {
     /// An HTTP client with these settings, for requests to `url`; warns on stderr when `url` is plain HTTP
     /// to another machine. Shut it down after the last request.
     ///
+    /// With `failFast`, a connection that cannot be made fails at once instead of being retried until the
+    /// request's deadline (a site agent must notice a partition within its lease).
+    ///
     /// - Throws: an exit code after printing which file or option is wrong.
-    func makeClient(for url: String) throws -> HTTPClient {
+    func makeClient(for url: String, failFast: Bool = false) throws -> HTTPClient {
         if let warning = Self.plainTextWarning(for: url) { printError(warning) }
         if (certificate == nil) != (key == nil) {
             printError(
@@ -65,10 +74,12 @@ struct ClientTLSOptions: ParsableArguments {
             printError(error.description)
             throw ExitCode.failure
         }
-        return HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
-        )
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
+        if failFast {
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout.connect = .seconds(5)
+        }
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// A warning for `http://` to a host that is not this machine: tokens and data would cross the network

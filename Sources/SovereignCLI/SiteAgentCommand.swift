@@ -66,12 +66,14 @@ struct SiteAgentCommand: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: workDirectory, isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane
-        try await tls.withClient(for: base) { client in
+        try await tls.withClient(for: base, failFast: true) { client in
             let url = "\(base)/v1/sites/\(site)/agent"
             let agent = SiteAgent(
                 site: site,
                 directory: directory,
-                transport: { report in try await Self.post(report, to: url, token: secret, client: client) },
+                transport: { report, timeout in
+                    try await Self.post(report, to: url, token: secret, client: client, timeout: timeout)
+                },
                 power: powerSource(),
                 say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             )
@@ -158,7 +160,8 @@ struct SiteAgentCommand: AsyncParsableCommand {
         _ report: AgentReport,
         to url: String,
         token: String?,
-        client: HTTPClient
+        client: HTTPClient,
+        timeout: Double
     ) async throws
         -> AgentAssignments
     {
@@ -167,7 +170,7 @@ struct SiteAgentCommand: AsyncParsableCommand {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(report)))
-        let response = try await client.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
         let body = try await response.body.collect(upTo: 16 << 20)
         guard response.status == .ok else {
             throw SiteAgentFailure("POST \(url): \(response.status.code) \(String(buffer: body).prefix(500))")

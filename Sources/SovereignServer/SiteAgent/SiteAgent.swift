@@ -15,8 +15,8 @@ public struct SiteAgent: Sendable {
     public let instance: String
     /// Runs the site's attempts (the local process executor under `WORKDIR/workloads`).
     public let executor: LocalProcessExecutor
-    /// Sends a report and returns the answer.
-    public let transport: @Sendable (AgentReport) async throws -> AgentAssignments
+    /// Sends a report and returns the answer, within the seconds given.
+    public let transport: @Sendable (AgentReport, Double) async throws -> AgentAssignments
     /// Reads the site's power now, when the agent has a source for it.
     public let power: (@Sendable () throws -> PowerSignalBody)?
     /// Where the memory is kept.
@@ -28,7 +28,7 @@ public struct SiteAgent: Sendable {
     public init(
         site: String,
         directory: URL,
-        transport: @escaping @Sendable (AgentReport) async throws -> AgentAssignments,
+        transport: @escaping @Sendable (AgentReport, Double) async throws -> AgentAssignments,
         power: (@Sendable () throws -> PowerSignalBody)? = nil,
         clock: @escaping @Sendable () -> Date = { Date() },
         say: @escaping @Sendable (String) -> Void = { _ in }
@@ -69,7 +69,7 @@ public struct SiteAgent: Sendable {
         let actions: [AgentAction]
         let answered: Bool
         do {
-            let answer = try await transport(report)
+            let answer = try await transport(report, Self.timeout(state, now: now))
             if let reading { lastPower = reading }
             actions = state.follow(answer, site: site, now: now) { workload, number in
                 executor.logPath(workload: workload, attempt: number, site: site)
@@ -84,6 +84,13 @@ public struct SiteAgent: Sendable {
         try save(state)
         try await perform(actions, state: &state)
         return answered
+    }
+
+    /// How long a poll may wait: never past the lease (a partition must be noticed within it), and never
+    /// less than half a second.
+    static func timeout(_ state: SiteAgentState, now: Double) -> Double {
+        guard let last = state.lastAnswer else { return 10 }
+        return max(0.5, min(10, last + state.leaseSeconds - now))
     }
 
     /// Starts and signals as decided, recording each start's handle (or why it could not start).
