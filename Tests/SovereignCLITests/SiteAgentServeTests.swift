@@ -175,6 +175,9 @@ struct SiteAgentServeTests {
         #expect((Int(resumed.split(separator: " ")[3].filter(\.isNumber)) ?? 0) > 0, "\(resumed)")
         let attempts = try await Self.attempts(server, "digits-dar")
         #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"])
+        // The logs stay at the site; the API asks the agent for their ends.
+        #expect(try await server.log("digits-dar", attempt: 2).contains("done: test accuracy"))
+        #expect(try await server.log("digits-dar", attempt: 1).contains("checkpointed at epoch"))
         server.stop()
         let verified = try CLITests.run(["ledger", "verify", "--db", server.db])
         #expect(verified.status == 0, "\(verified.stderr)")

@@ -28,7 +28,9 @@ extension ControlPlane {
         } else if ended {
             try await reconcile()
         }
-        return try assignments(for: site, lease: agents.lease)
+        var answer = try assignments(for: site, lease: agents.lease)
+        answer.logRequests = await agents.logRequests(for: site)
+        return answer
     }
 
     /// Every open attempt at `site`, as its agent should run it.

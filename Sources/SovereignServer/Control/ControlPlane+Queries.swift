@@ -88,10 +88,16 @@ extension ControlPlane {
         )
     }
 
-    /// The end of an attempt's output (the latest attempt when `attempt` is nil), at most `limit` bytes.
-    public func log(of name: String, attempt: Int?, limit: Int) throws -> String? {
+    /// The end of an attempt's output (the latest attempt when `attempt` is nil), at most `limit` bytes; for
+    /// an attempt at a site agent's site, what the agent sends when asked (within a few seconds).
+    public func log(of name: String, attempt: Int?, limit: Int) async throws -> String? {
         let attempts = try store.attempts(of: name)
         guard let chosen = attempt.map({ n in attempts.first { $0.number == n } }) ?? attempts.last else { return nil }
+        if let agents, agents.sites.contains(chosen.site) {
+            // The log is at the site: its agent sends the end when asked, at its next poll.
+            let tail = await agents.tail(of: chosen, wait: .seconds(5)) ?? ""
+            return String(decoding: Array(tail.utf8.suffix(limit)), as: UTF8.self)
+        }
         guard let handle = FileHandle(forReadingAtPath: chosen.logPath) else { return "" }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0

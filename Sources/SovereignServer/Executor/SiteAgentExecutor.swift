@@ -20,6 +20,9 @@ public actor SiteAgentExecutor: Executor {
 
     /// The latest report of each site and when it arrived (or, before any, when this server started).
     var contacts: [String: Contact]
+    /// Attempts whose log someone asked for, by site, and the log ends agents sent (with when they came).
+    var logRequests: [String: Set<LogRequest>] = [:]
+    var logs: [Int64: (at: Double, tail: String)] = [:]
 
     struct Contact {
         var at: Double
@@ -41,8 +44,33 @@ public actor SiteAgentExecutor: Executor {
     @discardableResult
     func receive(_ report: AgentReport, from site: String) -> Bool {
         let before = Set((contacts[site]?.report?.attempts ?? []).filter { !$0.running }.map(\.id))
-        contacts[site] = Contact(at: clock().timeIntervalSince1970, report: report)
+        let now = clock().timeIntervalSince1970
+        contacts[site] = Contact(at: now, report: report)
+        for log in report.logs ?? [] {
+            guard let asked = logRequests[site]?.first(where: { $0.id == log.id }) else { continue }
+            logRequests[site]?.remove(asked)
+            logs[log.id] = (now, String(log.tail.suffix(ReportedLog.limit)))
+        }
         return report.attempts.contains { !$0.running && !before.contains($0.id) }
+    }
+
+    /// The attempts at `site` whose log's end is wanted.
+    func logRequests(for site: String) -> [LogRequest] { (logRequests[site] ?? []).sorted() }
+
+    /// The end of an attempt's log, as its agent sends it when asked: waits up to `wait` for an answer to
+    /// this request, else gives the last one received (nil when there is none).
+    func tail(of attempt: AttemptRecord, wait: Duration) async -> String? {
+        guard let id = attempt.id else { return nil }
+        let asked = clock().timeIntervalSince1970
+        logRequests[attempt.site, default: []].insert(
+            LogRequest(id: id, workload: attempt.workload, number: attempt.number)
+        )
+        let deadline = ContinuousClock.now + wait
+        while ContinuousClock.now < deadline {
+            if let log = logs[id], log.at >= asked { return log.tail }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return logs[id]?.tail
     }
 
     /// Sites whose agent has not reported for more than `2L`, with the time of its last report: their work

@@ -17,6 +17,8 @@ public struct AgentReport: Codable, Sendable, Hashable {
     public var checkpoints: [ReportedCheckpoint]
     /// The site's power now (and ahead), read from its energy-management system, when the agent has it.
     public var power: PowerSignalBody?
+    /// The ends of the logs the control plane asked for (``AgentAssignments/logRequests``).
+    public var logs: [ReportedLog]?
 
     /// Makes a report.
     public init(
@@ -24,13 +26,32 @@ public struct AgentReport: Codable, Sendable, Hashable {
         seenThrough: Int64,
         attempts: [ReportedAttempt],
         checkpoints: [ReportedCheckpoint],
-        power: PowerSignalBody? = nil
+        power: PowerSignalBody? = nil,
+        logs: [ReportedLog]? = nil
     ) {
         self.agent = agent
         self.seenThrough = seenThrough
         self.attempts = attempts
         self.checkpoints = checkpoints
         self.power = power
+        self.logs = logs
+    }
+}
+
+/// The end of one attempt's output, as its site agent read it.
+public struct ReportedLog: Codable, Sendable, Hashable {
+    /// The attempt's id.
+    public var id: Int64
+    /// The last bytes of its log (at most ``limit``), as UTF-8 text.
+    public var tail: String
+
+    /// Most bytes of a log an agent sends.
+    public static let limit = 64 << 10
+
+    /// Makes one.
+    public init(id: Int64, tail: String) {
+        self.id = id
+        self.tail = tail
     }
 }
 
@@ -89,13 +110,33 @@ public struct AgentAssignments: Codable, Sendable, Hashable {
     public var leaseSeconds: Double
     /// The attempts that should run (or stop) at the site.
     public var attempts: [Assignment]
+    /// Attempts whose log's end someone asked for (ended ones too): the agent sends them with its next report.
+    public var logRequests: [LogRequest]
 
     /// Makes an answer.
-    public init(site: String, leaseSeconds: Double, attempts: [Assignment]) {
+    public init(site: String, leaseSeconds: Double, attempts: [Assignment], logRequests: [LogRequest] = []) {
         self.site = site
         self.leaseSeconds = leaseSeconds
         self.attempts = attempts
+        self.logRequests = logRequests
     }
+}
+
+/// An attempt whose log's end the control plane wants: its id, workload and number (the agent finds the log
+/// by the last two, so an attempt it has forgotten still has its log).
+public struct LogRequest: Codable, Sendable, Hashable, Comparable {
+    public var id: Int64
+    public var workload: String
+    public var number: Int
+
+    /// Makes one.
+    public init(id: Int64, workload: String, number: Int) {
+        self.id = id
+        self.workload = workload
+        self.number = number
+    }
+
+    public static func < (a: LogRequest, b: LogRequest) -> Bool { a.id < b.id }
 }
 
 /// One attempt a site agent should run, as the control plane recorded its intent.

@@ -28,14 +28,20 @@ extension API {
     /// Refuses a report with lists longer than any site's, numbers out of range or names that are not
     /// DNS-1123 names (the limits `openapi.yaml` states).
     static func checkReport(_ report: AgentReport) throws {
-        for (field, count) in [("attempts", report.attempts.count), ("checkpoints", report.checkpoints.count)]
-        where count > reportLimit {
+        let counts = [
+            ("attempts", report.attempts.count), ("checkpoints", report.checkpoints.count),
+            ("logs", report.logs?.count ?? 0),
+        ]
+        for (field, count) in counts where count > reportLimit {
             throw APIError(.badRequest, "expected at most \(reportLimit) \(field), found \(count)", field: field)
         }
         try checkCount(report.seenThrough, in: 0...Int64(countLimit), field: "seenThrough")
         for (i, attempt) in report.attempts.enumerated() {
             try checkCount(attempt.id, in: 1...Int64(countLimit), field: "attempts[\(i)].id")
             try checkName(attempt.workload, field: "attempts[\(i)].workload")
+        }
+        for (i, log) in (report.logs ?? []).enumerated() {
+            try checkCount(log.id, in: 1...Int64(countLimit), field: "logs[\(i)].id")
         }
         for (i, checkpoint) in report.checkpoints.enumerated() {
             try checkCount(checkpoint.bytes, in: 0...Int64(countLimit), field: "checkpoints[\(i)].bytes")

@@ -64,7 +64,12 @@ public struct SiteAgent: Sendable {
         state.observe(await executor.observe(state.unsettled))
         let checkpoints = await executor.checkpointBytes(of: workloadsWithFiles(state))
         let reading = readPower(after: lastPower)
-        let report = state.report(agent: instance, checkpoints: checkpoints, power: reading?.signal)
+        let report = state.report(
+            agent: instance,
+            checkpoints: checkpoints,
+            power: reading?.signal,
+            logs: logTails(state)
+        )
         let now = clock().timeIntervalSince1970
         let actions: [AgentAction]
         let answered: Bool
@@ -126,6 +131,27 @@ public struct SiteAgent: Sendable {
         } catch {
             say("\(site): cannot read the site's power: \(error)")
             return nil
+        }
+    }
+
+    /// The ends of the logs the control plane asked for (at most ``ReportedLog/limit`` bytes each), found by
+    /// workload and attempt number under the work directory (a name that is not a DNS-1123 name is never
+    /// made a path).
+    func logTails(_ state: SiteAgentState) -> [ReportedLog] {
+        state.logRequests.compactMap { request in
+            guard SpecNames.isObjectName(request.workload), request.number > 0,
+                let handle = FileHandle(
+                    forReadingAtPath: executor.logPath(workload: request.workload, attempt: request.number, site: site)
+                )
+            else { return nil }
+            defer { try? handle.close() }
+            let size = (try? handle.seekToEnd()) ?? 0
+            let limit = UInt64(ReportedLog.limit)
+            try? handle.seek(toOffset: size > limit ? size - limit : 0)
+            return ReportedLog(
+                id: request.id,
+                tail: String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+            )
         }
     }
 

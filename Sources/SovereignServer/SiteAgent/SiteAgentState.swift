@@ -45,6 +45,8 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
     /// restarted agent does not give itself a new lease.
     public var lastAnswer: Double?
     public var leaseSeconds = 30.0
+    /// Attempts whose log's end the control plane asked for in its last answer.
+    public var logRequests: [LogRequest] = []
     /// The attempts the agent holds, in id order.
     public var attempts: [LocalAttempt] = []
 
@@ -52,7 +54,12 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
     public init() {}
 
     /// The report for the control plane.
-    func report(agent: String, checkpoints: [String: Int64], power: PowerSignalBody?) -> AgentReport {
+    func report(
+        agent: String,
+        checkpoints: [String: Int64],
+        power: PowerSignalBody?,
+        logs: [ReportedLog] = []
+    ) -> AgentReport {
         AgentReport(
             agent: agent,
             seenThrough: seenThrough,
@@ -60,7 +67,8 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
             checkpoints: checkpoints.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map {
                 ReportedCheckpoint(workload: $0.key, bytes: $0.value)
             },
-            power: power
+            power: power,
+            logs: logs.isEmpty ? nil : logs
         )
     }
 
@@ -111,6 +119,7 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
         seenThrough = max(seenThrough, answer.attempts.map(\.id).max() ?? 0)
         lastAnswer = now
         leaseSeconds = answer.leaseSeconds
+        logRequests = answer.logRequests
         for i in unsettledIndices {
             let assignment = attempts[i].record.id.flatMap { listed[$0] }
             if assignment?.kill == true { actions += kill(i, now: now) }
