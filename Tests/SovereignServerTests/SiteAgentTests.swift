@@ -140,6 +140,9 @@ struct SiteAgentControlTests {
         let sites = dark?["sites"] as? [[String: Any]] ?? []
         #expect((sites.first { $0["name"] as? String == site }?["supplyWatts"] as? Double) == 0)
         #expect(await h.agents?.darkSites().keys.contains(site) == true)
+        #expect((sites.first { $0["name"] as? String == site }?["agent"] as? String)?.hasPrefix("silent since") == true)
+        #expect((sites.first { $0["name"] as? String == other }?["agent"] as? String) == "reporting")
+        #expect((sites.first { $0["name"] as? String == "kigali-1" }?["agent"]) == nil)
     }
 
     /// An attempt the agent was given (its id at or below the agent's `seenThrough`) and has no record of

@@ -125,6 +125,7 @@ extension ControlPlane {
             grid: (step: planStep, horizon: horizon),
             budgets: result.budgets,
             signalled: Set(snapshot.powerSignals.keys),
+            agents: (snapshot.agentSites, snapshot.darkSites),
             use: use,
             planned: result.views,
             workloads: try store.activeWorkloads()

@@ -28,6 +28,9 @@ public struct LivePlan: Sendable, Codable {
         public let acceleratorsInUse: [String: Int]
         /// Whether the supply comes from a power signal (else the grid's nameplate capacity).
         public let signalled: Bool
+        /// For a site whose work runs through a site agent: `reporting`, or `silent since TIME` once the
+        /// agent has been silent past twice its lease (the site is then planned with no power).
+        public let agent: String?
     }
 
     /// A workload's place in the plan.
@@ -65,6 +68,13 @@ struct SiteUse: Sendable {
 }
 
 extension LivePlan {
+    /// `reporting` or `silent since TIME` for a site run by an agent; nil for the server's own sites.
+    static func agentState(of site: String, _ agents: (sites: Set<String>, dark: [String: Double])) -> String? {
+        guard agents.sites.contains(site) else { return nil }
+        return agents.dark[site].map { "silent since \(LedgerEntry.formatTime(Date(timeIntervalSince1970: $0)))" }
+            ?? "reporting"
+    }
+
     /// The view of one pass: every site's power and use, the plan's view of what it planned, and the
     /// stored state of every other active workload.
     init(
@@ -73,6 +83,7 @@ extension LivePlan {
         grid: (step: TimeSpan, horizon: TimeSpan),
         budgets: [SiteBudget],
         signalled: Set<String>,
+        agents: (sites: Set<String>, dark: [String: Double]),
         use: SiteUse,
         planned: [String: WorkloadView],
         workloads: [WorkloadRecord]
@@ -102,7 +113,8 @@ extension LivePlan {
                     itLimitWatts: budgets[s].itLimit(at: 0),
                     runningWatts: use.running[s],
                     acceleratorsInUse: use.inUse[s],
-                    signalled: signalled.contains(site.name)
+                    signalled: signalled.contains(site.name),
+                    agent: Self.agentState(of: site.name, agents)
                 )
             },
             workloads: views.values.sorted { $0.name < $1.name }

@@ -88,8 +88,9 @@ extension Reconcile {
             let run = spec.run
         else {
             let why =
-                planned.explanation
-                ?? (first.map { "waits: the plan starts it at \(grid.label(at: $0.start))" } ?? "waits")
+                (planned.explanation
+                    ?? (first.map { "waits: the plan starts it at \(grid.label(at: $0.start))" } ?? "waits"))
+                + darkSitesNote
             if records[record.name]?.detail != why, var r = records[record.name] {
                 r.detail = why
                 r.updatedAt = t
@@ -140,6 +141,15 @@ extension Reconcile {
         }
         result.change.newAttempts.append(attempt)
         result.actions.append(.start(attempt, run))
+    }
+
+    /// What a waiting workload's explanation adds while sites are dark: which, and since when.
+    var darkSitesNote: String {
+        guard !snapshot.darkSites.isEmpty else { return "" }
+        let sites = snapshot.darkSites.sorted { $0.key < $1.key }.map {
+            "\($0.key) since \(LedgerEntry.formatTime(Date(timeIntervalSince1970: $0.value)))"
+        }
+        return "; planned with no power, their site agents silent: \(sites.joined(separator: ", "))"
     }
 
     /// Whether a checkpoint at site `from` can be resumed at site `to`: the same site, or two sites whose
