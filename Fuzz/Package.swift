@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// libFuzzer targets for the fleet spec decoder and the federated-learning input parsers (safetensors
-// files, training CSV), kept out of the root package.
+// libFuzzer targets for the fleet spec decoder, the shared JSON reader, the scheduler extender and the
+// federated-learning input parsers (safetensors files, training CSV), kept out of the root package.
 // Build: `swift build -c debug --sanitize fuzzer` (see README.md).
 let package = Package(
     name: "SovereignFuzz",
@@ -35,6 +35,15 @@ let package = Package(
                 .product(name: "SovereignTesting", package: "sovereign"),
             ],
             path: "Sources/ExtenderFuzzer",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
+            name: "JSONReaderFuzzer",
+            dependencies: [
+                .product(name: "SovereignBase", package: "sovereign"),
+                .product(name: "SovereignLedger", package: "sovereign"),
+            ],
+            path: "Sources/JSONReaderFuzzer",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(

@@ -144,40 +144,88 @@ private struct RawEntry {
     }
 }
 
-/// A strict JSON reader for exactly the header's shape: bounded depth, no floats or negative integers where
-/// sizes go, duplicate keys rejected, every error with its byte offset in the file.
+/// The header's shape read with the shared ``JSONReader``: bounded depth, no floats or negative integers
+/// where sizes go, duplicate keys rejected, every error with its byte offset in the file.
 private struct HeaderParser {
-    let bytes: UnsafeRawBufferPointer
+    var reader: JSONReader
     let source: String
-    var index = 0
 
     init(bytes: UnsafeRawBufferPointer, source: String) {
-        self.bytes = bytes
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        self.reader = JSONReader(UnsafeBufferPointer(start: base, count: bytes.count))
         self.source = source
     }
 
-    /// The current position as a byte offset in the file (the header starts at byte 8).
-    var offset: Int { 8 + index }
+    var bytes: UnsafeBufferPointer<UInt8> { reader.bytes }
+
+    var index: Int {
+        get { reader.position }
+        set { reader.position = newValue }
+    }
 
     func fail(_ message: String, at position: Int? = nil) -> FederationError {
         FederationError(.malformedSafetensors, "\(source): byte \(8 + (position ?? index)): header: \(message)")
     }
 
-    func describeCurrent() -> String {
-        guard index < bytes.count else { return "the end of the header" }
-        let byte = bytes[index]
+    func describe(_ offset: Int) -> String {
+        guard offset < bytes.count else { return "the end of the header" }
+        let byte = bytes[offset]
         if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
         return "byte 0x\(String(byte, radix: 16))"
     }
 
-    mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x09, 0x0A, 0x0D: index += 1
-            default: return
-            }
+    func describeCurrent() -> String { describe(index) }
+
+    /// The shared reader's refusal as the header phrases it.
+    func fail(_ error: JSONReadError) -> FederationError {
+        let at = error.offset
+        switch error.expected {
+        case .value where at >= bytes.count: return fail("expected a value, found the end of the header", at: at)
+        case .literal(let word): return fail("expected \(word), found \(describe(at))", at: at)
+        case .string, .key: return fail("expected a string, found \(describe(at))", at: at)
+        case .colon: return fail("expected ':', found \(describe(at))", at: at)
+        case .commaOrClose(let closer):
+            return fail("expected ',' or '\(Character(Unicode.Scalar(closer)))', found \(describe(at))", at: at)
+        case .stringCharacter:
+            return fail(
+                "expected no control characters in a string, found byte 0x\(String(bytes[at], radix: 16))",
+                at: at
+            )
+        case .escape: return fail("expected an escape, found the end of the header", at: at)
+        case .validEscape:
+            return fail("expected a JSON escape, found '\\\(Character(Unicode.Scalar(bytes[at + 1])))'", at: at)
+        case .hexDigits(let start, _) where start + 4 > bytes.count:
+            return fail("expected 4 hex digits after \\u, found the end", at: start)
+        case .hexDigits: return fail("expected a hex digit after \\u, found \(describe(at))", at: at)
+        case .lowSurrogateEscape(_, let high):
+            return fail("expected a low surrogate after \\u\(String(high, radix: 16))", at: at)
+        case .lowSurrogate(_, let low):
+            return fail("expected a low surrogate, found \\u\(String(low, radix: 16))", at: at)
+        case .loneLowSurrogate(_, let unit):
+            return fail("expected a character, found a lone low surrogate \\u\(String(unit, radix: 16))", at: at)
+        case .closingQuote(let start): return fail("expected a closing '\"' for the string", at: start)
+        case .utf8(let start): return fail("expected UTF-8 text in the string, found invalid bytes", at: start)
+        case .digit(let start): return fail("expected a number, found \(describe(at))", at: start)
+        case .noLeadingZero(let start, _): return fail("expected a JSON number, found a leading zero", at: start)
+        case .fractionDigit: return fail("expected digits after '.', found \(describe(at))", at: at)
+        case .exponentDigit: return fail("expected exponent digits, found \(describe(at))", at: at)
+        case .depth:
+            return fail("expected JSON nested at most \(SafetensorsHeader.maximumDepth) deep, found deeper", at: at)
+        case .uniqueKey(let key): return fail("expected unique keys, found \"\(key)\" twice", at: at)
+        case .value, .finiteNumber, .end: return fail("expected a JSON value, found \(describe(at))", at: at)
         }
     }
+
+    /// A string at the cursor, unescaped, validated as UTF-8 (lone surrogates rejected).
+    mutating func parseString() throws -> String {
+        do {
+            return try reader.readString()
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    mutating func skipWhitespace() { reader.skipWhitespace() }
 
     mutating func expect(_ byte: UInt8, _ what: String) throws {
         skipWhitespace()
@@ -202,6 +250,29 @@ private struct HeaderParser {
         throw fail("expected ',' or \(what), found \(describeCurrent())")
     }
 
+    /// Reads an object's members after its `{`: each key and the `:` after it (named in an error as
+    /// `':' after <keyPrefix><key>`, the key in quotes when `quoted`), then `member` with the key and its
+    /// offset, which reads the value; `closing` names the `}`.
+    mutating func members(
+        keyPrefix: String,
+        quoted: Bool,
+        closing: String,
+        _ member: (inout HeaderParser, String, Int) throws -> Void
+    ) throws {
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        repeat {
+            skipWhitespace()
+            let keyOffset = index
+            let key = try parseString()
+            try expect(UInt8(ascii: ":"), "':' after \(keyPrefix)\(quoted ? "\"\(key)\"" : key)")
+            try member(&self, key, keyOffset)
+        } while try nextOrClose(UInt8(ascii: "}"), closing)
+    }
+
     mutating func parseHeader() throws -> ([String: String], [RawEntry]) {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else {
             throw fail("expected the header to begin with '{', found \(describeCurrent())")
@@ -210,24 +281,15 @@ private struct HeaderParser {
         var metadata: [String: String]?
         var entries: [RawEntry] = []
         var names: Set<String> = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-        } else {
-            repeat {
-                skipWhitespace()
-                let keyOffset = index
-                let key = try parseString()
-                try expect(UInt8(ascii: ":"), "':' after key \"\(key)\"")
-                guard names.insert(key).inserted else {
-                    throw fail("expected unique keys, found \"\(key)\" twice", at: keyOffset)
-                }
-                if key == "__metadata__" {
-                    metadata = try parseMetadata()
-                } else {
-                    entries.append(try parseEntry(name: key, position: entries.count))
-                }
-            } while try nextOrClose(UInt8(ascii: "}"), "'}'")
+        try members(keyPrefix: "key ", quoted: true, closing: "'}'") { parser, key, keyOffset in
+            guard names.insert(key).inserted else {
+                throw parser.fail("expected unique keys, found \"\(key)\" twice", at: keyOffset)
+            }
+            if key == "__metadata__" {
+                metadata = try parser.parseMetadata()
+            } else {
+                entries.append(try parser.parseEntry(name: key, position: entries.count))
+            }
         }
         skipWhitespace()
         guard index == bytes.count else {
@@ -241,35 +303,26 @@ private struct HeaderParser {
         if try parseNullIfPresent() { return nil }
         try expect(UInt8(ascii: "{"), "__metadata__ to be an object of strings")
         var result: [String: String] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return result
-        }
-        repeat {
-            skipWhitespace()
-            let keyOffset = index
-            let key = try parseString()
-            try expect(UInt8(ascii: ":"), "':' after __metadata__ key \"\(key)\"")
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw fail("__metadata__.\(key): expected a string value, found \(describeCurrent())")
+        try members(keyPrefix: "__metadata__ key ", quoted: true, closing: "'}' closing __metadata__") {
+            parser,
+            key,
+            keyOffset in
+            parser.skipWhitespace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else {
+                throw parser.fail("__metadata__.\(key): expected a string value, found \(parser.describeCurrent())")
             }
-            let value = try parseString()
+            let value = try parser.parseString()
             guard result.updateValue(value, forKey: key) == nil else {
-                throw fail("__metadata__: expected unique keys, found \"\(key)\" twice", at: keyOffset)
+                throw parser.fail("__metadata__: expected unique keys, found \"\(key)\" twice", at: keyOffset)
             }
-        } while try nextOrClose(UInt8(ascii: "}"), "'}' closing __metadata__")
+        }
         return result
     }
 
     mutating func parseNullIfPresent() throws -> Bool {
         guard index + 4 <= bytes.count, bytes[index] == UInt8(ascii: "n") else { return false }
-        guard bytes[index + 1] == UInt8(ascii: "u"), bytes[index + 2] == UInt8(ascii: "l"),
-            bytes[index + 3] == UInt8(ascii: "l")
-        else { throw fail("expected null, found \(describeCurrent())") }
-        index += 4
-        return true
+        guard !reader.consumeNull() else { return true }
+        throw fail("expected null, found \(describeCurrent())")
     }
 
     mutating func parseEntry(name: String, position: Int) throws -> RawEntry {
@@ -279,42 +332,21 @@ private struct HeaderParser {
         var shape: [Int]?
         var offsets: [Int]?
         var seen: Set<String> = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-        } else {
-            repeat {
-                skipWhitespace()
-                let keyOffset = index
-                let key = try parseString()
-                try expect(UInt8(ascii: ":"), "':' after \(name).\(key)")
-                guard seen.insert(key).inserted else {
-                    throw fail("tensor \(name): expected unique fields, found \"\(key)\" twice", at: keyOffset)
-                }
-                skipWhitespace()
-                switch key {
-                case "dtype":
-                    let valueOffset = index
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                        throw fail("tensor \(name): dtype: expected a string, found \(describeCurrent())")
-                    }
-                    let spelling = try parseString()
-                    guard let parsed = SafetensorsDType(rawValue: spelling) else {
-                        throw fail(
-                            "tensor \(name): dtype: expected one of \(SafetensorsDType.spellings), found \"\(spelling)\"",
-                            at: valueOffset
-                        )
-                    }
-                    dtype = parsed
-                case "shape":
-                    shape = try parseSizes(field: "\(name).shape", count: nil)
-                case "data_offsets":
-                    offsets = try parseSizes(field: "\(name).data_offsets", count: 2)
-                default:
-                    // The reference ignores unknown fields; so do we, after checking they are valid JSON.
-                    try skipValue(depth: 3)
-                }
-            } while try nextOrClose(UInt8(ascii: "}"), "'}' closing tensor \(name)")
+        try members(keyPrefix: "\(name).", quoted: false, closing: "'}' closing tensor \(name)") {
+            parser,
+            key,
+            keyOffset in
+            guard seen.insert(key).inserted else {
+                throw parser.fail("tensor \(name): expected unique fields, found \"\(key)\" twice", at: keyOffset)
+            }
+            parser.skipWhitespace()
+            switch key {
+            case "dtype": dtype = try parser.parseDType(name: name)
+            case "shape": shape = try parser.parseSizes(field: "\(name).shape", count: nil)
+            case "data_offsets": offsets = try parser.parseSizes(field: "\(name).data_offsets", count: 2)
+            // The reference ignores unknown fields; so do we, after checking they are valid JSON.
+            default: try parser.skipValue()
+            }
         }
         guard let dtype else { throw fail("tensor \(name): expected a dtype field, found none", at: entryOffset) }
         guard let shape else { throw fail("tensor \(name): expected a shape field, found none", at: entryOffset) }
@@ -322,6 +354,22 @@ private struct HeaderParser {
             throw fail("tensor \(name): expected a data_offsets field, found none", at: entryOffset)
         }
         return RawEntry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1], position: position)
+    }
+
+    /// Tensor `name`'s dtype, a string naming one of ``SafetensorsDType``.
+    mutating func parseDType(name: String) throws -> SafetensorsDType {
+        let valueOffset = index
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+            throw fail("tensor \(name): dtype: expected a string, found \(describeCurrent())")
+        }
+        let spelling = try parseString()
+        guard let parsed = SafetensorsDType(rawValue: spelling) else {
+            throw fail(
+                "tensor \(name): dtype: expected one of \(SafetensorsDType.spellings), found \"\(spelling)\"",
+                at: valueOffset
+            )
+        }
+        return parsed
     }
 
     /// An array of non-negative integers that fit in `Int`, optionally of an exact length.
@@ -375,172 +423,19 @@ private struct HeaderParser {
             throw fail("\(field): expected a non-negative integer, found a fraction or exponent", at: start)
         }
         if overflowed {
-            let digits = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            let digits = reader.text(in: start..<index)
             throw fail("\(field): expected an integer of at most \(Int.max), found \(digits)", at: start)
         }
         return value
     }
 
-    /// Skips any JSON value, bounded in depth.
-    mutating func skipValue(depth: Int) throws {
-        guard depth <= HeaderSafetensorsLimits.maximumDepth else {
-            throw fail("expected JSON nested at most \(HeaderSafetensorsLimits.maximumDepth) deep, found deeper")
-        }
-        skipWhitespace()
-        guard index < bytes.count else { throw fail("expected a value, found the end of the header") }
-        switch bytes[index] {
-        case UInt8(ascii: "\""):
-            _ = try parseString()
-        case UInt8(ascii: "{"):
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return
-            }
-            var keys: Set<String> = []
-            repeat {
-                skipWhitespace()
-                let keyOffset = index
-                let key = try parseString()
-                guard keys.insert(key).inserted else {
-                    throw fail("expected unique keys, found \"\(key)\" twice", at: keyOffset)
-                }
-                try expect(UInt8(ascii: ":"), "':'")
-                try skipValue(depth: depth + 1)
-            } while try nextOrClose(UInt8(ascii: "}"), "'}'")
-        case UInt8(ascii: "["):
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return
-            }
-            repeat { try skipValue(depth: depth + 1) } while try nextOrClose(UInt8(ascii: "]"), "']'")
-        case UInt8(ascii: "t"): try skipLiteral("true")
-        case UInt8(ascii: "f"): try skipLiteral("false")
-        case UInt8(ascii: "n"): try skipLiteral("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
-        default: throw fail("expected a JSON value, found \(describeCurrent())")
+    /// Skips an unknown field's value: any JSON value, nested at most ``SafetensorsHeader/maximumDepth`` deep
+    /// in the header, with unique keys.
+    mutating func skipValue() throws {
+        do {
+            try reader.skipValue(maximumDepth: SafetensorsHeader.maximumDepth - 2, uniqueKeys: true)
+        } catch {
+            throw fail(error)
         }
     }
-
-    mutating func skipLiteral(_ literal: StaticString) throws {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count,
-            (0..<count).allSatisfy({ bytes[index + $0] == literal.utf8Start[$0] })
-        else { throw fail("expected \(literal), found \(describeCurrent())") }
-        index += count
-    }
-
-    mutating func skipNumber() throws {
-        let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        func digits() -> Int {
-            let from = index
-            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                index += 1
-            }
-            return index - from
-        }
-        let integerStart = index
-        let integerDigits = digits()
-        guard integerDigits > 0 else { throw fail("expected a number, found \(describeCurrent())", at: start) }
-        if integerDigits > 1 && bytes[integerStart] == UInt8(ascii: "0") {
-            throw fail("expected a JSON number, found a leading zero", at: start)
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digits() > 0 else { throw fail("expected digits after '.', found \(describeCurrent())") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
-                index += 1
-            }
-            guard digits() > 0 else { throw fail("expected exponent digits, found \(describeCurrent())") }
-        }
-    }
-
-    /// A JSON string at the cursor, unescaped, validated as UTF-8 (lone surrogates rejected).
-    mutating func parseString() throws -> String {
-        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-            throw fail("expected a string, found \(describeCurrent())")
-        }
-        let start = index
-        index += 1
-        var raw: [UInt8] = []
-        var hasEscapes = false
-        let contentStart = index
-        while true {
-            guard index < bytes.count else { throw fail("expected a closing '\"' for the string", at: start) }
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") { break }
-            if byte < 0x20 {
-                throw fail("expected no control characters in a string, found byte 0x\(String(byte, radix: 16))")
-            }
-            if byte == UInt8(ascii: "\\") {
-                if !hasEscapes {
-                    hasEscapes = true
-                    raw.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[contentStart..<index]))
-                }
-                index += 1
-                guard index < bytes.count else { throw fail("expected an escape, found the end of the header") }
-                let escape = bytes[index]
-                index += 1
-                if let unescaped = JSONEscape.simple(escape) {
-                    raw.append(unescaped)
-                    continue
-                }
-                guard escape == UInt8(ascii: "u") else {
-                    throw fail("expected a JSON escape, found '\\\(Character(Unicode.Scalar(escape)))'", at: index - 2)
-                }
-                var scalar = try parseHex4()
-                if (0xD800..<0xDC00).contains(scalar) {
-                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                        bytes[index + 1] == UInt8(ascii: "u")
-                    else { throw fail("expected a low surrogate after \\u\(String(scalar, radix: 16))") }
-                    index += 2
-                    let low = try parseHex4()
-                    guard (0xDC00..<0xE000).contains(low) else {
-                        throw fail("expected a low surrogate, found \\u\(String(low, radix: 16))")
-                    }
-                    scalar = JSONEscape.combine(high: scalar, low: low)
-                } else if (0xDC00..<0xE000).contains(scalar) {
-                    throw fail("expected a character, found a lone low surrogate \\u\(String(scalar, radix: 16))")
-                }
-                guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                raw.append(contentsOf: Array(String(Character(unicode)).utf8))
-                continue
-            }
-            if hasEscapes { raw.append(byte) }
-            index += 1
-        }
-        let content: UnsafeRawBufferPointer =
-            hasEscapes ? UnsafeRawBufferPointer(start: nil, count: 0) : .init(rebasing: bytes[contentStart..<index])
-        index += 1
-        let decoded: String? =
-            hasEscapes
-            ? raw.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
-            : String(validating: content, as: UTF8.self)
-        guard let decoded else { throw fail("expected UTF-8 text in the string, found invalid bytes", at: start) }
-        return decoded
-    }
-
-    mutating func parseHex4() throws -> UInt32 {
-        guard index + 4 <= bytes.count else { throw fail("expected 4 hex digits after \\u, found the end") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = Hex.value(bytes[index]) else {
-                throw fail("expected a hex digit after \\u, found \(describeCurrent())")
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
-        }
-        return value
-    }
-}
-
-private enum HeaderSafetensorsLimits {
-    static let maximumDepth = SafetensorsHeader.maximumDepth
 }

@@ -57,7 +57,41 @@ struct ExtenderArguments {
                 found: "an invalid byte sequence"
             )
         }
-        var s = JSONScanner(body)
+        let (sawPod, pod, nodes, nodeNames) = try body.withUnsafeBufferPointer {
+            buffer throws(ExtenderRequestError) in
+            var s = JSONScanner(buffer)
+            let arguments = try Self.arguments(&s)
+            try s.expectEnd()
+            return arguments
+        }
+        guard sawPod else {
+            throw ExtenderRequestError(field: "Pod", offset: 0, expected: "a v1.Pod object", found: "none")
+        }
+        if nodes != nil, nodeNames != nil {
+            throw ExtenderRequestError(
+                field: "NodeNames",
+                offset: 0,
+                expected: "Nodes (full mode) or NodeNames (nodeCacheCapable), not both",
+                found: "both"
+            )
+        }
+        guard nodes != nil || nodeNames != nil else {
+            throw ExtenderRequestError(
+                field: "Nodes",
+                offset: 0,
+                expected: "Nodes (a v1.NodeList) or NodeNames (a list of names)",
+                found: "neither"
+            )
+        }
+        self.pod = pod
+        self.nodes = nodes
+        self.nodeNames = nodeNames
+    }
+
+    /// The top-level members of a request: whether it had a pod, the pod, and the nodes or node names.
+    private static func arguments(
+        _ s: inout JSONScanner
+    ) throws(ExtenderRequestError) -> (Bool, PodRequest, [NodeEntry]?, [String]?) {
         var sawPod = false
         var pod = PodRequest()
         var nodes: [NodeEntry]?
@@ -89,29 +123,7 @@ struct ExtenderArguments {
                 try s.skipValue()
             }
         }
-        try s.expectEnd()
-        guard sawPod else {
-            throw ExtenderRequestError(field: "Pod", offset: 0, expected: "a v1.Pod object", found: "none")
-        }
-        if nodes != nil, nodeNames != nil {
-            throw ExtenderRequestError(
-                field: "NodeNames",
-                offset: 0,
-                expected: "Nodes (full mode) or NodeNames (nodeCacheCapable), not both",
-                found: "both"
-            )
-        }
-        guard nodes != nil || nodeNames != nil else {
-            throw ExtenderRequestError(
-                field: "Nodes",
-                offset: 0,
-                expected: "Nodes (a v1.NodeList) or NodeNames (a list of names)",
-                found: "neither"
-            )
-        }
-        self.pod = pod
-        self.nodes = nodes
-        self.nodeNames = nodeNames
+        return (sawPod, pod, nodes, nodeNames)
     }
 
     /// The offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629:
