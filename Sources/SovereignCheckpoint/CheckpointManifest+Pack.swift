@@ -61,7 +61,7 @@ extension CheckpointManifest {
                     .notRegularFile,
                     file: path,
                     expected: "a regular file or a directory",
-                    found: stamp.type == .typeSymbolicLink ? "a symbolic link" : "a \(stamp.type.rawValue)"
+                    found: FileStamp.describe(stamp.type)
                 )
             }
         }
@@ -76,6 +76,16 @@ struct FileStamp: Sendable, Hashable {
     let size: Int64
     let inode: UInt64
     let modified: Date?
+
+    /// `a directory`, `a regular file`, `a symbolic link`, or the system's name of another type.
+    static func describe(_ type: FileAttributeType) -> String {
+        switch type {
+        case .typeDirectory: "a directory"
+        case .typeRegular: "a regular file"
+        case .typeSymbolicLink: "a symbolic link"
+        default: "a \(type.rawValue)"
+        }
+    }
 
     /// The stamp of the entry at `path` (`lstat`).
     static func of(_ path: String, relative: String) throws(CheckpointError) -> FileStamp {

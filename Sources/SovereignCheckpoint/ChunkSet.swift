@@ -44,7 +44,9 @@ public struct ChunkSet: Sendable, Hashable, Codable {
     public mutating func remove(_ range: Range<Int>) {
         ranges = ranges.flatMap { kept -> [Range<Int>] in
             guard kept.overlaps(range) else { return [kept] }
-            return [kept.lowerBound..<range.lowerBound, range.upperBound..<kept.upperBound].filter { !$0.isEmpty }
+            let before = kept.lowerBound..<Swift.max(kept.lowerBound, range.lowerBound)
+            let after = Swift.min(kept.upperBound, range.upperBound)..<kept.upperBound
+            return [before, after].filter { !$0.isEmpty }
         }
     }
 

@@ -106,8 +106,8 @@ struct ReceiverPaths: Sendable {
                 throw CheckpointError(
                     .invalidPath,
                     file: relative,
-                    expected: "\(path) to be a \(type.rawValue)",
-                    found: "a \(found.rawValue)"
+                    expected: "\(path) to be \(FileStamp.describe(type))",
+                    found: FileStamp.describe(found)
                 )
             }
         } else if create {
