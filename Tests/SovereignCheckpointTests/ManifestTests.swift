@@ -76,7 +76,7 @@ import Testing
         #expect(throws: CheckpointError.self) { try CheckpointManifest(files: negative) }
     }
 
-    @Test func packRefusesASymbolicLinkEvenOneInsideTheRoot() throws {
+    @Test func packRefusesASymbolicLink() throws {
         let scratch = try Scratch()
         try Scratch.write([1, 2, 3], "real", under: scratch.path)
         try FileManager.default.createSymbolicLink(atPath: scratch.path + "/escape", withDestinationPath: "/etc/passwd")

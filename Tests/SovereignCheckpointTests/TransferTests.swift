@@ -37,7 +37,7 @@ import Testing
         let source = try Self.source(in: scratch)
         let key = Curve25519.KeyAgreement.PrivateKey()
         let sender = try Self.sender(source, to: key)
-        // weights: 3 chunks, empty: 1, state.txt: 1.
+        // model/empty: chunk 0; model/weights.bin: chunks 1–3; state.txt: chunk 4.
         #expect(sender.layout.chunkCount == 5)
         var receiver = try CheckpointReceiver(root: scratch.path + "/dest", offer: sender.offer, privateKey: key)
         for index in 0..<sender.layout.chunkCount { try receiver.receive(index, sealed: sender.chunk(index)) }
@@ -68,9 +68,9 @@ import Testing
         let key = Curve25519.KeyAgreement.PrivateKey()
         let sender = try Self.sender(Self.source(in: scratch), to: key)
         var receiver = try CheckpointReceiver(root: scratch.path + "/dest", offer: sender.offer, privateKey: key)
-        // Chunks 0 and 1 have the same length, so only the cipher can tell them apart.
-        #expect(throws: CheckpointError.self) { try receiver.receive(0, sealed: sender.chunk(1)) }
-        #expect(throws: CheckpointError.self) { try receiver.receive(1, sealed: sender.chunk(0)) }
+        // Chunks 1 and 2 have the same length, so only the cipher can tell them apart.
+        #expect(throws: CheckpointError.self) { try receiver.receive(1, sealed: sender.chunk(2)) }
+        #expect(throws: CheckpointError.self) { try receiver.receive(2, sealed: sender.chunk(1)) }
         #expect(receiver.received.count == 0)
     }
 
@@ -187,6 +187,24 @@ import Testing
         #expect(try Scratch.tree(root + "/checkpoint") == ["state.txt": Data("old".utf8)])
         #expect(receiver.isComplete)
         #expect(try Scratch.tree(receiver.commit()) == Scratch.tree(source))
+    }
+
+    @Test func aSymbolicLinkPlantedInStagingIsNeverFollowed() throws {
+        let scratch = try Scratch()
+        let key = Curve25519.KeyAgreement.PrivateKey()
+        let sender = try Self.sender(Self.source(in: scratch), to: key)
+        let root = scratch.path + "/dest"
+        let outside = scratch.path + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        var receiver = try CheckpointReceiver(root: root, offer: sender.offer, privateKey: key)
+        try FileManager.default.createSymbolicLink(
+            atPath: root + "/.checkpoint-incoming-move-1/model",
+            withDestinationPath: outside
+        )
+        let error = try #require(throws: CheckpointError.self) { try receiver.receive(1, sealed: sender.chunk(1)) }
+        #expect(error.kind == .invalidPath)
+        #expect(error.found == "a symbolic link")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
 
     @Test func aFileChangedAtTheSourceIsNeverSealedAgain() throws {
