@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SovereignSimulator", targets: ["SovereignSimulator"]),
         .library(name: "SovereignAssessment", targets: ["SovereignAssessment"]),
         .library(name: "SovereignLedger", targets: ["SovereignLedger"]),
+        .library(name: "SovereignCheckpoint", targets: ["SovereignCheckpoint"]),
         .library(name: "SovereignLedgerSQLite", targets: ["SovereignLedgerSQLite"]),
         .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
         .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
@@ -65,6 +66,11 @@ let package = Package(
         ),
         .target(
             name: "SovereignLedger",
+            dependencies: ["SovereignBase", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Checkpoints as data: manifests, end-to-end encrypted chunked transfer, staged atomic receipt.
+        .target(
+            name: "SovereignCheckpoint",
             dependencies: ["SovereignBase", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
@@ -186,6 +192,10 @@ let package = Package(
             name: "SovereignLedgerTests",
             dependencies: ["SovereignBase", "SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Verifier"]
+        ),
+        .testTarget(
+            name: "SovereignCheckpointTests",
+            dependencies: ["SovereignBase", "SovereignCheckpoint", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SovereignLedgerSQLiteTests",

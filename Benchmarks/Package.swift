@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(name: "sovereign", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Writes the deterministic synthetic fleets (specs + traces) into a temporary directory.
@@ -72,6 +73,17 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/Ledger",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "CheckpointTransfer",
+            dependencies: [
+                .product(name: "SovereignBase", package: "sovereign"),
+                .product(name: "SovereignCheckpoint", package: "sovereign"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CheckpointTransfer",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(

@@ -48,4 +48,20 @@ public struct Policy: Sendable, Hashable {
     public let updatesMayCross: [String]
     /// Every country updates may move between, groups expanded; `nil` when the policy says nothing.
     public let updatesMayCrossCountries: Set<String>?
+    /// Jurisdictions as written, between which a checkpoint may move beyond its datasets' residency.
+    public var checkpointsMayCross: [String] = []
+    /// Every country checkpoints may move between, groups expanded; `nil` when the policy says nothing.
+    public var checkpointsMayCrossCountries: Set<String>? = nil
+    /// Whether a checkpoint's ciphertext may pass through a relay outside its residency.
+    public var checkpointTransit: CheckpointTransit = .relay
+}
+
+/// How a checkpoint's bytes may travel between two sites.
+public enum CheckpointTransit: String, Sendable, Hashable, CaseIterable {
+    /// Encrypted end to end to the destination and relayed by the control plane, wherever it is: only
+    /// ciphertext passes through the relay's jurisdiction (the default).
+    case relay
+    /// Not even ciphertext may pass through a jurisdiction outside the checkpoint's residency: when the
+    /// control plane is outside it, the destination fetches straight from the source agent.
+    case direct
 }

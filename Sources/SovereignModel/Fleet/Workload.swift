@@ -61,6 +61,9 @@ public struct Workload: Sendable, Hashable {
         public let every: TimeSpan
         /// Size of one checkpoint, when known (else 14 bytes per parameter).
         public let size: DataSize?
+        /// Copies kept at other sites the checkpoint's residency allows, refreshed every `every`, so work at
+        /// a site that goes dark can resume elsewhere (0: none).
+        public var replicate: Int = 0
     }
 
     /// How the control plane starts the workload as a local process.

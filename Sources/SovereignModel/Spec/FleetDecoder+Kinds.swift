@@ -446,10 +446,11 @@ extension FleetDecoder {
 
     // MARK: Policy
 
-    func decodePolicy(_ spec: SpecNode) -> (value: (Set<Classification>, [String])?, cross: [(String, SpecNode)]) {
-        guard let f = spec.fields("Policy", allowed: ["domesticOperatorFor", "updatesMayCross"]) else {
-            return (nil, [])
-        }
+    /// `domesticOperatorFor`, `updatesMayCross`, `checkpointsMayCross` and `checkpointTransit`; `nil` when any
+    /// field is wrong (each reported where it is).
+    func decodePolicy(_ spec: SpecNode) -> PolicyEntry? {
+        let allowed = ["domesticOperatorFor", "updatesMayCross", "checkpointsMayCross", "checkpointTransit"]
+        guard let f = spec.fields("Policy", allowed: allowed) else { return nil }
         var domestic = Set<Classification>()
         var ok = true
         if let list = f["domesticOperatorFor"]?.list(of: "classifications") {
@@ -457,8 +458,16 @@ extension FleetDecoder {
                 if let c = item.choice(Classification.self) { domestic.insert(c) } else { ok = false }
             }
         }
-        let cross = f["updatesMayCross"].flatMap { jurisdictions($0, what: "jurisdictions") } ?? []
-        return (ok ? (domestic, cross.map(\.0)) : nil, cross)
+        let updates = f["updatesMayCross"].flatMap { jurisdictions($0, what: "jurisdictions") } ?? []
+        let checkpoints = f["checkpointsMayCross"].flatMap { jurisdictions($0, what: "jurisdictions") } ?? []
+        let transit = f["checkpointTransit"].map { $0.choice(CheckpointTransit.self) } ?? .relay
+        guard ok, let transit else { return nil }
+        return PolicyEntry(
+            domesticOperatorFor: domestic,
+            updatesMayCross: updates.map(\.0),
+            checkpointsMayCross: checkpoints.map(\.0),
+            checkpointTransit: transit
+        )
     }
 
     // MARK: AcceleratorModel

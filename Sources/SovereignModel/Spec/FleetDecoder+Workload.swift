@@ -140,16 +140,22 @@ extension FleetDecoder {
         parts.acceleratorsOK = parts.acceleratorsOK && parts.accelerators != nil
     }
 
-    /// `checkpoint: {every, size}`.
+    /// `checkpoint: {every, size, replicate}`.
     private func decodeCheckpoint(_ f: SpecFields, into parts: inout WorkloadParts) {
-        guard let c = f["checkpoint"], let cf = c.fields("checkpoint", allowed: ["every", "size"]) else {
+        guard let c = f["checkpoint"], let cf = c.fields("checkpoint", allowed: ["every", "size", "replicate"])
+        else {
             if f.has("checkpoint") { parts.checkpointOK = false }
             return
         }
         let every = cf.required("every", TimeSpan.expectation)?.quantity(TimeSpan.self, positive: true)
         let size = cf["size"].map { $0.quantity(DataSize.self, positive: true) }
-        if let every, size != .some(nil) {
-            parts.checkpoint = Workload.Checkpointing(every: every, size: size ?? nil)
+        let replicate = cf["replicate"].map {
+            $0.integer(in: 0...16, expected: "a number of extra copies in 0...16")
+        }
+        if let every, size != .some(nil), replicate != .some(nil) {
+            var checkpoint = Workload.Checkpointing(every: every, size: size ?? nil)
+            checkpoint.replicate = (replicate ?? nil) ?? 0
+            parts.checkpoint = checkpoint
         }
         parts.checkpointOK = parts.checkpoint != nil
     }

@@ -25,6 +25,14 @@ final class FleetDecoder {
         let build: (ResolvedTraces) -> Site?
     }
 
+    /// A Policy's fields as written; groups are expanded once every group is known.
+    struct PolicyEntry {
+        let domesticOperatorFor: Set<Classification>
+        let updatesMayCross: [String]
+        let checkpointsMayCross: [String]
+        let checkpointTransit: CheckpointTransit
+    }
+
     struct DatasetEntry {
         let siteNode: SpecNode?
         let residency: [(String, SpecNode)]
@@ -59,7 +67,7 @@ final class FleetDecoder {
     var sites: [Declared<SiteEntry>] = []
     var datasets: [Declared<DatasetEntry>] = []
     var workloads: [Declared<WorkloadEntry>] = []
-    var policies: [Declared<(value: (Set<Classification>, [String])?, cross: [(String, SpecNode)])>] = []
+    var policies: [Declared<PolicyEntry?>] = []
     var accelerators: [Declared<AcceleratorModel?>] = []
     var software: [Declared<SoftwareEntry>] = []
     var models: [Declared<ModelEntry>] = []
@@ -251,14 +259,22 @@ final class FleetDecoder {
             )
         }
         let builtPolicies = policies.compactMap { declared -> Policy? in
-            guard let (domestic, cross) = declared.value.value else { return nil }
-            return Policy(
+            guard let entry = declared.value else { return nil }
+            // Every country a list of codes and groups names; `nil` for a list the policy leaves out.
+            func countries(_ written: [String]) -> Set<String>? {
+                written.isEmpty
+                    ? nil : written.reduce(into: Set<String>()) { $0.formUnion(groupCountries[$1] ?? [$1]) }
+            }
+            var policy = Policy(
                 name: declared.name,
-                domesticOperatorFor: domestic,
-                updatesMayCross: cross,
-                updatesMayCrossCountries: cross.isEmpty
-                    ? nil : cross.reduce(into: Set<String>()) { $0.formUnion(groupCountries[$1] ?? [$1]) }
+                domesticOperatorFor: entry.domesticOperatorFor,
+                updatesMayCross: entry.updatesMayCross,
+                updatesMayCrossCountries: countries(entry.updatesMayCross)
             )
+            policy.checkpointsMayCross = entry.checkpointsMayCross
+            policy.checkpointsMayCrossCountries = countries(entry.checkpointsMayCross)
+            policy.checkpointTransit = entry.checkpointTransit
+            return policy
         }
         guard log.isEmpty else { return nil }
         return Fleet(

@@ -1,0 +1,172 @@
+public import Crypto
+public import Foundation
+
+/// The destination side of one transfer. Under its root (the workload's directory at the destination) it
+/// writes each chunk that authenticates into a staging directory, remembers which chunks it has in a
+/// state file (so a restarted receiver resumes), and on ``commit()`` checks every file's size and SHA-256
+/// against the manifest before renaming the staging directory into place as `checkpoint`. Anything short
+/// of that leaves the previous checkpoint untouched.
+///
+/// Layout under the root: `checkpoint/` (the checkpoint in place), `.checkpoint-incoming-ID/` (staging),
+/// `.checkpoint-incoming-ID.state` (the chunks received) and, only during a commit,
+/// `.checkpoint-previous-ID/`. Memory is one chunk per call, whatever the checkpoint's size.
+public struct CheckpointReceiver: Sendable {
+    /// The name of the checkpoint directory under the root, as the executors give it to the workload.
+    public static let directoryName = "checkpoint"
+
+    /// The transfer being received.
+    public let offer: CheckpointOffer
+    /// The chunks of the transfer.
+    public let layout: ChunkLayout
+    /// The chunks received and written so far.
+    public private(set) var received: ChunkSet
+    private let paths: ReceiverPaths
+    private let cipher: ChunkCipher
+
+    /// Opens (or resumes) the transfer `offer` under `root` with the destination's private key.
+    ///
+    /// A state file left by an earlier receiver of the same transfer (same id, manifest digest and chunk
+    /// size) is resumed; anything else left in staging is discarded. A commit that a crash interrupted is
+    /// rolled back to the previous checkpoint first.
+    ///
+    /// - Throws: ``CheckpointError`` when the root cannot be prepared or the offer's key is unusable.
+    public init(
+        root: String,
+        offer: CheckpointOffer,
+        privateKey: Curve25519.KeyAgreement.PrivateKey
+    )
+        throws(CheckpointError)
+    {
+        let paths = ReceiverPaths(root: root, transferID: offer.transferID)
+        try paths.recoverInterruptedCommit()
+        let identity = ReceiverState.Identity(offer)
+        var received = ChunkSet()
+        if let state = paths.loadState(), state.identity == identity, paths.exists(paths.staging) {
+            received = state.received
+        } else {
+            try paths.removeIfPresent(paths.staging)
+            try paths.createDirectory(paths.staging)
+        }
+        let peer: Curve25519.KeyAgreement.PublicKey
+        do {
+            peer = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: offer.ephemeralPublicKey)
+        } catch {
+            throw CheckpointError(.invalidOffer, expected: "a 32-byte X25519 public key", found: "\(error)")
+        }
+        self.offer = offer
+        self.layout = offer.layout
+        self.received = received
+        self.paths = paths
+        cipher = try ChunkCipher(offer: offer, privateKey: privateKey, peer: peer, destination: privateKey.publicKey)
+        try persist()
+    }
+
+    /// The first chunk not yet received, where a resumed transfer starts; `nil` when all are in.
+    public var firstMissingChunk: Int? { received.firstMissing(below: layout.chunkCount) }
+
+    /// Whether every chunk has been received.
+    public var isComplete: Bool { firstMissingChunk == nil }
+
+    /// Opens chunk `index` and writes its plaintext into staging; a chunk already received is ignored.
+    ///
+    /// - Throws: ``CheckpointError``: `badChunk` for an index outside the transfer or a wrong length,
+    ///   `unauthentic` for a chunk that does not open (altered, moved, from another transfer or for another
+    ///   key), `fileSystem` for a write that failed. Nothing is recorded for a chunk that throws.
+    public mutating func receive(_ index: Int, sealed: Data) throws(CheckpointError) {
+        guard let chunk = layout.chunk(index) else {
+            throw CheckpointError(
+                .badChunk,
+                chunk: index,
+                expected: "a chunk index in 0..<\(layout.chunkCount)",
+                found: String(index)
+            )
+        }
+        guard !received.contains(index) else { return }
+        let file = offer.manifest.files[chunk.file]
+        guard sealed.count == chunk.length + 16 else {
+            throw CheckpointError(
+                .badChunk,
+                file: file.path,
+                chunk: index,
+                expected: "\(chunk.length + 16) sealed bytes",
+                found: "\(sealed.count)"
+            )
+        }
+        guard let plaintext = cipher.open(sealed, chunk: chunk, path: file.path, count: layout.chunkCount) else {
+            throw CheckpointError(
+                .unauthentic,
+                file: file.path,
+                chunk: index,
+                expected: "chunk \(index) of transfer \(offer.transferID) sealed for this destination's key",
+                found: "bytes that do not authenticate (altered, reordered, from another transfer or another key)"
+            )
+        }
+        try paths.write(plaintext, to: file.path, at: chunk.offset, chunk: index)
+        received.insert(index)
+        try persist()
+    }
+
+    /// Checks every file against the manifest and, only if all match, puts the checkpoint in place.
+    ///
+    /// - Returns: The path of the checkpoint directory now in place.
+    /// - Throws: ``CheckpointError``: `incomplete` naming the first missing chunk, or `digestMismatch`
+    ///   naming the file, the size and digest expected and those found (that file's chunks are then
+    ///   forgotten, so a resumed transfer fetches them again). The previous checkpoint stays in place.
+    public mutating func commit() throws(CheckpointError) -> String {
+        if let missing = firstMissingChunk {
+            throw CheckpointError(
+                .incomplete,
+                chunk: missing,
+                expected: "all \(layout.chunkCount) chunks",
+                found: "\(received.count) received"
+            )
+        }
+        for (index, file) in offer.manifest.files.enumerated() {
+            let (size, digest) = try FileDigest.sha256(of: paths.staging + "/" + file.path, relative: file.path)
+            guard size == file.size, digest == file.sha256 else {
+                received.remove(layout.chunks(ofFile: index))
+                try persist()
+                throw CheckpointError(
+                    .digestMismatch,
+                    file: file.path,
+                    expected: "\(file.size) bytes with SHA-256 \(file.sha256)",
+                    found: "\(size) bytes with SHA-256 \(digest)"
+                )
+            }
+        }
+        try paths.swapIntoPlace()
+        return paths.checkpoint
+    }
+
+    /// Removes the staging directory and state file, leaving the previous checkpoint as it was.
+    public func abandon() throws(CheckpointError) {
+        try paths.removeIfPresent(paths.staging)
+        try paths.removeIfPresent(paths.state)
+    }
+
+    private func persist() throws(CheckpointError) {
+        try paths.saveState(ReceiverState(identity: ReceiverState.Identity(offer), received: received))
+    }
+}
+
+/// What a receiver persists: which transfer, and which of its chunks are in staging.
+struct ReceiverState: Codable, Sendable {
+    /// What makes two offers the same transfer (the sender's ephemeral key may change when it restarts:
+    /// chunks already received were authenticated and their bytes are checked again at commit).
+    struct Identity: Codable, Sendable, Hashable {
+        let transferID: String
+        let workload: String
+        let manifestDigest: String
+        let chunkSize: Int
+
+        init(_ offer: CheckpointOffer) {
+            transferID = offer.transferID
+            workload = offer.workload
+            manifestDigest = offer.manifest.digest
+            chunkSize = offer.chunkSize
+        }
+    }
+
+    let identity: Identity
+    let received: ChunkSet
+}
