@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignLedger
 import SovereignModel
 
@@ -98,12 +99,7 @@ extension ControlPlane {
             let tail = await agents.tail(of: chosen, wait: .seconds(5)) ?? ""
             return String(decoding: Array(tail.utf8.suffix(limit)), as: UTF8.self)
         }
-        guard let handle = FileHandle(forReadingAtPath: chosen.logPath) else { return "" }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > UInt64(limit) ? size - UInt64(limit) : 0)
-        let data = (try? handle.readToEnd()) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: FileTail.read(chosen.logPath, limit: limit) ?? Data(), as: UTF8.self)
     }
 
     /// Sites with their power and usage now.

@@ -140,18 +140,12 @@ public struct SiteAgent: Sendable {
     func logTails(_ state: SiteAgentState) -> [ReportedLog] {
         state.logRequests.compactMap { request in
             guard SpecNames.isObjectName(request.workload), request.number > 0,
-                let handle = FileHandle(
-                    forReadingAtPath: executor.logPath(workload: request.workload, attempt: request.number, site: site)
+                let tail = FileTail.read(
+                    executor.logPath(workload: request.workload, attempt: request.number, site: site),
+                    limit: ReportedLog.limit
                 )
             else { return nil }
-            defer { try? handle.close() }
-            let size = (try? handle.seekToEnd()) ?? 0
-            let limit = UInt64(ReportedLog.limit)
-            try? handle.seek(toOffset: size > limit ? size - limit : 0)
-            return ReportedLog(
-                id: request.id,
-                tail: String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
-            )
+            return ReportedLog(id: request.id, tail: String(decoding: tail, as: UTF8.self))
         }
     }
 
