@@ -54,9 +54,9 @@ struct RoundMachineTests {
     }
 
     /// The ledger entries among `effects`, in order.
-    static func entries(_ effects: [RoundEffect]) -> [FederationEntry] {
-        effects.flatMap { effect -> [FederationEntry] in
-            if case .record(let record) = effect { return record.entries }
+    static func entries(_ effects: [RoundEffect]) -> [LedgerEvent.Entry] {
+        effects.flatMap { effect -> [LedgerEvent.Entry] in
+            if case .record(let record) = effect { return record.entries.map(\.entry) }
             return []
         }
     }

@@ -127,7 +127,7 @@ public actor ControlPlane {
             change.transitions.append(
                 TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "declared in the fleet")
             )
-            change.ledger.append(("workload.submitted", Self.submittedFields(w, by: "fleet spec")))
+            change.ledger.append(.submitted(.init(w, by: "fleet spec")))
             self.specs[w.name] = w
         }
         if !change.isEmpty {
@@ -187,7 +187,7 @@ public actor ControlPlane {
             change.transitions.append(
                 TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "submitted")
             )
-            change.ledger.append(("workload.submitted", Self.submittedFields(w, by: actor.identity)))
+            change.ledger.append(.submitted(.init(w, by: actor.identity)))
         }
         try commit(change)
         for w in workloads { specs[w.name] = w }
@@ -224,17 +224,6 @@ public actor ControlPlane {
         return added
     }
 
-    static func submittedFields(_ w: Workload, by identity: String) -> [String: JSONValue] {
-        [
-            "workload": .string(w.name),
-            "type": .string(w.type.rawValue),
-            "priority": .number(Double(w.priority)),
-            "preemptible": .bool(w.preemptible),
-            "datasets": .array(w.datasets.map { .string($0) }),
-            "by": .string(identity),
-        ]
-    }
-
     /// Asks for a workload to be paused (checkpointed and stopped) and kept paused, or released again.
     ///
     /// - Throws: ``ControlError`` when there is no such workload or it has ended.
@@ -247,10 +236,9 @@ public actor ControlPlane {
         var change = StateChange()
         change.workloads.append(record)
         change.ledger.append(
-            (
-                held ? "workload.pause-requested" : "workload.resume-requested",
-                ["workload": .string(name), "by": .string(actor.identity)]
-            )
+            held
+                ? .pauseRequested(workload: name, by: actor.identity)
+                : .resumeRequested(workload: name, by: actor.identity)
         )
         try commit(change)
         try await reconcile()
@@ -266,7 +254,7 @@ public actor ControlPlane {
         record.updatedAt = clock().timeIntervalSince1970
         var change = StateChange()
         change.workloads.append(record)
-        change.ledger.append(("workload.cancel-requested", ["workload": .string(name), "by": .string(actor.identity)]))
+        change.ledger.append(.cancelRequested(workload: name, by: actor.identity))
         try commit(change)
         try await reconcile()
         return try store.workload(named: name) ?? record
@@ -292,14 +280,7 @@ public actor ControlPlane {
         )
         var change = StateChange()
         change.powerSignals.append(signal)
-        var fields: [String: JSONValue] = [
-            "site": .string(site),
-            "availableWatts": .number(signal.available),
-            "forecastPoints": .number(Double(signal.forecast.count)),
-            "by": .string(actor.identity),
-        ]
-        if let ambient = signal.ambient { fields["ambientCelsius"] = .number(ambient) }
-        change.ledger.append(("power.signal", fields))
+        change.ledger.append(.powerSignal(.init(signal, by: actor.identity)))
         try commit(change)
         counters.powerSignals += 1
         try await reconcile()

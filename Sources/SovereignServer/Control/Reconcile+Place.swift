@@ -24,7 +24,7 @@ extension Reconcile {
         for (name, record) in ordered where !record.state.isTerminal && open[name] == nil {
             if record.cancelRequested {
                 transition(name, to: .cancelled, "cancelled before it ran again")
-                ledger("workload.cancelled", ["workload": .string(name)])
+                ledger(.cancelled(.waiting(workload: name)))
                 continue
             }
             guard let spec = snapshot.specs[name] else {
@@ -120,13 +120,13 @@ extension Reconcile {
         )
         recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes)
         for dataset in spec.datasets {
-            ledger(
-                "dataset.accessed",
-                [
-                    "dataset": .string(dataset), "workload": .string(name), "site": .string(segment.site),
-                    "jurisdiction": .string(fleet.site(named: segment.site)?.jurisdiction ?? ""),
-                ]
+            let access = LedgerEvent.DatasetAccess(
+                dataset: dataset,
+                workload: name,
+                site: segment.site,
+                jurisdiction: fleet.site(named: segment.site)?.jurisdiction ?? ""
             )
+            ledger(.datasetAccessed(access))
         }
         if var record = records[name] {
             record.site = segment.site
@@ -143,33 +143,22 @@ extension Reconcile {
     /// elsewhere) or a first placement.
     mutating func recordStart(_ attempt: AttemptRecord, spec: Workload, checkpointBytes: Int64) {
         let name = attempt.workload
-        let placement: [String: JSONValue] = [
-            "workload": .string(name), "site": .string(attempt.site), "pool": .string(attempt.pool),
-            "accelerators": .number(Double(attempt.accelerators)),
-            "attempt": .number(Double(attempt.number)),
-        ]
+        let placement = LedgerEvent.Placement(attempt)
         guard attempt.resume else {
-            var fields = placement
-            fields["reasons"] = .string(placementReason(spec, site: attempt.site))
-            ledger("workload.placed", fields)
+            ledger(.placed(placement, reasons: placementReason(spec, site: attempt.site)))
             transition(
                 name,
                 to: .placed,
                 "placed at \(attempt.site)/\(attempt.pool) × \(attempt.accelerators)"
             )
-            ledger("workload.started", placement)
+            ledger(.started(placement))
             transition(name, to: .running, "started at \(attempt.site) (attempt \(attempt.number))")
             return
         }
-        var fields = placement
-        fields["checkpointBytes"] = .number(Double(checkpointBytes))
         if let from = records[name]?.checkpointSite, from != attempt.site {
-            var moved = fields
-            moved["from"] = .string(from)
-            moved["to"] = .string(attempt.site)
-            ledger("workload.migrated", moved)
+            ledger(.migrated(placement, checkpointBytes: checkpointBytes, from: from))
         }
-        ledger("workload.resumed", fields)
+        ledger(.resumed(placement, checkpointBytes: checkpointBytes))
         transition(
             name,
             to: .resuming,

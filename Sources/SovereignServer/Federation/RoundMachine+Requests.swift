@@ -58,7 +58,7 @@ extension RoundMachine {
     mutating func sendModel(to site: String) -> [RoundEffect] {
         guard let attendance = phase.attendance, !attendance.modelSentTo.contains(site) else { return [] }
         phase.updateAttendance { $0.modelSentTo.insert(site) }
-        let entry = FederationEntry.modelSent(runtime, round: round, site: site, model: model)
+        let entry = LedgerEvent.modelSent(.init(runtime, round: round, site: site, model: model))
         return [.record(FederationRecord(entries: [entry]))]
     }
 
@@ -96,14 +96,8 @@ extension RoundMachine {
             return []
         }
         let masked = phase.step == .maskedInput
-        let entry = FederationEntry.update(
-            runtime,
-            round: round,
-            attempt: attempt,
-            site: site,
-            commit: commit,
-            sha256: sha256,
-            masked: masked
+        let entry = LedgerEvent.updateReceived(
+            .init(runtime, round: round, attempt: attempt, site: site, commit: commit, sha256: sha256, masked: masked)
         )
         return [.record(FederationRecord(entries: [entry]))]
     }
