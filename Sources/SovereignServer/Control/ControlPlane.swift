@@ -351,8 +351,8 @@ public actor ControlPlane {
     public func spec(of name: String) -> Workload? { specs[name] }
 }
 
-/// A request the control plane refuses: what kind of refusal, why, and the request field at fault. The HTTP
-/// layer chooses the status (`ControlError: HTTPResponseError` in `HTTP/APIError.swift`).
+/// A request the control plane or its federation coordinator refuses: what kind of refusal, why, and the
+/// request field at fault. The HTTP layer chooses the status (`ControlError: HTTPResponseError` in `HTTP/APIError.swift`).
 public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
     /// What kind of refusal this is; stable, for callers and tests.
     public enum Code: String, Sendable, Hashable {
@@ -366,6 +366,16 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
         case invalidName = "invalid-name"
         /// A federated workload whose participants or update crossings break a rule.
         case federationRefused = "federation-refused"
+        /// A site that does not take part in the federated workload it names.
+        case notParticipant = "not-participant"
+        /// A federation message signed for one site but naming another.
+        case wrongSite = "wrong-site"
+        /// A federation message for another round, attempt, phase or chunk than the coordinator expects now.
+        case outOfTurn = "out-of-turn"
+        /// An update larger than the model allows.
+        case tooLarge = "too-large"
+        /// An update whose size, digest, format or contents are wrong.
+        case invalidUpdate = "invalid-update"
     }
 
     /// What kind of refusal this is.

@@ -91,9 +91,11 @@ extension ControlError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
         case .unknownWorkload, .unknownSite: .notFound
-        case .ended: .conflict
+        case .ended, .outOfTurn: .conflict
         case .invalidName: .badRequest
-        case .federationRefused: .unprocessableContent
+        case .notParticipant, .wrongSite: .forbidden
+        case .tooLarge: .contentTooLarge
+        case .federationRefused, .invalidUpdate: .unprocessableContent
         }
     }
 
