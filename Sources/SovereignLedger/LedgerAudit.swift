@@ -384,9 +384,7 @@ private struct MatchedCheckpoints {
         self.tree = tree
         self.count = count
         matched = readings.enumerated().compactMap { index, reading in
-            guard case .read(let checkpoint) = reading,
-                checkpoint.size <= tree.size && tree.rootUnchecked(size: checkpoint.size) == checkpoint.root
-            else { return nil }
+            guard case .read(let checkpoint) = reading, Self.matches(checkpoint, tree) else { return nil }
             return (index, checkpoint)
         }.sorted { ($0.checkpoint.size, $0.index) < ($1.checkpoint.size, $1.index) }
     }
@@ -396,7 +394,10 @@ private struct MatchedCheckpoints {
     func named(_ index: Int, _ checkpoint: Checkpoint) -> String { "\(label(index)) (size \(checkpoint.size))" }
 
     /// Whether the rows' tree of the checkpoint's size has the checkpoint's root.
-    func matches(_ checkpoint: Checkpoint) -> Bool {
+    func matches(_ checkpoint: Checkpoint) -> Bool { Self.matches(checkpoint, tree) }
+
+    /// Whether `tree` of the checkpoint's size has the checkpoint's root.
+    static func matches(_ checkpoint: Checkpoint, _ tree: MerkleTree) -> Bool {
         checkpoint.size <= tree.size && tree.rootUnchecked(size: checkpoint.size) == checkpoint.root
     }
 

@@ -21,11 +21,18 @@ public enum LedgerTables: Sendable {
         while let row = try cursor.next() { try body(entry(row)) }
     }
 
-    /// The leaf hashes in sequence order; `nil` for a hash that is not 32 bytes, which the caller reports.
-    public static func leafHashes(_ db: Database) throws -> [TreeHash?] {
-        var hashes: [TreeHash?] = []
+    /// The leaf hashes in sequence order.
+    ///
+    /// - Throws: ``LedgerRowError`` naming the first entry whose leaf hash is not 32 bytes; GRDB's errors.
+    public static func leafHashes(_ db: Database) throws -> [TreeHash] {
+        var hashes: [TreeHash] = []
         let cursor = try Data.fetchCursor(db, sql: "SELECT leafHash FROM ledger_entry ORDER BY sequence")
-        while let data = try cursor.next() { hashes.append(TreeHash(bytes: data)) }
+        while let data = try cursor.next() {
+            guard let hash = TreeHash(bytes: data) else {
+                throw LedgerRowError(entry: hashes.count, "the leaf hash of entry \(hashes.count) is not 32 bytes")
+            }
+            hashes.append(hash)
+        }
         return hashes
     }
 
@@ -89,9 +96,7 @@ public struct LedgerDatabase: Sendable {
 
     /// The leaf hashes in sequence order.
     public func leafHashes() throws(LedgerDatabaseError) -> [TreeHash] {
-        let hashes = try read { db in try LedgerTables.leafHashes(db) }
-        guard let bad = hashes.firstIndex(where: { $0 == nil }) else { return hashes.compactMap { $0 } }
-        throw LedgerDatabaseError("\(path): the leaf hash of entry \(bad) is not 32 bytes")
+        try read { db in try LedgerTables.leafHashes(db) }
     }
 
     /// Every signed checkpoint note, smallest tree first.
@@ -105,6 +110,19 @@ public struct LedgerDatabase: Sendable {
         } catch {
             throw LedgerDatabaseError("\(path): \(error)")
         }
+    }
+}
+
+/// A ledger row that is not what the store writes: which entry (its position in sequence order, from 0) and
+/// what was found.
+public struct LedgerRowError: Error, CustomStringConvertible, Sendable {
+    /// The entry's position in sequence order, from 0.
+    public let entry: Int
+    /// What is wrong, like `the leaf hash of entry 3 is not 32 bytes`.
+    public let description: String
+    init(entry: Int, _ description: String) {
+        self.entry = entry
+        self.description = description
     }
 }
 

@@ -54,9 +54,9 @@ struct RoundMachineTests {
     }
 
     /// The ledger entries among `effects`, in order.
-    static func entries(_ effects: [RoundEffect]) -> [FederationEntry] {
-        effects.flatMap { effect -> [FederationEntry] in
-            if case .record(let record) = effect { return record.entries }
+    static func entries(_ effects: [RoundEffect]) -> [LedgerEvent.Entry] {
+        effects.flatMap { effect -> [LedgerEvent.Entry] in
+            if case .record(let record) = effect { return record.entries.map(\.entry) }
             return []
         }
     }
@@ -101,7 +101,7 @@ struct RoundMachineTests {
         var random = SeededGenerator(seed: 1)
         let alone = try machine.advance(now: 0, live: ["nairobi-1"], liveness: 10, using: &random)
         #expect(Self.records(alone).map(\.reason) == ["round 1 waits for sites: 1 of 2 needed are polling"])
-        #expect(throws: FederationRequestError.self) {
+        #expect(throws: ControlError.self) {
             try machine.expect(site: "nairobi-1", round: 1, attempt: 1, steps: [.train])
         }
 
@@ -146,12 +146,12 @@ struct RoundMachineTests {
         #expect(Self.entries(first).first?.fields["examples"] == .number(10))
         #expect(Self.entries(first).first?.fields["to"] == .string("KE"))
         #expect(
-            throws: FederationRequestError(.outOfTurn, "site dar-1 already answered train this round", field: "phase")
+            throws: ControlError(.outOfTurn, "site dar-1 already answered train this round", field: "phase")
         ) {
             try machine.expect(site: "dar-1", round: 1, attempt: 1, steps: [.train, .maskedInput])
         }
         #expect(
-            throws: FederationRequestError(.invalidUpdate, "expected at least 1 example, found 0", field: "examples")
+            throws: ControlError(.invalidUpdate, "expected at least 1 example, found 0", field: "examples")
         ) {
             _ = try machine.receiveUpdate(
                 try Self.update(before, by: 1),
@@ -300,7 +300,7 @@ struct RoundMachineTests {
         #expect(request.dropped == ["dar-1"])
         let kampala = try client("kampala-1") { try $0.unmask(request) }
         #expect(
-            throws: FederationRequestError(
+            throws: ControlError(
                 .wrongSite,
                 "expected a message from nairobi-1 (the token's site), found one from kampala-1",
                 field: "site"

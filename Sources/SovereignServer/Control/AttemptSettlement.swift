@@ -29,20 +29,22 @@ struct AttemptSettlement {
     ) {
         let ran = attempt.handle == nil ? 0 : max(0, (attempt.endedAt ?? now) - attempt.startedAt)
         record.runSeconds += ran
-        var fields: [String: JSONValue] = [
-            "workload": .string(record.name), "attempt": .number(Double(attempt.number)),
-            "site": .string(attempt.site), "ranSeconds": .number((ran * 1000).rounded() / 1000),
-        ]
-        if let e = status.exit { fields["exitStatus"] = .number(Double(e)) }
-        if let s = status.signal { fields["signal"] = .number(Double(s)) }
-        var outcome = Outcome(record: record, from: record.state, now: now, fields: fields)
+        let ended = LedgerEvent.EndedAttempt(
+            workload: record.name,
+            attempt: attempt.number,
+            site: attempt.site,
+            ranSeconds: ran,
+            exitStatus: status.exit,
+            signal: status.signal
+        )
+        var outcome = Outcome(record: record, from: record.state, now: now, ended: ended)
         if gone, let darkSince {
             lostWithSite(&attempt, &outcome, since: darkSince)
         } else if gone && attempt.handle == nil && attempt.killAt == nil {
             notStarted(&attempt, &outcome)
         } else if status.completed {
             attempt.outcome = "completed"
-            outcome.move(to: .completed, "completed: \(how)", ledger: "workload.completed")
+            outcome.move(to: .completed, "completed: \(how)", ledger: .completed(outcome.ended))
         } else if attempt.termAt != nil && status.refused == nil {
             stopped(&attempt, &outcome)
         } else {
@@ -64,13 +66,10 @@ struct AttemptSettlement {
     /// holds the start (and the datasets' access) the intent recorded, so it is closed here.
     func notStarted(_ attempt: inout AttemptRecord, _ outcome: inout Outcome) {
         attempt.outcome = "not-started"
-        outcome.fields["reason"] = .string(
-            "the server stopped between recording the start and starting the process"
-        )
         outcome.move(
             to: outcome.record.checkpointSite == nil ? .pending : .paused,
             "its start was interrupted; it will be started again",
-            ledger: "workload.attempt-not-started"
+            ledger: .attemptNotStarted(outcome.ended)
         )
     }
 
@@ -81,22 +80,24 @@ struct AttemptSettlement {
         attempt.outcome = "lost"
         if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
         let heard = LedgerEntry.formatTime(Date(timeIntervalSince1970: since))
-        outcome.fields["reason"] = .string("site \(attempt.site) silent since \(heard)")
         outcome.move(
             to: outcome.record.checkpointSite == nil ? .pending : .paused,
             "lost with site \(attempt.site), whose agent has been silent since \(heard); it will be placed again",
-            ledger: "workload.lost"
+            ledger: .lost(outcome.ended, silentSince: heard, checkpointBytes: checkpointBytes)
         )
     }
 
     /// It was asked to stop and did (or was killed): paused with its checkpoint, or cancelled.
     func stopped(_ attempt: inout AttemptRecord, _ outcome: inout Outcome) {
-        outcome.fields["checkpointBytes"] = .number(Double(checkpointBytes))
-        outcome.fields["checkpointStale"] = .bool(attempt.killAt != nil)
+        let checkpoint = LedgerEvent.Checkpoint(bytes: checkpointBytes, stale: attempt.killAt != nil)
         if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
         if outcome.record.cancelRequested {
             attempt.outcome = "cancelled"
-            outcome.move(to: .cancelled, "cancelled: \(how)", ledger: "workload.cancelled")
+            outcome.move(
+                to: .cancelled,
+                "cancelled: \(how)",
+                ledger: .cancelled(.stopped(outcome.ended, checkpoint))
+            )
         } else {
             attempt.outcome = attempt.killAt != nil ? "killed" : "paused"
             attempt.checkpointStale = attempt.killAt != nil
@@ -104,7 +105,7 @@ struct AttemptSettlement {
             outcome.move(
                 to: .paused,
                 "paused at \(attempt.site): \(how)\(note)",
-                ledger: "workload.paused"
+                ledger: .paused(outcome.ended, checkpoint)
             )
         }
     }
@@ -115,23 +116,21 @@ struct AttemptSettlement {
         outcome.record.failures += 1
         let failures = outcome.record.failures
         let limit = run?.maxAttempts ?? Workload.Run.defaultMaxAttempts
-        outcome.fields["reason"] = .string(how)
-        outcome.fields["failures"] = .number(Double(failures))
+        let failure = LedgerEvent.Failure(reason: how, failures: failures)
         if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
         if failures >= limit {
             outcome.move(
                 to: .failed,
                 "failed \(failures) times (limit \(limit)); last: \(how)",
-                ledger: "workload.failed"
+                ledger: .failed(outcome.ended, failure)
             )
         } else {
             let backoff = min(300, 2 * pow(2, Double(failures - 1)))
             outcome.record.retryAt = now + backoff
-            outcome.fields["retryInSeconds"] = .number(backoff)
             outcome.move(
                 to: .pending,
                 "attempt \(attempt.number) \(how); retrying in \(Int(backoff)) s",
-                ledger: "workload.attempt-failed"
+                ledger: .attemptFailed(outcome.ended, failure, retryInSeconds: backoff)
             )
         }
     }
@@ -142,27 +141,20 @@ struct AttemptSettlement {
         /// The state before the attempt was settled.
         let from: WorkloadState
         let now: Double
-        /// The ledger entry's fields.
-        var fields: [String: JSONValue]
+        /// The attempt as the ledger records it.
+        let ended: LedgerEvent.EndedAttempt
         var transitions: [TransitionRecord] = []
-        var ledger: [(kind: String, fields: [String: JSONValue])] = []
+        var ledger: [LedgerEvent] = []
 
-        init(record: WorkloadRecord, from: WorkloadState, now: Double, fields: [String: JSONValue]) {
-            self.record = record
-            self.from = from
-            self.now = now
-            self.fields = fields
-        }
-
-        /// Moves the workload to `state` and records the entry `kind` with the fields gathered so far.
-        mutating func move(to state: WorkloadState, _ reason: String, ledger kind: String) {
+        /// Moves the workload to `state` and records `event`.
+        mutating func move(to state: WorkloadState, _ reason: String, ledger event: LedgerEvent) {
             transitions.append(
                 TransitionRecord(workload: record.name, at: now, from: from, to: state, reason: reason)
             )
             record.state = state
             record.detail = reason
             record.updatedAt = now
-            ledger.append((kind, fields))
+            ledger.append(event)
         }
     }
 }

@@ -132,7 +132,7 @@ public actor ControlPlane {
             change.transitions.append(
                 TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "declared in the fleet")
             )
-            change.ledger.append(("workload.submitted", Self.submittedFields(w, by: "fleet spec")))
+            change.ledger.append(.submitted(.init(w, by: "fleet spec")))
             self.specs[w.name] = w
         }
         if !change.isEmpty {
@@ -192,7 +192,7 @@ public actor ControlPlane {
             change.transitions.append(
                 TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "submitted")
             )
-            change.ledger.append(("workload.submitted", Self.submittedFields(w, by: actor.identity)))
+            change.ledger.append(.submitted(.init(w, by: actor.identity)))
         }
         try commit(change)
         for w in workloads { specs[w.name] = w }
@@ -229,17 +229,6 @@ public actor ControlPlane {
         return added
     }
 
-    static func submittedFields(_ w: Workload, by identity: String) -> [String: JSONValue] {
-        [
-            "workload": .string(w.name),
-            "type": .string(w.type.rawValue),
-            "priority": .number(Double(w.priority)),
-            "preemptible": .bool(w.preemptible),
-            "datasets": .array(w.datasets.map { .string($0) }),
-            "by": .string(identity),
-        ]
-    }
-
     /// Asks for a workload to be paused (checkpointed and stopped) and kept paused, or released again.
     ///
     /// - Throws: ``ControlError`` when there is no such workload or it has ended.
@@ -252,10 +241,9 @@ public actor ControlPlane {
         var change = StateChange()
         change.workloads.append(record)
         change.ledger.append(
-            (
-                held ? "workload.pause-requested" : "workload.resume-requested",
-                ["workload": .string(name), "by": .string(actor.identity)]
-            )
+            held
+                ? .pauseRequested(workload: name, by: actor.identity)
+                : .resumeRequested(workload: name, by: actor.identity)
         )
         try commit(change)
         try await reconcile()
@@ -271,7 +259,7 @@ public actor ControlPlane {
         record.updatedAt = clock().timeIntervalSince1970
         var change = StateChange()
         change.workloads.append(record)
-        change.ledger.append(("workload.cancel-requested", ["workload": .string(name), "by": .string(actor.identity)]))
+        change.ledger.append(.cancelRequested(workload: name, by: actor.identity))
         try commit(change)
         try await reconcile()
         return try store.workload(named: name) ?? record
@@ -297,14 +285,7 @@ public actor ControlPlane {
         )
         var change = StateChange()
         change.powerSignals.append(signal)
-        var fields: [String: JSONValue] = [
-            "site": .string(site),
-            "availableWatts": .number(signal.available),
-            "forecastPoints": .number(Double(signal.forecast.count)),
-            "by": .string(actor.identity),
-        ]
-        if let ambient = signal.ambient { fields["ambientCelsius"] = .number(ambient) }
-        change.ledger.append(("power.signal", fields))
+        change.ledger.append(.powerSignal(.init(signal, by: actor.identity)))
         try commit(change)
         counters.powerSignals += 1
         try await reconcile()
@@ -375,8 +356,8 @@ public actor ControlPlane {
     public func spec(of name: String) -> Workload? { specs[name] }
 }
 
-/// A request the control plane refuses: what kind of refusal, why, and the request field at fault. The HTTP
-/// layer chooses the status (`ControlError: HTTPResponseError` in `HTTP/APIError.swift`).
+/// A request the control plane or its federation coordinator refuses: what kind of refusal, why, and the
+/// request field at fault. The HTTP layer chooses the status (`ControlError: HTTPResponseError` in `HTTP/APIError.swift`).
 public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
     /// What kind of refusal this is; stable, for callers and tests.
     public enum Code: String, Sendable, Hashable {
@@ -390,6 +371,16 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
         case invalidName = "invalid-name"
         /// A federated workload whose participants or update crossings break a rule.
         case federationRefused = "federation-refused"
+        /// A site that does not take part in the federated workload it names.
+        case notParticipant = "not-participant"
+        /// A federation message signed for one site but naming another.
+        case wrongSite = "wrong-site"
+        /// A federation message for another round, attempt, phase or chunk than the coordinator expects now.
+        case outOfTurn = "out-of-turn"
+        /// An update larger than the model allows.
+        case tooLarge = "too-large"
+        /// An update whose size, digest, format or contents are wrong.
+        case invalidUpdate = "invalid-update"
         /// A site agent's poll for a site whose work the server runs itself.
         case noSiteAgent = "no-site-agent"
     }

@@ -24,7 +24,7 @@ extension Reconcile {
         for (name, record) in ordered where !record.state.isTerminal && open[name] == nil {
             if record.cancelRequested {
                 transition(name, to: .cancelled, "cancelled before it ran again")
-                ledger("workload.cancelled", ["workload": .string(name)])
+                ledger(.cancelled(.waiting(workload: name)))
                 continue
             }
             guard let spec = snapshot.specs[name] else {
@@ -123,13 +123,13 @@ extension Reconcile {
         )
         recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes, leftBehind: reachable ? nil : holder)
         for dataset in spec.datasets {
-            ledger(
-                "dataset.accessed",
-                [
-                    "dataset": .string(dataset), "workload": .string(name), "site": .string(segment.site),
-                    "jurisdiction": .string(fleet.site(named: segment.site)?.jurisdiction ?? ""),
-                ]
+            let access = LedgerEvent.DatasetAccess(
+                dataset: dataset,
+                workload: name,
+                site: segment.site,
+                jurisdiction: fleet.site(named: segment.site)?.jurisdiction ?? ""
             )
+            ledger(.datasetAccessed(access))
         }
         if var record = records[name] {
             if !reachable { record.runSeconds = 0 }
@@ -169,34 +169,23 @@ extension Reconcile {
         leftBehind: String? = nil
     ) {
         let name = attempt.workload
-        let placement: [String: JSONValue] = [
-            "workload": .string(name), "site": .string(attempt.site), "pool": .string(attempt.pool),
-            "accelerators": .number(Double(attempt.accelerators)),
-            "attempt": .number(Double(attempt.number)),
-        ]
+        let placement = LedgerEvent.Placement(attempt)
         guard attempt.resume else {
-            var fields = placement
-            fields["reasons"] = .string(placementReason(spec, site: attempt.site))
-            ledger("workload.placed", fields)
+            ledger(.placed(placement, reasons: placementReason(spec, site: attempt.site)))
             transition(
                 name,
                 to: .placed,
                 "placed at \(attempt.site)/\(attempt.pool) × \(attempt.accelerators)"
             )
-            ledger("workload.started", placement)
+            ledger(.started(placement))
             let scratch = leftBehind.map { "; from scratch: its checkpoint stays at \($0), which cannot send it" } ?? ""
             transition(name, to: .running, "started at \(attempt.site) (attempt \(attempt.number))\(scratch)")
             return
         }
-        var fields = placement
-        fields["checkpointBytes"] = .number(Double(checkpointBytes))
         if let from = records[name]?.checkpointSite, from != attempt.site {
-            var moved = fields
-            moved["from"] = .string(from)
-            moved["to"] = .string(attempt.site)
-            ledger("workload.migrated", moved)
+            ledger(.migrated(placement, checkpointBytes: checkpointBytes, from: from))
         }
-        ledger("workload.resumed", fields)
+        ledger(.resumed(placement, checkpointBytes: checkpointBytes))
         transition(
             name,
             to: .resuming,

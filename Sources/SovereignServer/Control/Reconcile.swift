@@ -143,8 +143,9 @@ struct Reconcile {
         ControlPlane.move(name, to: state, reason, at: t, records: &records, change: &result.change)
     }
 
-    mutating func ledger(_ kind: String, _ fields: [String: JSONValue]) {
-        result.change.ledger.append((kind, fields))
+    /// Records `event` in the ledger with the pass's change.
+    mutating func ledger(_ event: LedgerEvent) {
+        result.change.ledger.append(event)
     }
 
     /// IT power of a running attempt in `fleet`, W.
@@ -201,13 +202,7 @@ extension Reconcile {
             attempt.checkpointStale = true
             result.change.attempts.append(attempt)
             result.kills += 1
-            ledger(
-                "workload.killed",
-                [
-                    "workload": .string(name), "attempt": .number(Double(attempt.number)),
-                    "reason": .string("no exit within the grace period; its checkpoint may be stale"),
-                ]
-            )
+            ledger(.killed(workload: name, attempt: attempt.number))
         }
         if attempt.termAt != nil, attempt.killAt == nil, let id = attempt.id,
             !result.resignalled.contains(id)
@@ -298,11 +293,7 @@ extension Reconcile {
                 "power at \(site.name): \(Power.watts(limit)) for IT, \(Power.watts(load + victim.watts)) running"
             stop(victim.attempt, reason: reason)
             ledger(
-                "workload.pausing",
-                [
-                    "workload": .string(victim.record.name), "site": .string(site.name),
-                    "attempt": .number(Double(victim.attempt.number)), "reason": .string(reason),
-                ]
+                .pausing(workload: victim.record.name, site: site.name, attempt: victim.attempt.number, reason: reason)
             )
         }
     }

@@ -55,7 +55,7 @@ extension ControlPlane {
             records[name]?.updatedAt = t
         }
         if let updated = records[name], updated != record { change.workloads.append(updated) }
-        for entry in progress.entries { change.ledger.append((entry.kind, entry.fields)) }
+        change.ledger += progress.entries
         try commit(change)
         try signCheckpoint()
         return true

@@ -13,7 +13,7 @@ extension FederationCoordinator {
     /// The workload's current global model (its final one once completed) for a participant, recorded in the
     /// ledger the first time each round's model goes to a site.
     ///
-    /// - Throws: ``FederationRequestError`` for an unknown workload or a site that does not take part.
+    /// - Throws: ``ControlError`` for an unknown workload or a site that does not take part.
     public func model(_ name: String, for site: String?) async throws -> [UInt8] {
         if let site { lastSeen[site] = now }
         if runs[name] == nil { await tick() }
@@ -29,14 +29,14 @@ extension FederationCoordinator {
 
     /// A finished workload's last model on disk, for a reader or for a site that took part in it.
     private func finishedModel(_ name: String, for site: String?) async throws -> [UInt8] {
-        let missing = FederationRequestError(
+        let missing = ControlError(
             .unknownWorkload,
             "no federated workload named \"\(name)\" with a model",
             field: "workload"
         )
         guard let sites = await plane.federationSites(of: name) else { throw missing }
         if let site, !sites.contains(site) {
-            throw FederationRequestError(
+            throw ControlError(
                 .notParticipant,
                 "site \(site) does not take part in \(name)",
                 field: "Authorization"
@@ -56,7 +56,7 @@ extension FederationCoordinator {
     ) throws -> RoundMachine {
         lastSeen[site] = now
         guard let machine = runs[name] else {
-            throw FederationRequestError(
+            throw ControlError(
                 .unknownWorkload,
                 "no federated workload named \"\(name)\" in progress",
                 field: "workload"
@@ -68,7 +68,7 @@ extension FederationCoordinator {
 
     /// Receives chunk `index` of a site's update.
     ///
-    /// - Throws: ``FederationRequestError`` when the chunk comes out of turn or makes the update too large.
+    /// - Throws: ``ControlError`` when the chunk comes out of turn or makes the update too large.
     public func receiveChunk(
         _ name: String,
         site: String,
@@ -89,7 +89,7 @@ extension FederationCoordinator {
     /// Closes a site's upload: checks size and SHA-256, validates the safetensors, folds the update (or
     /// hands the masked vector to secure aggregation) and records the movement.
     ///
-    /// - Throws: ``FederationRequestError`` when the update comes out of turn or is not the one committed or
+    /// - Throws: ``ControlError`` when the update comes out of turn or is not the one committed or
     ///   does not fit the model.
     public func commitUpdate(
         _ name: String,
@@ -104,7 +104,7 @@ extension FederationCoordinator {
         do {
             file = try SafetensorsFile(path: upload.path.path)
         } catch let error as FederationError {
-            throw FederationRequestError(
+            throw ControlError(
                 .invalidUpdate,
                 "the update is not valid safetensors: \(error.message)",
                 field: "body"
@@ -124,7 +124,7 @@ extension FederationCoordinator {
 
     /// Receives a secure-aggregation message.
     ///
-    /// - Throws: ``FederationRequestError`` when it comes out of turn or names another site; ``FederationError``
+    /// - Throws: ``ControlError`` when it comes out of turn or names another site; ``FederationError``
     ///   when the protocol refuses it.
     public func receive(_ message: SecureMessage, _ name: String, site: String, round: Int, attempt: Int) async throws {
         var machine = try expect(name, site: site, round: round, attempt: attempt, steps: [message.phase])

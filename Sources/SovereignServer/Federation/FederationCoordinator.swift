@@ -85,7 +85,7 @@ public actor FederationCoordinator {
             let refused = FederationRecord(
                 state: .failed,
                 reason: "refused: \(refusal.description)",
-                entries: [.refused(record.name, reason: refusal.description)]
+                entries: [.federationRefused(workload: record.name, reason: refusal.description)]
             )
             try await perform(refused, for: record.name)
             return

@@ -1,13 +1,3 @@
-import SovereignLedger
-
-/// One ledger entry a federation records: its kind (`federation.round`) and its fields.
-struct FederationEntry: Sendable, Hashable {
-    /// The entry's kind, like `federation.update`.
-    let kind: String
-    /// The entry's fields.
-    let fields: [String: JSONValue]
-}
-
 /// A progress report for the control plane: entries for the ledger and, when given, the workload's move to
 /// a new state or a new detail line.
 struct FederationRecord: Sendable, Hashable {
@@ -16,7 +6,7 @@ struct FederationRecord: Sendable, Hashable {
     /// Why it moves, or its new detail line.
     var reason: String?
     /// The ledger entries, in order.
-    var entries: [FederationEntry] = []
+    var entries: [LedgerEvent] = []
 }
 
 /// What a ``RoundMachine`` asks its owner to do after a step, in order: the machine decides, the

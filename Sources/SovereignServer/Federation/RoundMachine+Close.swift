@@ -92,14 +92,16 @@ extension RoundMachine {
         let save = RoundEffect.saveModel(round: finished, model: next.bytes, optimizer: try optimizer.encoded())
         var spent = budget
         let epsilon = try spent?.spendRound()
-        let entry = FederationEntry.round(
-            runtime,
-            round: finished,
-            attempt: attempt,
-            sites: sites,
-            roster: roster,
-            modelSHA256: next.sha256,
-            epsilon: epsilon
+        let entry = LedgerEvent.roundClosed(
+            .init(
+                runtime,
+                round: finished,
+                attempt: attempt,
+                sites: sites,
+                roster: roster,
+                modelSHA256: next.sha256,
+                epsilon: epsilon
+            )
         )
         let discard = RoundEffect.discardRound(folder: roundFolder)
         budget = spent

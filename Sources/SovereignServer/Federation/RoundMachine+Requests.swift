@@ -4,10 +4,10 @@ import SovereignModel
 extension RoundMachine {
     /// Refuses a site that does not take part in the workload.
     ///
-    /// - Throws: ``FederationRequestError`` `.notParticipant`.
-    func checkParticipant(_ site: String) throws(FederationRequestError) {
+    /// - Throws: ``ControlError`` `.notParticipant`.
+    func checkParticipant(_ site: String) throws(ControlError) {
         guard runtime.includes(site) else {
-            throw FederationRequestError(
+            throw ControlError(
                 .notParticipant,
                 "site \(site) does not take part in \(runtime.name)",
                 field: "Authorization"
@@ -17,14 +17,14 @@ extension RoundMachine {
 
     /// Checks that `site` may send a message of one of `steps` for this round and attempt now.
     ///
-    /// - Throws: ``FederationRequestError``: `.notParticipant`, or `.outOfTurn` for another round, attempt or
+    /// - Throws: ``ControlError``: `.notParticipant`, or `.outOfTurn` for another round, attempt or
     ///   phase, or a site that already answered.
-    func expect(site: String, round: Int, attempt: Int, steps: [FederationPhase]) throws(FederationRequestError) {
+    func expect(site: String, round: Int, attempt: Int, steps: [FederationPhase]) throws(ControlError) {
         try checkParticipant(site)
         guard let attendance = phase.attendance, let step = phase.step, self.round == round, self.attempt == attempt
         else {
             let open = phase.attendance != nil
-            throw FederationRequestError(
+            throw ControlError(
                 .outOfTurn,
                 "expected round \(self.round) attempt \(self.attempt)\(open ? "" : " (not open yet)"), found round \(round) attempt \(attempt)",
                 field: "round"
@@ -33,14 +33,14 @@ extension RoundMachine {
         guard steps.contains(step), attendance.expected.contains(site) else {
             let wanted =
                 attendance.expected.contains(site) ? "a \(step.rawValue) step" : "nothing from \(site) in this phase"
-            throw FederationRequestError(
+            throw ControlError(
                 .outOfTurn,
                 "expected \(wanted), found a \(steps.map(\.rawValue).joined(separator: "/")) message",
                 field: "phase"
             )
         }
         guard !attendance.received.contains(site) else {
-            throw FederationRequestError(
+            throw ControlError(
                 .outOfTurn,
                 "site \(site) already answered \(step.rawValue) this round",
                 field: "phase"
@@ -58,7 +58,7 @@ extension RoundMachine {
     mutating func sendModel(to site: String) -> [RoundEffect] {
         guard let attendance = phase.attendance, !attendance.modelSentTo.contains(site) else { return [] }
         phase.updateAttendance { $0.modelSentTo.insert(site) }
-        let entry = FederationEntry.modelSent(runtime, round: round, site: site, model: model)
+        let entry = LedgerEvent.modelSent(.init(runtime, round: round, site: site, model: model))
         return [.record(FederationRecord(entries: [entry]))]
     }
 
@@ -69,7 +69,7 @@ extension RoundMachine {
     ///   - update: The update as safetensors.
     ///   - commit: The site's commit: its size, digest, examples and clipping norm.
     ///   - sha256: The digest of what arrived.
-    /// - Throws: ``FederationRequestError`` when the update comes out of turn or does not fit the model;
+    /// - Throws: ``ControlError`` when the update comes out of turn or does not fit the model;
     ///   ``FederationError`` when aggregation refuses it.
     mutating func receiveUpdate(
         _ update: SafetensorsFile,
@@ -96,14 +96,8 @@ extension RoundMachine {
             return []
         }
         let masked = phase.step == .maskedInput
-        let entry = FederationEntry.update(
-            runtime,
-            round: round,
-            attempt: attempt,
-            site: site,
-            commit: commit,
-            sha256: sha256,
-            masked: masked
+        let entry = LedgerEvent.updateReceived(
+            .init(runtime, round: round, attempt: attempt, site: site, commit: commit, sha256: sha256, masked: masked)
         )
         return [.record(FederationRecord(entries: [entry]))]
     }
@@ -114,7 +108,7 @@ extension RoundMachine {
         guard file.tensors.count == 1, let info = file[maskedUpdateTensorName], info.dtype == .u32,
             info.shape == [length]
         else {
-            throw FederationRequestError(
+            throw ControlError(
                 .invalidUpdate,
                 "expected one U32 tensor \"\(maskedUpdateTensorName)\" of shape [\(length)], found \(file.tensors.map { "\($0.name) \($0.dtype.rawValue) \($0.shape)" })",
                 field: "body"
@@ -131,7 +125,7 @@ extension RoundMachine {
     /// central differential privacy.
     private func fold(_ file: SafetensorsFile, examples: Int, into aggregator: inout RoundAggregator) throws {
         guard examples >= 1 else {
-            throw FederationRequestError(
+            throw ControlError(
                 .invalidUpdate,
                 "expected at least 1 example, found \(examples)",
                 field: "examples"
@@ -150,12 +144,12 @@ extension RoundMachine {
 
     /// A secure-aggregation message from `site`.
     ///
-    /// - Throws: ``FederationRequestError`` when it comes out of turn, for a round without secure aggregation,
+    /// - Throws: ``ControlError`` when it comes out of turn, for a round without secure aggregation,
     ///   or names another site; ``FederationError`` when the protocol refuses it.
     mutating func receive(_ message: SecureMessage, site: String, round: Int, attempt: Int) throws {
         try expect(site: site, round: round, attempt: attempt, steps: [message.phase])
         guard var secure = phase.secure else {
-            throw FederationRequestError(
+            throw ControlError(
                 .outOfTurn,
                 "round \(round) of \(runtime.name) does not use secure aggregation",
                 field: "phase"
@@ -174,7 +168,7 @@ extension RoundMachine {
             if m.site == site { try secure.coordinator.receive(m) }
         }
         guard sender == site else {
-            throw FederationRequestError(
+            throw ControlError(
                 .wrongSite,
                 "expected a message from \(site) (the token's site), found one from \(sender)",
                 field: "site"

@@ -52,7 +52,7 @@ struct RoundMachine: Sendable {
                     state: .running,
                     reason:
                         "federated over \(runtime.participants.map(\.site).joined(separator: ", ")); coordinated at \(federation.coordinator)",
-                    entries: [.started(runtime, modelSHA256: model.sha256)]
+                    entries: [.federationStarted(.init(runtime, modelSHA256: model.sha256))]
                 )
             )
         ]
@@ -132,7 +132,7 @@ struct RoundMachine: Sendable {
 
     /// Starts the round again as a new attempt, or fails the workload when its retries are spent.
     private mutating func retry(because reason: String) -> [RoundEffect] {
-        let entry = FederationEntry.roundMissed(runtime.name, round: round, attempt: attempt, reason: reason)
+        let entry = LedgerEvent.roundMissed(workload: runtime.name, round: round, attempt: attempt, reason: reason)
         let discard = RoundEffect.discardRound(folder: roundFolder)
         if attempt > runtime.federation.retries {
             phase = .failed
@@ -152,7 +152,7 @@ struct RoundMachine: Sendable {
                 FederationRecord(
                     state: .completed,
                     reason: "\(rounds) rounds done; final model \(model.sha256.prefix(12))",
-                    entries: [.completed(runtime, modelSHA256: model.sha256, epsilon: budget?.epsilon)]
+                    entries: [.federationCompleted(.init(runtime, modelSHA256: model.sha256, epsilon: budget?.epsilon))]
                 )
             )
         ]

@@ -37,25 +37,25 @@ struct UploadAssembler {
     /// - Parameters:
     ///   - file: Where the upload is written, asked for when chunk 0 starts it.
     ///   - limit: The largest update the model allows, in bytes.
-    /// - Throws: ``FederationRequestError`` `.outOfTurn` for a chunk out of order, `.tooLarge` past `limit`;
+    /// - Throws: ``ControlError`` `.outOfTurn` for a chunk out of order, `.tooLarge` past `limit`;
     ///   ``FederationError`` `.io` when the file cannot be written.
     mutating func receive(_ bytes: [UInt8], index: Int, for key: Key, limit: Int, file: () throws -> URL) throws {
         if index == 0, uploads[key].map({ $0.nextIndex > 0 }) ?? true {
             try start(key, at: try file())
         }
         guard var upload = uploads[key] else {
-            throw FederationRequestError(.outOfTurn, "expected chunk 0 first, found chunk \(index)", field: "chunk")
+            throw ControlError(.outOfTurn, "expected chunk 0 first, found chunk \(index)", field: "chunk")
         }
         if index == upload.nextIndex - 1, bytes == upload.lastChunk { return }  // a resend of the last chunk
         guard index == upload.nextIndex else {
-            throw FederationRequestError(
+            throw ControlError(
                 .outOfTurn,
                 "expected chunk \(upload.nextIndex), found chunk \(index)",
                 field: "chunk"
             )
         }
         guard upload.bytes + bytes.count <= limit else {
-            throw FederationRequestError(
+            throw ControlError(
                 .tooLarge,
                 "expected an update of at most \(limit) bytes for this model, found more than \(upload.bytes + bytes.count)",
                 field: "body"
@@ -80,17 +80,17 @@ struct UploadAssembler {
 
     /// Closes a site's upload and checks it against the site's commit.
     ///
-    /// - Throws: ``FederationRequestError`` `.outOfTurn` when no chunk came, `.invalidUpdate` when the chunks,
+    /// - Throws: ``ControlError`` `.outOfTurn` when no chunk came, `.invalidUpdate` when the chunks,
     ///   size or SHA-256 differ from the commit.
     mutating func finish(_ key: Key, as commit: UpdateCommit) throws -> Assembled {
         guard let upload = uploads[key] else {
-            throw FederationRequestError(.outOfTurn, "expected chunks before the commit, found none", field: "chunks")
+            throw ControlError(.outOfTurn, "expected chunks before the commit, found none", field: "chunks")
         }
         try upload.handle.synchronize()
         try upload.handle.close()
         uploads[key] = nil
         guard commit.chunks == upload.nextIndex, commit.bytes == upload.bytes else {
-            throw FederationRequestError(
+            throw ControlError(
                 .invalidUpdate,
                 "expected \(upload.nextIndex) chunks of \(upload.bytes) bytes as received, found a commit of \(commit.chunks) chunks and \(commit.bytes) bytes",
                 field: "bytes"
@@ -98,7 +98,7 @@ struct UploadAssembler {
         }
         let digest = Hex.encode(upload.hasher.finalize())
         guard digest == commit.sha256.lowercased() else {
-            throw FederationRequestError(
+            throw ControlError(
                 .invalidUpdate,
                 "expected the update's SHA-256 to be \(commit.sha256), found \(digest)",
                 field: "sha256"

@@ -7,23 +7,23 @@ import SovereignFederation
 extension API {
     /// The routes federated sites' agents call (`site` tokens only), and the model route for readers.
     static let federationRoutes: [APIRoute] = [
-        federationRoute(method: .get, path: "/v1/federation/tasks", role: .site) { _, _, api in
+        APIRoute(method: .get, path: "/v1/federation/tasks", role: .site) { _, _, api in
             try json(await api.federation.tasks(for: try site(api)))
         },
-        federationRoute(method: .get, path: "/v1/federation/workloads/{workload}/model", role: .site) {
+        APIRoute(method: .get, path: "/v1/federation/workloads/{workload}/model", role: .site) {
             _,
             context,
             api in
             let workload = try objectName(context, "workload")
             return binary(try await api.federation.model(workload, for: try site(api)))
         },
-        federationRoute(
+        APIRoute(
             method: .put,
             path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/update/{chunk}",
             role: .site
         ) { request, context, api in
             let (workload, round, attempt) = try roundParameters(context)
-            let chunk = try intParameter(context, "chunk", in: 0...countLimit)
+            let chunk = try int(context.parameters.require("chunk"), "chunk", in: 0...countLimit)
             let bytes = try await collect(request, limit: FederationCoordinator.chunkBytes)
             try await api.federation.receiveChunk(
                 workload,
@@ -35,7 +35,7 @@ extension API {
             )
             return try json(["received": chunk])
         },
-        federationRoute(
+        APIRoute(
             method: .post,
             path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/update",
             role: .site
@@ -45,7 +45,7 @@ extension API {
             try await api.federation.commitUpdate(workload, site: try site(api), round: round, attempt: attempt, commit)
             return try json(["committed": commit.sha256])
         },
-        federationRoute(
+        APIRoute(
             method: .post,
             path: "/v1/federation/workloads/{workload}/rounds/{round}/attempts/{attempt}/secure",
             role: .site
@@ -55,39 +55,11 @@ extension API {
             try await api.federation.receive(message, workload, site: try site(api), round: round, attempt: attempt)
             return try json(["received": message.phase.rawValue])
         },
-        federationRoute(method: .get, path: "/v1/workloads/{name}/model", role: .reader) { _, context, api in
+        APIRoute(method: .get, path: "/v1/workloads/{name}/model", role: .reader) { _, context, api in
             let name = try objectName(context, "name")
             return binary(try await api.federation.model(name, for: nil))
         },
     ]
-
-    /// A route whose handler asks the federation coordinator: its refusals become HTTP answers here, and
-    /// nowhere else.
-    static func federationRoute(
-        method: HTTPRequest.Method,
-        path: String,
-        role: TokenStore.Role?,
-        handler: @escaping @Sendable (Request, APIRequestContext, APIContext) async throws -> Response
-    ) -> APIRoute {
-        APIRoute(method: method, path: path, role: role) { request, context, api in
-            do {
-                return try await handler(request, context, api)
-            } catch let refusal as FederationRequestError {
-                throw APIError(status(of: refusal.code), refusal.message, field: refusal.field)
-            }
-        }
-    }
-
-    /// The HTTP status of each kind of refusal.
-    static func status(of code: FederationRequestError.Code) -> HTTPResponse.Status {
-        switch code {
-        case .unknownWorkload: return .init(code: 404)
-        case .notParticipant, .wrongSite: return .init(code: 403)
-        case .outOfTurn: return .init(code: 409)
-        case .tooLarge: return .init(code: 413)
-        case .invalidUpdate: return .init(code: 422)
-        }
-    }
 
     static func site(_ api: APIContext) throws -> String {
         guard let site = api.caller.site else {
@@ -99,22 +71,11 @@ extension API {
     /// Largest round or attempt number a path may name (the document states it as `maximum`).
     static let roundLimit = 1_000_000
 
-    static func intParameter(_ context: APIRequestContext, _ name: String, in range: ClosedRange<Int>) throws -> Int {
-        let raw = try context.parameters.require(name)
-        guard let value = Int(raw), range.contains(value) else {
-            throw APIError(
-                .badRequest,
-                "expected \(name) to be a whole number in \(range.lowerBound)...\(range.upperBound), found \"\(raw.prefix(40))\"",
-                field: name
-            )
-        }
-        return value
-    }
-
     static func roundParameters(_ context: APIRequestContext) throws -> (String, Int, Int) {
         (
-            try objectName(context, "workload"), try intParameter(context, "round", in: 1...roundLimit),
-            try intParameter(context, "attempt", in: 1...roundLimit)
+            try objectName(context, "workload"),
+            try int(context.parameters.require("round"), "round", in: 1...roundLimit),
+            try int(context.parameters.require("attempt"), "attempt", in: 1...roundLimit)
         )
     }
 

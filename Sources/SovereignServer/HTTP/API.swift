@@ -254,13 +254,24 @@ public enum API: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func optionalInt(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let raw = request.uri.queryParameters.get(name) else { return nil }
+    /// `raw`, the value of the query or path parameter `name`, as a whole number in `range`.
+    ///
+    /// - Throws: ``APIError`` (400) naming the parameter, the range and (the start of) what was found.
+    static func int(_ raw: some StringProtocol, _ name: String, in range: ClosedRange<Int>) throws -> Int {
         guard let value = Int(raw), range.contains(value) else {
             let bound = "in \(range.lowerBound)...\(range.upperBound)"
-            throw APIError(.badRequest, "expected \(name) to be an integer \(bound), found \"\(raw)\"", field: name)
+            throw APIError(
+                .badRequest,
+                "expected \(name) to be an integer \(bound), found \"\(raw.prefix(40))\"",
+                field: name
+            )
         }
         return value
+    }
+
+    /// The query parameter `name` as a whole number in `range`, or `nil` when the query leaves it out.
+    static func optionalInt(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        try request.uri.queryParameters.get(name).map { try int($0, name, in: range) }
     }
 
     static func requiredInt(_ request: Request, _ name: String, in range: ClosedRange<Int>) throws -> Int {

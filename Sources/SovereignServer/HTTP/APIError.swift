@@ -91,9 +91,11 @@ extension ControlError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
         case .unknownWorkload, .unknownSite: .notFound
-        case .ended, .noSiteAgent: .conflict
+        case .ended, .outOfTurn, .noSiteAgent: .conflict
         case .invalidName: .badRequest
-        case .federationRefused: .unprocessableContent
+        case .notParticipant, .wrongSite: .forbidden
+        case .tooLarge: .contentTooLarge
+        case .federationRefused, .invalidUpdate: .unprocessableContent
         }
     }
 

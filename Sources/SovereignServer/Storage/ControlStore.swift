@@ -174,8 +174,8 @@ public struct StateChange: Sendable {
     public var attempts: [AttemptRecord] = []
     public var transitions: [TransitionRecord] = []
     public var powerSignals: [PowerSignalRecord] = []
-    /// Ledger entries to append: `(kind, fields)`; the store numbers and times them.
-    public var ledger: [(kind: String, fields: [String: JSONValue])] = []
+    /// Events to append to the ledger, in order; the store numbers and times their entries.
+    public var ledger: [LedgerEvent] = []
 
     /// An empty change.
     public init() {}

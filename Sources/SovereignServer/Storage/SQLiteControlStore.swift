@@ -219,7 +219,7 @@ public final class SQLiteControlStore: ControlStore {
     ///
     /// - Returns: the entries as stored.
     static func append(
-        _ ledger: [(kind: String, fields: [String: JSONValue])],
+        _ ledger: [LedgerEvent],
         at time: Date,
         in db: Database
     ) throws -> [StoredEntry] {
@@ -227,8 +227,9 @@ public final class SQLiteControlStore: ControlStore {
         var sequence = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry") ?? 0
         let stamp = LedgerEntry.formatTime(time)
         var entries: [StoredEntry] = []
-        for (kind, fields) in ledger {
-            let entry = LedgerEntry(sequence: sequence, time: stamp, kind: kind, fields: fields)
+        for event in ledger {
+            let recorded = event.entry
+            let entry = LedgerEntry(sequence: sequence, time: stamp, kind: recorded.kind, fields: recorded.fields)
             let bytes = entry.canonicalJSON()
             let leaf = MerkleHash.leaf(bytes)
             try db.execute(
@@ -393,13 +394,7 @@ public final class SQLiteControlStore: ControlStore {
     }
 
     public func ledgerLeafHashes() throws -> [TreeHash] {
-        try wrap {
-            let hashes = try pool.read { db in try LedgerTables.leafHashes(db) }
-            guard !hashes.contains(nil) else {
-                throw StoreError(code: .database, message: "\(path): a ledger leaf hash is not 32 bytes")
-            }
-            return hashes.compactMap { $0 }
-        }
+        try wrap { try pool.read { db in try LedgerTables.leafHashes(db) } }
     }
 
     public func checkpoints() throws -> [String] {

@@ -1,0 +1,238 @@
+public import SovereignLedger
+public import SovereignModel
+
+// The values of the control loop's and the operators' events, and their fields.
+extension LedgerEvent {
+    /// A workload accepted: who sent it and what the planner will weigh.
+    public struct Submission: Sendable, Hashable {
+        /// The workload's name.
+        public let workload: String
+        /// Training, fine-tuning, inference, ...
+        public let type: WorkloadType
+        /// Its priority.
+        public let priority: Int
+        /// Whether it may be paused to shed power.
+        public let preemptible: Bool
+        /// The datasets it reads.
+        public let datasets: [String]
+        /// Who submitted it: a token's fingerprint, or `fleet spec`.
+        public let by: String
+
+        var fields: [String: JSONValue] {
+            [
+                "workload": .string(workload), "type": .string(type.rawValue), "priority": .integer(priority),
+                "preemptible": .bool(preemptible), "datasets": .strings(datasets), "by": .string(by),
+            ]
+        }
+    }
+
+    /// The power a site reported.
+    public struct PowerReport: Sendable, Hashable {
+        /// The site.
+        public let site: String
+        /// What it may draw now, W.
+        public let availableWatts: Double
+        /// How many forecast points came with it.
+        public let forecastPoints: Int
+        /// The ambient temperature, °C, when reported.
+        public let ambientCelsius: Double?
+        /// Who reported it.
+        public let by: String
+
+        var fields: [String: JSONValue] {
+            var fields: [String: JSONValue] = [
+                "site": .string(site), "availableWatts": .number(availableWatts),
+                "forecastPoints": .integer(forecastPoints), "by": .string(by),
+            ]
+            if let ambientCelsius { fields["ambientCelsius"] = .number(ambientCelsius) }
+            return fields
+        }
+    }
+
+    /// A dataset read at a site by a workload's attempt.
+    public struct DatasetAccess: Sendable, Hashable {
+        /// The dataset.
+        public let dataset: String
+        /// The workload that reads it.
+        public let workload: String
+        /// Where.
+        public let site: String
+        /// The site's jurisdiction.
+        public let jurisdiction: String
+
+        var fields: [String: JSONValue] {
+            [
+                "dataset": .string(dataset), "workload": .string(workload), "site": .string(site),
+                "jurisdiction": .string(jurisdiction),
+            ]
+        }
+    }
+
+    /// Where an attempt runs.
+    public struct Placement: Sendable, Hashable {
+        /// The workload.
+        public let workload: String
+        /// The site.
+        public let site: String
+        /// The accelerator pool at the site.
+        public let pool: String
+        /// How many accelerators of the pool.
+        public let accelerators: Int
+        /// The attempt's number, from 1.
+        public let attempt: Int
+
+        var fields: [String: JSONValue] {
+            [
+                "workload": .string(workload), "site": .string(site), "pool": .string(pool),
+                "accelerators": .integer(accelerators), "attempt": .integer(attempt),
+            ]
+        }
+
+        func placed(reasons: String) -> [String: JSONValue] {
+            fields.merging(["reasons": .string(reasons)]) { $1 }
+        }
+
+        func resumed(checkpointBytes: Int64) -> [String: JSONValue] {
+            fields.merging(["checkpointBytes": .integer(checkpointBytes)]) { $1 }
+        }
+
+        func migrated(checkpointBytes: Int64, from: String) -> [String: JSONValue] {
+            resumed(checkpointBytes: checkpointBytes).merging(["from": .string(from), "to": .string(site)]) { $1 }
+        }
+    }
+
+    /// An attempt that ended: where, how long it ran and how it ended.
+    public struct EndedAttempt: Sendable, Hashable {
+        /// The workload.
+        public let workload: String
+        /// The attempt's number, from 1.
+        public let attempt: Int
+        /// Where it ran.
+        public let site: String
+        /// How long it ran, s (recorded to the millisecond).
+        public let ranSeconds: Double
+        /// Its exit status, when it exited.
+        public let exitStatus: Int32?
+        /// The signal that ended it, when one did.
+        public let signal: Int32?
+
+        var fields: [String: JSONValue] {
+            var fields: [String: JSONValue] = [
+                "workload": .string(workload), "attempt": .integer(attempt), "site": .string(site),
+                "ranSeconds": .number((ranSeconds * 1000).rounded() / 1000),
+            ]
+            if let exitStatus { fields["exitStatus"] = .integer(exitStatus) }
+            if let signal { fields["signal"] = .integer(signal) }
+            return fields
+        }
+
+        var notStarted: [String: JSONValue] {
+            fields.merging(
+                ["reason": .string("the server stopped between recording the start and starting the process")]
+            ) { $1 }
+        }
+
+        func lost(silentSince: String, checkpointBytes: Int64) -> [String: JSONValue] {
+            fields.merging(
+                [
+                    "reason": .string("site \(site) silent since \(silentSince)"),
+                    "checkpointBytes": .integer(checkpointBytes),
+                ]
+            ) { $1 }
+        }
+
+        func stopped(_ checkpoint: Checkpoint) -> [String: JSONValue] {
+            fields.merging(
+                ["checkpointBytes": .integer(checkpoint.bytes), "checkpointStale": .bool(checkpoint.stale)]
+            ) { $1 }
+        }
+
+        func failed(_ failure: Failure, retryInSeconds: Double?) -> [String: JSONValue] {
+            var fields = fields
+            fields["reason"] = .string(failure.reason)
+            fields["failures"] = .integer(failure.failures)
+            if let retryInSeconds { fields["retryInSeconds"] = .number(retryInSeconds) }
+            return fields
+        }
+    }
+
+    /// The checkpoint a stopped attempt left.
+    public struct Checkpoint: Sendable, Hashable {
+        /// Its size, bytes (0 when there is none).
+        public let bytes: Int64
+        /// Whether the attempt was killed, so that the checkpoint may be older than its last work.
+        public let stale: Bool
+    }
+
+    /// Why an attempt failed, and how many times the workload has failed.
+    public struct Failure: Sendable, Hashable {
+        /// How it ended, in words.
+        public let reason: String
+        /// The workload's failures so far, this one included.
+        public let failures: Int
+    }
+
+    /// How a workload was cancelled.
+    public enum Cancellation: Sendable, Hashable {
+        /// Before it ran again: it had no attempt.
+        case waiting(workload: String)
+        /// By stopping its attempt, which left `checkpoint`.
+        case stopped(EndedAttempt, Checkpoint)
+
+        var fields: [String: JSONValue] {
+            switch self {
+            case .waiting(let workload): ["workload": .string(workload)]
+            case .stopped(let attempt, let checkpoint): attempt.stopped(checkpoint)
+            }
+        }
+    }
+
+    static func request(_ workload: String, _ by: String) -> [String: JSONValue] {
+        ["workload": .string(workload), "by": .string(by)]
+    }
+
+    static func pausing(_ workload: String, site: String, attempt: Int, reason: String) -> [String: JSONValue] {
+        ["workload": .string(workload), "site": .string(site), "attempt": .integer(attempt), "reason": .string(reason)]
+    }
+
+    static func killed(_ workload: String, attempt: Int) -> [String: JSONValue] {
+        [
+            "workload": .string(workload), "attempt": .integer(attempt),
+            "reason": .string("no exit within the grace period; its checkpoint may be stale"),
+        ]
+    }
+}
+
+extension LedgerEvent.Submission {
+    /// The submission of `workload` by `identity`.
+    init(_ workload: Workload, by identity: String) {
+        self.workload = workload.name
+        self.type = workload.type
+        self.priority = workload.priority
+        self.preemptible = workload.preemptible
+        self.datasets = workload.datasets
+        self.by = identity
+    }
+}
+
+extension LedgerEvent.PowerReport {
+    /// The report of `signal` by `identity`.
+    init(_ signal: PowerSignalRecord, by identity: String) {
+        site = signal.site
+        availableWatts = signal.available
+        forecastPoints = signal.forecast.count
+        ambientCelsius = signal.ambient
+        by = identity
+    }
+}
+
+extension LedgerEvent.Placement {
+    /// The placement of `attempt`.
+    init(_ attempt: AttemptRecord) {
+        workload = attempt.workload
+        site = attempt.site
+        pool = attempt.pool
+        accelerators = attempt.accelerators
+        self.attempt = attempt.number
+    }
+}
