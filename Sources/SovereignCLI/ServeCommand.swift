@@ -89,6 +89,11 @@ struct Serve: AsyncParsableCommand {
     )
     var agentLease = "30 s"
 
+    @Option(
+        help: "The country the server runs in (ISO 3166 code like KE): checkpoints relayed through it cross it."
+    )
+    var jurisdiction: String?
+
     /// `HOST:PORT`, or an error naming the option.
     static func address(_ text: String, option: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
@@ -191,6 +196,13 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.validationFailure
         }
         configuration.agentSites = Set(names)
+        if let jurisdiction {
+            guard jurisdiction.count == 2, jurisdiction.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                printError("--jurisdiction: expected an ISO 3166 country code like \"KE\", found \"\(jurisdiction.prefix(40))\"")
+                throw ExitCode.validationFailure
+            }
+            configuration.jurisdiction = jurisdiction
+        }
     }
 }
 

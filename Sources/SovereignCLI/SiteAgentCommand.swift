@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SovereignCheckpoint
 import SovereignModel
 import SovereignServer
 
@@ -68,12 +69,14 @@ struct SiteAgentCommand: AsyncParsableCommand {
         let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane
         try await tls.withClient(for: base, failFast: true) { client in
             let url = "\(base)/v1/sites/\(site)/agent"
-            let agent = SiteAgent(
+            let relay = RelayClient(base: base, token: secret, client: client)
+            let agent = try SiteAgent(
                 site: site,
                 directory: directory,
                 transport: { report, timeout in
                     try await Self.post(report, to: url, token: secret, client: client, timeout: timeout)
                 },
+                relay: relay.transport,
                 power: powerSource(),
                 say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             )
@@ -183,4 +186,49 @@ struct SiteAgentCommand: AsyncParsableCommand {
 struct SiteAgentFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The control plane's checkpoint relay over HTTP: `PUT` and `GET` of `/v1/transfers/{transfer}/offer` and
+/// `/v1/transfers/{transfer}/chunks/{chunk}`, with the site's token. A 404 on a `GET` means "not sent yet".
+struct RelayClient: Sendable {
+    let base: String
+    let token: String?
+    let client: HTTPClient
+
+    /// Seconds one relay request may take (a chunk is 1 MiB).
+    static let timeout: Int64 = 60
+
+    var transport: RelayTransport {
+        RelayTransport(
+            putOffer: { transfer, offer in
+                _ = try await request(.PUT, "\(transfer)/offer", body: try JSONEncoder().encode(offer), json: true)
+            },
+            putChunk: { transfer, index, sealed in
+                _ = try await request(.PUT, "\(transfer)/chunks/\(index)", body: sealed, json: false)
+            },
+            offer: { transfer in
+                try await request(.GET, "\(transfer)/offer").map { try JSONDecoder().decode(SignedOffer.self, from: $0) }
+            },
+            chunk: { transfer, index in try await request(.GET, "\(transfer)/chunks/\(index)") }
+        )
+    }
+
+    /// One request: the body of a 2xx, `nil` for a 404 on a `GET`, else an error with what the server said.
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, json: Bool = false) async throws -> Data? {
+        let url = "\(base)/v1/transfers/\(path)"
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: json ? "application/json" : "application/octet-stream")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(Self.timeout))
+        let answer = try await response.body.collect(upTo: SignedOffer.maximumSize + (64 << 20))
+        if method == .GET && response.status == .notFound { return nil }
+        guard (200..<300).contains(response.status.code) else {
+            throw SiteAgentFailure("\(method) \(url): \(response.status.code) \(String(buffer: answer).prefix(500))")
+        }
+        return Data(answer.readableBytesView)
+    }
 }

@@ -73,14 +73,7 @@ public struct CheckpointReceiver: Sendable {
     ///   `unauthentic` for a chunk that does not open (altered, moved, from another transfer or for another
     ///   key), `fileSystem` for a write that failed. Nothing is recorded for a chunk that throws.
     public mutating func receive(_ index: Int, sealed: Data) throws(CheckpointError) {
-        guard let chunk = layout.chunk(index) else {
-            throw CheckpointError(
-                .badChunk,
-                chunk: index,
-                expected: "a chunk index in 0..<\(layout.chunkCount)",
-                found: String(index)
-            )
-        }
+        let chunk = try layout.chunk(index)
         guard !received.contains(index) else { return }
         let file = offer.manifest.files[chunk.file]
         guard sealed.count == chunk.length + 16 else {

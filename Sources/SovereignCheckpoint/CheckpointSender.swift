@@ -53,14 +53,7 @@ public struct CheckpointSender: Sendable {
     /// - Throws: ``CheckpointError``: an index outside the transfer, a file that changed since it was
     ///   packed (sealing other bytes under the same nonce would break AES-GCM), or a read that failed.
     public func chunk(_ index: Int) throws(CheckpointError) -> Data {
-        guard let chunk = layout.chunk(index) else {
-            throw CheckpointError(
-                .badChunk,
-                chunk: index,
-                expected: "a chunk index in 0..<\(layout.chunkCount)",
-                found: String(index)
-            )
-        }
+        let chunk = try layout.chunk(index)
         let file = offer.manifest.files[chunk.file]
         let path = directory + "/" + file.path
         let plaintext = try read(chunk, at: path, relative: file.path)

@@ -41,11 +41,19 @@ public struct ChunkLayout: Sendable, Hashable {
         chunkCount = next
     }
 
-    /// Chunk `index`, or `nil` outside the transfer.
+    /// Chunk `index`.
     ///
+    /// - Throws: ``CheckpointError`` of kind `badChunk` for an index outside the transfer.
     /// - Complexity: O(log files).
-    public func chunk(_ index: Int) -> Chunk? {
-        guard index >= 0, index < chunkCount else { return nil }
+    public func chunk(_ index: Int) throws(CheckpointError) -> Chunk {
+        guard index >= 0, index < chunkCount else {
+            throw CheckpointError(
+                .badChunk,
+                chunk: index,
+                expected: "a chunk index in 0..<\(chunkCount)",
+                found: String(index)
+            )
+        }
         // The last file whose first chunk is at or before `index`.
         var low = 0
         var high = firstChunk.count - 1

@@ -51,6 +51,9 @@ public struct ServerConfiguration: Sendable {
     /// How long a site agent may go without a successful poll before it stops its work (the control plane
     /// reassigns the work after twice this).
     public var agentLease: TimeSpan = .seconds(30)
+    /// The country the server runs in: checkpoints relayed between site agents pass through it, so a policy
+    /// with `checkpointTransit: direct` keeps them out of the relay unless it is inside their residency.
+    public var jurisdiction: String?
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -175,7 +178,12 @@ public enum SovereignServer: Sendable {
                 "--site-agents: expected sites of the fleet (\(known.sorted().joined(separator: ", "))), found \"\(unknown)\""
             )
         }
-        let agents = SiteAgentExecutor(sites: configuration.agentSites, lease: configuration.agentLease)
+        let agents = SiteAgentExecutor(
+            sites: configuration.agentSites,
+            lease: configuration.agentLease,
+            relay: CheckpointRelay(root: URL(fileURLWithPath: configuration.databasePath + ".relay", isDirectory: true)),
+            jurisdiction: configuration.jurisdiction
+        )
         return (SiteRoutedExecutor(local: local, agents: agents), agents)
     }
 

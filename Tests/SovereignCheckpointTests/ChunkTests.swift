@@ -13,13 +13,13 @@ import Testing
         ])
         let layout = ChunkLayout(manifest, chunkSize: 4)
         #expect(layout.chunkCount == 5)
-        let chunks = (0..<5).compactMap { layout.chunk($0) }
+        let chunks = try (0..<5).map { try layout.chunk($0) }
         #expect(chunks.map(\.file) == [0, 0, 0, 1, 2])
         #expect(chunks.map(\.offset) == [0, 4, 8, 0, 0])
         #expect(chunks.map(\.length) == [4, 4, 2, 0, 4])
         #expect(chunks.map(\.isLast) == [false, false, false, false, true])
-        #expect(layout.chunk(5) == nil)
-        #expect(layout.chunk(-1) == nil)
+        #expect(throws: CheckpointError.self) { try layout.chunk(5) }
+        #expect(throws: CheckpointError.self) { try layout.chunk(-1) }
         #expect(layout.chunks(ofFile: 0) == 0..<3)
         #expect(layout.chunks(ofFile: 2) == 4..<5)
     }

@@ -373,6 +373,7 @@ final class CrashingStore: ControlStore, Sendable {
     func workload(named name: String) throws -> WorkloadRecord? { try inner.workload(named: name) }
     func attempts(of workload: String) throws -> [AttemptRecord] { try inner.attempts(of: workload) }
     func openAttempts() throws -> [AttemptRecord] { try inner.openAttempts() }
+    func openAttempts(at site: String) throws -> [AttemptRecord] { try inner.openAttempts(at: site) }
     func lastAttemptNumbers() throws -> [String: Int] { try inner.lastAttemptNumbers() }
     func transitions(of workload: String) throws -> [TransitionRecord] { try inner.transitions(of: workload) }
     func latestPowerSignals() throws -> [String: PowerSignalRecord] { try inner.latestPowerSignals() }

@@ -148,7 +148,12 @@ struct SiteAgentControlTests {
     /// An attempt the agent was given (its id at or below the agent's `seenThrough`) and has no record of
     /// is gone; one it has not been given yet is waiting for the agent's next poll.
     @Test func anAttemptItsAgentHasNoRecordOfIsGone() async {
-        let agents = SiteAgentExecutor(sites: ["a"], lease: .seconds(10), clock: { Date(timeIntervalSince1970: 100) })
+        let agents = SiteAgentExecutor(
+            sites: ["a"],
+            lease: .seconds(10),
+            relay: CheckpointRelay(root: URL(fileURLWithPath: "/nonexistent/relay")),
+            clock: { Date(timeIntervalSince1970: 100) }
+        )
         var attempt = AttemptRecord(
             workload: "w",
             number: 1,

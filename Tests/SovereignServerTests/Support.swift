@@ -46,8 +46,8 @@ final class FakeExecutor: Executor, Sendable {
         }
     }
 
-    func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
-        checkpoints.withLock { all in Dictionary(uniqueKeysWithValues: workloads.map { ($0, all[$0] ?? 0) }) }
+    func checkpointBytes(of workloads: [String: String]) async -> [String: Int64] {
+        checkpoints.withLock { all in Dictionary(uniqueKeysWithValues: workloads.keys.map { ($0, all[$0] ?? 0) }) }
     }
 
     func logPath(workload: String, attempt number: Int, site: String) -> String { "/dev/null" }
@@ -219,7 +219,10 @@ enum ControlFixtures {
         let signer = try LedgerKeyFile.loadOrCreate(at: directory.appendingPathComponent("key").path, name: "test")
         let executor = FakeExecutor()
         let clock = TestClock()
-        let agents = agentSites.isEmpty ? nil : SiteAgentExecutor(sites: agentSites, lease: lease, clock: clock.read)
+        let relay = CheckpointRelay(root: directory.appendingPathComponent("relay", isDirectory: true))
+        let agents =
+            agentSites.isEmpty
+            ? nil : SiteAgentExecutor(sites: agentSites, lease: lease, relay: relay, clock: clock.read)
         let plane = try ControlPlane(
             fleet: fleet,
             sources: sources,

@@ -29,6 +29,7 @@ extension ControlPlane {
             try await perform(result.actions, ids: committed.attemptIDs, now: snapshot.time)
             try signCheckpoint()
             try publish(result, of: snapshot)
+            try await refreshMoves()
         }
     }
 
@@ -39,12 +40,23 @@ extension ControlPlane {
         let active = try store.activeWorkloads()
         let observations = adopted ? await executor.observe(attempts) : await executor.adopt(attempts)
         adopted = true
-        let checkpoints = await executor.checkpointBytes(of: active.map(\.name))
+        let checkpoints = await executor.checkpointBytes(of: Self.checkpointSites(active, open: attempts))
         return Observed(
             attempts: zip(attempts, observations).map(ObservedAttempt.init),
             checkpoints: checkpoints,
             darkSites: await agents?.darkSites() ?? [:]
         )
+    }
+
+    /// Where to look for each active workload's checkpoint: at its open attempt's site (a settling attempt
+    /// leaves its checkpoint there), else where its checkpoint was last recorded, else where it last ran.
+    static func checkpointSites(_ active: [WorkloadRecord], open: [AttemptRecord]) -> [String: String] {
+        let running = Dictionary(open.map { ($0.workload, $0.site) }) { _, later in later }
+        var sites: [String: String] = [:]
+        for record in active {
+            sites[record.name] = running[record.name] ?? record.checkpointSite ?? record.site ?? ""
+        }
+        return sites
     }
 
     /// What a pass sees before it reads the store: the executor's view of attempts and checkpoints, and the
@@ -72,7 +84,8 @@ extension ControlPlane {
             horizon: horizon,
             logPath: { workload, number, site in executor.logPath(workload: workload, attempt: number, site: site) },
             agentSites: agents?.sites ?? [],
-            darkSites: observed.darkSites
+            darkSites: observed.darkSites,
+            relayJurisdiction: agents?.jurisdiction
         )
     }
 
@@ -103,7 +116,8 @@ extension ControlPlane {
                 counters.starts += 1
                 change.attempts.append(attempt)
             } catch {
-                let bytes = await executor.checkpointBytes(of: [attempt.workload])[attempt.workload] ?? 0
+                let bytes =
+                    await executor.checkpointBytes(of: [attempt.workload: attempt.site])[attempt.workload] ?? 0
                 guard var record = try store.workload(named: attempt.workload) else { continue }
                 attempt.endedAt = t
                 var status = ExitStatus()

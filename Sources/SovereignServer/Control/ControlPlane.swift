@@ -383,6 +383,11 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
         case invalidUpdate = "invalid-update"
         /// A site agent's poll for a site whose work the server runs itself.
         case noSiteAgent = "no-site-agent"
+        /// A checkpoint transfer the control plane has not ordered (or has finished), or a part of one the
+        /// source has not sent yet.
+        case unknownTransfer = "unknown-transfer"
+        /// A signed offer or a chunk that does not match its transfer (signature, id, index or length).
+        case invalidCheckpoint = "invalid-checkpoint"
     }
 
     /// What kind of refusal this is.

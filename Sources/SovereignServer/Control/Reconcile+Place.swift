@@ -109,7 +109,8 @@ extension Reconcile {
         let number = (snapshot.lastAttempts[name] ?? 0) + 1
         let checkpointBytes = snapshot.checkpoints[name] ?? 0
         let holder = records[name]?.checkpointSite
-        let reachable = holder.map { checkpointReaches(from: $0, to: segment.site) } ?? true
+        let stays = holder.flatMap { checkpointStays(spec, from: $0, to: segment.site) }
+        let reachable = stays == nil
         let resume = reachable && (checkpointBytes > 0 || holder != nil)
         let attempt = AttemptRecord(
             workload: name,
@@ -121,7 +122,8 @@ extension Reconcile {
             startedAt: t,
             logPath: snapshot.logPath(name, number, segment.site)
         )
-        recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes, leftBehind: reachable ? nil : holder)
+        let leftBehind = holder.flatMap { site in stays.map { "its checkpoint stays at \(site): \($0)" } }
+        recordStart(attempt, spec: spec, checkpointBytes: checkpointBytes, leftBehind: leftBehind)
         for dataset in spec.datasets {
             let access = LedgerEvent.DatasetAccess(
                 dataset: dataset,
@@ -152,15 +154,33 @@ extension Reconcile {
         return "; planned with no power, their site agents silent: \(sites.joined(separator: ", "))"
     }
 
-    /// Whether a checkpoint at site `from` can be resumed at site `to`: the same site, or two sites whose
-    /// work runs on the server's own machine (they share its work directory). A site agent's checkpoint is
-    /// on the agent's machine.
-    func checkpointReaches(from: String, to: String) -> Bool {
-        from == to || (!snapshot.agentSites.contains(from) && !snapshot.agentSites.contains(to))
+    /// Why a checkpoint at site `from` cannot be resumed at site `to`, or `nil` when it can: at the same site,
+    /// at two sites whose work runs on the server's own machine (they share its work directory), or at two
+    /// agents' sites when residency lets the checkpoint travel through the relay and its source's agent
+    /// still reports (the destination's agent then fetches it before it starts).
+    func checkpointStays(_ spec: Workload, from: String, to: String) -> String? {
+        let agents = (snapshot.agentSites.contains(from), snapshot.agentSites.contains(to))
+        if from == to || agents == (false, false) { return nil }
+        guard agents == (true, true), let source = fleet.site(named: from), let destination = fleet.site(named: to)
+        else { return "the server's own machine and a site agent's do not share checkpoints" }
+        if snapshot.darkSites[from] != nil { return "its site agent is silent" }
+        let decision = CheckpointResidency.move(
+            spec,
+            from: source,
+            to: destination,
+            relayJurisdiction: snapshot.relayJurisdiction,
+            in: fleet
+        )
+        switch decision {
+        case .failure(let refusal): return "residency keeps it there (\(refusal))"
+        case .success(let move) where move.route == .direct:
+            return "\(move.reason), and this server does not yet run direct transfers between agents"
+        case .success: return nil
+        }
     }
 
     /// The ledger entries and transitions of a start: a resume (after a migration when the checkpoint is
-    /// elsewhere) or a first placement (from scratch when the checkpoint was `leftBehind` at a site it
+    /// elsewhere) or a first placement (from scratch when `leftBehind` says where the checkpoint stays and why
     /// cannot come from).
     mutating func recordStart(
         _ attempt: AttemptRecord,
@@ -178,7 +198,7 @@ extension Reconcile {
                 "placed at \(attempt.site)/\(attempt.pool) × \(attempt.accelerators)"
             )
             ledger(.started(placement))
-            let scratch = leftBehind.map { "; from scratch: its checkpoint stays at \($0), which cannot send it" } ?? ""
+            let scratch = leftBehind.map { "; from scratch: \($0)" } ?? ""
             transition(name, to: .running, "started at \(attempt.site) (attempt \(attempt.number))\(scratch)")
             return
         }

@@ -42,6 +42,8 @@ struct ReconcileSnapshot: Sendable {
     /// Sites whose agents have been silent past twice their lease, with the time each was last heard from:
     /// planned as having no power.
     var darkSites: [String: Double] = [:]
+    /// The control plane's jurisdiction, which checkpoints relayed between agents pass through.
+    var relayJurisdiction: String?
 
     /// Seconds since 1970 of ``now``.
     var time: Double { now.timeIntervalSince1970 }

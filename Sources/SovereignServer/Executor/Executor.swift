@@ -52,8 +52,11 @@ public protocol Executor: Sendable {
     func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation]
     /// Asks an attempt to stop, with or without its grace period.
     func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async
-    /// Bytes of each named workload's latest checkpoint (0 when it has none).
-    func checkpointBytes(of workloads: [String]) async -> [String: Int64]
+    /// Bytes of each workload's latest checkpoint at the site named with it (0 when it has none there).
+    ///
+    /// - Parameter workloads: workload names, each with the site to look at (an executor whose sites share
+    ///   one directory, as the local one does, may ignore the site).
+    func checkpointBytes(of workloads: [String: String]) async -> [String: Int64]
     /// Where an attempt's output goes (recorded with the attempt's intent, before it starts), for an attempt
     /// at `site`.
     func logPath(workload: String, attempt number: Int, site: String) -> String

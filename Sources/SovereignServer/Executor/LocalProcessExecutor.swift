@@ -59,10 +59,9 @@ public struct LocalProcessExecutor: Executor {
         await probes.run { send(signal == .kill ? SIGKILL : SIGTERM, to: attempt) }
     }
 
-    public func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
-        await probes.run {
-            Dictionary(uniqueKeysWithValues: workloads.map { ($0, checkpointSize(of: $0)) })
-        }
+    /// Every site of this executor shares its directory, so the site is not read.
+    public func checkpointBytes(of workloads: [String: String]) async -> [String: Int64] {
+        await probes.run { Dictionary(uniqueKeysWithValues: workloads.keys.map { ($0, checkpointSize(of: $0)) }) }
     }
 
     /// Starts the attempt's supervisor; returns its process id.

@@ -23,16 +23,35 @@ public actor SiteAgentExecutor: Executor {
     /// Attempts whose log someone asked for, by site, and the log ends agents sent (with when they came).
     var logRequests: [String: Set<LogRequest>] = [:]
     var logs: [Int64: (at: Double, tail: String)] = [:]
+    /// Each site's checkpoint bytes by workload, from its latest report.
+    var checkpoints: [String: [String: Int64]] = [:]
+    /// Each site's agent's public keys, as its latest report gave them.
+    var keys: [String: AgentKeys] = [:]
+    /// The checkpoint moves under way, by transfer id (the control plane sets them after each pass).
+    var moves: [String: PendingMove] = [:]
+    /// Where checkpoints wait between agents.
+    public nonisolated let relay: CheckpointRelay
+    /// The control plane's jurisdiction (`serve --jurisdiction`), the relay's for residency; `nil` when
+    /// undeclared.
+    public nonisolated let jurisdiction: String?
 
     struct Contact {
         var at: Double
         var report: AgentReport?
     }
 
-    /// An executor for `sites`, whose agents hold leases of `lease`.
-    public init(sites: Set<String>, lease: TimeSpan, clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// An executor for `sites`, whose agents hold leases of `lease` and whose checkpoints wait in `relay`.
+    public init(
+        sites: Set<String>,
+        lease: TimeSpan,
+        relay: CheckpointRelay,
+        jurisdiction: String? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.sites = sites
         self.lease = lease
+        self.relay = relay
+        self.jurisdiction = jurisdiction
         self.clock = clock
         let now = clock().timeIntervalSince1970
         contacts = Dictionary(uniqueKeysWithValues: sites.map { ($0, Contact(at: now, report: nil)) })
@@ -46,6 +65,8 @@ public actor SiteAgentExecutor: Executor {
         let before = Set((contacts[site]?.report?.attempts ?? []).filter { !$0.running }.map(\.id))
         let now = clock().timeIntervalSince1970
         contacts[site] = Contact(at: now, report: report)
+        checkpoints[site] = Dictionary(report.checkpoints.map { ($0.workload, $0.bytes) }) { _, later in later }
+        if let reported = report.keys { keys[site] = reported }
         for log in report.logs ?? [] {
             guard let asked = logRequests[site]?.first(where: { $0.id == log.id }) else { continue }
             logRequests[site]?.remove(asked)
@@ -107,15 +128,11 @@ public actor SiteAgentExecutor: Executor {
     /// The stop or kill is already in the store, where the agent's next poll reads it.
     public func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {}
 
-    public func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
-        var latest: [String: (at: Double, bytes: Int64)] = [:]
-        for contact in contacts.values {
-            for checkpoint in contact.report?.checkpoints ?? []
-            where (latest[checkpoint.workload]?.at ?? -1) < contact.at {
-                latest[checkpoint.workload] = (contact.at, checkpoint.bytes)
-            }
-        }
-        return Dictionary(uniqueKeysWithValues: workloads.map { ($0, latest[$0]?.bytes ?? 0) })
+    /// What each site's latest report says of the workload's checkpoint there.
+    ///
+    /// - Complexity: O(W) for W workloads asked about (each report's checkpoints are indexed on arrival).
+    public func checkpointBytes(of workloads: [String: String]) async -> [String: Int64] {
+        Dictionary(uniqueKeysWithValues: workloads.map { ($0.key, checkpoints[$0.value]?[$0.key] ?? 0) })
     }
 
     /// The agent keeps the log in its work directory: `site SITE: NAME/attempts/N/log`.
@@ -172,12 +189,12 @@ public struct SiteRoutedExecutor: Executor {
         await executor(for: attempt.site).signal(attempt, signal)
     }
 
-    /// A workload's checkpoint is where it was last reported: a site agent's report wins over an empty local
-    /// directory.
-    public func checkpointBytes(of workloads: [String]) async -> [String: Int64] {
-        let here = await local.checkpointBytes(of: workloads)
-        let remote = await agents.checkpointBytes(of: workloads)
-        return here.merging(remote) { max($0, $1) }
+    /// A workload's checkpoint at an agent's site is what that agent last reported; elsewhere it is the
+    /// server's own directory.
+    public func checkpointBytes(of workloads: [String: String]) async -> [String: Int64] {
+        let here = await local.checkpointBytes(of: workloads.filter { !agents.sites.contains($0.value) })
+        let remote = await agents.checkpointBytes(of: workloads.filter { agents.sites.contains($0.value) })
+        return here.merging(remote) { $1 }
     }
 
     public func logPath(workload: String, attempt number: Int, site: String) -> String {

@@ -19,6 +19,10 @@ public struct AgentReport: Codable, Sendable, Hashable {
     public var power: PowerSignalBody?
     /// The ends of the logs the control plane asked for (``AgentAssignments/logRequests``).
     public var logs: [ReportedLog]?
+    /// The agent's public keys: the control plane hands them to the agents its checkpoints move between.
+    public var keys: AgentKeys?
+    /// Checkpoints the agent received from another site and put in place (``Assignment/fetch``).
+    public var received: [ReceivedCheckpoint]?
 
     /// Makes a report.
     public init(
@@ -27,7 +31,9 @@ public struct AgentReport: Codable, Sendable, Hashable {
         attempts: [ReportedAttempt],
         checkpoints: [ReportedCheckpoint],
         power: PowerSignalBody? = nil,
-        logs: [ReportedLog]? = nil
+        logs: [ReportedLog]? = nil,
+        keys: AgentKeys? = nil,
+        received: [ReceivedCheckpoint]? = nil
     ) {
         self.agent = agent
         self.seenThrough = seenThrough
@@ -35,6 +41,84 @@ public struct AgentReport: Codable, Sendable, Hashable {
         self.checkpoints = checkpoints
         self.power = power
         self.logs = logs
+        self.keys = keys
+        self.received = received
+    }
+}
+
+/// A site agent's public keys, base64 of their raw 32 bytes. The agent's site token (or certificate)
+/// vouches for them, so the control plane is what makes one agent trust another's.
+public struct AgentKeys: Codable, Sendable, Hashable {
+    /// X25519: the key checkpoints sent to this site are encrypted for.
+    public var agreement: String
+    /// Ed25519: the key that signs the checkpoint offers this site sends.
+    public var signing: String
+
+    /// Makes one.
+    public init(agreement: String, signing: String) {
+        self.agreement = agreement
+        self.signing = signing
+    }
+}
+
+/// A checkpoint an agent received through the relay, checked against its manifest and put in place.
+public struct ReceivedCheckpoint: Codable, Sendable, Hashable {
+    /// The transfer (``CheckpointFetch/transfer``).
+    public var transfer: String
+    /// The SHA-256 of the manifest's canonical JSON, hex.
+    public var manifest: String
+    /// Bytes of the checkpoint.
+    public var bytes: Int64
+
+    /// Makes one.
+    public init(transfer: String, manifest: String, bytes: Int64) {
+        self.transfer = transfer
+        self.manifest = manifest
+        self.bytes = bytes
+    }
+}
+
+/// Where an attempt's checkpoint comes from when it is at another site: the destination agent fetches the
+/// transfer from the relay, checks the offer's signature against the source agent's key, and starts the
+/// attempt only once the checkpoint is in place.
+public struct CheckpointFetch: Codable, Sendable, Hashable {
+    /// The transfer's id.
+    public var transfer: String
+    /// The site that sends it.
+    public var from: String
+    /// The source agent's Ed25519 public key (base64), as its site reported it; `nil` until it has.
+    public var senderKey: String?
+    /// Whether the source site's agent has fallen silent (past twice the lease): the checkpoint will not
+    /// come, and the destination gives the attempt up.
+    public var sourceSilent: Bool
+
+    /// Makes one.
+    public init(transfer: String, from: String, senderKey: String?, sourceSilent: Bool = false) {
+        self.transfer = transfer
+        self.from = from
+        self.senderKey = senderKey
+        self.sourceSilent = sourceSilent
+    }
+}
+
+/// A checkpoint the agent should send: pack its workload's checkpoint, encrypt it for the destination's
+/// key, sign the offer, and upload the offer and every chunk to the relay.
+public struct CheckpointSend: Codable, Sendable, Hashable {
+    /// The transfer's id.
+    public var transfer: String
+    /// The workload whose checkpoint moves.
+    public var workload: String
+    /// The destination site.
+    public var to: String
+    /// The destination agent's X25519 public key (base64), as its site reported it.
+    public var recipientKey: String
+
+    /// Makes one.
+    public init(transfer: String, workload: String, to: String, recipientKey: String) {
+        self.transfer = transfer
+        self.workload = workload
+        self.to = to
+        self.recipientKey = recipientKey
     }
 }
 
@@ -112,13 +196,22 @@ public struct AgentAssignments: Codable, Sendable, Hashable {
     public var attempts: [Assignment]
     /// Attempts whose log's end someone asked for (ended ones too): the agent sends them with its next report.
     public var logRequests: [LogRequest]
+    /// Checkpoints the site should send to another site's agent.
+    public var sends: [CheckpointSend]
 
     /// Makes an answer.
-    public init(site: String, leaseSeconds: Double, attempts: [Assignment], logRequests: [LogRequest] = []) {
+    public init(
+        site: String,
+        leaseSeconds: Double,
+        attempts: [Assignment],
+        logRequests: [LogRequest] = [],
+        sends: [CheckpointSend] = []
+    ) {
         self.site = site
         self.leaseSeconds = leaseSeconds
         self.attempts = attempts
         self.logRequests = logRequests
+        self.sends = sends
     }
 }
 
@@ -161,6 +254,8 @@ public struct Assignment: Codable, Sendable, Hashable {
     public var stop: Bool
     /// Whether it should be killed now (its grace period ran out).
     public var kill: Bool
+    /// Where its checkpoint comes from, when another site holds it: the attempt starts once it is in place.
+    public var fetch: CheckpointFetch?
 
     /// Makes an assignment.
     public init(
@@ -174,7 +269,8 @@ public struct Assignment: Codable, Sendable, Hashable {
         environment: [String: String],
         gracePeriodSeconds: Double,
         stop: Bool,
-        kill: Bool
+        kill: Bool,
+        fetch: CheckpointFetch? = nil
     ) {
         self.id = id
         self.workload = workload
@@ -187,5 +283,6 @@ public struct Assignment: Codable, Sendable, Hashable {
         self.gracePeriodSeconds = gracePeriodSeconds
         self.stop = stop
         self.kill = kill
+        self.fetch = fetch
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SovereignCheckpoint
 import SovereignModel
 
 extension API {
@@ -19,7 +20,39 @@ extension API {
             let report = try strictDecode(AgentReport.self, from: try await collect(request))
             try checkReport(report)
             return try json(try await api.plane.agentPoll(site: site, report: report, by: api.caller))
-        }
+        },
+        APIRoute(method: .put, path: "/v1/transfers/{transfer}/offer", role: .site) { request, context, api in
+            let transfer = try context.parameters.require("transfer")
+            let body = try await collect(request, limit: SignedOffer.maximumSize * 2)
+            let offer: SignedOffer
+            do {
+                offer = try JSONDecoder().decode(SignedOffer.self, from: body)
+            } catch {
+                throw APIError(.badRequest, "expected a signed offer {\"offer\", \"signature\"} (base64)", field: "body")
+            }
+            try await api.plane.relayOffer(transfer, offer, from: try site(api))
+            return try json(["transfer": transfer])
+        },
+        APIRoute(method: .put, path: "/v1/transfers/{transfer}/chunks/{chunk}", role: .site) {
+            request,
+            context,
+            api in
+            let transfer = try context.parameters.require("transfer")
+            let chunk = try int(context.parameters.require("chunk"), "chunk", in: 0...countLimit)
+            let limit = try await api.plane.relayChunkLimit(transfer, index: chunk, from: try site(api))
+            let sealed = try await collect(request, limit: limit)
+            try await api.plane.relayChunk(transfer, index: chunk, sealed: sealed, from: try site(api))
+            return try json(["received": chunk])
+        },
+        APIRoute(method: .get, path: "/v1/transfers/{transfer}/offer", role: .site) { _, context, api in
+            let transfer = try context.parameters.require("transfer")
+            return try json(try await api.plane.relayedOffer(transfer, to: try site(api)))
+        },
+        APIRoute(method: .get, path: "/v1/transfers/{transfer}/chunks/{chunk}", role: .site) { _, context, api in
+            let transfer = try context.parameters.require("transfer")
+            let chunk = try int(context.parameters.require("chunk"), "chunk", in: 0...countLimit)
+            return binary(Array(try await api.plane.relayedChunk(transfer, index: chunk, to: try site(api))))
+        },
     ]
 
     /// Most attempts and checkpoints one report may list (a site runs far fewer at once).

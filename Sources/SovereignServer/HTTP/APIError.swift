@@ -90,12 +90,12 @@ extension JSONEncoder {
 extension ControlError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
-        case .unknownWorkload, .unknownSite: .notFound
+        case .unknownWorkload, .unknownSite, .unknownTransfer: .notFound
         case .ended, .outOfTurn, .noSiteAgent: .conflict
         case .invalidName: .badRequest
         case .notParticipant, .wrongSite: .forbidden
         case .tooLarge: .contentTooLarge
-        case .federationRefused, .invalidUpdate: .unprocessableContent
+        case .federationRefused, .invalidUpdate, .invalidCheckpoint: .unprocessableContent
         }
     }
 

@@ -236,3 +236,54 @@ extension LedgerEvent.Placement {
         self.attempt = attempt.number
     }
 }
+
+extension LedgerEvent {
+    /// A checkpoint that moved between two sites: what it was (its manifest's digest and size), how it
+    /// travelled and through which jurisdictions, so an auditor can check it never left its residency.
+    public struct CheckpointArrival: Sendable, Hashable {
+        /// The workload whose checkpoint it is.
+        public let workload: String
+        /// The transfer's id.
+        public let transfer: String
+        /// The source and destination sites.
+        public let from: String
+        public let to: String
+        /// `relay` or `direct`.
+        public let route: String
+        /// The jurisdictions its bytes passed through, in order.
+        public let jurisdictions: [String]
+        /// SHA-256 of the manifest's canonical JSON, hex.
+        public let manifest: String
+        /// Bytes of the checkpoint.
+        public let bytes: Int64
+
+        /// Makes one.
+        public init(
+            workload: String,
+            transfer: String,
+            from: String,
+            to: String,
+            route: String,
+            jurisdictions: [String],
+            manifest: String,
+            bytes: Int64
+        ) {
+            self.workload = workload
+            self.transfer = transfer
+            self.from = from
+            self.to = to
+            self.route = route
+            self.jurisdictions = jurisdictions
+            self.manifest = manifest
+            self.bytes = bytes
+        }
+
+        var fields: [String: JSONValue] {
+            [
+                "workload": .string(workload), "transfer": .string(transfer), "from": .string(from),
+                "to": .string(to), "route": .string(route), "jurisdictions": .strings(jurisdictions),
+                "manifestSHA256": .string(manifest), "bytes": .integer(bytes),
+            ]
+        }
+    }
+}

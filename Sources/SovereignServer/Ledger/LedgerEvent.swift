@@ -35,6 +35,8 @@ public enum LedgerEvent: Sendable, Hashable {
     /// `workload.lost`: an attempt at a site whose agent fell silent past twice its lease, with when the site
     /// was last heard from and the checkpoint the site holds.
     case lost(EndedAttempt, silentSince: String, checkpointBytes: Int64)
+    /// `checkpoint.moved`: a workload's checkpoint that arrived at another site and was put in place there.
+    case checkpointMoved(CheckpointArrival)
     /// `workload.cancelled`: a workload cancelled, before it ran again or by stopping its attempt.
     case cancelled(Cancellation)
     /// `workload.paused`: an attempt that stopped, with the checkpoint it left.
@@ -87,6 +89,7 @@ public enum LedgerEvent: Sendable, Hashable {
         case .attemptNotStarted(let a): Entry(kind: "workload.attempt-not-started", fields: a.notStarted)
         case .lost(let a, let since, let bytes):
             Entry(kind: "workload.lost", fields: a.lost(silentSince: since, checkpointBytes: bytes))
+        case .checkpointMoved(let a): Entry(kind: "checkpoint.moved", fields: a.fields)
         case .cancelled(let c): Entry(kind: "workload.cancelled", fields: c.fields)
         case .paused(let a, let c): Entry(kind: "workload.paused", fields: a.stopped(c))
         case .failed(let a, let f): Entry(kind: "workload.failed", fields: a.failed(f, retryInSeconds: nil))

@@ -21,22 +21,33 @@ public struct SiteAgent: Sendable {
     public let power: (@Sendable () throws -> PowerSignalBody)?
     /// Where the memory is kept.
     public let statePath: String
+    /// Sends and fetches the checkpoints that move between this site and others.
+    public let courier: CheckpointCourier
     let clock: @Sendable () -> Date
     let say: @Sendable (String) -> Void
 
-    /// An agent for `site` keeping its files under `directory`.
+    /// An agent for `site` keeping its files under `directory`, its keys in `directory/agent-keys.json`
+    /// (made on first start).
+    ///
+    /// - Throws: ``SiteAgentError`` when the keys file exists but cannot be read.
     public init(
         site: String,
         directory: URL,
         transport: @escaping @Sendable (AgentReport, Double) async throws -> AgentAssignments,
+        relay: RelayTransport,
         power: (@Sendable () throws -> PowerSignalBody)? = nil,
         clock: @escaping @Sendable () -> Date = { Date() },
         say: @escaping @Sendable (String) -> Void = { _ in }
-    ) {
+    ) throws {
         self.site = site
         self.instance = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-        self.executor = LocalProcessExecutor(
-            directory: directory.appendingPathComponent("workloads", isDirectory: true)
+        let workloads = directory.appendingPathComponent("workloads", isDirectory: true)
+        self.executor = LocalProcessExecutor(directory: workloads)
+        self.courier = CheckpointCourier(
+            directory: workloads,
+            identity: try AgentIdentity.loadOrCreate(at: directory.appendingPathComponent("agent-keys.json").path),
+            relay: relay,
+            say: { say("\(site): \($0)") }
         )
         self.transport = transport
         self.power = power
@@ -62,21 +73,26 @@ public struct SiteAgent: Sendable {
     /// - Returns: whether the control plane answered.
     public func pollOnce(_ state: inout SiteAgentState, lastPower: inout PowerReading?) async throws -> Bool {
         state.observe(await executor.observe(state.unsettled))
-        let checkpoints = await executor.checkpointBytes(of: workloadsWithFiles(state))
+        let checkpoints = await executor.checkpointBytes(
+            of: Dictionary(uniqueKeysWithValues: workloadsWithFiles(state).map { ($0, site) })
+        )
         let reading = readPower(after: lastPower)
-        let report = state.report(
+        var report = state.report(
             agent: instance,
             checkpoints: checkpoints,
             power: reading?.signal,
             logs: logTails(state)
         )
+        report.keys = courier.identity.publicKeys
         let now = clock().timeIntervalSince1970
         let actions: [AgentAction]
         let answered: Bool
         do {
             let answer = try await transport(report, Self.timeout(state, now: now))
             if let reading { lastPower = reading }
-            actions = state.follow(answer, site: site, now: now) { workload, number in
+            await courier.send(answer.sends)
+            let transfers = await courier.transfers()
+            actions = state.follow(answer, site: site, now: now, transfers: transfers) { workload, number in
                 executor.logPath(workload: workload, attempt: number, site: site)
             }
             answered = true
@@ -115,6 +131,11 @@ public struct SiteAgent: Sendable {
             case .signal(let record, let signal):
                 say("\(site): \(signal == .kill ? "killing" : "stopping") \(record.workload) attempt \(record.number)")
                 await executor.signal(record, signal)
+            case .fetch(let fetch, let workload):
+                say("\(site): fetching the checkpoint of \(workload) from \(fetch.from) (transfer \(fetch.transfer))")
+                await courier.fetch(fetch, workload: workload)
+            case .cancelFetch(let transfer):
+                await courier.cancel(transfer)
             }
         }
         try save(state)

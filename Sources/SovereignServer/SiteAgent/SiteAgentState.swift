@@ -16,10 +16,17 @@ public struct LocalAttempt: Codable, Sendable, Hashable {
     public var ended: ExitStatus?
     /// Whether nothing of it was found and nothing recorded how it ended.
     public var gone = false
+    /// Where its checkpoint comes from, when another site holds it, and what arrived: it starts only then.
+    public var fetch: CheckpointFetch?
+    public var received: ReceivedCheckpoint?
 
-    /// What the agent reports of it.
+    /// Whether it waits for its checkpoint to arrive from another site (nothing of it runs yet).
+    var awaitingCheckpoint: Bool { fetch != nil && received == nil && record.handle == nil && ended == nil && !gone }
+
+    /// What the agent reports of it (an attempt waiting for its checkpoint is reported as running: it holds
+    /// its place at the site).
     var reported: ReportedAttempt {
-        guard let id = record.id else { preconditionFailure("an assigned attempt has its store id") }
+        let id = record.id ?? 0
         if gone { return ReportedAttempt(id: id, workload: record.workload, running: false, status: nil) }
         guard var status = ended else { return .running(id: id, workload: record.workload) }
         if stoppedOnOwn, let stopAt { status.stoppedAt = stopAt }
@@ -33,6 +40,10 @@ public enum AgentAction: Sendable, Hashable {
     case start(AttemptRecord, Workload.Run)
     /// Ask an attempt to checkpoint and stop, or kill it.
     case signal(AttemptRecord, AttemptSignal)
+    /// Fetch an attempt's checkpoint from another site (it starts once the checkpoint is in place).
+    case fetch(CheckpointFetch, workload: String)
+    /// Stop fetching a checkpoint no attempt waits for any more.
+    case cancelFetch(transfer: String)
 }
 
 /// A site agent's memory (kept in its work directory, so a restarted agent adopts what it left running) and
@@ -68,14 +79,18 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
                 ReportedCheckpoint(workload: $0.key, bytes: $0.value)
             },
             power: power,
-            logs: logs.isEmpty ? nil : logs
+            logs: logs.isEmpty ? nil : logs,
+            received: received.isEmpty ? nil : received
         )
     }
 
-    /// Records what the executor sees of each attempt that has not ended (in the order of
+    /// The checkpoints that arrived for the attempts the agent holds.
+    var received: [ReceivedCheckpoint] { attempts.compactMap(\.received) }
+
+    /// Records what the executor sees of each attempt that was started and has not ended (in the order of
     /// ``unsettled``).
     mutating func observe(_ observations: [AttemptObservation]) {
-        for (i, observation) in zip(unsettledIndices, observations) {
+        for (i, observation) in zip(startedIndices, observations) {
             switch observation {
             case .running: continue
             case .ended(let status): attempts[i].ended = status
@@ -86,8 +101,11 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
 
     var unsettledIndices: [Int] { attempts.indices.filter { attempts[$0].ended == nil && !attempts[$0].gone } }
 
-    /// The attempts whose end has not been seen.
-    var unsettled: [AttemptRecord] { unsettledIndices.map { attempts[$0].record } }
+    /// Attempts that were started and whose end has not been seen.
+    var startedIndices: [Int] { unsettledIndices.filter { !attempts[$0].awaitingCheckpoint } }
+
+    /// The started attempts whose end has not been seen, for the executor to observe.
+    var unsettled: [AttemptRecord] { startedIndices.map { attempts[$0].record } }
 
     /// Follows the control plane's assignments at time `now` (seconds since 1970): starts what is new, stops
     /// and kills what it asks, stops what it no longer lists (closed or reassigned; never started again),
@@ -96,6 +114,7 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
         _ answer: AgentAssignments,
         site: String,
         now: Double,
+        transfers: [String: TransferProgress] = [:],
         logPath: (String, Int) -> String
     )
         -> [AgentAction]
@@ -113,8 +132,12 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
                 attempts.append(held)
                 continue
             }
+            held.fetch = assignment.fetch
             attempts.append(held)
-            if !assignment.stop && !assignment.kill { actions.append(.start(record, Self.run(assignment))) }
+            // One that waits for its checkpoint starts in ``arrivals``.
+            if !assignment.stop && !assignment.kill && assignment.fetch == nil {
+                actions.append(.start(record, Self.run(assignment)))
+            }
         }
         seenThrough = max(seenThrough, answer.attempts.map(\.id).max() ?? 0)
         lastAnswer = now
@@ -126,7 +149,45 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
             if assignment == nil || assignment?.stop == true { actions += stop(i, now: now, onOwn: false) }
         }
         actions += killOverdue(now: now)
+        actions += arrivals(listed, transfers: transfers, now: now)
         attempts.removeAll { ($0.ended != nil || $0.gone) && $0.record.id.flatMap { listed[$0] } == nil }
+        return actions
+    }
+
+    /// What becomes of each attempt waiting for its checkpoint: it starts once the checkpoint is in place
+    /// (or once the control plane no longer names a fetch: the checkpoint is here), ends when the transfer
+    /// failed or the source fell silent, and otherwise keeps fetching (or, after a restart, resumes; or,
+    /// while the source's key is unknown, waits).
+    mutating func arrivals(
+        _ listed: [Int64: Assignment],
+        transfers: [String: TransferProgress],
+        now: Double
+    ) -> [AgentAction] {
+        var actions: [AgentAction] = []
+        for i in attempts.indices where attempts[i].awaitingCheckpoint {
+            guard let fetch = attempts[i].fetch, let assignment = attempts[i].record.id.flatMap({ listed[$0] }),
+                !assignment.stop, !assignment.kill
+            else { continue }
+            guard let wanted = assignment.fetch else {
+                actions.append(.start(attempts[i].record, Self.run(assignment)))
+                continue
+            }
+            if wanted.sourceSilent {
+                attempts[i].ended = ExitStatus(refused: "its checkpoint's site \(fetch.from) fell silent before sending it")
+                actions.append(.cancelFetch(transfer: fetch.transfer))
+                continue
+            }
+            switch transfers[fetch.transfer] {
+            case .done(let received):
+                attempts[i].received = received
+                actions.append(.start(attempts[i].record, Self.run(assignment)))
+            case .failed(let why):
+                attempts[i].ended = ExitStatus(refused: "its checkpoint did not arrive from \(fetch.from): \(why)")
+            case .moving: continue
+            case nil:
+                if wanted.senderKey != nil { actions.append(.fetch(wanted, workload: assignment.workload)) }
+            }
+        }
         return actions
     }
 
@@ -142,13 +203,25 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
         guard attempts[i].stopAt == nil else { return [] }
         attempts[i].stopAt = now
         attempts[i].stoppedOnOwn = onOwn
+        if let cancelled = endBeforeStart(i, now: now) { return [cancelled] }
         return [.signal(attempts[i].record, .stop)]
     }
 
     mutating func kill(_ i: Int, now: Double) -> [AgentAction] {
         guard attempts[i].killAt == nil else { return [] }
         attempts[i].killAt = now
+        if let cancelled = endBeforeStart(i, now: now) { return [cancelled] }
         return [.signal(attempts[i].record, .kill)]
+    }
+
+    /// An attempt still waiting for its checkpoint has nothing to signal: it ends as stopped (SIGTERM) at
+    /// once, and its fetch stops.
+    mutating func endBeforeStart(_ i: Int, now: Double) -> AgentAction? {
+        guard attempts[i].awaitingCheckpoint, let fetch = attempts[i].fetch else { return nil }
+        var status = ExitStatus(signal: 15)
+        status.at = now
+        attempts[i].ended = status
+        return .cancelFetch(transfer: fetch.transfer)
     }
 
     mutating func killOverdue(now: Double) -> [AgentAction] {

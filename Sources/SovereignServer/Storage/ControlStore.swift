@@ -216,6 +216,8 @@ public protocol ControlStore: Sendable {
     func attempts(of workload: String) throws -> [AttemptRecord]
     /// Attempts whose end the server has not yet seen.
     func openAttempts() throws -> [AttemptRecord]
+    /// The attempts at `site` that have not ended, oldest first (a site agent's poll).
+    func openAttempts(at site: String) throws -> [AttemptRecord]
     /// The number of each workload's latest attempt, by workload (workloads never started are absent).
     func lastAttemptNumbers() throws -> [String: Int]
     /// A workload's history, oldest first.

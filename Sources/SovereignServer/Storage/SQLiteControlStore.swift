@@ -114,6 +114,10 @@ public final class SQLiteControlStore: ControlStore {
                     """
             )
         }
+        migrator.registerMigration("v3: open attempts by site") { db in
+            // A site agent's poll reads its own site's open attempts, not every site's.
+            try db.execute(sql: "CREATE INDEX attempt_open_site ON attempt(site, id) WHERE endedAt IS NULL")
+        }
         return migrator
     }
 
@@ -322,6 +326,18 @@ public final class SQLiteControlStore: ControlStore {
         try wrap {
             try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE endedAt IS NULL ORDER BY id").map(Self.attempt)
+            }
+        }
+    }
+
+    public func openAttempts(at site: String) throws -> [AttemptRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM attempt WHERE endedAt IS NULL AND site = ? ORDER BY id",
+                    arguments: [site]
+                ).map(Self.attempt)
             }
         }
     }

@@ -1,0 +1,267 @@
+public import Crypto
+public import Foundation
+import SovereignBase
+public import SovereignCheckpoint
+
+/// How a site agent reaches the control plane's checkpoint relay: upload a signed offer and sealed chunks
+/// (as the source), download them (as the destination; `nil` while the source has not sent them).
+public struct RelayTransport: Sendable {
+    public var putOffer: @Sendable (_ transfer: String, _ offer: SignedOffer) async throws -> Void
+    public var putChunk: @Sendable (_ transfer: String, _ index: Int, _ sealed: Data) async throws -> Void
+    public var offer: @Sendable (_ transfer: String) async throws -> SignedOffer?
+    public var chunk: @Sendable (_ transfer: String, _ index: Int) async throws -> Data?
+
+    /// Makes one from its four calls.
+    public init(
+        putOffer: @escaping @Sendable (String, SignedOffer) async throws -> Void,
+        putChunk: @escaping @Sendable (String, Int, Data) async throws -> Void,
+        offer: @escaping @Sendable (String) async throws -> SignedOffer?,
+        chunk: @escaping @Sendable (String, Int) async throws -> Data?
+    ) {
+        self.putOffer = putOffer
+        self.putChunk = putChunk
+        self.offer = offer
+        self.chunk = chunk
+    }
+}
+
+/// How a checkpoint transfer at this site is doing.
+public enum TransferProgress: Sendable, Hashable {
+    /// Under way (or waiting for the other side).
+    case moving
+    /// Sent in full (as the source), or received, checked and put in place (as the destination).
+    case done(ReceivedCheckpoint)
+    /// Given up, with why.
+    case failed(String)
+}
+
+/// Moves a site agent's checkpoints: it sends the ones the control plane names (packed, encrypted for the
+/// destination's key, the offer signed with this agent's identity) and fetches the ones its attempts wait
+/// for (the offer checked against the source's key, every chunk authenticated, every file's digest
+/// checked before the checkpoint is put in place).
+///
+/// Each transfer runs in a task of its own, so polls (and the lease they renew) go on while bytes move.
+/// Memory is one chunk per transfer, whatever the checkpoint's size. A fetch interrupted by a restart
+/// resumes from the chunks already in staging.
+public actor CheckpointCourier {
+    /// Where the site's workloads keep their directories (`NAME/checkpoint`).
+    public nonisolated let directory: URL
+    /// This agent's identity.
+    public nonisolated let identity: AgentIdentity
+    let relay: RelayTransport
+    /// How long to wait before asking again for an offer or a chunk the other side has not sent yet.
+    let patience: Duration
+    let say: @Sendable (String) -> Void
+
+    var tasks: [String: Task<Void, Never>] = [:]
+    var progress: [String: TransferProgress] = [:]
+    /// The transfers this site sends (the rest it fetches).
+    var sending: Set<String> = []
+
+    /// A courier for the workloads under `directory`.
+    public init(
+        directory: URL,
+        identity: AgentIdentity,
+        relay: RelayTransport,
+        patience: Duration = .milliseconds(250),
+        say: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.directory = directory
+        self.identity = identity
+        self.relay = relay
+        self.patience = patience
+        self.say = say
+    }
+
+    /// How each transfer this courier knows of is doing, by transfer id.
+    public func transfers() -> [String: TransferProgress] { progress }
+
+    /// Starts sending each of `sends` not already sent or under way, and stops sending any transfer no
+    /// longer in the list (delivered, or no longer wanted).
+    public func send(_ sends: [CheckpointSend]) {
+        let wanted = Set(sends.map(\.transfer))
+        for transfer in sending where !wanted.contains(transfer) { cancel(transfer) }
+        for send in sends where tasks[send.transfer] == nil && progress[send.transfer] == nil {
+            sending.insert(send.transfer)
+            start(send.transfer) { courier in try await courier.upload(send) }
+        }
+    }
+
+    func isSend(_ transfer: String) -> Bool { sending.contains(transfer) }
+
+    /// Starts fetching `fetch` into `workload`'s directory, unless it is under way or done.
+    public func fetch(_ fetch: CheckpointFetch, workload: String) {
+        guard tasks[fetch.transfer] == nil, progress[fetch.transfer] == nil else { return }
+        start(fetch.transfer) { courier in try await courier.download(fetch, workload: workload) }
+    }
+
+    /// Stops a transfer and forgets it (its staging stays for a later fetch of the same transfer to resume).
+    public func cancel(_ transfer: String) {
+        tasks[transfer]?.cancel()
+        tasks[transfer] = nil
+        progress[transfer] = nil
+        sending.remove(transfer)
+    }
+
+    func start(_ transfer: String, _ body: @escaping @Sendable (CheckpointCourier) async throws -> ReceivedCheckpoint) {
+        progress[transfer] = .moving
+        tasks[transfer] = Task { [weak self] in
+            guard let self else { return }
+            let outcome: TransferProgress
+            do {
+                outcome = .done(try await body(self))
+            } catch is CancellationError {
+                return
+            } catch {
+                outcome = .failed("\(error)")
+            }
+            await self.finished(transfer, outcome)
+        }
+    }
+
+    func finished(_ transfer: String, _ outcome: TransferProgress) {
+        guard tasks[transfer] != nil else { return }
+        tasks[transfer] = nil
+        progress[transfer] = outcome
+        switch outcome {
+        case .done(let received): say("checkpoint transfer \(transfer): \(received.bytes) bytes")
+        case .failed(let why): say("checkpoint transfer \(transfer) failed: \(why)")
+        case .moving: break
+        }
+    }
+
+    /// Packs, seals and uploads one checkpoint.
+    func upload(_ send: CheckpointSend) async throws -> ReceivedCheckpoint {
+        guard let raw = Data(base64Encoded: send.recipientKey),
+            let recipient = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+        else { throw CourierError("recipientKey: expected base64 of a 32-byte X25519 key") }
+        let sender = try CheckpointSender(
+            directory: checkpointDirectory(send.workload).path,
+            workload: send.workload,
+            transferID: send.transfer,
+            destination: recipient
+        )
+        try await relay.putOffer(send.transfer, try SignedOffer(sender.offer, key: identity.signing))
+        for index in 0..<sender.layout.chunkCount {
+            try Task.checkCancellation()
+            try await relay.putChunk(send.transfer, index, try sender.chunk(index))
+        }
+        let manifest = sender.offer.manifest
+        return ReceivedCheckpoint(transfer: send.transfer, manifest: manifest.digest, bytes: manifest.totalSize)
+    }
+
+    /// Downloads, checks and puts in place one checkpoint. An offer that changes under it (the source
+    /// restarted and sealed again with a new key) is read again; chunks already received stay.
+    func download(_ fetch: CheckpointFetch, workload: String) async throws -> ReceivedCheckpoint {
+        guard let text = fetch.senderKey, let raw = Data(base64Encoded: text),
+            let sender = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+        else { throw CourierError("senderKey: expected base64 of the source agent's 32-byte Ed25519 key") }
+        var refusals = 0
+        while true {
+            let offer = try await waitForOffer(fetch.transfer).verified(by: sender)
+            guard offer.workload == workload, offer.transferID == fetch.transfer else {
+                throw CourierError("offer: expected transfer \(fetch.transfer) of \(workload), found \(offer.transferID) of \(offer.workload)")
+            }
+            var receiver = try CheckpointReceiver(
+                root: directory.appendingPathComponent(workload).path,
+                offer: offer,
+                privateKey: identity.agreement
+            )
+            do {
+                while let index = receiver.firstMissingChunk {
+                    try receiver.receive(index, sealed: try await waitForChunk(fetch.transfer, index))
+                }
+                _ = try receiver.commit()
+                return ReceivedCheckpoint(
+                    transfer: fetch.transfer,
+                    manifest: offer.manifest.digest,
+                    bytes: offer.manifest.totalSize
+                )
+            } catch let error as CheckpointError where [.unauthentic, .digestMismatch].contains(error.kind) {
+                refusals += 1
+                guard refusals < 3 else { throw error }
+                say("checkpoint transfer \(fetch.transfer): \(error); reading the offer again")
+            }
+        }
+    }
+
+    func waitForOffer(_ transfer: String) async throws -> SignedOffer {
+        while true {
+            if let offer = try await relay.offer(transfer) { return offer }
+            try await Task.sleep(for: patience)
+        }
+    }
+
+    func waitForChunk(_ transfer: String, _ index: Int) async throws -> Data {
+        while true {
+            if let chunk = try await relay.chunk(transfer, index) { return chunk }
+            try await Task.sleep(for: patience)
+        }
+    }
+
+    nonisolated func checkpointDirectory(_ workload: String) -> URL {
+        directory.appendingPathComponent(workload, isDirectory: true)
+            .appendingPathComponent(CheckpointReceiver.directoryName, isDirectory: true)
+    }
+}
+
+/// A site agent's two keys: X25519 (checkpoints sent to it are encrypted for it) and Ed25519 (it signs the
+/// offers it sends). Kept in `WORKDIR/agent-keys.json` (mode 0600); only the public halves leave the site.
+public struct AgentIdentity: Sendable {
+    public let agreement: Curve25519.KeyAgreement.PrivateKey
+    public let signing: Curve25519.Signing.PrivateKey
+
+    /// Fresh keys.
+    public init() {
+        agreement = Curve25519.KeyAgreement.PrivateKey()
+        signing = Curve25519.Signing.PrivateKey()
+    }
+
+    /// The public halves, as reports carry them.
+    public var publicKeys: AgentKeys {
+        AgentKeys(
+            agreement: agreement.publicKey.rawRepresentation.base64EncodedString(),
+            signing: signing.publicKey.rawRepresentation.base64EncodedString()
+        )
+    }
+
+    struct Stored: Codable {
+        let agreement: Data
+        let signing: Data
+    }
+
+    /// The keys kept at `path`, made and kept there (mode 0600) when there are none.
+    ///
+    /// - Throws: ``SiteAgentError`` naming the file when it exists but does not hold two keys.
+    public static func loadOrCreate(at path: String) throws -> AgentIdentity {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let identity = AgentIdentity()
+            let stored = Stored(
+                agreement: identity.agreement.rawRepresentation,
+                signing: identity.signing.rawRepresentation
+            )
+            try POSIX.writeAtomically(try JSONEncoder().encode(stored), to: path, mode: 0o600)
+            return identity
+        }
+        do {
+            let stored = try JSONDecoder().decode(Stored.self, from: data)
+            return AgentIdentity(
+                agreement: try .init(rawRepresentation: stored.agreement),
+                signing: try .init(rawRepresentation: stored.signing)
+            )
+        } catch {
+            throw SiteAgentError("\(path): expected a site agent's keys (JSON with agreement and signing), found something else")
+        }
+    }
+
+    init(agreement: Curve25519.KeyAgreement.PrivateKey, signing: Curve25519.Signing.PrivateKey) {
+        self.agreement = agreement
+        self.signing = signing
+    }
+}
+
+/// A transfer the courier cannot make: which field, what it expected.
+struct CourierError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
