@@ -212,8 +212,9 @@ let package = Package(
             name: "SovereignServerTests",
             dependencies: [
                 "SovereignBase", "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
-                "SovereignFederation",
+                "SovereignFederation", "SovereignCheckpoint",
                 "SovereignKubernetes", "SovereignPlanner",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

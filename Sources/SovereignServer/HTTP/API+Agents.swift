@@ -63,7 +63,7 @@ extension API {
     static func checkReport(_ report: AgentReport) throws {
         let counts = [
             ("attempts", report.attempts.count), ("checkpoints", report.checkpoints.count),
-            ("logs", report.logs?.count ?? 0),
+            ("logs", report.logs?.count ?? 0), ("received", report.received?.count ?? 0),
         ]
         for (field, count) in counts where count > reportLimit {
             throw APIError(.badRequest, "expected at most \(reportLimit) \(field), found \(count)", field: field)
@@ -79,6 +79,35 @@ extension API {
         for (i, checkpoint) in report.checkpoints.enumerated() {
             try checkCount(checkpoint.bytes, in: 0...Int64(countLimit), field: "checkpoints[\(i)].bytes")
             try checkName(checkpoint.workload, field: "checkpoints[\(i)].workload")
+        }
+        try checkArrivals(report)
+    }
+
+    /// Refuses keys that are not 32 bytes in base64 and arrivals with malformed transfers or digests.
+    static func checkArrivals(_ report: AgentReport) throws {
+        if let keys = report.keys {
+            for (field, text) in [("keys.agreement", keys.agreement), ("keys.signing", keys.signing)]
+            where Data(base64Encoded: text)?.count != 32 {
+                throw APIError(.badRequest, "expected \(field) to be base64 of 32 bytes, found \"\(text.prefix(60))\"", field: field)
+            }
+        }
+        for (i, arrival) in (report.received ?? []).enumerated() {
+            let hex = arrival.manifest.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+            guard arrival.manifest.utf8.count == 64, hex else {
+                throw APIError(
+                    .badRequest,
+                    "expected received[\(i)].manifest to be 64 lowercase hex digits, found \"\(arrival.manifest.prefix(80))\"",
+                    field: "received[\(i)].manifest"
+                )
+            }
+            try checkCount(arrival.bytes, in: 0...Int64(countLimit), field: "received[\(i)].bytes")
+            guard CheckpointPath.isSafeName(arrival.transfer) else {
+                throw APIError(
+                    .badRequest,
+                    "expected received[\(i)].transfer to be a transfer id like \"train.42\", found \"\(arrival.transfer.prefix(80))\"",
+                    field: "received[\(i)].transfer"
+                )
+            }
         }
     }
 
