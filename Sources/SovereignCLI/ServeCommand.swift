@@ -198,7 +198,8 @@ struct Serve: AsyncParsableCommand {
         configuration.agentSites = Set(names)
         if let jurisdiction {
             guard jurisdiction.count == 2, jurisdiction.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-                printError("--jurisdiction: expected an ISO 3166 country code like \"KE\", found \"\(jurisdiction.prefix(40))\"")
+                let found = jurisdiction.prefix(40)
+                printError("--jurisdiction: expected an ISO 3166 country code like \"KE\", found \"\(found)\"")
                 throw ExitCode.validationFailure
             }
             configuration.jurisdiction = jurisdiction

@@ -207,7 +207,8 @@ struct RelayClient: Sendable {
                 _ = try await request(.PUT, "\(transfer)/chunks/\(index)", body: sealed, json: false)
             },
             offer: { transfer in
-                try await request(.GET, "\(transfer)/offer").map { try JSONDecoder().decode(SignedOffer.self, from: $0) }
+                let body = try await request(.GET, "\(transfer)/offer")
+                return try body.map { try JSONDecoder().decode(SignedOffer.self, from: $0) }
             },
             chunk: { transfer, index in try await request(.GET, "\(transfer)/chunks/\(index)") }
         )

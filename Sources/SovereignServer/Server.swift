@@ -181,7 +181,7 @@ public enum SovereignServer: Sendable {
         let agents = SiteAgentExecutor(
             sites: configuration.agentSites,
             lease: configuration.agentLease,
-            relay: CheckpointRelay(root: URL(fileURLWithPath: configuration.databasePath + ".relay", isDirectory: true)),
+            relay: CheckpointRelay(root: URL(fileURLWithPath: configuration.databasePath + ".relay")),
             jurisdiction: configuration.jurisdiction
         )
         return (SiteRoutedExecutor(local: local, agents: agents), agents)

@@ -107,8 +107,10 @@ extension ControlPlane {
     /// - Complexity: O(A + W) for A open attempts and W active workloads, once per pass.
     func refreshMoves() async throws {
         guard let agents else { return }
-        let holders = Dictionary(try store.activeWorkloads().compactMap { r in r.checkpointSite.map { (r.name, $0) } }) {
-            first, _ in first
+        let holders = Dictionary(try store.activeWorkloads().compactMap { r in r.checkpointSite.map { (r.name, $0) } })
+        {
+            first,
+            _ in first
         }
         var pending: [PendingMove] = []
         for attempt in try store.openAttempts() where attempt.resume {
@@ -198,7 +200,11 @@ extension ControlPlane {
     public func relayedOffer(_ transfer: String, to site: String) async throws -> SignedOffer {
         let (_, agents) = try await relayMove(transfer, site: site, sending: false)
         guard let offer = try agents.relay.offer(transfer) else {
-            throw ControlError(.unknownTransfer, "the offer of transfer \(transfer) has not been sent yet", field: "transfer")
+            throw ControlError(
+                .unknownTransfer,
+                "the offer of transfer \(transfer) has not been sent yet",
+                field: "transfer"
+            )
         }
         return offer
     }

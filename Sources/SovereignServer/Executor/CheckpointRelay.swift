@@ -37,7 +37,10 @@ public struct CheckpointRelay: Sendable {
         let directory = try self.directory(transfer)
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try POSIX.writeAtomically(try JSONEncoder().encode(signed), to: directory.appendingPathComponent("offer.json").path)
+        try POSIX.writeAtomically(
+            try JSONEncoder().encode(signed),
+            to: directory.appendingPathComponent("offer.json").path
+        )
     }
 
     /// The stored signed offer of `transfer`, or `nil` when the source has not sent it yet.
@@ -89,7 +92,9 @@ public struct CheckpointRelay: Sendable {
     }
 
     func chunkPath(_ transfer: String, _ index: Int) throws -> String {
-        guard index >= 0 else { throw RelayError(field: "chunk", "expected a chunk index of 0 or more, found \(index)") }
+        guard index >= 0 else {
+            throw RelayError(field: "chunk", "expected a chunk index of 0 or more, found \(index)")
+        }
         return try directory(transfer).appendingPathComponent("chunk-\(index)").path
     }
 

@@ -28,7 +28,11 @@ extension API {
             do {
                 offer = try JSONDecoder().decode(SignedOffer.self, from: body)
             } catch {
-                throw APIError(.badRequest, "expected a signed offer {\"offer\", \"signature\"} (base64)", field: "body")
+                throw APIError(
+                    .badRequest,
+                    "expected a signed offer {\"offer\", \"signature\"} (base64)",
+                    field: "body"
+                )
             }
             try await api.plane.relayOffer(transfer, offer, from: try site(api))
             return try json(["transfer": transfer])
@@ -88,7 +92,11 @@ extension API {
         if let keys = report.keys {
             for (field, text) in [("keys.agreement", keys.agreement), ("keys.signing", keys.signing)]
             where Data(base64Encoded: text)?.count != 32 {
-                throw APIError(.badRequest, "expected \(field) to be base64 of 32 bytes, found \"\(text.prefix(60))\"", field: field)
+                throw APIError(
+                    .badRequest,
+                    "expected \(field) to be base64 of 32 bytes, found \"\(text.prefix(60))\"",
+                    field: field
+                )
             }
         }
         for (i, arrival) in (report.received ?? []).enumerated() {

@@ -160,7 +160,9 @@ public actor CheckpointCourier {
         while true {
             let offer = try await waitForOffer(fetch.transfer).verified(by: sender)
             guard offer.workload == workload, offer.transferID == fetch.transfer else {
-                throw CourierError("offer: expected transfer \(fetch.transfer) of \(workload), found \(offer.transferID) of \(offer.workload)")
+                throw CourierError(
+                    "offer: expected transfer \(fetch.transfer) of \(workload), found \(offer.transferID) of \(offer.workload)"
+                )
             }
             var receiver = try CheckpointReceiver(
                 root: directory.appendingPathComponent(workload).path,
@@ -250,7 +252,9 @@ public struct AgentIdentity: Sendable {
                 signing: try .init(rawRepresentation: stored.signing)
             )
         } catch {
-            throw SiteAgentError("\(path): expected a site agent's keys (JSON with agreement and signing), found something else")
+            throw SiteAgentError(
+                "\(path): expected a site agent's keys (JSON with agreement and signing), found something else"
+            )
         }
     }
 

@@ -173,7 +173,9 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
                 continue
             }
             if wanted.sourceSilent {
-                attempts[i].ended = ExitStatus(refused: "its checkpoint's site \(fetch.from) fell silent before sending it")
+                attempts[i].ended = ExitStatus(
+                    refused: "its checkpoint's site \(fetch.from) fell silent before sending it"
+                )
                 actions.append(.cancelFetch(transfer: fetch.transfer))
                 continue
             }
