@@ -259,4 +259,54 @@ struct SiteAgentServeTests {
         let firstText = agents[first]?.text ?? ""
         #expect(firstText.components(separatedBy: "started digits-ke").count == 2, "\(firstText)")
     }
+
+    /// The power at the workload's site drops to nothing: its agent checkpoints and stops the work, the
+    /// control plane places it at the other Kenyan site, and the checkpoint travels there through the relay
+    /// (sealed for the destination, signed by the source), so the work resumes where it stopped. The ledger
+    /// records the move once, with its route and the one jurisdiction it crossed.
+    @Test func aCheckpointMovesBetweenTwoAgentsAndTheWorkResumesFromIt() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sites = ["nairobi-1", "mombasa-1"]
+        let server = try Self.server(in: dir, sites: sites, lease: "5 s")
+        defer { server.stop() }
+        var agents: [String: Agent] = [:]
+        for site in sites {
+            agents[site] = try Agent(
+                site: site,
+                controlPlane: server.url,
+                directory: dir.appendingPathComponent(site),
+                powerFile: try Self.power("200 kW", in: dir, site: site)
+            )
+        }
+        defer { for agent in agents.values { agent.stop() } }
+        let document = try ServeTests.workloadDocument(name: "digits-ke", epochs: 100)
+            .replacingOccurrences(of: "tz-government-correspondence", with: "ke-clinical-notes")
+        #expect(try await server.request(.POST, "/v1/workloads", body: document).0 == 201)
+        var first = ""
+        try await server.wait("it to train a few epochs at one site") {
+            first = sites.first { agents[$0]?.log("digits-ke", attempt: 1).contains("epoch 3/") == true } ?? ""
+            return !first.isEmpty
+        }
+        let second = try #require(sites.first { $0 != first })
+        _ = try Self.power("0 kW", in: dir, site: first)
+        try await server.wait("it to complete at the other site", seconds: 150) {
+            try await server.state("digits-ke") == "completed"
+        }
+        let log = agents[second]?.log("digits-ke", attempt: 2) ?? ""
+        let resumed = try #require(log.split(separator: "\n").first { $0.hasPrefix("resumed from epoch") }, "\(log)")
+        #expect((Int(resumed.split(separator: " ")[3].filter(\.isNumber)) ?? 0) > 0, "\(resumed)")
+        #expect(agents[second]?.text.contains("fetching the checkpoint of digits-ke from \(first)") == true)
+        let attempts = try await Self.attempts(server, "digits-ke")
+        #expect(attempts.map { $0["site"] as? String } == [first, second])
+        #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"])
+        let (_, ledger) = try await server.request(.GET, "/v1/ledger/entries?limit=1000")
+        #expect(ledger.components(separatedBy: "checkpoint.moved").count == 2, "one move recorded")
+        #expect(ledger.contains(#""route":"relay""#) || ledger.contains(#""route" : "relay""#))
+        let relay = (try? FileManager.default.contentsOfDirectory(atPath: server.db + ".relay")) ?? []
+        #expect(relay.isEmpty, "the relay keeps nothing it delivered: \(relay)")
+        server.stop()
+        let verified = try CLITests.run(["ledger", "verify", "--db", server.db])
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
 }
