@@ -144,7 +144,19 @@ struct LedgerEventTests {
 
     /// The events of sites run by site agents (added after the capture: their bytes are stated here).
     static let siteAgents: [LedgerEvent] = [
-        .lost(ended(40), silentSince: "2026-12-04T09:59:00.000Z", checkpointBytes: 4096)
+        .lost(ended(40), silentSince: "2026-12-04T09:59:00.000Z", checkpointBytes: 4096),
+        .checkpointMoved(
+            LedgerEvent.CheckpointArrival(
+                workload: "llm-7b",
+                transfer: "llm-7b.42",
+                from: "nairobi-1",
+                to: "mombasa-1",
+                route: "relay",
+                jurisdictions: ["KE"],
+                manifest: "ab12",
+                bytes: 4096
+            )
+        ),
     ]
 
     @Test func everyEventWritesTheBytesOfTheEntryBuiltByHandBefore() throws {
@@ -157,7 +169,7 @@ struct LedgerEventTests {
 
     @Test func theTableHoldsEveryKind() throws {
         let kinds = Set(try Self.events().map(\.kind))
-        #expect(kinds.count == 26)
+        #expect(kinds.count == 27, "one case per kind of LedgerEvent")
     }
 
     /// Attempt 3 of `llm-7b`, ended at 112.3456 s after starting at 100 s, settled with `status`.
@@ -269,5 +281,6 @@ struct LedgerEventTests {
         #"{"fields":{"epsilon":2.5,"modelSHA256":"ef56","rounds":3,"workload":"digits"},"kind":"federation.completed","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
         #"{"fields":{"modelSHA256":"ef56","rounds":3,"workload":"digits"},"kind":"federation.completed","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
         #"{"fields":{"attempt":3,"checkpointBytes":4096,"ranSeconds":40,"reason":"site nairobi-1 silent since 2026-12-04T09:59:00.000Z","site":"nairobi-1","workload":"llm-7b"},"kind":"workload.lost","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
+        #"{"fields":{"bytes":4096,"from":"nairobi-1","jurisdictions":["KE"],"manifestSHA256":"ab12","route":"relay","to":"mombasa-1","transfer":"llm-7b.42","workload":"llm-7b"},"kind":"checkpoint.moved","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
     ]
 }

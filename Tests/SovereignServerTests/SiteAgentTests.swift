@@ -240,6 +240,74 @@ struct SiteAgentStateTests {
         #expect(state.attempts.map(\.record.id) == [2])
     }
 
+    static func fetching(_ id: Int64, key: String? = "k", silent: Bool = false, stop: Bool = false) -> Assignment {
+        var a = assignment(id, stop: stop)
+        a.resume = true
+        a.fetch = CheckpointFetch(transfer: "w.\(id)", from: "b", senderKey: key, sourceSilent: silent)
+        return a
+    }
+
+    static func fetches(_ actions: [AgentAction]) -> [String] {
+        actions.compactMap { if case .fetch(let f, _) = $0 { f.transfer } else { nil } }
+    }
+
+    static func follow(
+        _ state: inout SiteAgentState,
+        _ assignments: [Assignment],
+        at now: Double,
+        transfers: [String: TransferProgress]
+    ) -> [AgentAction] {
+        state.follow(
+            AgentAssignments(site: "a", leaseSeconds: 10, attempts: assignments),
+            site: "a",
+            now: now,
+            transfers: transfers
+        ) { "\($0)/\($1)" }
+    }
+
+    /// An attempt whose checkpoint is at another site starts only once the checkpoint is in place; until
+    /// then it is reported as holding its place, never observed as a process, and the arrival is reported.
+    @Test func anAttemptWaitingForItsCheckpointStartsOnlyWhenItArrives() {
+        var state = SiteAgentState()
+        let first = Self.follow(&state, [Self.fetching(1, key: nil)], at: 0, transfers: [:])
+        #expect(Self.started(first).isEmpty && Self.fetches(first).isEmpty, "no sender key yet: it waits")
+        #expect(state.unsettled.isEmpty, "nothing to observe: nothing runs")
+        #expect(Self.fetches(Self.follow(&state, [Self.fetching(1)], at: 1, transfers: [:])) == ["w.1"])
+        let moving = Self.follow(&state, [Self.fetching(1)], at: 2, transfers: ["w.1": .moving])
+        #expect(moving.isEmpty)
+        #expect(state.report(agent: "x", checkpoints: [:], power: nil).attempts.first?.running == true)
+        let arrival = ReceivedCheckpoint(transfer: "w.1", manifest: String(repeating: "a", count: 64), bytes: 9)
+        let done = Self.follow(&state, [Self.fetching(1)], at: 3, transfers: ["w.1": .done(arrival)])
+        #expect(Self.started(done) == [1])
+        #expect(state.report(agent: "x", checkpoints: [:], power: nil).received == [arrival])
+        state.started(state.attempts[0].record, handle: AttemptHandle("42"))
+        #expect(state.unsettled.map(\.id) == [1], "once started it is observed like any other")
+    }
+
+    /// A stop, a lost lease, a failed transfer or a silent source ends a waiting attempt without a signal
+    /// (nothing runs) and stops its fetch.
+    @Test func aWaitingAttemptEndsWithoutASignalAndItsFetchStops() {
+        var stopped = SiteAgentState()
+        _ = Self.follow(&stopped, [Self.fetching(1)], at: 0, transfers: [:])
+        let stop = Self.follow(&stopped, [Self.fetching(1, stop: true)], at: 1, transfers: ["w.1": .moving])
+        #expect(Self.signals(stop).isEmpty)
+        #expect(stop.contains(.cancelFetch(transfer: "w.1")))
+        #expect(stopped.attempts[0].ended?.signal == 15)
+        var lost = SiteAgentState()
+        _ = Self.follow(&lost, [Self.fetching(1)], at: 0, transfers: [:])
+        #expect(lost.leaseLost(now: 11) == [.cancelFetch(transfer: "w.1")])
+        #expect(lost.report(agent: "x", checkpoints: [:], power: nil).attempts[0].status?.stoppedAt == 11)
+        var failed = SiteAgentState()
+        _ = Self.follow(&failed, [Self.fetching(1)], at: 0, transfers: [:])
+        _ = Self.follow(&failed, [Self.fetching(1)], at: 1, transfers: ["w.1": .failed("digest mismatch")])
+        #expect(failed.attempts[0].ended?.refused?.contains("did not arrive from b: digest mismatch") == true)
+        var silent = SiteAgentState()
+        _ = Self.follow(&silent, [Self.fetching(1)], at: 0, transfers: [:])
+        let gaveUp = Self.follow(&silent, [Self.fetching(1, silent: true)], at: 1, transfers: ["w.1": .moving])
+        #expect(gaveUp == [.cancelFetch(transfer: "w.1")])
+        #expect(silent.attempts[0].ended?.refused?.contains("fell silent") == true)
+    }
+
     @Test func aWorkloadNameThatWouldLeaveTheWorkDirectoryIsNeverStarted() {
         var state = SiteAgentState()
         #expect(Self.started(Self.follow(&state, [Self.assignment(1, "../etc")], at: 0)).isEmpty)

@@ -51,12 +51,15 @@ public actor CheckpointCourier {
     let relay: RelayTransport
     /// How long to wait before asking again for an offer or a chunk the other side has not sent yet.
     let patience: Duration
+    /// Plaintext bytes per chunk of the checkpoints it sends.
+    let chunkSize: Int
     let say: @Sendable (String) -> Void
 
     var tasks: [String: Task<Void, Never>] = [:]
     var progress: [String: TransferProgress] = [:]
-    /// The transfers this site sends (the rest it fetches).
+    /// The transfers this site sends (the rest it fetches), and those of them that failed once.
     var sending: Set<String> = []
+    var failedSends: Set<String> = []
 
     /// A courier for the workloads under `directory`.
     public init(
@@ -64,8 +67,10 @@ public actor CheckpointCourier {
         identity: AgentIdentity,
         relay: RelayTransport,
         patience: Duration = .milliseconds(250),
+        chunkSize: Int = CheckpointOffer.defaultChunkSize,
         say: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.chunkSize = chunkSize
         self.directory = directory
         self.identity = identity
         self.relay = relay
@@ -101,6 +106,7 @@ public actor CheckpointCourier {
         tasks[transfer] = nil
         progress[transfer] = nil
         sending.remove(transfer)
+        failedSends.remove(transfer)
     }
 
     func start(_ transfer: String, _ body: @escaping @Sendable (CheckpointCourier) async throws -> ReceivedCheckpoint) {
@@ -119,13 +125,23 @@ public actor CheckpointCourier {
         }
     }
 
+    /// Records how a transfer ended. A send that failed (its checkpoint missing, or changed while it was
+    /// packed) is forgotten, so the next poll that still names it tries again; it is said once.
     func finished(_ transfer: String, _ outcome: TransferProgress) {
         guard tasks[transfer] != nil else { return }
         tasks[transfer] = nil
         progress[transfer] = outcome
         switch outcome {
-        case .done(let received): say("checkpoint transfer \(transfer): \(received.bytes) bytes")
-        case .failed(let why): say("checkpoint transfer \(transfer) failed: \(why)")
+        case .done(let received):
+            say(
+                "checkpoint transfer \(transfer): \(sending.contains(transfer) ? "sent" : "received") \(received.bytes) bytes"
+            )
+        case .failed(let why):
+            if !failedSends.contains(transfer) { say("checkpoint transfer \(transfer) failed: \(why)") }
+            if sending.contains(transfer) {
+                progress[transfer] = nil
+                failedSends.insert(transfer)
+            }
         case .moving: break
         }
     }
@@ -139,12 +155,18 @@ public actor CheckpointCourier {
             directory: checkpointDirectory(send.workload).path,
             workload: send.workload,
             transferID: send.transfer,
-            destination: recipient
+            destination: recipient,
+            chunkSize: chunkSize
         )
-        try await relay.putOffer(send.transfer, try SignedOffer(sender.offer, key: identity.signing))
+        let signed = try SignedOffer(sender.offer, key: identity.signing)
+        try await persistently("sending the offer of \(send.transfer)") {
+            try await relay.putOffer(send.transfer, signed)
+        }
         for index in 0..<sender.layout.chunkCount {
-            try Task.checkCancellation()
-            try await relay.putChunk(send.transfer, index, try sender.chunk(index))
+            let sealed = try sender.chunk(index)
+            try await persistently("sending chunk \(index) of \(send.transfer)") {
+                try await relay.putChunk(send.transfer, index, sealed)
+            }
         }
         let manifest = sender.offer.manifest
         return ReceivedCheckpoint(transfer: send.transfer, manifest: manifest.digest, bytes: manifest.totalSize)
@@ -189,15 +211,40 @@ public actor CheckpointCourier {
 
     func waitForOffer(_ transfer: String) async throws -> SignedOffer {
         while true {
-            if let offer = try await relay.offer(transfer) { return offer }
+            let offer = try await persistently("fetching the offer of \(transfer)") { try await relay.offer(transfer) }
+            if let offer { return offer }
             try await Task.sleep(for: patience)
         }
     }
 
     func waitForChunk(_ transfer: String, _ index: Int) async throws -> Data {
         while true {
-            if let chunk = try await relay.chunk(transfer, index) { return chunk }
+            let chunk = try await persistently("fetching chunk \(index) of \(transfer)") {
+                try await relay.chunk(transfer, index)
+            }
+            if let chunk { return chunk }
             try await Task.sleep(for: patience)
+        }
+    }
+
+    /// Calls the relay until it answers: a network error or a refusal is said once and retried after a pause
+    /// that doubles up to 5 s. A transfer nobody wants any more ends by cancellation (the control plane no
+    /// longer names it), not by giving up.
+    func persistently<T: Sendable>(_ what: String, _ call: () async throws -> T) async throws -> T {
+        var pause = patience
+        var said = false
+        while true {
+            try Task.checkCancellation()
+            do {
+                return try await call()
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if !said { say("checkpoint relay: \(what): \(error); retrying") }
+                said = true
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
         }
     }
 

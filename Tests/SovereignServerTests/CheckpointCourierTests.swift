@@ -1,0 +1,231 @@
+import Crypto
+import Foundation
+import SovereignBase
+import SovereignCheckpoint
+import SovereignTesting
+import Testing
+
+@testable import SovereignServer
+
+/// The control plane's relay (the real ``CheckpointRelay`` in a directory) behind a network that fails as a
+/// seeded generator says, and that can hold chunk downloads back to let a test act between two chunks.
+actor FlakyRelay {
+    let relay: CheckpointRelay
+    let senderKey: Curve25519SigningKey
+    var generator: SeededGenerator
+    let failureRate: Double
+    /// Chunks handed to the destination so far, and how many it may have before they are held back.
+    var chunksDelivered = 0
+    var holdAfter = Int.max
+    var failures = 0
+
+    init(directory: URL, sender: AgentIdentity, seed: UInt64, failureRate: Double) throws {
+        relay = CheckpointRelay(root: directory)
+        senderKey = try #require(Curve25519SigningKey(base64: sender.publicKeys.signing))
+        generator = SeededGenerator(seed: seed)
+        self.failureRate = failureRate
+    }
+
+    struct Dropped: Error {}
+
+    func network() throws {
+        if Double.random(in: 0..<1, using: &generator) < failureRate {
+            failures += 1
+            throw Dropped()
+        }
+    }
+
+    func hold(after count: Int) { holdAfter = count }
+
+    func putOffer(_ transfer: String, _ offer: SignedOffer) throws {
+        try network()
+        try relay.storeOffer(offer, transfer: transfer, sender: senderKey)
+    }
+
+    func putChunk(_ transfer: String, _ index: Int, _ sealed: Data) throws {
+        try network()
+        try relay.storeChunk(transfer, index: index, sealed: sealed)
+    }
+
+    func offer(_ transfer: String) throws -> SignedOffer? {
+        try network()
+        return try relay.offer(transfer)
+    }
+
+    func chunk(_ transfer: String, _ index: Int) throws -> Data? {
+        try network()
+        guard chunksDelivered < holdAfter, let chunk = try relay.chunk(transfer, index: index) else { return nil }
+        chunksDelivered += 1
+        return chunk
+    }
+
+    nonisolated var transport: RelayTransport {
+        RelayTransport(
+            putOffer: { try await self.putOffer($0, $1) },
+            putChunk: { try await self.putChunk($0, $1, $2) },
+            offer: { try await self.offer($0) },
+            chunk: { try await self.chunk($0, $1) }
+        )
+    }
+}
+
+struct CheckpointCourierTests {
+    static let transfer = "train.7"
+
+    /// A checkpoint of 1 to 4 files of 0 to 5,000 random bytes under `directory/train/checkpoint`.
+    static func checkpoint(in directory: URL, seed: UInt64) throws -> [String: Data] {
+        var generator = SeededGenerator(seed: seed)
+        let root = directory.appendingPathComponent("train/checkpoint/shards", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        var files: [String: Data] = [:]
+        for i in 0..<Int.random(in: 1...4, using: &generator) {
+            let bytes = Data(
+                (0..<Int.random(in: 0...5000, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
+            )
+            try bytes.write(to: root.appendingPathComponent("part-\(i)"))
+            files["shards/part-\(i)"] = bytes
+        }
+        return files
+    }
+
+    static func courier(_ directory: URL, _ identity: AgentIdentity, _ relay: FlakyRelay) -> CheckpointCourier {
+        CheckpointCourier(
+            directory: directory,
+            identity: identity,
+            relay: relay.transport,
+            patience: .milliseconds(1),
+            chunkSize: 256
+        )
+    }
+
+    /// Waits (at most about 20 s) until `courier` has finished `transfer`, and says how.
+    static func outcome(_ courier: CheckpointCourier, _ transfer: String = transfer) async throws -> TransferProgress? {
+        for _ in 0..<10_000 {
+            let progress = await courier.transfers()[transfer]
+            if progress != .moving && progress != nil { return progress }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return await courier.transfers()[transfer]
+    }
+
+    static func received(_ directory: URL, _ files: [String: Data]) -> [String: Data] {
+        let root = directory.appendingPathComponent("train/checkpoint")
+        return Dictionary(
+            uniqueKeysWithValues: files.keys.map {
+                ($0, FileManager.default.contents(atPath: root.appendingPathComponent($0).path) ?? Data())
+            }
+        )
+    }
+
+    /// Whatever the seed (file sizes, which calls the network drops), the destination ends with the
+    /// source's files byte for byte, and reports the manifest digest and size the source packed.
+    @Test(arguments: 0..<12)
+    func aCheckpointArrivesWholeThroughAFlakyNetwork(seed: Int) async throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, there, relayed) = (
+            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
+        )
+        let files = try Self.checkpoint(in: here, seed: UInt64(seed))
+        let relay = try FlakyRelay(directory: relayed, sender: source, seed: UInt64(seed), failureRate: 0.2)
+        let receiving = Self.courier(there, destination, relay)
+        let fetch = CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing)
+        await receiving.fetch(fetch, workload: "train")
+        let sending = Self.courier(here, source, relay)
+        let send = CheckpointSend(
+            transfer: Self.transfer,
+            workload: "train",
+            to: "b",
+            recipientKey: destination.publicKeys.agreement
+        )
+        await sending.send([send])
+        let sent = try await Self.outcome(sending)
+        guard case .done(let packed) = sent else {
+            Issue.record("send: \(String(describing: sent))")
+            return
+        }
+        let got = try await Self.outcome(receiving)
+        #expect(got == .done(packed))
+        #expect(Self.received(there, files) == files)
+        #expect(packed.bytes == Int64(files.values.reduce(0) { $0 + $1.count }))
+    }
+
+    /// The source restarts between two chunks the destination downloads and seals everything again under
+    /// a new key: the destination reads the new offer and finishes, keeping the chunks it had.
+    @Test func aSourceThatRestartsMidTransferIsFollowed() async throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, there, relayed) = (
+            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
+        )
+        let files = ["shards/part-0": Data((0..<4000).map { UInt8($0 % 251) })]
+        try FileManager.default.createDirectory(
+            at: here.appendingPathComponent("train/checkpoint/shards"),
+            withIntermediateDirectories: true
+        )
+        try files["shards/part-0"]?.write(to: here.appendingPathComponent("train/checkpoint/shards/part-0"))
+        let relay = try FlakyRelay(directory: relayed, sender: source, seed: 1, failureRate: 0)
+        await relay.hold(after: 3)
+        let send = CheckpointSend(
+            transfer: Self.transfer,
+            workload: "train",
+            to: "b",
+            recipientKey: destination.publicKeys.agreement
+        )
+        let first = Self.courier(here, source, relay)
+        await first.send([send])
+        _ = try await Self.outcome(first)
+        let receiving = Self.courier(there, destination, relay)
+        await receiving.fetch(
+            CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing),
+            workload: "train"
+        )
+        for _ in 0..<5_000 where await relay.chunksDelivered < 3 { try await Task.sleep(for: .milliseconds(2)) }
+        let restarted = Self.courier(here, source, relay)
+        await restarted.send([send])
+        _ = try await Self.outcome(restarted)
+        await relay.hold(after: Int.max)
+        guard case .done = try await Self.outcome(receiving) else {
+            Issue.record("the destination did not finish")
+            return
+        }
+        #expect(Self.received(there, files) == files)
+        #expect(await relay.chunksDelivered == 16 + 1, "3 chunks under the first key, 1 refused, 13 after")
+    }
+
+    /// An offer signed by any key but the one the control plane vouches for is refused before a byte of it
+    /// is read, and nothing is put in place.
+    @Test func anOfferSignedByAnotherKeyIsRefused() async throws {
+        let source = AgentIdentity()
+        let impostor = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, there, relayed) = (
+            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
+        )
+        _ = try Self.checkpoint(in: here, seed: 3)
+        // The relay itself checks against the impostor's key here, standing for a relay that lies.
+        let relay = try FlakyRelay(directory: relayed, sender: impostor, seed: 3, failureRate: 0)
+        let sending = Self.courier(here, impostor, relay)
+        let send = CheckpointSend(
+            transfer: Self.transfer,
+            workload: "train",
+            to: "b",
+            recipientKey: destination.publicKeys.agreement
+        )
+        await sending.send([send])
+        _ = try await Self.outcome(sending)
+        let receiving = Self.courier(there, destination, relay)
+        await receiving.fetch(
+            CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing),
+            workload: "train"
+        )
+        guard case .failed(let why) = try await Self.outcome(receiving) else {
+            Issue.record("accepted a forged offer")
+            return
+        }
+        #expect(why.contains("signature that does not verify"), "\(why)")
+        #expect(!FileManager.default.fileExists(atPath: there.appendingPathComponent("train/checkpoint").path))
+    }
+}
