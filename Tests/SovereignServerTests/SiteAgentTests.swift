@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SovereignModel
+import SovereignTesting
 import Testing
 
 @testable import SovereignServer
@@ -306,6 +307,40 @@ struct SiteAgentStateTests {
         let gaveUp = Self.follow(&silent, [Self.fetching(1, silent: true)], at: 1, transfers: ["w.1": .moving])
         #expect(gaveUp == [.cancelFetch(transfer: "w.1")])
         #expect(silent.attempts[0].ended?.refused?.contains("fell silent") == true)
+    }
+
+    /// A hand-edited state file with an attempt that has no store id, or a name that would leave the work
+    /// directory, is refused with the file and the field, never crashes the agent.
+    @Test func aStateFileWithAnAttemptTheAgentCannotHoldIsRefusedAtItsField() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        struct Unreachable: Error {}
+        let agent = try SiteAgent(
+            site: "a",
+            directory: directory,
+            transport: { _, _ in throw Unreachable() },
+            relay: RelayTransport(
+                putOffer: { _, _ in throw Unreachable() },
+                putChunk: { _, _, _ in throw Unreachable() },
+                offer: { _ in throw Unreachable() },
+                chunk: { _, _ in throw Unreachable() }
+            )
+        )
+        var state = SiteAgentState()
+        _ = Self.follow(&state, [Self.assignment(1)], at: 0)
+        for (edit, field) in [
+            ({ (a: inout LocalAttempt) in a.record.id = nil }, "attempts[0].record.id"),
+            ({ (a: inout LocalAttempt) in a.record.workload = "../etc" }, "attempts[0].record.workload"),
+        ] {
+            var broken = state
+            edit(&broken.attempts[0])
+            try JSONEncoder().encode(broken).write(to: URL(fileURLWithPath: agent.statePath))
+            #expect(throws: SiteAgentError.self) { try agent.loadState() }
+            do { _ = try agent.loadState() } catch {
+                #expect("\(error)".contains("agent-state.json: \(field)"), "\(error)")
+            }
+        }
+        try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: agent.statePath))
+        #expect(try agent.loadState() == state)
     }
 
     @Test func aWorkloadNameThatWouldLeaveTheWorkDirectoryIsNeverStarted() {

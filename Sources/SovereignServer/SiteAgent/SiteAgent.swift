@@ -58,14 +58,29 @@ public struct SiteAgent: Sendable {
 
     /// The memory the last agent in this work directory left, or an empty one.
     ///
-    /// - Throws: when the file exists but cannot be read as an agent's memory (it is never overwritten then).
+    /// - Throws: when the file exists but cannot be read as an agent's memory, or holds an attempt without
+    ///   its store id or with a workload name that is not a DNS-1123 name (it is never overwritten then).
     public func loadState() throws -> SiteAgentState {
         guard let data = FileManager.default.contents(atPath: statePath) else { return SiteAgentState() }
+        let state: SiteAgentState
         do {
-            return try JSONDecoder().decode(SiteAgentState.self, from: data)
+            state = try JSONDecoder().decode(SiteAgentState.self, from: data)
         } catch {
             throw SiteAgentError("\(statePath): expected a site agent's state (JSON), found something else: \(error)")
         }
+        for (i, held) in state.attempts.enumerated() {
+            guard held.record.id != nil else {
+                throw SiteAgentError(
+                    "\(statePath): attempts[\(i)].record.id: expected the attempt's store id, found none"
+                )
+            }
+            guard SpecNames.isObjectName(held.record.workload) else {
+                throw SiteAgentError(
+                    "\(statePath): attempts[\(i)].record.workload: expected a DNS-1123 name, found \"\(held.record.workload.prefix(80))\""
+                )
+            }
+        }
+        return state
     }
 
     /// One poll: observe, report, follow (or, past the lease without an answer, stop everything).

@@ -24,7 +24,8 @@ public struct LocalAttempt: Codable, Sendable, Hashable {
     var awaitingCheckpoint: Bool { fetch != nil && received == nil && record.handle == nil && ended == nil && !gone }
 
     /// What the agent reports of it (an attempt waiting for its checkpoint is reported as running: it holds
-    /// its place at the site).
+    /// its place at the site). Every attempt the agent holds came with its store id (``SiteAgent/loadState()``
+    /// refuses a state file with one that has none).
     var reported: ReportedAttempt {
         let id = record.id ?? 0
         if gone { return ReportedAttempt(id: id, workload: record.workload, running: false, status: nil) }
