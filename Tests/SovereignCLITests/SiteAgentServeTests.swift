@@ -138,19 +138,26 @@ struct SiteAgentServeTests {
         try await server.workload(name)["attempts"] as? [[String: Any]] ?? []
     }
 
+    /// Three sites, each with its agent: the workload (Tanzanian data) runs at dar-1, pauses when dar-1's
+    /// agent reads no power, stays paused while the Kenyan sites have power to spare (its residency excludes
+    /// them), and resumes at dar-1 from its checkpoint when the power returns.
     @Test func theAgentRunsTheWorkAndItsPowerReadingPausesAndResumesIt() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try Self.server(in: dir, sites: ["dar-1"])
+        let sites = ["dar-1", "nairobi-1", "mombasa-1"]
+        let server = try Self.server(in: dir, sites: sites)
         defer { server.stop() }
-        let power = try Self.power("96 kW", in: dir, site: "dar-1")
-        let agent = try Agent(
-            site: "dar-1",
-            controlPlane: server.url,
-            directory: dir.appendingPathComponent("dar-1"),
-            powerFile: power
-        )
-        defer { agent.stop() }
+        var agents: [String: Agent] = [:]
+        for site in sites {
+            agents[site] = try Agent(
+                site: site,
+                controlPlane: server.url,
+                directory: dir.appendingPathComponent(site),
+                powerFile: try Self.power(site == "dar-1" ? "96 kW" : "200 kW", in: dir, site: site)
+            )
+        }
+        defer { for agent in agents.values { agent.stop() } }
+        let agent = try #require(agents["dar-1"])
         let (status, _) = try await server.request(
             .POST,
             "/v1/workloads",
@@ -167,6 +174,14 @@ struct SiteAgentServeTests {
         _ = try Self.power("0 kW", in: dir, site: "dar-1")
         try await server.wait("it to pause") { try await server.state("digits-dar") == "paused" }
         #expect(agent.log("digits-dar", attempt: 1).contains("checkpointed at epoch"))
+        // Ten polls of every agent later it still waits at dar-1: Kenya is outside its residency.
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await server.state("digits-dar") == "paused")
+        #expect(try await Self.attempts(server, "digits-dar").count == 1)
+        for site in ["nairobi-1", "mombasa-1"] {
+            let path = dir.appendingPathComponent("\(site)/workloads/digits-dar").path
+            #expect(!FileManager.default.fileExists(atPath: path), "nothing of it reached \(site)")
+        }
         _ = try Self.power("96 kW", in: dir, site: "dar-1")
         try await server.wait("it to complete", seconds: 120) { try await server.state("digits-dar") == "completed" }
         let resumed = try #require(
@@ -175,6 +190,7 @@ struct SiteAgentServeTests {
         #expect((Int(resumed.split(separator: " ")[3].filter(\.isNumber)) ?? 0) > 0, "\(resumed)")
         let attempts = try await Self.attempts(server, "digits-dar")
         #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"])
+        #expect(attempts.map { $0["site"] as? String } == ["dar-1", "dar-1"])
         // The logs stay at the site; the API asks the agent for their ends.
         #expect(try await server.log("digits-dar", attempt: 2).contains("done: test accuracy"))
         #expect(try await server.log("digits-dar", attempt: 1).contains("checkpointed at epoch"))
