@@ -198,4 +198,49 @@ struct CheckpointMoveTests {
         )
         #expect(answer.attempts.first?.fetch?.sourceSilent == true)
     }
+
+    /// A workload that asks for a replica keeps a copy of its checkpoint at the other Kenyan site, refreshed
+    /// only after `every`; when its site goes dark, the work resumes from that copy, and the history says so.
+    @Test func aReplicaIsKeptAndTheWorkResumesFromItWhenItsSiteGoesDark() async throws {
+        let h = try F.harness(agentSites: Self.kenya)
+        let f = Fixture(h: h, identities: ["nairobi-1": AgentIdentity(), "mombasa-1": AgentIdentity()])
+        _ = try await f.poll("mombasa-1")
+        let document = F.workload("train").replacingOccurrences(
+            of: "  run:",
+            with: "  checkpoint: {every: 1 h, replicate: 1}\n  run:"
+        )
+        _ = try await h.plane.submit(document: document, by: F.requester)
+        try await h.plane.reconcile()
+        let first = try #require(try await f.poll("nairobi-1").attempts.first)
+        let running = [ReportedAttempt.running(id: first.id, workload: "train")]
+        _ = try await f.poll("nairobi-1", running, seen: first.id, bytes: 4096)
+        try await h.plane.reconcile()
+        let receive = try #require(try await f.poll("mombasa-1").receives.first)
+        #expect(receive.workload == "train" && receive.fetch.from == "nairobi-1")
+        #expect(receive.fetch.transfer.hasPrefix("train.replica-"))
+        let sends = try await f.poll("nairobi-1", running, seen: first.id, bytes: 4096).sends
+        #expect(sends.map(\.transfer) == [receive.fetch.transfer] && sends.first?.to == "mombasa-1")
+        let copy = ReceivedCheckpoint(
+            transfer: receive.fetch.transfer,
+            manifest: String(repeating: "c", count: 64),
+            bytes: 4096
+        )
+        _ = try await f.poll("mombasa-1", received: [copy])
+        let record = try #require(try h.store.workload(named: "train"))
+        #expect(record.replicaSite == "mombasa-1" && record.checkpointSite == nil)
+        let moved = try Self.entries(h, "checkpoint.moved")
+        #expect(moved.map { $0["purpose"] } == [.string("replica")])
+        h.clock.advance(5)
+        _ = try await f.poll("nairobi-1", running, seen: first.id, bytes: 4096)
+        try await h.plane.reconcile()
+        #expect(try await f.poll("mombasa-1").receives.isEmpty, "the copy is fresh for an hour")
+        h.clock.advance(21)
+        _ = try await f.poll("mombasa-1")
+        try await h.plane.reconcile()
+        let history = try h.store.transitions(of: "train").map(\.reason)
+        #expect(history.contains { $0.contains("it resumes from the copy of its checkpoint at mombasa-1, as of") })
+        let resumed = try #require(try await f.poll("mombasa-1").attempts.first)
+        #expect(resumed.resume && resumed.fetch == nil, "the copy is already there")
+        #expect(try h.store.attempts(of: "train").map(\.outcome) == ["lost", nil])
+    }
 }

@@ -281,6 +281,6 @@ struct LedgerEventTests {
         #"{"fields":{"epsilon":2.5,"modelSHA256":"ef56","rounds":3,"workload":"digits"},"kind":"federation.completed","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
         #"{"fields":{"modelSHA256":"ef56","rounds":3,"workload":"digits"},"kind":"federation.completed","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
         #"{"fields":{"attempt":3,"checkpointBytes":4096,"ranSeconds":40,"reason":"site nairobi-1 silent since 2026-12-04T09:59:00.000Z","site":"nairobi-1","workload":"llm-7b"},"kind":"workload.lost","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
-        #"{"fields":{"bytes":4096,"from":"nairobi-1","jurisdictions":["KE"],"manifestSHA256":"ab12","route":"relay","to":"mombasa-1","transfer":"llm-7b.42","workload":"llm-7b"},"kind":"checkpoint.moved","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
+        #"{"fields":{"bytes":4096,"from":"nairobi-1","jurisdictions":["KE"],"manifestSHA256":"ab12","purpose":"resume","route":"relay","to":"mombasa-1","transfer":"llm-7b.42","workload":"llm-7b"},"kind":"checkpoint.moved","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
     ]
 }

@@ -19,6 +19,9 @@ struct AttemptSettlement {
     /// When it is gone because its site went dark (its agent silent past twice its lease): the time the site
     /// was last heard from. Not the workload's failure: it is placed again, elsewhere if it must.
     var darkSince: Double? = nil
+    /// A copy of the workload's checkpoint at a site that still reports, and when it arrived there: where a
+    /// lost attempt's work resumes from.
+    var replica: (site: String, at: Double)? = nil
 
     /// Settles `attempt` and its workload's `record`, appending the attempt, the history and the ledger
     /// entry to `change`.
@@ -79,10 +82,17 @@ struct AttemptSettlement {
     func lostWithSite(_ attempt: inout AttemptRecord, _ outcome: inout Outcome, since: Double) {
         attempt.outcome = "lost"
         if checkpointBytes > 0 { outcome.record.checkpointSite = attempt.site }
+        var from = "; no copy of its checkpoint reached another site"
+        if let replica, replica.site != attempt.site {
+            outcome.record.checkpointSite = replica.site
+            from =
+                "; it resumes from the copy of its checkpoint at \(replica.site), as of "
+                + LedgerEntry.formatTime(Date(timeIntervalSince1970: replica.at))
+        }
         let heard = LedgerEntry.formatTime(Date(timeIntervalSince1970: since))
         outcome.move(
             to: outcome.record.checkpointSite == nil ? .pending : .paused,
-            "lost with site \(attempt.site), whose agent has been silent since \(heard); it will be placed again",
+            "lost with site \(attempt.site), whose agent has been silent since \(heard); it will be placed again\(from)",
             ledger: .lost(outcome.ended, silentSince: heard, checkpointBytes: checkpointBytes)
         )
     }

@@ -34,6 +34,7 @@ extension ControlPlane {
         var answer = try await assignments(for: site, agents: agents)
         answer.logRequests = await agents.logRequests(for: site)
         answer.sends = await agents.sends(from: site)
+        answer.receives = await agents.receives(at: site)
         return answer
     }
 
@@ -68,68 +69,114 @@ extension ControlPlane {
 }
 
 extension ControlPlane {
-    /// Records the checkpoints `site`'s agent put in place: the workload's checkpoint is now at `site`, and
-    /// the ledger says what moved (manifest digest, bytes), how and through which jurisdictions. A transfer
-    /// that is not one of the site's moves is ignored; one reported again after it was recorded is too.
+    /// Records the checkpoints `site`'s agent put in place: an attempt's checkpoint is now at `site`, a
+    /// replica is the workload's copy there; the ledger says what moved (manifest digest, bytes), how, why
+    /// and through which jurisdictions. A transfer that is not one of the site's moves is ignored; one
+    /// reported again after it was recorded is too.
     func receiveCheckpoints(_ received: [ReceivedCheckpoint], at site: String, agents: SiteAgentExecutor) async throws {
         for arrival in received {
-            guard let pending = await agents.move(arrival.transfer), pending.move.to == site else { continue }
-            guard var record = try store.workload(named: pending.workload), record.checkpointSite != site else {
-                await agents.finish(arrival.transfer)
-                continue
+            guard let pending = await agents.move(arrival.transfer), pending.move.to == site,
+                var record = try store.workload(named: pending.workload)
+            else { continue }
+            let now = clock().timeIntervalSince1970
+            if pending.attempt == nil {
+                record.replicaSite = site
+                record.replicaAt = now
+            } else {
+                record.checkpointSite = site
             }
-            record.checkpointSite = site
-            record.updatedAt = clock().timeIntervalSince1970
+            record.updatedAt = now
             var change = StateChange()
             change.workloads.append(record)
-            change.ledger.append(
-                .checkpointMoved(
-                    LedgerEvent.CheckpointArrival(
-                        workload: pending.workload,
-                        transfer: pending.transfer,
-                        from: pending.move.from,
-                        to: site,
-                        route: pending.move.route.rawValue,
-                        jurisdictions: pending.move.jurisdictionsCrossed,
-                        manifest: arrival.manifest,
-                        bytes: arrival.bytes
-                    )
-                )
-            )
+            change.ledger.append(.checkpointMoved(Self.arrival(pending, arrival)))
             try commit(change)
             await agents.finish(arrival.transfer)
         }
     }
 
+    static func arrival(_ pending: PendingMove, _ arrival: ReceivedCheckpoint) -> LedgerEvent.CheckpointArrival {
+        LedgerEvent.CheckpointArrival(
+            workload: pending.workload,
+            transfer: pending.transfer,
+            from: pending.move.from,
+            to: pending.move.to,
+            route: pending.move.route.rawValue,
+            jurisdictions: pending.move.jurisdictionsCrossed,
+            manifest: arrival.manifest,
+            bytes: arrival.bytes,
+            replica: pending.attempt == nil
+        )
+    }
+
     /// Recomputes the checkpoint moves under way from the store: every open attempt at an agent's site that
-    /// resumes from a checkpoint another agent's site holds, where residency lets it travel by the relay.
+    /// resumes from a checkpoint another agent's site holds, and every replica due, where residency lets the
+    /// checkpoint travel by the relay.
     ///
-    /// - Complexity: O(A + W) for A open attempts and W active workloads, once per pass.
+    /// - Complexity: O(A + W × S) for A open attempts, W active workloads and S agent sites, once per pass.
     func refreshMoves() async throws {
         guard let agents else { return }
-        let holders = Dictionary(try store.activeWorkloads().compactMap { r in r.checkpointSite.map { (r.name, $0) } })
-        {
-            first,
-            _ in first
-        }
+        let active = try store.activeWorkloads()
+        let open = try store.openAttempts()
+        let holders = Dictionary(active.compactMap { r in r.checkpointSite.map { (r.name, $0) } }) { a, _ in a }
         var pending: [PendingMove] = []
-        for attempt in try store.openAttempts() where attempt.resume {
+        for attempt in open where attempt.resume {
             guard let id = attempt.id, let from = holders[attempt.workload], from != attempt.site,
-                agents.sites.contains(from), agents.sites.contains(attempt.site),
-                let spec = specs[attempt.workload], let source = fleet.site(named: from),
-                let destination = fleet.site(named: attempt.site),
-                case .success(let move) = CheckpointResidency.move(
-                    spec,
-                    from: source,
-                    to: destination,
-                    relayJurisdiction: agents.jurisdiction,
-                    in: fleet
-                ),
-                move.route == .relay
+                let move = relayMove(attempt.workload, from: from, to: attempt.site, agents: agents)
             else { continue }
             pending.append(PendingMove(attempt: id, move: move))
         }
+        pending += try await replicaMoves(active, open: open, agents: agents)
         await agents.setMoves(pending)
+    }
+
+    /// The move of `workload`'s checkpoint between two agents' sites by the relay, when residency allows it.
+    func relayMove(_ workload: String, from: String, to: String, agents: SiteAgentExecutor) -> CheckpointMove? {
+        guard agents.sites.contains(from), agents.sites.contains(to), let spec = specs[workload],
+            let source = fleet.site(named: from), let destination = fleet.site(named: to),
+            case .success(let move) = CheckpointResidency.move(
+                spec,
+                from: source,
+                to: destination,
+                relayJurisdiction: agents.jurisdiction,
+                in: fleet
+            ),
+            move.route == .relay
+        else { return nil }
+        return move
+    }
+
+    /// The replicas to keep: for each workload that asks for one (`checkpoint: {replicate: 1}`) and whose
+    /// checkpoint is at an agent's site, a copy at another agent's site its residency allows, ordered when
+    /// the last copy is older than `checkpoint.every` (a replica under way is kept while its sites report).
+    func replicaMoves(
+        _ active: [WorkloadRecord],
+        open: [AttemptRecord],
+        agents: SiteAgentExecutor
+    ) async throws -> [PendingMove] {
+        let running = Dictionary(open.map { ($0.workload, $0.site) }) { _, later in later }
+        let dark = await agents.darkSites()
+        let underWay = await agents.pendingReplicas()
+        let now = clock().timeIntervalSince1970
+        var moves: [PendingMove] = []
+        for record in active {
+            guard let every = specs[record.name]?.checkpoint.flatMap({ $0.replicate > 0 ? $0.every : nil }),
+                let from = running[record.name] ?? record.checkpointSite, dark[from] == nil,
+                await agents.checkpointBytes(of: record.name, at: from) > 0
+            else { continue }
+            if let current = underWay[record.name], current.move.from == from, dark[current.move.to] == nil {
+                moves.append(current)
+                continue
+            }
+            let fresh = record.replicaSite.map { $0 != from && dark[$0] == nil } ?? false
+            guard !fresh || now - (record.replicaAt ?? 0) >= every.seconds else { continue }
+            for to in agents.sites.sorted() where to != from && dark[to] == nil {
+                guard await agents.hasKeys(to), let move = relayMove(record.name, from: from, to: to, agents: agents)
+                else { continue }
+                moves.append(PendingMove(replicaAt: now, move: move))
+                break
+            }
+        }
+        return moves
     }
 
     // MARK: The relay

@@ -226,9 +226,18 @@ extension Reconcile {
             checkpointBytes: snapshot.checkpoints[ended.workload] ?? 0,
             now: t,
             gone: gone,
-            darkSince: darkSince
+            darkSince: darkSince,
+            replica: liveReplica(record)
         ).apply(to: &attempt, record: &record, change: &result.change)
         records[record.name] = record
+    }
+
+    /// The workload's copy of its checkpoint at another site, when that site's agent still reports.
+    func liveReplica(_ record: WorkloadRecord) -> (site: String, at: Double)? {
+        guard let site = record.replicaSite, let at = record.replicaAt, snapshot.darkSites[site] == nil else {
+            return nil
+        }
+        return (site, at)
     }
 }
 

@@ -2,15 +2,16 @@ import Foundation
 import SovereignModel
 public import SovereignPlanner
 
-/// A checkpoint the control plane has ordered moved from one agent's site to another's: an open attempt at
-/// `to` resumes from the checkpoint `from` holds.
+/// A checkpoint the control plane has ordered moved from one agent's site to another's: for an open attempt
+/// at `to` that resumes from the checkpoint `from` holds, or for a copy kept at `to` (a replica).
 public struct PendingMove: Sendable, Hashable {
-    /// The transfer's id: the workload's name and the attempt's id, like `train.42`.
+    /// The transfer's id: the workload's name and the attempt's id, like `train.42`, or for a replica the
+    /// time it was ordered, like `train.replica-1796371200`.
     public let transfer: String
     /// The workload whose checkpoint moves.
     public let workload: String
-    /// The attempt that waits for it.
-    public let attempt: Int64
+    /// The attempt that waits for it; `nil` for a replica.
+    public let attempt: Int64?
     /// The move residency allows: sites, route and jurisdictions crossed.
     public let move: CheckpointMove
 
@@ -21,6 +22,17 @@ public struct PendingMove: Sendable, Hashable {
         self.attempt = attempt
         self.move = move
     }
+
+    /// A replica ordered at `time` (seconds since 1970).
+    public init(replicaAt time: Double, move: CheckpointMove) {
+        self.transfer = "\(move.workload).replica-\(Int(time))"
+        self.workload = move.workload
+        self.attempt = nil
+        self.move = move
+    }
+
+    /// `resume` or `replica`, as the ledger records it.
+    public var purpose: String { attempt == nil ? "replica" : "resume" }
 }
 
 extension SiteAgentExecutor {
@@ -65,6 +77,35 @@ extension SiteAgentExecutor {
             )
         }
     }
+
+    /// The replicas `site` should receive, with the source's key (`nil` until known) and whether the source
+    /// has fallen silent.
+    func receives(at site: String) -> [CheckpointReceive] {
+        moves.values.filter { $0.attempt == nil && $0.move.to == site }.sorted { $0.transfer < $1.transfer }.map {
+            let from = $0.move.from
+            let silent = contacts[from].map { clock().timeIntervalSince1970 - $0.at > 2 * lease.seconds } ?? true
+            return CheckpointReceive(
+                workload: $0.workload,
+                fetch: CheckpointFetch(
+                    transfer: $0.transfer,
+                    from: from,
+                    senderKey: keys[from]?.signing,
+                    sourceSilent: silent
+                )
+            )
+        }
+    }
+
+    /// The replicas under way, by workload.
+    func pendingReplicas() -> [String: PendingMove] {
+        Dictionary(moves.values.filter { $0.attempt == nil }.map { ($0.workload, $0) }) { first, _ in first }
+    }
+
+    /// The bytes of `workload`'s checkpoint `site`'s agent last reported.
+    func checkpointBytes(of workload: String, at site: String) -> Int64 { checkpoints[site]?[workload] ?? 0 }
+
+    /// Whether `site`'s agent has reported keys (a checkpoint can be sealed for it).
+    func hasKeys(_ site: String) -> Bool { keys[site] != nil }
 
     /// The reported signing key of `site`'s agent.
     func signingKey(of site: String) -> String? { keys[site]?.signing }

@@ -101,6 +101,21 @@ public struct CheckpointFetch: Codable, Sendable, Hashable {
     }
 }
 
+/// A copy of a workload's checkpoint the agent should keep (``Workload/Checkpointing/replicate``): fetched
+/// like an attempt's checkpoint, but for no attempt, so the work can resume here if its site goes dark.
+public struct CheckpointReceive: Codable, Sendable, Hashable {
+    /// The workload whose checkpoint it is.
+    public var workload: String
+    /// Where it comes from.
+    public var fetch: CheckpointFetch
+
+    /// Makes one.
+    public init(workload: String, fetch: CheckpointFetch) {
+        self.workload = workload
+        self.fetch = fetch
+    }
+}
+
 /// A checkpoint the agent should send: pack its workload's checkpoint, encrypt it for the destination's
 /// key, sign the offer, and upload the offer and every chunk to the relay.
 public struct CheckpointSend: Codable, Sendable, Hashable {
@@ -198,6 +213,8 @@ public struct AgentAssignments: Codable, Sendable, Hashable {
     public var logRequests: [LogRequest]
     /// Checkpoints the site should send to another site's agent.
     public var sends: [CheckpointSend]
+    /// Copies of other sites' checkpoints the site should keep.
+    public var receives: [CheckpointReceive]
 
     /// Makes an answer.
     public init(
@@ -205,13 +222,15 @@ public struct AgentAssignments: Codable, Sendable, Hashable {
         leaseSeconds: Double,
         attempts: [Assignment],
         logRequests: [LogRequest] = [],
-        sends: [CheckpointSend] = []
+        sends: [CheckpointSend] = [],
+        receives: [CheckpointReceive] = []
     ) {
         self.site = site
         self.leaseSeconds = leaseSeconds
         self.attempts = attempts
         self.logRequests = logRequests
         self.sends = sends
+        self.receives = receives
     }
 }
 

@@ -256,6 +256,9 @@ extension LedgerEvent {
         public let manifest: String
         /// Bytes of the checkpoint.
         public let bytes: Int64
+        /// Whether it is a copy kept at another site (`checkpoint: {replicate: 1}`) rather than the
+        /// checkpoint an attempt resumes from.
+        public let replica: Bool
 
         /// Makes one.
         public init(
@@ -266,7 +269,8 @@ extension LedgerEvent {
             route: String,
             jurisdictions: [String],
             manifest: String,
-            bytes: Int64
+            bytes: Int64,
+            replica: Bool = false
         ) {
             self.workload = workload
             self.transfer = transfer
@@ -276,6 +280,7 @@ extension LedgerEvent {
             self.jurisdictions = jurisdictions
             self.manifest = manifest
             self.bytes = bytes
+            self.replica = replica
         }
 
         var fields: [String: JSONValue] {
@@ -283,6 +288,7 @@ extension LedgerEvent {
                 "workload": .string(workload), "transfer": .string(transfer), "from": .string(from),
                 "to": .string(to), "route": .string(route), "jurisdictions": .strings(jurisdictions),
                 "manifestSHA256": .string(manifest), "bytes": .integer(bytes),
+                "purpose": .string(replica ? "replica" : "resume"),
             ]
         }
     }

@@ -100,6 +100,18 @@ public actor CheckpointCourier {
         start(fetch.transfer) { courier in try await courier.download(fetch, workload: workload) }
     }
 
+    /// The checkpoints fetched and put in place, by transfer.
+    public func fetched() -> [String: ReceivedCheckpoint] {
+        progress.compactMapValues { if case .done(let received) = $0 { received } else { nil } }
+            .filter { !sending.contains($0.key) }
+    }
+
+    /// Stops and forgets every fetch not in `wanted` (a replica the control plane has recorded, or no longer
+    /// wants); sends are left alone.
+    public func keepFetching(_ wanted: Set<String>) {
+        for transfer in Set(progress.keys).subtracting(sending).subtracting(wanted) { cancel(transfer) }
+    }
+
     /// Stops a transfer and forgets it (its staging stays for a later fetch of the same transfer to resume).
     public func cancel(_ transfer: String) {
         tasks[transfer]?.cancel()

@@ -99,6 +99,11 @@ public struct SiteAgent: Sendable {
             logs: logTails(state)
         )
         report.keys = courier.identity.publicKeys
+        let ownFetches = Set(state.attempts.compactMap(\.fetch?.transfer))
+        let replicas = await courier.fetched().filter { !ownFetches.contains($0.key) }.values
+        if !replicas.isEmpty {
+            report.received = (report.received ?? []) + replicas.sorted { $0.transfer < $1.transfer }
+        }
         let now = clock().timeIntervalSince1970
         let actions: [AgentAction]
         let answered: Bool
@@ -106,6 +111,7 @@ public struct SiteAgent: Sendable {
             let answer = try await transport(report, Self.timeout(state, now: now))
             if let reading { lastPower = reading }
             await courier.send(answer.sends)
+            await keepReplicas(answer, state: state)
             let transfers = await courier.transfers()
             actions = state.follow(answer, site: site, now: now, transfers: transfers) { workload, number in
                 executor.logPath(workload: workload, attempt: number, site: site)
@@ -154,6 +160,17 @@ public struct SiteAgent: Sendable {
             }
         }
         try save(state)
+    }
+
+    /// Fetches the copies of other sites' checkpoints the control plane wants kept here (a name that is not
+    /// a DNS-1123 name never becomes a path), and stops fetching what it no longer names.
+    func keepReplicas(_ answer: AgentAssignments, state: SiteAgentState) async {
+        let wanted = answer.receives.filter { SpecNames.isObjectName($0.workload) }
+        for receive in wanted where receive.fetch.senderKey != nil && !receive.fetch.sourceSilent {
+            await courier.fetch(receive.fetch, workload: receive.workload)
+        }
+        let attempts = state.attempts.compactMap(\.fetch?.transfer)
+        await courier.keepFetching(Set(wanted.map(\.fetch.transfer) + attempts))
     }
 
     /// The power to send: read at every poll, sent when it changed or a minute after it was last sent.

@@ -29,6 +29,10 @@ public struct WorkloadRecord: Sendable, Hashable, Codable {
     public var accelerators: Int?
     /// Site holding the workload's latest checkpoint, if any.
     public var checkpointSite: String?
+    /// Another site holding a copy of its checkpoint (`checkpoint: {replicate: 1}`), and when the copy
+    /// arrived there, seconds since 1970.
+    public var replicaSite: String?
+    public var replicaAt: Double?
     /// Failed attempts so far.
     public var failures: Int
     /// Not to be started again before this time (retry backoff), seconds since 1970.

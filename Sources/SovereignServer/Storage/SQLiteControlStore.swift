@@ -118,6 +118,14 @@ public final class SQLiteControlStore: ControlStore {
             // A site agent's poll reads its own site's open attempts, not every site's.
             try db.execute(sql: "CREATE INDEX attempt_open_site ON attempt(site, id) WHERE endedAt IS NULL")
         }
+        migrator.registerMigration("v4: checkpoint replicas") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE workload ADD COLUMN replicaSite TEXT;
+                    ALTER TABLE workload ADD COLUMN replicaAt REAL;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -152,8 +160,8 @@ public final class SQLiteControlStore: ControlStore {
                 sql: """
                     INSERT INTO workload (name, source, document, state, site, pool, accelerators,
                         checkpointSite, failures, retryAt, held, cancelRequested, runSeconds, detail,
-                        submittedAt, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        submittedAt, updatedAt, replicaSite, replicaAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: arguments(w, leading: [w.name, w.source, w.document])
             )
@@ -163,7 +171,7 @@ public final class SQLiteControlStore: ControlStore {
                 sql: """
                     UPDATE workload SET state = ?, site = ?, pool = ?, accelerators = ?, checkpointSite = ?,
                         failures = ?, retryAt = ?, held = ?, cancelRequested = ?, runSeconds = ?, detail = ?,
-                        submittedAt = ?, updatedAt = ?
+                        submittedAt = ?, updatedAt = ?, replicaSite = ?, replicaAt = ?
                     WHERE name = ?
                     """,
                 arguments: arguments(w, leading: []) + [w.name]
@@ -250,7 +258,7 @@ public final class SQLiteControlStore: ControlStore {
         StatementArguments(
             leading + [
                 w.state.rawValue, w.site, w.pool, w.accelerators, w.checkpointSite, w.failures, w.retryAt, w.held,
-                w.cancelRequested, w.runSeconds, w.detail, w.submittedAt, w.updatedAt,
+                w.cancelRequested, w.runSeconds, w.detail, w.submittedAt, w.updatedAt, w.replicaSite, w.replicaAt,
             ]
         )
     }
@@ -430,6 +438,8 @@ public final class SQLiteControlStore: ControlStore {
         w.pool = row["pool"]
         w.accelerators = row["accelerators"]
         w.checkpointSite = row["checkpointSite"]
+        w.replicaSite = row["replicaSite"]
+        w.replicaAt = row["replicaAt"]
         w.failures = row["failures"]
         w.retryAt = row["retryAt"]
         w.held = row["held"]
