@@ -50,6 +50,18 @@ struct SiteAgentCommand: AsyncParsableCommand {
     @Option(help: "Time between two polls, like \"1 s\".")
     var poll = "1 s"
 
+    @Option(
+        name: .customLong("peer-listen"),
+        help: "HOST:PORT to serve checkpoints that travel directly to other agents (checkpointTransit: direct)."
+    )
+    var peerListen: String?
+
+    @Option(
+        name: .customLong("peer-url"),
+        help: "The URL other agents reach --peer-listen at (default http://HOST:PORT)."
+    )
+    var peerURL: String?
+
     func run() async throws {
         guard SpecNames.isObjectName(site) else {
             printError("--site: expected a site name like \"nairobi-1\", found \"\(site)\"")
@@ -70,6 +82,8 @@ struct SiteAgentCommand: AsyncParsableCommand {
         try await tls.withClient(for: base, failFast: true) { client in
             let url = "\(base)/v1/sites/\(site)/agent"
             let relay = RelayClient(base: base, token: secret, client: client)
+            let listen = try peerListen.map { try Serve.address($0, option: "--peer-listen") }
+            let advertised = peerURL ?? listen.map { "http://\($0.host):\($0.port)" }
             let agent = try SiteAgent(
                 site: site,
                 directory: directory,
@@ -77,10 +91,22 @@ struct SiteAgentCommand: AsyncParsableCommand {
                     try await Self.post(report, to: url, token: secret, client: client, timeout: timeout)
                 },
                 relay: relay.transport,
+                peer: advertised,
+                peerTransport: { url, secret in RelayClient(base: url, token: secret, client: client).transport },
                 power: powerSource(),
                 say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
             )
-            try await loop(agent, every: interval.seconds)
+            guard let listen else { return try await loop(agent, every: interval.seconds) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await PeerListener.run(agent.courier, host: listen.host, port: listen.port) { port in
+                        FileHandle.standardOutput.write(Data("\(site): serving peers on \(listen.host):\(port)\n".utf8))
+                    }
+                }
+                group.addTask { try await loop(agent, every: interval.seconds) }
+                try await group.next()
+                group.cancelAll()
+            }
         }
     }
 

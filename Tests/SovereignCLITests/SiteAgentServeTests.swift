@@ -24,15 +24,16 @@ struct SiteAgentServeTests {
         let directory: URL
         let output = FederationServeTests.Buffer()
 
-        init(site: String, controlPlane: String, directory: URL, powerFile: URL) throws {
+        init(site: String, controlPlane: String, directory: URL, powerFile: URL, options: [String] = []) throws {
             self.site = site
             self.directory = directory
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
-            process.arguments = [
-                "site-agent", "--site", site, "--control-plane", controlPlane, "--work-dir", directory.path,
-                "--power-file", powerFile.path, "--poll", "200 ms",
-            ]
+            process.arguments =
+                [
+                    "site-agent", "--site", site, "--control-plane", controlPlane, "--work-dir", directory.path,
+                    "--power-file", powerFile.path, "--poll", "200 ms",
+                ] + options
             var environment = ProcessInfo.processInfo.environment
             environment["SOVEREIGN_TOKEN"] = SiteAgentServeTests.token(site)
             process.environment = environment
@@ -109,12 +110,13 @@ struct SiteAgentServeTests {
     static func token(_ site: String) -> String { "site-\(site)-0123456789abcdef" }
 
     /// A server whose `sites` run through agents with a lease of `lease`, and a tokens file for them.
-    static func server(in dir: URL, sites: [String], lease: String = "30 s") throws -> Server {
+    static func server(in dir: URL, sites: [String], lease: String = "30 s", specs: [String] = []) throws -> Server {
         let tokens = dir.appendingPathComponent("tokens")
         let lines = ["op-0123456789abcdef0123 operator"] + sites.map { "\(token($0)) site \($0)" }
         try (lines.joined(separator: "\n") + "\n").write(to: tokens, atomically: true, encoding: .utf8)
         return try Server(
             db: dir.appendingPathComponent("state.sqlite").path,
+            specs: ["Examples/east-africa"] + specs,
             tokens: tokens.path,
             options: ["--site-agents", sites.joined(separator: ","), "--agent-lease", lease]
         )
@@ -277,22 +279,37 @@ struct SiteAgentServeTests {
     }
 
     /// The power at the workload's site drops to nothing: its agent checkpoints and stops the work, the
-    /// control plane places it at the other Kenyan site, and the checkpoint travels there through the relay
-    /// (sealed for the destination, signed by the source), so the work resumes where it stopped. The ledger
-    /// records the move once, with its route and the one jurisdiction it crossed.
-    @Test func aCheckpointMovesBetweenTwoAgentsAndTheWorkResumesFromIt() async throws {
+    /// control plane places it at the other Kenyan site, and the checkpoint travels there (sealed for the
+    /// destination, signed by the source): through the relay, or, under a policy that keeps even ciphertext
+    /// out of the relay, straight from the source agent's peer listener. The work resumes where it stopped,
+    /// and the ledger records the move once, with its route and the one jurisdiction it crossed.
+    @Test(arguments: ["relay", "direct"])
+    func aCheckpointMovesBetweenTwoAgentsAndTheWorkResumesFromIt(route: String) async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let sites = ["nairobi-1", "mombasa-1"]
-        let server = try Self.server(in: dir, sites: sites, lease: "5 s")
+        var specs: [String] = []
+        if route == "direct" {
+            let policy = dir.appendingPathComponent("strict.yaml")
+            try """
+            apiVersion: sovereign.dev/v1
+            kind: Policy
+            metadata: {name: strict}
+            spec: {checkpointTransit: direct}
+            """.write(to: policy, atomically: true, encoding: .utf8)
+            specs = [policy.path]
+        }
+        let server = try Self.server(in: dir, sites: sites, lease: "5 s", specs: specs)
         defer { server.stop() }
         var agents: [String: Agent] = [:]
         for site in sites {
+            let port = try Self.freePort()
             agents[site] = try Agent(
                 site: site,
                 controlPlane: server.url,
                 directory: dir.appendingPathComponent(site),
-                powerFile: try Self.power("200 kW", in: dir, site: site)
+                powerFile: try Self.power("200 kW", in: dir, site: site),
+                options: route == "direct" ? ["--peer-listen", "127.0.0.1:\(port)"] : []
             )
         }
         defer { for agent in agents.values { agent.stop() } }
@@ -318,11 +335,29 @@ struct SiteAgentServeTests {
         #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"])
         let (_, ledger) = try await server.request(.GET, "/v1/ledger/entries?limit=1000")
         #expect(ledger.components(separatedBy: "checkpoint.moved").count == 2, "one move recorded")
-        #expect(ledger.contains(#""route":"relay""#) || ledger.contains(#""route" : "relay""#))
+        #expect(ledger.contains(#""route":"\#(route)""#) || ledger.contains(#""route" : "\#(route)""#))
         let relay = (try? FileManager.default.contentsOfDirectory(atPath: server.db + ".relay")) ?? []
-        #expect(relay.isEmpty, "the relay keeps nothing it delivered: \(relay)")
+        #expect(relay.isEmpty, "the relay keeps nothing: \(relay)")
         server.stop()
         let verified = try CLITests.run(["ledger", "verify", "--db", server.db])
         #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
+    /// A TCP port nothing listens on now, for an agent's peer listener.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw ServeTests.ServeError(message: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

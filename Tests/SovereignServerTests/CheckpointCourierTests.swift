@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import SovereignBase
 import SovereignCheckpoint
 import SovereignTesting
@@ -227,5 +229,78 @@ struct CheckpointCourierTests {
         }
         #expect(why.contains("signature that does not verify"), "\(why)")
         #expect(!FileManager.default.fileExists(atPath: there.appendingPathComponent("train/checkpoint").path))
+    }
+
+    /// A checkpoint that travels directly: the source's peer listener serves it only to the holder of the
+    /// transfer's secret (404 otherwise, and for a transfer it does not serve), and the destination gets the
+    /// source's files byte for byte through it.
+    @Test func aPeerListenerServesACheckpointOnlyForItsSecret() async throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, there) = (try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory())
+        let files = try Self.checkpoint(in: here, seed: 5)
+        let unused = try FlakyRelay(
+            directory: try Fixtures.temporaryDirectory(),
+            sender: source,
+            seed: 5,
+            failureRate: 0
+        )
+        let sending = Self.courier(here, source, unused)
+        let secret = String(repeating: "5", count: 64)
+        let send = CheckpointSend(
+            transfer: Self.transfer,
+            workload: "train",
+            to: "b",
+            recipientKey: destination.publicKeys.agreement,
+            secret: secret
+        )
+        await sending.send([send])
+        guard case .done(let packed) = try await Self.outcome(sending) else {
+            Issue.record("not served")
+            return
+        }
+        let app = Application(router: PeerListener.router(sending))
+        try await app.test(.router) { client in
+            let offer = "/v1/transfers/\(Self.transfer)/offer"
+            let wrong = try await client.execute(uri: offer, method: .get, headers: [.authorization: "Bearer nope"])
+            #expect(wrong.status == .notFound)
+            let none = try await client.execute(uri: offer, method: .get)
+            #expect(none.status == .notFound)
+            let other = try await client.execute(
+                uri: "/v1/transfers/other.1/offer",
+                method: .get,
+                headers: [.authorization: "Bearer \(secret)"]
+            )
+            #expect(other.status == .notFound)
+            var fetched: [Int: Data] = [:]
+            let signed = try await client.execute(
+                uri: offer,
+                method: .get,
+                headers: [.authorization: "Bearer \(secret)"]
+            )
+            #expect(signed.status == .ok)
+            let verified = try JSONDecoder().decode(SignedOffer.self, from: Data(signed.body.readableBytesView))
+                .verified(by: source.signing.publicKey)
+            for index in 0..<verified.layout.chunkCount {
+                let chunk = try await client.execute(
+                    uri: "/v1/transfers/\(Self.transfer)/chunks/\(index)",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(secret)"]
+                )
+                #expect(chunk.status == .ok)
+                fetched[index] = Data(chunk.body.readableBytesView)
+            }
+            var receiver = try CheckpointReceiver(
+                root: there.appendingPathComponent("train").path,
+                offer: verified,
+                privateKey: destination.agreement
+            )
+            for (index, sealed) in fetched.sorted(by: { $0.key < $1.key }) {
+                try receiver.receive(index, sealed: sealed)
+            }
+            _ = try receiver.commit()
+            #expect(verified.manifest.digest == packed.manifest)
+        }
+        #expect(Self.received(there, files) == files)
     }
 }

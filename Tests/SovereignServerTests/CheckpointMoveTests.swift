@@ -19,6 +19,7 @@ struct CheckpointMoveTests {
     struct Fixture {
         let h: F.Harness
         let identities: [String: AgentIdentity]
+        var peers: [String: String] = [:]
 
         func poll(
             _ site: String,
@@ -35,7 +36,8 @@ struct CheckpointMoveTests {
                     attempts: attempts,
                     checkpoints: bytes > 0 ? [ReportedCheckpoint(workload: "train", bytes: bytes)] : [],
                     keys: identities[site]?.publicKeys,
-                    received: received
+                    received: received,
+                    peer: peers[site]
                 ),
                 by: F.requester
             )
@@ -44,9 +46,9 @@ struct CheckpointMoveTests {
 
     /// `train` runs at nairobi-1, whose power is cut: its agent checkpoints and stops it, and the work is
     /// placed at mombasa-1, resuming from nairobi-1's checkpoint.
-    static func migrated(fleet: String = F.fleet) async throws -> (Fixture, Assignment) {
+    static func migrated(fleet: String = F.fleet, peers: [String: String] = [:]) async throws -> (Fixture, Assignment) {
         let h = try F.harness(fleetText: fleet, agentSites: kenya)
-        let f = Fixture(h: h, identities: ["nairobi-1": AgentIdentity(), "mombasa-1": AgentIdentity()])
+        let f = Fixture(h: h, identities: ["nairobi-1": AgentIdentity(), "mombasa-1": AgentIdentity()], peers: peers)
         _ = try await f.poll("mombasa-1")
         _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
         try await h.plane.reconcile()
@@ -166,20 +168,55 @@ struct CheckpointMoveTests {
     /// A policy that keeps even ciphertext out of a relay it cannot place (no `serve --jurisdiction`): the
     /// checkpoint does not move, the work starts from scratch and the history says why.
     @Test func aCheckpointThatMayNotPassTheRelayStaysAndTheHistorySaysWhy() async throws {
-        let policy = """
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Policy
-            metadata: {name: strict}
-            spec: {checkpointTransit: direct}
-
-            """
-        let (f, assignment) = try await Self.migrated(fleet: F.fleet + policy)
+        let (f, assignment) = try await Self.migrated(fleet: F.fleet + Self.strict)
         #expect(!assignment.resume && assignment.fetch == nil)
         #expect(try await f.poll("nairobi-1").sends.isEmpty)
         let history = try f.h.store.transitions(of: "train").map(\.reason)
         let line = try #require(history.last { $0.contains("from scratch") })
         #expect(line.contains("its checkpoint stays at nairobi-1: policy strict says checkpointTransit: direct"))
+        #expect(line.contains("the agent at nairobi-1 does not listen for peers (site-agent --peer-listen)"))
+    }
+
+    static let strict = """
+        ---
+        apiVersion: sovereign.dev/v1
+        kind: Policy
+        metadata: {name: strict}
+        spec: {checkpointTransit: direct}
+
+        """
+
+    /// The same policy with a source that listens for peers: the checkpoint travels straight from agent to
+    /// agent. Both ends get the transfer's secret; the relay refuses the transfer.
+    @Test func aCheckpointThatMayNotPassTheRelayTravelsDirectlyFromAListeningAgent() async throws {
+        let peers = ["nairobi-1": "http://10.0.0.1:9443", "mombasa-1": "http://10.0.0.2:9443"]
+        let (f, assignment) = try await Self.migrated(fleet: F.fleet + Self.strict, peers: peers)
+        let fetch = try #require(assignment.fetch)
+        #expect(assignment.resume && fetch.peer == "http://10.0.0.1:9443")
+        let secret = try #require(fetch.secret)
+        #expect(secret.count == 64)
+        let sends = try await f.poll("nairobi-1").sends
+        #expect(sends.map(\.secret) == [secret] && sends.map(\.transfer) == [fetch.transfer])
+        let source = try #require(f.identities["nairobi-1"])
+        let offer = try SignedOffer(
+            try CheckpointSender(
+                directory: try Self.directory(with: Data(count: 10)).path,
+                workload: "train",
+                transferID: fetch.transfer,
+                destination: try #require(f.identities["mombasa-1"]).agreement.publicKey
+            ).offer,
+            key: source.signing
+        )
+        let plane = f.h.plane
+        await #expect(throws: ControlError.self) {
+            try await plane.relayOffer(fetch.transfer, offer, from: "nairobi-1")
+        }
+    }
+
+    static func directory(with bytes: Data) throws -> URL {
+        let directory = try Fixtures.temporaryDirectory()
+        try bytes.write(to: directory.appendingPathComponent("model.pt"))
+        return directory
     }
 
     /// The destination's agent reports it gave the attempt up when the source fell silent; an arrival

@@ -416,6 +416,22 @@ struct SiteAgentRouteTests {
             #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "power": {"available": "lots"}}"#,
             "power.available"
         ),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "peer": "http+unix://%2Ftmp%2Fs"}"#,
+            "peer"
+        ),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "keys": {"agreement": "AA==", "signing": "AA=="}}"#,
+            "keys.agreement"
+        ),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "received": [{"transfer": "../t", "manifest": "\#(String(repeating: "a", count: 64))", "bytes": 1}]}"#,
+            "received[0].transfer"
+        ),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "received": [{"transfer": "t.1", "manifest": "XYZ", "bytes": 1}]}"#,
+            "received[0].manifest"
+        ),
     ])
     func aMalformedReportIs400AtItsField(_ body: String, _ field: String) async throws {
         try await Self.app().test(.router) { client in

@@ -118,19 +118,27 @@ extension ControlPlane {
         let active = try store.activeWorkloads()
         let open = try store.openAttempts()
         let holders = Dictionary(active.compactMap { r in r.checkpointSite.map { (r.name, $0) } }) { a, _ in a }
+        let peers = await agents.peerSites()
         var pending: [PendingMove] = []
         for attempt in open where attempt.resume {
             guard let id = attempt.id, let from = holders[attempt.workload], from != attempt.site,
-                let move = relayMove(attempt.workload, from: from, to: attempt.site, agents: agents)
+                let move = allowedMove(attempt.workload, from: from, to: attempt.site, agents: agents, peers: peers)
             else { continue }
             pending.append(PendingMove(attempt: id, move: move))
         }
-        pending += try await replicaMoves(active, open: open, agents: agents)
+        pending += try await replicaMoves(active, open: open, agents: agents, peers: peers)
         await agents.setMoves(pending)
     }
 
-    /// The move of `workload`'s checkpoint between two agents' sites by the relay, when residency allows it.
-    func relayMove(_ workload: String, from: String, to: String, agents: SiteAgentExecutor) -> CheckpointMove? {
+    /// The move of `workload`'s checkpoint between two agents' sites, when residency allows it: by the
+    /// relay, or directly when a policy asks for it and the source's agent listens for peers.
+    func allowedMove(
+        _ workload: String,
+        from: String,
+        to: String,
+        agents: SiteAgentExecutor,
+        peers: Set<String>
+    ) -> CheckpointMove? {
         guard agents.sites.contains(from), agents.sites.contains(to), let spec = specs[workload],
             let source = fleet.site(named: from), let destination = fleet.site(named: to),
             case .success(let move) = CheckpointResidency.move(
@@ -140,7 +148,7 @@ extension ControlPlane {
                 relayJurisdiction: agents.jurisdiction,
                 in: fleet
             ),
-            move.route == .relay
+            move.route == .relay || peers.contains(from)
         else { return nil }
         return move
     }
@@ -151,7 +159,8 @@ extension ControlPlane {
     func replicaMoves(
         _ active: [WorkloadRecord],
         open: [AttemptRecord],
-        agents: SiteAgentExecutor
+        agents: SiteAgentExecutor,
+        peers: Set<String>
     ) async throws -> [PendingMove] {
         let running = Dictionary(open.map { ($0.workload, $0.site) }) { _, later in later }
         let dark = await agents.darkSites()
@@ -170,7 +179,8 @@ extension ControlPlane {
             let fresh = record.replicaSite.map { $0 != from && dark[$0] == nil } ?? false
             guard !fresh || now - (record.replicaAt ?? 0) >= every.seconds else { continue }
             for to in agents.sites.sorted() where to != from && dark[to] == nil {
-                guard await agents.hasKeys(to), let move = relayMove(record.name, from: from, to: to, agents: agents)
+                guard await agents.hasKeys(to),
+                    let move = allowedMove(record.name, from: from, to: to, agents: agents, peers: peers)
                 else { continue }
                 moves.append(PendingMove(replicaAt: now, move: move))
                 break
@@ -190,6 +200,13 @@ extension ControlPlane {
             throw ControlError(
                 .unknownTransfer,
                 "expected a checkpoint transfer the control plane ordered, found none named \"\(transfer.prefix(80))\"",
+                field: "transfer"
+            )
+        }
+        guard pending.move.route == .relay else {
+            throw ControlError(
+                .unknownTransfer,
+                "transfer \(transfer) travels directly between the agents (checkpointTransit: direct), not through the relay",
                 field: "transfer"
             )
         }

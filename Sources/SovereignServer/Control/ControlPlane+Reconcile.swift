@@ -44,7 +44,8 @@ extension ControlPlane {
         return Observed(
             attempts: zip(attempts, observations).map(ObservedAttempt.init),
             checkpoints: checkpoints,
-            darkSites: await agents?.darkSites() ?? [:]
+            darkSites: await agents?.darkSites() ?? [:],
+            peerSites: await agents?.peerSites() ?? []
         )
     }
 
@@ -65,6 +66,7 @@ extension ControlPlane {
         var attempts: [ObservedAttempt]
         var checkpoints: [String: Int64]
         var darkSites: [String: Double]
+        var peerSites: Set<String> = []
     }
 
     /// The pass's snapshot: the observations, and the store as it is now.
@@ -85,7 +87,8 @@ extension ControlPlane {
             logPath: { workload, number, site in executor.logPath(workload: workload, attempt: number, site: site) },
             agentSites: agents?.sites ?? [],
             darkSites: observed.darkSites,
-            relayJurisdiction: agents?.jurisdiction
+            relayJurisdiction: agents?.jurisdiction,
+            peerSites: observed.peerSites
         )
     }
 

@@ -156,8 +156,9 @@ extension Reconcile {
 
     /// Why a checkpoint at site `from` cannot be resumed at site `to`, or `nil` when it can: at the same site,
     /// at two sites whose work runs on the server's own machine (they share its work directory), or at two
-    /// agents' sites when residency lets the checkpoint travel through the relay and its source's agent
-    /// still reports (the destination's agent then fetches it before it starts).
+    /// agents' sites when residency lets the checkpoint travel (through the relay, or directly from a source
+    /// agent that listens for peers) and its source's agent still reports (the destination's agent then
+    /// fetches it before it starts).
     func checkpointStays(_ spec: Workload, from: String, to: String) -> String? {
         let agents = (snapshot.agentSites.contains(from), snapshot.agentSites.contains(to))
         if from == to || agents == (false, false) { return nil }
@@ -173,8 +174,8 @@ extension Reconcile {
         )
         switch decision {
         case .failure(let refusal): return "residency keeps it there (\(refusal))"
-        case .success(let move) where move.route == .direct:
-            return "\(move.reason), and this server does not yet run direct transfers between agents"
+        case .success(let move) where move.route == .direct && !snapshot.peerSites.contains(from):
+            return "\(move.reason), and the agent at \(from) does not listen for peers (site-agent --peer-listen)"
         case .success: return nil
         }
     }

@@ -44,6 +44,8 @@ struct ReconcileSnapshot: Sendable {
     var darkSites: [String: Double] = [:]
     /// The control plane's jurisdiction, which checkpoints relayed between agents pass through.
     var relayJurisdiction: String?
+    /// The sites whose agents listen for peers, so a checkpoint may travel from them directly.
+    var peerSites: Set<String> = []
 
     /// Seconds since 1970 of ``now``.
     var time: Double { now.timeIntervalSince1970 }

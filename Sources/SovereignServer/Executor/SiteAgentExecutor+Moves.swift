@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import SovereignBase
 import SovereignModel
 public import SovereignPlanner
 
@@ -54,16 +56,33 @@ extension SiteAgentExecutor {
     /// Where attempt `id` at `site` gets its checkpoint, when it comes from another site; the source's
     /// signing key is `nil` until its agent has reported one.
     func fetch(forAttempt id: Int64) -> CheckpointFetch? {
-        guard let pending = moves.values.first(where: { $0.attempt == id }) else { return nil }
+        moves.values.first { $0.attempt == id }.map(fetch)
+    }
+
+    /// How the destination of `pending` gets it: through the relay, or from the source's peer listener
+    /// with the transfer's secret.
+    func fetch(_ pending: PendingMove) -> CheckpointFetch {
         let from = pending.move.from
         let silent = contacts[from].map { clock().timeIntervalSince1970 - $0.at > 2 * lease.seconds } ?? true
+        let direct = pending.move.route == .direct
         return CheckpointFetch(
             transfer: pending.transfer,
             from: from,
             senderKey: keys[from]?.signing,
-            sourceSilent: silent
+            sourceSilent: silent,
+            peer: direct ? peers[from] : nil,
+            secret: direct ? secret(pending.transfer) : nil
         )
     }
+
+    /// The secret a peer listener asks of the destination of `transfer`: HMAC-SHA-256 under this server's
+    /// key, hex.
+    func secret(_ transfer: String) -> String {
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(transfer.utf8), using: transferKey))
+    }
+
+    /// The sites whose agents listen for peers.
+    public func peerSites() -> Set<String> { Set(peers.keys) }
 
     /// The checkpoints `site` should send now: those of its moves whose destination's key is known.
     func sends(from site: String) -> [CheckpointSend] {
@@ -73,7 +92,8 @@ extension SiteAgentExecutor {
                 transfer: pending.transfer,
                 workload: pending.workload,
                 to: pending.move.to,
-                recipientKey: key
+                recipientKey: key,
+                secret: pending.move.route == .direct ? secret(pending.transfer) : nil
             )
         }
     }
@@ -82,17 +102,7 @@ extension SiteAgentExecutor {
     /// has fallen silent.
     func receives(at site: String) -> [CheckpointReceive] {
         moves.values.filter { $0.attempt == nil && $0.move.to == site }.sorted { $0.transfer < $1.transfer }.map {
-            let from = $0.move.from
-            let silent = contacts[from].map { clock().timeIntervalSince1970 - $0.at > 2 * lease.seconds } ?? true
-            return CheckpointReceive(
-                workload: $0.workload,
-                fetch: CheckpointFetch(
-                    transfer: $0.transfer,
-                    from: from,
-                    senderKey: keys[from]?.signing,
-                    sourceSilent: silent
-                )
-            )
+            CheckpointReceive(workload: $0.workload, fetch: fetch($0))
         }
     }
 

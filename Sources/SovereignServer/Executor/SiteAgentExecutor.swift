@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 public import SovereignModel
 
@@ -29,6 +30,11 @@ public actor SiteAgentExecutor: Executor {
     var keys: [String: AgentKeys] = [:]
     /// The checkpoint moves under way, by transfer id (the control plane sets them after each pass).
     var moves: [String: PendingMove] = [:]
+    /// Each site's agent's peer listener, when it reported one (`site-agent --peer-listen`).
+    var peers: [String: String] = [:]
+    /// The key of the secrets a source's peer listener asks of its destination, one per transfer (made at
+    /// start: after a restart the next answers hand out new ones).
+    let transferKey = SymmetricKey(size: .bits256)
     /// Where checkpoints wait between agents.
     public nonisolated let relay: CheckpointRelay
     /// The control plane's jurisdiction (`serve --jurisdiction`), the relay's for residency; `nil` when
@@ -67,6 +73,7 @@ public actor SiteAgentExecutor: Executor {
         contacts[site] = Contact(at: now, report: report)
         checkpoints[site] = Dictionary(report.checkpoints.map { ($0.workload, $0.bytes) }) { _, later in later }
         if let reported = report.keys { keys[site] = reported }
+        peers[site] = report.peer
         for log in report.logs ?? [] {
             guard let asked = logRequests[site]?.first(where: { $0.id == log.id }) else { continue }
             logRequests[site]?.remove(asked)

@@ -23,6 +23,9 @@ public struct AgentReport: Codable, Sendable, Hashable {
     public var keys: AgentKeys?
     /// Checkpoints the agent received from another site and put in place (``Assignment/fetch``).
     public var received: [ReceivedCheckpoint]?
+    /// Where other sites' agents reach this one for checkpoints that travel directly (`site-agent
+    /// --peer-listen`), like `http://10.1.2.3:9443`; absent when it does not listen.
+    public var peer: String?
 
     /// Makes a report.
     public init(
@@ -33,7 +36,8 @@ public struct AgentReport: Codable, Sendable, Hashable {
         power: PowerSignalBody? = nil,
         logs: [ReportedLog]? = nil,
         keys: AgentKeys? = nil,
-        received: [ReceivedCheckpoint]? = nil
+        received: [ReceivedCheckpoint]? = nil,
+        peer: String? = nil
     ) {
         self.agent = agent
         self.seenThrough = seenThrough
@@ -43,6 +47,7 @@ public struct AgentReport: Codable, Sendable, Hashable {
         self.logs = logs
         self.keys = keys
         self.received = received
+        self.peer = peer
     }
 }
 
@@ -91,13 +96,26 @@ public struct CheckpointFetch: Codable, Sendable, Hashable {
     /// Whether the source site's agent has fallen silent (past twice the lease): the checkpoint will not
     /// come, and the destination gives the attempt up.
     public var sourceSilent: Bool
+    /// For a checkpoint that travels directly (`checkpointTransit: direct`): the source agent's peer
+    /// listener, and the secret it asks for this transfer; absent when it comes through the relay.
+    public var peer: String?
+    public var secret: String?
 
     /// Makes one.
-    public init(transfer: String, from: String, senderKey: String?, sourceSilent: Bool = false) {
+    public init(
+        transfer: String,
+        from: String,
+        senderKey: String?,
+        sourceSilent: Bool = false,
+        peer: String? = nil,
+        secret: String? = nil
+    ) {
         self.transfer = transfer
         self.from = from
         self.senderKey = senderKey
         self.sourceSilent = sourceSilent
+        self.peer = peer
+        self.secret = secret
     }
 }
 
@@ -127,13 +145,17 @@ public struct CheckpointSend: Codable, Sendable, Hashable {
     public var to: String
     /// The destination agent's X25519 public key (base64), as its site reported it.
     public var recipientKey: String
+    /// For a checkpoint that travels directly: the secret the destination will present to this agent's peer
+    /// listener (the checkpoint is then served there, not uploaded); absent for the relay.
+    public var secret: String?
 
     /// Makes one.
-    public init(transfer: String, workload: String, to: String, recipientKey: String) {
+    public init(transfer: String, workload: String, to: String, recipientKey: String, secret: String? = nil) {
         self.transfer = transfer
         self.workload = workload
         self.to = to
         self.recipientKey = recipientKey
+        self.secret = secret
     }
 }
 

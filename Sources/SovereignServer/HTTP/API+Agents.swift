@@ -99,6 +99,16 @@ extension API {
                 )
             }
         }
+        if let peer = report.peer {
+            let url = URL(string: peer)
+            guard peer.utf8.count <= 2048, ["http", "https"].contains(url?.scheme ?? ""), url?.host != nil else {
+                throw APIError(
+                    .badRequest,
+                    "expected peer to be an http or https URL like \"http://10.1.2.3:9443\", found \"\(peer.prefix(80))\"",
+                    field: "peer"
+                )
+            }
+        }
         for (i, arrival) in (report.received ?? []).enumerated() {
             let hex = arrival.manifest.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
             guard arrival.manifest.utf8.count == 64, hex else {

@@ -145,11 +145,7 @@ public struct TokenStore: Sendable {
     public func authenticate(_ token: some StringProtocol) -> (role: Role, fingerprint: String, site: String?)? {
         let digest = Array(SHA256.hash(data: Data(token.utf8)))
         var found: Entry?
-        for entry in entries {
-            var difference: UInt8 = 0
-            for i in 0..<digest.count { difference |= digest[i] ^ entry.digest[i] }
-            if difference == 0 { found = entry }
-        }
+        for entry in entries where ConstantTime.equal(digest, Array(entry.digest)) { found = entry }
         return found.map { ($0.role, $0.fingerprint, $0.site) }
     }
 

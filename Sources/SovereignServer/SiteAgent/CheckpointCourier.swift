@@ -49,6 +49,18 @@ public actor CheckpointCourier {
     /// This agent's identity.
     public nonisolated let identity: AgentIdentity
     let relay: RelayTransport
+    /// How to reach another agent's peer listener (its URL and the transfer's secret), for checkpoints that
+    /// travel directly; `nil` when this agent cannot.
+    let peerTransport: (@Sendable (_ url: String, _ secret: String) -> RelayTransport)?
+    /// The checkpoints this agent serves to its peers, by transfer: packed, sealed on demand.
+    var served: [String: Served] = [:]
+
+    /// A checkpoint ready for the destination that holds its secret.
+    struct Served {
+        let secret: String
+        let offer: SignedOffer
+        let sender: CheckpointSender
+    }
     /// How long to wait before asking again for an offer or a chunk the other side has not sent yet.
     let patience: Duration
     /// Plaintext bytes per chunk of the checkpoints it sends.
@@ -68,9 +80,11 @@ public actor CheckpointCourier {
         relay: RelayTransport,
         patience: Duration = .milliseconds(250),
         chunkSize: Int = CheckpointOffer.defaultChunkSize,
+        peerTransport: (@Sendable (_ url: String, _ secret: String) -> RelayTransport)? = nil,
         say: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.chunkSize = chunkSize
+        self.peerTransport = peerTransport
         self.directory = directory
         self.identity = identity
         self.relay = relay
@@ -88,7 +102,11 @@ public actor CheckpointCourier {
         for transfer in sending where !wanted.contains(transfer) { cancel(transfer) }
         for send in sends where tasks[send.transfer] == nil && progress[send.transfer] == nil {
             sending.insert(send.transfer)
-            start(send.transfer) { courier in try await courier.upload(send) }
+            if let secret = send.secret {
+                start(send.transfer) { courier in try await courier.serve(send, secret: secret) }
+            } else {
+                start(send.transfer) { courier in try await courier.upload(send) }
+            }
         }
     }
 
@@ -119,6 +137,41 @@ public actor CheckpointCourier {
         progress[transfer] = nil
         sending.remove(transfer)
         failedSends.remove(transfer)
+        served[transfer] = nil
+    }
+
+    /// The offer and sender of `transfer`, for a peer that presents its secret (else `nil`, whether the
+    /// transfer is unknown or the secret wrong).
+    public func served(_ transfer: String, secret: String) -> (SignedOffer, CheckpointSender)? {
+        guard let entry = served[transfer],
+            ConstantTime.equal(Self.digest(entry.secret), Self.digest(secret))
+        else { return nil }
+        return (entry.offer, entry.sender)
+    }
+
+    static func digest(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Data(text.utf8))) }
+
+    /// Packs a checkpoint and keeps it ready for the destination's fetch, instead of uploading it.
+    func serve(_ send: CheckpointSend, secret: String) async throws -> ReceivedCheckpoint {
+        let sender = try packed(send)
+        let offer = try SignedOffer(sender.offer, key: identity.signing)
+        served[send.transfer] = Served(secret: secret, offer: offer, sender: sender)
+        let manifest = sender.offer.manifest
+        return ReceivedCheckpoint(transfer: send.transfer, manifest: manifest.digest, bytes: manifest.totalSize)
+    }
+
+    /// The sender of `send`'s checkpoint, sealed for its recipient.
+    nonisolated func packed(_ send: CheckpointSend) throws -> CheckpointSender {
+        guard let raw = Data(base64Encoded: send.recipientKey),
+            let recipient = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+        else { throw CourierError("recipientKey: expected base64 of a 32-byte X25519 key") }
+        return try CheckpointSender(
+            directory: checkpointDirectory(send.workload).path,
+            workload: send.workload,
+            transferID: send.transfer,
+            destination: recipient,
+            chunkSize: chunkSize
+        )
     }
 
     func start(_ transfer: String, _ body: @escaping @Sendable (CheckpointCourier) async throws -> ReceivedCheckpoint) {
@@ -160,16 +213,7 @@ public actor CheckpointCourier {
 
     /// Packs, seals and uploads one checkpoint.
     func upload(_ send: CheckpointSend) async throws -> ReceivedCheckpoint {
-        guard let raw = Data(base64Encoded: send.recipientKey),
-            let recipient = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
-        else { throw CourierError("recipientKey: expected base64 of a 32-byte X25519 key") }
-        let sender = try CheckpointSender(
-            directory: checkpointDirectory(send.workload).path,
-            workload: send.workload,
-            transferID: send.transfer,
-            destination: recipient,
-            chunkSize: chunkSize
-        )
+        let sender = try packed(send)
         let signed = try SignedOffer(sender.offer, key: identity.signing)
         try await persistently("sending the offer of \(send.transfer)") {
             try await relay.putOffer(send.transfer, signed)
@@ -190,9 +234,10 @@ public actor CheckpointCourier {
         guard let text = fetch.senderKey, let raw = Data(base64Encoded: text),
             let sender = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
         else { throw CourierError("senderKey: expected base64 of the source agent's 32-byte Ed25519 key") }
+        let relay = try source(of: fetch)
         var refusals = 0
         while true {
-            let offer = try await waitForOffer(fetch.transfer).verified(by: sender)
+            let offer = try await waitForOffer(fetch.transfer, from: relay).verified(by: sender)
             guard offer.workload == workload, offer.transferID == fetch.transfer else {
                 throw CourierError(
                     "offer: expected transfer \(fetch.transfer) of \(workload), found \(offer.transferID) of \(offer.workload)"
@@ -205,7 +250,7 @@ public actor CheckpointCourier {
             )
             do {
                 while let index = receiver.firstMissingChunk {
-                    try receiver.receive(index, sealed: try await waitForChunk(fetch.transfer, index))
+                    try receiver.receive(index, sealed: try await waitForChunk(fetch.transfer, index, from: relay))
                 }
                 _ = try receiver.commit()
                 return ReceivedCheckpoint(
@@ -221,7 +266,16 @@ public actor CheckpointCourier {
         }
     }
 
-    func waitForOffer(_ transfer: String) async throws -> SignedOffer {
+    /// Where a fetch reads from: the source's peer listener for a direct transfer, else the relay.
+    func source(of fetch: CheckpointFetch) throws -> RelayTransport {
+        guard let peer = fetch.peer else { return relay }
+        guard let peerTransport, let secret = fetch.secret else {
+            throw CourierError("fetch: expected a way to reach the peer \(peer) and the transfer's secret, found none")
+        }
+        return peerTransport(peer, secret)
+    }
+
+    func waitForOffer(_ transfer: String, from relay: RelayTransport) async throws -> SignedOffer {
         while true {
             let offer = try await persistently("fetching the offer of \(transfer)") { try await relay.offer(transfer) }
             if let offer { return offer }
@@ -229,7 +283,7 @@ public actor CheckpointCourier {
         }
     }
 
-    func waitForChunk(_ transfer: String, _ index: Int) async throws -> Data {
+    func waitForChunk(_ transfer: String, _ index: Int, from relay: RelayTransport) async throws -> Data {
         while true {
             let chunk = try await persistently("fetching chunk \(index) of \(transfer)") {
                 try await relay.chunk(transfer, index)

@@ -23,6 +23,8 @@ public struct SiteAgent: Sendable {
     public let statePath: String
     /// Sends and fetches the checkpoints that move between this site and others.
     public let courier: CheckpointCourier
+    /// Where other agents reach this one's peer listener, when it has one.
+    public let peer: String?
     let clock: @Sendable () -> Date
     let say: @Sendable (String) -> Void
 
@@ -35,6 +37,8 @@ public struct SiteAgent: Sendable {
         directory: URL,
         transport: @escaping @Sendable (AgentReport, Double) async throws -> AgentAssignments,
         relay: RelayTransport,
+        peer: String? = nil,
+        peerTransport: (@Sendable (_ url: String, _ secret: String) -> RelayTransport)? = nil,
         power: (@Sendable () throws -> PowerSignalBody)? = nil,
         clock: @escaping @Sendable () -> Date = { Date() },
         say: @escaping @Sendable (String) -> Void = { _ in }
@@ -47,8 +51,10 @@ public struct SiteAgent: Sendable {
             directory: workloads,
             identity: try AgentIdentity.loadOrCreate(at: directory.appendingPathComponent("agent-keys.json").path),
             relay: relay,
+            peerTransport: peerTransport,
             say: { say("\(site): \($0)") }
         )
+        self.peer = peer
         self.transport = transport
         self.power = power
         self.statePath = directory.appendingPathComponent("agent-state.json").path
@@ -99,6 +105,7 @@ public struct SiteAgent: Sendable {
             logs: logTails(state)
         )
         report.keys = courier.identity.publicKeys
+        report.peer = peer
         let ownFetches = Set(state.attempts.compactMap(\.fetch?.transfer))
         let replicas = await courier.fetched().filter { !ownFetches.contains($0.key) }.values
         if !replicas.isEmpty {
