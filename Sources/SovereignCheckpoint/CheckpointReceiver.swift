@@ -133,6 +133,19 @@ public struct CheckpointReceiver: Sendable {
 
     /// Removes the staging directory and state file, leaving the previous checkpoint as it was.
     public func abandon() throws(CheckpointError) {
+        try Self.abandon(root: paths.root, transferID: offer.transferID)
+    }
+
+    /// Removes what a receiver of transfer `transferID` staged under `root` (a transfer no longer wanted),
+    /// without its offer; the checkpoint in place is left as it was.
+    ///
+    /// - Throws: ``CheckpointError``: `invalidOffer` for an id that is not a safe name, `fileSystem` for a
+    ///   removal that failed.
+    public static func abandon(root: String, transferID: String) throws(CheckpointError) {
+        guard CheckpointPath.isSafeName(transferID) else {
+            throw CheckpointError(.invalidOffer, expected: "a transfer id", found: "\"\(transferID.prefix(80))\"")
+        }
+        let paths = ReceiverPaths(root: root, transferID: transferID)
         try paths.removeIfPresent(paths.staging)
         try paths.removeIfPresent(paths.state)
     }

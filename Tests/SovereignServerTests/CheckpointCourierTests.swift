@@ -197,6 +197,40 @@ struct CheckpointCourierTests {
         #expect(await relay.chunksDelivered == 16 + 1, "3 chunks under the first key, 1 refused, 13 after")
     }
 
+    /// A fetch that is cancelled (its attempt stopped, or the replica is no longer wanted) leaves nothing
+    /// staged behind, and the checkpoint in place untouched.
+    @Test func aCancelledFetchLeavesNothingStaged() async throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, there, relayed) = (
+            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
+        )
+        _ = try Self.checkpoint(in: here, seed: 9)
+        let relay = try FlakyRelay(directory: relayed, sender: source, seed: 9, failureRate: 0)
+        await relay.hold(after: 2)
+        let sending = Self.courier(here, source, relay)
+        let send = CheckpointSend(
+            transfer: Self.transfer,
+            workload: "train",
+            to: "b",
+            recipientKey: destination.publicKeys.agreement
+        )
+        await sending.send([send])
+        _ = try await Self.outcome(sending)
+        let receiving = Self.courier(there, destination, relay)
+        await receiving.fetch(
+            CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing),
+            workload: "train"
+        )
+        for _ in 0..<5_000 where await relay.chunksDelivered < 2 { try await Task.sleep(for: .milliseconds(2)) }
+        let root = there.appendingPathComponent("train").path
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: root).contains { $0.hasPrefix(".checkpoint-incoming-") }
+        )
+        await receiving.cancel(Self.transfer)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty)
+    }
+
     /// An offer signed by any key but the one the control plane vouches for is refused before a byte of it
     /// is read, and nothing is put in place.
     @Test func anOfferSignedByAnotherKeyIsRefused() async throws {

@@ -72,6 +72,8 @@ public actor CheckpointCourier {
     /// The transfers this site sends (the rest it fetches), and those of them that failed once.
     var sending: Set<String> = []
     var failedSends: Set<String> = []
+    /// The fetches started, with the workload each is for.
+    var fetching: [String: String] = [:]
 
     /// A courier for the workloads under `directory`.
     public init(
@@ -115,6 +117,7 @@ public actor CheckpointCourier {
     /// Starts fetching `fetch` into `workload`'s directory, unless it is under way or done.
     public func fetch(_ fetch: CheckpointFetch, workload: String) {
         guard tasks[fetch.transfer] == nil, progress[fetch.transfer] == nil else { return }
+        fetching[fetch.transfer] = workload
         start(fetch.transfer) { courier in try await courier.download(fetch, workload: workload) }
     }
 
@@ -130,10 +133,14 @@ public actor CheckpointCourier {
         for transfer in Set(progress.keys).subtracting(sending).subtracting(wanted) { cancel(transfer) }
     }
 
-    /// Stops a transfer and forgets it (its staging stays for a later fetch of the same transfer to resume).
+    /// Stops a transfer and forgets it; what a fetch staged is removed (a transfer no longer wanted never
+    /// resumes: a later one has another id). A fetch interrupted by a restart, not cancelled, resumes.
     public func cancel(_ transfer: String) {
         tasks[transfer]?.cancel()
         tasks[transfer] = nil
+        if let workload = fetching.removeValue(forKey: transfer) {
+            try? CheckpointReceiver.abandon(root: directory.appendingPathComponent(workload).path, transferID: transfer)
+        }
         progress[transfer] = nil
         sending.remove(transfer)
         failedSends.remove(transfer)
