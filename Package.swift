@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "SovereignPlanner",
-            dependencies: ["SovereignModel"]
+            dependencies: ["SovereignBase", "SovereignModel"]
         ),
         .target(
             name: "SovereignSimulator",
