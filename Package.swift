@@ -167,7 +167,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignBaseTests",
-            dependencies: ["SovereignBase"]
+            dependencies: ["SovereignBase", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignModelTests",
@@ -190,12 +190,18 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignLedgerTests",
-            dependencies: ["SovereignBase", "SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SovereignBase", "SovereignLedger", "SovereignTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Verifier"]
         ),
         .testTarget(
             name: "SovereignCheckpointTests",
-            dependencies: ["SovereignBase", "SovereignCheckpoint", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SovereignBase", "SovereignCheckpoint", "SovereignTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "SovereignLedgerSQLiteTests",
@@ -203,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignFederationTests",
-            dependencies: ["SovereignBase", "SovereignFederation"],
+            dependencies: ["SovereignBase", "SovereignFederation", "SovereignTesting"],
             exclude: ["Interop/safetensors_interop.py"]
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Foundation
 import SovereignBase
 import SovereignFederation
+import SovereignTesting
 import Testing
 
 struct TrainingDataTests {
@@ -23,7 +24,7 @@ struct TrainingDataTests {
     }
 
     @Test func plainAndGzipFilesGiveTheSameData() throws {
-        let directory = try TrainingFixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let digits = TrainingFixtures.digits
         var text = ""
@@ -44,7 +45,7 @@ struct TrainingDataTests {
     }
 
     @Test func brokenGzipAndMissingFilesAreIOErrors() throws {
-        let directory = try TrainingFixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let truncated = directory.appendingPathComponent("truncated.csv.gz")
         try Data(Self.smallGzip[0..<20]).write(to: truncated)
@@ -169,7 +170,7 @@ struct TrainingDataTests {
     }
 
     @Test func recordsAcrossTheReadersChunksReadAsInMemory() throws {
-        let directory = try TrainingFixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A header longer than one 64 KiB chunk, then rows that straddle every later chunk boundary.
         let names = (0..<3).map { "\"feature \($0), \(String(repeating: "x", count: 30_000))\"" }
