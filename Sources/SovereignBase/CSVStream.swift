@@ -76,7 +76,8 @@ extension CSVTokenizer {
         /// - Parameters:
         ///   - chunk: the next bytes of the input.
         ///   - index: where to start in `chunk`; advanced past what was read.
-        /// - Returns: The record that ended in `chunk`, valid until the next call, or `nil`.
+        /// - Returns: The record that ended in `chunk`, or `nil`. Its bytes are the stream's until the next
+        ///   call, which reuses the storage (a record kept longer keeps a copy).
         /// - Complexity: O(bytes read).
         public mutating func nextRecord(in chunk: UnsafeBufferPointer<UInt8>, from index: inout Int) -> CSVRecord? {
             clearReturnedRecord()
