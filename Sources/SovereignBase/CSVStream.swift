@@ -35,6 +35,8 @@ extension CSVTokenizer {
         /// The kept bytes of the record being read.
         private var buffer: [UInt8] = []
         private var spans: [Span] = []
+        /// The fields of the record returned last; the storage is reused for the next one.
+        private var fields: [CSVField] = []
         /// The fields the record has so far, kept or not.
         private var fieldCount = 0
         /// Where the next byte is: its line, and the column of the byte before it.
@@ -81,18 +83,26 @@ extension CSVTokenizer {
         /// - Complexity: O(bytes read).
         public mutating func nextRecord(in chunk: UnsafeBufferPointer<UInt8>, from index: inout Int) -> CSVRecord? {
             clearReturnedRecord()
+            if index < chunk.count { recordBegun = true }
+            // Content bytes are copied a run at a time, when their field ends or the chunk does.
+            var run = index
             while index < chunk.count {
                 let byte = chunk[index]
                 index += 1
                 column += 1
-                recordBegun = true
                 switch grammar.step(byte) {
                 case .content:
-                    take(byte)
+                    if byte == CSVGrammar.lineFeed {
+                        line += 1
+                        column = 0
+                    }
                 case .fieldEnd:
+                    take(UnsafeBufferPointer(rebasing: chunk[run..<(index - 1)]))
+                    run = index
                     endField()
                     startField()
                 case .recordEnd:
+                    take(UnsafeBufferPointer(rebasing: chunk[run..<(index - 1)]))
                     let record = endRecord()
                     line += 1
                     column = 0
@@ -100,6 +110,7 @@ extension CSVTokenizer {
                     return record
                 }
             }
+            take(UnsafeBufferPointer(rebasing: chunk[run..<index]))
             return nil
         }
 
@@ -118,15 +129,16 @@ extension CSVTokenizer {
             return endRecord()
         }
 
-        @inline(__always)
-        private mutating func take(_ byte: UInt8) {
-            if byte == CSVGrammar.lineFeed {
-                line += 1
-                column = 0
+        /// Takes a run of the current field's bytes, keeping those within the limits.
+        private mutating func take(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let last = bytes.last else { return }
+            if spans.count < maximumFieldCount, fieldByteCount < maximumFieldBytes {
+                buffer.append(
+                    contentsOf: UnsafeBufferPointer(rebasing: bytes.prefix(maximumFieldBytes - fieldByteCount))
+                )
             }
-            if fieldByteCount < maximumFieldBytes, spans.count < maximumFieldCount { buffer.append(byte) }
-            fieldByteCount += 1
-            lastByte = byte
+            fieldByteCount += bytes.count
+            lastByte = last
         }
 
         private mutating func startField() {
@@ -160,23 +172,25 @@ extension CSVTokenizer {
         private mutating func endRecord() -> CSVRecord {
             endField(atRecordEnd: true)
             peakBufferedByteCount = max(peakBufferedByteCount, buffer.count)
-            let fields = spans.map {
-                CSVField(
-                    raw: buffer[$0.range],
-                    line: $0.line,
-                    column: $0.column,
-                    isQuoted: $0.isQuoted,
-                    isTruncated: $0.isTruncated
+            for span in spans {
+                fields.append(
+                    CSVField(
+                        raw: buffer[span.range],
+                        line: span.line,
+                        column: span.column,
+                        isQuoted: span.isQuoted,
+                        isTruncated: span.isTruncated
+                    )
                 )
             }
-            let record = CSVRecord(line: recordLine, fields: fields, fieldCount: fieldCount)
             returnedRecord = true
-            return record
+            return CSVRecord(line: recordLine, fields: fields, fieldCount: fieldCount)
         }
 
         private mutating func clearReturnedRecord() {
             guard returnedRecord else { return }
             returnedRecord = false
+            fields.removeAll(keepingCapacity: true)  // first: its fields hold the buffer
             buffer.removeAll(keepingCapacity: true)
             spans.removeAll(keepingCapacity: true)
             fieldCount = 0

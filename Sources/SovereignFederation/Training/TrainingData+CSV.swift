@@ -222,10 +222,12 @@ struct CSVExampleParser {
             )
         }
         var label: Int32 = 0
-        for (index, field) in record.fields.enumerated() {
-            let cell = Cell(field)
-            guard let value = cell.value else { throw nonNumeric(cell, field: index) }
-            try take(value, field: index, cell: cell, shape: shape, label: &label)
+        for index in record.fields.indices {
+            // A cell is made only for a message: reading a number copies nothing.
+            guard let value = Cell.number(in: record.fields[index]) else {
+                throw nonNumeric(Cell(record.fields[index]), field: index)
+            }
+            try take(value, field: index, shape: shape, label: &label) { Cell(record.fields[index]) }
         }
         try endRow(label: label, line: record.line)
     }
@@ -258,7 +260,7 @@ struct CSVExampleParser {
         if let bad = cells.firstIndex(where: { $0.value == nil }) { throw nonNumeric(cells[bad], field: bad) }
         var label: Int32 = 0
         for (index, (cell, value)) in zip(cells, values).enumerated() {
-            try take(value, field: index, cell: cell, shape: shape, label: &label)
+            try take(value, field: index, shape: shape, label: &label) { cell }
         }
         try endRow(label: label, line: record.line)
     }
@@ -299,12 +301,14 @@ struct CSVExampleParser {
     }
 
     /// Takes one parsed value of an example: a feature, appended, or its `label`.
+    ///
+    /// - Parameter cell: the value's cell, for a message.
     private mutating func take(
         _ value: Double,
         field: Int,
-        cell: Cell,
         shape: Shape,
-        label: inout Int32
+        label: inout Int32,
+        cell: () -> Cell
     ) throws(FederationError) {
         guard field == shape.labelIndex else {
             // A finite Double beyond Float's range would become an infinite feature.
@@ -312,7 +316,7 @@ struct CSVExampleParser {
             guard feature.isFinite else {
                 throw FederationError(
                     .trainingData,
-                    "\(location(cell, field: field)): expected a number within ±\(Float.greatestFiniteMagnitude) "
+                    "\(location(cell(), field: field)): expected a number within ±\(Float.greatestFiniteMagnitude) "
                         + "(a 32-bit float), found \(format(value))"
                 )
             }
@@ -323,7 +327,7 @@ struct CSVExampleParser {
         guard value >= 0, value.rounded(.towardZero) == value else {
             throw FederationError(
                 .trainingData,
-                "\(location(cell, field: field)): expected a label that is a non-negative integer, found \(format(value))"
+                "\(location(cell(), field: field)): expected a label that is a non-negative integer, found \(format(value))"
             )
         }
         guard value <= Double(limit) else {
@@ -332,7 +336,7 @@ struct CSVExampleParser {
                 ?? "a label of at most \(Self.largestInferredLabel)"
             throw FederationError(
                 .trainingData,
-                "\(location(cell, field: field)): expected \(expected), found \(format(value))"
+                "\(location(cell(), field: field)): expected \(expected), found \(format(value))"
             )
         }
         label = Int32(value)
@@ -363,45 +367,57 @@ struct CSVExampleParser {
 /// A field as the example reader sees it: the blanks (spaces, tabs, carriage returns) around it dropped,
 /// its first 256 bytes, and its number if it is one. A quoted field is never a number.
 private struct Cell {
-    private static let blanks: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")]
-
-    /// The field's bytes as written, blanks around them dropped, at most 256.
-    let content: ArraySlice<UInt8>
+    let field: CSVField
+    /// Where the field's bytes lie in `field.raw`, blanks around them dropped, at most 256.
+    let content: Range<Int>
     /// Whether the field had more than 256 bytes after its leading blanks.
     let isTooLong: Bool
-    let isQuoted: Bool
-    /// The field's decoded text, for a quoted header name.
-    let decoded: String?
-    /// Where the field's content starts, or, for a blank field, where it ends.
-    let line: Int
-    let column: Int
     /// The field's number, if it is a finite one.
     let value: Double?
 
     init(_ field: CSVField) {
+        self.field = field
         let raw = field.raw
-        let start = raw.firstIndex { !Self.blanks.contains($0) } ?? raw.endIndex
-        let untrimmed = raw[start...]
-        isTooLong = field.isTruncated || untrimmed.count > CSVExampleParser.maximumFieldLength
-        var content = untrimmed.prefix(CSVExampleParser.maximumFieldLength)
-        while let last = content.last, Self.blanks.contains(last) { content.removeLast() }
-        self.content = content
-        isQuoted = field.isQuoted
-        decoded = field.isQuoted ? field.text : nil
-        line = field.line
-        column = field.column + (start - raw.startIndex)
-        value = isTooLong || isQuoted ? nil : parseNumber(content)
+        var start = raw.startIndex
+        while start < raw.endIndex, Self.isBlank(raw[start]) { start += 1 }
+        isTooLong = field.isTruncated || raw.endIndex - start > CSVExampleParser.maximumFieldLength
+        var end = min(raw.endIndex, start + CSVExampleParser.maximumFieldLength)
+        while end > start, Self.isBlank(raw[end - 1]) { end -= 1 }
+        content = start..<end
+        value = isTooLong ? nil : Self.number(in: field)
     }
+
+    /// The number in `field` (blanks around it dropped), or `nil` when it holds none or is quoted or too long.
+    static func number(in field: CSVField) -> Double? {
+        guard !field.isQuoted, !field.isTruncated else { return nil }
+        return field.raw.withUnsafeBufferPointer { bytes in
+            var start = 0
+            while start < bytes.count, isBlank(bytes[start]) { start += 1 }
+            guard bytes.count - start <= CSVExampleParser.maximumFieldLength else { return nil }
+            var end = bytes.count
+            while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+            return parseNumber(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        }
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+    }
+
+    /// The line of the field's content.
+    var line: Int { field.line }
+    /// Where the field's content starts, or, for a blank field, where it ends.
+    var column: Int { field.column + (content.lowerBound - field.raw.startIndex) }
 
     /// Whether the field is empty but for blanks.
     var isBlank: Bool { content.isEmpty && !isTooLong }
 
-    /// The field as a header name: its decoded text if quoted, else its trimmed bytes.
-    var name: String { decoded ?? String(decoding: content, as: UTF8.self) }
+    /// The field as a header name: its decoded text if quoted, else its bytes without the blanks around them.
+    var name: String { field.isQuoted ? field.text : String(decoding: field.raw[content], as: UTF8.self) }
 
     /// The field as messages quote it, cut with an ellipsis if too long.
     var quotedText: String {
-        let text = String(decoding: content, as: UTF8.self)
+        let text = String(decoding: field.raw[content], as: UTF8.self)
         return isTooLong ? String(reflecting: text + "…") : String(reflecting: text)
     }
 }
@@ -414,10 +430,10 @@ private let powersOfTen: [Double] = [
 /// Parses a finite decimal number, or returns nil. Plain decimals with at most 15 significant digits
 /// take an exact fast path (an integer below 2⁵³ divided by an exact power of ten rounds correctly);
 /// anything else (exponents, long mantissas) goes through the standard library's correctly rounded parser.
-private func parseNumber(_ bytes: ArraySlice<UInt8>) -> Double? {
-    var index = bytes.startIndex
+private func parseNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    var index = 0
     var negative = false
-    if index < bytes.endIndex && (bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+")) {
+    if index < bytes.count && (bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+")) {
         negative = bytes[index] == UInt8(ascii: "-")
         index += 1
     }
@@ -426,7 +442,7 @@ private func parseNumber(_ bytes: ArraySlice<UInt8>) -> Double? {
     var fractionDigits = 0
     var sawPoint = false
     var fastPath = true
-    while index < bytes.endIndex {
+    while index < bytes.count {
         let byte = bytes[index]
         if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
             if digits < 15 {
