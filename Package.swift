@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "SovereignPlanner",
-            dependencies: ["SovereignModel"]
+            dependencies: ["SovereignBase", "SovereignModel"]
         ),
         .target(
             name: "SovereignSimulator",
@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignBaseTests",
-            dependencies: ["SovereignBase"]
+            dependencies: ["SovereignBase", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignModelTests",
@@ -192,12 +192,18 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignLedgerTests",
-            dependencies: ["SovereignBase", "SovereignLedger", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "SovereignBase", "SovereignLedger", "SovereignTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Verifier"]
         ),
         .testTarget(
             name: "SovereignCheckpointTests",
-            dependencies: ["SovereignBase", "SovereignCheckpoint", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SovereignBase", "SovereignCheckpoint", "SovereignTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "SovereignLedgerSQLiteTests",
@@ -205,7 +211,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignFederationTests",
-            dependencies: ["SovereignBase", "SovereignFederation"],
+            dependencies: ["SovereignBase", "SovereignFederation", "SovereignTesting"],
             exclude: ["Interop/safetensors_interop.py"]
         ),
         .testTarget(

@@ -19,8 +19,8 @@ public enum POSIX: Sendable {
     /// The last call's error number.
     public static var errorNumber: Int32 { errno }
 
-    /// Writes a file so that a reader sees all of it or none: a temporary file beside it (named for this
-    /// process), every byte written, fsync, then rename over the target.
+    /// Writes a file so that a reader sees all of it or none: a uniquely named temporary file beside it
+    /// (`mkstemp`), every byte written, fsync, rename over the target, then fsync of its directory.
     ///
     /// - Parameters:
     ///   - data: The file's whole contents.
@@ -28,35 +28,72 @@ public enum POSIX: Sendable {
     ///   - mode: The new file's permissions.
     /// - Throws: ``FileWriteError`` naming the path and the system's reason.
     public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        let temporary = path + ".tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        try writeAtomically(to: path, mode: mode) { sink in try data.withUnsafeBytes { try sink($0) } }
+    }
+
+    /// Writes a file so that a reader sees all of it or none, from contents produced piece by piece (a
+    /// large file need not be in memory at once): a uniquely named temporary file beside it (`mkstemp`),
+    /// everything `produce` hands to its sink written, fsync, rename over the target, then fsync of its
+    /// directory. On any failure the temporary file is removed and the target left as it was.
+    ///
+    /// - Parameters:
+    ///   - path: Where the file goes.
+    ///   - mode: The new file's permissions.
+    ///   - produce: Calls its sink with each piece of the file, in order.
+    /// - Throws: ``FileWriteError`` naming the path and the system's reason, or what `produce` throws.
+    public static func writeAtomically(
+        to path: String,
+        mode: mode_t = 0o644,
+        _ produce: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        var template = Array("\(path).tmp.XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { $0.baseAddress.map { mkstemp($0) } ?? -1 }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard fd >= 0 else { throw FileWriteError(path: temporary, reason: reason()) }
-        defer { close(fd) }
-        guard writeAll(data, to: fd), fsync(fd) == 0 else {
-            let why = reason()
+        do {
+            guard fchmod(fd, mode) == 0 else { throw FileWriteError(path: temporary, reason: reason()) }
+            try produce { buffer in
+                guard writeAll(buffer, to: fd) else { throw FileWriteError(path: temporary, reason: reason()) }
+            }
+            guard fsync(fd) == 0 else { throw FileWriteError(path: temporary, reason: reason()) }
+        } catch {
+            close(fd)
             unlink(temporary)
-            throw FileWriteError(path: temporary, reason: why)
+            throw error
         }
-        guard rename(temporary, path) == 0 else {
+        guard close(fd) == 0, rename(temporary, path) == 0 else {
             let why = reason()
             unlink(temporary)
             throw FileWriteError(path: path, reason: why)
         }
+        syncDirectory(of: path)
     }
 
-    /// Writes every byte of `data` to `fd`, retrying on `EINTR`; `false` on any other failure.
-    private static func writeAll(_ data: Data, to fd: Int32) -> Bool {
-        data.withUnsafeBytes { buffer -> Bool in
-            guard let base = buffer.baseAddress else { return true }
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, base + offset, buffer.count - offset)
-                if n < 0, errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
+    /// Flushes the directory holding `path`, so that a rename into it survives a crash (best effort).
+    private static func syncDirectory(of path: String) {
+        let directory: String
+        if let slash = path.lastIndex(of: "/") {
+            directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            directory = "."
         }
+        let fd = open(directory, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    /// Writes every byte of `buffer` to `fd`, retrying on `EINTR`; `false` on any other failure.
+    private static func writeAll(_ buffer: UnsafeRawBufferPointer, to fd: Int32) -> Bool {
+        guard let base = buffer.baseAddress else { return true }
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, base + offset, buffer.count - offset)
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
     }
 
     private static func reason() -> String { String(cString: strerror(errno)) }

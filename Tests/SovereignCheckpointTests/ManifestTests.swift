@@ -1,16 +1,18 @@
 import Foundation
 import SovereignBase
+import SovereignTesting
 import Testing
 
 @testable import SovereignCheckpoint
 
 @Suite struct ManifestTests {
     @Test func packListsEveryFileInCanonicalOrderWithSizeAndDigest() throws {
-        let scratch = try Scratch()
-        try Scratch.write(Array("hello".utf8), "b.txt", under: scratch.path)
-        try Scratch.write([], "a/empty", under: scratch.path)
-        try Scratch.write(Array(repeating: 7, count: 300_000), "a/weights.bin", under: scratch.path)
-        let manifest = try CheckpointManifest.pack(directory: scratch.path)
+        let scratch = try Fixtures.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try CheckpointFiles.write(Array("hello".utf8), "b.txt", under: scratch)
+        try CheckpointFiles.write([], "a/empty", under: scratch)
+        try CheckpointFiles.write(Array(repeating: 7, count: 300_000), "a/weights.bin", under: scratch)
+        let manifest = try CheckpointManifest.pack(directory: scratch)
         #expect(manifest.files.map(\.path) == ["a/empty", "a/weights.bin", "b.txt"])
         #expect(manifest.files.map(\.size) == [0, 300_000, 5])
         // SHA-256("hello") and SHA-256("").
@@ -77,11 +79,12 @@ import Testing
     }
 
     @Test func packRefusesASymbolicLink() throws {
-        let scratch = try Scratch()
-        try Scratch.write([1, 2, 3], "real", under: scratch.path)
-        try FileManager.default.createSymbolicLink(atPath: scratch.path + "/escape", withDestinationPath: "/etc/passwd")
+        let scratch = try Fixtures.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try CheckpointFiles.write([1, 2, 3], "real", under: scratch)
+        try FileManager.default.createSymbolicLink(atPath: scratch + "/escape", withDestinationPath: "/etc/passwd")
         let error = try #require(throws: CheckpointError.self) {
-            try CheckpointManifest.pack(directory: scratch.path)
+            try CheckpointManifest.pack(directory: scratch)
         }
         #expect(error.kind == .notRegularFile)
         #expect(

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SovereignBase
+import SovereignTesting
 import Testing
 
 @testable import SovereignCheckpoint
@@ -12,8 +13,9 @@ import Testing
     @Test(arguments: 0..<24)
     func randomTreesSurviveDropsAndRestartsAndTheRelaySeesNoPlaintext(seed: UInt64) throws {
         var generator = SeededGenerator(seed: seed)
-        let scratch = try Scratch()
-        let source = scratch.path + "/source"
+        let scratch = try Fixtures.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let source = scratch + "/source"
         try Self.randomTree(at: source, &generator)
         let key = Curve25519.KeyAgreement.PrivateKey()
         let chunkSize = 1 + generator.nextInt(below: 3_000)
@@ -24,7 +26,7 @@ import Testing
             destination: key.publicKey,
             chunkSize: chunkSize
         )
-        let root = scratch.path + "/dest"
+        let root = scratch + "/dest"
         var relayed: [Data] = [try JSONEncoder().encode(sender.offer)]
         var receiver = try CheckpointReceiver(root: root, offer: sender.offer, privateKey: key)
         var rounds = 0
@@ -54,8 +56,8 @@ import Testing
             }
         }
         let placed = try receiver.commit()
-        let expected = try Scratch.tree(source)
-        #expect(try Scratch.tree(placed) == expected)
+        let expected = try CheckpointFiles.tree(source)
+        #expect(try CheckpointFiles.tree(placed) == expected)
         #expect(Self.plaintextWindowsSeen(in: relayed, of: Array(expected.values)) == 0)
     }
 
@@ -66,7 +68,7 @@ import Testing
             let depth = generator.nextInt(below: 3)
             let path = (0..<depth).map { "d\(generator.nextInt(below: 3))-\($0)" } + ["f\(file).bin"]
             let size = generator.nextInt(below: 6) == 0 ? 0 : generator.nextInt(below: 12_000)
-            try Scratch.write(Scratch.bytes(size, &generator), path.joined(separator: "/"), under: root)
+            try CheckpointFiles.write(CheckpointFiles.bytes(size, &generator), path.joined(separator: "/"), under: root)
         }
     }
 

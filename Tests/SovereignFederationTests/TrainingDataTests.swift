@@ -1,6 +1,7 @@
 import Foundation
 import SovereignBase
 import SovereignFederation
+import SovereignTesting
 import Testing
 
 struct TrainingDataTests {
@@ -23,7 +24,7 @@ struct TrainingDataTests {
     }
 
     @Test func plainAndGzipFilesGiveTheSameData() throws {
-        let directory = try TrainingFixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let digits = TrainingFixtures.digits
         var text = ""
@@ -44,7 +45,7 @@ struct TrainingDataTests {
     }
 
     @Test func brokenGzipAndMissingFilesAreIOErrors() throws {
-        let directory = try TrainingFixtures.temporaryDirectory()
+        let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let truncated = directory.appendingPathComponent("truncated.csv.gz")
         try Data(Self.smallGzip[0..<20]).write(to: truncated)
@@ -145,6 +146,42 @@ struct TrainingDataTests {
         #expect(
             error?.message == "d.csv:1:3: field 2: expected a number, found \"\(String(repeating: "9", count: 256))…\""
         )
+    }
+
+    @Test func quotedFieldsAreNeverNumbersButQuotedNamesAreNames() throws {
+        #expect(throws: FederationError(.trainingData, #"d.csv:2:3: field 2: expected a number, found "\"1.5\"""#)) {
+            try TrainingData.parse(csv: Array("1,2,0\n3,\"1.5\",1\n".utf8), name: "d.csv")
+        }
+        let csv = "\"x, the first\",\"lab\"\"el\",\"y\nz\"\r\n1,0,2\r\n3,1,4\r\n"
+        let data = try TrainingData.parse(
+            csv: Array(csv.utf8),
+            name: "q.csv",
+            options: .init(labelColumn: .named("lab\"el"))
+        )
+        #expect(data.features == [1, 2, 3, 4] && data.labels == [0, 1] && data.featureCount == 2)
+    }
+
+    @Test func anUnclosedQuoteIsLocatedWhereItOpens() {
+        let message =
+            "d.csv:2:3: expected a closing double quote for the field that opens here, found the end of the input"
+        #expect(throws: FederationError(.trainingData, message)) {
+            try TrainingData.parse(csv: Array("1,2,0\n3,\"4,1\n5,6,0\n".utf8), name: "d.csv")
+        }
+    }
+
+    @Test func recordsAcrossTheReadersChunksReadAsInMemory() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A header longer than one 64 KiB chunk, then rows that straddle every later chunk boundary.
+        let names = (0..<3).map { "\"feature \($0), \(String(repeating: "x", count: 30_000))\"" }
+        var text = names.joined(separator: ",") + ",label\r\n"
+        for row in 0..<20_000 { text += "\(row).25, \(row % 7),-\(row),\(row % 4)\r\n" }
+        let file = directory.appendingPathComponent("wide.csv")
+        try Data(text.utf8).write(to: file)
+        let loaded = try TrainingData.load(contentsOf: file)
+        #expect(loaded == (try TrainingData.parse(csv: Array(text.utf8), name: file.path)))
+        #expect(loaded.count == 20_000 && loaded.featureCount == 3 && loaded.classCount == 4)
+        #expect(Array(loaded.features.suffix(3)) == [19_999.25, Float(19_999 % 7), -19_999])
     }
 
     @Test func randomBytesNeverCrashTheParser() {

@@ -14,11 +14,4 @@ enum TrainingFixtures {
 
     /// The seeded 80/20 split the accuracy tests use.
     static let digitsSplit = digits.split(testFraction: 0.2, seed: 2026)
-
-    /// A fresh temporary directory.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sovereign-trainer-\(UUID())")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }

@@ -1,13 +1,5 @@
 import SovereignBase
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A tensor to write: a name, a dtype, a shape and its raw little-endian bytes.
 public struct SafetensorsTensor: Sendable, Hashable {
     /// The tensor's name.
@@ -288,69 +280,13 @@ public enum Safetensors: Sendable {
     static func write(_ tensors: [TensorView], metadata: [String: String], order: Order, to path: String) throws {
         let ordered = try layout(tensors, order: order)
         let header = header(ordered, metadata: metadata)
-        try AtomicFile.write(to: path) { sink in
-            try header.withUnsafeBytes { try sink($0) }
-            for tensor in ordered { try tensor.withBytes { try sink($0) } }
-        }
-    }
-}
-
-/// Writes a file atomically: a uniquely named temporary file next to the target, written fully, fsynced,
-/// renamed over the target, and the directory fsynced.
-enum AtomicFile {
-    static func write(to path: String, _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-        let directory: String
-        if let slash = path.lastIndex(of: "/") {
-            directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        } else {
-            directory = "."
-        }
-        var template = Array("\(path).tmp-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else {
-            throw FederationError(.io, "\(path): cannot create a temporary file: \(String(cString: strerror(errno)))")
-        }
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        var closed = false
         do {
-            try produce { buffer in
-                try writeAll(descriptor, buffer, path: temporary)
+            try POSIX.writeAtomically(to: path, mode: 0o600) { sink in
+                try header.withUnsafeBytes { try sink($0) }
+                for tensor in ordered { try tensor.withBytes { try sink($0) } }
             }
-            guard fsync(descriptor) == 0 else {
-                throw FederationError(.io, "\(temporary): cannot sync: \(String(cString: strerror(errno)))")
-            }
-            closed = true
-            guard close(descriptor) == 0 else {
-                throw FederationError(.io, "\(temporary): cannot close: \(String(cString: strerror(errno)))")
-            }
-            guard rename(temporary, path) == 0 else {
-                throw FederationError(
-                    .io,
-                    "\(path): cannot rename \(temporary) over it: \(String(cString: strerror(errno)))"
-                )
-            }
-        } catch {
-            if !closed { close(descriptor) }
-            unlink(temporary)
-            throw error
+        } catch let error as FileWriteError {
+            throw FederationError(.io, "\(error.path): cannot write: \(error.reason)")
         }
-        let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
-    }
-}
-
-/// Writes every byte of `buffer` to `descriptor`, retrying short writes and interruptions.
-private func writeAll(_ descriptor: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-    var offset = 0
-    while offset < buffer.count {
-        let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw FederationError(.io, "\(path): cannot write: \(String(cString: strerror(errno)))")
-        }
-        offset += written
     }
 }

@@ -1,5 +1,6 @@
 import CZlib
 public import Foundation
+import SovereignBase
 
 extension TrainingData {
     /// How to read a CSV file of examples.
@@ -56,7 +57,9 @@ extension TrainingData {
     /// Each row is one example: numbers separated by commas, one column the label (a non-negative integer),
     /// the rest features. Fields may be padded with spaces; lines may end in `\n` or `\r\n`; blank lines are
     /// skipped. A gzip file is recognised by its magic bytes (`1f 8b`) and decompressed with zlib. The file is
-    /// streamed in 64 KiB chunks, so only the parsed floats are held in memory, never the text.
+    /// streamed in 64 KiB chunks through SovereignBase's CSV tokenizer, so only the parsed floats and one
+    /// record's text are held in memory, never the whole text. A quoted field is never a number (a quoted
+    /// header name is read without its quotes).
     /// - Parameters:
     ///   - url: a file URL.
     ///   - options: the label column, the header and the class count.
@@ -123,41 +126,32 @@ extension TrainingData {
     }
 }
 
-/// A streaming CSV parser: bytes go in chunk by chunk, features and labels come out; nothing but the
-/// current field (at most 256 bytes) and the first row's values is buffered.
+/// A streaming reader of examples: bytes go in chunk by chunk, SovereignBase's CSV tokenizer turns them into
+/// records one at a time, features and labels come out; only the current record (its fields cut at 4 KiB,
+/// at most one field past the first row's count) and the parsed values are held.
 struct CSVExampleParser {
-    private static let maximumFieldLength = 256
+    /// A field's bytes past this many (after leading blanks) make it too long to be a number; messages
+    /// show this many and an ellipsis.
+    static let maximumFieldLength = 256
     /// The largest label: a stray huge label cannot make the model allocate a huge output layer, and
     /// every label fits an `Int32`.
     static let largestInferredLabel = 999_999
 
+    /// What the first row settles: how many fields every row has and which one is the label.
+    private struct Shape {
+        let fieldCount: Int
+        let labelIndex: Int
+        let line: Int
+    }
+
     private let name: String
     private let options: TrainingData.LoadOptions
-
-    private var line = 1
-    private var column = 0
-    private var cell: [UInt8] = []
-    private var cellColumn = 1
-    private var cellTooLong = false
-    private var field = 0
-
-    /// Known once the first row has ended.
-    private var fieldCount: Int?
-    private var labelIndex = 0
-    private var firstRowLine = 0
-    private var sawHeader = false
-
-    private var firstRowValues: [Double?] = []
-    private var firstRowColumns: [Int] = []
-    private var firstNonNumeric: FederationError?
-    private var namedLabelIndex: Int?
-
+    private var stream: CSVTokenizer.Stream
+    /// Known once the first row has been read.
+    private var shape: Shape?
     private var features: [Float] = []
     private var labels: [Int32] = []
     private var largestLabel: Int32 = -1
-    private var pendingLabel: Int32 = 0
-    private var rowError: FederationError?
-    private var extraFieldColumn: Int?
 
     init(name: String, options: TrainingData.LoadOptions) throws(FederationError) {
         self.name = name
@@ -174,204 +168,118 @@ struct CSVExampleParser {
                 "\(name): maximum value count: expected at least 2, found \(options.maximumValueCount)"
             )
         }
-        cell.reserveCapacity(Self.maximumFieldLength)
+        // The first row may have as many fields as values are allowed; one more is an error either way.
+        stream = CSVTokenizer.Stream(maximumFieldBytes: 1 << 12, maximumFieldCount: options.maximumValueCount)
     }
 
     mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>) throws(FederationError) {
-        for byte in bytes {
-            column += 1
-            switch byte {
-            case UInt8(ascii: "\n"):
-                try endLine()
-                line += 1
-                column = 0
-                cellColumn = 1
-            case UInt8(ascii: ","):
-                try endCell()
-                field += 1
-                cellColumn = column + 1
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
-                if cell.isEmpty && !cellTooLong {
-                    cellColumn = column + 1
-                } else {
-                    append(byte)
-                }
-            default:
-                append(byte)
-            }
-        }
+        var index = 0
+        while let record = stream.nextRecord(in: bytes, from: &index) { try take(record) }
     }
 
     mutating func finish() throws(FederationError) -> TrainingData {
-        try endLine()
-        guard !labels.isEmpty else {
-            let found = fieldCount == nil ? "an empty file" : "only a header row"
+        let last: CSVRecord?
+        do {
+            last = try stream.finish()
+        } catch {
+            throw FederationError(.trainingData, "\(name):\(error.line):\(error.column): \(error.message)")
+        }
+        if let last { try take(last) }
+        guard let shape, !labels.isEmpty else {
+            let found = shape == nil ? "an empty file" : "only a header row"
             throw FederationError(.trainingData, "\(name): expected at least one example, found \(found)")
         }
         let classCount = options.classCount ?? (Int(largestLabel) + 1)
         return TrainingData(
             unchecked: features,
             labels: labels,
-            featureCount: fieldCount! - 1,
+            featureCount: shape.fieldCount - 1,
             classCount: classCount
         )
     }
 
-    private mutating func append(_ byte: UInt8) {
-        if cell.count < Self.maximumFieldLength {
-            cell.append(byte)
-        } else {
-            cellTooLong = true
-        }
-    }
-
-    private mutating func endLine() throws(FederationError) {
-        trimCell()
-        if field == 0 && cell.isEmpty && !cellTooLong {
+    private mutating func take(_ record: CSVRecord) throws(FederationError) {
+        if record.fieldCount == 1, let only = record.fields.first, Cell(only).isBlank {
             return  // a blank line
         }
-        try endCell()
-        try endRow()
-        field = 0
-        rowError = nil
-        extraFieldColumn = nil
-    }
-
-    private mutating func trimCell() {
-        while let last = cell.last,
-            last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == UInt8(ascii: "\r")
-        {
-            cell.removeLast()
+        if let shape {
+            try takeRow(record, shape)
+        } else {
+            try takeFirstRow(record)
         }
     }
 
-    private var location: String { "\(name):\(line):\(cellColumn): field \(field + 1)" }
-
-    private var cellText: String {
-        let text = String(decoding: cell, as: UTF8.self)
-        return cellTooLong ? String(reflecting: text + "…") : String(reflecting: text)
-    }
-
-    private mutating func endCell() throws(FederationError) {
-        trimCell()
-        defer {
-            cell.removeAll(keepingCapacity: true)
-            cellTooLong = false
-        }
-        let value = cellTooLong ? nil : parseNumber(cell)
-        guard let fieldCount else {
-            try requireRoom(for: firstRowValues.count + 1)
-            firstRowValues.append(value)
-            firstRowColumns.append(cellColumn)
-            if value == nil && firstNonNumeric == nil {
-                firstNonNumeric = nonNumericError()
-            }
-            if case .named(let labelName) = options.labelColumn, namedLabelIndex == nil,
-                cell.elementsEqual(labelName.utf8)
-            {
-                namedLabelIndex = field
-            }
-            return
-        }
-        guard field < fieldCount else {
-            if extraFieldColumn == nil { extraFieldColumn = cellColumn }
-            return
-        }
-        guard rowError == nil else { return }
-        guard let value else {
-            rowError = nonNumericError()
-            return
-        }
-        accept(value)
-    }
-
-    private func nonNumericError() -> FederationError {
-        let found = cell.isEmpty && !cellTooLong ? "an empty field" : cellText
-        return FederationError(.trainingData, "\(location): expected a number, found \(found)")
-    }
-
-    /// Takes one parsed value of a data row at `field`.
-    private mutating func accept(_ value: Double) {
-        guard field == labelIndex else {
-            // A finite Double beyond Float's range would become an infinite feature.
-            let feature = Float(value)
-            guard feature.isFinite else {
-                rowError = FederationError(
-                    .trainingData,
-                    "\(location): expected a number within ±\(Float.greatestFiniteMagnitude) (a 32-bit float), "
-                        + "found \(format(value))"
-                )
-                return
-            }
-            features.append(feature)
-            return
-        }
-        let limit = options.classCount.map { $0 - 1 } ?? Self.largestInferredLabel
-        guard value >= 0, value.rounded(.towardZero) == value else {
-            rowError = FederationError(
-                .trainingData,
-                "\(location): expected a label that is a non-negative integer, found \(format(value))"
-            )
-            return
-        }
-        guard value <= Double(limit) else {
-            let expected =
-                options.classCount.map { "a label below the class count \($0)" }
-                ?? "a label of at most \(Self.largestInferredLabel)"
-            rowError = FederationError(.trainingData, "\(location): expected \(expected), found \(format(value))")
-            return
-        }
-        pendingLabel = Int32(value)
-    }
-
-    private func format(_ value: Double) -> String {
-        if value.rounded(.towardZero) == value && abs(value) < 1e15 { return String(Int64(value)) }
-        return String(value)
-    }
-
-    private mutating func endRow() throws(FederationError) {
-        guard let fieldCount else { return try endFirstRow() }
-        let found = field + 1
-        if found != fieldCount {
-            let column = extraFieldColumn ?? cellColumn
+    /// Reads a data row: every field a number, one of them the label.
+    private mutating func takeRow(_ record: CSVRecord, _ shape: Shape) throws(FederationError) {
+        guard record.fieldCount == shape.fieldCount else {
+            // At the first field too many, or at the last field of a short row.
+            let field = record.fields[min(shape.fieldCount, record.fields.count - 1)]
+            let column = Cell(field).column
             throw FederationError(
                 .trainingData,
-                "\(name):\(line):\(column): expected \(fieldCount) fields (as on line \(firstRowLine)), found \(found)"
+                "\(name):\(field.line):\(column): expected \(shape.fieldCount) fields (as on line \(shape.line)), "
+                    + "found \(record.fieldCount)"
             )
         }
-        if let rowError { throw rowError }
-        try requireRoom(for: features.count + labels.count + 1)
-        labels.append(pendingLabel)
-        largestLabel = max(largestLabel, pendingLabel)
+        var label: Int32 = 0
+        for index in record.fields.indices {
+            // A cell is made only for a message: reading a number copies nothing.
+            guard let value = Cell.number(in: record.fields[index]) else {
+                throw nonNumeric(Cell(record.fields[index]), field: index)
+            }
+            try take(value, field: index, shape: shape, label: &label) { Cell(record.fields[index]) }
+        }
+        try endRow(label: label, line: record.line)
     }
 
-    private mutating func endFirstRow() throws(FederationError) {
-        let count = field + 1
+    /// Reads the first row: a header, or the first example, which settles the row shape either way.
+    private mutating func takeFirstRow(_ record: CSVRecord) throws(FederationError) {
+        try requireRoom(for: record.fieldCount, line: record.line)
+        let cells = record.fields.map(Cell.init)
         let isHeader: Bool
         switch options.header {
-        case .automatic: isHeader = firstNonNumeric != nil
+        case .automatic: isHeader = cells.contains { $0.value == nil }
         case .present: isHeader = true
         case .absent: isHeader = false
         }
-        guard count >= 2 else {
+        guard cells.count >= 2 else {
             throw FederationError(
                 .trainingData,
-                "\(name):\(line):1: expected at least 2 fields (features and a label), found 1"
+                "\(name):\(record.line):1: expected at least 2 fields (features and a label), found 1"
             )
         }
+        let shape = Shape(
+            fieldCount: cells.count,
+            labelIndex: try labelIndex(in: cells, isHeader: isHeader, line: record.line),
+            line: record.line
+        )
+        self.shape = shape
+        stream.maximumFieldCount = shape.fieldCount + 1  // one more, to locate a row that has too many
+        guard !isHeader else { return }
+        let values = cells.compactMap(\.value)
+        if let bad = cells.firstIndex(where: { $0.value == nil }) { throw nonNumeric(cells[bad], field: bad) }
+        var label: Int32 = 0
+        for (index, (cell, value)) in zip(cells, values).enumerated() {
+            try take(value, field: index, shape: shape, label: &label) { cell }
+        }
+        try endRow(label: label, line: record.line)
+    }
+
+    /// The label column's index among the first row's `cells`.
+    private func labelIndex(in cells: [Cell], isHeader: Bool, line: Int) throws(FederationError) -> Int {
         switch options.labelColumn {
         case .last:
-            labelIndex = count - 1
+            return cells.count - 1
         case .index(let index):
-            guard index >= 0 && index < count else {
+            guard index >= 0 && index < cells.count else {
                 throw FederationError(
                     .invalidConfiguration,
-                    "\(name):\(line): label column: expected an index in 0..<\(count), found \(index)"
+                    "\(name):\(line): label column: expected an index in 0..<\(cells.count), found \(index)"
                 )
             }
-            labelIndex = index
+            return index
         case .named(let labelName):
-            guard isHeader, let index = namedLabelIndex else {
+            guard isHeader, let index = cells.firstIndex(where: { $0.name == labelName }) else {
                 let found = isHeader ? "none" : "no header row"
                 throw FederationError(
                     .invalidConfiguration,
@@ -379,30 +287,73 @@ struct CSVExampleParser {
                         + "found \(found)"
                 )
             }
-            labelIndex = index
+            return index
         }
-        fieldCount = count
-        firstRowLine = line
-        sawHeader = isHeader
-        defer {
-            firstRowValues = []
-            firstRowColumns = []
-        }
-        guard !isHeader else { return }
-        if let firstNonNumeric { throw firstNonNumeric }
-        let lastCellColumn = cellColumn
-        for (index, value) in firstRowValues.enumerated() {
-            field = index
-            cellColumn = firstRowColumns[index]
-            accept(value!)
-            if let rowError { throw rowError }
-        }
-        field = count - 1
-        cellColumn = lastCellColumn
-        try endRow()
     }
 
-    private func requireRoom(for values: Int) throws(FederationError) {
+    private func nonNumeric(_ cell: Cell, field: Int) -> FederationError {
+        let found = cell.isBlank ? "an empty field" : cell.quotedText
+        return FederationError(.trainingData, "\(location(cell, field: field)): expected a number, found \(found)")
+    }
+
+    private func location(_ cell: Cell, field: Int) -> String {
+        "\(name):\(cell.line):\(cell.column): field \(field + 1)"
+    }
+
+    /// Takes one parsed value of an example: a feature, appended, or its `label`.
+    ///
+    /// - Parameter cell: the value's cell, for a message.
+    private mutating func take(
+        _ value: Double,
+        field: Int,
+        shape: Shape,
+        label: inout Int32,
+        cell: () -> Cell
+    ) throws(FederationError) {
+        guard field == shape.labelIndex else {
+            // A finite Double beyond Float's range would become an infinite feature.
+            let feature = Float(value)
+            guard feature.isFinite else {
+                throw FederationError(
+                    .trainingData,
+                    "\(location(cell(), field: field)): expected a number within ±\(Float.greatestFiniteMagnitude) "
+                        + "(a 32-bit float), found \(format(value))"
+                )
+            }
+            features.append(feature)
+            return
+        }
+        let limit = options.classCount.map { $0 - 1 } ?? Self.largestInferredLabel
+        guard value >= 0, value.rounded(.towardZero) == value else {
+            throw FederationError(
+                .trainingData,
+                "\(location(cell(), field: field)): expected a label that is a non-negative integer, found \(format(value))"
+            )
+        }
+        guard value <= Double(limit) else {
+            let expected =
+                options.classCount.map { "a label below the class count \($0)" }
+                ?? "a label of at most \(Self.largestInferredLabel)"
+            throw FederationError(
+                .trainingData,
+                "\(location(cell(), field: field)): expected \(expected), found \(format(value))"
+            )
+        }
+        label = Int32(value)
+    }
+
+    private func format(_ value: Double) -> String {
+        if value.rounded(.towardZero) == value && abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+
+    private mutating func endRow(label: Int32, line: Int) throws(FederationError) {
+        try requireRoom(for: features.count + labels.count + 1, line: line)
+        labels.append(label)
+        largestLabel = max(largestLabel, label)
+    }
+
+    private func requireRoom(for values: Int, line: Int) throws(FederationError) {
         guard values <= options.maximumValueCount else {
             throw FederationError(
                 .trainingData,
@@ -410,6 +361,64 @@ struct CSVExampleParser {
                     + "maximum value count), found more"
             )
         }
+    }
+}
+
+/// A field as the example reader sees it: the blanks (spaces, tabs, carriage returns) around it dropped,
+/// its first 256 bytes, and its number if it is one. A quoted field is never a number.
+private struct Cell {
+    let field: CSVField
+    /// Where the field's bytes lie in `field.raw`, blanks around them dropped, at most 256.
+    let content: Range<Int>
+    /// Whether the field had more than 256 bytes after its leading blanks.
+    let isTooLong: Bool
+    /// The field's number, if it is a finite one.
+    let value: Double?
+
+    init(_ field: CSVField) {
+        self.field = field
+        let raw = field.raw
+        var start = raw.startIndex
+        while start < raw.endIndex, Self.isBlank(raw[start]) { start += 1 }
+        isTooLong = field.isTruncated || raw.endIndex - start > CSVExampleParser.maximumFieldLength
+        var end = min(raw.endIndex, start + CSVExampleParser.maximumFieldLength)
+        while end > start, Self.isBlank(raw[end - 1]) { end -= 1 }
+        content = start..<end
+        value = isTooLong ? nil : Self.number(in: field)
+    }
+
+    /// The number in `field` (blanks around it dropped), or `nil` when it holds none or is quoted or too long.
+    static func number(in field: CSVField) -> Double? {
+        guard !field.isQuoted, !field.isTruncated else { return nil }
+        return field.raw.withUnsafeBufferPointer { bytes in
+            var start = 0
+            while start < bytes.count, isBlank(bytes[start]) { start += 1 }
+            guard bytes.count - start <= CSVExampleParser.maximumFieldLength else { return nil }
+            var end = bytes.count
+            while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+            return parseNumber(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+        }
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+    }
+
+    /// The line of the field's content.
+    var line: Int { field.line }
+    /// Where the field's content starts, or, for a blank field, where it ends.
+    var column: Int { field.column + (content.lowerBound - field.raw.startIndex) }
+
+    /// Whether the field is empty but for blanks.
+    var isBlank: Bool { content.isEmpty && !isTooLong }
+
+    /// The field as a header name: its decoded text if quoted, else its bytes without the blanks around them.
+    var name: String { field.isQuoted ? field.text : String(decoding: field.raw[content], as: UTF8.self) }
+
+    /// The field as messages quote it, cut with an ellipsis if too long.
+    var quotedText: String {
+        let text = String(decoding: field.raw[content], as: UTF8.self)
+        return isTooLong ? String(reflecting: text + "…") : String(reflecting: text)
     }
 }
 
@@ -421,7 +430,7 @@ private let powersOfTen: [Double] = [
 /// Parses a finite decimal number, or returns nil. Plain decimals with at most 15 significant digits
 /// take an exact fast path (an integer below 2⁵³ divided by an exact power of ten rounds correctly);
 /// anything else (exponents, long mantissas) goes through the standard library's correctly rounded parser.
-private func parseNumber(_ bytes: [UInt8]) -> Double? {
+private func parseNumber(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
     var index = 0
     var negative = false
     if index < bytes.count && (bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+")) {

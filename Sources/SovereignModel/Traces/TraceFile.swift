@@ -121,7 +121,7 @@ struct TraceFileReader {
 
     /// The fields of one line, found by its number (used only on the error path).
     func fields(ofLine wanted: Int) -> [CSVField] {
-        tokenizer.fields(ofLine: wanted) ?? [CSVField(bytes: bytes[0..<0], column: 1)]
+        tokenizer.fields(ofLine: wanted) ?? [CSVField(raw: bytes[0..<0], column: 1)]
     }
 
     /// Day of a non-leap year (0-based) for a month and day; February 29 is folded onto the 28th.

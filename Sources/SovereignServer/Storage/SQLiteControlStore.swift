@@ -32,78 +32,7 @@ public final class SQLiteControlStore: ControlStore {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: workloads, attempts, transitions, power signals, ledger") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE workload (
-                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                        name TEXT NOT NULL UNIQUE,
-                        source TEXT NOT NULL,
-                        document TEXT NOT NULL,
-                        state TEXT NOT NULL,
-                        site TEXT, pool TEXT, accelerators INTEGER,
-                        checkpointSite TEXT,
-                        failures INTEGER NOT NULL,
-                        retryAt REAL,
-                        held INTEGER NOT NULL,
-                        cancelRequested INTEGER NOT NULL,
-                        runSeconds REAL NOT NULL,
-                        detail TEXT NOT NULL,
-                        submittedAt REAL NOT NULL,
-                        updatedAt REAL NOT NULL
-                    );
-                    CREATE TABLE attempt (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        workload TEXT NOT NULL REFERENCES workload(name),
-                        number INTEGER NOT NULL,
-                        site TEXT NOT NULL, pool TEXT NOT NULL, accelerators INTEGER NOT NULL,
-                        resume INTEGER NOT NULL,
-                        pid INTEGER,
-                        startedAt REAL NOT NULL, termAt REAL, killAt REAL, endedAt REAL,
-                        outcome TEXT, exitStatus INTEGER, exitSignal INTEGER,
-                        checkpointStale INTEGER NOT NULL,
-                        logPath TEXT NOT NULL,
-                        UNIQUE (workload, number)
-                    );
-                    CREATE INDEX workload_active ON workload(seq)
-                        WHERE state NOT IN ('completed', 'failed', 'cancelled');
-                    CREATE INDEX attempt_open ON attempt(endedAt) WHERE endedAt IS NULL;
-                    CREATE TABLE transition (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        workload TEXT NOT NULL REFERENCES workload(name),
-                        at REAL NOT NULL,
-                        fromState TEXT, toState TEXT NOT NULL,
-                        reason TEXT NOT NULL
-                    );
-                    CREATE INDEX transition_workload ON transition(workload, id);
-                    CREATE TABLE power_signal (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        site TEXT NOT NULL,
-                        at REAL NOT NULL,
-                        available REAL NOT NULL,
-                        forecast TEXT NOT NULL,
-                        ambient REAL
-                    );
-                    CREATE INDEX power_signal_site ON power_signal(site, id);
-                    CREATE TABLE ledger_entry (
-                        sequence INTEGER PRIMARY KEY,
-                        entry BLOB NOT NULL,
-                        leafHash BLOB NOT NULL
-                    );
-                    CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
-                        BEGIN SELECT RAISE(ABORT, 'the ledger is insert-only'); END;
-                    CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
-                        BEGIN SELECT RAISE(ABORT, 'the ledger is insert-only'); END;
-                    CREATE TABLE ledger_checkpoint (
-                        size INTEGER PRIMARY KEY,
-                        note TEXT NOT NULL,
-                        createdAt REAL NOT NULL
-                    );
-                    CREATE TRIGGER ledger_checkpoint_no_update BEFORE UPDATE ON ledger_checkpoint
-                        BEGIN SELECT RAISE(ABORT, 'checkpoints are insert-only'); END;
-                    CREATE TRIGGER ledger_checkpoint_no_delete BEFORE DELETE ON ledger_checkpoint
-                        BEGIN SELECT RAISE(ABORT, 'checkpoints are insert-only'); END;
-                    """
-            )
+            try db.execute(sql: schemaV1)
         }
         migrator.registerMigration("v2: attempts named by their executor's handle") { db in
             // The local executor's handle is its supervisor's process id, which this column held before.
@@ -128,6 +57,79 @@ public final class SQLiteControlStore: ControlStore {
         }
         return migrator
     }
+
+    /// The first migration's schema: workloads, attempts, transitions, power signals and the insert-only
+    /// ledger tables.
+    private static let schemaV1 = """
+        CREATE TABLE workload (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            document TEXT NOT NULL,
+            state TEXT NOT NULL,
+            site TEXT, pool TEXT, accelerators INTEGER,
+            checkpointSite TEXT,
+            failures INTEGER NOT NULL,
+            retryAt REAL,
+            held INTEGER NOT NULL,
+            cancelRequested INTEGER NOT NULL,
+            runSeconds REAL NOT NULL,
+            detail TEXT NOT NULL,
+            submittedAt REAL NOT NULL,
+            updatedAt REAL NOT NULL
+        );
+        CREATE TABLE attempt (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            workload TEXT NOT NULL REFERENCES workload(name),
+            number INTEGER NOT NULL,
+            site TEXT NOT NULL, pool TEXT NOT NULL, accelerators INTEGER NOT NULL,
+            resume INTEGER NOT NULL,
+            pid INTEGER,
+            startedAt REAL NOT NULL, termAt REAL, killAt REAL, endedAt REAL,
+            outcome TEXT, exitStatus INTEGER, exitSignal INTEGER,
+            checkpointStale INTEGER NOT NULL,
+            logPath TEXT NOT NULL,
+            UNIQUE (workload, number)
+        );
+        CREATE INDEX workload_active ON workload(seq)
+            WHERE state NOT IN ('completed', 'failed', 'cancelled');
+        CREATE INDEX attempt_open ON attempt(endedAt) WHERE endedAt IS NULL;
+        CREATE TABLE transition (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            workload TEXT NOT NULL REFERENCES workload(name),
+            at REAL NOT NULL,
+            fromState TEXT, toState TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX transition_workload ON transition(workload, id);
+        CREATE TABLE power_signal (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            site TEXT NOT NULL,
+            at REAL NOT NULL,
+            available REAL NOT NULL,
+            forecast TEXT NOT NULL,
+            ambient REAL
+        );
+        CREATE INDEX power_signal_site ON power_signal(site, id);
+        CREATE TABLE ledger_entry (
+            sequence INTEGER PRIMARY KEY,
+            entry BLOB NOT NULL,
+            leafHash BLOB NOT NULL
+        );
+        CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
+            BEGIN SELECT RAISE(ABORT, 'the ledger is insert-only'); END;
+        CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
+            BEGIN SELECT RAISE(ABORT, 'the ledger is insert-only'); END;
+        CREATE TABLE ledger_checkpoint (
+            size INTEGER PRIMARY KEY,
+            note TEXT NOT NULL,
+            createdAt REAL NOT NULL
+        );
+        CREATE TRIGGER ledger_checkpoint_no_update BEFORE UPDATE ON ledger_checkpoint
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are insert-only'); END;
+        CREATE TRIGGER ledger_checkpoint_no_delete BEFORE DELETE ON ledger_checkpoint
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are insert-only'); END;
+        """
 
     // MARK: Writing
 

@@ -1,17 +1,8 @@
 import Foundation
 import SovereignBase
 
-/// A temporary directory for one test, removed when the test is done with it.
-struct Scratch: ~Copyable {
-    let path: String
-
-    init() throws {
-        path = FileManager.default.temporaryDirectory.path + "/sovereign-checkpoint-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
+/// Files of checkpoint trees for the tests, written under a directory from `Fixtures.temporaryDirectory()`.
+enum CheckpointFiles {
     /// Writes `bytes` at `relative` under `directory`, making its directories.
     static func write(_ bytes: [UInt8], _ relative: String, under directory: String) throws {
         let url = URL(fileURLWithPath: directory + "/" + relative)

@@ -1,0 +1,66 @@
+import SovereignBase
+import SovereignModel
+
+/// The plan as `sovereign plan --format json` writes it, for scripts: the names are a contract, times are
+/// ISO 8601 UTC and work is in exaFLOP.
+public struct PlanJSON: Sendable, Encodable {
+    struct SegmentJSON: Sendable, Encodable {
+        let site: String
+        let pool: String
+        let accelerators: Int
+        let start: String
+        let end: String
+    }
+
+    struct EventJSON: Sendable, Encodable {
+        let kind: String
+        let time: String
+        let site: String
+        let detail: String
+    }
+
+    struct WorkloadJSON: Sendable, Encodable {
+        let name: String
+        let status: String
+        let precision: String?
+        let requiredExaflop: Double?
+        let plannedExaflop: Double
+        let finish: String?
+        let segments: [SegmentJSON]
+        let events: [EventJSON]
+        let explanation: String?
+    }
+
+    let policy: String
+    let workloads: [WorkloadJSON]
+
+    /// The JSON form of `plan`.
+    public init(_ plan: Plan) {
+        let grid = plan.grid
+        func iso(_ step: Int) -> String { ISO8601.format(epochSeconds: grid.start + Double(step) * grid.step) }
+        policy = plan.policy
+        workloads = plan.workloads.map { w in
+            WorkloadJSON(
+                name: w.name,
+                status: w.status.rawValue,
+                precision: w.precision?.rawValue,
+                requiredExaflop: w.requiredFLOPs.map { $0 / 1e18 },
+                plannedExaflop: w.plannedFLOPs / 1e18,
+                finish: w.finishStep.map(iso),
+                segments: w.segments.map {
+                    SegmentJSON(
+                        site: $0.site,
+                        pool: $0.pool,
+                        accelerators: $0.accelerators,
+                        start: iso($0.start),
+                        end: iso($0.end)
+                    )
+                },
+                events: w.events.map {
+                    EventJSON(kind: $0.kind.rawValue, time: iso($0.step), site: $0.site, detail: $0.detail)
+                },
+                explanation: w.explanation
+            )
+        }
+    }
+}
