@@ -400,6 +400,51 @@ struct SiteAgentRouteTests {
         }
     }
 
+    /// The relay's four routes: every role but a site's is refused; a site's token reaches only transfers
+    /// the control plane ordered for it (none here: 404), and a malformed body or chunk index is a 400.
+    @Test func theRelayAnswersOnlySitesAndOnlyForTheirTransfers() async throws {
+        try await Self.app().test(.router) { client in
+            let offer = #"{"offer": "e30=", "signature": "AAAA"}"#
+            let calls: [(HTTPRequest.Method, String, String?)] = [
+                (.put, "/v1/transfers/train.1/offer", offer), (.get, "/v1/transfers/train.1/offer", nil),
+                (.put, "/v1/transfers/train.1/chunks/0", "sealed"), (.get, "/v1/transfers/train.1/chunks/0", nil),
+            ]
+            for (method, uri, body) in calls {
+                for token in [F.operatorToken, F.readerToken, F.powerToken] {
+                    let status = try await client.execute(
+                        uri: uri,
+                        method: method,
+                        headers: APITests.headers(token, json: body != nil),
+                        body: body.map { ByteBuffer(string: $0) }
+                    ) { $0.status }
+                    #expect(status == .forbidden, "\(method) \(uri) with a non-site token")
+                }
+                for token in [Self.nairobiToken, Self.kigaliToken] {
+                    let status = try await client.execute(
+                        uri: uri,
+                        method: method,
+                        headers: APITests.headers(token, json: body != nil),
+                        body: body.map { ByteBuffer(string: $0) }
+                    ) { $0.status }
+                    #expect(status == .notFound, "\(method) \(uri): no such transfer")
+                }
+            }
+            let malformed = try await client.execute(
+                uri: "/v1/transfers/train.1/offer",
+                method: .put,
+                headers: APITests.headers(Self.nairobiToken, json: true),
+                body: ByteBuffer(string: #"{"offer": 1}"#)
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(malformed.0 == .badRequest && malformed.1.contains("offer"))
+            let index = try await client.execute(
+                uri: "/v1/transfers/train.1/chunks/-1",
+                method: .get,
+                headers: APITests.headers(Self.nairobiToken, json: false)
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(index.0 == .badRequest && index.1.contains("chunk"))
+        }
+    }
+
     @Test(arguments: [
         (#"{"agent": "x", "seenThrough": -1, "attempts": [], "checkpoints": []}"#, "seenThrough"),
         (

@@ -24,16 +24,7 @@ extension API {
         APIRoute(method: .put, path: "/v1/transfers/{transfer}/offer", role: .site) { request, context, api in
             let transfer = try context.parameters.require("transfer")
             let body = try await collect(request, limit: SignedOffer.maximumSize * 2)
-            let offer: SignedOffer
-            do {
-                offer = try JSONDecoder().decode(SignedOffer.self, from: body)
-            } catch {
-                throw APIError(
-                    .badRequest,
-                    "expected a signed offer {\"offer\", \"signature\"} (base64)",
-                    field: "body"
-                )
-            }
+            let offer = try strictDecode(SignedOffer.self, from: body)
             try await api.plane.relayOffer(transfer, offer, from: try site(api))
             return try json(["transfer": transfer])
         },
