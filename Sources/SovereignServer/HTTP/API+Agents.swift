@@ -78,6 +78,9 @@ extension API {
         try checkArrivals(report)
     }
 
+    /// A peer listener's URL, as `openapi.yaml` states it: scheme, lowercase host, optional port, no path.
+    nonisolated(unsafe) static let peerPattern = /https?:\/\/[a-z0-9.-]{1,63}(:[0-9]{1,5})?/
+
     /// Refuses keys that are not 32 bytes in base64 and arrivals with malformed transfers or digests.
     static func checkArrivals(_ report: AgentReport) throws {
         if let keys = report.keys {
@@ -90,15 +93,12 @@ extension API {
                 )
             }
         }
-        if let peer = report.peer {
-            let url = URL(string: peer)
-            guard peer.utf8.count <= 2048, ["http", "https"].contains(url?.scheme ?? ""), url?.host != nil else {
-                throw APIError(
-                    .badRequest,
-                    "expected peer to be an http or https URL like \"http://10.1.2.3:9443\", found \"\(peer.prefix(80))\"",
-                    field: "peer"
-                )
-            }
+        if let peer = report.peer, peer.wholeMatch(of: peerPattern) == nil {
+            throw APIError(
+                .badRequest,
+                "expected peer to be an http or https URL like \"http://10.1.2.3:9443\" (lowercase host, a port, no path), found \"\(peer.prefix(80))\"",
+                field: "peer"
+            )
         }
         for (i, arrival) in (report.received ?? []).enumerated() {
             let hex = arrival.manifest.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
