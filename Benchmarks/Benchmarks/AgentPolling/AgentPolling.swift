@@ -16,7 +16,7 @@ import SovereignServer
 // - "agent poll, an attempt ended": the report says one attempt completed; the poll runs a pass, which
 //   settles it. Each iteration ends an attempt at the next site, so no site's attempt ends twice.
 //
-// Each benchmark builds its fleet in `setup`, outside the measurement.
+// Each benchmark builds its fleet in `setup` and removes it in `teardown`, outside the measurement.
 
 let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident, .throughput]
 let workloadsPerSite = 3
@@ -29,6 +29,12 @@ func prepare(sites: Int) -> @Sendable () async throws -> Void {
         fleet = nil
         fleet = try PollingFleet(siteCount: sites, workloadsPerSite: workloadsPerSite)
     }
+}
+
+/// Removes the fleet `prepare` built, with its files.
+let removeFleet: @Sendable () async throws -> Void = {
+    if let built = fleet { try? FileManager.default.removeItem(at: built.directory) }
+    fleet = nil
 }
 
 func currentFleet() throws -> PollingFleet {
@@ -73,7 +79,8 @@ let benchmarks: @Sendable () -> Void = {
                 warmupIterations: sites,
                 maxDuration: .seconds(20),
                 maxIterations: 3 * sites,
-                setup: prepare(sites: sites)
+                setup: prepare(sites: sites),
+                teardown: removeFleet
             )
         ) { _ in
             try await poll(try currentFleet())
@@ -85,7 +92,8 @@ let benchmarks: @Sendable () -> Void = {
                 warmupIterations: 1,
                 maxDuration: .seconds(30),
                 maxIterations: 5,
-                setup: prepare(sites: sites)
+                setup: prepare(sites: sites),
+                teardown: removeFleet
             )
         ) { _ in
             let fleet = try currentFleet()
@@ -98,7 +106,8 @@ let benchmarks: @Sendable () -> Void = {
                 warmupIterations: 1,
                 maxDuration: .seconds(20),
                 maxIterations: min(sites, 200),
-                setup: prepare(sites: sites)
+                setup: prepare(sites: sites),
+                teardown: removeFleet
             )
         ) { _ in
             try await poll(try currentFleet()) { report, _ in report.power = sitePower }
@@ -110,7 +119,8 @@ let benchmarks: @Sendable () -> Void = {
                 warmupIterations: 1,
                 maxDuration: .seconds(20),
                 maxIterations: min(sites - 1, 200),
-                setup: prepare(sites: sites)
+                setup: prepare(sites: sites),
+                teardown: removeFleet
             )
         ) { _ in
             try await poll(try currentFleet()) { report, held in

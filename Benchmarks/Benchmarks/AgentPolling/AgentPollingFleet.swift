@@ -16,6 +16,8 @@ import Synchronization
 final class PollingFleet: Sendable {
     /// The control plane under test.
     let plane: ControlPlane
+    /// Where its fleet file, store and relay are (removed by the benchmark's teardown).
+    let directory: URL
     /// The sites, in fleet order.
     let sites: [String]
     /// The open attempts of each site (id, workload), in id order, by index in ``sites``.
@@ -31,7 +33,7 @@ final class PollingFleet: Sendable {
 
     /// Builds a fleet of `siteCount` sites under a fresh temporary directory.
     init(siteCount: Int, workloadsPerSite: Int) throws {
-        let directory = FileManager.default.temporaryDirectory
+        directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sovereign-bench-agents-\(siteCount)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("fleet.yaml")
