@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "sovereign", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Writes the deterministic synthetic fleets (specs + traces) into a temporary directory.
@@ -80,10 +81,23 @@ let package = Package(
             dependencies: [
                 .product(name: "SovereignBase", package: "sovereign"),
                 .product(name: "SovereignCheckpoint", package: "sovereign"),
+                .product(name: "SovereignServer", package: "sovereign"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/CheckpointTransfer",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "AgentPolling",
+            dependencies: [
+                .product(name: "SovereignLedger", package: "sovereign"),
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "SovereignServer", package: "sovereign"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/AgentPolling",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(

@@ -1,0 +1,132 @@
+import Benchmark
+import Foundation
+import SovereignModel
+import SovereignServer
+
+// Site agents polling one control plane: `ControlPlane.agentPoll(site:report:by:)`, what
+// `POST /v1/sites/{site}/agent` calls after it has decoded the report (the HTTP layer and the JSON codec are
+// not timed), for every site in turn, at 100, 1,000 and 10,000 sites with three running workloads each.
+//
+// - "agent poll": one poll per iteration, the report saying all is well (its attempts running, a checkpoint
+//   each): the latency's distribution. Polls per second on one core is 1 / wall clock.
+// - "round of polls": every site polls once per iteration: what the control plane spends (CPU, wall clock)
+//   for one second of the whole fleet polling once a second.
+// - "agent poll with power": the report carries the site's power, as an agent sends it when it changed or a
+//   minute after it last did; the poll records the signal and runs a control-loop pass (`reconcile()`).
+// - "agent poll, an attempt ended": the report says one attempt completed; the poll runs a pass, which
+//   settles it. Each iteration ends an attempt at the next site, so no site's attempt ends twice.
+//
+// Each benchmark builds its fleet in `setup` and removes it in `teardown`, outside the measurement.
+
+let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident, .throughput]
+let workloadsPerSite = 3
+
+/// The fleet of the benchmark that runs now (one at a time, each built in its own `setup`).
+nonisolated(unsafe) var fleet: PollingFleet?
+
+func prepare(sites: Int) -> @Sendable () async throws -> Void {
+    {
+        fleet = nil
+        fleet = try PollingFleet(siteCount: sites, workloadsPerSite: workloadsPerSite)
+    }
+}
+
+/// Removes the fleet `prepare` built, with its files.
+let removeFleet: @Sendable () async throws -> Void = {
+    if let built = fleet { try? FileManager.default.removeItem(at: built.directory) }
+    fleet = nil
+}
+
+func currentFleet() throws -> PollingFleet {
+    guard let fleet else { throw BenchmarkFixtureMissing() }
+    return fleet
+}
+
+/// A benchmark ran without the fleet its `setup` builds.
+struct BenchmarkFixtureMissing: Error, CustomStringConvertible {
+    var description: String { "expected the benchmark's setup to have built its fleet, found none" }
+}
+
+/// One poll of the next site, with `change` applied to its steady report.
+func poll(
+    _ fleet: PollingFleet,
+    change: (inout AgentReport, [(id: Int64, workload: String)]) -> Void = { _, _ in }
+)
+    async throws
+{
+    let index = fleet.polls.withLock { count in
+        defer { count += 1 }
+        return count % fleet.sites.count
+    }
+    var report = fleet.steadyReport(index)
+    change(&report, fleet.attempts[index])
+    let site = fleet.sites[index]
+    blackHole(
+        try await fleet.plane.agentPoll(site: site, report: report, by: .init(identity: "token:bench", site: site))
+    )
+}
+
+/// The site's power as its agent reads it: the grid's full 500 kW at 25 °C.
+let sitePower = PowerSignalBody(available: .kilowatts(500), ambient: .celsius(25))
+
+let benchmarks: @Sendable () -> Void = {
+    for sites in [100, 1_000, 10_000] {
+        let fleetName = "\(sites) sites, \(sites * workloadsPerSite) running attempts"
+        Benchmark(
+            "agent poll: \(fleetName)",
+            configuration: .init(
+                metrics: metrics,
+                warmupIterations: sites,
+                maxDuration: .seconds(20),
+                maxIterations: 3 * sites,
+                setup: prepare(sites: sites),
+                teardown: removeFleet
+            )
+        ) { _ in
+            try await poll(try currentFleet())
+        }
+        Benchmark(
+            "round of polls, every site once: \(fleetName)",
+            configuration: .init(
+                metrics: metrics,
+                warmupIterations: 1,
+                maxDuration: .seconds(30),
+                maxIterations: 5,
+                setup: prepare(sites: sites),
+                teardown: removeFleet
+            )
+        ) { _ in
+            let fleet = try currentFleet()
+            for _ in 0..<fleet.sites.count { try await poll(fleet) }
+        }
+        Benchmark(
+            "agent poll with power (reconcile runs): \(fleetName)",
+            configuration: .init(
+                metrics: metrics,
+                warmupIterations: 1,
+                maxDuration: .seconds(20),
+                maxIterations: min(sites, 200),
+                setup: prepare(sites: sites),
+                teardown: removeFleet
+            )
+        ) { _ in
+            try await poll(try currentFleet()) { report, _ in report.power = sitePower }
+        }
+        Benchmark(
+            "agent poll, an attempt ended (reconcile runs): \(fleetName)",
+            configuration: .init(
+                metrics: metrics,
+                warmupIterations: 1,
+                maxDuration: .seconds(20),
+                maxIterations: min(sites - 1, 200),
+                setup: prepare(sites: sites),
+                teardown: removeFleet
+            )
+        ) { _ in
+            try await poll(try currentFleet()) { report, held in
+                guard let first = held.first else { return }
+                report.attempts[0] = .ended(id: first.id, workload: first.workload, status: ExitStatus(exit: 0))
+            }
+        }
+    }
+}
