@@ -247,3 +247,7 @@ enum ControlFixtures {
 
     static let requester = ControlPlane.Requester(identity: "token:test")
 }
+
+/// How an attempt's process ended, under a name apart from swift-testing's own `ExitStatus`, for suites that
+/// declare it in a type.
+typealias AttemptExit = ExitStatus

@@ -227,12 +227,15 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
         return .cancelFetch(transfer: fetch.transfer)
     }
 
+    /// Kills what is stopping and outlived its grace period, or, whatever its grace period, once one and a
+    /// half leases passed without an answer: the control plane starts the work elsewhere after two, so it must
+    /// be dead by then (the half lease left covers the time between two polls).
     mutating func killOverdue(now: Double) -> [AgentAction] {
         var actions: [AgentAction] = []
+        let reassignable = lastAnswer.map { now - $0 >= 1.5 * leaseSeconds } ?? false
         for i in unsettledIndices {
-            if let stopAt = attempts[i].stopAt, now - stopAt >= attempts[i].graceSeconds {
-                actions += kill(i, now: now)
-            }
+            guard let stopAt = attempts[i].stopAt else { continue }
+            if reassignable || now - stopAt >= attempts[i].graceSeconds { actions += kill(i, now: now) }
         }
         return actions
     }
