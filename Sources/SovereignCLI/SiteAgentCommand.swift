@@ -63,6 +63,20 @@ struct SiteAgentCommand: AsyncParsableCommand {
     var peerURL: String?
 
     func run() async throws {
+        let interval = try validatedPoll()
+        let secret: String? = try tls.presentsCertificate ? credentials.optionalToken() : credentials.readToken()
+        let directory = URL(fileURLWithPath: workDirectory, isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane
+        let listen = try peerListen.map { try Serve.address($0, option: "--peer-listen") }
+        try await tls.withClient(for: base, failFast: true) { client in
+            let agent = try agent(base: base, token: secret, client: client, directory: directory, listen: listen)
+            try await serve(agent, listen: listen, every: interval)
+        }
+    }
+
+    /// The poll interval in seconds, once the options are checked.
+    func validatedPoll() throws -> Double {
         guard SpecNames.isObjectName(site) else {
             printError("--site: expected a site name like \"nairobi-1\", found \"\(site)\"")
             throw ExitCode.validationFailure
@@ -75,38 +89,45 @@ struct SiteAgentCommand: AsyncParsableCommand {
             printError("--power-command: expected one power source, found --power-file as well")
             throw ExitCode.validationFailure
         }
-        let secret: String? = try tls.presentsCertificate ? credentials.optionalToken() : credentials.readToken()
-        let directory = URL(fileURLWithPath: workDirectory, isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane
-        try await tls.withClient(for: base, failFast: true) { client in
-            let url = "\(base)/v1/sites/\(site)/agent"
-            let relay = RelayClient(base: base, token: secret, client: client)
-            let listen = try peerListen.map { try Serve.address($0, option: "--peer-listen") }
-            let advertised = peerURL ?? listen.map { "http://\($0.host):\($0.port)" }
-            let agent = try SiteAgent(
-                site: site,
-                directory: directory,
-                transport: { report, timeout in
-                    try await Self.post(report, to: url, token: secret, client: client, timeout: timeout)
-                },
-                relay: relay.transport,
-                peer: advertised,
-                peerTransport: { url, secret in RelayClient(base: url, token: secret, client: client).transport },
-                power: powerSource(),
-                say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-            )
-            guard let listen else { return try await loop(agent, every: interval.seconds) }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await PeerListener.run(agent.courier, host: listen.host, port: listen.port) { port in
-                        FileHandle.standardOutput.write(Data("\(site): serving peers on \(listen.host):\(port)\n".utf8))
-                    }
+        return interval.seconds
+    }
+
+    /// The agent, reaching the control plane at `base` (its polls and its relay) and other agents' peer
+    /// listeners through `client`.
+    func agent(
+        base: String,
+        token: String?,
+        client: HTTPClient,
+        directory: URL,
+        listen: (host: String, port: Int)?
+    ) throws -> SiteAgent {
+        let url = "\(base)/v1/sites/\(site)/agent"
+        return try SiteAgent(
+            site: site,
+            directory: directory,
+            transport: { report, timeout in
+                try await Self.post(report, to: url, token: token, client: client, timeout: timeout)
+            },
+            relay: RelayClient(base: base, token: token, client: client).transport,
+            peer: peerURL ?? listen.map { "http://\($0.host):\($0.port)" },
+            peerTransport: { url, secret in RelayClient(base: url, token: secret, client: client).transport },
+            power: powerSource(),
+            say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        )
+    }
+
+    /// Polls, and with `--peer-listen` serves its checkpoints to other agents beside it, until stopped.
+    func serve(_ agent: SiteAgent, listen: (host: String, port: Int)?, every interval: Double) async throws {
+        guard let listen else { return try await loop(agent, every: interval) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await PeerListener.run(agent.courier, host: listen.host, port: listen.port) { port in
+                    FileHandle.standardOutput.write(Data("\(site): serving peers on \(listen.host):\(port)\n".utf8))
                 }
-                group.addTask { try await loop(agent, every: interval.seconds) }
-                try await group.next()
-                group.cancelAll()
             }
+            group.addTask { try await loop(agent, every: interval) }
+            try await group.next()
+            group.cancelAll()
         }
     }
 

@@ -92,6 +92,21 @@ struct CheckpointCourierTests {
         return files
     }
 
+    /// The source's directory, the destination's and the relay's.
+    static func scratch() throws -> (URL, URL, URL) {
+        (try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory())
+    }
+
+    /// The send of ``transfer`` (workload `train`) sealed for `destination`, through the relay.
+    static func send(to destination: AgentIdentity) -> CheckpointSend {
+        CheckpointSend(transfer: transfer, workload: "train", to: "b", recipientKey: destination.publicKeys.agreement)
+    }
+
+    /// The fetch of ``transfer`` from the holder of `source`'s key, through the relay.
+    static func fetch(from source: AgentIdentity) -> CheckpointFetch {
+        CheckpointFetch(transfer: transfer, from: "a", senderKey: source.publicKeys.signing)
+    }
+
     static func courier(_ directory: URL, _ identity: AgentIdentity, _ relay: FlakyRelay) -> CheckpointCourier {
         CheckpointCourier(
             directory: directory,
@@ -127,21 +142,14 @@ struct CheckpointCourierTests {
     func aCheckpointArrivesWholeThroughAFlakyNetwork(seed: Int) async throws {
         let source = AgentIdentity()
         let destination = AgentIdentity()
-        let (here, there, relayed) = (
-            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
-        )
+        let (here, there, relayed) = try Self.scratch()
         let files = try Self.checkpoint(in: here, seed: UInt64(seed))
         let relay = try FlakyRelay(directory: relayed, sender: source, seed: UInt64(seed), failureRate: 0.2)
         let receiving = Self.courier(there, destination, relay)
-        let fetch = CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing)
+        let fetch = Self.fetch(from: source)
         await receiving.fetch(fetch, workload: "train")
         let sending = Self.courier(here, source, relay)
-        let send = CheckpointSend(
-            transfer: Self.transfer,
-            workload: "train",
-            to: "b",
-            recipientKey: destination.publicKeys.agreement
-        )
+        let send = Self.send(to: destination)
         await sending.send([send])
         let sent = try await Self.outcome(sending)
         guard case .done(let packed) = sent else {
@@ -159,9 +167,7 @@ struct CheckpointCourierTests {
     @Test func aSourceThatRestartsMidTransferIsFollowed() async throws {
         let source = AgentIdentity()
         let destination = AgentIdentity()
-        let (here, there, relayed) = (
-            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
-        )
+        let (here, there, relayed) = try Self.scratch()
         let files = ["shards/part-0": Data((0..<4000).map { UInt8($0 % 251) })]
         try FileManager.default.createDirectory(
             at: here.appendingPathComponent("train/checkpoint/shards"),
@@ -170,18 +176,13 @@ struct CheckpointCourierTests {
         try files["shards/part-0"]?.write(to: here.appendingPathComponent("train/checkpoint/shards/part-0"))
         let relay = try FlakyRelay(directory: relayed, sender: source, seed: 1, failureRate: 0)
         await relay.hold(after: 3)
-        let send = CheckpointSend(
-            transfer: Self.transfer,
-            workload: "train",
-            to: "b",
-            recipientKey: destination.publicKeys.agreement
-        )
+        let send = Self.send(to: destination)
         let first = Self.courier(here, source, relay)
         await first.send([send])
         _ = try await Self.outcome(first)
         let receiving = Self.courier(there, destination, relay)
         await receiving.fetch(
-            CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing),
+            Self.fetch(from: source),
             workload: "train"
         )
         for _ in 0..<5_000 where await relay.chunksDelivered < 3 { try await Task.sleep(for: .milliseconds(2)) }
@@ -202,24 +203,17 @@ struct CheckpointCourierTests {
     @Test func aCancelledFetchLeavesNothingStaged() async throws {
         let source = AgentIdentity()
         let destination = AgentIdentity()
-        let (here, there, relayed) = (
-            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
-        )
+        let (here, there, relayed) = try Self.scratch()
         _ = try Self.checkpoint(in: here, seed: 9)
         let relay = try FlakyRelay(directory: relayed, sender: source, seed: 9, failureRate: 0)
         await relay.hold(after: 2)
         let sending = Self.courier(here, source, relay)
-        let send = CheckpointSend(
-            transfer: Self.transfer,
-            workload: "train",
-            to: "b",
-            recipientKey: destination.publicKeys.agreement
-        )
+        let send = Self.send(to: destination)
         await sending.send([send])
         _ = try await Self.outcome(sending)
         let receiving = Self.courier(there, destination, relay)
         await receiving.fetch(
-            CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing),
+            Self.fetch(from: source),
             workload: "train"
         )
         for _ in 0..<5_000 where await relay.chunksDelivered < 2 { try await Task.sleep(for: .milliseconds(2)) }
@@ -237,24 +231,17 @@ struct CheckpointCourierTests {
         let source = AgentIdentity()
         let impostor = AgentIdentity()
         let destination = AgentIdentity()
-        let (here, there, relayed) = (
-            try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory(), try Fixtures.temporaryDirectory()
-        )
+        let (here, there, relayed) = try Self.scratch()
         _ = try Self.checkpoint(in: here, seed: 3)
         // The relay itself checks against the impostor's key here, standing for a relay that lies.
         let relay = try FlakyRelay(directory: relayed, sender: impostor, seed: 3, failureRate: 0)
         let sending = Self.courier(here, impostor, relay)
-        let send = CheckpointSend(
-            transfer: Self.transfer,
-            workload: "train",
-            to: "b",
-            recipientKey: destination.publicKeys.agreement
-        )
+        let send = Self.send(to: destination)
         await sending.send([send])
         _ = try await Self.outcome(sending)
         let receiving = Self.courier(there, destination, relay)
         await receiving.fetch(
-            CheckpointFetch(transfer: Self.transfer, from: "a", senderKey: source.publicKeys.signing),
+            Self.fetch(from: source),
             workload: "train"
         )
         guard case .failed(let why) = try await Self.outcome(receiving) else {

@@ -38,10 +38,15 @@ public struct PendingMove: Sendable, Hashable {
 }
 
 extension SiteAgentExecutor {
-    /// Replaces the moves under way with `pending` and drops from the relay every transfer no longer in it.
+    /// Replaces the moves under way with `pending` and drops from the relay every transfer no longer in it
+    /// (the relay's directory is read only when the set of transfers changed, not at every pass).
     func setMoves(_ pending: [PendingMove]) {
+        let before = Set(moves.keys)
         moves = Dictionary(pending.map { ($0.transfer, $0) }) { first, _ in first }
-        relay.prune(keeping: Set(moves.keys))
+        if Set(moves.keys) != before || !prunedOnce {
+            relay.prune(keeping: Set(moves.keys))
+            prunedOnce = true
+        }
     }
 
     /// The move named `transfer`, or `nil`.
@@ -63,7 +68,7 @@ extension SiteAgentExecutor {
     /// with the transfer's secret.
     func fetch(_ pending: PendingMove) -> CheckpointFetch {
         let from = pending.move.from
-        let silent = contacts[from].map { clock().timeIntervalSince1970 - $0.at > 2 * lease.seconds } ?? true
+        let silent = contacts[from].map { isDark($0, now: clock().timeIntervalSince1970) } ?? true
         let direct = pending.move.route == .direct
         return CheckpointFetch(
             transfer: pending.transfer,

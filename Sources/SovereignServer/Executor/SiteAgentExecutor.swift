@@ -30,6 +30,9 @@ public actor SiteAgentExecutor: Executor {
     var keys: [String: AgentKeys] = [:]
     /// The checkpoint moves under way, by transfer id (the control plane sets them after each pass).
     var moves: [String: PendingMove] = [:]
+    /// Whether the relay has been pruned since this server started (what an earlier server left is dropped
+    /// at the first pass).
+    var prunedOnce = false
     /// Each site's agent's peer listener, when it reported one (`site-agent --peer-listen`).
     var peers: [String: String] = [:]
     /// The key of the secrets a source's peer listener asks of its destination, one per transfer (made at
@@ -105,8 +108,11 @@ public actor SiteAgentExecutor: Executor {
     /// is taken as gone and they are planned as having no power.
     public func darkSites() -> [String: Double] {
         let now = clock().timeIntervalSince1970
-        return contacts.filter { now - $0.value.at > 2 * lease.seconds }.mapValues(\.at)
+        return contacts.filter { isDark($0.value, now: now) }.mapValues(\.at)
     }
+
+    /// Whether a site last heard from as `contact` says is dark at `now`: silent for more than `2L`.
+    func isDark(_ contact: Contact, now: Double) -> Bool { now - contact.at > 2 * lease.seconds }
 
     public func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
         AttemptHandle("site-agent:\(attempt.site)/\(attempt.id.map(String.init) ?? "?")")
@@ -124,7 +130,7 @@ public actor SiteAgentExecutor: Executor {
         guard let contact = contacts[attempt.site], let id = attempt.id else { return .gone }
         let reported = contact.report?.attempts.first { $0.id == id }
         if let reported, !reported.running { return reported.observation }
-        if now - contact.at > 2 * lease.seconds { return .gone }
+        if isDark(contact, now: now) { return .gone }
         if reported == nil, let report = contact.report, id <= report.seenThrough { return .gone }
         return .running
     }
