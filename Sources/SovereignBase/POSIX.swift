@@ -26,9 +26,27 @@ public enum POSIX: Sendable {
     ///   - data: The file's whole contents.
     ///   - path: Where the file goes.
     ///   - mode: The new file's permissions.
+    ///   - durable: Whether to fsync the file and its directory (the default). A file that means nothing
+    ///     after the machine restarts (a heartbeat, a file synced later as part of a batch) may skip it: readers
+    ///     still see all of it or none.
     /// - Throws: ``FileWriteError`` naming the path and the system's reason.
-    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        try writeAtomically(to: path, mode: mode) { sink in try data.withUnsafeBytes { try sink($0) } }
+    public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws
+    {
+        try writeAtomically(to: path, mode: mode, durable: durable) { sink in
+            try data.withUnsafeBytes { try sink($0) }
+        }
+    }
+
+    /// Seconds since the machine booted, counting time asleep (`CLOCK_BOOTTIME` on Linux): a clock that the
+    /// wall clock's corrections never move, shared by every process on the machine.
+    public static func bootSeconds() -> Double {
+        var time = timespec()
+        #if os(Linux)
+        clock_gettime(CLOCK_BOOTTIME, &time)
+        #else
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        #endif
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// Writes a file so that a reader sees all of it or none, from contents produced piece by piece (a
@@ -39,11 +57,13 @@ public enum POSIX: Sendable {
     /// - Parameters:
     ///   - path: Where the file goes.
     ///   - mode: The new file's permissions.
+    ///   - durable: Whether to fsync the file and its directory (see the overload taking `Data`).
     ///   - produce: Calls its sink with each piece of the file, in order.
     /// - Throws: ``FileWriteError`` naming the path and the system's reason, or what `produce` throws.
     public static func writeAtomically(
         to path: String,
         mode: mode_t = 0o644,
+        durable: Bool = true,
         _ produce: (_ sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
         var template = Array("\(path).tmp.XXXXXX".utf8CString)
@@ -55,7 +75,7 @@ public enum POSIX: Sendable {
             try produce { buffer in
                 guard writeAll(buffer, to: fd) else { throw FileWriteError(path: temporary, reason: reason()) }
             }
-            guard fsync(fd) == 0 else { throw FileWriteError(path: temporary, reason: reason()) }
+            guard !durable || fsync(fd) == 0 else { throw FileWriteError(path: temporary, reason: reason()) }
         } catch {
             close(fd)
             unlink(temporary)
@@ -66,7 +86,7 @@ public enum POSIX: Sendable {
             unlink(temporary)
             throw FileWriteError(path: path, reason: why)
         }
-        syncDirectory(of: path)
+        if durable { syncDirectory(of: path) }
     }
 
     /// Flushes the directory holding `path`, so that a rename into it survives a crash (best effort).

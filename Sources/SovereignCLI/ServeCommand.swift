@@ -219,6 +219,8 @@ struct Supervise: ParsableCommand {
     @Option var status: String
     @Option(name: .customLong("pid-file")) var pidFile: String
     @Option var log: String
+    @Option(name: .customLong("lease-file")) var leaseFile: String?
+    @Option var grace: Double?
     @Argument(parsing: .postTerminator) var command: [String]
 
     func run() throws {
@@ -226,7 +228,15 @@ struct Supervise: ParsableCommand {
             printError("supervise: expected a command after --, found none")
             throw ExitCode.validationFailure
         }
-        let code = Supervisor.run(command: command, lock: lock, status: status, pidFile: pidFile, log: log)
+        let lease = leaseFile.map { Supervisor.LeaseWatch(path: $0, graceSeconds: grace ?? 30) }
+        let code = Supervisor.run(
+            command: command,
+            lock: lock,
+            status: status,
+            pidFile: pidFile,
+            log: log,
+            lease: lease
+        )
         if code != 0 { throw ExitCode(code) }
     }
 }

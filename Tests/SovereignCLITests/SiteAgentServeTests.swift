@@ -278,6 +278,61 @@ struct SiteAgentServeTests {
         #expect(firstText.components(separatedBy: "started digits-ke").count == 2, "\(firstText)")
     }
 
+    /// The agent at the workload's site is killed and stays down: nothing renews its lease file, so the
+    /// attempt's supervisor checkpoints and stops the work itself, and it is dead before the control plane
+    /// starts the work at the other site after twice the lease. The two attempts never overlap, and the dead
+    /// agent's successor, started after the work completed elsewhere, starts nothing.
+    @Test func aDeadAgentsSupervisorStopsItsWorkBeforeTheWorkMoves() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sites = ["nairobi-1", "mombasa-1"]
+        let server = try Self.server(in: dir, sites: sites, lease: "3 s")
+        defer { server.stop() }
+        var agents: [String: Agent] = [:]
+        for site in sites {
+            agents[site] = try Agent(
+                site: site,
+                controlPlane: server.url,
+                directory: dir.appendingPathComponent(site),
+                powerFile: try Self.power("200 kW", in: dir, site: site)
+            )
+        }
+        defer { for agent in agents.values { agent.stop() } }
+        let document = try ServeTests.workloadDocument(name: "digits-ke", epochs: 100)
+            .replacingOccurrences(of: "tz-government-correspondence", with: "ke-clinical-notes")
+        #expect(try await server.request(.POST, "/v1/workloads", body: document).0 == 201)
+        var first = ""
+        try await server.wait("it to train a few epochs at one site") {
+            first = sites.first { agents[$0]?.log("digits-ke", attempt: 1).contains("epoch 3/") == true } ?? ""
+            return !first.isEmpty
+        }
+        let second = sites.first { $0 != first }!
+        agents[first]?.stop(signal: SIGKILL)
+        try await server.wait("the dead agent's supervisor to checkpoint and stop the work", seconds: 30) {
+            agents[first]?.log("digits-ke", attempt: 1).contains("checkpointed at epoch") == true
+        }
+        try await server.wait("it to complete at the other site", seconds: 120) {
+            try await server.state("digits-ke") == "completed"
+        }
+        let attempts = try await Self.attempts(server, "digits-ke")
+        #expect(attempts.map { $0["site"] as? String } == [first, second])
+        let ended = try #require(agents[first]?.endedAt("digits-ke", attempt: 1))
+        let startedAt = try #require(Self.seconds(attempts[1]["startedAt"]))
+        #expect(ended <= startedAt, "attempt 1 ended at \(ended), attempt 2 started at \(startedAt)")
+        let successor = try Agent(
+            site: first,
+            controlPlane: server.url,
+            directory: dir.appendingPathComponent(first),
+            powerFile: dir.appendingPathComponent("\(first).power")
+        )
+        agents[first] = successor
+        try await server.wait("the successor to report the ended attempt") {
+            guard successor.text.contains("1 attempts adopted") else { return false }
+            return try await Self.attempts(server, "digits-ke").allSatisfy { $0["outcome"] != nil }
+        }
+        #expect(!successor.text.contains("started digits-ke"), "\(successor.text)")
+    }
+
     /// The power at the workload's site drops to nothing: its agent checkpoints and stops the work, the
     /// control plane places it at the other Kenyan site, and the checkpoint travels there (sealed for the
     /// destination, signed by the source): through the relay, or, under a policy that keeps even ciphertext

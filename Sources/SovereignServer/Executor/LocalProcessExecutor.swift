@@ -17,12 +17,16 @@ public struct LocalProcessExecutor: Executor {
     public let directory: URL
     /// The `sovereign` binary that runs `sovereign supervise`.
     public let supervisorExecutable: String
+    /// The site agent's lease file (``AgentLease``), when an agent runs this executor: each supervisor stops
+    /// its command on its own once the agent stops renewing it.
+    public let leaseFile: String?
     let probes = BlockingQueue(label: "sovereign.local-executor")
 
-    /// Makes an executor keeping its files under `directory`.
-    public init(directory: URL, supervisorExecutable: String? = nil) {
+    /// Makes an executor keeping its files under `directory`, its supervisors watching `leaseFile` if given.
+    public init(directory: URL, supervisorExecutable: String? = nil, leaseFile: String? = nil) {
         self.directory = directory
         self.supervisorExecutable = supervisorExecutable ?? Spawn.currentExecutable
+        self.leaseFile = leaseFile
     }
 
     func workloadDirectory(_ name: String) -> URL { directory.appendingPathComponent(name, isDirectory: true) }
@@ -85,6 +89,7 @@ public struct LocalProcessExecutor: Executor {
         } else {
             environment.removeValue(forKey: "SOVEREIGN_RESUME")
         }
+        let lease = leaseFile.map { ["--lease-file", $0, "--grace", String(run.gracePeriod.seconds)] } ?? []
         let arguments =
             [
                 supervisorExecutable, "supervise",
@@ -92,8 +97,7 @@ public struct LocalProcessExecutor: Executor {
                 "--status", statusPath(attempt),
                 "--pid-file", pidPath(attempt),
                 "--log", attempt.logPath,
-                "--",
-            ] + run.command
+            ] + lease + ["--"] + run.command
         return try Spawn.start(
             arguments,
             environment: environment,

@@ -38,6 +38,20 @@ public struct ExitStatus: Sendable, Hashable, Codable {
 /// status file. Because the server is not the workload's parent, a server that crashes and restarts
 /// still learns how every attempt ended.
 public enum Supervisor: Sendable {
+    /// The lease a supervisor started by a site agent watches (``AgentLease``), and the command's grace period.
+    public struct LeaseWatch: Sendable, Hashable {
+        /// The agent's lease file.
+        public var path: String
+        /// Seconds between asking the command to stop and killing it.
+        public var graceSeconds: Double
+
+        /// Watches the lease in `path`.
+        public init(path: String, graceSeconds: Double) {
+            self.path = path
+            self.graceSeconds = graceSeconds
+        }
+    }
+
     /// Runs `command` under supervision and returns the supervisor's own exit status.
     ///
     /// - Parameters:
@@ -45,7 +59,16 @@ public enum Supervisor: Sendable {
     ///   - status: where the outcome is written (atomically, as JSON) when the command ends.
     ///   - pidFile: where the supervisor writes its process id at start.
     ///   - log: the attempt's output file.
-    public static func run(command: [String], lock: String, status: String, pidFile: String, log: String) -> Int32 {
+    ///   - lease: the site agent's lease, when an agent started it: the supervisor stops and kills its command
+    ///     itself once the agent stops renewing it (``AgentLease``).
+    public static func run(
+        command: [String],
+        lock: String,
+        status: String,
+        pidFile: String,
+        log: String,
+        lease: LeaseWatch? = nil
+    ) -> Int32 {
         let lockFD = open(lock, O_RDWR | O_CREAT, 0o600)
         guard lockFD >= 0 else {
             write(status, ExitStatus(refused: "cannot open the lock \(lock): \(String(cString: strerror(errno)))"))
@@ -73,20 +96,70 @@ public enum Supervisor: Sendable {
             write(status, ExitStatus(refused: "\(error)"))
             return 1
         }
+        let ended = lease.map { wait(for: child, under: $0, status: status) } ?? wait(for: child)
+        guard let ended else {
+            write(status, ExitStatus(refused: "lost the command: \(String(cString: strerror(errno)))"))
+            return 1
+        }
+        write(status, ended)
+        return 0
+    }
+
+    /// Waits for the command to end; nil when it cannot be waited for.
+    static func wait(for child: pid_t) -> ExitStatus? {
         var raw: Int32 = 0
         while waitpid(child, &raw, 0) < 0 {
-            if errno != EINTR {
-                write(status, ExitStatus(refused: "lost the command: \(String(cString: strerror(errno)))"))
-                return 1
+            if errno != EINTR { return nil }
+        }
+        return exitStatus(raw)
+    }
+
+    /// Waits for the command to end, reading the agent's lease four times a second and acting on its verdict:
+    /// SIGTERM to the command's process group once the lease ran out, SIGKILL to the group (this supervisor
+    /// with it, after writing the status) once the command must be dead. A lease file that is missing or
+    /// unreadable counts as renewed when the supervisor started, so it runs out unless the agent renews it.
+    static func wait(for child: pid_t, under watch: LeaseWatch, status: String) -> ExitStatus? {
+        let started = AgentLease(renewedAt: POSIX.bootSeconds(), leaseSeconds: Double.infinity)
+        var stoppedAt: (boot: Double, wall: Double)?
+        var raw: Int32 = 0
+        while true {
+            let reaped = waitpid(child, &raw, WNOHANG)
+            if reaped == child {
+                var outcome = exitStatus(raw)
+                outcome.stoppedAt = stoppedAt?.wall
+                return outcome
             }
+            if reaped < 0, errno != EINTR { return nil }
+            let now = POSIX.bootSeconds()
+            let lease = AgentLease.read(watch.path) ?? started
+            switch lease.verdict(now: now, stoppedAt: stoppedAt?.boot, graceSeconds: watch.graceSeconds) {
+            case .holds:
+                break
+            case .stop where stoppedAt == nil:
+                stoppedAt = (now, Date().timeIntervalSince1970)
+                signalCommand(SIGTERM, child: child)
+            case .stop:
+                break
+            case .kill:
+                var killed = ExitStatus(signal: SIGKILL)
+                killed.stoppedAt = stoppedAt?.wall ?? Date().timeIntervalSince1970
+                write(status, killed)
+                signalCommand(SIGKILL, child: child)
+            }
+            usleep(250_000)
         }
+    }
+
+    /// Signals the command's whole process group when this supervisor leads it (as every executor starts it),
+    /// else the command alone. SIGTERM is ignored here; SIGKILL ends this supervisor with its command.
+    static func signalCommand(_ signal: Int32, child: pid_t) {
+        _ = POSIX.sendSignal(signal, to: getpgrp() == getpid() ? -getpid() : child)
+    }
+
+    /// How a command ended, from `waitpid`'s status.
+    static func exitStatus(_ raw: Int32) -> ExitStatus {
         let low = raw & 0x7f
-        if low == 0 {
-            write(status, ExitStatus(exit: (raw >> 8) & 0xff))
-        } else {
-            write(status, ExitStatus(signal: low))
-        }
-        return 0
+        return low == 0 ? ExitStatus(exit: (raw >> 8) & 0xff) : ExitStatus(signal: low)
     }
 
     /// Reads a status file; nil while the attempt has not ended.

@@ -21,6 +21,8 @@ public struct SiteAgent: Sendable {
     public let power: (@Sendable () throws -> PowerSignalBody)?
     /// Where the memory is kept.
     public let statePath: String
+    /// The lease file every supervisor of the agent's attempts watches (``AgentLease``), renewed at every answer.
+    public let leasePath: String
     /// Sends and fetches the checkpoints that move between this site and others.
     public let courier: CheckpointCourier
     /// Where other agents reach this one's peer listener, when it has one.
@@ -46,7 +48,8 @@ public struct SiteAgent: Sendable {
         self.site = site
         self.instance = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let workloads = directory.appendingPathComponent("workloads", isDirectory: true)
-        self.executor = LocalProcessExecutor(directory: workloads)
+        self.leasePath = directory.appendingPathComponent("lease.json").path
+        self.executor = LocalProcessExecutor(directory: workloads, leaseFile: leasePath)
         self.courier = CheckpointCourier(
             directory: workloads,
             identity: try AgentIdentity.loadOrCreate(at: directory.appendingPathComponent("agent-keys.json").path),
@@ -116,6 +119,7 @@ public struct SiteAgent: Sendable {
         let answered: Bool
         do {
             let answer = try await transport(report, Self.timeout(state, now: now))
+            try AgentLease(renewedAt: POSIX.bootSeconds(), leaseSeconds: answer.leaseSeconds).write(to: leasePath)
             if let reading { lastPower = reading }
             await courier.send(answer.sends)
             await keepReplicas(answer, state: state)
