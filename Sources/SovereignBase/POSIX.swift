@@ -90,7 +90,7 @@ public enum POSIX: Sendable {
     }
 
     /// Flushes the directory holding `path`, so that a rename into it survives a crash (best effort).
-    private static func syncDirectory(of path: String) {
+    public static func syncDirectory(of path: String) {
         let directory: String
         if let slash = path.lastIndex(of: "/") {
             directory = slash == path.startIndex ? "/" : String(path[..<slash])

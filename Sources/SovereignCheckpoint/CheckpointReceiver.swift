@@ -127,6 +127,7 @@ public struct CheckpointReceiver: Sendable {
                 )
             }
         }
+        try paths.syncStaged(offer.manifest.files.map(\.path))
         try paths.swapIntoPlace()
         return paths.checkpoint
     }

@@ -1,6 +1,12 @@
 import Foundation
 import SovereignBase
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The receiver's files under its root, and every file-system act it performs: the edge where decisions
 /// made in ``CheckpointReceiver`` touch the disk.
 struct ReceiverPaths: Sendable {
@@ -33,6 +39,21 @@ struct ReceiverPaths: Sendable {
         }
     }
 
+    /// Syncs every staged file (in `relatives`, checked manifest paths) to disk, before the staging directory
+    /// becomes the checkpoint: chunks are written without a sync each, so this is the one sync per file.
+    func syncStaged(_ relatives: [String]) throws(CheckpointError) {
+        for relative in relatives {
+            let path = staging + "/" + relative
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0, fsync(fd) == 0 else {
+                let why = String(cString: strerror(errno))
+                if fd >= 0 { close(fd) }
+                throw CheckpointError(.fileSystem, file: relative, expected: "a staged file synced to disk", found: why)
+            }
+            close(fd)
+        }
+    }
+
     /// Renames the previous checkpoint aside, the staging directory into place, then removes the previous
     /// one and the state file. A failure of the second rename puts the previous checkpoint back.
     func swapIntoPlace() throws(CheckpointError) {
@@ -44,6 +65,7 @@ struct ReceiverPaths: Sendable {
             if hadPrevious { try? move(previous, to: checkpoint) }
             throw error
         }
+        POSIX.syncDirectory(of: checkpoint)
         try removeIfPresent(previous)
         try removeIfPresent(state)
     }
@@ -53,16 +75,20 @@ struct ReceiverPaths: Sendable {
         return try? JSONDecoder().decode(ReceiverState.self, from: data)
     }
 
+    /// Writes the state atomically but does not sync it: like the staging files it describes, it only
+    /// saves work, and a state that a machine crash rolled back, or that names chunks whose bytes were lost,
+    /// costs chunks fetched again (the commit checks every file's digest), never a wrong checkpoint.
     func saveState(_ value: ReceiverState) throws(CheckpointError) {
         do {
-            try POSIX.writeAtomically(JSONEncoder().encode(value), to: state)
+            try POSIX.writeAtomically(JSONEncoder().encode(value), to: state, durable: false)
         } catch {
             throw CheckpointError(.fileSystem, expected: "a writable state file at \(state)", found: "\(error)")
         }
     }
 
     /// Writes `bytes` at `offset` of the staging file for `relative` (a checked manifest path), making its
-    /// directories, refusing any symbolic link or non-directory on the way, then syncs it to disk.
+    /// directories, refusing any symbolic link or non-directory on the way (not synced: ``syncStaged(_:)``
+    /// syncs each file once, at the commit).
     func write(_ bytes: Data, to relative: String, at offset: Int64, chunk: Int) throws(CheckpointError) {
         let components = try CheckpointPath.components(relative)
         var directory = staging
@@ -78,7 +104,6 @@ struct ReceiverPaths: Sendable {
             defer { try? handle.close() }
             try handle.seek(toOffset: UInt64(offset))
             try handle.write(contentsOf: bytes)
-            try handle.synchronize()
         } catch {
             throw CheckpointError(
                 .fileSystem,

@@ -2,6 +2,7 @@ import Crypto
 public import Foundation
 import SovereignBase
 public import SovereignCheckpoint
+import Synchronization
 
 /// Where checkpoints wait between two site agents that only pull: the source agent uploads a signed offer
 /// and its ciphertext chunks, the destination agent downloads them. The relay holds no key, so it stores
@@ -10,9 +11,18 @@ public import SovereignCheckpoint
 /// Layout under its root: `TRANSFER/offer.json` and `TRANSFER/chunk-N`. A transfer's id becomes a directory
 /// name only after the control plane has matched it to a move it ordered (so a request never names a path)
 /// and ``CheckpointPath``'s rule for names has accepted it.
+///
+/// The relay is a transit buffer, not a store of record: the checkpoint stays at its source until the move is
+/// recorded, and every chunk is authenticated by its destination. So chunks are written atomically but not
+/// synced (a per-chunk `fsync` cost more than everything else on the path): a machine crash that leaves a
+/// chunk damaged costs that transfer, whose fetch fails and whose move is ordered again, never a checkpoint.
+/// The offer is synced. Each transfer's chunk layout is kept in memory once its offer is read, so a chunk
+/// is checked without decoding the offer again.
 public struct CheckpointRelay: Sendable {
     /// The relay's directory.
     public let root: URL
+    /// The chunk layout of each transfer whose offer was stored or read, by transfer.
+    private let layouts = LayoutCache()
 
     /// A relay keeping its files under `root` (created on first use).
     public init(root: URL) {
@@ -35,12 +45,14 @@ public struct CheckpointRelay: Sendable {
             throw RelayError(field: "offer", "expected an offer for transfer \(transfer), found \(offer.transferID)")
         }
         let directory = try self.directory(transfer)
+        layouts.forget(transfer)
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try POSIX.writeAtomically(
             try JSONEncoder().encode(signed),
             to: directory.appendingPathComponent("offer.json").path
         )
+        layouts.keep(offer.layout, for: transfer)
     }
 
     /// The stored signed offer of `transfer`, or `nil` when the source has not sent it yet.
@@ -54,14 +66,29 @@ public struct CheckpointRelay: Sendable {
     ///
     /// - Throws: ``RelayError``: no offer yet, or an index outside the transfer.
     public func sealedLength(_ transfer: String, chunk index: Int) throws -> Int {
+        do {
+            return try layout(transfer).chunk(index).length + 16
+        } catch let error as CheckpointError {
+            throw RelayError(field: "chunk", "\(error)")
+        }
+    }
+
+    /// The chunk layout of `transfer`, from memory or else from its stored offer.
+    ///
+    /// - Throws: ``RelayError`` when no offer has been stored, or the stored one does not decode.
+    func layout(_ transfer: String) throws -> ChunkLayout {
+        if let known = layouts.layout(of: transfer) { return known }
         guard let signed = try offer(transfer) else {
             throw RelayError(field: "transfer", "expected an offer before chunks, found none for \(transfer)")
         }
+        let layout: ChunkLayout
         do {
-            return try signed.unverified().layout.chunk(index).length + 16
+            layout = try signed.unverified().layout
         } catch {
-            throw RelayError(field: "chunk", "\(error)")
+            throw RelayError(field: "offer", "the stored offer of \(transfer) does not decode: \(error)")
         }
+        layouts.keep(layout, for: transfer)
+        return layout
     }
 
     /// Stores sealed chunk `index` of `transfer` after checking its length against the offer.
@@ -72,7 +99,7 @@ public struct CheckpointRelay: Sendable {
         guard sealed.count == length else {
             throw RelayError(field: "body", "expected \(length) sealed bytes for chunk \(index), found \(sealed.count)")
         }
-        try POSIX.writeAtomically(sealed, to: try chunkPath(transfer, index))
+        try POSIX.writeAtomically(sealed, to: try chunkPath(transfer, index), durable: false)
     }
 
     /// Sealed chunk `index` of `transfer`, or `nil` when it has not arrived yet.
@@ -87,7 +114,10 @@ public struct CheckpointRelay: Sendable {
     public func prune(keeping pending: Set<String>) -> [String] {
         let present = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         let stale = present.filter { !pending.contains($0) }.sorted()
-        for transfer in stale { try? FileManager.default.removeItem(at: root.appendingPathComponent(transfer)) }
+        for transfer in stale {
+            layouts.forget(transfer)
+            try? FileManager.default.removeItem(at: root.appendingPathComponent(transfer))
+        }
         return stale
     }
 
@@ -104,6 +134,15 @@ public struct CheckpointRelay: Sendable {
         }
         return root.appendingPathComponent(transfer, isDirectory: true)
     }
+}
+
+/// The chunk layouts a relay has read, shared by its copies (the relay is a value the control plane copies).
+final class LayoutCache: Sendable {
+    private let layouts = Mutex<[String: ChunkLayout]>([:])
+
+    func layout(of transfer: String) -> ChunkLayout? { layouts.withLock { $0[transfer] } }
+    func keep(_ layout: ChunkLayout, for transfer: String) { layouts.withLock { $0[transfer] = layout } }
+    func forget(_ transfer: String) { _ = layouts.withLock { $0.removeValue(forKey: transfer) } }
 }
 
 /// An agent's Ed25519 public key, read from its base64 text.
