@@ -94,6 +94,12 @@ struct Serve: AsyncParsableCommand {
     )
     var jurisdiction: String?
 
+    @Option(
+        name: .customLong("relay-quota"),
+        help: "The most checkpoint bytes one site may have in transit through the relay at once, like \"1 TB\"."
+    )
+    var relayQuota = "1 TB"
+
     /// `HOST:PORT`, or an error naming the option.
     static func address(_ text: String, option: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
@@ -190,6 +196,11 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.validationFailure
         }
         configuration.agentLease = lease
+        guard let quota = DataSize.parse(relayQuota), quota.bytes >= 1, quota.bytes < 9e18 else {
+            printError("--relay-quota: expected a data size like \"1 TB\", found \"\(relayQuota.prefix(40))\"")
+            throw ExitCode.validationFailure
+        }
+        configuration.relayQuota = Int64(quota.bytes)
         let names = (siteAgents ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if let bad = names.first(where: { !SpecNames.isObjectName($0) }) {
             printError("--site-agents: expected site names like \"nairobi-1\", comma-separated, found \"\(bad)\"")

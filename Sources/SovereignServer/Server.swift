@@ -54,6 +54,8 @@ public struct ServerConfiguration: Sendable {
     /// The country the server runs in: checkpoints relayed between site agents pass through it, so a policy
     /// with `checkpointTransit: direct` keeps them out of the relay unless it is inside their residency.
     public var jurisdiction: String?
+    /// The most sealed checkpoint bytes one source site may hold at the relay at once (`--relay-quota`).
+    public var relayQuota: Int64 = CheckpointRelay.defaultQuota
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -181,7 +183,10 @@ public enum SovereignServer: Sendable {
         let agents = SiteAgentExecutor(
             sites: configuration.agentSites,
             lease: configuration.agentLease,
-            relay: CheckpointRelay(root: URL(fileURLWithPath: configuration.databasePath + ".relay")),
+            relay: CheckpointRelay(
+                root: URL(fileURLWithPath: configuration.databasePath + ".relay"),
+                quota: configuration.relayQuota
+            ),
             jurisdiction: configuration.jurisdiction
         )
         return (SiteRoutedExecutor(local: local, agents: agents), agents)

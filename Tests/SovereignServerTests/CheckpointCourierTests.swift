@@ -252,6 +252,48 @@ struct CheckpointCourierTests {
         #expect(!FileManager.default.fileExists(atPath: there.appendingPathComponent("train/checkpoint").path))
     }
 
+    /// The relay holds at most its quota of sealed bytes from one site: a second offer that would pass it is
+    /// refused, saying what is held and what was offered, until the first transfer is delivered and pruned;
+    /// an offer larger than the file system's free space less the reserve is refused whatever the quota.
+    @Test func theRelayHoldsAtMostItsQuotaFromOneSite() throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, _, relayed) = try Self.scratch()
+        let files = try Self.checkpoint(in: here, seed: 5)
+        let plaintext = Int64(files.values.reduce(0) { $0 + $1.count })
+        let key = try #require(Curve25519SigningKey(base64: source.publicKeys.signing))
+        func offer(_ transfer: String) throws -> SignedOffer {
+            let sender = try CheckpointSender(
+                directory: here.appendingPathComponent("train/checkpoint").path,
+                workload: "train",
+                transferID: transfer,
+                destination: destination.agreement.publicKey,
+                chunkSize: 256
+            )
+            return try SignedOffer(sender.offer, key: source.signing)
+        }
+        let first = try offer("train.1")
+        let sealed = plaintext + 16 * Int64(try first.unverified().layout.chunkCount)
+        let relay = CheckpointRelay(root: relayed, quota: sealed + sealed / 2)
+        try relay.storeOffer(first, transfer: "train.1", sender: key, alongside: ["train.1", "train.2"])
+        #expect(throws: RelayError.self) {
+            try relay.storeOffer(try offer("train.2"), transfer: "train.2", sender: key, alongside: ["train.1"])
+        }
+        do {
+            try relay.storeOffer(try offer("train.2"), transfer: "train.2", sender: key, alongside: ["train.1"])
+        } catch let error as RelayError {
+            #expect(error.field == "offer")
+            #expect(error.description.contains("found \(sealed) held for its other transfers and \(sealed) offered"))
+        }
+        relay.prune(keeping: ["train.2"])
+        try relay.storeOffer(try offer("train.2"), transfer: "train.2", sender: key, alongside: ["train.1"])
+        #expect(try relay.offer("train.2") != nil)
+        let full = CheckpointRelay(root: relayed, reserve: Int64.max / 2)
+        #expect(throws: RelayError.self) {
+            try full.storeOffer(try offer("train.3"), transfer: "train.3", sender: key)
+        }
+    }
+
     /// A checkpoint that travels directly: the source's peer listener serves it only to the holder of the
     /// transfer's secret (404 otherwise, and for a transfer it does not serve), and the destination gets the
     /// source's files byte for byte through it.

@@ -232,7 +232,8 @@ extension ControlPlane {
             )
         }
         do {
-            try agents.relay.storeOffer(signed, transfer: transfer, sender: key)
+            let others = await agents.relayTransfers(from: site)
+            try agents.relay.storeOffer(signed, transfer: transfer, sender: key, alongside: others)
         } catch let error as RelayError {
             throw ControlError(.invalidCheckpoint, error.description, field: error.field)
         }

@@ -21,20 +21,37 @@ import Synchronization
 public struct CheckpointRelay: Sendable {
     /// The relay's directory.
     public let root: URL
+    /// The most sealed bytes one source site may hold at the relay at once, over all its transfers.
+    public let quota: Int64
+    /// The free space the relay always leaves on its file system.
+    public let reserve: Int64
     /// The chunk layout of each transfer whose offer was stored or read, by transfer.
     private let layouts = LayoutCache()
 
-    /// A relay keeping its files under `root` (created on first use).
-    public init(root: URL) {
+    /// The default ``quota``: 1 TB, a large model's checkpoint with its optimiser state.
+    public static let defaultQuota: Int64 = 1_000_000_000_000
+
+    /// A relay keeping its files under `root` (created on first use), holding at most `quota` sealed bytes
+    /// from any one source site and leaving `reserve` bytes free on its file system.
+    public init(root: URL, quota: Int64 = Self.defaultQuota, reserve: Int64 = 1 << 30) {
         self.root = root
+        self.quota = quota
+        self.reserve = reserve
     }
 
-    /// Stores the source's signed offer for `transfer`, after checking it is signed by `sender` and names
-    /// `transfer`. Chunks of an earlier offer of the same transfer are dropped: a source that restarted
-    /// seals with a new ephemeral key.
+    /// Stores the source's signed offer for `transfer`, after checking it is signed by `sender`, names
+    /// `transfer` and fits: with the site's `others` (its other transfers through the relay) within the
+    /// ``quota``, and within the file system's free space less the ``reserve``. Chunks of an earlier offer of
+    /// the same transfer are dropped: a source that restarted seals with a new ephemeral key.
     ///
-    /// - Throws: ``RelayError`` naming the field at fault.
-    public func storeOffer(_ signed: SignedOffer, transfer: String, sender: Curve25519SigningKey) throws {
+    /// - Throws: ``RelayError`` naming the field at fault (a source refused for space tries again later, as
+    ///   it does after any refusal, so the relay's space is back pressure, not a failure).
+    public func storeOffer(
+        _ signed: SignedOffer,
+        transfer: String,
+        sender: Curve25519SigningKey,
+        alongside others: [String] = []
+    ) throws {
         let offer: CheckpointOffer
         do {
             offer = try signed.verified(by: sender.key)
@@ -44,6 +61,7 @@ public struct CheckpointRelay: Sendable {
         guard offer.transferID == transfer else {
             throw RelayError(field: "offer", "expected an offer for transfer \(transfer), found \(offer.transferID)")
         }
+        try checkSpace(for: offer, alongside: others.filter { $0 != transfer })
         let directory = try self.directory(transfer)
         layouts.forget(transfer)
         try? FileManager.default.removeItem(at: directory)
@@ -52,7 +70,7 @@ public struct CheckpointRelay: Sendable {
             try JSONEncoder().encode(signed),
             to: directory.appendingPathComponent("offer.json").path
         )
-        layouts.keep(offer.layout, for: transfer)
+        layouts.keep(offer, for: transfer)
     }
 
     /// The stored signed offer of `transfer`, or `nil` when the source has not sent it yet.
@@ -67,28 +85,62 @@ public struct CheckpointRelay: Sendable {
     /// - Throws: ``RelayError``: no offer yet, or an index outside the transfer.
     public func sealedLength(_ transfer: String, chunk index: Int) throws -> Int {
         do {
-            return try layout(transfer).chunk(index).length + 16
+            return try layout(transfer).layout.chunk(index).length + 16
         } catch let error as CheckpointError {
             throw RelayError(field: "chunk", "\(error)")
         }
     }
 
+    /// Refuses an offer whose sealed bytes would take the site past its quota or the file system into its
+    /// reserve.
+    func checkSpace(for offer: CheckpointOffer, alongside others: [String]) throws {
+        let needed = Self.sealedBytes(offer.layout, plaintext: offer.manifest.totalSize)
+        let held = others.reduce(Int64(0)) { total, transfer in
+            total + ((try? layout(transfer)).map { Self.sealedBytes($0.layout, plaintext: $0.bytes) } ?? 0)
+        }
+        guard held + needed <= quota else {
+            throw RelayError(
+                field: "offer",
+                "expected at most \(quota) sealed bytes in transit from one site (serve --relay-quota), found \(held) held for its other transfers and \(needed) offered"
+            )
+        }
+        let free = Self.freeBytes(under: root.deletingLastPathComponent().path)
+        guard needed <= free - reserve else {
+            throw RelayError(
+                field: "offer",
+                "expected room for \(needed) sealed bytes at the relay with \(reserve) bytes kept free, found \(max(0, free)) free"
+            )
+        }
+    }
+
+    /// A transfer's bytes once sealed: its plaintext and a 16-byte tag per chunk.
+    static func sealedBytes(_ layout: ChunkLayout, plaintext: Int64) -> Int64 {
+        plaintext + 16 * Int64(layout.chunkCount)
+    }
+
+    /// The bytes an unprivileged writer may still use on the file system holding `path`.
+    static func freeBytes(under path: String) -> Int64 {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return Int64.max }
+        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+    }
+
     /// The chunk layout of `transfer`, from memory or else from its stored offer.
     ///
     /// - Throws: ``RelayError`` when no offer has been stored, or the stored one does not decode.
-    func layout(_ transfer: String) throws -> ChunkLayout {
-        if let known = layouts.layout(of: transfer) { return known }
+    func layout(_ transfer: String) throws -> LayoutCache.Entry {
+        if let known = layouts.entry(of: transfer) { return known }
         guard let signed = try offer(transfer) else {
             throw RelayError(field: "transfer", "expected an offer before chunks, found none for \(transfer)")
         }
-        let layout: ChunkLayout
+        let offer: CheckpointOffer
         do {
-            layout = try signed.unverified().layout
+            offer = try signed.unverified()
         } catch {
             throw RelayError(field: "offer", "the stored offer of \(transfer) does not decode: \(error)")
         }
-        layouts.keep(layout, for: transfer)
-        return layout
+        layouts.keep(offer, for: transfer)
+        return LayoutCache.Entry(offer)
     }
 
     /// Stores sealed chunk `index` of `transfer` after checking its length against the offer.
@@ -138,11 +190,22 @@ public struct CheckpointRelay: Sendable {
 
 /// The chunk layouts a relay has read, shared by its copies (the relay is a value the control plane copies).
 final class LayoutCache: Sendable {
-    private let layouts = Mutex<[String: ChunkLayout]>([:])
+    /// A transfer's chunks and its plaintext bytes.
+    struct Entry: Sendable {
+        let layout: ChunkLayout
+        let bytes: Int64
 
-    func layout(of transfer: String) -> ChunkLayout? { layouts.withLock { $0[transfer] } }
-    func keep(_ layout: ChunkLayout, for transfer: String) { layouts.withLock { $0[transfer] = layout } }
-    func forget(_ transfer: String) { _ = layouts.withLock { $0.removeValue(forKey: transfer) } }
+        init(_ offer: CheckpointOffer) {
+            layout = offer.layout
+            bytes = offer.manifest.totalSize
+        }
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func entry(of transfer: String) -> Entry? { entries.withLock { $0[transfer] } }
+    func keep(_ offer: CheckpointOffer, for transfer: String) { entries.withLock { $0[transfer] = Entry(offer) } }
+    func forget(_ transfer: String) { _ = entries.withLock { $0.removeValue(forKey: transfer) } }
 }
 
 /// An agent's Ed25519 public key, read from its base64 text.

@@ -89,6 +89,11 @@ extension SiteAgentExecutor {
     /// The sites whose agents listen for peers.
     public func peerSites() -> Set<String> { Set(peers.keys) }
 
+    /// The transfers `site` sends through the relay.
+    func relayTransfers(from site: String) -> [String] {
+        moves.values.filter { $0.move.from == site && $0.move.route == .relay }.map(\.transfer).sorted()
+    }
+
     /// The checkpoints `site` should send now: those of its moves whose destination's key is known.
     func sends(from site: String) -> [CheckpointSend] {
         moves.values.filter { $0.move.from == site }.sorted { $0.transfer < $1.transfer }.compactMap { pending in
