@@ -47,8 +47,15 @@ struct SiteAgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("power-command"), help: "A shell command printing the site's power signal.")
     var powerCommand: String?
 
-    @Option(help: "Time between two polls, like \"1 s\".")
+    @Option(help: "Time between two polls, like \"1 s\" (and between two looks at the site while a poll is held).")
     var poll = "1 s"
+
+    @Option(
+        name: .customLong("long-poll"),
+        help:
+            "How long the control plane may hold a poll while nothing changes for the site, like \"20 s\" (0 s: never; it holds at most a quarter of its lease)."
+    )
+    var longPoll = "20 s"
 
     @Option(
         name: .customLong("peer-listen"),
@@ -83,6 +90,12 @@ struct SiteAgentCommand: AsyncParsableCommand {
         }
         guard let interval = TimeSpan.parse(poll), interval.seconds >= 0.05, interval.seconds <= 60 else {
             printError("--poll: expected a time between 50 ms and 1 min like \"1 s\", found \"\(poll)\"")
+            throw ExitCode.validationFailure
+        }
+        guard TimeSpan.parse(longPoll).map({ (0...60).contains($0.seconds) }) == true else {
+            printError(
+                "--long-poll: expected a time between 0 s and 1 min like \"20 s\", found \"\(longPoll.prefix(40))\""
+            )
             throw ExitCode.validationFailure
         }
         if powerFile != nil && powerCommand != nil {
@@ -144,9 +157,13 @@ struct SiteAgentCommand: AsyncParsableCommand {
             Data("\(site): site agent polling \(controlPlane) (\(state.attempts.count) attempts adopted)\n".utf8)
         )
         var power: PowerReading?
+        let hold = TimeSpan.parse(longPoll)?.seconds ?? 0
         while !Task.isCancelled {
-            _ = try await agent.pollOnce(&state, lastPower: &power)
-            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+            let started = ContinuousClock.now
+            _ = try await agent.pollOnce(&state, lastPower: &power, hold: hold, watch: interval)
+            // At most one poll per interval: a held poll that returns has waited already.
+            let rest = Duration.seconds(interval) - (ContinuousClock.now - started)
+            if rest > .zero { try await Task.sleep(for: rest) }
         }
     }
 

@@ -86,6 +86,50 @@ struct SiteAgentControlTests {
         #expect(record.checkpointSite == site)
     }
 
+    /// A poll that sends back the version of the answer its agent acted on, with a wait, is held while
+    /// nothing changes for the site, and answered as soon as something does (here a stop the operator
+    /// orders); a poll with another version is answered at once. The lease is long (its quarter, the most a
+    /// poll is held, is 100 s), so an answer within 50 s came from the change, not from the hold running out.
+    @Test func aHeldPollIsAnsweredWhenWhatTheSiteShouldDoChanges() async throws {
+        let h = try F.harness(agentSites: Self.kenya, lease: .seconds(400))
+        let (site, assignment) = try await Self.started(h)
+        let running = [ReportedAttempt.running(id: assignment.id, workload: "train")]
+        let first = try await Self.poll(h, site, running, seen: assignment.id)
+        let version = try #require(first.version)
+        #expect(version.count == 64)
+        var stale = AgentReport(agent: "test", seenThrough: assignment.id, attempts: running, checkpoints: [])
+        stale.wait = 60
+        stale.answered = String(repeating: "0", count: 64)
+        let atOnce = try await h.plane.agentPoll(site: site, report: stale, by: F.requester)
+        #expect(atOnce.version == version)
+        var current = stale
+        current.answered = version
+        let started = ContinuousClock.now
+        let held = Task { try await h.plane.agentPoll(site: site, report: current, by: F.requester) }
+        let agents = try #require(await h.plane.agents)
+        while await agents.heldPolls[site, default: [:]].isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await h.plane.setHeld("train", held: true, by: F.requester)
+        try await h.plane.reconcile()
+        let answer = try await held.value
+        #expect(ContinuousClock.now - started < .seconds(50))
+        #expect(answer.attempts.first?.stop == true)
+        #expect(answer.version != version)
+        #expect(await agents.heldPolls[site, default: [:]].isEmpty)
+    }
+
+    /// A held poll whose site sees no change is answered when its wait runs out, with the same answer.
+    @Test func aHeldPollWithoutChangeIsAnsweredWhenItsWaitRunsOut() async throws {
+        let h = try F.harness(agentSites: Self.kenya)
+        let (site, assignment) = try await Self.started(h)
+        let running = [ReportedAttempt.running(id: assignment.id, workload: "train")]
+        let first = try await Self.poll(h, site, running, seen: assignment.id)
+        var report = AgentReport(agent: "test", seenThrough: assignment.id, attempts: running, checkpoints: [])
+        report.wait = 0.2
+        report.answered = first.version
+        let answer = try await h.plane.agentPoll(site: site, report: report, by: F.requester)
+        #expect(answer == first)
+    }
+
     /// Past its lease without reaching the control plane, an agent checkpoints and stops its work itself;
     /// the control plane settles that as a pause, never as a failure.
     @Test func anAgentThatStoppedOnItsOwnLeftItsWorkPaused() async throws {
@@ -476,6 +520,12 @@ struct SiteAgentRouteTests {
         (
             #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "received": [{"transfer": "t.1", "manifest": "XYZ", "bytes": 1}]}"#,
             "received[0].manifest"
+        ),
+        (#"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "wait": 61}"#, "wait"),
+        (#"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "wait": -1}"#, "wait"),
+        (
+            #"{"agent": "x", "seenThrough": 0, "attempts": [], "checkpoints": [], "answered": "\#(String(repeating: "A", count: 64))"}"#,
+            "answered"
         ),
     ])
     func aMalformedReportIs400AtItsField(_ body: String, _ field: String) async throws {

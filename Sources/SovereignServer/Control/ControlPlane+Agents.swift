@@ -31,10 +31,28 @@ extension ControlPlane {
         } else if ended {
             try await reconcile()
         }
+        var seen = await agents.generation(of: site)
+        var answer = try await answer(for: site, agents: agents)
+        guard let wait = report.wait, wait > 0, report.answered == answer.version else { return answer }
+        // The agent acted on this very answer: hold the poll until what it should do changes, for at most a
+        // quarter of the lease (so the lease it renews still covers the hold with room to spare).
+        let deadline = ContinuousClock.now + .seconds(min(wait, agents.lease.seconds / 4))
+        while ContinuousClock.now < deadline && answer.version == report.answered {
+            await agents.waitForChange(at: site, after: seen, until: deadline)
+            seen = await agents.generation(of: site)
+            answer = try await self.answer(for: site, agents: agents)
+        }
+        await agents.heardFrom(site)
+        return answer
+    }
+
+    /// What `site`'s agent should do now, with its version.
+    func answer(for site: String, agents: SiteAgentExecutor) async throws -> AgentAssignments {
         var answer = try await assignments(for: site, agents: agents)
         answer.logRequests = await agents.logRequests(for: site)
         answer.sends = await agents.sends(from: site)
         answer.receives = await agents.receives(at: site)
+        answer.version = answer.digest
         return answer
     }
 

@@ -30,6 +30,8 @@ extension ControlPlane {
             try signCheckpoint()
             try publish(result, of: snapshot)
             try await refreshMoves()
+            let touched = Set((result.change.newAttempts + result.change.attempts).map(\.site))
+            if !touched.isEmpty { await agents?.changed(touched) }
         }
     }
 

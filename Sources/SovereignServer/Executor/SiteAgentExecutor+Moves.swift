@@ -41,9 +41,13 @@ extension SiteAgentExecutor {
     /// Replaces the moves under way with `pending` and drops from the relay every transfer no longer in it
     /// (the relay's directory is read only when the set of transfers changed, not at every pass).
     func setMoves(_ pending: [PendingMove]) {
-        let before = Set(moves.keys)
+        let before = moves
         moves = Dictionary(pending.map { ($0.transfer, $0) }) { first, _ in first }
-        if Set(moves.keys) != before || !prunedOnce {
+        let moved = Set(
+            before.values.filter { moves[$0.transfer] != $0 } + moves.values.filter { before[$0.transfer] != $0 }
+        )
+        if !moved.isEmpty { changed(Set(moved.flatMap { [$0.move.from, $0.move.to] })) }
+        if Set(moves.keys) != Set(before.keys) || !prunedOnce {
             relay.prune(keeping: Set(moves.keys))
             prunedOnce = true
         }
@@ -54,7 +58,7 @@ extension SiteAgentExecutor {
 
     /// Forgets a move that is done.
     func finish(_ transfer: String) {
-        moves[transfer] = nil
+        if let done = moves.removeValue(forKey: transfer) { changed([done.move.from, done.move.to]) }
         relay.prune(keeping: Set(moves.keys))
     }
 

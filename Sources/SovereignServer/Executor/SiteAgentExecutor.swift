@@ -35,6 +35,11 @@ public actor SiteAgentExecutor: Executor {
     var prunedOnce = false
     /// Each site's agent's peer listener, when it reported one (`site-agent --peer-listen`).
     var peers: [String: String] = [:]
+    /// Each site's count of changes to what its agent should do, and the polls held until the next one
+    /// (``waitForChange(at:after:until:)``).
+    var generations: [String: Int] = [:]
+    var heldPolls: [String: [Int: CheckedContinuation<Void, Never>]] = [:]
+    var nextHeldPoll = 0
     /// The key of the secrets a source's peer listener asks of its destination, one per transfer (made at
     /// start: after a restart the next answers hand out new ones).
     let transferKey = SymmetricKey(size: .bits256)
@@ -75,6 +80,8 @@ public actor SiteAgentExecutor: Executor {
         let now = clock().timeIntervalSince1970
         contacts[site] = Contact(at: now, report: report)
         checkpoints[site] = Dictionary(report.checkpoints.map { ($0.workload, $0.bytes) }) { _, later in later }
+        // Another site's sends and fetches name this one's keys and listener.
+        if report.keys != nil && report.keys != keys[site] || report.peer != peers[site] { changed() }
         if let reported = report.keys { keys[site] = reported }
         peers[site] = report.peer
         for log in report.logs ?? [] {
@@ -96,6 +103,7 @@ public actor SiteAgentExecutor: Executor {
         logRequests[attempt.site, default: []].insert(
             LogRequest(id: id, workload: attempt.workload, number: attempt.number)
         )
+        changed([attempt.site])
         let deadline = ContinuousClock.now + wait
         while ContinuousClock.now < deadline {
             if let log = logs[id], log.at >= asked { return log.tail }

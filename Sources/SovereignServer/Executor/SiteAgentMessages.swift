@@ -26,6 +26,11 @@ public struct AgentReport: Codable, Sendable, Hashable {
     /// Where other sites' agents reach this one for checkpoints that travel directly (`site-agent
     /// --peer-listen`), like `http://10.1.2.3:9443`; absent when it does not listen.
     public var peer: String?
+    /// Seconds the agent lets the control plane hold this poll when the answer would be the one it last
+    /// acted on (``answered``): the poll returns as soon as that changes (at most a quarter of the lease).
+    public var wait: Double?
+    /// The ``AgentAssignments/version`` of the last answer the agent acted on.
+    public var answered: String?
 
     /// Makes a report.
     public init(
@@ -237,6 +242,9 @@ public struct AgentAssignments: Codable, Sendable, Hashable {
     public var sends: [CheckpointSend]
     /// Copies of other sites' checkpoints the site should keep.
     public var receives: [CheckpointReceive]
+    /// A digest of everything else in the answer: an agent that sends it back as ``AgentReport/answered``
+    /// with a ``AgentReport/wait`` is answered only when something changed, or when the wait is up.
+    public var version: String?
 
     /// Makes an answer.
     public init(

@@ -64,6 +64,17 @@ extension API {
             throw APIError(.badRequest, "expected at most \(reportLimit) \(field), found \(count)", field: field)
         }
         try checkCount(report.seenThrough, in: 0...Int64(countLimit), field: "seenThrough")
+        if let wait = report.wait, !(0...60).contains(wait) {
+            throw APIError(.badRequest, "expected a wait of 0 to 60 seconds, found \(wait)", field: "wait")
+        }
+        let hexDigit: (UInt8) -> Bool = { (48...57).contains($0) || (97...102).contains($0) }
+        if let answered = report.answered, answered.utf8.count != 64 || !answered.utf8.allSatisfy(hexDigit) {
+            throw APIError(
+                .badRequest,
+                "expected the version of an answer (64 hexadecimal digits), found \"\(answered.prefix(80))\"",
+                field: "answered"
+            )
+        }
         for (i, attempt) in report.attempts.enumerated() {
             try checkCount(attempt.id, in: 1...Int64(countLimit), field: "attempts[\(i)].id")
             try checkName(attempt.workload, field: "attempts[\(i)].workload")

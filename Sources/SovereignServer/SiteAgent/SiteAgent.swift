@@ -94,8 +94,17 @@ public struct SiteAgent: Sendable {
 
     /// One poll: observe, report, follow (or, past the lease without an answer, stop everything).
     ///
-    /// - Returns: whether the control plane answered.
-    public func pollOnce(_ state: inout SiteAgentState, lastPower: inout PowerReading?) async throws -> Bool {
+    /// - Parameters:
+    ///   - hold: seconds the control plane may hold the poll while nothing changes for the site (0: answer
+    ///     at once). While it is held, the agent keeps watching its site every `watch` seconds, and asks
+    ///     again at once when an attempt ends, the power changes or a checkpoint transfer finishes.
+    /// - Returns: whether the control plane answered (a held poll given up for news at the site did not).
+    public func pollOnce(
+        _ state: inout SiteAgentState,
+        lastPower: inout PowerReading?,
+        hold: Double = 0,
+        watch: Double = 1
+    ) async throws -> Bool {
         state.observe(await executor.observe(state.unsettled))
         let checkpoints = await executor.checkpointBytes(
             of: Dictionary(uniqueKeysWithValues: workloadsWithFiles(state).map { ($0, site) })
@@ -115,10 +124,18 @@ public struct SiteAgent: Sendable {
             report.received = (report.received ?? []) + replicas.sorted { $0.transfer < $1.transfer }
         }
         let now = clock().timeIntervalSince1970
+        let held = state.answered != nil && state.lastAnswer != nil ? hold : 0
+        if held > 0 {
+            report.wait = held
+            report.answered = state.answered
+        }
         let actions: [AgentAction]
         let answered: Bool
         do {
-            let answer = try await transport(report, Self.timeout(state, now: now))
+            let sent = reading ?? lastPower
+            let watching = Watch(state: state, power: sent, transfers: await courier.transfers(), every: watch)
+            guard let answer = try await ask(report, timeout: Self.timeout(state, now: now, held: held), watching)
+            else { return false }
             try AgentLease(renewedAt: POSIX.bootSeconds(), leaseSeconds: answer.leaseSeconds).write(to: leasePath)
             if let reading { lastPower = reading }
             await courier.send(answer.sends)
@@ -139,11 +156,48 @@ public struct SiteAgent: Sendable {
         return answered
     }
 
-    /// How long a poll may wait: never past the lease (a partition must be noticed within it), and never
-    /// less than half a second.
-    static func timeout(_ state: SiteAgentState, now: Double) -> Double {
+    /// How long a poll may wait: 10 s more than the control plane may hold it, never past the lease (a
+    /// partition must be noticed within it), and never less than half a second.
+    static func timeout(_ state: SiteAgentState, now: Double, held: Double = 0) -> Double {
         guard let last = state.lastAnswer else { return 10 }
-        return max(0.5, min(10, last + state.leaseSeconds - now))
+        return max(0.5, min(10 + min(held, state.leaseSeconds / 4), last + state.leaseSeconds - now))
+    }
+
+    /// What the agent last reported of its site, to notice news while a poll is held.
+    struct Watch: Sendable {
+        let state: SiteAgentState
+        let power: PowerReading?
+        let transfers: [String: TransferProgress]
+        let every: Double
+    }
+
+    /// Sends the report; while the control plane holds it (the report has a `wait`), watches the site and
+    /// gives the poll up (nil) as soon as there is news to report.
+    func ask(_ report: AgentReport, timeout: Double, _ watching: Watch) async throws -> AgentAssignments? {
+        guard report.wait != nil else { return try await transport(report, timeout) }
+        return try await withThrowingTaskGroup(of: AgentAssignments?.self) { group in
+            group.addTask { try await transport(report, timeout) }
+            group.addTask {
+                await waitForNews(watching)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+    }
+
+    /// Returns once an attempt the report called running has ended or gone, the power reading changed (or is
+    /// due again), or a checkpoint transfer moved on; or when cancelled.
+    func waitForNews(_ watching: Watch) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(max(0.05, watching.every) * 1e9))
+            if Task.isCancelled { return }
+            var probe = watching.state
+            probe.observe(await executor.observe(probe.unsettled))
+            if probe.attempts != watching.state.attempts { return }
+            if readPower(after: watching.power) != nil { return }
+            if await courier.transfers() != watching.transfers { return }
+        }
     }
 
     /// Starts and signals as decided, recording each start's handle (or why it could not start).

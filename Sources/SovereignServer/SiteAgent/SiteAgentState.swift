@@ -57,6 +57,8 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
     /// restarted agent does not give itself a new lease.
     public var lastAnswer: Double?
     public var leaseSeconds = 30.0
+    /// The version of the last answer the agent acted on, which lets the control plane hold its next poll.
+    public var answered: String?
     /// Attempts whose log's end the control plane asked for in its last answer.
     public var logRequests: [LogRequest] = []
     /// The attempts the agent holds, in id order.
@@ -143,6 +145,7 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
         seenThrough = max(seenThrough, answer.attempts.map(\.id).max() ?? 0)
         lastAnswer = now
         leaseSeconds = answer.leaseSeconds
+        answered = answer.version
         logRequests = answer.logRequests
         for i in unsettledIndices {
             let assignment = attempts[i].record.id.flatMap { listed[$0] }
