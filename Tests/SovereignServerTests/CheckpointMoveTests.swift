@@ -234,6 +234,17 @@ struct CheckpointMoveTests {
             seen: assignment.id
         )
         #expect(answer.attempts.first?.fetch?.sourceSilent == true)
+        var gaveUp = ExitStatus(refused: "its checkpoint's site nairobi-1 fell silent before sending it")
+        gaveUp.sourceSilent = true
+        _ = try await f.poll(
+            "mombasa-1",
+            [.ended(id: assignment.id, workload: "train", status: gaveUp)],
+            seen: assignment.id
+        )
+        let record = try #require(try f.h.store.workload(named: "train"))
+        #expect(record.failures == 0, "a checkpoint that never came is not the workload's failure")
+        #expect(try f.h.store.attempts(of: "train").first { $0.id == assignment.id }?.outcome == "not-started")
+        #expect(record.checkpointSite == "nairobi-1")
     }
 
     /// A workload that asks for a replica keeps a copy of its checkpoint at the other Kenyan site, refreshed

@@ -351,6 +351,8 @@ struct SiteAgentStateTests {
         let gaveUp = Self.follow(&silent, [Self.fetching(1, silent: true)], at: 1, transfers: ["w.1": .moving])
         #expect(gaveUp == [.cancelFetch(transfer: "w.1")])
         #expect(silent.attempts[0].ended?.refused?.contains("fell silent") == true)
+        #expect(silent.attempts[0].ended?.sourceSilent == true)
+        #expect(failed.attempts[0].ended?.sourceSilent == nil)
     }
 
     /// A hand-edited state file with an attempt that has no store id, or a name that would leave the work

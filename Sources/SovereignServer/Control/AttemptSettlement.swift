@@ -50,6 +50,8 @@ struct AttemptSettlement {
             outcome.move(to: .completed, "completed: \(how)", ledger: .completed(outcome.ended))
         } else if attempt.termAt != nil && status.refused == nil {
             stopped(&attempt, &outcome)
+        } else if status.sourceSilent == true {
+            checkpointNeverCame(&attempt, &outcome)
         } else {
             failed(&attempt, &outcome)
         }
@@ -72,6 +74,18 @@ struct AttemptSettlement {
         outcome.move(
             to: outcome.record.checkpointSite == nil ? .pending : .paused,
             "its start was interrupted; it will be started again",
+            ledger: .attemptNotStarted(outcome.ended)
+        )
+    }
+
+    /// It waited for its checkpoint from a site that fell silent before sending it, and never ran: not the
+    /// workload's failure. It is placed again: at a site the checkpoint can reach once the source is back,
+    /// from a replica, or from scratch (the planner's history says which).
+    func checkpointNeverCame(_ attempt: inout AttemptRecord, _ outcome: inout Outcome) {
+        attempt.outcome = "not-started"
+        outcome.move(
+            to: outcome.record.checkpointSite == nil ? .pending : .paused,
+            "did not start at \(attempt.site): \(status.refused ?? "its checkpoint never came"); it will be placed again",
             ledger: .attemptNotStarted(outcome.ended)
         )
     }

@@ -20,6 +20,9 @@ public struct ExitStatus: Sendable, Hashable, Codable {
     /// When the place it ran asked it to stop on its own (a site agent whose lease ran out), seconds since
     /// 1970: the control plane settles it as a stop it asked for, paused with its checkpoint.
     public var stoppedAt: Double?
+    /// Whether it never ran because the site holding its checkpoint fell silent before sending it: not the
+    /// workload's failure, so it is placed again without counting against its attempts.
+    public var sourceSilent: Bool?
 
     /// Makes a status.
     public init(exit: Int32? = nil, signal: Int32? = nil, refused: String? = nil) {

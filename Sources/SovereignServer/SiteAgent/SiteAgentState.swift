@@ -177,9 +177,9 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
                 continue
             }
             if wanted.sourceSilent {
-                attempts[i].ended = ExitStatus(
-                    refused: "its checkpoint's site \(fetch.from) fell silent before sending it"
-                )
+                var status = ExitStatus(refused: "its checkpoint's site \(fetch.from) fell silent before sending it")
+                status.sourceSilent = true
+                attempts[i].ended = status
                 actions.append(.cancelFetch(transfer: fetch.transfer))
                 continue
             }
