@@ -381,13 +381,15 @@ struct SiteAgentServeTests {
         try await server.wait("it to complete at the other site", seconds: 150) {
             try await server.state("digits-ke") == "completed"
         }
+        // The attempts first: when the move went wrong, they say how (and the agents' output says why).
+        let attempts = try await Self.attempts(server, "digits-ke")
+        let said = sites.map { "\($0): \(agents[$0]?.text ?? "")" }.joined(separator: "\n")
+        #expect(attempts.map { $0["site"] as? String } == [first, second], "\(attempts)\n\(said)")
+        #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"], "\(attempts)\n\(said)")
         let log = agents[second]?.log("digits-ke", attempt: 2) ?? ""
         let resumed = try #require(log.split(separator: "\n").first { $0.hasPrefix("resumed from epoch") }, "\(log)")
         #expect((Int(resumed.split(separator: " ")[3].filter(\.isNumber)) ?? 0) > 0, "\(resumed)")
         #expect(agents[second]?.text.contains("fetching the checkpoint of digits-ke from \(first)") == true)
-        let attempts = try await Self.attempts(server, "digits-ke")
-        #expect(attempts.map { $0["site"] as? String } == [first, second])
-        #expect(attempts.map { $0["outcome"] as? String } == ["paused", "completed"])
         let (_, ledger) = try await server.request(.GET, "/v1/ledger/entries?limit=1000")
         #expect(ledger.components(separatedBy: "checkpoint.moved").count == 2, "one move recorded")
         #expect(ledger.contains(#""route":"\#(route)""#) || ledger.contains(#""route" : "\#(route)""#))

@@ -219,6 +219,19 @@ struct CheckpointMoveTests {
         return directory
     }
 
+    /// A poll that comes between the pass that commits a resuming attempt and the moves that pass orders
+    /// (here: the moves cleared, as they are before the pass sets them) still gets the attempt with its
+    /// fetch, the same one the pass orders: its agent never starts it without its checkpoint.
+    @Test func aResumingAttemptIsNeverListedWithoutItsFetch() async throws {
+        let (f, assignment) = try await Self.migrated()
+        let ordered = try #require(assignment.fetch)
+        let agents = try #require(await f.h.plane.agents)
+        await agents.setMoves([])
+        let early = try #require(try await f.poll("mombasa-1").attempts.first)
+        #expect(early.id == assignment.id && early.resume)
+        #expect(early.fetch == ordered)
+    }
+
     /// The destination's agent reports it gave the attempt up when the source fell silent; an arrival
     /// from a site that is not the destination is ignored.
     @Test func aSilentSourceIsNamedAndArrivalsFromOtherSitesAreIgnored() async throws {

@@ -62,11 +62,14 @@ extension ControlPlane {
         let attempts = try store.openAttempts(at: site)
         var fetches: [Int64: CheckpointFetch] = [:]
         for id in attempts.compactMap(\.id) { fetches[id] = await agents.fetch(forAttempt: id) }
+        let unmoved = try await fetchesNotYetOrdered(attempts, at: site, known: fetches, agents: agents)
+        fetches.merge(unmoved.fetches) { known, _ in known }
         return AgentAssignments(
             site: site,
             leaseSeconds: agents.lease.seconds,
             attempts: attempts.compactMap { attempt in
-                guard let id = attempt.id, let run = specs[attempt.workload]?.run else { return nil }
+                guard let id = attempt.id, !unmoved.withheld.contains(id), let run = specs[attempt.workload]?.run
+                else { return nil }
                 return Assignment(
                     id: id,
                     workload: attempt.workload,
@@ -87,6 +90,34 @@ extension ControlPlane {
 }
 
 extension ControlPlane {
+    /// The fetches of attempts at `site` that resume from a checkpoint at another agent's site but whose
+    /// move the pass that committed them has not ordered yet (a poll can come between the commit and the
+    /// moves): worked out now, as the pass will order them, so that no such attempt is ever listed without
+    /// its fetch (its agent would start it without its checkpoint). One whose move residency no longer
+    /// allows is withheld: it is never started without its checkpoint, and the next pass settles it.
+    func fetchesNotYetOrdered(
+        _ attempts: [AttemptRecord],
+        at site: String,
+        known: [Int64: CheckpointFetch],
+        agents: SiteAgentExecutor
+    ) async throws -> (fetches: [Int64: CheckpointFetch], withheld: Set<Int64>) {
+        var fetches: [Int64: CheckpointFetch] = [:]
+        var withheld: Set<Int64> = []
+        for attempt in attempts where attempt.resume {
+            guard let id = attempt.id, known[id] == nil,
+                let holder = try store.workload(named: attempt.workload)?.checkpointSite,
+                holder != site, agents.sites.contains(holder)
+            else { continue }
+            let peers = await agents.peerSites()
+            if let move = allowedMove(attempt.workload, from: holder, to: site, agents: agents, peers: peers) {
+                fetches[id] = await agents.fetch(PendingMove(attempt: id, move: move))
+            } else {
+                withheld.insert(id)
+            }
+        }
+        return (fetches, withheld)
+    }
+
     /// Records the checkpoints `site`'s agent put in place: an attempt's checkpoint is now at `site`, a
     /// replica is the workload's copy there; the ledger says what moved (manifest digest, bytes), how, why
     /// and through which jurisdictions. A transfer that is not one of the site's moves is ignored; one
