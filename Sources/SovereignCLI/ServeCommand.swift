@@ -63,6 +63,22 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("extender-prefix"), help: "The extender's path prefix (kube-scheduler's urlPrefix path).")
     var extenderPrefix = "/scheduler"
 
+    @Flag(
+        name: .customLong("extender-unresolvable-as-failed"),
+        help:
+            "Also list nodes refused for residency, policy or hardware in FailedNodes, for kube-scheduler older than 1.21."
+    )
+    var extenderUnresolvableAsFailed = false
+
+    @Option(
+        name: .customLong("extender-fill"),
+        help: ArgumentHelp(
+            "How extender scores weigh the fill of each pool (from the pod watch): ignore, spread or pack.",
+            valueName: "policy"
+        )
+    )
+    var extenderFill = "ignore"
+
     @Option(
         help: ArgumentHelp(
             "Watch and label the cluster's nodes through the Kubernetes API: `in-cluster` (the pod's service account) or a kubeconfig file.",
@@ -123,11 +139,8 @@ struct Serve: AsyncParsableCommand {
             configuration.extenderHost = extenderHost
             configuration.extenderPort = extenderPort
         }
-        guard extenderPrefix.hasPrefix("/"), !extenderPrefix.contains("?"), !extenderPrefix.contains(" ") else {
-            printError("--extender-prefix: expected a path like /scheduler, found \"\(extenderPrefix)\"")
-            throw ExitCode.validationFailure
-        }
-        configuration.extenderPrefix = extenderPrefix
+        configuration.extenderPrefix = try checkedExtenderPrefix()
+        configuration.extenderOptions = try extenderOptions()
         if let kubernetes {
             do {
                 configuration.kubernetes =
@@ -187,6 +200,25 @@ struct Serve: AsyncParsableCommand {
             printError(error.description)
             throw ExitCode.failure
         }
+    }
+
+    /// `--extender-prefix`, or an error naming the option.
+    func checkedExtenderPrefix() throws -> String {
+        guard extenderPrefix.hasPrefix("/"), !extenderPrefix.contains("?"), !extenderPrefix.contains(" ") else {
+            printError("--extender-prefix: expected a path like /scheduler, found \"\(extenderPrefix)\"")
+            throw ExitCode.validationFailure
+        }
+        return extenderPrefix
+    }
+
+    /// `--extender-unresolvable-as-failed` and `--extender-fill`, or an error naming the option.
+    func extenderOptions() throws -> ExtenderOptions {
+        guard let fill = FillPolicy(rawValue: extenderFill) else {
+            let options = FillPolicy.allCases.map(\.rawValue).joined(separator: ", ")
+            printError("--extender-fill: expected one of \(options), found \"\(extenderFill)\"")
+            throw ExitCode.validationFailure
+        }
+        return ExtenderOptions(unresolvableAlsoFailed: extenderUnresolvableAsFailed, fill: fill)
     }
 
     /// `--site-agents` and `--agent-lease`, or an error naming the option.

@@ -8,6 +8,9 @@ public enum KubernetesLabels: Sendable {
     public static let powerState = "sovereign.dev/power-state"
     /// Node label Sovereign keeps current: `ok`, `constrained` or `shedding`.
     public static let thermalState = "sovereign.dev/thermal-state"
+    /// Node label Sovereign changes after it starts and whenever its site gains room, so kube-scheduler
+    /// retries the pods it parked (a node update requeues them) instead of waiting out its back-off.
+    public static let retry = "sovereign.dev/retry"
     /// Well-known node label of the cloud region (or, on premises, whatever the operator maps to a site).
     public static let region = "topology.kubernetes.io/region"
     /// Well-known node label of the zone within a region.

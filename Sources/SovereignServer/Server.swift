@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var extenderHost: String?
     /// The extender's path prefix: kube-scheduler's `urlPrefix` ends with it.
     public var extenderPrefix = "/scheduler"
+    /// How the extender shapes its answers for the scheduler's version (`--extender-unresolvable-as-failed`).
+    public var extenderOptions = ExtenderOptions()
     /// The Kubernetes API to watch and label nodes through (`nil`: no node watch, no labels).
     public var kubernetes: KubernetesAPIConfiguration?
     /// The API's TLS (`--tls-cert`, `--tls-key`, `--client-ca`): HTTPS whenever set, plain HTTP when nil.
@@ -273,7 +275,8 @@ public enum SovereignServer: Sendable {
         let apiTLS = try configuration.tls.map(ReloadingTLSContext.init(files:))
         let extenderTLS = try configuration.extenderTLS.map(ReloadingTLSContext.init(files:))
         let (plane, federation, tokens, notes) = try prepare(configuration, logger: logger)
-        onNotes(notes)
+        // With the extender on, the operator learns which kube-scheduler shows its reasons.
+        onNotes(notes + (configuration.extenderPort == nil ? [] : [configuration.extenderOptions.startNote]))
         // One registry: the extender's calls are counted on the API's /metrics.
         let metrics = ServerMetrics()
         var services: [any Service] = [
@@ -329,7 +332,10 @@ public enum SovereignServer: Sendable {
         guard configuration.extenderPort != nil || configuration.kubernetes != nil else { return [] }
         var services: [any Service] = []
         let policy = ControlPlane.planningPolicy
-        let extender = Extender(snapshot: ExtenderSnapshot(try await plane.controlSnapshot(), policy: policy))
+        let extender = Extender(
+            snapshot: ExtenderSnapshot(try await plane.controlSnapshot(), policy: policy),
+            options: configuration.extenderOptions
+        )
         await plane.observePlans { extender.update(ExtenderSnapshot($0, policy: policy)) }
         if let kubernetes = configuration.kubernetes {
             services.append(

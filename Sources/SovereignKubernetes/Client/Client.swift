@@ -5,7 +5,8 @@ import NIOCore
 import NIOHTTP1
 import SovereignBase
 
-/// A small Kubernetes API client: only the node calls Sovereign needs (get, list, watch, patch labels).
+/// A small Kubernetes API client: only the calls Sovereign needs (list and watch any kind it reads; get and
+/// patch the labels of nodes).
 ///
 /// It owns an `HTTPClient` on the process-wide event loop group; call ``shutdown()`` when done with it.
 public final class KubernetesClient: Sendable {
@@ -63,64 +64,95 @@ public final class KubernetesClient: Sendable {
     /// - Throws: ``KubernetesAPIError`` (``KubernetesAPIError/isNotFound`` when there is no such node), or a
     ///   transport error.
     public func getNode(_ name: String) async throws -> KubernetesNode {
-        let path = "/api/v1/nodes/\(Self.percentEncode(name))"
+        let path = "\(KubernetesNode.collectionPath)/\(Self.percentEncode(name))"
         let body = try await call(.GET, path: path, expected: "200 with a Node")
-        return try decode(WireNode.self, body, request: "GET \(path)", expected: "a Node").node()
+        return try decode(KubernetesNode.self, body, request: "GET \(path)", expected: "a Node")
     }
 
-    /// Lists the nodes, following `continue` tokens in pages of 500.
+    /// Lists the objects of a kind, following `continue` tokens in pages of 500.
+    ///
+    /// - Parameters:
+    ///   - kind: The kind, like `KubernetesNode.self`.
+    ///   - selector: Which objects (``ListSelector/everything`` by default).
+    /// - Returns: The objects and the list's resource version, where a watch that continues it starts.
+    /// - Throws: ``KubernetesAPIError`` or a transport error.
+    /// - Complexity: One request per 500 objects.
+    public func list<Object: KubernetesObject>(
+        _ kind: Object.Type,
+        selector: ListSelector = .everything
+    ) async throws -> (items: [Object], resourceVersion: String) {
+        var items: [Object] = []
+        var continueToken: String?
+        var resourceVersion = ""
+        repeat {
+            var query = [("limit", String(Self.pageSize))] + selector.query
+            if let continueToken { query.append(("continue", continueToken)) }
+            let path = Object.collectionPath + Self.queryString(query)
+            let body = try await call(.GET, path: path, expected: "200 with a \(Object.kind)List")
+            let list = try decode(
+                WireList<Object>.self,
+                body,
+                request: "GET \(path)",
+                expected: "a \(Object.kind)List"
+            )
+            items += list.items ?? []
+            resourceVersion = list.metadata?.resourceVersion ?? resourceVersion
+            continueToken = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+        } while continueToken != nil
+        return (items, resourceVersion)
+    }
+
+    /// Lists the nodes (see ``list(_:selector:)``).
     ///
     /// - Parameter labelSelector: A label selector (`sovereign.dev/site=nairobi-1`), or `nil` for every node.
-    /// - Returns: The nodes and the list's resource version, where a watch that continues it starts.
-    /// - Throws: ``KubernetesAPIError`` or a transport error.
-    /// - Complexity: One request per 500 nodes.
     public func listNodes(
         labelSelector: String? = nil
     ) async throws -> (
         nodes: [KubernetesNode], resourceVersion: String
     ) {
-        var nodes: [KubernetesNode] = []
-        var continueToken: String?
-        var resourceVersion = ""
-        repeat {
-            var query = [("limit", String(Self.pageSize))]
-            if let labelSelector { query.append(("labelSelector", labelSelector)) }
-            if let continueToken { query.append(("continue", continueToken)) }
-            let path = "/api/v1/nodes" + Self.queryString(query)
-            let body = try await call(.GET, path: path, expected: "200 with a NodeList")
-            let list = try decode(WireNodeList.self, body, request: "GET \(path)", expected: "a NodeList")
-            for item in list.items ?? [] {
-                nodes.append(try wrapShape(request: "GET \(path)", expected: "a NodeList") { try item.node() })
-            }
-            resourceVersion = list.metadata?.resourceVersion ?? resourceVersion
-            continueToken = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
-        } while continueToken != nil
+        let (nodes, resourceVersion) = try await list(
+            KubernetesNode.self,
+            selector: ListSelector(labels: labelSelector)
+        )
         return (nodes, resourceVersion)
     }
 
-    /// Watches the nodes from a resource version: the events are decoded as their bytes arrive.
+    /// Watches the objects of a kind from a resource version: the events are decoded as their bytes arrive.
     ///
     /// The server ends the watch after about `timeoutSeconds`; the sequence then finishes, and the caller
-    /// watches again from the last event's ``NodeEvent/resourceVersion``. The request is sent when iteration
+    /// watches again from the last event's ``WatchEvent/resourceVersion``. The request is sent when iteration
     /// starts; cancelling the iterating task closes it.
     ///
     /// - Parameters:
+    ///   - kind: The kind, like `KubernetesNode.self`.
+    ///   - selector: Which objects; an object that stops matching arrives as ``WatchEvent/deleted(_:)``.
     ///   - resourceVersion: Where to start, usually a list's resource version.
     ///   - timeoutSeconds: How long the server should keep the watch open.
     /// - Returns: The events. Iterating throws ``KubernetesAPIError`` (``KubernetesAPIError/isGone`` when the
     ///   version is too old: list again) or a transport error.
-    public func watchNodes(resourceVersion: String, timeoutSeconds: Int = 300) -> NodeWatchSequence {
-        let query = [
-            ("watch", "1"),
-            ("resourceVersion", resourceVersion),
-            ("allowWatchBookmarks", "true"),
-            ("timeoutSeconds", String(timeoutSeconds)),
-        ]
-        return NodeWatchSequence(
+    public func watch<Object: KubernetesObject>(
+        _ kind: Object.Type,
+        selector: ListSelector = .everything,
+        resourceVersion: String,
+        timeoutSeconds: Int = 300
+    ) -> WatchSequence<Object> {
+        let query =
+            [
+                ("watch", "1"),
+                ("resourceVersion", resourceVersion),
+                ("allowWatchBookmarks", "true"),
+                ("timeoutSeconds", String(timeoutSeconds)),
+            ] + selector.query
+        return WatchSequence(
             client: self,
-            path: "/api/v1/nodes" + Self.queryString(query),
+            path: Object.collectionPath + Self.queryString(query),
             timeout: .seconds(Int64(timeoutSeconds) + 60)
         )
+    }
+
+    /// Watches the nodes (see ``watch(_:selector:resourceVersion:timeoutSeconds:)``).
+    public func watchNodes(resourceVersion: String, timeoutSeconds: Int = 300) -> NodeWatchSequence {
+        watch(KubernetesNode.self, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds)
     }
 
     /// Sets and removes labels of a node with a JSON merge patch, touching no other label.
@@ -134,7 +166,7 @@ public final class KubernetesClient: Sendable {
     /// - Throws: ``KubernetesAPIError`` or a transport error.
     @discardableResult
     public func patchNodeLabels(_ name: String, _ labels: [String: String?]) async throws -> KubernetesNode {
-        let path = "/api/v1/nodes/\(Self.percentEncode(name))"
+        let path = "\(KubernetesNode.collectionPath)/\(Self.percentEncode(name))"
         let entries = labels.sorted { $0.key < $1.key }.map { key, value in
             "\(Self.jsonString(key)):\(value.map(Self.jsonString) ?? "null")"
         }
@@ -146,7 +178,7 @@ public final class KubernetesClient: Sendable {
             contentType: "application/merge-patch+json",
             expected: "200 with the patched Node"
         )
-        return try decode(WireNode.self, response, request: "PATCH \(path)", expected: "the patched Node").node()
+        return try decode(KubernetesNode.self, response, request: "PATCH \(path)", expected: "the patched Node")
     }
 }
 
@@ -212,14 +244,6 @@ extension KubernetesClient {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch {
             throw KubernetesAPIError.malformed(request: request, expected: expected, detail: "\(error)")
-        }
-    }
-
-    func wrapShape<T>(request: String, expected: String, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as WireShapeError {
-            throw KubernetesAPIError.malformed(request: request, expected: expected, detail: error.message)
         }
     }
 

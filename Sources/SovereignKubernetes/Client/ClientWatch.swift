@@ -4,12 +4,13 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The events of one node watch, decoded as their bytes arrive. Made by ``KubernetesClient/watchNodes(resourceVersion:timeoutSeconds:)``.
+/// The events of one watch of a kind, decoded as their bytes arrive. Made by
+/// ``KubernetesClient/watch(_:selector:resourceVersion:timeoutSeconds:)``.
 ///
 /// The request is sent when iteration starts, and lives as long as the iterator: each iteration is its own watch.
-public struct NodeWatchSequence: AsyncSequence, Sendable {
+public struct WatchSequence<Object: KubernetesObject>: AsyncSequence, Sendable {
     /// Each element is one watch event.
-    public typealias Element = NodeEvent
+    public typealias Element = WatchEvent<Object>
 
     let client: KubernetesClient
     let path: String
@@ -41,7 +42,7 @@ public struct NodeWatchSequence: AsyncSequence, Sendable {
         /// - Throws: ``KubernetesAPIError`` for an error status or an `ERROR` event (a 410 one is
         ///   ``KubernetesAPIError/isGone``), a malformed body, or a connection dropped inside an event; or a
         ///   transport error.
-        public mutating func next() async throws -> NodeEvent? {
+        public mutating func next() async throws -> WatchEvent<Object>? {
             guard !finished else { return nil }
             do {
                 return try await nextEvent()
@@ -53,7 +54,7 @@ public struct NodeWatchSequence: AsyncSequence, Sendable {
 
         private var request: String { "GET \(path)" }
 
-        private mutating func nextEvent() async throws -> NodeEvent? {
+        private mutating func nextEvent() async throws -> WatchEvent<Object>? {
             if body == nil {
                 let response = try await client.send(.GET, path: path, timeout: timeout)
                 guard response.status == .ok else {
@@ -99,17 +100,20 @@ public struct NodeWatchSequence: AsyncSequence, Sendable {
         }
 
         /// The event a JSON value holds; `nil` for a type this client does not know (skipped).
-        private func event(from value: [UInt8]) throws -> NodeEvent? {
+        private func event(from value: [UInt8]) throws -> WatchEvent<Object>? {
             let wire = try client.decode(WireWatchEvent.self, value, request: request, expected: "a WatchEvent")
-            func node() throws -> KubernetesNode {
-                try client.wrapShape(request: request, expected: "a WatchEvent with a Node") {
-                    try WireNode(metadata: wire.object?.metadata).node()
-                }
+            func object() throws -> Object {
+                try client.decode(
+                    WireWatchedObject<Object>.self,
+                    value,
+                    request: request,
+                    expected: "a WatchEvent with a \(Object.kind)"
+                ).object
             }
             switch wire.type {
-            case "ADDED": return .added(try node())
-            case "MODIFIED": return .modified(try node())
-            case "DELETED": return .deleted(try node())
+            case "ADDED": return .added(try object())
+            case "MODIFIED": return .modified(try object())
+            case "DELETED": return .deleted(try object())
             case "BOOKMARK":
                 return .bookmark(resourceVersion: wire.object?.metadata?.resourceVersion ?? "")
             case "ERROR":
@@ -191,6 +195,9 @@ struct JSONValueFramer {
     }
 }
 
+/// A watch of the cluster's nodes.
+public typealias NodeWatchSequence = WatchSequence<KubernetesNode>
+
 /// An iterator belongs to the task that iterates it.
 @available(*, unavailable)
-extension NodeWatchSequence.AsyncIterator: Sendable {}
+extension WatchSequence.AsyncIterator: Sendable {}

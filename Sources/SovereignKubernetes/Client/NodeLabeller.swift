@@ -9,7 +9,9 @@ import Synchronization
 /// the watcher's cache changes and when ``refresh()`` is called; failed patches are retried with backoff.
 public final class NodeLabeller: Sendable {
     /// The labels the labeller writes. Keys `desired` returns outside this set are ignored.
-    public static let managedKeys: Set<String> = [KubernetesLabels.powerState, KubernetesLabels.thermalState]
+    public static let managedKeys: Set<String> = [
+        KubernetesLabels.powerState, KubernetesLabels.thermalState, KubernetesLabels.retry,
+    ]
 
     private let client: KubernetesClient
     private let watcher: NodeWatcher

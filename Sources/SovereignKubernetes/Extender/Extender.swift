@@ -16,27 +16,57 @@ import Synchronization
 /// and full `Nodes` objects (echoed byte for byte). A request's cost is O(body bytes + nodes + distinct
 /// pools × filters); reads never wait for the control loop (the snapshot is swapped under a lock).
 public final class Extender: Sendable {
-    private let snapshot: Mutex<ExtenderSnapshot>
+    /// The last control-loop pass, with the pod watch's pods counted into it.
+    private struct State {
+        var snapshot: ExtenderSnapshot
+        var pods: [BoundPod] = []
+    }
+
+    private let state: Mutex<State>
     /// Where the nodes named in `nodeCacheCapable` requests sit (the node watch keeps it current).
     public let nodes: NodeDirectory
+    /// How answers are shaped for the scheduler's version.
+    public let options: ExtenderOptions
 
     /// Makes an extender.
     ///
     /// - Parameters:
     ///   - snapshot: The state to answer from until ``update(_:)``.
     ///   - nodes: Where nodes sit by name, for `nodeCacheCapable` requests; empty when not given.
-    public init(snapshot: ExtenderSnapshot, nodes: NodeDirectory? = nil) {
-        self.snapshot = Mutex(snapshot)
+    ///   - options: How answers are shaped for the scheduler's version.
+    public init(snapshot: ExtenderSnapshot, nodes: NodeDirectory? = nil, options: ExtenderOptions = .init()) {
+        self.state = Mutex(State(snapshot: snapshot))
         self.nodes = nodes ?? NodeDirectory(locator: snapshot.locator)
+        self.options = options
     }
 
-    /// Replaces the state answers come from (after each control-loop pass).
+    /// Replaces the state answers come from (after each control-loop pass), keeping the bound pods counted.
     public func update(_ snapshot: ExtenderSnapshot) {
-        self.snapshot.withLock { $0 = snapshot }
+        state.withLock { $0.snapshot = snapshot.with(bound: measure($0.pods, in: snapshot)) }
+    }
+
+    /// Replaces the pods Kubernetes bound (the pod watch's cache): their accelerators count against their
+    /// sites' power from the next answer on, and in the site conditions the labeller writes.
+    ///
+    /// - Complexity: O(pods + pools + sites × steps).
+    public func updateBoundPods(_ pods: [BoundPod]) {
+        state.withLock { state in
+            state.pods = pods
+            state.snapshot = state.snapshot.with(bound: measure(pods, in: state.snapshot))
+        }
+    }
+
+    /// Counts the bound pods again where their nodes now sit (after node labels changed).
+    public func remeasureBoundPods() {
+        state.withLock { $0.snapshot = $0.snapshot.with(bound: measure($0.pods, in: $0.snapshot)) }
+    }
+
+    private func measure(_ pods: [BoundPod], in snapshot: ExtenderSnapshot) -> BoundLoad {
+        BoundLoad.measure(pods, placements: nodes.placements(of: pods.map(\.nodeName)), in: snapshot)
     }
 
     /// The state answers come from now.
-    public var current: ExtenderSnapshot { snapshot.withLock { $0 } }
+    public var current: ExtenderSnapshot { state.withLock { $0.snapshot } }
 
     // MARK: What the pod asks
 
@@ -145,7 +175,9 @@ public final class Extender: Sendable {
         for i in names.indices {
             switch verdicts[i] {
             case .failed(let reason)?: failed.append((names[i], reason))
-            case .unresolvable(let reason)?: unresolvable.append((names[i], reason))
+            case .unresolvable(let reason)?:
+                unresolvable.append((names[i], reason))
+                if options.unresolvableAlsoFailed { failed.append((names[i], reason)) }
             case nil: break
             }
         }
@@ -242,11 +274,11 @@ public final class Extender: Sendable {
         return PhysicalModel.runningPower(model: candidate.model, count: count)
     }
 
-    /// Whether the site can carry `need` more watts of IT power now; if not, which limit binds and when the
-    /// forecast says it clears.
+    /// Whether the site can carry `need` more watts of IT power now, beside what Sovereign runs and what
+    /// Kubernetes bound there; if not, which limit binds and when the forecast says it clears.
     static func powerVerdict(site s: Int, need: Double, state: ExtenderSnapshot) -> Verdict? {
         let budget = state.budgets[s]
-        let running = state.running[s]
+        let running = state.draw(site: s)
         guard running + need > budget.itLimit(at: 0) * (1 + 1e-9) else { return nil }
         let site = state.fleet.sites[s]
         let supplied = budget.supply[0] / budget.pue[0]
@@ -298,24 +330,13 @@ public final class Extender: Sendable {
             }
             slots.append(slot[c])
         }
-        var scores = [Int](repeating: 0, count: pools.count)
         let workload: Workload
         switch Self.demand(of: args.pod, in: state) {
         case .workload(let w, _): workload = w
         case .none, .invalid:
             workload = .podConstraint(name: args.pod.qualifiedName, datasets: [], classification: nil)
         }
-        let weights = state.policy.scorers.reduce(0) { $0 + $1.weight }
-        if !pools.isEmpty, weights > 0 {
-            let fitted = HardwareFitFilter().fitted(workload, pools, in: state.fleet)
-            var total = [Double](repeating: 0, count: pools.count)
-            for (scorer, weight) in state.policy.scorers {
-                for (i, score) in scorer.scores(workload, candidates: fitted, context: state.context).enumerated() {
-                    total[i] += weight * (score.isFinite ? min(max(score, 0), 1) : 0)
-                }
-            }
-            scores = total.map { Int((10 * $0 / weights).rounded()) }
-        }
+        let scores = Self.scores(workload, pools: pools, state: state, fill: options.fill)
         var out = JSONWriter(capacity: 16 + names.count * 40)
         out.raw("[")
         for (i, name) in names.enumerated() {
@@ -328,5 +349,28 @@ public final class Extender: Sendable {
         }
         out.raw("]")
         return out.bytes
+    }
+
+    /// Each pool's score in 0...10: the planner's weighted scorers, and with a ``FillPolicy`` other than
+    /// `ignore`, its fill term weighted as much as all of them together.
+    ///
+    /// - Complexity: O(pools × scorers).
+    static func scores(_ workload: Workload, pools: [Candidate], state: ExtenderSnapshot, fill: FillPolicy) -> [Int] {
+        let weights = state.policy.scorers.reduce(0) { $0 + $1.weight }
+        guard !pools.isEmpty, weights > 0 else { return [Int](repeating: 0, count: pools.count) }
+        let fitted = HardwareFitFilter().fitted(workload, pools, in: state.fleet)
+        var total = [Double](repeating: 0, count: pools.count)
+        for (scorer, weight) in state.policy.scorers {
+            for (i, score) in scorer.scores(workload, candidates: fitted, context: state.context).enumerated() {
+                total[i] += weight * (score.isFinite ? min(max(score, 0), 1) : 0)
+            }
+        }
+        guard fill != .ignore else { return total.map { Int((10 * $0 / weights).rounded()) } }
+        for (i, pool) in pools.enumerated() {
+            total[i] +=
+                weights
+                * fill.score(fill: state.fill(pool: pool.poolIndex), headroom: state.headroom(site: pool.siteIndex))
+        }
+        return total.map { Int((10 * $0 / (2 * weights)).rounded()) }
     }
 }

@@ -22,6 +22,20 @@ public struct PodRequest: Sendable, Hashable {
 
     /// Accelerators asked for, all resources together.
     public var acceleratorCount: Int { accelerators.values.reduce(0, +) }
+
+    /// The accelerators a pod holds, as kube-scheduler counts requests: per resource, the larger of the app
+    /// containers' sum and any one init container; resources asked for zero times are left out.
+    ///
+    /// - Parameters:
+    ///   - containers: Each app container's accelerator requests (limits win).
+    ///   - initContainers: Each init container's.
+    static func accelerators(containers: [[String: Int]], initContainers: [[String: Int]]) -> [String: Int] {
+        var sum: [String: Int] = [:]
+        for container in containers { sum.merge(container, uniquingKeysWith: +) }
+        var initMax: [String: Int] = [:]
+        for container in initContainers { initMax.merge(container, uniquingKeysWith: max) }
+        return sum.merging(initMax, uniquingKeysWith: max).filter { $0.value > 0 }
+    }
 }
 
 /// One node of a full-mode request: what Sovereign reads, and where the whole object sits in the body.
@@ -170,8 +184,8 @@ struct ExtenderArguments {
 
     private static func pod(_ s: inout JSONScanner) throws(ExtenderRequestError) -> PodRequest {
         var pod = PodRequest()
-        var containers: [String: Int] = [:]
-        var initMax: [String: Int] = [:]
+        var containers: [[String: Int]] = []
+        var initContainers: [[String: Int]] = []
         try s.object { s, key throws(ExtenderRequestError) in
             switch key {
             case "metadata":
@@ -191,12 +205,12 @@ struct ExtenderArguments {
                     case "containers":
                         if s.consumeNull() { return }
                         try s.array { s, _ throws(ExtenderRequestError) in
-                            for (r, n) in try Self.containerAccelerators(&s) { containers[r, default: 0] += n }
+                            containers.append(try Self.containerAccelerators(&s))
                         }
                     case "initContainers":
                         if s.consumeNull() { return }
                         try s.array { s, _ throws(ExtenderRequestError) in
-                            for (r, n) in try Self.containerAccelerators(&s) { initMax[r] = max(initMax[r] ?? 0, n) }
+                            initContainers.append(try Self.containerAccelerators(&s))
                         }
                     default: try s.skipValue()
                     }
@@ -204,7 +218,7 @@ struct ExtenderArguments {
             default: try s.skipValue()
             }
         }
-        pod.accelerators = containers.merging(initMax, uniquingKeysWith: max).filter { $0.value > 0 }
+        pod.accelerators = PodRequest.accelerators(containers: containers, initContainers: initContainers)
         return pod
     }
 

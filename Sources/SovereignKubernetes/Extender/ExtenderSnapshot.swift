@@ -32,16 +32,19 @@ public struct ExtenderSnapshot: Sendable {
     public let grid: TimeGrid
     /// IT power the site may draw at each plan step (`min(supply/PUE, cooling)`), and what each term allows.
     public let budgets: [SiteBudget]
-    /// IT power of what runs at each site now, watts.
+    /// IT power of what Sovereign runs at each site now, watts.
     public let running: [Double]
+    /// What pods Kubernetes bound hold: accelerators by pool, IT power by site (none until the pod watch
+    /// reports; see ``with(bound:)``).
+    public private(set) var bound: BoundLoad
     /// Every pool of the fleet, in declaration order.
     public let candidates: [Candidate]
     let context: PlanningContext
     /// Places nodes in the fleet by their labels.
     public let locator: NodeLocator
-    /// Power and thermal condition by site index.
-    public let power: [SiteCondition]
-    public let thermal: [SiteCondition]
+    /// Power and thermal condition by site index, of what Sovereign runs and what Kubernetes bound together.
+    public private(set) var power: [SiteCondition]
+    public private(set) var thermal: [SiteCondition]
     /// IT power each site needs to run all its accelerators, watts.
     public let nameplate: [Double]
 
@@ -67,7 +70,8 @@ public struct ExtenderSnapshot: Sendable {
     ///   - policy: The planner's policy (its filters and scorers).
     ///   - grid: The planning grid; step 0 holds now.
     ///   - budgets: Site budgets on `grid`, by site index.
-    ///   - running: IT power running at each site now, watts, by site index.
+    ///   - running: IT power Sovereign runs at each site now, watts, by site index.
+    ///   - bound: What pods Kubernetes bound hold (none when not given).
     /// - Complexity: O(pools + sites × steps).
     public init(
         fleet: Fleet,
@@ -75,7 +79,8 @@ public struct ExtenderSnapshot: Sendable {
         policy: PlanningPolicy,
         grid: TimeGrid,
         budgets: [SiteBudget],
-        running: [Double]
+        running: [Double],
+        bound: BoundLoad? = nil
     ) {
         self.fleet = fleet
         self.workloads = workloads
@@ -100,20 +105,52 @@ public struct ExtenderSnapshot: Sendable {
         locator = NodeLocator(fleet: fleet, poolIndex: poolIndex)
         self.nameplate = nameplate
         context = PlanningContext(fleet: fleet, grid: grid, budgets: budgets)
+        self.bound = bound ?? BoundLoad(pools: candidates.count, sites: fleet.sites.count)
+        (power, thermal) = ([], [])
+        (power, thermal) = conditions()
+    }
+
+    /// The same pass with what Kubernetes bound replaced: the site conditions follow it.
+    ///
+    /// - Complexity: O(sites × steps).
+    public func with(bound: BoundLoad) -> ExtenderSnapshot {
+        var copy = self
+        copy.bound = bound
+        (copy.power, copy.thermal) = copy.conditions()
+        return copy
+    }
+
+    /// IT power drawn at site `s` now: what Sovereign runs and what Kubernetes bound, watts.
+    public func draw(site s: Int) -> Double { running[s] + (bound.watts.indices.contains(s) ? bound.watts[s] : 0) }
+
+    /// How full pool `c` is: accelerators bound pods hold over its count, at most 1.
+    public func fill(pool c: Int) -> Double {
+        let count = candidates[c].pool.count
+        guard count > 0, bound.accelerators.indices.contains(c) else { return 0 }
+        return min(1, Double(bound.accelerators[c]) / Double(count))
+    }
+
+    /// Site `s`'s power headroom now: IT room left beside ``draw(site:)`` over its IT limit, 0...1.
+    public func headroom(site s: Int) -> Double {
+        let limit = budgets[s].itLimit(at: 0)
+        guard limit > 0 else { return 0 }
+        return min(1, max(0, (limit - draw(site: s)) / limit))
+    }
+
+    /// Each site's power and thermal condition under ``draw(site:)``.
+    private func conditions() -> (power: [SiteCondition], thermal: [SiteCondition]) {
         var power: [SiteCondition] = []
         var thermal: [SiteCondition] = []
         for s in fleet.sites.indices {
             let b = budgets[s]
             let supplied = (0..<b.supply.count).map { b.supply[$0] / b.pue[$0] }
-            power.append(
-                Self.condition(now: supplied.first ?? 0, ahead: supplied, running: running[s], full: nameplate[s])
-            )
+            let draw = draw(site: s)
+            power.append(Self.condition(now: supplied.first ?? 0, ahead: supplied, running: draw, full: nameplate[s]))
             thermal.append(
-                Self.condition(now: b.cooling.first ?? 0, ahead: b.cooling, running: running[s], full: nameplate[s])
+                Self.condition(now: b.cooling.first ?? 0, ahead: b.cooling, running: draw, full: nameplate[s])
             )
         }
-        self.power = power
-        self.thermal = thermal
+        return (power, thermal)
     }
 
     /// `shedding` when what runs exceeds what the term allows now; `constrained` when the term cannot
@@ -131,13 +168,6 @@ public struct ExtenderSnapshot: Sendable {
 
     /// Where a node with these labels sits (see ``NodeLocator/locate(labels:)``).
     public func locate(labels: [String: String]) -> NodePlacement { locator.locate(labels: labels) }
-
-    /// The labels the node labeller keeps on a node: its site's conditions, or `nil` for a node outside
-    /// the fleet (left alone).
-    public func desiredLabels(forNode labels: [String: String]) -> [String: String]? {
-        guard case .pool(let c) = locate(labels: labels) else { return nil }
-        return self.labels(forSite: candidates[c].siteIndex)
-    }
 }
 
 /// Places Kubernetes nodes in the fleet by their labels. It depends on the fleet alone (fixed for a

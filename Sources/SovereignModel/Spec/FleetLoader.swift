@@ -50,13 +50,7 @@ public struct FleetLoader: Sendable {
                 files.append(path)
                 continue
             }
-            var found: [String] = []
-            if let enumerator = manager.enumerator(atPath: path) {
-                for case let relative as String in enumerator
-                where relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
-                    found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
-                }
-            }
+            let found = directorySpecFiles(path)
             if found.isEmpty {
                 problems.append(
                     Diagnostic(
@@ -68,10 +62,33 @@ public struct FleetLoader: Sendable {
                     )
                 )
             }
-            files += found.sorted()
+            files += found
         }
         if !problems.isEmpty { throw SpecError(problems) }
         return files
+    }
+
+    /// The spec files under a directory, sorted, as kubectl reads a directory: entries whose name starts
+    /// with a dot are skipped with everything under them, and a file reached by several names (a symlink
+    /// and its target) is read once, under its first name in sorted order.
+    ///
+    /// A ConfigMap volume is laid out this way by the kubelet: the files live in a hidden timestamped
+    /// directory (`..2026_12_04_10_00_00.123`), `..data` links to it, and each key is a symlink
+    /// `fleet.yaml -> ..data/fleet.yaml`; only the visible symlinks are read, each followed once.
+    static func directorySpecFiles(_ path: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else { return [] }
+        var found: [String] = []
+        for case let relative as String in enumerator {
+            if relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
+                enumerator.skipDescendants()
+                continue
+            }
+            if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") {
+                found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
+            }
+        }
+        var seen: Set<String> = []
+        return found.sorted().filter { seen.insert(URL(fileURLWithPath: $0).resolvingSymlinksInPath().path).inserted }
     }
 
     /// Loads and validates spec files or directories.

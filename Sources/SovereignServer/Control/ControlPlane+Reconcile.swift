@@ -90,7 +90,8 @@ extension ControlPlane {
             agentSites: agents?.sites ?? [],
             darkSites: observed.darkSites,
             relayJurisdiction: agents?.jurisdiction,
-            peerSites: observed.peerSites
+            peerSites: observed.peerSites,
+            held: held
         )
     }
 

@@ -48,6 +48,8 @@ public actor ControlPlane {
     var counters = Counters()
     /// Told the state of each control-loop pass (the scheduler extender and the node labeller read it).
     var planObservers: [@Sendable (ControlSnapshot) -> Void] = []
+    /// Accelerators held by work the control plane did not start (``setHeldAccelerators(_:)``).
+    var held: [HeldAccelerators] = []
     /// The state of the last pass, once anyone asked for it.
     var lastSnapshot: ControlSnapshot?
     var publishesSnapshots = false

@@ -52,6 +52,14 @@ extension Reconcile {
                 )
             }
         }
+        // Accelerators held by work the control plane did not start stay held for the whole horizon.
+        for hold in snapshot.held {
+            for step in 0..<grid.count {
+                occupied.append(
+                    Occupation(step: step, site: hold.site, pool: hold.pool, accelerators: hold.accelerators)
+                )
+            }
+        }
         var planned: [Workload] = []
         var origins: [Int: Int] = [:]
         for record in waiting {

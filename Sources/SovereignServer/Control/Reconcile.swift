@@ -46,6 +46,8 @@ struct ReconcileSnapshot: Sendable {
     var relayJurisdiction: String?
     /// The sites whose agents listen for peers, so a checkpoint may travel from them directly.
     var peerSites: Set<String> = []
+    /// Accelerators held by work the control plane did not start (pods Kubernetes bound).
+    var held: [HeldAccelerators] = []
 
     /// Seconds since 1970 of ``now``.
     var time: Double { now.timeIntervalSince1970 }
@@ -256,7 +258,10 @@ extension Reconcile {
     /// Stops what operators hold or cancel, then at every site whose IT limit is below what runs, the least
     /// important preemptible work until the rest fits.
     mutating func shed() {
+        // What the control plane did not start draws first: it cannot be paused, so only Sovereign's own
+        // work is shed to make room for it.
         var load = [Double](repeating: 0, count: fleet.sites.count)
+        for hold in snapshot.held where load.indices.contains(hold.site) { load[hold.site] += hold.watts(in: fleet) }
         var victims = [[Victim]](repeating: [], count: fleet.sites.count)
         for (name, attempt) in open.sorted(by: { $0.key < $1.key }) {
             guard let record = records[name], let site = fleet.siteIndex(named: attempt.site) else {
