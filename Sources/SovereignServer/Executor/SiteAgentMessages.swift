@@ -289,6 +289,8 @@ public struct Assignment: Codable, Sendable, Hashable {
     /// The program and its arguments, and the environment it adds.
     public var command: [String]
     public var environment: [String: String]
+    /// The OCI image it runs in, on a site whose executor runs containers.
+    public var image: String?
     /// Seconds between asking it to stop and killing it.
     public var gracePeriodSeconds: Double
     /// Whether it should checkpoint and stop now.
@@ -311,7 +313,8 @@ public struct Assignment: Codable, Sendable, Hashable {
         gracePeriodSeconds: Double,
         stop: Bool,
         kill: Bool,
-        fetch: CheckpointFetch? = nil
+        fetch: CheckpointFetch? = nil,
+        image: String? = nil
     ) {
         self.id = id
         self.workload = workload
@@ -325,5 +328,6 @@ public struct Assignment: Codable, Sendable, Hashable {
         self.stop = stop
         self.kill = kill
         self.fetch = fetch
+        self.image = image
     }
 }
