@@ -16,7 +16,8 @@ struct SiteAgentCommand: AsyncParsableCommand {
             The agent polls the control plane (a `sovereign serve` started with --site-agents SITE) about once a \
             --poll: it reports every attempt it runs, its checkpoints and, with --power-file or --power-command, \
             the site's power; the answer says what should run. It never accepts a connection. Work runs as local \
-            processes under --work-dir (checkpoints in WORKDIR/workloads/NAME/checkpoint). If the control plane \
+            processes under --work-dir (checkpoints in WORKDIR/workloads/NAME/checkpoint), or with --executor \
+            kubernetes as a Job per attempt in --namespace (checkpoints in a claim per workload). If the control plane \
             cannot be reached for the lease it gives (serve --agent-lease), the agent checkpoints and stops its \
             work itself; the control plane moves the work only after twice the lease. A restarted agent adopts \
             what it left running. The token is the site's (`TOKEN site SITE`), from --token, --token-file or \
@@ -69,6 +70,12 @@ struct SiteAgentCommand: AsyncParsableCommand {
     )
     var peerURL: String?
 
+    @Option(help: "Where attempts run: local processes, or Kubernetes Jobs (with the options below).")
+    var executor: SiteExecutorKind = .local
+
+    @OptionGroup(title: "Kubernetes executor")
+    var kubernetes: KubernetesExecutorOptions
+
     func run() async throws {
         let interval = try validatedPoll()
         let secret: String? = try tls.presentsCertificate ? credentials.optionalToken() : credentials.readToken()
@@ -76,9 +83,18 @@ struct SiteAgentCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane
         let listen = try peerListen.map { try Serve.address($0, option: "--peer-listen") }
-        try await tls.withClient(for: base, failFast: true) { client in
-            let agent = try agent(base: base, token: secret, client: client, directory: directory, listen: listen)
-            try await serve(agent, listen: listen, every: interval)
+        try await withSiteExecutor { executor in
+            try await tls.withClient(for: base, failFast: true) { client in
+                let agent = try agent(
+                    base: base,
+                    token: secret,
+                    client: client,
+                    directory: directory,
+                    listen: listen,
+                    executor: executor
+                )
+                try await serve(agent, listen: listen, every: interval)
+            }
         }
     }
 
@@ -112,7 +128,8 @@ struct SiteAgentCommand: AsyncParsableCommand {
         token: String?,
         client: HTTPClient,
         directory: URL,
-        listen: (host: String, port: Int)?
+        listen: (host: String, port: Int)?,
+        executor: (any Executor)? = nil
     ) throws -> SiteAgent {
         let url = "\(base)/v1/sites/\(site)/agent"
         return try SiteAgent(
@@ -125,6 +142,7 @@ struct SiteAgentCommand: AsyncParsableCommand {
             peer: peerURL ?? listen.map { "http://\($0.host):\($0.port)" },
             peerTransport: { url, secret in RelayClient(base: url, token: secret, client: client).transport },
             power: powerSource(),
+            executor: executor,
             say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         )
     }

@@ -6,7 +6,8 @@ import NIOHTTP1
 import SovereignBase
 
 /// A small Kubernetes API client: only the calls Sovereign needs (list and watch any kind it reads; get and
-/// patch the labels of nodes).
+/// patch the labels of nodes) and, for the Job executor, namespaced Jobs, pods, claims and pod logs
+/// (`Client+Jobs.swift`).
 ///
 /// It owns an `HTTPClient` on the process-wide event loop group; call ``shutdown()`` when done with it.
 public final class KubernetesClient: Sendable {
@@ -208,12 +209,14 @@ extension KubernetesClient {
         return try await httpClient.execute(request, timeout: timeout, logger: logger)
     }
 
-    /// Sends a request, reads the whole body, and throws unless the status is 200.
+    /// Sends a request, reads the whole body, and throws unless the status is one of `accepting` (200 alone
+    /// unless told: a create answers 201, a delete may answer 202).
     func call(
         _ method: HTTPMethod,
         path: String,
         body: [UInt8]? = nil,
         contentType: String? = nil,
+        accepting: Set<UInt> = [200],
         expected: String
     ) async throws -> [UInt8] {
         let response = try await send(
@@ -225,7 +228,7 @@ extension KubernetesClient {
         )
         let buffer = try await response.body.collect(upTo: Self.maximumBodyBytes)
         let bytes = Array(buffer.readableBytesView)
-        guard response.status == .ok else {
+        guard accepting.contains(response.status.code) else {
             let error = KubernetesAPIError.unexpectedStatus(
                 request: "\(method.rawValue) \(path)",
                 expected: expected,

@@ -66,10 +66,15 @@ public struct Workload: Sendable, Hashable {
         public var replicate: Int = 0
     }
 
-    /// How the control plane starts the workload as a local process.
+    /// How the control plane starts the workload: as a local process or a Slurm job (`command`), or as a
+    /// container in a Kubernetes Job (`image`, with `command` as the container's arguments).
     public struct Run: Sendable, Hashable {
-        /// The program and its arguments (no shell).
+        /// The program and its arguments (no shell). With an ``image``, the container's `args`: the image's
+        /// entrypoint runs with them, or, in an image without one, the first is the program. Empty only with an
+        /// image, which then runs its own default command.
         public let command: [String]
+        /// The OCI image the workload runs in on a Kubernetes site (``ImageReference`` checks it), if any.
+        public let image: String?
         /// Environment variables added to the server's own.
         public let environment: [String: String]
         /// How long a pause waits after SIGTERM for a checkpoint before SIGKILL.
@@ -83,8 +88,15 @@ public struct Workload: Sendable, Hashable {
         public static let defaultMaxAttempts = 3
 
         /// Makes a run description.
-        public init(command: [String], environment: [String: String], gracePeriod: TimeSpan, maxAttempts: Int) {
+        public init(
+            command: [String],
+            image: String? = nil,
+            environment: [String: String],
+            gracePeriod: TimeSpan,
+            maxAttempts: Int
+        ) {
             self.command = command
+            self.image = image
             self.environment = environment
             self.gracePeriod = gracePeriod
             self.maxAttempts = maxAttempts

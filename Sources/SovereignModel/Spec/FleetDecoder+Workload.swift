@@ -269,13 +269,14 @@ extension FleetDecoder {
     }
 
     /// `run: {command: [...], env: {...}, gracePeriod: 60 s, attempts: 3}`: how the control plane starts it.
+    /// `run: {command, image, env, gracePeriod, attempts}`: `command` is required unless an `image` is given (the
+    /// image's own command runs then); with an image it is the container's arguments.
     func decodeRun(_ node: SpecNode) -> Workload.Run? {
-        guard let f = node.fields("run", allowed: ["command", "env", "gracePeriod", "attempts"]) else { return nil }
-        let commandNode = f.required("command", "the program and its arguments, like [python3, train.py]")
-        let command = commandNode.flatMap { $0.strings(of: "the program and its arguments") }?.map(\.0)
-        if let command, command.isEmpty, let commandNode {
-            commandNode.report(.badValue, expected: "at least the program to run", found: "an empty list")
+        guard let f = node.fields("run", allowed: ["command", "image", "env", "gracePeriod", "attempts"]) else {
+            return nil
         }
+        let image = f["image"].map(decodeImage)
+        let command = decodeCommand(f, imageGiven: image != nil)
         var environment: [String: String]? = [:]
         if let e = f["env"] {
             environment = stringMap(e)
@@ -293,8 +294,47 @@ extension FleetDecoder {
         let attempts =
             f["attempts"].map { $0.integer(in: 1...1000, expected: "1 to 1000 attempts") }
             ?? Workload.Run.defaultMaxAttempts
-        guard let command, !command.isEmpty, let environment, let grace, let attempts else { return nil }
-        return Workload.Run(command: command, environment: environment, gracePeriod: grace, maxAttempts: attempts)
+        guard let command, image != .some(nil), let environment, let grace, let attempts else { return nil }
+        return Workload.Run(
+            command: command,
+            image: image ?? nil,
+            environment: environment,
+            gracePeriod: grace,
+            maxAttempts: attempts
+        )
+    }
+
+    /// `command: [program, args...]`, required without an image; with one, absent means the image's own command.
+    private func decodeCommand(_ f: SpecFields, imageGiven: Bool) -> [String]? {
+        let expected =
+            imageGiven
+            ? "the container's arguments, like [python3, train.py]"
+            : "the program and its arguments, like [python3, train.py]"
+        guard let commandNode = imageGiven ? f["command"] : f.required("command", expected) else {
+            return imageGiven ? [] : nil
+        }
+        guard let command = commandNode.strings(of: expected)?.map(\.0) else { return nil }
+        if command.isEmpty {
+            commandNode.report(
+                .badValue,
+                expected: imageGiven
+                    ? "at least one argument (or no command: the image's own)" : "at least the program to run",
+                found: "an empty list"
+            )
+            return nil
+        }
+        return command
+    }
+
+    /// `image: REFERENCE`, an OCI image reference.
+    private func decodeImage(_ node: SpecNode) -> String? {
+        let expected = "an OCI image reference like registry.example/team/train:1.4"
+        guard let text = node.string(expected) else { return nil }
+        if let problem = ImageReference.problem(in: text) {
+            node.report(.badValue, expected: expected, found: "\"\(text)\" (\(problem))")
+            return nil
+        }
+        return text
     }
 }
 

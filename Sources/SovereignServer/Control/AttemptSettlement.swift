@@ -63,8 +63,11 @@ struct AttemptSettlement {
 
     /// How the attempt ended, in words.
     var how: String {
-        status.refused.map { "did not run: \($0)" } ?? status.exit.map { "exited with status \($0)" }
-            ?? status.signal.map { "ended by signal \($0)" } ?? "vanished without a status"
+        let how =
+            status.refused.map { "did not run: \($0)" } ?? status.exit.map { "exited with status \($0)" }
+            ?? status.signal.map { "ended by signal \($0)" }
+            ?? (status.reason == nil ? "vanished without a status" : "ended")
+        return status.reason.map { "\(how) (\($0))" } ?? how
     }
 
     /// Its intent was committed but the server stopped before starting it: nothing ran. The ledger already

@@ -82,7 +82,8 @@ extension ControlPlane {
                     gracePeriodSeconds: run.gracePeriod.seconds,
                     stop: attempt.termAt != nil,
                     kill: attempt.killAt != nil,
-                    fetch: fetches[id]
+                    fetch: fetches[id],
+                    image: run.image
                 )
             }
         )

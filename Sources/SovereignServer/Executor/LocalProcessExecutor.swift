@@ -43,7 +43,13 @@ public struct LocalProcessExecutor: Executor {
     }
 
     public func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
-        try await probes.run { AttemptHandle(String(try spawn(attempt, run: run))) }
+        guard !run.command.isEmpty else {
+            throw Spawn.Failure(
+                description: "\(attempt.workload): expected a run.command to run as a process, found only "
+                    + "run.image \(run.image ?? "?") (an image-only workload runs on a Kubernetes site)"
+            )
+        }
+        return try await probes.run { AttemptHandle(String(try spawn(attempt, run: run))) }
     }
 
     public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {

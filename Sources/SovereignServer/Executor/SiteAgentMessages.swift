@@ -297,6 +297,8 @@ public struct Assignment: Codable, Sendable, Hashable {
     /// The program and its arguments, and the environment it adds.
     public var command: [String]
     public var environment: [String: String]
+    /// The OCI image it runs in, on a site whose executor runs containers.
+    public var image: String?
     /// Seconds between asking it to stop and killing it.
     public var gracePeriodSeconds: Double
     /// Whether it should checkpoint and stop now.
@@ -319,7 +321,8 @@ public struct Assignment: Codable, Sendable, Hashable {
         gracePeriodSeconds: Double,
         stop: Bool,
         kill: Bool,
-        fetch: CheckpointFetch? = nil
+        fetch: CheckpointFetch? = nil,
+        image: String? = nil
     ) {
         self.id = id
         self.workload = workload
@@ -333,5 +336,6 @@ public struct Assignment: Codable, Sendable, Hashable {
         self.stop = stop
         self.kill = kill
         self.fetch = fetch
+        self.image = image
     }
 }

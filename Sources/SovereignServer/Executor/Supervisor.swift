@@ -17,6 +17,8 @@ public struct ExitStatus: Sendable, Hashable, Codable {
     public var refused: String?
     /// When it ended, seconds since 1970, as the supervisor saw it.
     public var at: Double?
+    /// Why the place it ran ended it, in that place's words (a Kubernetes pod's `OOMKilled`, `Evicted: ...`).
+    public var reason: String?
     /// When the place it ran asked it to stop on its own (a site agent whose lease ran out), seconds since
     /// 1970: the control plane settles it as a stop it asked for, paused with its checkpoint.
     public var stoppedAt: Double?

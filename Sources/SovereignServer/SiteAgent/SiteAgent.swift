@@ -13,8 +13,10 @@ public struct SiteAgent: Sendable {
     public let site: String
     /// The agent's instance, for the control plane's log.
     public let instance: String
-    /// Runs the site's attempts (the local process executor under `WORKDIR/workloads`).
-    public let executor: LocalProcessExecutor
+    /// Runs the site's attempts (by default the local process executor under `WORKDIR/workloads`).
+    public let executor: any Executor
+    /// `WORKDIR/workloads`: the checkpoints the courier packs and receives, one directory per workload.
+    public let workloads: URL
     /// Sends a report and returns the answer, within the seconds given.
     public let transport: @Sendable (AgentReport, Double) async throws -> AgentAssignments
     /// Reads the site's power now, when the agent has a source for it.
@@ -42,14 +44,16 @@ public struct SiteAgent: Sendable {
         peer: String? = nil,
         peerTransport: (@Sendable (_ url: String, _ secret: String) -> RelayTransport)? = nil,
         power: (@Sendable () throws -> PowerSignalBody)? = nil,
+        executor: (any Executor)? = nil,
         clock: @escaping @Sendable () -> Date = { Date() },
         say: @escaping @Sendable (String) -> Void = { _ in }
     ) throws {
         self.site = site
         self.instance = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let workloads = directory.appendingPathComponent("workloads", isDirectory: true)
+        self.workloads = workloads
         self.leasePath = directory.appendingPathComponent("lease.json").path
-        self.executor = LocalProcessExecutor(directory: workloads, leaseFile: leasePath)
+        self.executor = executor ?? LocalProcessExecutor(directory: workloads, leaseFile: leasePath)
         self.courier = CheckpointCourier(
             directory: workloads,
             identity: try AgentIdentity.loadOrCreate(at: directory.appendingPathComponent("agent-keys.json").path),
@@ -270,7 +274,7 @@ public struct SiteAgent: Sendable {
     /// The workloads with a directory under the executor's: their checkpoints are reported even after the
     /// agent has forgotten their attempts.
     func workloadsWithFiles(_ state: SiteAgentState) -> [String] {
-        let listed = (try? FileManager.default.contentsOfDirectory(atPath: executor.directory.path)) ?? []
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: workloads.path)) ?? []
         return Array(Set(listed.filter(SpecNames.isObjectName) + state.attempts.map(\.record.workload))).sorted()
     }
 

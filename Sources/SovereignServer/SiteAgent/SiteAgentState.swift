@@ -273,6 +273,7 @@ public struct SiteAgentState: Codable, Sendable, Hashable {
     static func run(_ a: Assignment) -> Workload.Run {
         Workload.Run(
             command: a.command,
+            image: a.image,
             environment: a.environment,
             gracePeriod: .seconds(a.gracePeriodSeconds),
             maxAttempts: 1
