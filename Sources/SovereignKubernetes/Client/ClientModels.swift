@@ -139,10 +139,10 @@ struct WireListMeta: Decodable {
     var `continue`: String?
 }
 
-/// A list of any kind (`NodeList`, `PodList`).
-struct WireList<Object: KubernetesObject>: Decodable {
+/// A list of any kind (`NodeList`, `PodList`, `JobList`): its items and where the next page starts.
+struct WireList<Item: Decodable>: Decodable {
     var metadata: WireListMeta?
-    var items: [Object]?
+    var items: [Item]?
 }
 
 /// A `metav1.Status`: what the API server sends for an error, and inside a watch's `ERROR` event.

@@ -495,9 +495,3 @@ public enum KubernetesQuantity: Sendable {
         return bytes < 0x1p63 ? Int64(bytes) : nil
     }
 }
-
-/// A list response: its items and where the next page starts.
-struct WireList<Item: Decodable>: Decodable {
-    var metadata: WireListMeta?
-    var items: [Item]?
-}
