@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignPlannerTests",
-            dependencies: ["SovereignPlanner", "SovereignModel", "SovereignTesting"]
+            dependencies: ["SovereignBase", "SovereignPlanner", "SovereignModel", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignSimulatorTests",
