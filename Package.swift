@@ -52,9 +52,11 @@ let package = Package(
             name: "SovereignModel",
             dependencies: ["SovereignBase", .product(name: "Yams", package: "Yams")]
         ),
+        // The system GLPK (libglpk-dev), the LP solver behind `sovereign plan --bound`.
+        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"]), .brew(["glpk"])]),
         .target(
             name: "SovereignPlanner",
-            dependencies: ["SovereignBase", "SovereignModel"]
+            dependencies: ["SovereignBase", "SovereignModel", "CGLPK"]
         ),
         .target(
             name: "SovereignSimulator",
@@ -178,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SovereignPlannerTests",
-            dependencies: ["SovereignPlanner", "SovereignModel", "SovereignTesting"]
+            dependencies: ["SovereignBase", "SovereignPlanner", "SovereignModel", "SovereignTesting"]
         ),
         .testTarget(
             name: "SovereignSimulatorTests",

@@ -55,6 +55,18 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "CarbonShifting",
+            dependencies: [
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "SovereignPlanner", package: "sovereign"),
+                .product(name: "SovereignSimulator", package: "sovereign"),
+                .product(name: "SovereignTesting", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CarbonShifting",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Assessment",
             dependencies: [
                 "FleetGenerator",

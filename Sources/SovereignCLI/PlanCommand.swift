@@ -22,6 +22,11 @@ public struct PlanCommand: ParsableCommand, Sendable {
     @Option(help: "Write the plan to this file instead of standard output.")
     public var output: String?
 
+    @Flag(
+        help: "Also solve the LP relaxation of the time-indexed problem (GLPK) and print how far the plan is from it."
+    )
+    public var bound = false
+
     public init() {}
 
     public func validate() throws {
@@ -37,7 +42,10 @@ public struct PlanCommand: ParsableCommand, Sendable {
             printError("\(paths.joined(separator: " ")): error: expected a Scenario document to plan over, found none")
             throw ExitCode.failure
         }
-        let text = format == .json ? try jsonText(PlanJSON(plan)) : PlanText.render(plan)
+        let gap = bound ? try boundGap(plan, fleet: fleet) : nil
+        let text =
+            format == .json
+            ? try jsonText(PlanJSON(plan, bound: gap)) : PlanText.render(plan) + (gap.map { "\n\n" + $0.text } ?? "")
         if let output {
             do {
                 try (text + "\n").write(toFile: output, atomically: true, encoding: .utf8)
@@ -47,6 +55,18 @@ public struct PlanCommand: ParsableCommand, Sendable {
             }
         } else {
             print(text)
+        }
+    }
+
+    /// The plan's distance from its bound, or a located error and exit 1 when GLPK finds no optimum.
+    private func boundGap(_ plan: Plan, fleet: Fleet) throws -> BoundGap {
+        do {
+            return try BoundGap(plan, fleet: fleet, policy: PlanningPolicy.named(policy) ?? .powerAware)
+        } catch {
+            printError(
+                "\(paths.joined(separator: " ")): error: --bound: expected an optimal relaxation, found \(error)"
+            )
+            throw ExitCode.failure
         }
     }
 }

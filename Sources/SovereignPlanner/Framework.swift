@@ -176,18 +176,22 @@ protocol StepLimit: Sendable {
     func limit(site: Int, step t: Int, wattsEach: Double, state: PlanningState) -> Int
 }
 
-/// Whether deferrable work waits at a step although it could run.
-protocol Deferral: Sendable {
+/// When deferrable work runs within its window (carbon shifting), decided once per walk.
+protocol TimeShifting: Sendable {
     /// The plug-in's name.
     var name: String { get }
-    /// The rule for one walk, or `nil` when this walk never waits.
-    func rule(for walk: Walk, state: PlanningState) -> DeferralRule?
+    /// The steps the walk runs in, or `nil` when this walk is not shifted (no deadline, no room, a move).
+    func shift(_ walk: Walk, state: PlanningState) -> Shift?
 }
 
-/// A deferral prepared for one walk: asked at each step whether to wait.
-struct DeferralRule {
-    /// Whether `walk` waits at step `t`.
-    let waits: (_ walk: Walk, _ t: Int, _ state: PlanningState) -> Bool
+/// Where and when a shifted walk runs: one ranked option, a fixed width, and the steps, in time order.
+struct Shift: Equatable {
+    /// The ranked option (index into the walk's ranking).
+    let rank: Int
+    /// Accelerators at every step.
+    let count: Int
+    /// The grid steps it runs in, ascending.
+    let steps: [Int]
 }
 
 /// What a step that cannot run is short of.

@@ -33,9 +33,12 @@ public struct PlanJSON: Sendable, Encodable {
 
     let policy: String
     let workloads: [WorkloadJSON]
+    /// How far the plan is from its LP bound, when asked for (`plan --bound`); left out otherwise.
+    let bound: BoundGap?
 
-    /// The JSON form of `plan`.
-    public init(_ plan: Plan) {
+    /// The JSON form of `plan`, with its distance from the bound when there is one.
+    public init(_ plan: Plan, bound: BoundGap? = nil) {
+        self.bound = bound
         let grid = plan.grid
         func iso(_ step: Int) -> String { ISO8601.format(epochSeconds: grid.start + Double(step) * grid.step) }
         policy = plan.policy

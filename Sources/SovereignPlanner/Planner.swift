@@ -149,6 +149,16 @@ public struct Planner: Sendable {
         return walk.result(state: state)
     }
 
+    /// The steps `w` may run in: from its arrival (rounded up to a step) to its deadline (rounded down) or the
+    /// horizon; `nil` when it arrives after the horizon.
+    static func window(_ w: Workload, grid: TimeGrid) -> Range<Int>? {
+        let arrivalTime = w.arrival?.timeIntervalSince1970 ?? grid.start
+        guard arrivalTime < grid.end else { return nil }
+        let arrival = max(0, grid.step(at: Date(timeIntervalSince1970: arrivalTime), rounding: .up))
+        let end = w.deadline.map { min(grid.count, grid.step(at: $0, rounding: .down)) } ?? grid.count
+        return arrival..<max(arrival, end)
+    }
+
     /// Pools that could finish in time at their full width come first, whatever else they score: a cleaner
     /// pool that misses the deadline is no better choice.
     static func inTimeFirst(_ ranked: [Ranked], _ w: Workload, required: Double, window: Double) -> [Ranked] {

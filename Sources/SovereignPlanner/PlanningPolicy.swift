@@ -10,8 +10,9 @@ public struct PlanningPolicy: Sendable {
     let sizers: [any Sizer]
     /// Limits the walk applies at every step (the power budget).
     let limits: [any StepLimit]
-    /// Rules by which deferrable work waits although it could run (lower-carbon steps).
-    let deferrals: [any Deferral]
+    /// Plug-ins that choose when deferrable work runs within its window (lower-carbon steps); the first
+    /// that shifts a walk decides it.
+    let shifting: [any TimeShifting]
     /// Scorers and their weights; with none, candidates keep the fleet's declaration order.
     public let scorers: [(scorer: any Scorer, weight: Double)]
 
@@ -25,7 +26,7 @@ public struct PlanningPolicy: Sendable {
         filters: standardFilters,
         sizers: [InferenceCapacity()],
         limits: [],
-        deferrals: [],
+        shifting: [],
         scorers: []
     )
 
@@ -36,19 +37,19 @@ public struct PlanningPolicy: Sendable {
         filters: standardFilters,
         sizers: [InferenceCapacity()],
         limits: [PowerBudget()],
-        deferrals: [],
+        shifting: [],
         scorers: [
             (EnergyScorer(), 1), (LocalityScorer(), 1), (ThroughputScorer(), 1), (ServedFromScorer(), 2),
         ]
     )
 
-    /// Power-aware, and shifts deferrable work to lower-carbon steps within deadlines.
+    /// Power-aware, and shifts deferrable work to its lowest-carbon steps within deadlines, pauses priced.
     public static let carbonAware = PlanningPolicy(
         name: "carbon-aware",
         filters: standardFilters,
         sizers: [InferenceCapacity()],
         limits: [PowerBudget()],
-        deferrals: [CarbonDeferral()],
+        shifting: [CarbonShifting()],
         scorers: [
             (CarbonScorer(), 2), (EnergyScorer(), 1), (LocalityScorer(), 1), (ThroughputScorer(), 0.5),
             (ServedFromScorer(), 2),

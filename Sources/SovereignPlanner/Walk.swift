@@ -127,6 +127,8 @@ struct Walk {
     mutating func run(state: inout PlanningState) {
         if workload.type == .inference {
             runService(state: &state)
+        } else if let shift = shift(state: state) {
+            runShifted(shift, state: &state)
         } else if workload.preemptible {
             runPreemptible(state: &state)
         } else {
@@ -141,10 +143,8 @@ struct Walk {
 
     mutating func runPreemptible(state: inout PlanningState) {
         guard let required else { return }
-        let deferrals = policy.deferrals.compactMap { $0.rule(for: self, state: state) }
         for t in arrival..<state.grid.count {
-            if done >= required { break }
-            if deferrals.contains(where: { $0.waits(self, t, state) }) { continue }
+            if Completion.finishes(done, required) { break }
             guard let choice = choose(at: t, want: { self.ranked[$0].maxCount }, state: state) else {
                 recordBlock(at: t, state: state)
                 continue
@@ -156,6 +156,23 @@ struct Walk {
             current = choice.rank
             commit(choice.rank, count: choice.count, at: t, state: &state)
             progress(choice.rank, count: choice.count, at: t, state: state)
+        }
+    }
+
+    /// The first shift a ``TimeShifting`` plug-in of the policy makes of this walk, if any.
+    func shift(state: PlanningState) -> Shift? {
+        for plugin in policy.shifting {
+            if let shift = plugin.shift(self, state: state) { return shift }
+        }
+        return nil
+    }
+
+    /// The steps a ``TimeShifting`` plug-in chose, all on one option at one width.
+    mutating func runShifted(_ shift: Shift, state: inout PlanningState) {
+        current = shift.rank
+        for t in shift.steps {
+            commit(shift.rank, count: shift.count, at: t, state: &state)
+            progress(shift.rank, count: shift.count, at: t, state: state)
         }
     }
 
@@ -173,7 +190,7 @@ struct Walk {
             var work = 0.0
             var t = start
             var broken = false
-            while t < state.grid.count, work < required {
+            while t < state.grid.count, !Completion.finishes(work, required) {
                 let (n, _) = available(first.rank, at: t, want: ranked[first.rank].maxCount, state: state)
                 if n == 0 {
                     broken = true
@@ -218,7 +235,7 @@ struct Walk {
         waitSeconds -= waited
         seconds -= waited
         done += PhysicalModel.throughput(workload, model: ranked[r].candidate.model, count: n) * seconds
-        if done >= required, finishStep == nil {
+        if Completion.finishes(done, required), finishStep == nil {
             done = required
             finishStep = t + 1
         }

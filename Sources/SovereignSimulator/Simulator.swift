@@ -322,7 +322,8 @@ struct Run {
             let next = t + 1
             // A planned pause or move checkpoints first.
             let pausesNext = next < grid.count && following?.pool != a.pool
-            if p.done >= required {
+            if Completion.finishes(p.done, required) {
+                p.done = required
                 p.finishStep = next
                 p.checkpointed = p.done
                 p.sinceCheckpoint = 0

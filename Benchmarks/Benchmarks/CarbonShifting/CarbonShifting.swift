@@ -1,0 +1,47 @@
+import Benchmark
+import Foundation
+import SovereignModel
+import SovereignPlanner
+import SovereignSimulator
+import SovereignTesting
+
+// Carbon shifting on Examples/carbon-shifting: the first 1,000 and 10,000 real jobs on one German site,
+// January–February 2020 at 5-minute steps, simulated under each policy with free and with priced pauses.
+// The fleet is written and loaded in `setup`, outside the measurement.
+
+let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident]
+
+/// A loaded fleet, shared between setup and the measured closure.
+final class Loaded: @unchecked Sendable {
+    var fleet: Fleet?
+}
+
+func register(jobs: Int, policy: PlanningPolicy, pricedPauses: Bool) {
+    let loaded = Loaded()
+    let pauses = pricedPauses ? "priced pauses" : "free pauses"
+    Benchmark(
+        "simulate \(policy.name) \(jobs) jobs \(pauses)",
+        configuration: .init(metrics: metrics, warmupIterations: 0, maxDuration: .seconds(120), maxIterations: 3),
+        closure: { benchmark in
+            guard let fleet = loaded.fleet else { return }
+            for _ in benchmark.scaledIterations {
+                blackHole(Simulator(fleet: fleet).run(policy: policy, seed: 1))
+            }
+        },
+        setup: {
+            let scratch = FileManager.default.temporaryDirectory
+                .appendingPathComponent("sovereign-benchmarks/carbon-shifting-\(jobs)-\(pricedPauses)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            loaded.fleet = try CarbonShiftingExample.fleet(jobs: jobs, pricedPauses: pricedPauses, in: scratch)
+        }
+    )
+}
+
+let benchmarks: @Sendable () -> Void = {
+    for jobs in [1_000, 10_000] {
+        for policy in PlanningPolicy.all {
+            register(jobs: jobs, policy: policy, pricedPauses: false)
+        }
+        register(jobs: jobs, policy: .carbonAware, pricedPauses: true)
+    }
+}

@@ -1,0 +1,68 @@
+public import Foundation
+import SovereignBase
+public import SovereignModel
+
+/// `Examples/carbon-shifting` with as many of its 10,000 jobs as a test or benchmark asks for, its pauses
+/// priced (as the example declares) or free (GAIA's setting).
+///
+/// The jobs become workloads by the rule of the example's `derive.py` (which writes the first 1,000 into
+/// `workloads.yaml`; a test checks the two agree byte for byte).
+public enum CarbonShiftingExample: Sendable {
+    /// The example's directory.
+    public static let directory = Fixtures.repositoryRoot.appendingPathComponent("Examples/carbon-shifting")
+    /// 2020-01-01T00:00:00Z, the scenario's start, in seconds since 1970.
+    public static let start = 1_577_836_800.0
+
+    /// One job of `jobs.csv`: arrival and length in minutes from the start, and cores.
+    public struct Job: Sendable, Hashable {
+        public let arrival: Int
+        public let length: Int
+        public let cores: Int
+
+        /// Minutes the job may wait: 6 h under 2 h of length, else 24 h.
+        public var wait: Int { length < 120 ? 360 : 1440 }
+    }
+
+    /// The first `count` jobs of `jobs.csv`.
+    public static func jobs(_ count: Int = 10_000) throws -> [Job] {
+        let text = try String(contentsOf: directory.appendingPathComponent("jobs.csv"), encoding: .utf8)
+        return text.split(separator: "\n").dropFirst().prefix(count).compactMap { line in
+            let f = line.split(separator: ",")
+            guard f.count == 3, let a = Double(f[0]), let l = Double(f[1]), let c = Int(f[2]) else { return nil }
+            return Job(arrival: Int((a * 60).rounded()), length: Int((l * 60).rounded()), cores: c)
+        }
+    }
+
+    /// The workload documents for `jobs`, named by index, as `derive.py` writes them.
+    public static func workloadsYAML(_ jobs: [Job]) -> String {
+        var out = ""
+        for (i, job) in jobs.enumerated() {
+            let name = "job-" + String(repeating: "0", count: max(0, 5 - String(i).count)) + String(i)
+            let hours = Double(job.length) / 60 * Double(job.cores)
+            let arrival = ISO8601.format(epochSeconds: start + Double(job.arrival) * 60)
+            let deadline = ISO8601.format(epochSeconds: start + Double(job.arrival + job.length + job.wait) * 60)
+            out += "---\napiVersion: sovereign.dev/v1\nkind: Workload\nmetadata: {name: \(name)}\n"
+            out += "spec: {type: training, model: {parameters: 300M}, compute: {acceleratorHours: \(hours), on: core}, "
+            out += "accelerators: {min: \(job.cores), max: \(job.cores)}, arrival: \(arrival), deadline: \(deadline)}\n"
+        }
+        return out
+    }
+
+    /// The example's fleet with the first `count` jobs, loaded from a scratch copy in `scratch`.
+    ///
+    /// - Parameter pricedPauses: keep the site's checkpoint storage (pauses cost carbon) or drop it (free).
+    public static func fleet(jobs count: Int, pricedPauses: Bool, in scratch: URL) throws -> Fleet {
+        var site = try String(contentsOf: directory.appendingPathComponent("fleet.yaml"), encoding: .utf8)
+        if !pricedPauses {
+            site = site.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("  storage:") }.joined(separator: "\n")
+        }
+        try site.write(to: scratch.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
+        let carbon = directory.appendingPathComponent("carbon.csv")
+        try? FileManager.default.removeItem(at: scratch.appendingPathComponent("carbon.csv"))
+        try FileManager.default.copyItem(at: carbon, to: scratch.appendingPathComponent("carbon.csv"))
+        let workloads = workloadsYAML(try jobs(count))
+        try workloads.write(to: scratch.appendingPathComponent("workloads.yaml"), atomically: true, encoding: .utf8)
+        return try FleetLoader().load(paths: [scratch.path])
+    }
+}
