@@ -372,9 +372,14 @@ struct SiteAgentServeTests {
             .replacingOccurrences(of: "tz-government-correspondence", with: "ke-clinical-notes")
         #expect(try await server.request(.POST, "/v1/workloads", body: document).0 == 201)
         var first = ""
-        try await server.wait("it to train a few epochs at one site") {
-            first = sites.first { agents[$0]?.log("digits-ke", attempt: 1).contains("epoch 3/") == true } ?? ""
-            return !first.isEmpty
+        do {
+            try await server.wait("it to train a few epochs at one site") {
+                first = sites.first { agents[$0]?.log("digits-ke", attempt: 1).contains("epoch 3/") == true } ?? ""
+                return !first.isEmpty
+            }
+        } catch {
+            Issue.record("\(sites.map { "\($0): \(agents[$0]?.text ?? "")" }.joined(separator: "\n"))")
+            throw error
         }
         let second = try #require(sites.first { $0 != first })
         _ = try Self.power("0 kW", in: dir, site: first)

@@ -36,13 +36,16 @@ extension ControlPlane {
         guard let wait = report.wait, wait > 0, report.answered == answer.version else { return answer }
         // The agent acted on this very answer: hold the poll until what it should do changes, for at most a
         // quarter of the lease (so the lease it renews still covers the hold with room to spare).
-        let deadline = ContinuousClock.now + .seconds(min(wait, agents.lease.seconds / 4))
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(min(wait, agents.lease.seconds / 4))
         while ContinuousClock.now < deadline && answer.version == report.answered {
             await agents.waitForChange(at: site, after: seen, until: deadline)
             seen = await agents.generation(of: site)
             answer = try await self.answer(for: site, agents: agents)
         }
         await agents.heardFrom(site)
+        let held = ContinuousClock.now - start
+        answer.heldSeconds = Double(held.components.seconds) + Double(held.components.attoseconds) / 1e18
         return answer
     }
 

@@ -245,6 +245,9 @@ public struct AgentAssignments: Codable, Sendable, Hashable {
     /// A digest of everything else in the answer: an agent that sends it back as ``AgentReport/answered``
     /// with a ``AgentReport/wait`` is answered only when something changed, or when the wait is up.
     public var version: String?
+    /// Seconds the control plane held the poll before answering: the agent's lease runs from when it sent
+    /// the report plus these (the control plane counts it from the end of the hold).
+    public var heldSeconds: Double?
 
     /// Makes an answer.
     public init(

@@ -127,7 +127,8 @@ public struct SiteAgent: Sendable {
         if !replicas.isEmpty {
             report.received = (report.received ?? []) + replicas.sorted { $0.transfer < $1.transfer }
         }
-        let now = clock().timeIntervalSince1970
+        let asked = (wall: clock().timeIntervalSince1970, boot: POSIX.bootSeconds())
+        var now = asked.wall
         let held = state.answered != nil && state.lastAnswer != nil ? hold : 0
         if held > 0 {
             report.wait = held
@@ -140,7 +141,11 @@ public struct SiteAgent: Sendable {
             let watching = Watch(state: state, power: sent, transfers: await courier.transfers(), every: watch)
             guard let answer = try await ask(report, timeout: Self.timeout(state, now: now, held: held), watching)
             else { return false }
-            try AgentLease(renewedAt: POSIX.bootSeconds(), leaseSeconds: answer.leaseSeconds).write(to: leasePath)
+            // The lease runs from when the report was sent plus the time the control plane says it held the
+            // poll: never later than the control plane counts it from, and no shorter for the hold.
+            let waited = min(answer.heldSeconds ?? 0, max(0, POSIX.bootSeconds() - asked.boot))
+            now += waited
+            try AgentLease(renewedAt: asked.boot + waited, leaseSeconds: answer.leaseSeconds).write(to: leasePath)
             if let reading { lastPower = reading }
             await courier.send(answer.sends)
             await keepReplicas(answer, state: state)
