@@ -13,8 +13,9 @@ public struct SiteAgent: Sendable {
     public let site: String
     /// The agent's instance, for the control plane's log.
     public let instance: String
-    /// Runs the site's attempts (the local process executor under `WORKDIR/workloads`).
-    public let executor: LocalProcessExecutor
+    /// Runs the site's attempts: local processes, Slurm jobs, or whatever the site has, keeping each
+    /// workload's checkpoint in `WORKDIR/workloads/NAME/checkpoint` (the courier's directory).
+    public let executor: any Executor
     /// Sends a report and returns the answer, within the seconds given.
     public let transport: @Sendable (AgentReport, Double) async throws -> AgentAssignments
     /// Reads the site's power now, when the agent has a source for it.
@@ -29,7 +30,8 @@ public struct SiteAgent: Sendable {
     let say: @Sendable (String) -> Void
 
     /// An agent for `site` keeping its files under `directory`, its keys in `directory/agent-keys.json`
-    /// (made on first start).
+    /// (made on first start), running its attempts through `executor` (made for `directory/workloads`; by
+    /// default local processes).
     ///
     /// - Throws: ``SiteAgentError`` when the keys file exists but cannot be read.
     public init(
@@ -39,6 +41,7 @@ public struct SiteAgent: Sendable {
         relay: RelayTransport,
         peer: String? = nil,
         peerTransport: (@Sendable (_ url: String, _ secret: String) -> RelayTransport)? = nil,
+        executor: (URL) -> any Executor = { LocalProcessExecutor(directory: $0) },
         power: (@Sendable () throws -> PowerSignalBody)? = nil,
         clock: @escaping @Sendable () -> Date = { Date() },
         say: @escaping @Sendable (String) -> Void = { _ in }
@@ -46,7 +49,7 @@ public struct SiteAgent: Sendable {
         self.site = site
         self.instance = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let workloads = directory.appendingPathComponent("workloads", isDirectory: true)
-        self.executor = LocalProcessExecutor(directory: workloads)
+        self.executor = executor(workloads)
         self.courier = CheckpointCourier(
             directory: workloads,
             identity: try AgentIdentity.loadOrCreate(at: directory.appendingPathComponent("agent-keys.json").path),
@@ -212,7 +215,7 @@ public struct SiteAgent: Sendable {
     /// The workloads with a directory under the executor's: their checkpoints are reported even after the
     /// agent has forgotten their attempts.
     func workloadsWithFiles(_ state: SiteAgentState) -> [String] {
-        let listed = (try? FileManager.default.contentsOfDirectory(atPath: executor.directory.path)) ?? []
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: courier.directory.path)) ?? []
         return Array(Set(listed.filter(SpecNames.isObjectName) + state.attempts.map(\.record.workload))).sorted()
     }
 
