@@ -61,8 +61,10 @@ struct AttemptSettlement {
 
     /// How the attempt ended, in words.
     var how: String {
-        status.refused.map { "did not run: \($0)" } ?? status.exit.map { "exited with status \($0)" }
+        let what =
+            status.refused.map { "did not run: \($0)" } ?? status.exit.map { "exited with status \($0)" }
             ?? status.signal.map { "ended by signal \($0)" } ?? "vanished without a status"
+        return status.reason.map { "\(what) (\($0))" } ?? what
     }
 
     /// Its intent was committed but the server stopped before starting it: nothing ran. The ledger already

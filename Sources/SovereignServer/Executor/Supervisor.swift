@@ -20,6 +20,9 @@ public struct ExitStatus: Sendable, Hashable, Codable {
     /// When the place it ran asked it to stop on its own (a site agent whose lease ran out), seconds since
     /// 1970: the control plane settles it as a stop it asked for, paused with its checkpoint.
     public var stoppedAt: Double?
+    /// What the scheduler it ran under says of its end, when it says more than the status (a Slurm job's
+    /// state, reason and exit code, like "Slurm job 12: NODE_FAIL (None), exit code 0:0").
+    public var reason: String?
 
     /// Makes a status.
     public init(exit: Int32? = nil, signal: Int32? = nil, refused: String? = nil) {
