@@ -16,8 +16,10 @@ struct SiteAgentCommand: AsyncParsableCommand {
             The agent polls the control plane (a `sovereign serve` started with --site-agents SITE) about once a \
             --poll: it reports every attempt it runs, its checkpoints and, with --power-file or --power-command, \
             the site's power; the answer says what should run. It never accepts a connection. Work runs as local \
-            processes under --work-dir (checkpoints in WORKDIR/workloads/NAME/checkpoint), or with --executor \
-            kubernetes as a Job per attempt in --namespace (checkpoints in a claim per workload). If the control plane \
+            processes under --work-dir (checkpoints in WORKDIR/workloads/NAME/checkpoint); with --executor slurm \
+            as Slurm batch jobs submitted from this login node (WORKDIR must then be on the filesystem the compute \
+            nodes share; jobs start in the agent's current directory); with --executor kubernetes as a Job per \
+            attempt in --namespace (checkpoints in a claim per workload). If the control plane \
             cannot be reached for the lease it gives (serve --agent-lease), the agent checkpoints and stops its \
             work itself; the control plane moves the work only after twice the lease. A restarted agent adopts \
             what it left running. The token is the site's (`TOKEN site SITE`), from --token, --token-file or \
@@ -51,6 +53,9 @@ struct SiteAgentCommand: AsyncParsableCommand {
     @Option(help: "Time between two polls, like \"1 s\" (and between two looks at the site while a poll is held).")
     var poll = "1 s"
 
+    @OptionGroup(title: "Executor")
+    var executorOptions: ExecutorOptions
+
     @Option(
         name: .customLong("long-poll"),
         help:
@@ -69,9 +74,6 @@ struct SiteAgentCommand: AsyncParsableCommand {
         help: "The URL other agents reach --peer-listen at (default http://HOST:PORT)."
     )
     var peerURL: String?
-
-    @Option(help: "Where attempts run: local processes, or Kubernetes Jobs (with the options below).")
-    var executor: SiteExecutorKind = .local
 
     @OptionGroup(title: "Kubernetes executor")
     var kubernetes: KubernetesExecutorOptions
@@ -118,6 +120,10 @@ struct SiteAgentCommand: AsyncParsableCommand {
             printError("--power-command: expected one power source, found --power-file as well")
             throw ExitCode.validationFailure
         }
+        if let problem = executorOptions.problem {
+            printError(problem)
+            throw ExitCode.validationFailure
+        }
         return interval.seconds
     }
 
@@ -142,7 +148,8 @@ struct SiteAgentCommand: AsyncParsableCommand {
             peer: peerURL ?? listen.map { "http://\($0.host):\($0.port)" },
             peerTransport: { url, secret in RelayClient(base: url, token: secret, client: client).transport },
             power: powerSource(),
-            executor: executor,
+            executor: executor
+                ?? executorOptions.executor(site: site).map { $0(directory.appendingPathComponent("workloads")) },
             say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         )
     }
@@ -313,5 +320,74 @@ struct RelayClient: Sendable {
             throw SiteAgentFailure("\(method) \(url): \(response.status.code) \(String(buffer: answer).prefix(500))")
         }
         return Data(answer.readableBytesView)
+    }
+}
+
+/// Which executor runs the site's attempts, and its options.
+struct ExecutorOptions: ParsableArguments {
+    /// The kinds of executor a site agent can drive.
+    enum Kind: String, ExpressibleByArgument, CaseIterable, Sendable {
+        /// Local processes under the work directory.
+        case local
+        /// Slurm batch jobs submitted from this login node.
+        case slurm
+        /// Kubernetes Jobs in the agent's namespace (with the Kubernetes options).
+        case kubernetes
+    }
+
+    @Option(
+        name: .customLong("executor"),
+        help: "How the site runs work: local processes, Slurm jobs, or Kubernetes Jobs (with the options below)."
+    )
+    var kind: Kind = .local
+
+    @Option(help: "Slurm: the partition jobs are submitted to (sbatch --partition).")
+    var partition: String?
+
+    @Option(help: "Slurm: the account jobs are charged to (sbatch --account).")
+    var account: String?
+
+    @Option(help: "Slurm: the generic resource accelerators are asked as, like gpu or gpu:h100 (--gres=GRES:N).")
+    var gres = "gpu"
+
+    @Option(name: .customLong("slurm-conf"), help: "Slurm: the slurm.conf its commands read (sets SLURM_CONF).")
+    var slurmConf: String?
+
+    /// What is wrong with the options, in words, when something is.
+    var problem: String? {
+        let slurmOnly = [("--partition", partition), ("--account", account), ("--slurm-conf", slurmConf)]
+        if kind != .slurm, let given = slurmOnly.first(where: { $0.1 != nil }) {
+            return "\(given.0): expected only with --executor slurm, found --executor \(kind.rawValue)"
+        }
+        if let slurmConf, !FileManager.default.isReadableFile(atPath: slurmConf) {
+            return "--slurm-conf: expected a readable slurm.conf, found none at \(slurmConf)"
+        }
+        let word = /[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?/
+        if (try? word.wholeMatch(in: gres)) == nil {
+            return "--gres: expected a generic resource like gpu or gpu:h100, found \"\(gres)\""
+        }
+        return nil
+    }
+
+    /// Makes the executor for the agent's workloads directory: `nil` for the agent's own local one (and for
+    /// Kubernetes, which `withSiteExecutor` makes with its client).
+    func executor(site: String) -> (@Sendable (URL) -> any Executor)? {
+        switch kind {
+        case .local, .kubernetes:
+            return nil
+        case .slurm:
+            let options = SlurmOptions(
+                partition: partition,
+                account: account,
+                gres: gres,
+                workingDirectory: FileManager.default.currentDirectoryPath
+            )
+            let commands = SlurmCommands.system(slurmConf: slurmConf)
+            return { directory in
+                SlurmExecutor(directory: directory, options: options, commands: commands) { line in
+                    FileHandle.standardOutput.write(Data("\(site): \(line)\n".utf8))
+                }
+            }
+        }
     }
 }

@@ -86,14 +86,6 @@ struct KubernetesExecutorOptions: ParsableArguments {
     }
 }
 
-/// Where `site-agent` runs its attempts.
-enum SiteExecutorKind: String, ExpressibleByArgument, CaseIterable, Sendable {
-    /// Local processes under the work directory.
-    case local
-    /// Kubernetes Jobs in the agent's namespace.
-    case kubernetes
-}
-
 extension SiteAgentCommand {
     /// Runs `body` with the executor `--executor` names (`nil`: the agent's own local one), closing the
     /// Kubernetes client afterwards.
@@ -101,9 +93,10 @@ extension SiteAgentCommand {
     /// - Throws: `ExitCode.validationFailure` for Kubernetes options without `--executor kubernetes`, and what
     ///   ``KubernetesExecutorOptions/makeExecutor(site:logger:)`` and `body` throw.
     func withSiteExecutor(_ body: ((any Executor)?) async throws -> Void) async throws {
-        guard executor == .kubernetes else {
+        guard executorOptions.kind == .kubernetes else {
             if let given = kubernetes.givenOption {
-                printError("\(given): expected --executor kubernetes with it, found --executor \(executor.rawValue)")
+                let kind = executorOptions.kind.rawValue
+                printError("\(given): expected --executor kubernetes with it, found --executor \(kind)")
                 throw ExitCode.validationFailure
             }
             return try await body(nil)

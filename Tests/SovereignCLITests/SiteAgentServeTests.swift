@@ -358,7 +358,7 @@ struct SiteAgentServeTests {
         defer { server.stop() }
         var agents: [String: Agent] = [:]
         for site in sites {
-            let port = try Self.freePort()
+            let port = try Fixtures.freePort()
             agents[site] = try Agent(
                 site: site,
                 controlPlane: server.url,
@@ -403,23 +403,5 @@ struct SiteAgentServeTests {
         server.stop()
         let verified = try CLITests.run(["ledger", "verify", "--db", server.db])
         #expect(verified.status == 0, "\(verified.stderr)")
-    }
-
-    /// A TCP port nothing listens on now, for an agent's peer listener.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw ServeTests.ServeError(message: "cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

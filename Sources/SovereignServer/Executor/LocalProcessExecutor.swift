@@ -172,8 +172,10 @@ public struct LocalProcessExecutor: Executor {
         return true
     }
 
-    func checkpointSize(of workload: String) -> Int64 {
-        let root = checkpointDirectory(workload)
+    func checkpointSize(of workload: String) -> Int64 { Self.bytes(under: checkpointDirectory(workload)) }
+
+    /// Bytes of the files under `root` (0 when it does not exist): a checkpoint's size.
+    static func bytes(under root: URL) -> Int64 {
         guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey])
         else { return 0 }
         var total: Int64 = 0

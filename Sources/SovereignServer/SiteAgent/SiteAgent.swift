@@ -33,7 +33,8 @@ public struct SiteAgent: Sendable {
     let say: @Sendable (String) -> Void
 
     /// An agent for `site` keeping its files under `directory`, its keys in `directory/agent-keys.json`
-    /// (made on first start).
+    /// (made on first start), running its attempts through `executor` (whose checkpoints are under
+    /// `directory/workloads`; by default local processes that watch the agent's lease).
     ///
     /// - Throws: ``SiteAgentError`` when the keys file exists but cannot be read.
     public init(

@@ -1,0 +1,122 @@
+public import Foundation
+public import SovereignModel
+
+/// Runs each attempt as a Slurm batch job, for a site agent on a Slurm login node. Its ``AttemptHandle`` is
+/// the job id, so an agent that restarts adopts its jobs from its state file.
+///
+/// Layout under `directory` (on the filesystem the compute nodes share): `NAME/checkpoint/` (kept across
+/// attempts, `SOVEREIGN_CHECKPOINT_DIR`) and `NAME/attempts/N/{job.sh,log}`. What Slurm answers is read by
+/// ``SlurmOutput`` and decided by ``SlurmJob``; the commands (``SlurmCommands``) are the only edge, each
+/// with a timeout: one that fails is reported through `say` with its command line, status and output, and
+/// an attempt whose state cannot be read is taken as still running (never as gone, which would start it
+/// twice).
+public struct SlurmExecutor: Executor {
+    /// Where workloads keep their checkpoints, batch scripts and logs.
+    public let directory: URL
+    /// Where and how jobs are submitted.
+    public let options: SlurmOptions
+    let commands: SlurmCommands
+    let say: @Sendable (String) -> Void
+    let files = BlockingQueue(label: "sovereign.slurm-executor")
+
+    /// An executor keeping its files under `directory`, submitting with `options` through `commands`.
+    public init(
+        directory: URL,
+        options: SlurmOptions,
+        commands: SlurmCommands,
+        say: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.directory = directory
+        self.options = options
+        self.commands = commands
+        self.say = say
+    }
+
+    func workloadDirectory(_ name: String) -> URL { directory.appendingPathComponent(name, isDirectory: true) }
+    func checkpointDirectory(_ name: String) -> URL { workloadDirectory(name).appendingPathComponent("checkpoint") }
+    func attemptDirectory(_ workload: String, _ number: Int) -> URL {
+        workloadDirectory(workload).appendingPathComponent("attempts/\(number)", isDirectory: true)
+    }
+
+    public func logPath(workload: String, attempt number: Int, site: String) -> String {
+        attemptDirectory(workload, number).appendingPathComponent("log").path
+    }
+
+    /// Writes the attempt's batch script and submits it.
+    public func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
+        let script = try await files.run { try writeScript(attempt, run: run) }
+        let arguments = try SlurmCommandLines.submit(
+            attempt,
+            grace: run.gracePeriod,
+            checkpoint: checkpointDirectory(attempt.workload).path,
+            script: script,
+            options: options
+        )
+        return AttemptHandle(try SlurmOutput.submittedJob(try await commands.run(arguments), command: arguments))
+    }
+
+    /// Makes the workload's directories and writes the attempt's batch script; returns its path.
+    func writeScript(_ attempt: AttemptRecord, run: Workload.Run) throws -> String {
+        let manager = FileManager.default
+        try manager.createDirectory(at: checkpointDirectory(attempt.workload), withIntermediateDirectories: true)
+        let attempts = attemptDirectory(attempt.workload, attempt.number)
+        try manager.createDirectory(at: attempts, withIntermediateDirectories: true)
+        let script = attempts.appendingPathComponent("job.sh").path
+        try Data(SlurmCommandLines.script(attempt, run: run).utf8).write(to: URL(fileURLWithPath: script))
+        try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: script)
+        return script
+    }
+
+    /// One `squeue` for all the attempts (and one `sacct`, when accounting exists, for the jobs `squeue` no
+    /// longer shows).
+    public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
+        let ids = attempts.compactMap(\.handle?.rawValue).filter(SlurmOutput.isJobID)
+        guard !ids.isEmpty else { return attempts.map { _ in .gone } }
+        let jobs: [String: SlurmJob]
+        do {
+            jobs = try await self.jobs(ids)
+        } catch {
+            say("cannot read the state of Slurm jobs \(ids.joined(separator: ",")): \(error)")
+            return attempts.map { $0.handle == nil ? .gone : .running }
+        }
+        return attempts.map { SlurmJob.observation(of: $0.handle.flatMap { jobs[$0.rawValue] }) }
+    }
+
+    /// What Slurm knows of `ids`: from `squeue`, then from `sacct` for the rest (when it fails, as it does
+    /// without accounting, the rest are unknown).
+    func jobs(_ ids: [String]) async throws -> [String: SlurmJob] {
+        var jobs = SlurmOutput.queue(try await commands.run(SlurmCommandLines.queue(ids)))
+        let missing = ids.filter { jobs[$0] == nil }
+        guard !missing.isEmpty else { return jobs }
+        if let accounted = try? await commands.run(SlurmCommandLines.accounting(missing)) {
+            jobs.merge(SlurmOutput.accounting(accounted).filter { missing.contains($0.key) }) { queued, _ in queued }
+        }
+        return jobs
+    }
+
+    /// Jobs outlive the agent that submitted them, and their ids are in its state file: adopting them is
+    /// observing them.
+    public func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation] { await observe(attempts) }
+
+    public func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {
+        guard let id = attempt.handle?.rawValue, SlurmOutput.isJobID(id) else { return }
+        for arguments in SlurmCommandLines.signal(id, signal) {
+            do {
+                _ = try await commands.run(arguments)
+            } catch {
+                say("cannot signal Slurm job \(id) of \(attempt.workload) attempt \(attempt.number): \(error)")
+            }
+        }
+    }
+
+    /// Checkpoints are files on the shared filesystem, under one directory for every site of this executor.
+    public func checkpointBytes(of workloads: [String: String]) async -> [String: Int64] {
+        await files.run {
+            Dictionary(
+                uniqueKeysWithValues: workloads.keys.map {
+                    ($0, LocalProcessExecutor.bytes(under: checkpointDirectory($0)))
+                }
+            )
+        }
+    }
+}
