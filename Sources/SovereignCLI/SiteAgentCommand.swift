@@ -81,6 +81,8 @@ struct SiteAgentCommand: AsyncParsableCommand {
     func run() async throws {
         let interval = try validatedPoll()
         let secret: String? = try tls.presentsCertificate ? credentials.optionalToken() : credentials.readToken()
+        // Read once: nothing the agent starts (the site's work, its power command, Slurm's commands) inherits it.
+        unsetenv("SOVEREIGN_TOKEN")
         let directory = URL(fileURLWithPath: workDirectory, isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let base = controlPlane.hasSuffix("/") ? String(controlPlane.dropLast()) : controlPlane

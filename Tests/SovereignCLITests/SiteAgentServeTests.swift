@@ -213,6 +213,16 @@ struct SiteAgentServeTests {
         try await server.wait("it to train a few epochs at the site") {
             first.log("digits-dar", attempt: 1).contains("epoch 3/")
         }
+        // The site's token stays with the agent: the work it starts does not inherit it.
+        let pidFile = work.appendingPathComponent("workloads/digits-dar/attempts/1/pid").path
+        let pid = try #require(
+            Int32(
+                (try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
+        )
+        let environment = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/environ"))
+        #expect(!environment.split(separator: 0).contains { $0.starts(with: Data("SOVEREIGN_TOKEN=".utf8)) })
+        #expect(environment.split(separator: 0).contains { $0.starts(with: Data("SOVEREIGN_WORKLOAD=".utf8)) })
         first.stop(signal: SIGKILL)
         let second = try Agent(site: "dar-1", controlPlane: server.url, directory: work, powerFile: power)
         defer { second.stop() }
