@@ -304,7 +304,8 @@ struct SiteAgentServeTests {
                 site: site,
                 controlPlane: server.url,
                 directory: dir.appendingPathComponent(site),
-                powerFile: try Self.power("200 kW", in: dir, site: site)
+                powerFile: try Self.power("200 kW", in: dir, site: site),
+                options: ["--long-poll", "20 s"]
             )
         }
         defer { for agent in agents.values { agent.stop() } }
