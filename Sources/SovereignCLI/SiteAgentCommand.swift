@@ -150,8 +150,7 @@ struct SiteAgentCommand: AsyncParsableCommand {
             peer: peerURL ?? listen.map { "http://\($0.host):\($0.port)" },
             peerTransport: { url, secret in RelayClient(base: url, token: secret, client: client).transport },
             power: powerSource(),
-            executor: executor
-                ?? executorOptions.executor(site: site).map { $0(directory.appendingPathComponent("workloads")) },
+            executor: executor,
             say: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         )
     }
@@ -371,9 +370,9 @@ struct ExecutorOptions: ParsableArguments {
         return nil
     }
 
-    /// Makes the executor for the agent's workloads directory: `nil` for the agent's own local one (and for
-    /// Kubernetes, which `withSiteExecutor` makes with its client).
-    func executor(site: String) -> (@Sendable (URL) -> any Executor)? {
+    /// The Slurm executor for the agent's workloads directory, when `--executor slurm` asks for it (the
+    /// agent makes its own local one, and `withSiteExecutor` the Kubernetes one with its client).
+    func slurmExecutor(site: String, workloads: URL) -> SlurmExecutor? {
         switch kind {
         case .local, .kubernetes:
             return nil
@@ -385,10 +384,8 @@ struct ExecutorOptions: ParsableArguments {
                 workingDirectory: FileManager.default.currentDirectoryPath
             )
             let commands = SlurmCommands.system(slurmConf: slurmConf)
-            return { directory in
-                SlurmExecutor(directory: directory, options: options, commands: commands) { line in
-                    FileHandle.standardOutput.write(Data("\(site): \(line)\n".utf8))
-                }
+            return SlurmExecutor(directory: workloads, options: options, commands: commands) { line in
+                FileHandle.standardOutput.write(Data("\(site): \(line)\n".utf8))
             }
         }
     }

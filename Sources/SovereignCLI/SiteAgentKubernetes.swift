@@ -87,8 +87,8 @@ struct KubernetesExecutorOptions: ParsableArguments {
 }
 
 extension SiteAgentCommand {
-    /// Runs `body` with the executor `--executor` names (`nil`: the agent's own local one), closing the
-    /// Kubernetes client afterwards.
+    /// Runs `body` with the executor `--executor` names (`nil`: the agent's own local one; Slurm's for the
+    /// agent's workloads directory), closing the Kubernetes client afterwards.
     ///
     /// - Throws: `ExitCode.validationFailure` for Kubernetes options without `--executor kubernetes`, and what
     ///   ``KubernetesExecutorOptions/makeExecutor(site:logger:)`` and `body` throw.
@@ -99,7 +99,8 @@ extension SiteAgentCommand {
                 printError("\(given): expected --executor kubernetes with it, found --executor \(kind)")
                 throw ExitCode.validationFailure
             }
-            return try await body(nil)
+            let workloads = SiteAgent.workloads(under: URL(fileURLWithPath: workDirectory, isDirectory: true))
+            return try await body(executorOptions.slurmExecutor(site: site, workloads: workloads))
         }
         let (made, client) = try kubernetes.makeExecutor(site: site, logger: Logger(label: "sovereign.site-agent"))
         do {

@@ -51,7 +51,7 @@ public struct SiteAgent: Sendable {
     ) throws {
         self.site = site
         self.instance = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-        let workloads = directory.appendingPathComponent("workloads", isDirectory: true)
+        let workloads = Self.workloads(under: directory)
         self.workloads = workloads
         self.leasePath = directory.appendingPathComponent("lease.json").path
         self.executor = executor ?? LocalProcessExecutor(directory: workloads, leaseFile: leasePath)
@@ -68,6 +68,11 @@ public struct SiteAgent: Sendable {
         self.statePath = directory.appendingPathComponent("agent-state.json").path
         self.clock = clock
         self.say = say
+    }
+
+    /// `WORKDIR/workloads`, where every executor of an agent in `directory` keeps its workloads' checkpoints.
+    public static func workloads(under directory: URL) -> URL {
+        directory.appendingPathComponent("workloads", isDirectory: true)
     }
 
     /// The memory the last agent in this work directory left, or an empty one.
