@@ -227,25 +227,25 @@ struct SiteAgentCommand: AsyncParsableCommand {
         }
     }
 
-    /// What a shell command prints, within ten seconds.
+    /// What a shell command prints, within ten seconds (with the agent's environment, from which the site's
+    /// token is gone).
     static func output(of command: String) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
-            process.terminate()
-            throw SiteAgentFailure("--power-command: expected an answer within 10 s, found none")
+        let ran = BoundedCommand(
+            ["/bin/sh", "-c", command],
+            environment: ProcessInfo.processInfo.environment,
+            timeout: 10
+        )
+        let outcome: BoundedCommand.Outcome
+        do throws(BoundedCommand.Failure) {
+            outcome = try ran.run()
+        } catch {
+            throw SiteAgentFailure("--power-command: expected an answer within 10 s, found none (\(error.problem))")
         }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        guard process.terminationStatus == 0 else {
-            throw SiteAgentFailure("--power-command: expected exit status 0, found \(process.terminationStatus)")
+        guard outcome.succeeded else {
+            let said = String(decoding: outcome.errors.suffix(300), as: UTF8.self)
+            throw SiteAgentFailure("--power-command: expected exit status 0, found that it \(outcome.ending): \(said)")
         }
-        return data
+        return outcome.output
     }
 
     /// Sends a report; a 4xx is a refusal that says why, anything else that fails is retried at the next poll.

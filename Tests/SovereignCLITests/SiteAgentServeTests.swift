@@ -24,7 +24,7 @@ struct SiteAgentServeTests {
         let directory: URL
         let output = FederationServeTests.Buffer()
 
-        init(site: String, controlPlane: String, directory: URL, powerFile: URL, options: [String] = []) throws {
+        init(site: String, controlPlane: String, directory: URL, powerFile: URL?, options: [String] = []) throws {
             self.site = site
             self.directory = directory
             let process = Process()
@@ -32,8 +32,8 @@ struct SiteAgentServeTests {
             process.arguments =
                 [
                     "site-agent", "--site", site, "--control-plane", controlPlane, "--work-dir", directory.path,
-                    "--power-file", powerFile.path, "--poll", "200 ms",
-                ] + options
+                    "--poll", "200 ms",
+                ] + (powerFile.map { ["--power-file", $0.path] } ?? []) + options
             var environment = ProcessInfo.processInfo.environment
             environment["SOVEREIGN_TOKEN"] = SiteAgentServeTests.token(site)
             process.environment = environment
@@ -108,6 +108,44 @@ struct SiteAgentServeTests {
     }
 
     static func token(_ site: String) -> String { "site-\(site)-0123456789abcdef" }
+
+    /// The site's power from `--power-command`: what the command prints is the site's power signal; a command
+    /// that fails is reported with how it ended and what it said, and the agent goes on polling.
+    @Test func anAgentReadsItsSitesPowerFromACommandAndSaysWhenItFails() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try Self.server(in: dir, sites: ["dar-1"])
+        defer { server.stop() }
+        let meter = dir.appendingPathComponent("meter")
+        try "37 kW".write(to: meter, atomically: true, encoding: .utf8)
+        let command = """
+            reading=$(cat '\(meter.path)'); [ "$reading" = offline ] && { echo "meter offline" >&2; exit 3; }; \
+            printf '{"available": "%s"}' "$reading"
+            """
+        let agent = try Agent(
+            site: "dar-1",
+            controlPlane: server.url,
+            directory: dir.appendingPathComponent("dar-1"),
+            powerFile: nil,
+            options: ["--power-command", command]
+        )
+        defer { agent.stop() }
+        try await server.wait("the agent to report the meter's 37 kW") {
+            let (_, body) = try await server.request(.GET, "/v1/sites/dar-1")
+            return body.contains("\"supplyWatts\":37000")
+        }
+        try "offline".write(to: meter, atomically: true, encoding: .utf8)
+        try await server.wait("the agent to say the power command failed") {
+            agent.text.contains(
+                "--power-command: expected exit status 0, found that it exited with status 3: meter offline"
+            )
+        }
+        try "12 kW".write(to: meter, atomically: true, encoding: .utf8)
+        try await server.wait("the agent to report the meter's 12 kW") {
+            let (_, body) = try await server.request(.GET, "/v1/sites/dar-1")
+            return body.contains("\"supplyWatts\":12000")
+        }
+    }
 
     /// A server whose `sites` run through agents with a lease of `lease`, and a tokens file for them.
     static func server(in dir: URL, sites: [String], lease: String = "30 s", specs: [String] = []) throws -> Server {

@@ -106,14 +106,17 @@ struct SlurmServeTests {
         defer { server.stop() }
         let site = try Site("dar-1", node: "n0", server: server, in: dir, power: "96 kW")
         defer { site.stop() }
-        #expect(
-            try await server.request(.POST, "/v1/workloads", body: ServeTests.workloadDocument(epochs: 20)).0 == 201
-        )
+        let gate = dir.appendingPathComponent("gate")
+        #expect(try await server.request(.POST, "/v1/workloads", body: Self.gatedDocument(gate, epochs: 20)).0 == 201)
         try await server.wait("it to train a few epochs as a Slurm job") {
             site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
         }
-        let job = try #require(try site.cluster.queuedJobs().first)
+        let job = try #require(try site.cluster.queuedJobs().first, "the job waits at its gate until the test opens it")
         #expect(try site.cluster.run(["scancel", job]).status == 0)
+        try await server.wait("the cancelled job to be seen as a failed attempt") {
+            try await Agents.attempts(server, "digits-dar").first?["outcome"] as? String == "failed"
+        }
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
         try await server.wait("it to complete after a retry", seconds: 150) {
             try await server.state("digits-dar") == "completed"
         }
@@ -136,13 +139,12 @@ struct SlurmServeTests {
         defer { server.stop() }
         let site = try Site("dar-1", node: "n0", server: server, in: dir, power: "96 kW")
         defer { site.stop() }
-        #expect(
-            try await server.request(.POST, "/v1/workloads", body: ServeTests.workloadDocument(epochs: 30)).0 == 201
-        )
+        let gate = dir.appendingPathComponent("gate")
+        #expect(try await server.request(.POST, "/v1/workloads", body: Self.gatedDocument(gate, epochs: 20)).0 == 201)
         try await server.wait("it to train a few epochs as a Slurm job") {
             site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
         }
-        let job = try #require(try site.cluster.queuedJobs().first)
+        let job = try #require(try site.cluster.queuedJobs().first, "the job waits at its gate until the test opens it")
         site.agent.stop(signal: SIGKILL)
         let state = try String(
             contentsOf: site.agent.directory.appendingPathComponent("agent-state.json"),
@@ -151,11 +153,26 @@ struct SlurmServeTests {
         #expect(state.contains("\"rawValue\":\"\(job)\""), "the job id is the handle: \(state)")
         let second = try site.restarted(server: server, in: dir)
         defer { second.stop() }
+        try await server.wait("the new agent to adopt the job") { second.text.contains("1 attempts adopted") }
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
         try await server.wait("it to complete", seconds: 120) { try await server.state("digits-dar") == "completed" }
         #expect(second.text.contains("1 attempts adopted"), "\(second.text)")
         #expect(!second.text.contains("started digits-dar"), "the restarted agent submitted nothing: \(second.text)")
         let attempts = try await Agents.attempts(server, "digits-dar")
         #expect(attempts.map { $0["outcome"] as? String } == ["completed"])
         #expect(try site.cluster.queuedJobs() == [])
+    }
+
+    /// The example training workload, whose job stays in Slurm's queue after training until `gate` exists:
+    /// what the test does to a running job never races the job's end, however long the test is held up.
+    static func gatedDocument(_ gate: URL, epochs: Int) throws -> String {
+        let training = "command: [python3, Examples/workloads/train_digits.py,"
+        let document = try ServeTests.workloadDocument(epochs: epochs)
+        guard document.contains(training) else { throw ServeTests.ServeError(message: "no \(training) in the example") }
+        return document.replacingOccurrences(
+            of: training,
+            with: "command: [sh, -c, 'python3 \"$0\" \"$@\" && until [ -e \(gate.path) ]; do sleep 0.1; done', "
+                + "Examples/workloads/train_digits.py,"
+        )
     }
 }

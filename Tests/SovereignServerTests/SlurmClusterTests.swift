@@ -20,7 +20,7 @@ struct SlurmClusterTests {
         init() throws {
             directory = try Fixtures.temporaryDirectory()
             do {
-                cluster = try SlurmCluster(in: directory.appendingPathComponent("slurm"), node: "n1")
+                cluster = try SlurmCluster(in: directory.appendingPathComponent("slurm"), node: "c1")
             } catch {
                 try? FileManager.default.removeItem(at: directory)
                 throw error

@@ -107,8 +107,8 @@ public struct LocalProcessExecutor: Executor {
         return try Spawn.start(
             arguments,
             environment: environment,
-            output: attempt.logPath,
-            newSession: true,
+            output: .appended(to: attempt.logPath),
+            detachment: .session,
             defaultSignals: [SIGTERM, SIGINT, SIGHUP]
         )
     }

@@ -1,5 +1,4 @@
 public import Foundation
-import Synchronization
 
 /// Runs Slurm's commands (`sbatch`, `squeue`, `sacct`, `scancel`): the edge of the Slurm executor, which
 /// tests replace with a fake that answers from captured output.
@@ -15,79 +14,32 @@ public struct SlurmCommands: Sendable {
 
     /// The installed Slurm clients (found in `PATH`), each given at most `timeout` seconds, with `SLURM_CONF`
     /// set to `slurmConf` when one is given, and without the agent's `SOVEREIGN_TOKEN` (`sbatch
-    /// --export=ALL` would hand it to every job). A command runs on a thread of its own, so a hung one never
-    /// holds up Swift's cooperative pool, and is killed when its time is up.
+    /// --export=ALL` would hand it to every job). Each runs as a ``BoundedCommand`` on a thread of its own:
+    /// a hung one never holds up anything else, and its output is read whole or the command is an error
+    /// (an empty `squeue` answer that was only late would make running jobs look gone).
     public static func system(slurmConf: String?, timeout: Double = 15) -> SlurmCommands {
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "SOVEREIGN_TOKEN")
         if let slurmConf { environment["SLURM_CONF"] = slurmConf }
         return SlurmCommands { [environment] arguments in
-            try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(
-                        with: Result { try execute(arguments, environment: environment, timeout: timeout) }
-                    )
-                }
+            let outcome: BoundedCommand.Outcome
+            do throws(BoundedCommand.Failure) {
+                outcome = try await BoundedCommand(arguments, environment: environment, timeout: timeout).run()
+            } catch {
+                throw SlurmCommandError(
+                    command: arguments,
+                    problem: error.problem,
+                    printed: String(decoding: error.errors, as: UTF8.self)
+                )
             }
-        }
-    }
-
-    /// Runs `arguments` and waits for it, at most `timeout` seconds.
-    static func execute(_ arguments: [String], environment: [String: String], timeout: Double) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        let ended = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in ended.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw SlurmCommandError(command: arguments, problem: "cannot start: \(error)", printed: "")
-        }
-        let printed = [Drain(output.fileHandleForReading), Drain(errors.fileHandleForReading)]
-        guard ended.wait(timeout: .now() + timeout) == .success else {
-            process.terminate()
-            if ended.wait(timeout: .now() + 1) == .timedOut { kill(process.processIdentifier, SIGKILL) }
-            throw SlurmCommandError(
-                command: arguments,
-                problem: "did not finish within \(timeout) s",
-                printed: printed[1].text(within: 0.5)
-            )
-        }
-        let (stdout, stderr) = (printed[0].text(within: 2), printed[1].text(within: 2))
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            let how =
-                process.terminationReason == .exit
-                ? "exited with status \(process.terminationStatus)" : "was ended by signal \(process.terminationStatus)"
-            throw SlurmCommandError(command: arguments, problem: how, printed: stderr + stdout)
-        }
-        return stdout
-    }
-
-    /// Reads a pipe to its end on a thread of Dispatch's, so a command that prints a lot never blocks on a
-    /// full pipe.
-    final class Drain: Sendable {
-        let data = Mutex(Data())
-        let done = DispatchSemaphore(value: 0)
-
-        init(_ handle: FileHandle) {
-            DispatchQueue.global().async { [self] in
-                let all = handle.readDataToEndOfFile()
-                data.withLock { $0 = all }
-                done.signal()
+            guard outcome.succeeded else {
+                throw SlurmCommandError(
+                    command: arguments,
+                    problem: outcome.ending,
+                    printed: String(decoding: outcome.errors + outcome.output, as: UTF8.self)
+                )
             }
-        }
-
-        /// What was read, once the pipe closed (or what there is after `seconds`: nothing, if it did not).
-        func text(within seconds: Double) -> String {
-            _ = done.wait(timeout: .now() + seconds)
-            return data.withLock { String(decoding: $0, as: UTF8.self) }
+            return String(decoding: outcome.output, as: UTF8.self)
         }
     }
 }

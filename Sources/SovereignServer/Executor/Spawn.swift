@@ -7,11 +7,33 @@ import Darwin
 #endif
 
 /// `posix_spawn` with the few options the executor needs: a new session (so the child leads its own
-/// process group and outlives the server), default dispositions for the signals a supervisor ignores,
-/// and standard input from /dev/null with output appended to a file.
+/// process group and outlives the server) or a new process group (so a timeout can end the child and what
+/// it started), default dispositions for the signals a supervisor ignores, and standard input from
+/// /dev/null with output appended to a file, discarded, or written to pipes.
 enum Spawn {
     struct Failure: Error, CustomStringConvertible {
         let description: String
+    }
+
+    /// Where the child's standard output and standard error go.
+    enum Output {
+        /// To /dev/null.
+        case discarded
+        /// Both appended to the file at this path (created with mode 0600).
+        case appended(to: String)
+        /// To the write ends of two pipes (descriptors of the caller, duplicated onto 1 and 2).
+        case piped(output: Int32, errors: Int32)
+    }
+
+    /// What the child leads of its own.
+    enum Detachment {
+        /// Nothing: it stays in the caller's session and process group.
+        case none
+        /// A process group, so that signalling `-pid` reaches it and every process it started.
+        case processGroup
+        /// A session (and its process group), so it outlives the caller's terminal and process group, and
+        /// it inherits no descriptor of the caller's above 2.
+        case session
     }
 
     typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
@@ -33,8 +55,8 @@ enum Spawn {
     static func start(
         _ arguments: [String],
         environment: [String: String],
-        output: String?,
-        newSession: Bool,
+        output: Output,
+        detachment: Detachment,
         defaultSignals: [Int32]
     ) throws -> pid_t {
         precondition(!arguments.isEmpty)
@@ -42,7 +64,19 @@ enum Spawn {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if newSession {
+        switch output {
+        case .appended(let path):
+            posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        case .discarded:
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        case .piped(let out, let errors):
+            posix_spawn_file_actions_adddup2(&actions, out, 1)
+            posix_spawn_file_actions_adddup2(&actions, errors, 2)
+        }
+        // After the output is in place: the pipes' descriptors are above 2.
+        if detachment != .none {
             // Nothing of the server's (its listening socket, connections, the database) leaks into a workload.
             guard let closeFrom = closeFrom, closeFrom(&actions, 3) == 0 else {
                 throw Failure(
@@ -50,19 +84,18 @@ enum Spawn {
                 )
             }
         }
-        if let output {
-            posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var flags = Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-        if newSession { flags |= setSession }
+        switch detachment {
+        case .none: break
+        case .processGroup:
+            flags |= Int16(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        case .session: flags |= setSession
+        }
         posix_spawnattr_setflags(&attributes, flags)
         var empty = sigset_t()
         sigemptyset(&empty)

@@ -93,8 +93,8 @@ public enum Supervisor: Sendable {
             child = try Spawn.start(
                 command,
                 environment: ProcessInfo.processInfo.environment,
-                output: log,
-                newSession: false,
+                output: .appended(to: log),
+                detachment: .none,
                 defaultSignals: [SIGTERM, SIGINT, SIGHUP]
             )
         } catch {
