@@ -197,6 +197,19 @@ struct ServeTests {
         .replacingOccurrences(of: "--seconds-per-epoch, \"0.5\"", with: "--seconds-per-epoch, \"\(pace)\"")
     }
 
+    /// The example training workload, whose attempt goes on running after training until `gate` exists:
+    /// what a test does to a running attempt never races the attempt's end, however long the test is held up.
+    static func gatedDocument(_ gate: URL, epochs: Int) throws -> String {
+        let training = "command: [python3, Examples/workloads/train_digits.py,"
+        let document = try ServeTests.workloadDocument(epochs: epochs)
+        guard document.contains(training) else { throw ServeTests.ServeError(message: "no \(training) in the example") }
+        return document.replacingOccurrences(
+            of: training,
+            with: "command: [sh, -c, 'python3 \"$0\" \"$@\" && until [ -e \(gate.path) ]; do sleep 0.1; done', "
+                + "Examples/workloads/train_digits.py,"
+        )
+    }
+
     static func replay(_ server: Server, site: String, kilowatts: [Double], in dir: URL) throws -> CLITests.Run {
         var csv = "time,power_kw\n"
         for (i, kw) in kilowatts.enumerated() { csv += "2026-11-22T10:\(String(format: "%02d", i)):00Z,\(kw)\n" }

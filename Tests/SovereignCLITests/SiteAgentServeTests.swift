@@ -247,7 +247,8 @@ struct SiteAgentServeTests {
         let power = try Self.power("96 kW", in: dir, site: "dar-1")
         let work = dir.appendingPathComponent("dar-1")
         let first = try Agent(site: "dar-1", controlPlane: server.url, directory: work, powerFile: power)
-        _ = try await server.request(.POST, "/v1/workloads", body: try ServeTests.workloadDocument(epochs: 40))
+        let gate = dir.appendingPathComponent("gate")
+        _ = try await server.request(.POST, "/v1/workloads", body: try ServeTests.gatedDocument(gate, epochs: 20))
         try await server.wait("it to train a few epochs at the site") {
             first.log("digits-dar", attempt: 1).contains("epoch 3/")
         }
@@ -264,6 +265,8 @@ struct SiteAgentServeTests {
         first.stop(signal: SIGKILL)
         let second = try Agent(site: "dar-1", controlPlane: server.url, directory: work, powerFile: power)
         defer { second.stop() }
+        try await server.wait("the new agent to adopt the work") { second.text.contains("1 attempts adopted") }
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
         try await server.wait("it to complete", seconds: 120) { try await server.state("digits-dar") == "completed" }
         #expect(second.text.contains("1 attempts adopted"), "\(second.text)")
         #expect(!second.text.contains("started digits-dar"), "the restarted agent started nothing: \(second.text)")

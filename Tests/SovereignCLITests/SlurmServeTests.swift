@@ -107,7 +107,9 @@ struct SlurmServeTests {
         let site = try Site("dar-1", node: "n0", server: server, in: dir, power: "96 kW")
         defer { site.stop() }
         let gate = dir.appendingPathComponent("gate")
-        #expect(try await server.request(.POST, "/v1/workloads", body: Self.gatedDocument(gate, epochs: 20)).0 == 201)
+        #expect(
+            try await server.request(.POST, "/v1/workloads", body: ServeTests.gatedDocument(gate, epochs: 20)).0 == 201
+        )
         try await server.wait("it to train a few epochs as a Slurm job") {
             site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
         }
@@ -140,7 +142,9 @@ struct SlurmServeTests {
         let site = try Site("dar-1", node: "n0", server: server, in: dir, power: "96 kW")
         defer { site.stop() }
         let gate = dir.appendingPathComponent("gate")
-        #expect(try await server.request(.POST, "/v1/workloads", body: Self.gatedDocument(gate, epochs: 20)).0 == 201)
+        #expect(
+            try await server.request(.POST, "/v1/workloads", body: ServeTests.gatedDocument(gate, epochs: 20)).0 == 201
+        )
         try await server.wait("it to train a few epochs as a Slurm job") {
             site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
         }
@@ -161,18 +165,5 @@ struct SlurmServeTests {
         let attempts = try await Agents.attempts(server, "digits-dar")
         #expect(attempts.map { $0["outcome"] as? String } == ["completed"])
         #expect(try site.cluster.queuedJobs() == [])
-    }
-
-    /// The example training workload, whose job stays in Slurm's queue after training until `gate` exists:
-    /// what the test does to a running job never races the job's end, however long the test is held up.
-    static func gatedDocument(_ gate: URL, epochs: Int) throws -> String {
-        let training = "command: [python3, Examples/workloads/train_digits.py,"
-        let document = try ServeTests.workloadDocument(epochs: epochs)
-        guard document.contains(training) else { throw ServeTests.ServeError(message: "no \(training) in the example") }
-        return document.replacingOccurrences(
-            of: training,
-            with: "command: [sh, -c, 'python3 \"$0\" \"$@\" && until [ -e \(gate.path) ]; do sleep 0.1; done', "
-                + "Examples/workloads/train_digits.py,"
-        )
     }
 }

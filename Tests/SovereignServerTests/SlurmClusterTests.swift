@@ -135,10 +135,10 @@ struct SlurmClusterTests {
     @Test func aStopCheckpointsTheTrainingAndANewExecutorAdoptsTheResumedJob() async throws {
         let rig = try Rig()
         defer { rig.stop() }
-        let command = [
-            "python3", "Examples/workloads/train_digits.py", "--epochs", "12", "--seconds-per-epoch", "0.2",
-        ]
-        let first = try await rig.started(rig.attempt("digits"), command)
+        // The first attempt could train for minutes: the stop always finds it training. The second trains to
+        // epoch 12 and then waits at a gate, so the adopter always finds it running.
+        let training = ["Examples/workloads/train_digits.py", "--seconds-per-epoch", "0.2", "--epochs"]
+        let first = try await rig.started(rig.attempt("digits"), ["python3"] + training + ["1000"])
         try await rig.wait(for: "epoch 2/", in: first)
         await rig.executor.signal(first, .stop)
         guard case .ended(let paused) = try await rig.ended(first) else { return }
@@ -146,10 +146,13 @@ struct SlurmClusterTests {
         #expect(rig.log(first).contains("checkpointed at epoch"), "\(rig.log(first))")
         #expect(await rig.executor.checkpointBytes(of: ["digits": "dar-1"])["digits", default: 0] > 0)
 
-        let second = try await rig.started(rig.attempt("digits", number: 2), command)
+        let gate = rig.directory.appendingPathComponent("gate")
+        let gated = ["sh", "-c", "python3 \"$0\" \"$@\" && until [ -e \(gate.path) ]; do sleep 0.1; done"]
+        let second = try await rig.started(rig.attempt("digits", number: 2), gated + training + ["12"])
         try await rig.wait(for: "resumed from epoch", in: second)
         let adopter = Rig.executor(rig.directory, rig.cluster)
         #expect(await adopter.adopt([second]) == [.running])
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
         #expect(try await rig.ended(second, using: adopter) == .ended(ExitStatus(exit: 0)))
         #expect(rig.log(second).contains("done: test accuracy"))
         #expect(try rig.cluster.queuedJobs().isEmpty)

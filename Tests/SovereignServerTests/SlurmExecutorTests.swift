@@ -228,8 +228,59 @@ struct SlurmExecutorTests {
         }
         #expect(timeout.reason?.contains("TIMEOUT") == true)
         #expect(seen[3] == .gone && seen[4] == .gone)
-        #expect(slurm.programs == ["squeue", "sacct"])
+        #expect(slurm.programs == ["squeue", "sacct", "squeue"])
         #expect(slurm.lines.withLock { $0[0].contains("--jobs=11,4,22,99") && $0[1].contains("--jobs=22,99") })
+        #expect(slurm.lines.withLock { $0[2].contains("--name=sovereign-digits-dar-2") })
+    }
+
+    /// An agent stopped between `sbatch` and saving the job id: the attempt has no handle, and its job is
+    /// found by name (the later of two), observed and signalled by name, never taken for gone while it runs.
+    @Test func aJobWhoseIdWasNeverRecordedIsFoundAndSignalledByItsName() async throws {
+        let slurm = FakeSlurm([
+            "squeue": .success(
+                """
+                sovereign-digits-dar-2|40|CANCELLED|768|None
+                sovereign-digits-dar-2|41|RUNNING|0|None
+                sovereign-digits-dar-3|42|COMPLETED|0|None
+                """
+            ),
+            "scancel": .success(""),
+        ])
+        let executor = SlurmExecutor(
+            directory: URL(fileURLWithPath: "/x"),
+            options: .init(workingDirectory: "/"),
+            commands: slurm.commands
+        )
+        var third = Self.attempt()
+        third.number = 3
+        var fourth = Self.attempt()
+        fourth.number = 4
+        #expect(
+            await executor.adopt([Self.attempt(), third, fourth]) == [.running, .ended(ExitStatus(exit: 0)), .gone]
+        )
+        #expect(
+            slurm.lines.withLock { $0 } == [
+                [
+                    "squeue", "--noheader", "--states=all",
+                    "--name=sovereign-digits-dar-2,sovereign-digits-dar-3,sovereign-digits-dar-4",
+                    "--Format=Name:|,JobID:|,State:|,exit_code:|,Reason:",
+                ]
+            ]
+        )
+        await executor.signal(Self.attempt(), .stop)
+        #expect(
+            slurm.lines.withLock { Array($0.dropFirst()) } == [
+                ["scancel", "--state=PENDING", "--name=sovereign-digits-dar-2"],
+                ["scancel", "--signal=TERM", "--full", "--state=RUNNING", "--name=sovereign-digits-dar-2"],
+            ]
+        )
+        let down = FakeSlurm(["squeue": Self.failure("squeue", "Unable to contact slurm controller")])
+        let blind = SlurmExecutor(
+            directory: URL(fileURLWithPath: "/x"),
+            options: .init(workingDirectory: "/"),
+            commands: down.commands
+        )
+        #expect(await blind.observe([Self.attempt()]) == [.running], "unknown is never gone")
     }
 
     @Test func withoutAccountingOrWhenSqueueFailsNothingIsTakenForGoneWrongly() async throws {
@@ -272,7 +323,10 @@ struct SlurmExecutorTests {
             slurm.lines.withLock { $0 } == [
                 ["scancel", "--state=PENDING", "11"], ["scancel", "--signal=TERM", "--full", "--state=RUNNING", "11"],
                 ["scancel", "--signal=KILL", "--full", "11"], ["scancel", "11"],
-            ]
+                ["scancel", "--signal=KILL", "--full", "--name=sovereign-digits-dar-2"],
+                ["scancel", "--name=sovereign-digits-dar-2"],
+            ],
+            "a job whose id was never recorded is signalled by its name; a handle that is no job id never reaches scancel"
         )
     }
 

@@ -104,15 +104,26 @@ package enum SlurmCommandLines {
         ]
     }
 
-    /// The `scancel`s that ask job `id` to stop. A stop cancels it while it waits (it has nothing to
-    /// checkpoint) and sends SIGTERM to all its processes once it runs (`--full`: the batch script, which
-    /// `exec`s the command, and every step); a kill sends SIGKILL to all of them and cancels the job.
-    package static func signal(_ id: String, _ signal: AttemptSignal) -> [[String]] {
+    /// The `squeue` that finds jobs by their names, for ``SlurmOutput/named(_:)``: the job of an attempt whose
+    /// id was never recorded (its agent stopped between `sbatch` and saving its state) is found by the name
+    /// ``jobName(_:)`` gave it.
+    package static func queue(named names: [String]) -> [String] {
+        [
+            "squeue", "--noheader", "--states=all", "--name=\(names.joined(separator: ","))",
+            "--Format=Name:|,JobID:|,State:|,exit_code:|,Reason:",
+        ]
+    }
+
+    /// The `scancel`s that ask a job to stop: `job` is its id, or `--name=NAME` for a job whose id was never
+    /// recorded. A stop cancels it while it waits (it has nothing to checkpoint) and sends SIGTERM to all its
+    /// processes once it runs (`--full`: the batch script, which `exec`s the command, and every step); a
+    /// kill sends SIGKILL to all of them and cancels the job.
+    package static func signal(_ job: String, _ signal: AttemptSignal) -> [[String]] {
         switch signal {
         case .stop:
-            [["scancel", "--state=PENDING", id], ["scancel", "--signal=TERM", "--full", "--state=RUNNING", id]]
+            [["scancel", "--state=PENDING", job], ["scancel", "--signal=TERM", "--full", "--state=RUNNING", job]]
         case .kill:
-            [["scancel", "--signal=KILL", "--full", id], ["scancel", id]]
+            [["scancel", "--signal=KILL", "--full", job], ["scancel", job]]
         }
     }
 }

@@ -9,7 +9,9 @@ public import SovereignModel
 /// ``SlurmOutput`` and decided by ``SlurmJob``; the commands (``SlurmCommands``) are the only edge, each
 /// with a timeout: one that fails is reported through `say` with its command line, status and output, and
 /// an attempt whose state cannot be read is taken as still running (never as gone, which would start it
-/// twice).
+/// twice). An agent stopped between `sbatch` and saving the job id holds an attempt without a handle: its
+/// job is found, observed and signalled by its name (``SlurmCommandLines/jobName(_:)``), so it is neither
+/// left running unseen nor started a second time beside it.
 public struct SlurmExecutor: Executor {
     /// Where workloads keep their checkpoints, batch scripts and logs.
     public let directory: URL
@@ -68,18 +70,26 @@ public struct SlurmExecutor: Executor {
     }
 
     /// One `squeue` for all the attempts (and one `sacct`, when accounting exists, for the jobs `squeue` no
-    /// longer shows).
+    /// longer shows); the jobs of attempts without a recorded id are looked up by name.
     public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
         let ids = attempts.compactMap(\.handle?.rawValue).filter(SlurmOutput.isJobID)
-        guard !ids.isEmpty else { return attempts.map { _ in .gone } }
-        let jobs: [String: SlurmJob]
+        let names = attempts.filter { $0.handle == nil }.map(SlurmCommandLines.jobName)
+        var jobs: [String: SlurmJob] = [:]
+        var named: [String: SlurmJob] = [:]
         do {
-            jobs = try await self.jobs(ids)
+            if !ids.isEmpty { jobs = try await self.jobs(ids) }
+            if !names.isEmpty {
+                named = SlurmOutput.named(try await commands.run(SlurmCommandLines.queue(named: names)))
+            }
         } catch {
-            say("cannot read the state of Slurm jobs \(ids.joined(separator: ",")): \(error)")
-            return attempts.map { $0.handle == nil ? .gone : .running }
+            say("cannot read the state of Slurm jobs \((ids + names).joined(separator: ",")): \(error)")
+            return attempts.map { _ in .running }
         }
-        return attempts.map { SlurmJob.observation(of: $0.handle.flatMap { jobs[$0.rawValue] }) }
+        return attempts.map { attempt in
+            SlurmJob.observation(
+                of: attempt.handle.map { jobs[$0.rawValue] } ?? named[SlurmCommandLines.jobName(attempt)]
+            )
+        }
     }
 
     /// What Slurm knows of `ids`: from `squeue`, then from `sacct` for the rest (when it fails, as it does
@@ -98,8 +108,10 @@ public struct SlurmExecutor: Executor {
     /// observing them.
     public func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation] { await observe(attempts) }
 
+    /// Signals the attempt's job by its id, or by its name when its id was never recorded.
     public func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {
-        guard let id = attempt.handle?.rawValue, SlurmOutput.isJobID(id) else { return }
+        let id = attempt.handle?.rawValue ?? "--name=\(SlurmCommandLines.jobName(attempt))"
+        guard attempt.handle == nil || SlurmOutput.isJobID(id) else { return }
         for arguments in SlurmCommandLines.signal(id, signal) {
             do {
                 _ = try await commands.run(arguments)

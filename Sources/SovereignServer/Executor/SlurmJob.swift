@@ -76,6 +76,23 @@ package enum SlurmOutput {
         return jobs
     }
 
+    /// The jobs in ``SlurmCommandLines/queue(named:)``'s output by name: `NAME|ID|STATE|WAITSTATUS|REASON`
+    /// per line (a name never holds `|`: Sovereign's are DNS-1123 names). Of two jobs with one name, the
+    /// later submitted (the greater id) is the one.
+    package static func named(_ text: String) -> [String: SlurmJob] {
+        var jobs: [String: SlurmJob] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+            guard fields.count == 2, let job = queue(String(fields[1])).values.first else { continue }
+            let name = fields[0].trimmingCharacters(in: .whitespaces)
+            if let other = jobs[name], let id = UInt64(job.id), let otherID = UInt64(other.id), otherID > id {
+                continue
+            }
+            jobs[name] = job
+        }
+        return jobs
+    }
+
     /// The jobs in `sacct --noheader --parsable2 -X -o JobIDRaw,State,ExitCode,Reason` output: one line
     /// per job, `ID|STATE|EXIT:SIGNAL|REASON` (a state like "CANCELLED by 0" is read as `CANCELLED`).
     package static func accounting(_ text: String) -> [String: SlurmJob] {
