@@ -351,6 +351,9 @@ struct AgentSimulation {
     /// One tick: disturbances, the processes' work, the courier's fetches, every agent's poll (in a random
     /// order), the control loop, the checks, and the clock.
     mutating func step(disturbing: Bool) async throws {
+        // Each tick lets the other tests' tasks run: a simulation never suspends on its own, and 24 of them
+        // would otherwise hold every thread of the test run's cooperative pool for minutes.
+        await Task.yield()
         tick += 1
         if disturbing {
             for _ in 0..<2 { try await disturb() }
