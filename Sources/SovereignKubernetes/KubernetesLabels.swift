@@ -19,6 +19,9 @@ public enum KubernetesLabels: Sendable {
     public static let workload = "sovereign.dev/workload"
     /// Pod annotation: comma-separated datasets the pod reads.
     public static let datasets = "sovereign.dev/datasets"
+    /// Label on the Jobs and pods Sovereign's Kubernetes executor makes: the attempt's store id (its fencing
+    /// epoch). Such a pod is Sovereign's own attempt, whose power the control plane already counts.
+    public static let attemptID = "sovereign.dev/attempt-id"
     /// Pod annotation: the most restrictive classification of data the pod touches.
     public static let classification = "sovereign.dev/classification"
 }

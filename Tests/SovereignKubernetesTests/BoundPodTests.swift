@@ -53,6 +53,7 @@ struct BoundPodTests {
             resourceVersion: "13"
         )
         #expect(!heartbeat.differs(from: pod))
+        #expect(pod.attemptID == nil && pod.drawsUncounted)
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode(BoundPod.self, from: Data(#"{"metadata":{},"spec":{}}"#.utf8))
         }
@@ -78,6 +79,12 @@ struct BoundPodTests {
             + [
                 Self.pod("p1", node: "node-a1", gpus: 1), Self.pod("p2", node: "node-a1", gpus: 1),
                 Self.pod("p3", node: "node-a2", gpus: 1), Self.pod("cpu", node: "node-b1", gpus: 0),
+                // Sovereign's own attempt, run by its Kubernetes executor: the control plane counts it already.
+                Self.pod("attempt", node: "node-a2", gpus: 4)
+                    .replacingOccurrences(
+                        of: #""uid":"u-attempt""#,
+                        with: #""labels":{"sovereign.dev/attempt-id":"41"}"#
+                    ),
             ].joined(separator: ",") + "]}"
         let server = FakeAPIServer { request, _ in
             request.query["watch"] == "1" ? .hang : .bytes(status: 200, Array(list.utf8))

@@ -24,6 +24,9 @@ public struct BoundPod: KubernetesObject {
     public let accelerators: [String: Int]
     /// `metadata.resourceVersion`: opaque, compare only for equality.
     public let resourceVersion: String
+    /// The Sovereign attempt the pod runs (its ``KubernetesLabels/attemptID`` label), when Sovereign's
+    /// Kubernetes executor made it: its power is the control plane's to count, not the pod watch's.
+    public let attemptID: String?
 
     /// Pods of every namespace.
     public static let collectionPath = "/api/v1/pods"
@@ -43,7 +46,8 @@ public struct BoundPod: KubernetesObject {
         nodeName: String,
         phase: Phase = .Running,
         accelerators: [String: Int],
-        resourceVersion: String = ""
+        resourceVersion: String = "",
+        attemptID: String? = nil
     ) {
         self.namespace = namespace
         self.name = name
@@ -51,6 +55,7 @@ public struct BoundPod: KubernetesObject {
         self.phase = phase
         self.accelerators = accelerators
         self.resourceVersion = resourceVersion
+        self.attemptID = attemptID
     }
 
     /// Decodes a `v1.Pod`: accelerator quantities that are not whole numbers are not accelerators (the API
@@ -68,7 +73,8 @@ public struct BoundPod: KubernetesObject {
                 containers: (wire.spec?.containers ?? []).map(\.accelerators),
                 initContainers: (wire.spec?.initContainers ?? []).map(\.accelerators)
             ),
-            resourceVersion: wire.metadata?.resourceVersion ?? ""
+            resourceVersion: wire.metadata?.resourceVersion ?? "",
+            attemptID: wire.metadata?.labels?[KubernetesLabels.attemptID]
         )
     }
 
@@ -81,9 +87,15 @@ public struct BoundPod: KubernetesObject {
     /// Whether the pod holds its node's devices now: bound and not finished.
     public var holdsDevices: Bool { !nodeName.isEmpty && !phase.isFinished }
 
-    /// Power counts change with the node, the phase or the accelerators; status heartbeats do not matter.
+    /// Whether its power counts as what Kubernetes bound: it holds devices and is not one of Sovereign's own
+    /// attempts (those are counted once, by the control plane, as the attempts they are).
+    public var drawsUncounted: Bool { holdsDevices && attemptID == nil }
+
+    /// Power counts change with the node, the phase, the accelerators or whose the pod is; status heartbeats
+    /// do not matter.
     public func differs(from old: BoundPod) -> Bool {
         nodeName != old.nodeName || phase != old.phase || accelerators != old.accelerators
+            || attemptID != old.attemptID
     }
 }
 

@@ -17,7 +17,9 @@ public struct BoundLoad: Sendable, Hashable {
     }
 
     /// Counts the pods that hold devices (bound, not finished) on the pools their nodes sit in; pods on
-    /// nodes outside the fleet, or on nodes the node watch has not placed, count nowhere.
+    /// nodes outside the fleet, or on nodes the node watch has not placed, count nowhere, and so do the pods
+    /// of Sovereign's own attempts (``BoundPod/attemptID``): the control plane counts those already, in the
+    /// power it runs at each site.
     ///
     /// - Parameters:
     ///   - pods: The pod watch's cache.
@@ -30,7 +32,7 @@ public struct BoundLoad: Sendable, Hashable {
         in snapshot: ExtenderSnapshot
     ) -> BoundLoad {
         var load = BoundLoad(pools: snapshot.candidates.count, sites: snapshot.fleet.sites.count)
-        for (pod, placement) in zip(pods, placements) where pod.holdsDevices {
+        for (pod, placement) in zip(pods, placements) where pod.drawsUncounted {
             guard case .pool(let c)? = placement else { continue }
             load.accelerators[c] += pod.acceleratorCount
         }

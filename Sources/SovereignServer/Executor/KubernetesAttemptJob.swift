@@ -90,7 +90,7 @@ public struct KubernetesAttemptJob: Sendable, Hashable {
     /// The value of `app.kubernetes.io/managed-by` on everything the executor makes.
     public static let manager = "sovereign-site-agent"
     /// Label: the attempt's store id (its fencing epoch).
-    public static let attemptIDLabel = "sovereign.dev/attempt-id"
+    public static let attemptIDLabel = KubernetesLabels.attemptID
     /// Label: the workload's attempt number.
     public static let attemptLabel = "sovereign.dev/attempt"
     /// Label: the manager.
