@@ -14,7 +14,7 @@ import X509
 /// The API over TLS on 127.0.0.1, with a CA made by the test: HTTPS answers, clients verify the server,
 /// site agents may authenticate with a client certificate instead of a token (for their own site only),
 /// and a renewed certificate serves without a restart.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct TLSTests {
     typealias F = ControlFixtures
 
