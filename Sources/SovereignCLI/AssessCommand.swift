@@ -43,7 +43,7 @@ public struct AssessCommand: AsyncParsableCommand, Sendable {
     )
     public var exportControls: [String] = []
 
-    @Option(help: "Policy for placement and stress tests: greedy, power-aware or carbon-aware.")
+    @Option(help: "Policy for placement and stress tests: greedy, power-aware, carbon-aware or carbon-elastic.")
     public var policy: String = "power-aware"
 
     @Option(help: "Seed for forecast errors in stress tests (default: the Scenario's seed).")
@@ -63,7 +63,7 @@ public struct AssessCommand: AsyncParsableCommand, Sendable {
         }
         for text in exportControls { _ = try Self.parseExportControl(text) }
         guard PlanningPolicy.named(policy) != nil else {
-            let names = PlanningPolicy.all.map(\.name).joined(separator: ", ")
+            let names = PlanningPolicy.choosable.map(\.name).joined(separator: ", ")
             throw ValidationError("--policy: expected one of \(names), found \"\(policy)\"")
         }
     }

@@ -13,7 +13,7 @@ public struct PlanCommand: ParsableCommand, Sendable {
     @Argument(help: "Spec files or directories.")
     public var paths: [String]
 
-    @Option(help: "Policy: greedy, power-aware or carbon-aware.")
+    @Option(help: "Policy: greedy, power-aware, carbon-aware or carbon-elastic.")
     public var policy: String = "power-aware"
 
     @Option(help: "Output format: text or json.")
@@ -31,7 +31,7 @@ public struct PlanCommand: ParsableCommand, Sendable {
 
     public func validate() throws {
         guard PlanningPolicy.named(policy) != nil else {
-            let names = PlanningPolicy.all.map(\.name).joined(separator: ", ")
+            let names = PlanningPolicy.choosable.map(\.name).joined(separator: ", ")
             throw ValidationError("--policy: expected one of \(names), found \"\(policy)\"")
         }
     }

@@ -29,7 +29,7 @@ public struct SimulateCommand: ParsableCommand, Sendable {
     public init() {}
 
     public func validate() throws {
-        let names = PlanningPolicy.all.map(\.name)
+        let names = PlanningPolicy.choosable.map(\.name)
         for name in policies where PlanningPolicy.named(name) == nil {
             throw ValidationError("--policy: expected one of \(names.joined(separator: ", ")), found \"\(name)\"")
         }

@@ -184,14 +184,28 @@ protocol TimeShifting: Sendable {
     func shift(_ walk: Walk, state: PlanningState) -> Shift?
 }
 
-/// Where and when a shifted walk runs: one ranked option, a fixed width, and the steps, in time order.
+/// Where and when a shifted walk runs: one ranked option, and the steps with the accelerators at each, in
+/// time order.
 struct Shift: Equatable {
     /// The ranked option (index into the walk's ranking).
     let rank: Int
-    /// Accelerators at every step.
-    let count: Int
     /// The grid steps it runs in, ascending.
     let steps: [Int]
+    /// Accelerators at each of `steps`.
+    let widths: [Int]
+
+    /// A shift at one width throughout.
+    init(rank: Int, count: Int, steps: [Int]) {
+        self.init(rank: rank, steps: steps, widths: Array(repeating: count, count: steps.count))
+    }
+
+    /// A shift whose width may change from step to step.
+    init(rank: Int, steps: [Int], widths: [Int]) {
+        precondition(steps.count == widths.count, "one width per step")
+        self.rank = rank
+        self.steps = steps
+        self.widths = widths
+    }
 }
 
 /// What a step that cannot run is short of.

@@ -56,6 +56,18 @@ public struct PlanningPolicy: Sendable {
         ]
     )
 
+    /// Carbon-aware, and work that may vary its width (`accelerators: {min, max}`) runs wider in clean steps
+    /// and narrower in dirty ones (``ElasticCarbonShifting``); the rest as carbon-aware. Chosen by name, not
+    /// among ``all``, so that the reports comparing policies stay like for like with rigid work.
+    public static let carbonElastic = PlanningPolicy(
+        name: "carbon-elastic",
+        filters: standardFilters,
+        sizers: [InferenceCapacity()],
+        limits: [PowerBudget()],
+        shifting: [ElasticCarbonShifting(), CarbonShifting()],
+        scorers: carbonAware.scorers
+    )
+
     /// The filters every policy applies: residency and policy rules are hard constraints, never scores;
     /// hardware fit also sizes what passes.
     public static let standardFilters: [any Filter] = [
@@ -65,8 +77,11 @@ public struct PlanningPolicy: Sendable {
     /// Every built-in policy, in the order reports compare them.
     public static let all: [PlanningPolicy] = [greedy, powerAware, carbonAware]
 
+    /// Every policy a user may name: ``all`` and the elastic one.
+    public static let choosable: [PlanningPolicy] = all + [carbonElastic]
+
     /// The built-in policy with this name.
-    public static func named(_ name: String) -> PlanningPolicy? { all.first { $0.name == name } }
+    public static func named(_ name: String) -> PlanningPolicy? { choosable.first { $0.name == name } }
 
     /// The filters prepared for one workload's scheduling cycle.
     public func preparedFilters(for workload: Workload, in fleet: Fleet) -> [PreparedFilter] {

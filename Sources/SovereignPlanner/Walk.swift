@@ -167,12 +167,12 @@ struct Walk {
         return nil
     }
 
-    /// The steps a ``TimeShifting`` plug-in chose, all on one option at one width.
+    /// The steps a ``TimeShifting`` plug-in chose, all on one option, each at its width.
     mutating func runShifted(_ shift: Shift, state: inout PlanningState) {
         current = shift.rank
-        for t in shift.steps {
-            commit(shift.rank, count: shift.count, at: t, state: &state)
-            progress(shift.rank, count: shift.count, at: t, state: state)
+        for (t, width) in zip(shift.steps, shift.widths) {
+            commit(shift.rank, count: width, at: t, state: &state)
+            progress(shift.rank, count: width, at: t, state: state)
         }
     }
 

@@ -169,6 +169,14 @@ struct ValidationRuleTests {
             ]
         ),
         RuleCase(
+            "scaling-out-of-range",
+            replace: "min: 4, max: 32",
+            with: "min: 4, max: 32, scaling: 0.3",
+            expect: [
+                "fleet.yaml:51:44: error: spec.accelerators.scaling: expected a scaling efficiency per doubling of accelerators in 0.5...1, found \"0.3\""
+            ]
+        ),
+        RuleCase(
             "deadline-before-arrival",
             replace: "deadline: 2026-03-06T00:00:00Z",
             with: "deadline: 2026-03-02T05:00:00Z",

@@ -53,6 +53,23 @@ public struct Workload: Sendable, Hashable {
         public let min: Int
         /// At most this many.
         public let max: Int
+        /// How well the work scales: twice the accelerators give `2 × scaling` times the throughput, so `n`
+        /// give `n × scaling^log2(n)` times one's (1: linear, the default; below 1 for the communication a
+        /// wider job spends). Elastic planning (``carbon-elastic``) trades width for carbon with it.
+        public var scaling: Double = 1
+
+        /// A range of accelerators, scaling linearly unless `scaling` says otherwise.
+        public init(min: Int, max: Int, scaling: Double = 1) {
+            self.min = min
+            self.max = max
+            self.scaling = scaling
+        }
+
+        /// What `n` accelerators achieve relative to `n` times one of them: `scaling^log2(n)` (exactly 1 when
+        /// the work scales linearly).
+        public func efficiency(_ n: Int) -> Double {
+            scaling == 1 || n <= 1 ? 1 : Foundation.pow(scaling, Foundation.log2(Double(n)))
+        }
     }
 
     /// How a workload checkpoints.

@@ -21,9 +21,13 @@ public enum PhysicalModel: Sendable {
         }
     }
 
-    /// FLOPs per second that `n` accelerators of `model` achieve on `w`.
+    /// FLOPs per second that `n` accelerators of `model` achieve on `w`: `n × peak × MFU × scaling(n)`, where
+    /// scaling(n) is the workload's ``Workload/AcceleratorRange/efficiency(_:)`` (1 unless it declares
+    /// `accelerators.scaling`).
     public static func throughput(_ w: Workload, model: AcceleratorModel, count n: Int) -> Double {
-        Double(n) * model.tflops * 1e12 * w.mfu
+        let linear = Double(n) * model.tflops * 1e12 * w.mfu
+        guard let range = w.accelerators, range.scaling != 1 else { return linear }
+        return linear * range.efficiency(n)
     }
 
     /// IT power of `n` running accelerators, in watts.

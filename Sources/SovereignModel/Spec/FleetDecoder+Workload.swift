@@ -117,9 +117,10 @@ extension FleetDecoder {
         parts.computeOK = parts.computeOK && parts.compute != nil
     }
 
-    /// `accelerators: {min, max}`.
+    /// `accelerators: {min, max, scaling}`.
     private func decodeAccelerators(_ f: SpecFields, into parts: inout WorkloadParts) {
-        guard let a = f["accelerators"], let af = a.fields("accelerators", allowed: ["min", "max"]) else {
+        guard let a = f["accelerators"], let af = a.fields("accelerators", allowed: ["min", "max", "scaling"])
+        else {
             if f.has("accelerators") { parts.acceleratorsOK = false }
             return
         }
@@ -134,8 +135,13 @@ extension FleetDecoder {
             minNode.report(.minAboveMax, expected: "at most max (\(max))")
             parts.acceleratorsOK = false
         }
-        if let min, let max, parts.acceleratorsOK {
-            parts.accelerators = Workload.AcceleratorRange(min: min, max: max)
+        let scaling =
+            af["scaling"].map {
+                $0.fraction(in: 0.5...1, expected: "a scaling efficiency per doubling of accelerators in 0.5...1")
+            } ?? 1
+        if scaling == nil { parts.acceleratorsOK = false }
+        if let min, let max, let scaling, parts.acceleratorsOK {
+            parts.accelerators = Workload.AcceleratorRange(min: min, max: max, scaling: scaling)
         }
         parts.acceleratorsOK = parts.acceleratorsOK && parts.accelerators != nil
     }
