@@ -59,9 +59,9 @@ struct SiteAgentCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("long-poll"),
         help:
-            "How long the control plane may hold a poll while nothing changes for the site, like \"20 s\" (0 s, the default: never; it holds at most a quarter of its lease)."
+            "How long the control plane may hold a poll while nothing changes for the site (20 s by default; 0 s: never; it holds at most a quarter of its lease)."
     )
-    var longPoll = "0 s"
+    var longPoll = "20 s"
 
     @Option(
         name: .customLong("peer-listen"),
