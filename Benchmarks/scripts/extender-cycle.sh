@@ -15,7 +15,7 @@ if [ "${PERF:-0}" = 1 ]; then
     perf record -F 2000 -g -p "$server" -o "$dir/perf.data" 2>/dev/null &
     perf=$!
 fi
-"$load" cycle "$url" "$nodes" "$sent"
+SERVER_PID=$server "$load" cycle "$url" "$nodes" "$sent"
 if [ "${PERF:-0}" = 1 ]; then
     kill -INT $perf; wait $perf || true
     for sort in dso symbol; do

@@ -1,6 +1,7 @@
 # Sourced by extender-http.sh and extender-cycle.sh: builds a release `sovereign` and ExtenderLoad (in
 # Benchmarks/.build), writes a cluster of $nodes nodes made from the Alibaba GPU trace, serves its NodeList
 # from a fake API server (Python, stdlib) and starts `sovereign serve --extender-listen --kubernetes` on it.
+# SOVEREIGN=path serves with another build of `sovereign` (to compare two commits back to back).
 # Sets $dir (the load's files), $url (the extender's URL prefix) and $server (its process id); stops both
 # processes and removes $dir on exit.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,7 +37,7 @@ api=$!
 for _ in $(seq 1 100); do [ -s "$dir/api.out" ] && break; sleep 0.1; done
 printf 'apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:%s"}}]\nusers: [{name: u, user: {token: bench}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n' \
     "$(head -1 "$dir/api.out")" >"$dir/kubeconfig"
-.build/release/sovereign serve "$dir/fleet.yaml" --db "$dir/state.sqlite" --listen 127.0.0.1:0 \
+"${SOVEREIGN:-.build/release/sovereign}" serve "$dir/fleet.yaml" --db "$dir/state.sqlite" --listen 127.0.0.1:0 \
     --extender-listen 127.0.0.1:0 --kubernetes "$dir/kubeconfig" >"$dir/out" 2>"$dir/err" &
 server=$!
 trap 'kill $server $api 2>/dev/null; rm -rf "$dir"' EXIT

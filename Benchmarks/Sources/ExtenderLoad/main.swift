@@ -3,8 +3,9 @@ import Foundation
 // Load for the scheduler extender over HTTP (scripts/extender-http.sh and scripts/extender-cycle.sh):
 //   ExtenderLoad write DIR NODES         the fleet, its NodeList and kube-scheduler's bodies in both modes
 //   ExtenderLoad cycle URL NODES [SENT]  kube-scheduler's pod cycles against `serve --extender-listen`
-// `cycle` reads PODS (5,000), WARMUP (500), NODELAY (1: TCP_NODELAY as Go sets it) and SINGLE_WRITE (0: head
-// and body in 4 KB writes as Go's transport writes them) from the environment.
+// `cycle` reads PODS (5,000), WARMUP (500), NODELAY (1: TCP_NODELAY as Go sets it), SINGLE_WRITE (0: head
+// and body in 4 KB writes as Go's transport writes them) and SERVER_PID (the server's CPU time and context
+// switches per cycle, from /proc) from the environment.
 let arguments = CommandLine.arguments
 let environment = ProcessInfo.processInfo.environment
 
@@ -48,8 +49,10 @@ func cycle(url: String, load: Load) throws {
     let cycles = PodCycle(load: load)
     let clock = ContinuousClock()
     let start = clock.now
+    let server = Int32(environment["SERVER_PID"] ?? "").flatMap(ProcessCounters.read(pid:))
     let http = try cycles.overHTTP(connection, prefix: String(url[slash...]), pods: pods, warmup: warmup)
     let seconds = nanoseconds(clock.now - start) / 1e9
+    let serverAfter = Int32(environment["SERVER_PID"] ?? "").flatMap(ProcessCounters.read(pid:))
     let bare = try cycles.healthz(connection, count: pods)
     let local = try cycles.inProcess(pods: pods, warmup: warmup)
     let kept = http.kept.reduce(0, +) / max(1, http.kept.count)
@@ -61,6 +64,16 @@ func cycle(url: String, load: Load) throws {
                 Double(warmup + pods) / seconds
             )
     )
+    if let server, let serverAfter {
+        let cycles = Double(warmup + pods)
+        print(
+            String(
+                format: "server per pod cycle: %.3f ms of CPU, %.1f context switches",
+                (serverAfter.cpuSeconds - server.cpuSeconds) * 1e3 / cycles,
+                Double(serverAfter.contextSwitches - server.contextSwitches) / cycles
+            )
+        )
+    }
     print("| ms | p50 | p90 | p99 | max |")
     print("|---|---|---|---|---|")
     print("| HTTP: filter + prioritize | \(summary(http.cycle)) |")
