@@ -162,10 +162,16 @@ let package = Package(
             path: "Benchmarks/Extender",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // Writes the fleet, node list and request bodies for scripts/extender-http.sh.
+        // Writes the fleet, node list and request bodies for scripts/extender-http.sh, and drives the
+        // extender as kube-scheduler does for scripts/extender-cycle.sh.
         .executableTarget(
             name: "ExtenderLoad",
-            dependencies: [.product(name: "SovereignTesting", package: "sovereign")],
+            dependencies: [
+                .product(name: "SovereignKubernetes", package: "sovereign"),
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "SovereignPlanner", package: "sovereign"),
+                .product(name: "SovereignTesting", package: "sovereign"),
+            ],
             path: "Sources/ExtenderLoad"
         ),
     ]

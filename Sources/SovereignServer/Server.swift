@@ -350,20 +350,14 @@ public enum SovereignServer: Sendable {
         guard let port = configuration.extenderPort else { return services }
         let host = configuration.extenderHost ?? configuration.host
         let scheme = tls == nil ? "http" : "https"
+        let prefix = configuration.extenderPrefix
         services.append(
-            Application(
-                router: ExtenderRoutes.router(
-                    extender: extender,
-                    prefix: configuration.extenderPrefix,
-                    metrics: metrics
-                ),
-                server: tls.map { .http1(tls: $0) } ?? .http1(),
-                configuration: .init(address: .hostname(host, port: port), serverName: "sovereign-extender"),
-                onServerRunning: { channel in
-                    let bound = channel.localAddress?.port ?? port
-                    onListening("\(scheme)://\(host):\(bound)\(configuration.extenderPrefix)")
-                },
-                logger: logger
+            ExtenderRoutes(extender: extender, prefix: prefix, metrics: metrics).service(
+                host: host,
+                port: port,
+                tls: tls,
+                logger: logger,
+                onListening: { bound in onListening("\(scheme)://\(host):\(bound)\(prefix)") }
             )
         )
         return services

@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
-import Hummingbird
-import HummingbirdTesting
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
 import SovereignKubernetes
 import SovereignModel
 import SovereignPlanner
@@ -23,12 +26,8 @@ struct ExtenderRoutesTests {
         )
     }
 
-    func application() throws -> some ApplicationProtocol {
-        Application(router: try router())
-    }
-
     /// The extender's routes over a constant fleet whose directory knows two nodes.
-    func router() throws -> Router<BasicRequestContext> {
+    func routes() throws -> ExtenderRoutes {
         let fleet = try Fixtures.load(Fixtures.constantFleet)
         let grid = TimeGrid(start: Date(timeIntervalSince1970: 1_772_409_600), horizon: .hours(24), step: .hours(1))
         let snapshot = Self.snapshot(fleet, grid: grid)
@@ -37,94 +36,119 @@ struct ExtenderRoutesTests {
             (name: "gpu-1", labels: ["sovereign.dev/site": "nairobi-1", "sovereign.dev/pool": "a100"]),
             (name: "gpu-2", labels: ["sovereign.dev/site": "kigali-1"]),
         ])
-        return ExtenderRoutes.router(extender: extender, prefix: "/scheduler/")
+        return ExtenderRoutes(extender: extender, prefix: "/scheduler/")
+    }
+
+    static func post(_ path: String, _ body: String) -> ExtenderRoutes.Request {
+        ExtenderRoutes.Request(method: .post, path: path, body: Array(body.utf8))
+    }
+
+    static func json(_ answer: ExtenderRoutes.Answer) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any])
     }
 
     static let body =
         #"{"Pod":{"metadata":{"name":"p","annotations":{"sovereign.dev/datasets":"ke-health-records"}}},"Nodes":null,"NodeNames":["gpu-1","gpu-2"]}"#
 
-    @Test func filterAndPrioritizeAnswerJSON() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(uri: "/scheduler/filter", method: .post, body: ByteBuffer(string: Self.body)) {
-                #expect($0.status == .ok)
-                #expect($0.headers[.contentType] == "application/json")
-                let reply = try JSONSerialization.jsonObject(with: Data(String(buffer: $0.body).utf8)) as! [String: Any]
+    /// Over HTTP as kube-scheduler calls it: one client, its connection kept alive across the calls.
+    @Test(.timeLimit(.minutes(1))) func filterAndPrioritizeAnswerJSONOverOneConnection() async throws {
+        let routes = try routes()
+        let serve = { (onPort: @escaping @Sendable (Int) -> Void, logger: Logger) in
+            routes.service(host: "127.0.0.1", port: 0, tls: nil, logger: logger, onListening: onPort)
+        }
+        try await TLSBench.serving(serve) { port in
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+            defer { _ = client.shutdown() }
+            for _ in 0..<2 {
+                let filter = try await Self.call(client, port, "/scheduler/filter", body: Self.body)
+                #expect(filter.status == 200)
+                #expect(filter.contentType == "application/json")
+                let reply = try JSONSerialization.jsonObject(with: Data(filter.body.utf8)) as! [String: Any]
                 #expect(reply["NodeNames"] as? [String] == ["gpu-1"])
                 #expect(
                     (reply["FailedAndUnresolvableNodes"] as? [String: String])?["gpu-2"]
                         == "sovereign residency: outside residency KE (dataset ke-health-records)"
                 )
-            }
-            try await client.execute(uri: "/scheduler/prioritize", method: .post, body: ByteBuffer(string: Self.body)) {
-                #expect($0.status == .ok)
-                #expect(String(buffer: $0.body).hasPrefix(#"[{"Host":"gpu-1","Score":"#))
-            }
-            try await client.execute(uri: "/healthz", method: .get) {
-                #expect($0.status == .ok)
+                let prioritize = try await Self.call(client, port, "/scheduler/prioritize", body: Self.body)
+                #expect(prioritize.status == 200)
+                #expect(prioritize.body.hasPrefix(#"[{"Host":"gpu-1","Score":"#))
+                let refused = try await Self.call(client, port, "/scheduler/filter", body: "{")
+                #expect(refused.status == 400)
+                #expect(try await Self.call(client, port, "/healthz?probe=1", method: .GET).body == "ok\n")
             }
         }
     }
 
+    static func call(
+        _ client: HTTPClient,
+        _ port: Int,
+        _ path: String,
+        method: HTTPMethod = .POST,
+        body: String? = nil
+    ) async throws -> (status: Int, contentType: String?, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await client.execute(request, timeout: .seconds(20))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), response.headers.first(name: "Content-Type"), String(buffer: bytes))
+    }
+
     /// The README's demo: the derived body against the East-African example answers as the README shows.
-    @Test func theReadmeDemoAnswersAsShown() async throws {
+    @Test func theReadmeDemoAnswersAsShown() throws {
         let root = Fixtures.repositoryRoot
         let (fleet, _) = try SovereignServer.loadFleet([root.appendingPathComponent("Examples/east-africa").path])
         let grid = try #require(fleet.scenario?.grid)
-        let snapshot = Self.snapshot(fleet, grid: grid)
-        let app = Application(
-            router: ExtenderRoutes.router(extender: Extender(snapshot: snapshot), prefix: "/scheduler")
+        let routes = ExtenderRoutes(
+            extender: Extender(snapshot: Self.snapshot(fleet, grid: grid)),
+            prefix: "/scheduler"
         )
         let body = try Data(
             contentsOf: root.appendingPathComponent("Examples/data/kubernetes/demo.filter.ke-clinical-notes.json")
         )
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/scheduler/filter", method: .post, body: ByteBuffer(bytes: body)) {
-                #expect($0.status == .ok)
-                let reply = try #require(
-                    try JSONSerialization.jsonObject(with: Data(String(buffer: $0.body).utf8)) as? [String: Any]
-                )
-                let kept = ((reply["Nodes"] as? [String: Any])?["items"] as? [[String: Any]])?.compactMap {
-                    ($0["metadata"] as? [String: Any])?["name"] as? String
-                }
-                #expect(kept == ["nairobi-a100-01", "mombasa-l4-01"])
-                let refused = try #require(reply["FailedAndUnresolvableNodes"] as? [String: String])
-                #expect(refused.count == 2)
-                for (node, reason) in refused {
-                    #expect(readme.contains("  \"\(node)\": \"\(reason)\""), "README lacks \(node): \(reason)")
-                }
-            }
+        let answer = routes.answer(.init(method: .post, path: "/scheduler/filter", body: [UInt8](body)))
+        #expect(answer.status == .ok)
+        let reply = try Self.json(answer)
+        let kept = ((reply["Nodes"] as? [String: Any])?["items"] as? [[String: Any]])?.compactMap {
+            ($0["metadata"] as? [String: Any])?["name"] as? String
+        }
+        #expect(kept == ["nairobi-a100-01", "mombasa-l4-01"])
+        let refused = try #require(reply["FailedAndUnresolvableNodes"] as? [String: String])
+        #expect(refused.count == 2)
+        for (node, reason) in refused {
+            #expect(readme.contains("  \"\(node)\": \"\(reason)\""), "README lacks \(node): \(reason)")
         }
     }
 
-    @Test func malformedBodiesAre400sNamingTheField() async throws {
-        try await application().test(.router) { client in
-            try await client.execute(
-                uri: "/scheduler/filter",
-                method: .post,
-                body: ByteBuffer(string: #"{"Pod":{"spec":{"priority":"high"}},"NodeNames":[]}"#)
-            ) {
-                #expect($0.status == .badRequest)
-                let error =
-                    (try JSONSerialization.jsonObject(with: Data(String(buffer: $0.body).utf8)) as! [String: Any])[
-                        "error"
-                    ]
-                let object = error as? [String: Any]
-                #expect(object?["field"] as? String == "Pod.spec.priority")
-                #expect((object?["message"] as? String)?.contains("expected an integer priority") == true)
-            }
-        }
+    @Test func malformedBodiesAre400sNamingTheField() throws {
+        let answer = try routes().answer(
+            Self.post("/scheduler/filter", #"{"Pod":{"spec":{"priority":"high"}},"NodeNames":[]}"#)
+        )
+        #expect(answer.status == .badRequest)
+        #expect(answer.contentType == "application/json")
+        let object = try Self.json(answer)["error"] as? [String: Any]
+        #expect(object?["field"] as? String == "Pod.spec.priority")
+        #expect((object?["message"] as? String)?.contains("expected an integer priority") == true)
     }
 
-    @Test func onlyTheExtenderVerbsAreServed() async throws {
-        try await application().test(.router) { client in
-            for (uri, method) in [
-                ("/scheduler/bind", HTTPRequest.Method.post), ("/scheduler/filter", .get), ("/v1/workloads", .get),
-            ] {
-                try await client.execute(uri: uri, method: method, body: ByteBuffer(string: Self.body)) {
-                    #expect($0.status == .notFound || $0.status == .methodNotAllowed, "\(method) \(uri)")
-                }
-            }
+    /// A body the listener stopped keeping (longer than the limit) is refused, naming the limit.
+    @Test func bodiesOverTheLimitAre413s() throws {
+        let answer = try routes().answer(.init(method: .post, path: "/scheduler/prioritize", body: nil))
+        #expect(answer.status == .contentTooLarge)
+        let message = (try Self.json(answer)["error"] as? [String: Any])?["message"] as? String
+        #expect(message?.contains("at most \(ExtenderRoutes.bodyLimit) bytes") == true)
+    }
+
+    @Test func onlyTheExtenderVerbsAreServed() throws {
+        let routes = try routes()
+        for (path, method) in [
+            ("/scheduler/bind", HTTPRequest.Method.post), ("/scheduler/filter", .get), ("/v1/workloads", .get),
+            ("/healthz", .post),
+        ] {
+            let answer = routes.answer(.init(method: method, path: path, body: Array(Self.body.utf8)))
+            #expect(answer.status == .notFound || answer.status == .methodNotAllowed, "\(method) \(path)")
         }
+        #expect(routes.answer(.init(method: .get, path: "/healthz", body: [])).status == .ok)
     }
 }

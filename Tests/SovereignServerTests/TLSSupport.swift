@@ -36,17 +36,30 @@ struct TLSBench {
         tls: ReloadingTLSContext,
         _ body: (Int) async throws -> Void
     ) async throws where Routes.Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+        try await serving(
+            { onPort, logger in
+                Application(
+                    router: router,
+                    server: .http1(tls: tls),
+                    configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                    onServerRunning: { channel in onPort(channel.localAddress?.port ?? 0) },
+                    logger: logger
+                )
+            },
+            body
+        )
+    }
+
+    /// Runs the service `make` returns until `body` returns; `body` gets the port it reported.
+    static func serving(
+        _ make: (_ onPort: @escaping @Sendable (Int) -> Void, _ logger: Logger) -> any Service,
+        _ body: (Int) async throws -> Void
+    ) async throws {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let logger = Logger(label: "tls-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = Application(
-            router: router,
-            server: .http1(tls: tls),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger
-        )
+        let service = make({ continuation.yield($0) }, logger)
         // Stopped gracefully (the listener closes first), never cancelled under a connection being accepted.
-        let services = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let services = ServiceGroup(configuration: .init(services: [service], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             var iterator = ports.makeAsyncIterator()

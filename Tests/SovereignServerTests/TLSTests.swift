@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -221,9 +222,12 @@ struct TLSTests {
         let bench = try TLSBench()
         let scheduler = try bench.ca.issueClient(commonName: "kube-scheduler", names: [])
             .write(to: bench.directory, name: "scheduler")
-        let router = try ExtenderRoutesTests().router()
+        let routes = try ExtenderRoutesTests().routes()
         let tls = try ReloadingTLSContext(files: bench.files(.required(caFile: bench.caFile)))
-        try await TLSBench.serving(router, tls: tls) { port in
+        let serve = { (onPort: @escaping @Sendable (Int) -> Void, logger: Logger) in
+            routes.service(host: "127.0.0.1", port: 0, tls: tls, logger: logger, onListening: onPort)
+        }
+        try await TLSBench.serving(serve) { port in
             let url = "https://127.0.0.1:\(port)/scheduler/filter"
             let reply = try await TLSBench.call(
                 TLSBench.client(ca: bench.caFile, certificate: scheduler),

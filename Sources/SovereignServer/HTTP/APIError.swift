@@ -51,7 +51,8 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
         let message: String
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The JSON body the error is answered with.
+    var jsonBody: [UInt8] {
         let body = Body(
             error: .init(
                 message: message,
@@ -69,11 +70,14 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
                     }
             )
         )
+        return [UInt8]((try? JSONEncoder.api.encode(body)) ?? Data())
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"sovereign\"" }
-        let data = (try? JSONEncoder.api.encode(body)) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: jsonBody)))
     }
 }
 
