@@ -113,6 +113,11 @@ public struct ExtenderRoutes: Sendable {
         Answer(status: error.status, contentType: "application/json", body: error.jsonBody)
     }
 
+    /// The listener's own event loop: answers run on it, so a long one (a full-mode body of thousands of
+    /// nodes takes a while to read) never holds up the API's connections on the shared loops, and the API's
+    /// never delay the scheduler's. One thread is enough: kube-scheduler has one call in flight.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// The listener as a service: HTTP/1.1 with keep-alive (over TLS with `tls`) on `host:port`.
     ///
     /// - Parameters:
@@ -134,14 +139,14 @@ public struct ExtenderRoutes: Sendable {
             return channel.server(
                 configuration: configuration,
                 onServerRunning: running,
-                eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                eventLoopGroup: Self.eventLoops,
                 logger: logger
             )
         }
         return ReloadingTLSChannel(channel, tls: tls).server(
             configuration: configuration,
             onServerRunning: running,
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            eventLoopGroup: Self.eventLoops,
             logger: logger
         )
     }
