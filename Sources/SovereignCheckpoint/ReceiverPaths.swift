@@ -1,12 +1,6 @@
 import Foundation
 import SovereignBase
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The receiver's files under its root, and every file-system act it performs: the edge where decisions
 /// made in ``CheckpointReceiver`` touch the disk.
 struct ReceiverPaths: Sendable {
@@ -43,14 +37,16 @@ struct ReceiverPaths: Sendable {
     /// becomes the checkpoint: chunks are written without a sync each, so this is the one sync per file.
     func syncStaged(_ relatives: [String]) throws(CheckpointError) {
         for relative in relatives {
-            let path = staging + "/" + relative
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0, fsync(fd) == 0 else {
-                let why = String(cString: strerror(errno))
-                if fd >= 0 { close(fd) }
-                throw CheckpointError(.fileSystem, file: relative, expected: "a staged file synced to disk", found: why)
+            do throws(FileError) {
+                try POSIX.File(staging + "/" + relative, for: .reading).sync()
+            } catch {
+                throw CheckpointError(
+                    .fileSystem,
+                    file: relative,
+                    expected: "a staged file synced to disk",
+                    found: error.reason
+                )
             }
-            close(fd)
         }
     }
 
@@ -99,11 +95,8 @@ struct ReceiverPaths: Sendable {
         let path = staging + "/" + relative
         try requireEntry(path, is: .typeRegular, relative: relative, create: false)
         do {
-            if !exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seek(toOffset: UInt64(offset))
-            try handle.write(contentsOf: bytes)
+            let file = try POSIX.File(path, for: .writing)
+            try bytes.withUnsafeBytes { try file.write($0, at: offset) }
         } catch {
             throw CheckpointError(
                 .fileSystem,
