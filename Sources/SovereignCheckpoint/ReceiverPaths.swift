@@ -71,9 +71,10 @@ struct ReceiverPaths: Sendable {
         return try? JSONDecoder().decode(ReceiverState.self, from: data)
     }
 
-    /// Writes the state atomically but does not sync it: like the staging files it describes, it only
-    /// saves work, and a state that a machine crash rolled back, or that names chunks whose bytes were lost,
-    /// costs chunks fetched again (the commit checks every file's digest), never a wrong checkpoint.
+    /// Writes the state atomically but does not sync it: it only saves work. A state that a machine crash
+    /// rolled back costs chunks fetched again; one that survived the crash is read with its boot, so only
+    /// the chunks it names as synced are trusted (``ReceiverState/trusted(inBoot:)``), and the commit checks
+    /// every file's digest besides.
     func saveState(_ value: ReceiverState) throws(CheckpointError) {
         do {
             try POSIX.writeAtomically(JSONEncoder().encode(value), to: state, durable: false)
