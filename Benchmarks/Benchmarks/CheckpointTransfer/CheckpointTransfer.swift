@@ -8,10 +8,10 @@ import SovereignServer
 // A checkpoint moved through the relay as two site agents and the control plane move it, all on this machine
 // and one after another: the source packs it (a manifest with every file's SHA-256), signs the offer and
 // seals every 1 MiB chunk (AES-GCM for the destination's X25519 key); the relay checks the offer's signature
-// and stores the offer and every sealed chunk on disk (each written and synced, then renamed into place);
-// the destination reads the offer back, checks its signature, then every chunk from the relay's disk, opens
-// it, writes and syncs it into staging (with its state file), and commits: every file's size and SHA-256
-// checked, the directory renamed into place. Against a plain copy of the same files through one 1 MiB buffer
+// and stores the offer and every sealed chunk on disk (each written, then renamed into place); the
+// destination reads the offer back, checks its signature, then every chunk from the relay's disk, opens it,
+// writes it into staging (synced every 64 MiB, with its state file), and commits: every file's size and
+// SHA-256 checked, every staged file synced, the directory renamed into place. Against a plain copy of the same files through one 1 MiB buffer
 // (what `cp` does), and the same copy synced at the end of each file (`cp` then `sync`), at 16 MiB, 256 MiB
 // and 1 GiB: throughput is the ratio of the wall clocks, and peak resident memory should not grow with the
 // checkpoint's size.
