@@ -80,10 +80,16 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 let source = AgentKeyPair()
 let destination = AgentKeyPair()
 
-/// Moves `checkpoint` through a relay under `scratch` into a destination root under `scratch`.
+/// Moves `checkpoint` through a relay under `scratch` into a destination root under `scratch`, the destination
+/// syncing its staging every `syncInterval` bytes (and at the commit).
 ///
 /// - Returns: the bytes moved.
-func moveThroughRelay(_ checkpoint: SourceCheckpoint, scratch: String, transfer: String) throws -> Int {
+func moveThroughRelay(
+    _ checkpoint: SourceCheckpoint,
+    scratch: String,
+    transfer: String,
+    syncInterval: Int64 = CheckpointReceiver.defaultSyncInterval
+) throws -> Int {
     let relay = CheckpointRelay(root: URL(fileURLWithPath: scratch + "/relay", isDirectory: true))
     // The source agent.
     let sender = try CheckpointSender(
@@ -105,7 +111,8 @@ func moveThroughRelay(_ checkpoint: SourceCheckpoint, scratch: String, transfer:
     var receiver = try CheckpointReceiver(
         root: scratch + "/destination",
         offer: try signed.verified(by: source.signing.publicKey),
-        privateKey: destination.agreement
+        privateKey: destination.agreement,
+        syncInterval: syncInterval
     )
     for index in 0..<receiver.layout.chunkCount {
         guard let sealed = try relay.chunk(transfer, index: index) else {
@@ -168,6 +175,13 @@ let benchmarks: @Sendable () -> Void = {
         ) { benchmark in
             try measure(benchmark) { scratch, iteration in
                 try moveThroughRelay(checkpoint, scratch: scratch, transfer: "t\(iteration)")
+            }
+        }
+        // What the syncs every 64 MiB cost: the same move with staging synced only at the commit.
+        Benchmark("checkpoint relay \(name), staging synced only at the commit", configuration: configuration) {
+            benchmark in
+            try measure(benchmark) { scratch, iteration in
+                try moveThroughRelay(checkpoint, scratch: scratch, transfer: "t\(iteration)", syncInterval: .max)
             }
         }
         Benchmark("plain copy \(name)", configuration: configuration) { benchmark in
