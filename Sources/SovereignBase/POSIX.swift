@@ -49,6 +49,28 @@ public enum POSIX: Sendable {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
+    /// An identifier of this boot of the machine, the same for every process until it restarts: a file
+    /// written without a sync in this boot is still readable (from the page cache or the disk) whatever
+    /// happened to the process that wrote it, which a restart of the machine no longer promises. `nil` when
+    /// the system does not say (then nothing unsynced may be trusted across a restart of the process).
+    public static func bootID() -> String? {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8) else {
+            return nil
+        }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty ? nil : id
+        #elseif canImport(Darwin)
+        var size = 0
+        guard sysctlbyname("kern.bootsessionuuid", nil, &size, nil, 0) == 0, size > 0 else { return nil }
+        var bytes = [CChar](repeating: 0, count: size)
+        guard sysctlbyname("kern.bootsessionuuid", &bytes, &size, nil, 0) == 0 else { return nil }
+        return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #else
+        return nil
+        #endif
+    }
+
     /// Writes a file so that a reader sees all of it or none, from contents produced piece by piece (a
     /// large file need not be in memory at once): a uniquely named temporary file beside it (`mkstemp`),
     /// everything `produce` hands to its sink written, fsync, rename over the target, then fsync of its
@@ -116,7 +138,7 @@ public enum POSIX: Sendable {
         return true
     }
 
-    private static func reason() -> String { String(cString: strerror(errno)) }
+    static func reason() -> String { String(cString: strerror(errno)) }
 }
 
 /// A file that could not be written: which path and the system's reason.

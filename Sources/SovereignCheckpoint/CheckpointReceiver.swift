@@ -1,11 +1,25 @@
 public import Crypto
 public import Foundation
+import SovereignBase
 
 /// The destination side of one transfer. Under its root (the workload's directory at the destination) it
 /// writes each chunk that authenticates into a staging directory, remembers which chunks it has in a
 /// state file (so a restarted receiver resumes), and on ``commit()`` checks every file's size and SHA-256
 /// against the manifest before renaming the staging directory into place as `checkpoint`. Anything short
 /// of that leaves the previous checkpoint untouched.
+///
+/// What is synced, when, and why:
+/// - A chunk is written into staging without a sync of its own (a sync per 1 MiB chunk cost more than
+///   everything else on the path). Once ``syncInterval`` bytes were written since the last sync, the staging
+///   files written to are synced, and only then are their chunks recorded as synced in the state file.
+/// - The state file is written atomically after every chunk, not synced: it names the chunks received,
+///   those synced, and the machine's boot (``POSIX/bootID()``). A receiver resumed in the same boot trusts
+///   every chunk received (a process that dies loses nothing it wrote: the bytes are in the page cache or on
+///   the disk), and syncs them with the next batch; one resumed after the machine restarted trusts only the
+///   chunks synced before the state was written, and fetches the others again. So a resumed transfer never
+///   trusts a chunk whose bytes a crash may have lost.
+/// - ``commit()`` reads every staged file back for its digest, syncs every staged file, renames staging into
+///   place and syncs the directory: a checkpoint is never in place before all its bytes are on the disk.
 ///
 /// Layout under the root: `checkpoint/` (the checkpoint in place), `.checkpoint-incoming-ID/` (staging),
 /// `.checkpoint-incoming-ID.state` (the chunks received) and, only during a commit,
@@ -20,8 +34,19 @@ public struct CheckpointReceiver: Sendable {
     public let layout: ChunkLayout
     /// The chunks received and written so far.
     public private(set) var received: ChunkSet
+    /// The plaintext bytes written between two syncs of staging (the last batch is synced by the commit).
+    public let syncInterval: Int64
+    /// The received chunks whose staged bytes were synced.
+    private var synced: ChunkSet
+    /// The staging files written, and the bytes, since the last sync.
+    private var unsynced = Unsynced()
+    private let boot: String?
     private let paths: ReceiverPaths
     private let cipher: ChunkCipher
+
+    /// The default ``syncInterval``: 64 MiB, so a machine crash costs at most that much fetched again, and a
+    /// transfer makes a few large syncs instead of one per chunk.
+    public static let defaultSyncInterval: Int64 = 64 << 20
 
     /// Opens (or resumes) the transfer `offer` under `root` with the destination's private key.
     ///
@@ -29,21 +54,26 @@ public struct CheckpointReceiver: Sendable {
     /// size) is resumed; anything else left in staging is discarded. A commit that a crash interrupted is
     /// rolled back to the previous checkpoint first.
     ///
+    /// - Parameters:
+    ///   - root: The workload's directory at the destination.
+    ///   - offer: The transfer, its signature already checked.
+    ///   - privateKey: The destination's X25519 key.
+    ///   - syncInterval: The plaintext bytes written between two syncs of staging.
     /// - Throws: ``CheckpointError`` when the root cannot be prepared or the offer's key is unusable.
     public init(
         root: String,
         offer: CheckpointOffer,
-        privateKey: Curve25519.KeyAgreement.PrivateKey
+        privateKey: Curve25519.KeyAgreement.PrivateKey,
+        syncInterval: Int64 = Self.defaultSyncInterval
     )
         throws(CheckpointError)
     {
         let paths = ReceiverPaths(root: root, transferID: offer.transferID)
         try paths.recoverInterruptedCommit()
-        let identity = ReceiverState.Identity(offer)
-        var received = ChunkSet()
-        if let state = paths.loadState(), state.identity == identity, paths.exists(paths.staging) {
-            received = state.received
-        } else {
+        let boot = POSIX.bootID()
+        let state = paths.loadState().flatMap { $0.identity == ReceiverState.Identity(offer) ? $0 : nil }
+        let resumed = state.flatMap { paths.exists(paths.staging) ? $0.trusted(inBoot: boot) : nil }
+        if resumed == nil {
             try paths.removeIfPresent(paths.staging)
             try paths.createDirectory(paths.staging)
         }
@@ -55,9 +85,16 @@ public struct CheckpointReceiver: Sendable {
         }
         self.offer = offer
         self.layout = offer.layout
-        self.received = received
+        self.received = resumed?.received ?? ChunkSet()
+        self.synced = resumed?.synced ?? ChunkSet()
+        self.syncInterval = syncInterval
+        self.boot = boot
         self.paths = paths
         cipher = try ChunkCipher(offer: offer, privateKey: privateKey, peer: peer, destination: privateKey.publicKey)
+        // Chunks trusted but not synced (a receiver restarted in the same boot) go with the next sync.
+        if received != synced {
+            unsynced.files = Set(offer.manifest.files.indices.filter { received.overlaps(layout.chunks(ofFile: $0)) })
+        }
         try persist()
     }
 
@@ -95,8 +132,20 @@ public struct CheckpointReceiver: Sendable {
             )
         }
         try paths.write(plaintext, to: file.path, at: chunk.offset, chunk: index)
-        received.insert(index)
+        unsynced.files.insert(chunk.file)
+        unsynced.bytes += Int64(chunk.length)
+        var now = received
+        now.insert(index)
+        if unsynced.bytes >= syncInterval { try syncStaging(received: now) }
+        received = now
         try persist()
+    }
+
+    /// Syncs the staging files written since the last sync, after which all of `received` is synced.
+    private mutating func syncStaging(received: ChunkSet) throws(CheckpointError) {
+        try paths.syncStaged(unsynced.files.sorted().map { offer.manifest.files[$0].path })
+        synced = received
+        unsynced = Unsynced()
     }
 
     /// Checks every file against the manifest and, only if all match, puts the checkpoint in place.
@@ -118,6 +167,7 @@ public struct CheckpointReceiver: Sendable {
             let (size, digest) = try FileDigest.sha256(of: paths.staging + "/" + file.path, relative: file.path)
             guard size == file.size, digest == file.sha256 else {
                 received.remove(layout.chunks(ofFile: index))
+                synced.remove(layout.chunks(ofFile: index))
                 try persist()
                 throw CheckpointError(
                     .digestMismatch,
@@ -152,11 +202,20 @@ public struct CheckpointReceiver: Sendable {
     }
 
     private func persist() throws(CheckpointError) {
-        try paths.saveState(ReceiverState(identity: ReceiverState.Identity(offer), received: received))
+        try paths.saveState(
+            ReceiverState(identity: ReceiverState.Identity(offer), received: received, synced: synced, boot: boot)
+        )
+    }
+
+    /// The staging files written, and the plaintext bytes, since the last sync.
+    private struct Unsynced: Sendable {
+        var files: Set<Int> = []
+        var bytes: Int64 = 0
     }
 }
 
-/// What a receiver persists: which transfer, and which of its chunks are in staging.
+/// What a receiver persists: which transfer, which of its chunks are in staging, which of those were synced
+/// to disk, and in which boot of the machine the state was written.
 struct ReceiverState: Codable, Sendable {
     /// What makes two offers the same transfer (the sender's ephemeral key may change when it restarts:
     /// chunks already received were authenticated and their bytes are checked again at commit).
@@ -176,4 +235,13 @@ struct ReceiverState: Codable, Sendable {
 
     let identity: Identity
     let received: ChunkSet
+    let synced: ChunkSet
+    let boot: String?
+
+    /// The chunks a receiver resumed in `boot` may trust: all those received when the machine has not
+    /// restarted since the state was written (nothing written was lost), else only those synced.
+    func trusted(inBoot boot: String?) -> (received: ChunkSet, synced: ChunkSet) {
+        if let boot, boot == self.boot { return (received, synced) }
+        return (synced, synced)
+    }
 }

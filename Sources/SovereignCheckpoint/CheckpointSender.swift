@@ -1,5 +1,6 @@
 public import Crypto
 public import Foundation
+import SovereignBase
 
 /// The source side of one transfer: it packs the checkpoint directory into a manifest once, makes an
 /// ephemeral key, and seals chunk *i* on demand by reading its bytes at their offset, so a transfer
@@ -74,13 +75,15 @@ public struct CheckpointSender: Sendable {
         }
     }
 
-    private func read(_ chunk: ChunkLayout.Chunk, at path: String, relative: String) throws(CheckpointError) -> Data {
-        let data: Data
+    /// The plaintext of `chunk`, read with one positioned read into a buffer of exactly its length.
+    private func read(_ chunk: ChunkLayout.Chunk, at path: String, relative: String) throws(CheckpointError) -> [UInt8]
+    {
+        let bytes: [UInt8]
         do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seek(toOffset: UInt64(chunk.offset))
-            data = try handle.read(upToCount: chunk.length) ?? Data()
+            let file = try POSIX.File(path, for: .reading)
+            bytes = try [UInt8](unsafeUninitializedCapacity: chunk.length) { buffer, initialized in
+                initialized = try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: chunk.offset)
+            }
         } catch {
             throw CheckpointError(
                 .fileSystem,
@@ -90,15 +93,15 @@ public struct CheckpointSender: Sendable {
                 found: "\(error)"
             )
         }
-        guard data.count == chunk.length else {
+        guard bytes.count == chunk.length else {
             throw CheckpointError(
                 .changedAtSource,
                 file: relative,
                 chunk: chunk.index,
                 expected: "\(chunk.length) bytes at offset \(chunk.offset)",
-                found: "\(data.count)"
+                found: "\(bytes.count)"
             )
         }
-        return data
+        return bytes
     }
 }

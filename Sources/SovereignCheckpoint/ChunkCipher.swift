@@ -38,7 +38,7 @@ struct ChunkCipher: Sendable {
     }
 
     /// `plaintext` sealed as `chunk` of a transfer of `count` chunks: ciphertext then the 16-byte tag.
-    func seal(_ plaintext: Data, chunk: ChunkLayout.Chunk, path: String, count: Int) throws -> Data {
+    func seal(_ plaintext: [UInt8], chunk: ChunkLayout.Chunk, path: String, count: Int) throws -> Data {
         let box = try AES.GCM.seal(
             plaintext,
             using: key,

@@ -15,6 +15,15 @@ public struct ChunkSet: Sendable, Hashable, Codable {
         return at < ranges.count && ranges[at].contains(index)
     }
 
+    /// Whether any index in `range` is in the set.
+    ///
+    /// - Complexity: O(log ranges).
+    public func overlaps(_ range: Range<Int>) -> Bool {
+        guard !range.isEmpty else { return false }
+        let at = position(of: range.lowerBound)
+        return at < ranges.count && ranges[at].overlaps(range)
+    }
+
     /// The number of indices in the set.
     public var count: Int { ranges.reduce(0) { $0 + $1.count } }
 

@@ -1,12 +1,6 @@
 import Foundation
 import SovereignBase
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The receiver's files under its root, and every file-system act it performs: the edge where decisions
 /// made in ``CheckpointReceiver`` touch the disk.
 struct ReceiverPaths: Sendable {
@@ -43,14 +37,16 @@ struct ReceiverPaths: Sendable {
     /// becomes the checkpoint: chunks are written without a sync each, so this is the one sync per file.
     func syncStaged(_ relatives: [String]) throws(CheckpointError) {
         for relative in relatives {
-            let path = staging + "/" + relative
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0, fsync(fd) == 0 else {
-                let why = String(cString: strerror(errno))
-                if fd >= 0 { close(fd) }
-                throw CheckpointError(.fileSystem, file: relative, expected: "a staged file synced to disk", found: why)
+            do throws(FileError) {
+                try POSIX.File(staging + "/" + relative, for: .reading).sync()
+            } catch {
+                throw CheckpointError(
+                    .fileSystem,
+                    file: relative,
+                    expected: "a staged file synced to disk",
+                    found: error.reason
+                )
             }
-            close(fd)
         }
     }
 
@@ -75,9 +71,10 @@ struct ReceiverPaths: Sendable {
         return try? JSONDecoder().decode(ReceiverState.self, from: data)
     }
 
-    /// Writes the state atomically but does not sync it: like the staging files it describes, it only
-    /// saves work, and a state that a machine crash rolled back, or that names chunks whose bytes were lost,
-    /// costs chunks fetched again (the commit checks every file's digest), never a wrong checkpoint.
+    /// Writes the state atomically but does not sync it: it only saves work. A state that a machine crash
+    /// rolled back costs chunks fetched again; one that survived the crash is read with its boot, so only
+    /// the chunks it names as synced are trusted (``ReceiverState/trusted(inBoot:)``), and the commit checks
+    /// every file's digest besides.
     func saveState(_ value: ReceiverState) throws(CheckpointError) {
         do {
             try POSIX.writeAtomically(JSONEncoder().encode(value), to: state, durable: false)
@@ -99,11 +96,8 @@ struct ReceiverPaths: Sendable {
         let path = staging + "/" + relative
         try requireEntry(path, is: .typeRegular, relative: relative, create: false)
         do {
-            if !exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seek(toOffset: UInt64(offset))
-            try handle.write(contentsOf: bytes)
+            let file = try POSIX.File(path, for: .writing)
+            try bytes.withUnsafeBytes { try file.write($0, at: offset) }
         } catch {
             throw CheckpointError(
                 .fileSystem,

@@ -44,6 +44,10 @@ import Testing
             #expect((0..<40).filter(set.contains) == (0..<40).filter(reference.contains))
             #expect(set.count == reference.count)
             #expect(set.firstMissing(below: 40) == (0..<40).first { !reference.contains($0) })
+            for low in 0..<32 {
+                let range = low..<(low + generator.nextInt(below: 4))
+                #expect(set.overlaps(range) == range.contains(where: reference.contains), "\(range) in \(set.ranges)")
+            }
             // Sorted, disjoint and never touching.
             #expect(zip(set.ranges, set.ranges.dropFirst()).allSatisfy { $0.upperBound < $1.lowerBound })
         }

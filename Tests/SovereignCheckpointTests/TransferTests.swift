@@ -140,6 +140,33 @@ import Testing
         #expect(try CheckpointFiles.tree(receiver.commit()) == CheckpointFiles.tree(source))
     }
 
+    @Test(arguments: [(sameBoot: true, firstMissing: 4), (sameBoot: false, firstMissing: 3)])
+    func aReceiverResumedAfterTheMachineRestartedTrustsOnlySyncedChunks(sameBoot: Bool, firstMissing: Int) throws {
+        let scratch = try Fixtures.temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let key = Curve25519.KeyAgreement.PrivateKey()
+        let source = try Self.source(in: scratch)
+        let root = scratch + "/dest"
+        let sender = try Self.sender(source, to: key)
+        do {
+            // Chunks 1 and 2 (1,000 bytes each) each reach the interval, so 0–2 are synced; 3 (500 bytes) is not.
+            var receiver = try CheckpointReceiver(root: root, offer: sender.offer, privateKey: key, syncInterval: 1_000)
+            for index in 0...3 { try receiver.receive(index, sealed: sender.chunk(index)) }
+        }
+        if !sameBoot {
+            let state = root + "/.checkpoint-incoming-move-1.state"
+            var fields = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state))) as? [String: Any]
+            )
+            fields["boot"] = "a boot before the machine restarted"
+            try JSONSerialization.data(withJSONObject: fields).write(to: URL(fileURLWithPath: state))
+        }
+        var receiver = try CheckpointReceiver(root: root, offer: sender.offer, privateKey: key)
+        #expect(receiver.firstMissingChunk == firstMissing)
+        while let next = receiver.firstMissingChunk { try receiver.receive(next, sealed: sender.chunk(next)) }
+        #expect(try CheckpointFiles.tree(receiver.commit()) == CheckpointFiles.tree(source))
+    }
+
     @Test func anOfferForAnotherCheckpointDiscardsWhatStagingHeld() throws {
         let scratch = try Fixtures.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
