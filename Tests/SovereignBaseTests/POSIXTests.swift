@@ -39,7 +39,7 @@ struct POSIXTests {
         #expect(try buffer.withUnsafeMutableBytes { try file.read(into: $0, at: 6) } == 5)
         #expect(Array(buffer.prefix(5)) == Array("world".utf8))
         try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: path)
-        let error = try #require(throws: FileError.self) { try POSIX.File(directory + "/link", for: .reading) }
+        let error = try #require(throws: FileError.self) { _ = try POSIX.File(directory + "/link", for: .reading) }
         #expect(error.operation == "open")
         #expect(error.path == directory + "/link")
     }
