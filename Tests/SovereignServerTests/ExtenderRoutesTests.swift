@@ -75,6 +75,12 @@ struct ExtenderRoutesTests {
                 let refused = try await Self.call(client, port, "/scheduler/filter", body: "{")
                 #expect(refused.status == 400)
                 #expect(try await Self.call(client, port, "/healthz?probe=1", method: .GET).body == "ok\n")
+                let put = try await Self.call(client, port, "/scheduler/filter", method: .PUT, body: Self.body)
+                #expect(put.status == 405 && put.body.contains("expected POST /scheduler/filter, found PUT"))
+                #expect(put.server == "sovereign-extender")
+                // A method HTTP/1.1's parser does not know is refused before any route sees it.
+                let brewed = try await Self.call(client, port, "/scheduler/filter", method: .RAW(value: "BREW"))
+                #expect(brewed.status == 400)
             }
         }
     }
@@ -85,13 +91,16 @@ struct ExtenderRoutesTests {
         _ path: String,
         method: HTTPMethod = .POST,
         body: String? = nil
-    ) async throws -> (status: Int, contentType: String?, body: String) {
+    ) async throws -> (status: Int, contentType: String?, body: String, server: String?) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await client.execute(request, timeout: .seconds(20))
         let bytes = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), response.headers.first(name: "Content-Type"), String(buffer: bytes))
+        return (
+            Int(response.status.code), response.headers.first(name: "Content-Type"), String(buffer: bytes),
+            response.headers.first(name: "Server")
+        )
     }
 
     /// The README's demo: the derived body against the East-African example answers as the README shows.

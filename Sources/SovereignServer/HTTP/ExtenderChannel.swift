@@ -66,9 +66,12 @@ final class ExtenderHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = String(request.uri.prefix { $0 != "?" })
-        let answer = routes.answer(
-            .init(method: HTTPRequest.Method(rawValue: request.method.rawValue) ?? .get, path: path, body: body)
-        )
+        let method = HTTPRequest.Method(rawValue: request.method.rawValue)
+        let answer =
+            method.map { routes.answer(.init(method: $0, path: path, body: body)) }
+            ?? ExtenderRoutes.error(
+                APIError(.methodNotAllowed, "expected GET or POST, found \"\(request.method.rawValue.prefix(40))\"")
+            )
         body = []
         if answer.status.code == 400 {
             logger.warning(
@@ -77,6 +80,7 @@ final class ExtenderHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             )
         }
         var headers = HTTPHeaders()
+        headers.add(name: "Server", value: "sovereign-extender")
         headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.count))
         let keepAlive = request.isKeepAlive
