@@ -1,5 +1,6 @@
 import Foundation
 import SovereignTesting
+import Synchronization
 import Testing
 
 @testable import SovereignServer
@@ -64,6 +65,25 @@ struct BoundedCommandTests {
             if !gone { usleep(10_000) }
         }
         #expect(gone, "the command's own child \(child) was ended with it")
+    }
+
+    /// A site agent with the local executor observes its supervisors while its power command runs: the
+    /// executor reaps only the supervisors it started, so the command's status still reaches its waiter.
+    @Test func aLocalExecutorsObservationsLeaveOtherChildrenToTheirWaiters() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let executor = LocalProcessExecutor(directory: dir)
+        let command = BoundedCommand(["sh", "-c", "sleep 0.5; exit 7"], environment: Self.environment, timeout: 60)
+        let finished = Mutex(false)
+        let outcome = Task {
+            defer { finished.withLock { $0 = true } }
+            return try await command.run()
+        }
+        // Observations all the while the command runs and ends: an executor that reaped any child would take
+        // the command's status first (its waiter looks every 2 ms).
+        while !finished.withLock({ $0 }) { _ = await executor.observe([]) }
+        let ended = try await outcome.value
+        #expect(ended.exit == 7, "\(ended.ending)")
     }
 
     @Test func aCommandThatCannotStartSaysWhich() {

@@ -1,5 +1,6 @@
 public import Foundation
 public import SovereignModel
+import Synchronization
 
 #if canImport(Glibc)
 import SovereignBase
@@ -21,6 +22,8 @@ public struct LocalProcessExecutor: Executor {
     /// its command on its own once the agent stops renewing it.
     public let leaseFile: String?
     let probes = BlockingQueue(label: "sovereign.local-executor")
+    /// The supervisors this process started and has not reaped yet.
+    let children = Children()
 
     /// Makes an executor keeping its files under `directory`, its supervisors watching `leaseFile` if given.
     public init(directory: URL, supervisorExecutable: String? = nil, leaseFile: String? = nil) {
@@ -49,14 +52,16 @@ public struct LocalProcessExecutor: Executor {
                     + "run.image \(run.image ?? "?") (an image-only workload runs on a Kubernetes site)"
             )
         }
-        return try await probes.run { AttemptHandle(String(try spawn(attempt, run: run))) }
+        return try await probes.run {
+            let pid = try spawn(attempt, run: run)
+            children.started(pid)
+            return AttemptHandle(String(pid))
+        }
     }
 
     public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
         await probes.run {
-            // Reap every supervisor this server started that has exited, so none lingers as a zombie.
-            var raw: Int32 = 0
-            while waitpid(-1, &raw, WNOHANG) > 0 {}
+            children.reapExited()
             return attempts.map(probe)
         }
     }
@@ -183,5 +188,27 @@ public struct LocalProcessExecutor: Executor {
             total += Int64((try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
         }
         return total
+    }
+}
+
+extension LocalProcessExecutor {
+    /// The supervisors one process started, reaped once they exit so that none lingers as a zombie. Only
+    /// these: a `waitpid(-1)` would also take the exit status of every other child of the process (a
+    /// site's power command, a Slurm command), which their own waiters then never see.
+    final class Children: Sendable {
+        private let pids = Mutex<Set<Int32>>([])
+
+        func started(_ pid: Int32) { _ = pids.withLock { $0.insert(pid) } }
+
+        /// Reaps each that has exited (its status is in its status file, not in `waitpid`'s answer).
+        func reapExited() {
+            pids.withLock { pids in
+                for pid in pids {
+                    var raw: Int32 = 0
+                    let reaped = waitpid(pid, &raw, WNOHANG)
+                    if reaped == pid || (reaped < 0 && errno == ECHILD) { pids.remove(pid) }
+                }
+            }
+        }
     }
 }
