@@ -107,13 +107,7 @@ struct SlurmServeTests {
         let site = try Site("dar-1", node: "n0", server: server, in: dir, power: "96 kW")
         defer { site.stop() }
         let gate = dir.appendingPathComponent("gate")
-        #expect(
-            try await server.request(.POST, "/v1/workloads", body: ServeTests.gatedDocument(gate, epochs: 20)).0 == 201
-        )
-        try await server.wait("it to train a few epochs as a Slurm job") {
-            site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
-        }
-        let job = try #require(try site.cluster.queuedJobs().first, "the job waits at its gate until the test opens it")
+        let job = try await Self.trainingAtItsGate(server, site, gate: gate)
         #expect(try site.cluster.run(["scancel", job]).status == 0)
         try await server.wait("the cancelled job to be seen as a failed attempt") {
             try await Agents.attempts(server, "digits-dar").first?["outcome"] as? String == "failed"
@@ -142,13 +136,7 @@ struct SlurmServeTests {
         let site = try Site("dar-1", node: "n0", server: server, in: dir, power: "96 kW")
         defer { site.stop() }
         let gate = dir.appendingPathComponent("gate")
-        #expect(
-            try await server.request(.POST, "/v1/workloads", body: ServeTests.gatedDocument(gate, epochs: 20)).0 == 201
-        )
-        try await server.wait("it to train a few epochs as a Slurm job") {
-            site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
-        }
-        let job = try #require(try site.cluster.queuedJobs().first, "the job waits at its gate until the test opens it")
+        let job = try await Self.trainingAtItsGate(server, site, gate: gate)
         site.agent.stop(signal: SIGKILL)
         let state = try String(
             contentsOf: site.agent.directory.appendingPathComponent("agent-state.json"),
@@ -165,5 +153,17 @@ struct SlurmServeTests {
         let attempts = try await Agents.attempts(server, "digits-dar")
         #expect(attempts.map { $0["outcome"] as? String } == ["completed"])
         #expect(try site.cluster.queuedJobs() == [])
+    }
+
+    /// Submits the example training, held at `gate` after it trains (``ServeTests/gatedDocument(_:epochs:)``),
+    /// waits until it trains as a Slurm job at `site`, and returns the job's id.
+    static func trainingAtItsGate(_ server: ServeTests.Server, _ site: Site, gate: URL) async throws -> String {
+        #expect(
+            try await server.request(.POST, "/v1/workloads", body: ServeTests.gatedDocument(gate, epochs: 20)).0 == 201
+        )
+        try await server.wait("it to train a few epochs as a Slurm job") {
+            site.agent.log("digits-dar", attempt: 1).contains("epoch 2/")
+        }
+        return try #require(try site.cluster.queuedJobs().first, "the job waits at its gate until the test opens it")
     }
 }

@@ -86,9 +86,10 @@ public struct SlurmExecutor: Executor {
             return attempts.map { _ in .running }
         }
         return attempts.map { attempt in
-            SlurmJob.observation(
-                of: attempt.handle.map { jobs[$0.rawValue] } ?? named[SlurmCommandLines.jobName(attempt)]
-            )
+            guard let handle = attempt.handle else {
+                return SlurmJob.observation(of: named[SlurmCommandLines.jobName(attempt)])
+            }
+            return SlurmJob.observation(of: jobs[handle.rawValue])
         }
     }
 
@@ -110,13 +111,18 @@ public struct SlurmExecutor: Executor {
 
     /// Signals the attempt's job by its id, or by its name when its id was never recorded.
     public func signal(_ attempt: AttemptRecord, _ signal: AttemptSignal) async {
-        let id = attempt.handle?.rawValue ?? "--name=\(SlurmCommandLines.jobName(attempt))"
-        guard attempt.handle == nil || SlurmOutput.isJobID(id) else { return }
-        for arguments in SlurmCommandLines.signal(id, signal) {
+        let job: String
+        if let handle = attempt.handle {
+            guard SlurmOutput.isJobID(handle.rawValue) else { return }
+            job = handle.rawValue
+        } else {
+            job = "--name=\(SlurmCommandLines.jobName(attempt))"
+        }
+        for arguments in SlurmCommandLines.signal(job, signal) {
             do {
                 _ = try await commands.run(arguments)
             } catch {
-                say("cannot signal Slurm job \(id) of \(attempt.workload) attempt \(attempt.number): \(error)")
+                say("cannot signal Slurm job \(job) of \(attempt.workload) attempt \(attempt.number): \(error)")
             }
         }
     }

@@ -9,7 +9,7 @@ import Darwin
 /// `posix_spawn` with the few options the executor needs: a new session (so the child leads its own
 /// process group and outlives the server) or a new process group (so a timeout can end the child and what
 /// it started), default dispositions for the signals a supervisor ignores, and standard input from
-/// /dev/null with output appended to a file, discarded, or written to pipes.
+/// /dev/null with output appended to a file or written to pipes.
 enum Spawn {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -17,8 +17,6 @@ enum Spawn {
 
     /// Where the child's standard output and standard error go.
     enum Output {
-        /// To /dev/null.
-        case discarded
         /// Both appended to the file at this path (created with mode 0600).
         case appended(to: String)
         /// To the write ends of two pipes (descriptors of the caller, duplicated onto 1 and 2).
@@ -68,9 +66,6 @@ enum Spawn {
         case .appended(let path):
             posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        case .discarded:
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         case .piped(let out, let errors):
             posix_spawn_file_actions_adddup2(&actions, out, 1)
             posix_spawn_file_actions_adddup2(&actions, errors, 2)
