@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import SovereignBase
 
 /// One ledger row as the database keeps it.
 public struct StoredEntry: Sendable, Hashable {
@@ -176,15 +176,11 @@ private struct RowCheck {
 
     /// Checks `rows` on all cores, in order.
     static func run(_ rows: [StoredEntry]) -> [RowCheck] {
-        let workers = min(ProcessInfo.processInfo.activeProcessorCount, rows.count / 1024 + 1)
-        guard workers > 1 else { return rows.map(RowCheck.init) }
-        return [RowCheck](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
+        [RowCheck](unsafeUninitializedCapacity: rows.count) { buffer, initialized in
             // Each worker initializes its own disjoint slice of the buffer.
             nonisolated(unsafe) let output = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = rows.count * worker / workers
-                let end = rows.count * (worker + 1) / workers
-                for index in start..<end {
+            Parallel.forEachRange(count: rows.count, grain: 1024) { range in
+                for index in range {
                     (output.baseAddress! + index).initialize(to: RowCheck(rows[index]))
                 }
             }

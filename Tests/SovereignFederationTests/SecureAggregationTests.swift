@@ -365,4 +365,34 @@ struct SecureAggregationTests {
         #expect(vector.allSatisfy { $0 == 0 })
         #expect(throws: FederationError.self) { try MaskGenerator.words(seed: [1, 2, 3], count: 4) }
     }
+
+    /// A stream long enough to be split across the cores (1,048,577 words: 64 pieces and one word) matches
+    /// Python's `cryptography` far from the start (word 786,432 opens the 49th piece) and in its total, so the
+    /// counter block of every worker's first piece is right.
+    @Test func aStreamSplitAcrossWorkersMatchesTheReference() throws {
+        let words = try MaskGenerator.words(seed: (0..<32).map { UInt8($0) }, count: 1_048_577)
+        #expect(Array(words[786_432..<786_436]) == [0xdb2e_daf6, 0x6cea_42bc, 0xdeb2_9a56, 0xa135_348f])
+        #expect(words.reduce(0, &+) == 0x0946_85c4)
+    }
+
+    /// Many masks applied in one pass give what applying them one by one gives, added and subtracted.
+    @Test func masksInOnePassEqualMasksOneByOne() throws {
+        var generator = SplitMix64(seed: 41)
+        let seeds = (0..<4).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        let input = (0..<600_001).map { _ in UInt32.random(in: 0...UInt32.max, using: &generator) }
+        var oneByOne = input
+        for (index, seed) in seeds.enumerated() {
+            try MaskGenerator.apply(seed: seed, to: &oneByOne, subtract: index % 2 == 1)
+        }
+        var onePass = input
+        MaskGenerator.apply(
+            try seeds.enumerated().map { try MaskGenerator.Mask(seed: $0.element, subtract: $0.offset % 2 == 1) },
+            to: &onePass
+        )
+        #expect(onePass == oneByOne)
+        #expect(onePass != input)
+        MaskGenerator.apply(try seeds.map { try MaskGenerator.Mask(seed: $0) }, to: &oneByOne)
+        MaskGenerator.apply(try seeds.map { try MaskGenerator.Mask(seed: $0, subtract: true) }, to: &oneByOne)
+        #expect(oneByOne == onePass)
+    }
 }

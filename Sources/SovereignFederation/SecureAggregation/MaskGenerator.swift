@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SovereignBase
 import _CryptoExtras
 
 /// The masks of secure aggregation: a 32-byte seed expanded into 32-bit words by AES-256 in counter mode.
@@ -8,12 +9,41 @@ import _CryptoExtras
 /// key with the 128-bit big-endian counter block starting at 0 — the same as encrypting zeros with
 /// `AES-256-CTR(key: seed, iv: 16 zero bytes)` in any library, which is what fixes the format.
 ///
-/// The stream is made in 64 KiB pieces (one zero buffer per call, reused for every piece) and added to
-/// or subtracted from the vector as it is made, so no mask-sized buffer is ever allocated.
+/// Every mask a party applies goes through one pass over the vector: the vector is walked in 64 KiB pieces,
+/// and each mask's stream for a piece is made and added (or subtracted) while the piece is in cache, so n
+/// masks read and write the vector once, not n times, and no mask-sized buffer is ever allocated. The
+/// pieces are split across the cores (a piece's counter block follows from its offset).
 public enum MaskGenerator: Sendable {
     /// Bytes of keystream made per AES-CTR call: large enough that the per-call cost vanishes, small
     /// enough to stay in the L2 cache while it is added in.
     static let pieceBytes = 64 * 1024
+    static let wordsPerPiece = pieceBytes / 4
+
+    /// One mask stream to apply: its seed, and whether it is added or subtracted.
+    public struct Mask: Sendable {
+        /// The 32-byte seed as an AES-256 key.
+        let seed: SymmetricKey
+        /// Whether the stream is subtracted instead of added.
+        public let subtract: Bool
+
+        /// A mask from a 32-byte seed.
+        /// - Throws: ``FederationError`` `.invalidConfiguration` if the seed is not 32 bytes.
+        public init(seed: [UInt8], subtract: Bool = false) throws {
+            guard seed.count == 32 else {
+                throw FederationError(
+                    .invalidConfiguration,
+                    "mask generator: seed: expected 32 bytes, found \(seed.count)"
+                )
+            }
+            self.init(key: SymmetricKey(data: seed), subtract: subtract)
+        }
+
+        init(key: SymmetricKey, subtract: Bool) {
+            precondition(key.bitCount == 256, "mask seeds are 32 bytes")
+            seed = key
+            self.subtract = subtract
+        }
+    }
 
     /// Adds (or subtracts) the mask stream of `seed` into `vector`, word by word mod 2^32.
     /// - Parameters:
@@ -23,7 +53,7 @@ public enum MaskGenerator: Sendable {
     /// - Throws: ``FederationError`` `.invalidConfiguration` if the seed is not 32 bytes.
     /// - Complexity: O(vector.count).
     public static func apply(seed: [UInt8], to vector: inout [UInt32], subtract: Bool = false) throws {
-        try apply(seed: key(seed), to: &vector, subtract: subtract)
+        apply([try Mask(seed: seed, subtract: subtract)], to: &vector)
     }
 
     /// The first `count` words of the mask stream of `seed`.
@@ -35,41 +65,47 @@ public enum MaskGenerator: Sendable {
         return vector
     }
 
-    static func key(_ seed: [UInt8]) throws -> SymmetricKey {
-        guard seed.count == 32 else {
-            throw FederationError(.invalidConfiguration, "mask generator: seed: expected 32 bytes, found \(seed.count)")
+    /// Applies every mask to `vector` in one pass, word by word mod 2^32, on all cores.
+    /// - Complexity: O(masks.count × vector.count) AES-CTR words; the vector is read and written once.
+    public static func apply(_ masks: [Mask], to vector: inout [UInt32]) {
+        guard !masks.isEmpty else { return }
+        vector.withUnsafeMutableBufferPointer { buffer in
+            // Each worker writes its own disjoint range of the buffer.
+            nonisolated(unsafe) let words = buffer
+            Parallel.forEachRange(count: words.count, grain: 16 * wordsPerPiece, alignment: wordsPerPiece) {
+                apply(masks, to: words, in: $0)
+            }
         }
-        return SymmetricKey(data: seed)
     }
 
-    static func apply(seed: SymmetricKey, to vector: inout [UInt32], subtract: Bool = false) {
-        vector.withUnsafeMutableBufferPointer { apply(seed: seed, to: $0, subtract: subtract) }
-    }
-
-    static func apply(seed: SymmetricKey, to vector: UnsafeMutableBufferPointer<UInt32>, subtract: Bool) {
-        precondition(seed.bitCount == 256, "mask seeds are 32 bytes")
-        let wordsPerPiece = pieceBytes / 4
-        let blocksPerPiece = UInt64(pieceBytes / 16)
+    /// Applies every mask to the words of `range`, piece by piece; `range` starts on a piece boundary.
+    static func apply(_ masks: [Mask], to vector: UnsafeMutableBufferPointer<UInt32>, in range: Range<Int>) {
         let zeros = [UInt8](repeating: 0, count: pieceBytes)
-        var start = 0
-        var piece: UInt64 = 0
-        while start < vector.count {
-            let count = min(wordsPerPiece, vector.count - start)
-            let stream = keystream(seed: seed, firstBlock: piece * blocksPerPiece, zeros: zeros[0..<(count * 4)])
-            stream.withUnsafeBytes { raw in
-                let out = UnsafeMutableBufferPointer(rebasing: vector[start..<(start + count)])
-                if subtract {
-                    for k in 0..<count {
-                        out[k] &-= UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                    }
-                } else {
-                    for k in 0..<count {
-                        out[k] &+= UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                    }
-                }
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let count = min(wordsPerPiece, range.upperBound - start)
+            let piece = UnsafeMutableBufferPointer(rebasing: vector[start..<(start + count)])
+            // Word `start` is keystream byte 4 × start, in 16-byte block start / 4.
+            let firstBlock = UInt64(start / 4)
+            for mask in masks {
+                let stream = keystream(seed: mask.seed, firstBlock: firstBlock, zeros: zeros[0..<(count * 4)])
+                stream.withUnsafeBytes { add($0, into: piece, subtract: mask.subtract) }
             }
             start += count
-            piece += 1
+        }
+    }
+
+    /// `piece[k] ± word k of stream`, mod 2^32.
+    @inline(__always)
+    static func add(_ stream: UnsafeRawBufferPointer, into piece: UnsafeMutableBufferPointer<UInt32>, subtract: Bool) {
+        if subtract {
+            for k in 0..<piece.count {
+                piece[k] &-= UInt32(littleEndian: stream.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
+            }
+        } else {
+            for k in 0..<piece.count {
+                piece[k] &+= UInt32(littleEndian: stream.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
+            }
         }
     }
 }

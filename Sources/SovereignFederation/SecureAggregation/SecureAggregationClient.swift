@@ -243,16 +243,17 @@ public struct SecureAggregationClient: Sendable {
                 "expected shares from at least \(setup.threshold - 1) other sites, found \(received.count)"
             )
         }
-        var vector = input
-        MaskGenerator.apply(seed: SymmetricKey(data: shared.selfMaskSeed), to: &vector)
+        var masks = [MaskGenerator.Mask(key: SymmetricKey(data: shared.selfMaskSeed), subtract: false)]
         for other in received.keys.sorted() {
             let seed = try SecureAggregationKeys.pairwiseSeed(
                 shared.masking,
                 shared.directory[other]!.masking,
                 session: setup.session
             )
-            MaskGenerator.apply(seed: seed, to: &vector, subtract: setup.index(of: other)! < index)
+            masks.append(MaskGenerator.Mask(key: seed, subtract: setup.index(of: other)! < index))
         }
+        var vector = input
+        MaskGenerator.apply(masks, to: &vector)
         state = .masked(shared, received: received)
         return SecureAggregation.MaskedInput(session: setup.session, site: site, maskedVector: vector)
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SovereignBase
 
 /// The coordinator's side of one secure-aggregation round: collects each phase's messages from the sites
 /// (by site name), routes the encrypted shares, decides who survived and reconstructs the sum.
@@ -215,17 +216,10 @@ public struct SecureAggregationCoordinator: Sendable {
         try close(name, responders)
         phase = .failed
         let used = Array(responders.prefix(setup.threshold))
-        var sum = [UInt32](repeating: 0, count: setup.vectorLength)
-        sum.withUnsafeMutableBufferPointer { out in
-            for u in u3 {
-                masked[u]!.withUnsafeBufferPointer { y in
-                    for k in 0..<out.count { out[k] &+= y[k] }
-                }
-            }
-        }
+        var masks: [MaskGenerator.Mask] = []
         for u in u3 {
             let seed = try Shamir.reconstruct(used.map { responses[$0]!.selfMaskShares[u]! })
-            MaskGenerator.apply(seed: SymmetricKey(data: seed), to: &sum, subtract: true)
+            masks.append(MaskGenerator.Mask(key: SymmetricKey(data: seed), subtract: true))
         }
         for v in u2 where masked[v] == nil {
             let raw = try Shamir.reconstruct(used.map { responses[$0]!.maskingKeyShares[v]! })
@@ -241,11 +235,35 @@ public struct SecureAggregationCoordinator: Sendable {
                 let publicKey = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: keys[u]!.maskingKey)
                 let seed = try SecureAggregationKeys.pairwiseSeed(privateKey, publicKey, session: setup.session)
                 // u added PRG(s_uv) if v > u and subtracted it if v < u; undo that.
-                MaskGenerator.apply(seed: seed, to: &sum, subtract: vIndex > setup.index(of: u)!)
+                masks.append(MaskGenerator.Mask(key: seed, subtract: vIndex > setup.index(of: u)!))
             }
         }
+        var sum = maskedSum()
+        MaskGenerator.apply(masks, to: &sum)
         phase = .done
         masked = [:]
         return SecureAggregation.Aggregate(sum: sum, sites: u3)
+    }
+
+    /// Σ_{u∈U3} y_u mod 2^32, the survivors' masked vectors summed on all cores.
+    private func maskedSum() -> [UInt32] {
+        let inputs = u3.map { masked[$0]! }
+        var sum = [UInt32](repeating: 0, count: setup.vectorLength)
+        sum.withUnsafeMutableBufferPointer { buffer in
+            // Each worker writes its own disjoint range of the buffer.
+            nonisolated(unsafe) let out = buffer
+            Parallel.forEachRange(count: out.count, grain: 1 << 18) { range in
+                // Block by block, so each block of the sum stays in cache while every input is added in.
+                for block in stride(from: range.lowerBound, to: range.upperBound, by: 1 << 14) {
+                    let end = min(range.upperBound, block + 1 << 14)
+                    for input in inputs {
+                        input.withUnsafeBufferPointer { y in
+                            for k in block..<end { out[k] &+= y[k] }
+                        }
+                    }
+                }
+            }
+        }
+        return sum
     }
 }
