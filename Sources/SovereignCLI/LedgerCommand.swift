@@ -55,12 +55,13 @@ struct LedgerCommand: ParsableCommand {
         func run() throws {
             let database = try LedgerCommand.open(db)
             let verifier = try loadVerifier()
-            var entries: [StoredEntry] = []
-            try LedgerCommand.reading { () throws(LedgerDatabaseError) in
-                try database.forEachEntry { entries.append($0) }
-            }
             let checkpoints = try LedgerCommand.reading { () throws(LedgerDatabaseError) in try database.checkpoints() }
-            let report = LedgerAudit.audit(entries: entries, checkpoints: checkpoints, verifier: verifier)
+            // The rows stream through the audit one batch at a time; memory does not grow with the ledger.
+            var audit = LedgerAudit(checkpoints: checkpoints, verifier: verifier)
+            try LedgerCommand.reading { () throws(LedgerDatabaseError) in
+                try database.forEachEntry { audit.add($0) }
+            }
+            let report = audit.finish()
             switch format {
             case .json:
                 print(

@@ -69,6 +69,32 @@ public struct LedgerAudit: Sendable {
     /// At most this many problems are listed one by one; the rest are counted.
     public static let maximumListedProblems = 100
 
+    private var auditor = Auditor()
+    /// Every checkpoint note, read (and verified) before the first row.
+    private let readings: [Auditor.Reading]
+    /// The tree sizes whose roots the checkpoints need, ascending, and the next one to record.
+    private let wantedSizes: [Int]
+    private var nextWanted = 0
+    /// The rebuilt tree as it grows: only its frontier, and the roots recorded at the wanted sizes.
+    private var frontier = MerkleFrontier()
+    private var roots: [Int: TreeHash] = [0: MerkleHash.empty]
+    private var batch: [StoredEntry] = []
+    private var orderReported = false
+
+    /// Starts an audit: reads every checkpoint note (and verifies its signature when `verifier` is given).
+    /// Feed the rows in stored order with ``add(_:)``, then call ``finish()``.
+    ///
+    /// - Parameters:
+    ///   - checkpoints: The signed checkpoint notes, oldest first.
+    ///   - verifier: The log's key; when `nil`, signatures are not checked (the notes must still parse).
+    ///   - origin: The origin every checkpoint must carry; when `nil`, the verifier's key name, or without
+    ///     a verifier the first checkpoint's origin.
+    public init(checkpoints: [String], verifier: NoteVerifier?, origin: String? = nil) {
+        readings = Auditor.read(checkpoints, verifier: verifier, origin: origin)
+        wantedSizes = Set(readings.compactMap(\.checkpoint?.size)).filter { $0 > 0 }.sorted()
+        batch.reserveCapacity(rowBatchSize)
+    }
+
     /// Audits a ledger.
     ///
     /// It checks that the rows' sequences run 0, 1, 2, … without gaps or reordering; that each row is
@@ -76,80 +102,111 @@ public struct LedgerAudit: Sendable {
     /// the hash of the row's bytes. It rebuilds the tree from the rows' contents, then for every
     /// checkpoint, in order: verifies its signature (when `verifier` is given) and origin, compares its
     /// root with the recomputed root at its size, and checks it against the checkpoint before it: sizes
-    /// never shrink, equal sizes have equal roots, and a consistency proof generated from the rebuilt tree
-    /// verifies between them. A checkpoint that does not match is blamed on the entries since the largest
-    /// smaller checkpoint that matched, unless a matching checkpoint at least as large vouches for those
-    /// entries: then the log itself signed two different histories.
+    /// never shrink and equal sizes have equal roots. A checkpoint that does not match is blamed on the
+    /// entries since the largest smaller checkpoint that matched, unless a matching checkpoint at least as
+    /// large vouches for those entries: then the log itself signed two different histories. (Two checkpoints
+    /// whose roots both equal the rebuilt tree's are consistent by construction: the rebuilt tree of the larger
+    /// size extends the smaller, so no consistency proof needs to be checked between them.)
+    ///
+    /// The rows stream through: the audit keeps a batch of rows, the tree's frontier (one hash per set bit of
+    /// its size) and one root per checkpoint size, so its memory does not grow with the ledger.
     ///
     /// - Parameters:
     ///   - entries: The rows in stored order.
     ///   - checkpoints: The signed checkpoint notes, oldest first.
     ///   - verifier: The log's key; when `nil`, signatures are not checked (the notes must still parse).
-    ///   - origin: The origin every checkpoint must carry; when `nil`, the verifier's key name, or without
-    ///     a verifier the first checkpoint's origin.
+    ///   - origin: The origin every checkpoint must carry (see ``init(checkpoints:verifier:origin:)``).
     /// - Returns: The report.
-    /// - Complexity: O(*n*) in the rows' total size, plus O(log² *n*) per checkpoint.
+    /// - Complexity: O(*n*) in the rows' total size, plus O(log *c*) per checkpoint; O(batch + log *n* + *c*)
+    ///   memory for *c* checkpoints.
     public static func audit(
         entries: some Sequence<StoredEntry>,
         checkpoints: [String],
         verifier: NoteVerifier?,
         origin: String? = nil
     ) -> AuditReport {
-        var audit = Auditor()
-        var leaves: [TreeHash] = []
-        leaves.reserveCapacity(entries.underestimatedCount)
-        var orderReported = false
-        // Rows are checked in batches, each spread over the cores, then reported in order; memory stays
-        // bounded by the batch, whatever the sequence holds.
-        var iterator = entries.makeIterator()
-        var batch: [StoredEntry] = []
-        batch.reserveCapacity(rowBatchSize)
-        while true {
-            batch.removeAll(keepingCapacity: true)
-            while batch.count < rowBatchSize, let row = iterator.next() { batch.append(row) }
-            if batch.isEmpty { break }
-            for (row, check) in zip(batch, RowCheck.run(batch)) {
-                let position = leaves.count
-                if row.sequence != position, !orderReported {
-                    orderReported = true
-                    let detail =
-                        row.sequence > position
-                        ? "entries \(position)..<\(row.sequence) are missing or out of order"
-                        : "entry \(row.sequence) appears again or out of order"
-                    audit.report(
-                        "row \(position): expected sequence \(position), found \(row.sequence) (\(detail))",
-                        bad: position
-                    )
-                }
-                // A row's leaf is the hash of what it says, not of what it claims to hash to.
-                leaves.append(check.leaf)
-                let kind = check.kind ?? "unreadable"
-                if let error = check.error {
-                    audit.report("entry \(row.sequence): \(error.message)", bad: row.sequence)
-                } else if check.sequence != row.sequence {
-                    audit.report(
-                        "entry \(row.sequence) (\(kind)): its JSON says sequence \(check.sequence), the row says \(row.sequence)",
-                        bad: row.sequence
-                    )
-                }
-                if check.leaf != row.leafHash {
-                    audit.report(
-                        "entry \(row.sequence) (\(kind)): stored leaf hash \(row.leafHash.hex) does not match its contents, which hash to \(check.leaf.hex)",
-                        bad: row.sequence
-                    )
-                }
-            }
-        }
-        let tree = MerkleTree(leafHashes: leaves)
-        audit.checkCheckpoints(checkpoints, tree: tree, verifier: verifier, origin: origin)
+        var audit = LedgerAudit(checkpoints: checkpoints, verifier: verifier, origin: origin)
+        for row in entries { audit.add(row) }
+        return audit.finish()
+    }
+
+    /// Takes the next row in stored order. Rows are checked in batches, each spread over the cores.
+    public mutating func add(_ row: StoredEntry) {
+        batch.append(row)
+        if batch.count == rowBatchSize { checkBatch() }
+    }
+
+    /// Checks the rows still batched, then every checkpoint against the rebuilt tree.
+    public mutating func finish() -> AuditReport {
+        checkBatch()
+        let tree = TreeRoots(size: frontier.size, roots: roots)
+        auditor.checkCheckpoints(readings, tree: tree)
         return AuditReport(
-            entries: leaves.count,
-            checkpoints: checkpoints.count,
-            problems: audit.listedProblems,
-            firstBadSequence: audit.firstBadSequence,
-            root: tree.root
+            entries: frontier.size,
+            checkpoints: readings.count,
+            problems: auditor.listedProblems,
+            firstBadSequence: auditor.firstBadSequence,
+            root: frontier.root
         )
     }
+
+    private mutating func checkBatch() {
+        for (row, check) in zip(batch, RowCheck.run(batch)) {
+            checkOrder(row)
+            // A row's leaf is the hash of what it says, not of what it claims to hash to.
+            frontier.append(check.leaf)
+            recordRoot()
+            checkContents(row, check)
+        }
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func recordRoot() {
+        guard nextWanted < wantedSizes.count, wantedSizes[nextWanted] == frontier.size else { return }
+        roots[frontier.size] = frontier.root
+        nextWanted += 1
+    }
+
+    private mutating func checkOrder(_ row: StoredEntry) {
+        let position = frontier.size
+        guard row.sequence != position, !orderReported else { return }
+        orderReported = true
+        let detail =
+            row.sequence > position
+            ? "entries \(position)..<\(row.sequence) are missing or out of order"
+            : "entry \(row.sequence) appears again or out of order"
+        auditor.report(
+            "row \(position): expected sequence \(position), found \(row.sequence) (\(detail))",
+            bad: position
+        )
+    }
+
+    private mutating func checkContents(_ row: StoredEntry, _ check: RowCheck) {
+        let kind = check.kind ?? "unreadable"
+        if let error = check.error {
+            auditor.report("entry \(row.sequence): \(error.message)", bad: row.sequence)
+        } else if check.sequence != row.sequence {
+            auditor.report(
+                "entry \(row.sequence) (\(kind)): its JSON says sequence \(check.sequence), the row says \(row.sequence)",
+                bad: row.sequence
+            )
+        }
+        if check.leaf != row.leafHash {
+            auditor.report(
+                "entry \(row.sequence) (\(kind)): stored leaf hash \(row.leafHash.hex) does not match its contents, which hash to \(check.leaf.hex)",
+                bad: row.sequence
+            )
+        }
+    }
+}
+
+/// The rebuilt tree as the checkpoint checks see it: its size, and its root at every size a checkpoint names.
+private struct TreeRoots {
+    let size: Int
+    let roots: [Int: TreeHash]
+
+    /// The root of the first `size` leaves; `size` is 0 or a checkpoint's size within the tree.
+    func root(size: Int) -> TreeHash { roots[size]! }
 }
 
 /// How many rows are read before they are checked together.
@@ -238,12 +295,11 @@ private struct Auditor {
         }
     }
 
-    mutating func checkCheckpoints(_ notes: [String], tree: MerkleTree, verifier: NoteVerifier?, origin: String?) {
+    mutating func checkCheckpoints(_ readings: [Reading], tree: TreeRoots) {
         badEntries.sort()
-        // First read every checkpoint, so that each can be judged against all those that match the rows.
-        let readings = Self.read(notes, verifier: verifier, origin: origin)
-        let matched = MatchedCheckpoints(readings, tree: tree, count: notes.count)
-        var previous: (index: Int, checkpoint: Checkpoint, matched: Bool)?
+        // Every checkpoint was read first, so that each can be judged against all those that match the rows.
+        let matched = MatchedCheckpoints(readings, tree: tree, count: readings.count)
+        var previous: (index: Int, checkpoint: Checkpoint)?
         for (index, reading) in readings.enumerated() {
             let checkpoint: Checkpoint
             switch reading {
@@ -258,18 +314,15 @@ private struct Auditor {
             case .read(let read):
                 checkpoint = read
             }
-            let isMatch = matched.matches(checkpoint)
-            if !isMatch { reportMismatch(index, checkpoint, matched: matched, tree: tree) }
-            if let previous {
-                checkSequence(from: previous, to: (index, checkpoint, isMatch), names: matched, tree: tree)
-            }
-            previous = (index, checkpoint, isMatch)
+            if !matched.matches(checkpoint) { reportMismatch(index, checkpoint, matched: matched, tree: tree) }
+            if let previous { checkSequence(from: previous, to: (index, checkpoint), names: matched) }
+            previous = (index, checkpoint)
         }
     }
 
     /// Every checkpoint note read (and verified, with a verifier), each of one origin: the one given, else the
     /// verifier's, else the first note's.
-    private static func read(_ notes: [String], verifier: NoteVerifier?, origin: String?) -> [Reading] {
+    static func read(_ notes: [String], verifier: NoteVerifier?, origin: String?) -> [Reading] {
         var expectedOrigin = origin ?? verifier?.name
         var readings: [Reading] = []
         for note in notes {
@@ -300,7 +353,7 @@ private struct Auditor {
         _ index: Int,
         _ checkpoint: Checkpoint,
         matched: MatchedCheckpoints,
-        tree: MerkleTree
+        tree: TreeRoots
     ) {
         let name = matched.named(index, checkpoint)
         let (below, covering) = matched.around(size: checkpoint.size)
@@ -318,19 +371,17 @@ private struct Auditor {
             )
         } else {
             report(
-                "\(name): signed root \(checkpoint.root.hex) does not match the root recomputed from the entries, \(tree.rootUnchecked(size: checkpoint.size).hex): entries \(start)..<\(checkpoint.size) (\(since)) were altered, removed or reordered, or the checkpoint was signed over another history",
+                "\(name): signed root \(checkpoint.root.hex) does not match the root recomputed from the entries, \(tree.root(size: checkpoint.size).hex): entries \(start)..<\(checkpoint.size) (\(since)) were altered, removed or reordered, or the checkpoint was signed over another history",
                 suspect: start..<checkpoint.size
             )
         }
     }
 
-    /// One checkpoint after the one before it: a log never shrinks, one size has one root, and between two
-    /// checkpoints that match the rows the consistency proof verifies.
+    /// One checkpoint after the one before it: a log never shrinks, and one size has one root.
     private mutating func checkSequence(
-        from previous: (index: Int, checkpoint: Checkpoint, matched: Bool),
-        to current: (index: Int, checkpoint: Checkpoint, matched: Bool),
-        names: MatchedCheckpoints,
-        tree: MerkleTree
+        from previous: (index: Int, checkpoint: Checkpoint),
+        to current: (index: Int, checkpoint: Checkpoint),
+        names: MatchedCheckpoints
     ) {
         let old = previous.checkpoint
         let checkpoint = current.checkpoint
@@ -340,27 +391,20 @@ private struct Auditor {
             report("\(name): expected a size of at least \(old.size), as \(before) has; a log never shrinks")
         } else if checkpoint.size == old.size, checkpoint.root != old.root {
             report("\(name): has the size of \(before) but another root: the log forked")
-        } else if old.size > 0, previous.matched, current.matched {
-            // (Every tree extends the empty one: from size 0 there is nothing to prove.)
-            // Both roots are the rebuilt tree's; the proof between them must verify.
-            let proof = tree.consistencyProofUnchecked(from: old.size, to: checkpoint.size)
-            if !MerkleVerifier.verifyConsistency(
-                from: old.size,
-                to: checkpoint.size,
-                proof: proof,
-                oldRoot: old.root,
-                newRoot: checkpoint.root
-            ) {
-                report("\(name): the consistency proof from \(before) does not verify")
-            }
         }
     }
 
     /// What reading one checkpoint note gave.
-    fileprivate enum Reading {
+    enum Reading {
         case unreadable(LedgerError)
         case wrongOrigin(Checkpoint, expected: String)
         case read(Checkpoint)
+
+        /// The checkpoint read, when it was read and of the right origin.
+        var checkpoint: Checkpoint? {
+            guard case .read(let checkpoint) = self else { return nil }
+            return checkpoint
+        }
     }
 
     /// Reads the checkpoint in a note without checking its signature.
@@ -372,11 +416,11 @@ private struct Auditor {
 /// The checkpoints that match the ledger's rows, by size, to find the ones around any other in O(log c); and how
 /// the audit names checkpoints.
 private struct MatchedCheckpoints {
-    let tree: MerkleTree
+    let tree: TreeRoots
     let count: Int
     let matched: [(index: Int, checkpoint: Checkpoint)]
 
-    init(_ readings: [Auditor.Reading], tree: MerkleTree, count: Int) {
+    init(_ readings: [Auditor.Reading], tree: TreeRoots, count: Int) {
         self.tree = tree
         self.count = count
         matched = readings.enumerated().compactMap { index, reading in
@@ -393,8 +437,8 @@ private struct MatchedCheckpoints {
     func matches(_ checkpoint: Checkpoint) -> Bool { Self.matches(checkpoint, tree) }
 
     /// Whether `tree` of the checkpoint's size has the checkpoint's root.
-    static func matches(_ checkpoint: Checkpoint, _ tree: MerkleTree) -> Bool {
-        checkpoint.size <= tree.size && tree.rootUnchecked(size: checkpoint.size) == checkpoint.root
+    static func matches(_ checkpoint: Checkpoint, _ tree: TreeRoots) -> Bool {
+        checkpoint.size <= tree.size && tree.root(size: checkpoint.size) == checkpoint.root
     }
 
     /// The largest matching checkpoint below `size` and the first of at least `size`.

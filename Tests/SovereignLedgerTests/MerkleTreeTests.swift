@@ -25,6 +25,18 @@ struct MerkleTreeTests {
         }
     }
 
+    /// The frontier's root equals the tree's at every size it passes, including the empty tree.
+    @Test func frontierRootsEqualTheTreesAtEverySize() throws {
+        var frontier = MerkleFrontier()
+        #expect(frontier.root == MerkleHash.empty)
+        for (index, leaf) in Self.leaves.enumerated() {
+            frontier.append(leaf)
+            #expect(frontier.size == index + 1)
+            #expect(frontier.root == (try Self.tree.root(size: index + 1)), "size \(index + 1)")
+        }
+        #expect(frontier.root == Self.naiveRoot(Self.leaves[...]))
+    }
+
     /// The consistency pairs checked: all with `to` ≤ 100, then a fixed sample of `from` for each larger `to`.
     static let consistencyPairs: [(from: Int, to: Int)] = {
         var pairs: [(Int, Int)] = []
