@@ -4,10 +4,11 @@ import SovereignBase
 import SovereignFederation
 import SovereignLedger
 import SovereignModel
-import SovereignServer
 import SovereignTesting
 import Synchronization
 import Testing
+
+@testable import SovereignServer
 
 /// The federation coordinator in process, with agents that call it directly: rounds, secure aggregation
 /// against the plain weighted average, dropouts, refusals, the ledger, and what leaves a site.
@@ -423,6 +424,28 @@ struct FederationTests {
             i += 1
         }
         return false
+    }
+
+    /// A poll reads the store only when a workload record changed since the last read: polls with nothing new
+    /// leave the coordinator on the generation it matched, and a cancellation moves the generation, so the
+    /// very next poll drops the cancelled run's tasks.
+    @Test func pollsReadTheStoreOnlyAfterAWorkloadChanged() async throws {
+        let f = try Self.federation(Self.fleet(rounds: 3))
+        let site = Self.sites[0].0
+        // Every site polls until the round has opened and the run's own records are read back.
+        for _ in 0..<3 {
+            for (each, _) in Self.sites { _ = await f.coordinator.tasks(for: each) }
+        }
+        #expect(await f.coordinator.tasks(for: site).tasks.map(\.workload) == ["digits"])
+        let generation = await f.harness.plane.workloadGeneration
+        #expect(await f.coordinator.matchedGeneration == generation)
+        for _ in 0..<20 { _ = await f.coordinator.tasks(for: site) }
+        #expect(await f.harness.plane.workloadGeneration == generation)
+        #expect(await f.coordinator.matchedGeneration == generation)
+        _ = try await f.harness.plane.cancel("digits", by: F.requester)
+        #expect(await f.harness.plane.workloadGeneration > generation)
+        #expect(await f.coordinator.tasks(for: site).tasks.isEmpty)
+        #expect(await f.coordinator.matchedGeneration == f.harness.plane.workloadGeneration)
     }
 
     @Test func updatesThatWouldCrossABorderNoPolicyAllowsAreRefused() async throws {

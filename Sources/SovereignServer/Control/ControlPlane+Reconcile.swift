@@ -23,8 +23,7 @@ extension ControlPlane {
             let result = Reconcile.run(snapshot, policy: Self.planningPolicy)
             counters.kills += result.kills
             counters.pauses += result.pauses
-            let committed = try store.commit(result.change, at: snapshot.now)
-            for entry in committed.entries { tree.append(entry.leafHash) }
+            let committed = try commit(result.change, at: snapshot.now)
             resignalled = result.resignalled
             try await perform(result.actions, ids: committed.attemptIDs, now: snapshot.time)
             try signCheckpoint()

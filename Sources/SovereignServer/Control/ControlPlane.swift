@@ -32,6 +32,9 @@ public actor ControlPlane {
     let checkpointInterval: TimeSpan
 
     var tree: MerkleTree
+    /// Counts the commits that changed a workload record, so a reader that caches workloads (the federation
+    /// coordinator) reads the store again only when this has moved.
+    private(set) var workloadGeneration = 0
     /// Decoded specs of the workloads the control plane manages, by name.
     var specs: [String: Workload] = [:]
     var lastPlan: LivePlan?
@@ -137,6 +140,7 @@ public actor ControlPlane {
             change.ledger.append(.submitted(.init(w, by: "fleet spec")))
             self.specs[w.name] = w
         }
+        // (An initializer cannot call the actor's commit; generation 0 is what no reader has matched yet.)
         if !change.isEmpty {
             let committed = try store.commit(change, at: clock())
             for entry in committed.entries { tree.append(entry.leafHash) }
@@ -308,11 +312,14 @@ public actor ControlPlane {
 
     // MARK: Ledger
 
-    /// Commits a change and appends its ledger entries to the in-memory tree.
-    func commit(_ change: StateChange) throws {
-        guard !change.isEmpty else { return }
-        let committed = try store.commit(change, at: clock())
+    /// Commits a change (timed now, or at `time`) and appends its ledger entries to the in-memory tree.
+    @discardableResult
+    func commit(_ change: StateChange, at time: Date? = nil) throws -> CommittedChange {
+        guard !change.isEmpty else { return CommittedChange(entries: [], attemptIDs: []) }
+        let committed = try store.commit(change, at: time ?? clock())
         for entry in committed.entries { tree.append(entry.leafHash) }
+        if !change.workloads.isEmpty || !change.newWorkloads.isEmpty { workloadGeneration += 1 }
+        return committed
     }
 
     /// Signs a checkpoint of the current tree when it has grown and the interval has passed (or `force`).

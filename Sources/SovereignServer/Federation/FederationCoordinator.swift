@@ -32,6 +32,11 @@ public actor FederationCoordinator {
     /// When each site last polled or sent something.
     var lastSeen: [String: Double] = [:]
     var uploads = UploadAssembler()
+    /// The control plane's workload generation when the runs were last matched to the store; nil before the
+    /// first match, or after a failed one.
+    var matchedGeneration: Int?
+    /// The active, unheld federated workloads as last read, in submission order: what a tick moves along.
+    var advanceable: [String] = []
     var random = SystemRandomNumberGenerator()
 
     /// Makes a coordinator that keeps its models under `directory`.
@@ -58,20 +63,34 @@ public actor FederationCoordinator {
 
     /// Picks up new federated workloads, closes phases whose deadline passed, and opens rounds.
     /// Safe to call at any time.
+    ///
+    /// The store is read only when a workload record changed since the last read (the control plane's
+    /// ``ControlPlane/workloadGeneration``), so a tick with nothing new costs no database query: every
+    /// site's poll ticks, and a thousand polls a second cost a thousand in-memory passes over the runs.
     public func tick() async {
         do {
-            let active = try await plane.federatedWorkloads()
-            let names = Set(active.map(\.record.name))
-            for name in runs.keys where !names.contains(name) { uploads.discard(name) }
-            runs = runs.filter { names.contains($0.key) }
-            for (record, spec) in active where runs[record.name] == nil {
-                try await begin(record: record, spec: spec)
+            let generation = await plane.workloadGeneration
+            if generation != matchedGeneration {
+                // Read the generation before the store, so a change committed in between is read next time.
+                matchedGeneration = generation
+                try await match(try await plane.federatedWorkloads())
             }
-            for (record, _) in active where !record.held {
-                try await advance(record.name)
-            }
+            for name in advanceable { try await advance(name) }
         } catch {
+            matchedGeneration = nil
             logger.error("federation tick failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Takes on the active federated workloads not yet run, drops the runs no longer active, and notes which
+    /// runs move along at each tick (those not held), in submission order.
+    private func match(_ active: [(record: WorkloadRecord, spec: Workload)]) async throws {
+        let names = Set(active.map(\.record.name))
+        for name in runs.keys where !names.contains(name) { uploads.discard(name) }
+        runs = runs.filter { names.contains($0.key) }
+        advanceable = active.filter { !$0.record.held }.map(\.record.name)
+        for (record, spec) in active where runs[record.name] == nil {
+            try await begin(record: record, spec: spec)
         }
     }
 
