@@ -82,6 +82,54 @@ struct APITests {
         }
     }
 
+    /// `limit` and `continue` page through the workloads in submission order, as Kubernetes lists do; the last
+    /// page has no token, and a token or limit the server never gave is a 400 naming its parameter.
+    @Test func workloadListsPaginateWithAContinueToken() async throws {
+        let (app, _) = try Self.app()
+        let names = ["w-e", "w-a", "w-d", "w-b", "w-c"]
+        try await app.test(.router) { client in
+            for name in names {
+                try await client.execute(
+                    uri: "/v1/workloads",
+                    method: .post,
+                    headers: Self.headers(F.operatorToken),
+                    body: ByteBuffer(string: F.workload(name))
+                ) { #expect($0.status == .created) }
+            }
+            var pages: [[String]] = []
+            var uri = "/v1/workloads?limit=2"
+            while pages.count < 10 {
+                let next: String? = try await client.execute(
+                    uri: uri,
+                    method: .get,
+                    headers: Self.headers(F.readerToken)
+                ) { response in
+                    #expect(response.status == .ok)
+                    let body = try Self.object(response.body)
+                    let workloads = try #require(body["workloads"] as? [[String: Any]])
+                    pages.append(workloads.compactMap { $0["name"] as? String })
+                    return body["continue"] as? String
+                }
+                guard let next else { break }
+                uri = "/v1/workloads?limit=2&continue=\(next)"
+            }
+            #expect(pages == [["w-e", "w-a"], ["w-d", "w-b"], ["w-c"]])
+            for bad in ["limit=0", "limit=1001", "continue=w-a", "continue=after--1", "limit=2&continue=after-x"] {
+                try await client.execute(
+                    uri: "/v1/workloads?\(bad)",
+                    method: .get,
+                    headers: Self.headers(F.readerToken)
+                ) {
+                    #expect($0.status == .badRequest, "\(bad)")
+                    #expect(
+                        Self.errorField($0.body).field == (bad.contains("continue") ? "continue" : "limit"),
+                        "\(bad)"
+                    )
+                }
+            }
+        }
+    }
+
     @Test func submitListGetAndControlAWorkload() async throws {
         let (app, h) = try Self.app()
         try await app.test(.router) { client in

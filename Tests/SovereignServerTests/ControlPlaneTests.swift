@@ -368,7 +368,9 @@ final class CrashingStore: ControlStore, Sendable {
         }
         return try inner.commit(change, at: time)
     }
-    func workloads() throws -> [WorkloadRecord] { try inner.workloads() }
+    func workloads(after position: Int64, limit: Int?) throws -> [(position: Int64, record: WorkloadRecord)] {
+        try inner.workloads(after: position, limit: limit)
+    }
     func activeWorkloads() throws -> [WorkloadRecord] { try inner.activeWorkloads() }
     func workloadCounts() throws -> [WorkloadState: Int] { try inner.workloadCounts() }
     func workload(named name: String) throws -> WorkloadRecord? { try inner.workload(named: name) }

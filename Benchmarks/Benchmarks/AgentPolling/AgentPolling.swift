@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import Logging
 import SovereignModel
 import SovereignServer
 
@@ -15,6 +16,12 @@ import SovereignServer
 //   minute after it last did; the poll records the signal and runs a control-loop pass (`reconcile()`).
 // - "agent poll, an attempt ended": the report says one attempt completed; the poll runs a pass, which
 //   settles it. Each iteration ends an attempt at the next site, so no site's attempt ends twice.
+//
+// - "federation round of polls": every site's federation agent polls `GET /v1/federation/tasks` once
+//   (`FederationCoordinator.tasks(for:)`) with no workload changed since the last poll: no store read.
+// - "federation poll that reads the store": the first poll of a fresh coordinator, which reads the active
+//   workloads from the store and matches its runs to them: what every poll cost before polls read the store
+//   only after a workload changed, and what a poll costs now right after one did.
 //
 // Each benchmark builds its fleet in `setup` and removes it in `teardown`, outside the measurement.
 
@@ -66,10 +73,58 @@ func poll(
     )
 }
 
+/// A federation coordinator over the fleet's control plane.
+func coordinator(_ fleet: PollingFleet) -> FederationCoordinator {
+    FederationCoordinator(
+        plane: fleet.plane,
+        directory: fleet.directory.appendingPathComponent("federation"),
+        logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
+        clock: { PollingFleet.now }
+    )
+}
+
 /// The site's power as its agent reads it: the grid's full 500 kW at 25 °C.
 let sitePower = PowerSignalBody(available: .kilowatts(500), ambient: .celsius(25))
 
 let benchmarks: @Sendable () -> Void = {
+    for sites in [1_000] {
+        let fleetName = "\(sites) sites, \(sites * workloadsPerSite) running workloads"
+        Benchmark(
+            "federation round of polls, every site once, nothing changed: \(fleetName)",
+            configuration: .init(
+                metrics: metrics,
+                warmupIterations: 1,
+                maxDuration: .seconds(30),
+                maxIterations: 10,
+                setup: prepare(sites: sites),
+                teardown: removeFleet
+            )
+        ) { benchmark in
+            let fleet = try currentFleet()
+            let polled = coordinator(fleet)
+            _ = await polled.tasks(for: fleet.sites[0])
+            benchmark.startMeasurement()
+            for site in fleet.sites { blackHole(await polled.tasks(for: site)) }
+            benchmark.stopMeasurement()
+        }
+        Benchmark(
+            "federation poll that reads the store: \(fleetName)",
+            configuration: .init(
+                metrics: metrics,
+                warmupIterations: 5,
+                maxDuration: .seconds(20),
+                maxIterations: 200,
+                setup: prepare(sites: sites),
+                teardown: removeFleet
+            )
+        ) { benchmark in
+            let fleet = try currentFleet()
+            let fresh = coordinator(fleet)
+            benchmark.startMeasurement()
+            blackHole(await fresh.tasks(for: fleet.sites[0]))
+            benchmark.stopMeasurement()
+        }
+    }
     for sites in [100, 1_000, 10_000] {
         let fleetName = "\(sites) sites, \(sites * workloadsPerSite) running attempts"
         Benchmark(

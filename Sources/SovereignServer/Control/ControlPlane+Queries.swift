@@ -50,6 +50,15 @@ extension ControlPlane {
     /// Every workload the control plane manages.
     public func workloadRecords() throws -> [WorkloadRecord] { try store.workloads() }
 
+    /// A page of the workloads in submission order: those after position `after`, at most `limit` (nil: all),
+    /// and the position the next page starts after when there are more.
+    /// - Complexity: O(log W + limit): the store seeks by position.
+    public func workloadPage(after: Int64, limit: Int?) throws -> (records: [WorkloadRecord], next: Int64?) {
+        let rows = try store.workloads(after: after, limit: limit.map { $0 + 1 })
+        guard let limit, rows.count > limit else { return (rows.map(\.record), nil) }
+        return (rows.prefix(limit).map(\.record), rows[limit - 1].position)
+    }
+
     /// The named workloads as stored now, in the order given (names without a workload are left out).
     public func workloadRecords(named names: [String]) throws -> [WorkloadRecord] {
         try names.compactMap { try store.workload(named: $0) }

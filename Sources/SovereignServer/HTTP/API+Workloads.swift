@@ -7,9 +7,11 @@ import SovereignModel
 extension API {
     /// Workloads: list, submit, read, log, pause, resume, cancel.
     static let workloadRoutes: [APIRoute] = [
-        APIRoute(method: .get, path: "/v1/workloads", role: .reader) { _, _, api in
-            let records = try await api.plane.workloadRecords()
-            return try json(["workloads": records.map(WorkloadView.init)])
+        APIRoute(method: .get, path: "/v1/workloads", role: .reader) { request, _, api in
+            let limit = try optionalInt(request, "limit", in: 1...pageLimit)
+            let after = try request.uri.queryParameters.get("continue").map(WorkloadList.position) ?? 0
+            let page = try await api.plane.workloadPage(after: after, limit: limit)
+            return try json(WorkloadList(workloads: page.records.map(WorkloadView.init), next: page.next))
         },
         APIRoute(method: .post, path: "/v1/workloads", role: .operator) { request, _, api in
             let body = try await collect(request)
@@ -76,6 +78,31 @@ extension API {
             return try json(WorkloadView(try await api.plane.cancel(name, by: api.caller)))
         },
     ]
+}
+
+/// A page of `GET /v1/workloads`: the workloads, and `continue`, the token of the next page when there is one
+/// (as Kubernetes lists paginate).
+struct WorkloadList: Encodable {
+    let workloads: [WorkloadView]
+    let `continue`: String?
+
+    init(workloads: [WorkloadView], next: Int64?) {
+        self.workloads = workloads
+        self.continue = next.map { "after-\($0)" }
+    }
+
+    /// The position a `continue` token names.
+    /// - Throws: ``APIError`` (400, field `continue`) when it is not a token a page returned.
+    static func position(_ token: some StringProtocol) throws -> Int64 {
+        guard token.hasPrefix("after-"), let position = Int64(token.dropFirst(6)), position >= 0 else {
+            throw APIError(
+                .badRequest,
+                "expected continue to be the token a previous page returned, like \"after-100\", found \"\(token.prefix(40))\"",
+                field: "continue"
+            )
+        }
+        return position
+    }
 }
 
 /// A workload as the API lists it.

@@ -208,8 +208,9 @@ public protocol ControlStore: Sendable {
     ///
     /// - Throws: ``StoreError`` when a new workload's name is taken, or the database fails.
     func commit(_ change: StateChange, at time: Date) throws -> CommittedChange
-    /// Every workload, in submission order.
-    func workloads() throws -> [WorkloadRecord]
+    /// The workloads after position `position` in submission order (0: from the first), at most `limit` of
+    /// them (nil: all), each with its position, which a next page starts after.
+    func workloads(after position: Int64, limit: Int?) throws -> [(position: Int64, record: WorkloadRecord)]
     /// Workloads that have not ended (not completed, failed or cancelled), in submission order.
     func activeWorkloads() throws -> [WorkloadRecord]
     /// How many workloads are in each state.
@@ -238,6 +239,11 @@ public protocol ControlStore: Sendable {
     func addCheckpoint(size: Int, note: String, at time: Date) throws
     /// Every stored checkpoint's signed note, oldest first.
     func checkpoints() throws -> [String]
+}
+
+extension ControlStore {
+    /// Every workload, in submission order.
+    public func workloads() throws -> [WorkloadRecord] { try workloads(after: 0, limit: nil).map(\.record) }
 }
 
 /// A storage failure a caller can act on.

@@ -286,9 +286,15 @@ public final class SQLiteControlStore: ControlStore {
 
     // MARK: Reading
 
-    public func workloads() throws -> [WorkloadRecord] {
+    public func workloads(after position: Int64, limit: Int?) throws -> [(position: Int64, record: WorkloadRecord)] {
         try wrap {
-            try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM workload ORDER BY seq").map(Self.workload) }
+            try pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM workload WHERE seq > ? ORDER BY seq LIMIT ?",
+                    arguments: [position, limit ?? -1]
+                ).map { (position: $0["seq"], record: Self.workload($0)) }
+            }
         }
     }
 
