@@ -46,6 +46,9 @@ public protocol Filter: Sendable {
     func preFilter(_ workload: Workload, in fleet: Fleet) -> State
     /// `nil` when the candidate passes, or why it does not.
     func filter(_ state: State, _ candidate: Candidate) -> Rejection?
+    /// The jurisdictions outside which this filter refuses every candidate, or `nil` when it has no such
+    /// bound (the default). The planner then asks the filters only of candidates in those jurisdictions.
+    func jurisdictions(_ state: State) -> Set<String>?
     /// The pre-filter run for `workload`, its state bound to the filter (a default is provided).
     func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter
 }
@@ -73,14 +76,20 @@ public enum FilterOutcome: Sendable {
 public struct PreparedFilter: Sendable {
     /// The filter's name.
     public let name: String
+    /// The jurisdictions outside which the filter refuses every candidate (`nil`: no such bound).
+    public var jurisdictions: Set<String>? = nil
     /// What the filter says of a candidate.
     public let check: @Sendable (Candidate) -> FilterOutcome
 }
 
 extension Filter {
+    public func jurisdictions(_ state: State) -> Set<String>? { nil }
+
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
         let state = preFilter(workload, in: fleet)
-        return PreparedFilter(name: name) { self.filter(state, $0).map(FilterOutcome.rejected) ?? .passes }
+        return PreparedFilter(name: name, jurisdictions: jurisdictions(state)) {
+            self.filter(state, $0).map(FilterOutcome.rejected) ?? .passes
+        }
     }
 }
 
@@ -91,13 +100,19 @@ extension SizingFilter {
 
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
         let state = preFilter(workload, in: fleet)
-        return PreparedFilter(name: name) { candidate in
+        return PreparedFilter(name: name, jurisdictions: jurisdictions(state)) { candidate in
             self.fit(state, candidate).map(FilterOutcome.fits) ?? .rejected(self.rejection(state, candidate))
         }
     }
 }
 
 extension [PreparedFilter] {
+    /// The jurisdictions outside which some filter refuses every candidate: the intersection of the filters'
+    /// bounds, or `nil` when none has one.
+    public var jurisdictions: Set<String>? {
+        compactMap(\.jurisdictions).reduce(nil) { bound, next in bound.map { $0.intersection(next) } ?? next }
+    }
+
     /// The first filter's refusal of `candidate`, or the fit a sizing filter found (`nil` without one).
     public func check(_ candidate: Candidate) -> FilterOutcome {
         var fit: Fit?

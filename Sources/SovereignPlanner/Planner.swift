@@ -73,11 +73,30 @@ public struct Planner: Sendable {
 
     /// One scheduling cycle for `w`: the filters prepared once and asked of every candidate, the scorers'
     /// order over those that pass, then the sizers over them in that order.
+    ///
+    /// When the filters bound the jurisdictions (residency), only the candidates there are asked, through the
+    /// state's index; every other candidate is refused by some filter, so the ranking is the same. Their
+    /// refusals are gathered only when nothing is ranked, to explain why, by asking every candidate.
     private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
         let filters = policy.preparedFilters(for: w, in: state.fleet)
+        if let bound = filters.jurisdictions {
+            let ranked = rank(w, filters, state.candidates(in: bound), state: state).ranked
+            if !ranked.isEmpty { return (ranked, []) }
+        }
+        return rank(w, filters, state.candidates[...], state: state)
+    }
+
+    /// The filters asked of `candidates` (in fleet order), the scorers' order over those that pass, then the
+    /// sizers over them in that order.
+    private func rank(
+        _ w: Workload,
+        _ filters: [PreparedFilter],
+        _ candidates: some Sequence<Candidate>,
+        state: PlanningState
+    ) -> (ranked: [Ranked], rejections: [Rejection]) {
         var passed: [FittedCandidate] = []
         var rejections: [Rejection] = []
-        for candidate in state.candidates {
+        for candidate in candidates {
             switch filters.check(candidate) {
             case .passes: passed.append(FittedCandidate(candidate: candidate, fit: nil))
             case .fits(let fit): passed.append(FittedCandidate(candidate: candidate, fit: fit))
@@ -213,6 +232,8 @@ struct PlanningState {
     let grid: TimeGrid
     let context: PlanningContext
     let candidates: [Candidate]
+    /// Indices into ``candidates`` by the site's jurisdiction, ascending.
+    let candidatesByJurisdiction: [String: [Int]]
     /// Free accelerators, indexed `[pool][step]`.
     var free: [[Int32]]
     /// IT watts still available, indexed `[site][step]`.
@@ -232,8 +253,15 @@ struct PlanningState {
             }
         }
         self.candidates = candidates
+        candidatesByJurisdiction = Dictionary(grouping: candidates.indices) { candidates[$0].site.jurisdiction }
         free = candidates.map { [Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count) }
         headroom = budgets.map { budget in (0..<grid.count).map { budget.itLimit(at: $0) } }
+    }
+
+    /// The candidates at sites in `jurisdictions`, in fleet order.
+    /// - Complexity: O(c log c) for the c candidates there.
+    func candidates(in jurisdictions: Set<String>) -> [Candidate] {
+        jurisdictions.flatMap { candidatesByJurisdiction[$0] ?? [] }.sorted().map { candidates[$0] }
     }
 
     /// Holds the accelerators and power of work that keeps its place (a partial replan).

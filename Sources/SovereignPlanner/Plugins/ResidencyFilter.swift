@@ -33,6 +33,9 @@ public struct ResidencyFilter: Filter {
         return State(allowed: allowed, datasets: datasets)
     }
 
+    /// Every candidate outside the countries all the datasets allow is refused.
+    public func jurisdictions(_ state: State) -> Set<String>? { state.allowed }
+
     public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
         guard let allowed = state.allowed, !allowed.contains(candidate.site.jurisdiction) else { return nil }
         // The first dataset, in the workload's order, that refuses the site is the one explained.
