@@ -142,9 +142,11 @@ struct APITests {
                 #expect(response.status == .created)
                 let workloads = try #require(try Self.object(response.body)["workloads"] as? [[String: Any]])
                 #expect(workloads.first?["name"] as? String == "train")
-                // The answer shows the workload as the control loop left it: started at once.
-                #expect(workloads.first?["state"] as? String == "running")
+                // The answer shows the workload as committed; the control loop's pass runs after it.
+                #expect(workloads.first?["state"] as? String == "pending")
             }
+            // The pass the submission asked for starts it at once.
+            await h.plane.askedPassesDone()
             try await client.execute(uri: "/v1/workloads/train", method: .get, headers: Self.headers(F.readerToken)) {
                 response in
                 #expect(response.status == .ok)

@@ -46,6 +46,10 @@ public actor ControlPlane {
     /// Whether a pass is under way, and the passes waiting for it to end (see ``exclusively(_:)``).
     var passing = false
     var waitingPasses: [CheckedContinuation<Void, Never>] = []
+    /// Whether a pass was asked for since the last asked-for pass began, and the task running them (see
+    /// ``askForPass()``).
+    var passAsked = false
+    var askedPasses: Task<Void, Never>?
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
@@ -308,6 +312,32 @@ public actor ControlPlane {
             if !waitingPasses.isEmpty { waitingPasses.removeFirst().resume() }
         }
         try await body()
+    }
+
+    /// Asks for a control-loop pass soon, without waiting for it, so a submission answers at once: passes
+    /// asked for while one runs are coalesced into one more, so a burst of submissions costs a pass or two, not
+    /// one each.
+    public func askForPass() {
+        passAsked = true
+        guard askedPasses == nil else { return }
+        askedPasses = Task { await self.runAskedPasses() }
+    }
+
+    private func runAskedPasses() async {
+        while passAsked {
+            passAsked = false
+            do {
+                try await reconcile()
+            } catch {
+                logger.error("reconcile failed", metadata: ["error": "\(error)"])
+            }
+        }
+        askedPasses = nil
+    }
+
+    /// Returns once the passes asked for so far have run.
+    public func askedPassesDone() async {
+        while let running = askedPasses { await running.value }
     }
 
     // MARK: Ledger

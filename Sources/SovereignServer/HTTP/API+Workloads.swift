@@ -23,11 +23,11 @@ extension API {
                 )
             }
             do {
+                // Committed, then handed to the control loop, whose next pass runs at once after the answer:
+                // the answer does not wait for a plan of the whole fleet.
                 let submitted = try await api.plane.submit(document: text, by: api.caller)
-                try await api.plane.reconcile()
-                // As they are after the control loop has seen them (running, if it started them).
-                let records = try await api.plane.workloadRecords(named: submitted.map(\.name))
-                var response = try json(["workloads": records.map(WorkloadView.init)])
+                await api.plane.askForPass()
+                var response = try json(["workloads": submitted.map(WorkloadView.init)])
                 response.status = .created
                 return response
             } catch let error as SpecError {
