@@ -49,9 +49,10 @@ class Plain(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args): pass
     def do_PUT(self):
         left = int(self.headers["Content-Length"])
-        with open(root + "/plain.blob", "wb") as out:
+        view = memoryview(bytearray(1 << 20))   # one reused buffer: Python's fastest way to take a body
+        with open(root + "/plain.blob", "wb", buffering=0) as out:
             while left > 0:
-                block = self.rfile.read(min(left, 1 << 20)); out.write(block); left -= len(block)
+                n = self.rfile.readinto(view[:min(left, len(view))]); out.write(view[:n]); left -= n
         self.send_response(201); self.send_header("Content-Length", "0"); self.end_headers()
     def do_GET(self):
         path = root + "/plain.blob"
