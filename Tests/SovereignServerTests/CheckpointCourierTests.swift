@@ -71,6 +71,45 @@ actor FlakyRelay {
     }
 }
 
+/// Holds each even chunk's answer until the next chunk's has gone (when there is one), and records the order
+/// in which answers went.
+actor PairSwapper {
+    let count: Int
+    private(set) var answered: [Int] = []
+    private var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
+
+    init(count: Int) { self.count = count }
+
+    func before(_ index: Int) async {
+        guard index % 2 == 0, index + 1 < count, !answered.contains(index + 1) else { return }
+        await withCheckedContinuation { waiting[index + 1] = $0 }
+    }
+
+    func after(_ index: Int) {
+        answered.append(index)
+        waiting.removeValue(forKey: index)?.resume()
+    }
+}
+
+/// Counts the calls in flight and the most at once; the first caller may wait until a second has come.
+actor InFlight {
+    private(set) var now = 0
+    private(set) var most = 0
+    private var first: CheckedContinuation<Void, Never>?
+
+    func enter(waitingForOthers: Bool) async {
+        now += 1
+        most = max(most, now)
+        if now > 1, let waiting = first {
+            first = nil
+            waiting.resume()
+        }
+        if waitingForOthers && now == 1 { await withCheckedContinuation { first = $0 } }
+    }
+
+    func leave() { now -= 1 }
+}
+
 struct CheckpointCourierTests {
     static let transfer = "train.7"
 
@@ -107,14 +146,32 @@ struct CheckpointCourierTests {
         CheckpointFetch(transfer: transfer, from: "a", senderKey: source.publicKeys.signing)
     }
 
-    static func courier(_ directory: URL, _ identity: AgentIdentity, _ relay: FlakyRelay) -> CheckpointCourier {
+    static func courier(
+        _ directory: URL,
+        _ identity: AgentIdentity,
+        _ relay: FlakyRelay,
+        transport: RelayTransport? = nil,
+        window: Int = CheckpointCourier.defaultWindow
+    ) -> CheckpointCourier {
         CheckpointCourier(
             directory: directory,
             identity: identity,
-            relay: relay.transport,
+            relay: transport ?? relay.transport,
             patience: .milliseconds(1),
-            chunkSize: 256
+            chunkSize: 256,
+            window: window
         )
+    }
+
+    /// A checkpoint of one file of 4,000 bytes (16 chunks of 256) under `directory/train/checkpoint`.
+    static func sixteenChunks(in directory: URL) throws -> [String: Data] {
+        let files = ["shards/part-0": Data((0..<4000).map { UInt8($0 % 251) })]
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("train/checkpoint/shards"),
+            withIntermediateDirectories: true
+        )
+        try files["shards/part-0"]?.write(to: directory.appendingPathComponent("train/checkpoint/shards/part-0"))
+        return files
     }
 
     /// Waits (at most about 20 s) until `courier` has finished `transfer`, and says how.
@@ -168,12 +225,7 @@ struct CheckpointCourierTests {
         let source = AgentIdentity()
         let destination = AgentIdentity()
         let (here, there, relayed) = try Self.scratch()
-        let files = ["shards/part-0": Data((0..<4000).map { UInt8($0 % 251) })]
-        try FileManager.default.createDirectory(
-            at: here.appendingPathComponent("train/checkpoint/shards"),
-            withIntermediateDirectories: true
-        )
-        try files["shards/part-0"]?.write(to: here.appendingPathComponent("train/checkpoint/shards/part-0"))
+        let files = try Self.sixteenChunks(in: here)
         let relay = try FlakyRelay(directory: relayed, sender: source, seed: 1, failureRate: 0)
         await relay.hold(after: 3)
         let send = Self.send(to: destination)
@@ -195,7 +247,73 @@ struct CheckpointCourierTests {
             return
         }
         #expect(Self.received(there, files) == files)
-        #expect(await relay.chunksDelivered == 16 + 1, "3 chunks under the first key, 1 refused, 13 after")
+        let window = CheckpointCourier.defaultWindow
+        #expect(
+            (16 + 1...16 + window).contains(await relay.chunksDelivered),
+            "3 chunks under the first key, 1 to a window's worth refused (those in flight), 13 after"
+        )
+    }
+
+    /// With several chunks in flight, a destination whose answers come back out of order (each even chunk's
+    /// only after the next one's) still puts the source's files in place byte for byte.
+    @Test(.timeLimit(.minutes(1))) func chunksArrivingOutOfOrderAreAssembledInPlace() async throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, there, relayed) = try Self.scratch()
+        let files = try Self.sixteenChunks(in: here)
+        let relay = try FlakyRelay(directory: relayed, sender: source, seed: 2, failureRate: 0)
+        let sending = Self.courier(here, source, relay)
+        await sending.send([Self.send(to: destination)])
+        _ = try await Self.outcome(sending)
+        let swapper = PairSwapper(count: 16)
+        let plain = relay.transport
+        var swapped = plain
+        swapped.chunk = { transfer, index in
+            await swapper.before(index)
+            let chunk = try await plain.chunk(transfer, index)
+            if chunk != nil { await swapper.after(index) }
+            return chunk
+        }
+        let receiving = Self.courier(there, destination, relay, transport: swapped, window: 4)
+        await receiving.fetch(Self.fetch(from: source), workload: "train")
+        guard case .done = try await Self.outcome(receiving) else {
+            Issue.record("the destination did not finish")
+            return
+        }
+        #expect(Self.received(there, files) == files)
+        let order = await swapper.answered
+        #expect(order.sorted() == Array(0..<16), "\(order)")
+        #expect((order.firstIndex(of: 1) ?? 16) < (order.firstIndex(of: 0) ?? 0), "chunk 1 went before 0: \(order)")
+    }
+
+    /// The source keeps more than one chunk in flight, and never more than its window.
+    @Test(.timeLimit(.minutes(1))) func theSourceSendsAWindowOfChunksAtOnce() async throws {
+        let source = AgentIdentity()
+        let destination = AgentIdentity()
+        let (here, _, relayed) = try Self.scratch()
+        _ = try Self.sixteenChunks(in: here)
+        let relay = try FlakyRelay(directory: relayed, sender: source, seed: 4, failureRate: 0)
+        let counter = InFlight()
+        let plain = relay.transport
+        var counted = plain
+        counted.putChunk = { transfer, index, sealed in
+            await counter.enter(waitingForOthers: index == 0)
+            do {
+                try await plain.putChunk(transfer, index, sealed)
+            } catch {
+                await counter.leave()
+                throw error
+            }
+            await counter.leave()
+        }
+        let sending = Self.courier(here, source, relay, transport: counted, window: 3)
+        await sending.send([Self.send(to: destination)])
+        guard case .done = try await Self.outcome(sending) else {
+            Issue.record("the source did not finish")
+            return
+        }
+        let most = await counter.most
+        #expect((2...3).contains(most), "\(most) chunks in flight at most")
     }
 
     /// A fetch that is cancelled (its attempt stopped, or the replica is no longer wanted) leaves nothing

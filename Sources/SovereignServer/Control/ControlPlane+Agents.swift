@@ -243,12 +243,20 @@ extension ControlPlane {
     }
 
     // MARK: The relay
+    //
+    // The relay's routes run off the control plane's queue: they read no state of its own (only the agents'
+    // executor's moves and keys), and their chunk files are read and written on ``relayFiles``, several at
+    // once, so neither a transfer's chunks nor the polls and passes on the queue wait for one another.
 
     /// The move `transfer`, when `site` takes part in it as `side`.
     ///
     /// - Throws: ``ControlError``: `unknownTransfer` (404) for no such move, `wrongSite` (403) for a site that
     ///   is not its source (to send) or destination (to fetch).
-    func relayMove(_ transfer: String, site: String, sending: Bool) async throws -> (PendingMove, SiteAgentExecutor) {
+    nonisolated func relayMove(
+        _ transfer: String,
+        site: String,
+        sending: Bool
+    ) async throws -> (PendingMove, SiteAgentExecutor) {
         guard let agents, let pending = await agents.move(transfer) else {
             throw ControlError(
                 .unknownTransfer,
@@ -275,7 +283,7 @@ extension ControlPlane {
     }
 
     /// Stores the source agent's signed offer, checked against the key its site reported.
-    public func relayOffer(_ transfer: String, _ signed: SignedOffer, from site: String) async throws {
+    public nonisolated func relayOffer(_ transfer: String, _ signed: SignedOffer, from site: String) async throws {
         let (_, agents) = try await relayMove(transfer, site: site, sending: true)
         guard let text = await agents.signingKey(of: site), let key = Curve25519SigningKey(base64: text) else {
             throw ControlError(
@@ -286,24 +294,26 @@ extension ControlPlane {
         }
         do {
             let others = await agents.relayTransfers(from: site)
-            try agents.relay.storeOffer(signed, transfer: transfer, sender: key, alongside: others)
+            try await relayFiles.run {
+                try agents.relay.storeOffer(signed, transfer: transfer, sender: key, alongside: others)
+            }
         } catch let error as RelayError {
             throw ControlError(.invalidCheckpoint, error.description, field: error.field)
         }
     }
 
     /// Stores sealed chunk `index` of `transfer` from its source.
-    public func relayChunk(_ transfer: String, index: Int, sealed: Data, from site: String) async throws {
+    public nonisolated func relayChunk(_ transfer: String, index: Int, sealed: Data, from site: String) async throws {
         let (_, agents) = try await relayMove(transfer, site: site, sending: true)
         do {
-            try agents.relay.storeChunk(transfer, index: index, sealed: sealed)
+            try await relayFiles.run { try agents.relay.storeChunk(transfer, index: index, sealed: sealed) }
         } catch let error as RelayError {
             throw ControlError(.invalidCheckpoint, error.description, field: error.field)
         }
     }
 
     /// The bytes a chunk of `transfer` must have when it is sent (a source may send at most this many).
-    public func relayChunkLimit(_ transfer: String, index: Int, from site: String) async throws -> Int {
+    public nonisolated func relayChunkLimit(_ transfer: String, index: Int, from site: String) async throws -> Int {
         let (_, agents) = try await relayMove(transfer, site: site, sending: true)
         do {
             return try agents.relay.sealedLength(transfer, chunk: index)
@@ -315,9 +325,9 @@ extension ControlPlane {
     /// The signed offer of `transfer`, for its destination.
     ///
     /// - Throws: `unknownTransfer` (404) while the source has not sent it.
-    public func relayedOffer(_ transfer: String, to site: String) async throws -> SignedOffer {
+    public nonisolated func relayedOffer(_ transfer: String, to site: String) async throws -> SignedOffer {
         let (_, agents) = try await relayMove(transfer, site: site, sending: false)
-        guard let offer = try agents.relay.offer(transfer) else {
+        guard let offer = try await relayFiles.run({ try agents.relay.offer(transfer) }) else {
             throw ControlError(
                 .unknownTransfer,
                 "the offer of transfer \(transfer) has not been sent yet",
@@ -330,9 +340,9 @@ extension ControlPlane {
     /// Sealed chunk `index` of `transfer`, for its destination.
     ///
     /// - Throws: `unknownTransfer` (404) while the source has not sent it.
-    public func relayedChunk(_ transfer: String, index: Int, to site: String) async throws -> Data {
+    public nonisolated func relayedChunk(_ transfer: String, index: Int, to site: String) async throws -> Data {
         let (_, agents) = try await relayMove(transfer, site: site, sending: false)
-        guard let chunk = try agents.relay.chunk(transfer, index: index) else {
+        guard let chunk = try await relayFiles.run({ try agents.relay.chunk(transfer, index: index) }) else {
             throw ControlError(
                 .unknownTransfer,
                 "chunk \(index) of transfer \(transfer) has not been sent yet",

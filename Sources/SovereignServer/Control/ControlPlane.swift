@@ -69,6 +69,9 @@ public actor ControlPlane {
     /// executor's own queue).
     nonisolated let queue = DispatchSerialExecutor(label: "sovereign.control-plane")
 
+    /// Where the relay's chunk files are read and written: Dispatch threads, several chunks at once.
+    nonisolated let relayFiles = BlockingQueue(label: "sovereign.relay", concurrent: true)
+
     /// The control plane runs on ``queue``.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { queue.asUnownedSerialExecutor() }
 

@@ -1,12 +1,15 @@
 import Dispatch
 
-/// A serial dispatch queue for calls that block (file and process probes, `posix_spawn`): the work blocks
-/// one of Dispatch's own threads, never a thread of Swift's cooperative pool, and the caller awaits it.
+/// A dispatch queue for calls that block (file and process probes, `posix_spawn`, the relay's chunk files):
+/// the work blocks one of Dispatch's own threads, never a thread of Swift's cooperative pool, and the caller
+/// awaits it. Serial unless made concurrent (for calls that touch different files).
 struct BlockingQueue: Sendable {
     let queue: DispatchQueue
 
-    /// Makes a queue named `label` (seen in debuggers and crash reports).
-    init(label: String) { queue = DispatchQueue(label: label) }
+    /// Makes a queue named `label` (seen in debuggers and crash reports), serial unless `concurrent`.
+    init(label: String, concurrent: Bool = false) {
+        queue = DispatchQueue(label: label, attributes: concurrent ? .concurrent : [])
+    }
 
     /// Runs `body` on the queue and returns what it returns.
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {

@@ -46,7 +46,7 @@ extension API {
         APIRoute(method: .get, path: "/v1/transfers/{transfer}/chunks/{chunk}", role: .site) { _, context, api in
             let transfer = try context.parameters.require("transfer")
             let chunk = try int(context.parameters.require("chunk"), "chunk", in: 0...countLimit)
-            return binary(Array(try await api.plane.relayedChunk(transfer, index: chunk, to: try site(api))))
+            return binary(try await api.plane.relayedChunk(transfer, index: chunk, to: try site(api)))
         },
     ]
 

@@ -79,7 +79,7 @@ extension API {
         )
     }
 
-    static func binary(_ bytes: [UInt8]) -> Response {
+    static func binary(_ bytes: some Sequence<UInt8>) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
