@@ -53,6 +53,8 @@ public actor ControlPlane {
     /// The state of the last pass, once anyone asked for it.
     var lastSnapshot: ControlSnapshot?
     var publishesSnapshots = false
+    /// The live events `GET /v1/events` streams: every committed change, and the sites when a pass changes them.
+    public nonisolated let events: EventHub
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware
@@ -89,8 +91,10 @@ public actor ControlPlane {
         planStep: TimeSpan = .minutes(5),
         horizon: TimeSpan = .hours(24),
         checkpointInterval: TimeSpan = .seconds(10),
+        events: EventHub = EventHub(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
+        self.events = events
         self.fleet = fleet
         self.sources = sources
         self.store = store
@@ -138,6 +142,7 @@ public actor ControlPlane {
             self.specs[w.name] = w
         }
         if !change.isEmpty {
+            // Nobody listens to the events yet: the change is committed and not published.
             let committed = try store.commit(change, at: clock())
             for entry in committed.entries { tree.append(entry.leafHash) }
         }
@@ -308,11 +313,16 @@ public actor ControlPlane {
 
     // MARK: Ledger
 
-    /// Commits a change and appends its ledger entries to the in-memory tree.
-    func commit(_ change: StateChange) throws {
-        guard !change.isEmpty else { return }
-        let committed = try store.commit(change, at: clock())
+    /// Commits a change, appends its ledger entries to the in-memory tree and publishes its live events.
+    ///
+    /// - Parameter time: when the change is made (default: the clock now).
+    @discardableResult
+    func commit(_ change: StateChange, at time: Date? = nil) throws -> CommittedChange {
+        guard !change.isEmpty else { return CommittedChange(entries: [], attemptIDs: []) }
+        let committed = try store.commit(change, at: time ?? clock())
         for entry in committed.entries { tree.append(entry.leafHash) }
+        events.publish(LiveEvent.of(change, committed: committed))
+        return committed
     }
 
     /// Signs a checkpoint of the current tree when it has grown and the interval has passed (or `force`).
