@@ -251,6 +251,7 @@ public enum SovereignServer: Sendable {
             openAPI: openAPIDocument,
             certificateSites: certificateSites
         )
+        ConsoleRoutes.register(on: router)
         return router
     }
 
