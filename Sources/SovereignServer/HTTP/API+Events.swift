@@ -23,7 +23,7 @@ extension API {
                     "expected fewer than \(hub.maxSubscribers) open event streams, found that many; retry later"
                 )
             }
-            return eventStream(subscription, hub: hub)
+            return eventStream(subscription, hub: hub, request: request)
         }
     ]
 
@@ -59,7 +59,7 @@ extension API {
 
     /// The stream: what the client missed, then (when it follows) each event as it is published and a
     /// heartbeat comment when none is, until the client leaves, the hub drops it, or the server stops.
-    static func eventStream(_ subscription: EventHub.Subscription, hub: EventHub) -> Response {
+    static func eventStream(_ subscription: EventHub.Subscription, hub: EventHub, request: Request) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
@@ -67,21 +67,37 @@ extension API {
             try await writer.write(ByteBuffer(string: ServerSentEvents.opening(subscription, hub: hub)))
             if let items = subscription.items {
                 defer { subscription.cancel() }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: heartbeatInterval)
-                            subscription.heartbeat()
-                        }
-                    }
-                    for await item in items {
-                        try await writer.write(ByteBuffer(string: ServerSentEvents.text(item, hub: hub)))
-                    }
-                    group.cancelAll()
+                // A client that closes its connection ends the stream at once: a browser holds few connections
+                // to one server, and one left open after the page is gone would keep the next page waiting.
+                try await request.body.consumeWithInboundCloseHandler { _ in
+                    try await follow(items, subscription: subscription, hub: hub, writer: &writer)
+                } onInboundClosed: {
+                    subscription.cancel()
                 }
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Writes each item of a following stream, with a heartbeat every ``heartbeatInterval``.
+    static func follow(
+        _ items: AsyncStream<EventHub.Item>,
+        subscription: EventHub.Subscription,
+        hub: EventHub,
+        writer: inout any ResponseBodyWriter
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: heartbeatInterval)
+                    subscription.heartbeat()
+                }
+            }
+            for await item in items {
+                try await writer.write(ByteBuffer(string: ServerSentEvents.text(item, hub: hub)))
+            }
+            group.cancelAll()
+        }
     }
 }
