@@ -88,6 +88,9 @@ document.getElementById("logout").addEventListener("click", () => {
 });
 
 window.addEventListener("hashchange", () => { if (session.role) render(); });
+// A page left (reload, another address) closes its stream at once: a browser holds few connections to one
+// server, and a stream it kept for a page in its history would keep the next page waiting.
+window.addEventListener("pagehide", () => session.events?.stop());
 
 if (token.get()) signIn().catch((error) => showLogin(`Not signed in: ${error.message}`));
 else showLogin();

@@ -33,13 +33,13 @@ export async function planPage(main) {
     const plan = await get("/v1/plan");
     box.replaceChildren(
       h("p", {}, `Made ${time(plan.at)}, every ${plan.stepSeconds / 60} min over ${plan.horizonSeconds / 3600} h.`),
-      gantt(plan),
+      plan.workloads.length ? gantt(plan) : h("p", {}, "No workload is waiting or running."),
       h("table", {}, h("thead", {}, h("tr", {}, ...["Workload", "State", "Site", "Starts", "Why"].map((c) => h("th", { scope: "col" }, c)))),
         h("tbody", {}, ...plan.workloads.map((w) => h("tr", {},
           h("td", {}, h("a", { href: `#/workloads/${w.name}` }, w.name)), h("td", {}, stateBadge(w.state)),
           h("td", {}, w.site ?? ""), h("td", {}, time(w.startsAt)), h("td", {}, w.explanation ?? ""))))),
       h("h2", {}, "Power by site"),
-      h("table", {}, h("thead", {}, h("tr", {}, ...["Site", "Usable", "Drawn"].map((c) => h("th", { scope: "col" }, c)))),
+      h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Site"), h("th", { scope: "col", class: "number" }, "Usable"), h("th", { scope: "col", class: "number" }, "Drawn"))),
         h("tbody", {}, ...plan.sites.map((site) => h("tr", {}, h("td", {}, site.name),
           h("td", { class: "number" }, watts(site.itLimitWatts)), h("td", { class: "number" }, watts(site.runningWatts)))))));
   }

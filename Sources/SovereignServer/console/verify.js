@@ -76,7 +76,9 @@ export function parseCheckpoint(note) {
 
 // A verifier key `name+keyID+base64(0x01 ‖ public key)`, checked against its own key ID.
 export async function parseVerifierKey(text) {
-  const [name, id, key] = text.trim().split("+");
+  // The key's base64 may hold "+" too: only the first two separate the fields.
+  const [name, id, ...rest] = text.trim().split("+");
+  const key = rest.join("+");
   const raw = fromBase64(key ?? "");
   if (!name || !/^[0-9a-f]{8}$/.test(id ?? "") || raw.length !== 33 || raw[0] !== 1) {
     throw new Error("expected a verifier key name+keyID+key (Ed25519)");

@@ -128,9 +128,20 @@ export async function workloadPage(main, { role, parameter: name }) {
       h("td", {}, a.number), h("td", {}, a.site), h("td", {}, a.pool), h("td", { class: "number" }, a.accelerators),
       h("td", {}, time(a.startedAt)), h("td", {}, time(a.endedAt)), h("td", {}, a.outcome ?? "running"),
       h("td", {}, a.exitStatus ?? (a.exitSignal ? `signal ${a.exitSignal}` : "")))));
-    if (detail.attempts.length) log.textContent = await getText(`/v1/workloads/${name}/log`).catch((e) => e.message);
+    if (detail.attempts.length) {
+      log.textContent = await getText(`/v1/workloads/${name}/log`).catch((e) => e.message);
+      log.scrollTop = log.scrollHeight; // the end of the log is what changes
+    }
   }
   await load();
   const refresh = debounced(load);
-  return { event(event, data) { if (event === "workload" && data.workload === name) refresh(); } };
+  return {
+    event(event, data) {
+      if (event !== "workload" || data.workload !== name) return;
+      // The event is the new state: shown at once, however short-lived, before the rest is read again.
+      const state = document.getElementById("state");
+      if (state) { state.dataset.state = data.to; state.replaceChildren(stateBadge(data.to)); }
+      refresh();
+    },
+  };
 }
