@@ -110,11 +110,12 @@ public final class EventHub: Sendable {
         for continuation in dropped { continuation.finish() }
     }
 
-    /// Subscribes a client that last saw `lastEventID` (nil: a new client, sent nothing missed).
+    /// Subscribes a client that last saw `lastEventID` (nil: a new client, sent nothing missed; an id this
+    /// server does not write, such as one from another server, is answered with a reset).
     ///
     /// - Parameter follow: whether to stay subscribed to what comes; without, only what was missed.
     /// - Returns: nil when ``maxSubscribers`` are already subscribed.
-    public func subscribe(after lastEventID: EventID?, follow: Bool) -> Subscription? {
+    public func subscribe(after lastEventID: String?, follow: Bool) -> Subscription? {
         state.withLock { state -> Subscription? in
             if follow && state.subscribers.count >= maxSubscribers { return nil }
             let resume = Self.resume(after: lastEventID, epoch: epoch, ring: state.ring, next: state.next)
@@ -134,8 +135,11 @@ public final class EventHub: Sendable {
     /// How many clients are subscribed now.
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
-    static func resume(after last: EventID?, epoch: String, ring: [Frame], next: UInt64) -> Resume {
-        guard let last else { return .replay([]) }
+    static func resume(after text: String?, epoch: String, ring: [Frame], next: UInt64) -> Resume {
+        guard let text else { return .replay([]) }
+        guard let last = EventID(text) else {
+            return .reset(reason: "\"\(text.prefix(40))\" is not an event id of this server; read the state again")
+        }
         guard last.epoch == epoch else {
             return .reset(reason: "the server restarted since event \(last.text); read the state again")
         }
