@@ -29,7 +29,7 @@ from server import OPERATOR_TOKEN, Server, binary
 
 READER_TOKEN = "rd-0123456789abcdef0123"
 SHOTS = REPOSITORY / ".build" / "console-screenshots"
-PAGES = ["fleet", "workloads", "workloads/digits-dar", "plan", "ledger"]
+PAGES = ["fleet", "workloads", "workloads/digits-dar", "plan", "federation", "ledger"]
 
 
 @pytest.fixture
@@ -245,7 +245,7 @@ def test_the_console_follows_a_power_drop_and_verifies_the_ledger(
     assert ok, text
     driver.save_screenshot(str(SHOTS / "ledger-verified.png"))
 
-    for page in ["plan"]:
+    for page in ["plan", "federation"]:
         open_page(driver, page)
         driver.save_screenshot(str(SHOTS / f"{page}.png"))
     measurements = {page: measure_load(driver, server.url, page) for page in PAGES}

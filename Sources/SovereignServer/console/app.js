@@ -1,5 +1,5 @@
 // The console's shell: sign-in, the pages by URL (#/fleet, #/workloads, #/workloads/NAME, #/plan,
-// #/ledger), and the live events that each page reacts to without a reload.
+// #/federation, #/ledger), and the live events that each page reacts to without a reload.
 
 import { get, token } from "./api.js";
 import { LiveEvents } from "./events.js";
@@ -7,6 +7,7 @@ import { fleetPage } from "./fleet.js";
 import { workloadsPage, workloadPage } from "./workloads.js";
 import { ledgerPage } from "./ledger.js";
 import { planPage } from "./plan.js";
+import { federationPage } from "./federation.js";
 
 const main = document.getElementById("main");
 const session = { role: null, page: null, events: null };
@@ -17,6 +18,7 @@ const routes = [
   [/^#\/workloads\/([a-z0-9.-]+)$/, () => workloadPage],
   [/^#\/plan$/, () => planPage],
   [/^#\/ledger$/, () => ledgerPage],
+  [/^#\/federation$/, () => federationPage],
 ];
 
 async function render() {
