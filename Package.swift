@@ -106,6 +106,7 @@ let package = Package(
         .target(
             name: "SovereignServer",
             dependencies: [
+                "SovereignAssessment",
                 "SovereignBase",
                 "SovereignKubernetes",
                 "SovereignModel",

@@ -199,21 +199,6 @@ struct EventsTests {
         }
     }
 
-    @Test func whoamiNamesTheRoleOfEveryReadingToken() async throws {
-        let (app, _) = try Self.app()
-        try await app.test(.router) { client in
-            for (token, role) in [(F.readerToken, "reader"), (F.powerToken, "power"), (F.operatorToken, "operator")] {
-                try await client.execute(uri: "/v1/whoami", method: .get, headers: Self.headers(token)) {
-                    #expect($0.status == .ok)
-                    #expect(Self.field("role", in: String(buffer: $0.body)) == role)
-                }
-            }
-            try await client.execute(uri: "/v1/whoami", method: .get, headers: Self.headers(Self.siteToken)) {
-                #expect($0.status == .forbidden)
-            }
-        }
-    }
-
     static let signal = PowerSignalRecord(site: "nairobi-1", at: 0, available: 1000, forecast: [], ambient: nil)
 
     static func frames(_ hub: EventHub, _ sequences: ClosedRange<UInt64>) -> [EventHub.Frame] {

@@ -29,7 +29,7 @@ from server import OPERATOR_TOKEN, Server, binary
 
 READER_TOKEN = "rd-0123456789abcdef0123"
 SHOTS = REPOSITORY / ".build" / "console-screenshots"
-PAGES = ["fleet", "workloads", "workloads/digits-dar", "plan", "federation", "ledger"]
+PAGES = ["fleet", "workloads", "workloads/digits-dar", "plan", "federation", "sovereignty", "ledger"]
 
 
 @pytest.fixture
@@ -245,8 +245,11 @@ def test_the_console_follows_a_power_drop_and_verifies_the_ledger(
     assert ok, text
     driver.save_screenshot(str(SHOTS / "ledger-verified.png"))
 
-    for page in ["plan", "federation"]:
+    for page in ["plan", "federation", "sovereignty"]:
         open_page(driver, page)
+        if page == "sovereignty":  # a cell of the heatmap shows the facts behind its level
+            driver.find_element(By.CSS_SELECTOR, "button.seal").click()
+            wait(driver, "the facts of a cell", lambda d: "Facts" in d.find_element(By.ID, "seal-detail").text)
         driver.save_screenshot(str(SHOTS / f"{page}.png"))
     measurements = {page: measure_load(driver, server.url, page) for page in PAGES}
 

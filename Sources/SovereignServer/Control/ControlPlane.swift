@@ -1,8 +1,10 @@
 public import Foundation
 public import Logging
+import SovereignAssessment
 public import SovereignLedger
 public import SovereignModel
 public import SovereignPlanner
+import Synchronization
 
 /// The control plane: it keeps the desired state (the planner's plan for what is known now) and what runs
 /// in step, records every decision in the ledger, and answers the API.
@@ -55,6 +57,8 @@ public actor ControlPlane {
     var publishesSnapshots = false
     /// The live events `GET /v1/events` streams: every committed change, and the sites when a pass changes them.
     public nonisolated let events: EventHub
+    /// The fleet's sovereignty assessment, once asked for (see ``assessment()``).
+    nonisolated let assessmentKept = Mutex<AssessmentJSON?>(nil)
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware

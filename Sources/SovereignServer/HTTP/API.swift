@@ -56,6 +56,9 @@ public enum API: Sendable {
             // What a client (the console) needs to offer only what the token may do.
             try json(["role": api.role?.rawValue ?? "", "identity": api.caller.identity])
         },
+        APIRoute(method: .get, path: "/v1/assessment", role: .reader) { _, _, api in
+            try json(await api.plane.assessment())
+        },
         APIRoute(method: .get, path: "/v1/plan", role: .reader) { _, _, api in
             if await api.plane.currentPlan == nil { try await api.plane.reconcile() }
             guard let plan = await api.plane.currentPlan else {

@@ -1,5 +1,5 @@
 // The console's shell: sign-in, the pages by URL (#/fleet, #/workloads, #/workloads/NAME, #/plan,
-// #/federation, #/ledger), and the live events that each page reacts to without a reload.
+// #/federation, #/sovereignty, #/ledger), and the live events that each page reacts to without a reload.
 
 import { get, token } from "./api.js";
 import { LiveEvents } from "./events.js";
@@ -8,6 +8,7 @@ import { workloadsPage, workloadPage } from "./workloads.js";
 import { ledgerPage } from "./ledger.js";
 import { planPage } from "./plan.js";
 import { federationPage } from "./federation.js";
+import { sovereigntyPage } from "./sovereignty.js";
 
 const main = document.getElementById("main");
 const session = { role: null, page: null, events: null };
@@ -19,6 +20,7 @@ const routes = [
   [/^#\/plan$/, () => planPage],
   [/^#\/ledger$/, () => ledgerPage],
   [/^#\/federation$/, () => federationPage],
+  [/^#\/sovereignty$/, () => sovereigntyPage],
 ];
 
 async function render() {
