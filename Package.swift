@@ -106,6 +106,7 @@ let package = Package(
         .target(
             name: "SovereignServer",
             dependencies: [
+                "SovereignAssessment",
                 "SovereignBase",
                 "SovereignKubernetes",
                 "SovereignModel",
@@ -130,7 +131,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            resources: [.copy("openapi.yaml")]
+            resources: [.copy("openapi.yaml"), .copy("console")]
         ),
         .target(
             name: "SovereignCLI",

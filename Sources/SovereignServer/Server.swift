@@ -251,6 +251,7 @@ public enum SovereignServer: Sendable {
             openAPI: openAPIDocument,
             certificateSites: certificateSites
         )
+        ConsoleRoutes.register(on: router)
         return router
     }
 
@@ -388,6 +389,8 @@ struct ControlLoop: Service {
             }
         }
         _ = try? await plane.signCheckpoint(force: true)
+        // Open event streams end, so that they do not hold the server's graceful shutdown up.
+        plane.events.close()
     }
 }
 

@@ -42,6 +42,12 @@ public struct LedgerEntryView: Sendable, Encodable {
     let sequence: Int
     let leafHash: String
     let entry: JSONValue
+
+    init(_ stored: StoredEntry) {
+        sequence = stored.sequence
+        leafHash = stored.leafHash.hex
+        entry = (try? JSONDecoder().decode(JSONValue.self, from: Data(stored.canonicalJSON))) ?? .null
+    }
 }
 
 extension ControlPlane {
@@ -128,10 +134,7 @@ extension ControlPlane {
 
     /// A page of ledger entries.
     public func ledgerEntries(from start: Int, limit: Int) throws -> [LedgerEntryView] {
-        try store.ledgerEntries(from: start, limit: limit).map { stored in
-            let entry = (try? JSONDecoder().decode(JSONValue.self, from: Data(stored.canonicalJSON))) ?? .null
-            return LedgerEntryView(sequence: stored.sequence, leafHash: stored.leafHash.hex, entry: entry)
-        }
+        try store.ledgerEntries(from: start, limit: limit).map(LedgerEntryView.init)
     }
 
     /// Numbers for /metrics.

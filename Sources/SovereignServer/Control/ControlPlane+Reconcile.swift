@@ -138,6 +138,7 @@ extension ControlPlane {
     /// Builds the API's view of the pass, and tells the observers (the extender, the node labeller).
     func publish(_ result: ReconcileResult, of snapshot: ReconcileSnapshot) throws {
         let use = SiteUse(fleet: fleet, attempts: try store.openAttempts())
+        let previousSites = lastPlan?.sites
         lastPlan = LivePlan(
             at: snapshot.now,
             fleet: fleet,
@@ -149,6 +150,7 @@ extension ControlPlane {
             planned: result.views,
             workloads: try store.activeWorkloads()
         )
+        if let sites = lastPlan?.sites, sites != previousSites { events.publish([.sites(sites)]) }
         guard publishesSnapshots else { return }
         var workloads = Dictionary(fleet.workloads.map { ($0.name, $0) }) { first, _ in first }
         workloads.merge(specs) { _, managed in managed }

@@ -1,8 +1,10 @@
 public import Foundation
 public import Logging
+import SovereignAssessment
 public import SovereignLedger
 public import SovereignModel
 public import SovereignPlanner
+import Synchronization
 
 /// The control plane: it keeps the desired state (the planner's plan for what is known now) and what runs
 /// in step, records every decision in the ledger, and answers the API.
@@ -60,6 +62,10 @@ public actor ControlPlane {
     /// The state of the last pass, once anyone asked for it.
     var lastSnapshot: ControlSnapshot?
     var publishesSnapshots = false
+    /// The live events `GET /v1/events` streams: every committed change, and the sites when a pass changes them.
+    public nonisolated let events: EventHub
+    /// The fleet's sovereignty assessment, once asked for (see ``assessment()``).
+    nonisolated let assessmentKept = Mutex<AssessmentJSON?>(nil)
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware
@@ -99,8 +105,10 @@ public actor ControlPlane {
         planStep: TimeSpan = .minutes(5),
         horizon: TimeSpan = .hours(24),
         checkpointInterval: TimeSpan = .seconds(10),
+        events: EventHub = EventHub(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
+        self.events = events
         self.fleet = fleet
         self.sources = sources
         self.store = store
@@ -149,6 +157,7 @@ public actor ControlPlane {
         }
         // (An initializer cannot call the actor's commit; generation 0 is what no reader has matched yet.)
         if !change.isEmpty {
+            // Nobody listens to the events yet: the change is committed and not published.
             let committed = try store.commit(change, at: clock())
             for entry in committed.entries { tree.append(entry.leafHash) }
         }
@@ -345,13 +354,17 @@ public actor ControlPlane {
 
     // MARK: Ledger
 
-    /// Commits a change (timed now, or at `time`) and appends its ledger entries to the in-memory tree.
+    /// Commits a change, appends its ledger entries to the in-memory tree, counts it when it changes a workload
+    /// record, and publishes its live events.
+    ///
+    /// - Parameter time: when the change is made (default: the clock now).
     @discardableResult
     func commit(_ change: StateChange, at time: Date? = nil) throws -> CommittedChange {
         guard !change.isEmpty else { return CommittedChange(entries: [], attemptIDs: []) }
         let committed = try store.commit(change, at: time ?? clock())
         for entry in committed.entries { tree.append(entry.leafHash) }
         if !change.workloads.isEmpty || !change.newWorkloads.isEmpty { workloadGeneration += 1 }
+        events.publish(LiveEvent.of(change, committed: committed))
         return committed
     }
 

@@ -16,7 +16,7 @@ public struct LivePlan: Sendable, Codable {
     public let workloads: [WorkloadView]
 
     /// A site's power now.
-    public struct SiteView: Sendable, Codable {
+    public struct SiteView: Sendable, Codable, Hashable {
         public let name: String
         public let country: String
         /// Power the site can draw now (W), and the IT power that leaves after PUE and cooling.

@@ -22,6 +22,8 @@ struct APIContext: Sendable {
     let plane: ControlPlane
     let federation: FederationCoordinator
     let caller: ControlPlane.Requester
+    /// The caller's role (nil on a route that needs none).
+    let role: TokenStore.Role?
     let metrics: ServerMetrics
     let openAPI: String
 }
@@ -37,7 +39,7 @@ public enum API: Sendable {
 
     /// Every route the server answers.
     public static let routes: [APIRoute] =
-        systemRoutes + workloadRoutes + siteRoutes + agentRoutes + ledgerRoutes + federationRoutes
+        systemRoutes + workloadRoutes + siteRoutes + agentRoutes + ledgerRoutes + federationRoutes + eventRoutes
 
     /// Health, the API's own document, metrics and the plan.
     static let systemRoutes: [APIRoute] = [
@@ -49,6 +51,13 @@ public enum API: Sendable {
         },
         APIRoute(method: .get, path: "/metrics", role: .reader) { _, _, api in
             text(await api.metrics.render(api.plane), type: "text/plain; version=0.0.4")
+        },
+        APIRoute(method: .get, path: "/v1/whoami", role: .reader) { _, _, api in
+            // What a client (the console) needs to offer only what the token may do.
+            try json(["role": api.role?.rawValue ?? "", "identity": api.caller.identity])
+        },
+        APIRoute(method: .get, path: "/v1/assessment", role: .reader) { _, _, api in
+            try json(await api.plane.assessment())
         },
         APIRoute(method: .get, path: "/v1/plan", role: .reader) { _, _, api in
             if await api.plane.currentPlan == nil { try await api.plane.reconcile() }
@@ -76,7 +85,7 @@ public enum API: Sendable {
         for route in routes {
             router.on(RouterPath(route.path), method: route.method) { request, context -> Response in
                 do {
-                    let caller = try await authenticate(
+                    let (caller, role) = try await authenticate(
                         request,
                         context: context,
                         tokens: tokens,
@@ -87,6 +96,7 @@ public enum API: Sendable {
                         plane: plane,
                         federation: federation,
                         caller: caller,
+                        role: role,
                         metrics: metrics,
                         openAPI: openAPI
                     )
@@ -154,7 +164,7 @@ public enum API: Sendable {
         tokens: TokenStore,
         certificateSites: Set<String>?,
         needs role: TokenStore.Role?
-    ) async throws -> ControlPlane.Requester {
+    ) async throws -> (ControlPlane.Requester, TokenStore.Role?) {
         guard let role, request.headers[.authorization] == nil, let certificateSites,
             let peer = await context.peerCertificate()
         else {
@@ -176,7 +186,7 @@ public enum API: Sendable {
                 field: "Authorization"
             )
         }
-        return ControlPlane.Requester(identity: SiteCertificate.fingerprint(derEncoded: peer.der), site: site)
+        return (ControlPlane.Requester(identity: SiteCertificate.fingerprint(derEncoded: peer.der), site: site), .site)
     }
 
     static func authenticate(
@@ -184,9 +194,9 @@ public enum API: Sendable {
         tokens: TokenStore,
         needs role: TokenStore.Role?
     ) throws
-        -> ControlPlane.Requester
+        -> (ControlPlane.Requester, TokenStore.Role?)
     {
-        guard let role else { return ControlPlane.Requester(identity: "anonymous") }
+        guard let role else { return (ControlPlane.Requester(identity: "anonymous"), nil) }
         guard let header = request.headers[.authorization] else {
             throw APIError(
                 .unauthorized,
@@ -213,7 +223,7 @@ public enum API: Sendable {
                 field: "Authorization"
             )
         }
-        return ControlPlane.Requester(identity: known.fingerprint, site: known.site)
+        return (ControlPlane.Requester(identity: known.fingerprint, site: known.site), known.role)
     }
 
     // MARK: Helpers
