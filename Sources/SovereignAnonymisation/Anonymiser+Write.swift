@@ -64,7 +64,7 @@ extension Anonymiser {
             let field = record.fields[column]
             switch action {
             case .keep, .drop:
-                CSVWrite.appendField(field.text.utf8, to: &output)
+                output.append(contentsOf: field.raw)  // as written, quotes and all
             case .pseudonymise:
                 // The key is present: init refuses a method that pseudonymises without one.
                 let pseudonym = key?.pseudonym(of: field.text.utf8, column: layout.names[column]) ?? ""
@@ -105,15 +105,7 @@ extension Anonymiser {
         _ column: String,
         _ path: String
     ) throws(AnonymisationError) -> String {
-        let text = field.text.trimmingCharacters(in: .whitespaces)
-        if text.isEmpty { return "" }
-        guard let value = Double(text), value.isFinite else {
-            throw AnonymisationError(
-                .input,
-                "\(path):\(field.line):\(field.column): column \(String(reflecting: column)): expected a number, "
-                    + "found \(String(reflecting: field.text))"
-            )
-        }
+        guard let value = try Self.number(field, column: column, path: path) else { return "" }
         let noisy = value + ColumnTransforms.laplace(scale: scale, using: &generator)
         return String((noisy * 1e6).rounded() / 1e6)
     }

@@ -77,7 +77,7 @@ public struct Anonymiser: Sendable {
                 let field = record.fields[column]
                 switch method.quasiIdentifiers[position].kind {
                 case .numeric:
-                    numbers.append(try number(field, column: layout.names[column], path: input.path))
+                    numbers.append(try Self.number(field, column: layout.names[column], path: input.path))
                     labels.append(nil)
                 case .categorical:
                     numbers.append(nil)
@@ -106,11 +106,11 @@ public struct Anonymiser: Sendable {
         )
     }
 
-    /// A numeric field's value, `nil` when it is empty.
-    private func number(_ field: CSVField, column: String, path: String) throws(AnonymisationError) -> Double? {
-        let text = field.text.trimmingCharacters(in: .whitespaces)
-        if text.isEmpty { return nil }
-        guard let value = Double(text), value.isFinite else {
+    /// A numeric field's value, `nil` when it is empty or blank.
+    static func number(_ field: CSVField, column: String, path: String) throws(AnonymisationError) -> Double? {
+        let bytes = field.bytes
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
+        guard let value = DecimalParser.parse(bytes), value.isFinite else {
             throw AnonymisationError(
                 .input,
                 "\(path):\(field.line):\(field.column): column \(String(reflecting: column)): expected a number, "

@@ -188,4 +188,16 @@ import Testing
         let written = try String(contentsOfFile: output, encoding: .utf8)
         #expect(written == "age,seen\n20..22,2024\n20..22,2024\n20..22,2024\n24..25,2024\n24..25,2024\n")
     }
+
+    @Test func keptColumnsAreCopiedAsWrittenQuotesAndAll() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let input = directory.appendingPathComponent("in.csv").path
+        let output = directory.appendingPathComponent("out.csv").path
+        try "note,age\n\"a, \"\"b\"\"\",30\nplain,31\r\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let method = Anonymisation(quasiIdentifiers: [.init(column: "age", kind: .numeric)], k: 2)
+        _ = try Anonymiser(method: method, key: nil).run(input: input, output: output)
+        #expect(
+            try String(contentsOfFile: output, encoding: .utf8) == "note,age\n\"a, \"\"b\"\"\",30..31\nplain,30..31\n"
+        )
+    }
 }
