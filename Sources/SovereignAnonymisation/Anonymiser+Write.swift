@@ -6,11 +6,14 @@ import SovereignModel
 extension Anonymiser {
     /// The second pass: every row not suppressed, each column through its method, streamed to `path`.
     ///
+    /// - Parameter inputDigest: the first pass's SHA-256 of the input: a file that changed between the passes
+    ///   is an error, and no output appears.
     /// - Returns: The rows written and the output's SHA-256 in hex.
     func write(
         _ input: CSVInput,
         _ layout: ColumnLayout,
         _ generalisation: Generalisation,
+        inputDigest: String,
         to path: String
     ) throws(AnonymisationError) -> (rows: Int, sha256: String) {
         var digest = SHA256()
@@ -27,9 +30,10 @@ extension Anonymiser {
                 CSVWrite.appendRecord(layout.outputNames, to: &buffer)
                 var row = -1
                 var noise = SeededGenerator(seed: noiseSeed)
-                _ = try input.forEachRecord { (record) throws(AnonymisationError) in
+                let reread = try input.forEachRecord { (record) throws(AnonymisationError) in
                     defer { row += 1 }
                     guard row >= 0 else { return }  // the header
+                    guard row < generalisation.classOfRow.count else { throw Self.changed(input.path) }
                     let group = Int(generalisation.classOfRow[row])
                     guard group >= 0 else { return }
                     try appendRow(record, layout, generalisation.texts[group], &noise, input.path, to: &buffer)
@@ -37,6 +41,7 @@ extension Anonymiser {
                     guard buffer.count >= 1 << 16 else { return }
                     do { try flush() } catch { throw AnonymisationError(.io, "\(path): cannot write: \(error)") }
                 }
+                guard reread == inputDigest else { throw Self.changed(input.path) }
                 try flush()
             }
         } catch let error as AnonymisationError {
@@ -45,6 +50,10 @@ extension Anonymiser {
             throw AnonymisationError(.io, "\(error)")
         }
         return (written, Hex.encode(digest.finalize()))
+    }
+
+    private static func changed(_ path: String) -> AnonymisationError {
+        AnonymisationError(.input, "\(path): expected the same file on the second pass, found it changed")
     }
 
     /// Appends one output row: each kept column through its method.

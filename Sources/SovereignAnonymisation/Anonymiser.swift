@@ -45,7 +45,13 @@ public struct Anonymiser: Sendable {
         let mondrian = Mondrian(k: method.k, l: method.diversity?.l ?? 1)
         let (rows, classes) = mondrian.partition(table)
         let generalisation = Generalisation(table: table, rows: rows, classes: classes)
-        let (written, outputDigest) = try write(CSVInput(path: input), layout, generalisation, to: output)
+        let (written, outputDigest) = try write(
+            CSVInput(path: input),
+            layout,
+            generalisation,
+            inputDigest: inputDigest,
+            to: output
+        )
         return report(
             input: input,
             output: output,
