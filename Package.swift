@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "SovereignCheckpoint", targets: ["SovereignCheckpoint"]),
         .library(name: "SovereignLedgerSQLite", targets: ["SovereignLedgerSQLite"]),
         .library(name: "SovereignFederation", targets: ["SovereignFederation"]),
+        .library(name: "SovereignAnonymisation", targets: ["SovereignAnonymisation"]),
         .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
         .library(name: "SovereignTesting", targets: ["SovereignTesting"]),
         .library(name: "SovereignServer", targets: ["SovereignServer"]),
@@ -47,7 +48,8 @@ let package = Package(
     targets: [
         // The leaf under every other module: wire primitives (JSON, hex, times, seeded randomness, CSV,
         // atomic writes, POSIX shims), depending on nothing but Foundation and the C library.
-        .target(name: "SovereignBase", dependencies: []),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "SovereignBase", dependencies: ["CZlib"]),
         .target(
             name: "SovereignModel",
             dependencies: ["SovereignBase", .product(name: "Yams", package: "Yams")]
@@ -79,15 +81,18 @@ let package = Package(
             name: "SovereignLedgerSQLite",
             dependencies: ["SovereignLedger", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .target(
             name: "SovereignFederation",
             dependencies: [
                 "SovereignBase",
-                "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
+        ),
+        // Anonymisation inside the border: keyed pseudonyms, Mondrian k-anonymity, coarsening and noise.
+        .target(
+            name: "SovereignAnonymisation",
+            dependencies: ["SovereignBase", "SovereignModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "SovereignKubernetes",
@@ -147,6 +152,7 @@ let package = Package(
                 "SovereignServer",
                 "SovereignFederation",
                 "SovereignKubernetes",
+                "SovereignAnonymisation",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -218,6 +224,11 @@ let package = Package(
             name: "SovereignFederationTests",
             dependencies: ["SovereignBase", "SovereignFederation", "SovereignTesting"],
             exclude: ["Interop/safetensors_interop.py"]
+        ),
+        .testTarget(
+            name: "SovereignAnonymisationTests",
+            dependencies: ["SovereignAnonymisation", "SovereignBase", "SovereignModel", "SovereignTesting"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SovereignServerTests",

@@ -79,6 +79,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Anonymisation",
+            dependencies: [
+                .product(name: "SovereignAnonymisation", package: "sovereign"),
+                .product(name: "SovereignBase", package: "sovereign"),
+                .product(name: "SovereignModel", package: "sovereign"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/Anonymisation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Ledger",
             dependencies: [
                 .product(name: "SovereignBase", package: "sovereign"),

@@ -35,6 +35,7 @@ extension Assessor {
                 + "by classification; keys abroad or unknown \(Format.percent(shares.keys.size)) by size, "
                 + "\(Format.percent(shares.keys.classes)) by classification"
         )
+        noteDerivatives(items, &finding)
         if !placement.planned {
             finding.note("where data is processed is not assessed: no plan (no Scenario)")
         }
@@ -44,6 +45,35 @@ extension Assessor {
             score: (bySize + byClass) / 2,
             whenNothingCaps:
                 "every dataset held and processed by operators controlled from inside its residency, keys held there"
+        )
+    }
+
+    /// Anonymised derivatives in scope: what each is made from, to what k, and where its pseudonym key is (the
+    /// source's keys); a key outside the source's residency lets pseudonyms be reversed from abroad, which
+    /// caps at 3.
+    private func noteDerivatives(_ items: [DataExposure], _ finding: inout Finding) {
+        let derived = items.compactMap { item in item.dataset.derivedFrom.map { (item.dataset, $0) } }
+        guard !derived.isEmpty else { return }
+        var described: [String] = []
+        for (dataset, derivation) in derived {
+            let source = fleet.dataset(named: derivation.source)
+            let key = source?.keysHeldIn
+            let l = derivation.anonymisation.diversity.map { ", ℓ = \($0.l)" } ?? ""
+            described.append(
+                "\(dataset.name) from \(derivation.source) (k = \(derivation.anonymisation.k)\(l), "
+                    + "pseudonym key held in \(key ?? "an unknown place"))"
+            )
+            if let source, key.map({ !source.residencyCountries.contains($0) }) ?? true {
+                finding.cap(
+                    .resilience,
+                    "anonymised dataset \(dataset.name)'s pseudonym key is held \(key.map { "in \($0)" } ?? "where unknown"), "
+                        + "outside its source \(source.name)'s residency"
+                )
+            }
+        }
+        finding.note(
+            "\(derived.count) anonymised derivative\(derived.count == 1 ? "" : "s"): "
+                + described.joined(separator: "; ")
         )
     }
 

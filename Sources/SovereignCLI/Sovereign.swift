@@ -12,7 +12,7 @@ public struct Sovereign: AsyncParsableCommand, Sendable {
         subcommands: [
             Validate.self, PlanCommand.self, SimulateCommand.self, Catalog.self, Serve.self, PowerCommand.self,
             LedgerCommand.self, AgentCommand.self, SiteAgentCommand.self, KubernetesCommand.self, AssessCommand.self,
-            Supervise.self,
+            Supervise.self, AnonymiseCommand.self,
         ]
     )
 

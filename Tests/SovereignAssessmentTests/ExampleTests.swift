@@ -41,6 +41,45 @@ import Testing
         }
     }
 
+    /// The data layer counts anonymised derivatives and says where their pseudonym keys are; a key held outside
+    /// the source's residency caps the layer at 3.
+    @Test func theDataLayerCountsAnonymisedDerivativesAndWhereTheirKeysAre() throws {
+        let (fleet, matrix) = try matrix("east-africa")
+        let data = try #require(matrix.fleet.first { $0.layer == .data })
+        #expect(
+            data.facts.contains(
+                "1 anonymised derivative: ke-clinical-notes-anonymised from ke-clinical-notes (k = 10, ℓ = 2, "
+                    + "pseudonym key held in KE)"
+            )
+        )
+        #expect(!(data.reasons + data.facts).contains { $0.contains("'s pseudonym key is held") })
+        // The same fleet with the clinical notes' keys held abroad.
+        let moved = fleet.datasets.map { dataset in
+            var copy = dataset
+            if dataset.name == "ke-clinical-notes" { copy.keysHeldIn = "US" }
+            return copy
+        }
+        let abroad = Fleet(
+            scenario: fleet.scenario,
+            groups: fleet.groups,
+            sites: fleet.sites,
+            datasets: moved,
+            workloads: fleet.workloads,
+            policies: fleet.policies,
+            userAccelerators: fleet.userAccelerators,
+            software: fleet.software,
+            models: fleet.models
+        )
+        let plan = Planner(policy: .powerAware).plan(abroad)
+        let reassessed = Assessor(fleet: abroad, home: .eachSitesCountry, plan: plan).assess()
+        let cell = try #require(reassessed.fleet.first { $0.layer == .data })
+        #expect(
+            (cell.reasons + cell.facts).contains {
+                $0.contains("ke-clinical-notes-anonymised's pseudonym key is held in US, outside its source")
+            }
+        )
+    }
+
     @Test func eastAfricaReadsAsExpected() throws {
         let (_, matrix) = try matrix("east-africa")
         let levels = Dictionary(uniqueKeysWithValues: matrix.fleet.map { ($0.layer, $0.level) })

@@ -1,4 +1,3 @@
-import CZlib
 public import Foundation
 import SovereignBase
 
@@ -79,29 +78,16 @@ extension TrainingData {
         guard url.isFileURL else {
             throw FederationError(.io, "\(url.absoluteString): expected a file URL")
         }
-        guard let file = gzopen(path, "rb") else {
-            throw FederationError(.io, "\(path): cannot open: \(String(cString: strerror(errno)))")
-        }
-        defer { gzclose(file) }
-        gzbuffer(file, 1 << 17)
+        let reader: GzipReader
+        do { reader = try GzipReader(path: path) } catch { throw FederationError(.io, error.description) }
         var parser = try CSVExampleParser(name: path, options: options)
         let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 1 << 16)
         defer { chunk.deallocate() }
         while true {
-            let read = gzread(file, chunk.baseAddress, UInt32(chunk.count))
-            var errorNumber: Int32 = 0
-            if read < 0 {
-                let message = gzerror(file, &errorNumber).map { String(cString: $0) } ?? "unknown error"
-                throw FederationError(.io, "\(path): cannot read: \(message)")
-            }
-            if read == 0 {
-                _ = gzerror(file, &errorNumber)
-                if errorNumber == Z_BUF_ERROR {
-                    throw FederationError(.io, "\(path): expected a complete gzip stream, found it truncated")
-                }
-                break
-            }
-            try parser.consume(UnsafeBufferPointer(rebasing: chunk[0..<Int(read)]))
+            let read: Int
+            do { read = try reader.read(into: chunk) } catch { throw FederationError(.io, error.description) }
+            if read == 0 { break }
+            try parser.consume(UnsafeBufferPointer(rebasing: chunk[0..<read]))
         }
         return try parser.finish()
     }

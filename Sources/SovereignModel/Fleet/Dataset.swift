@@ -33,6 +33,8 @@ public struct Dataset: Sendable, Hashable {
     public let classification: Classification
     /// ISO 3166-1 alpha-2 code of the jurisdiction where its encryption keys are held; `nil` when unknown.
     public var keysHeldIn: String? = nil
+    /// How the dataset is made from another inside that one's residency; `nil` for a raw dataset.
+    public var derivedFrom: Derivation? = nil
 
     /// Whether the dataset may be processed in `country`: a hard constraint.
     public func mayBeProcessed(in country: String) -> Bool { residencyCountries.contains(country) }
@@ -54,6 +56,8 @@ public struct Policy: Sendable, Hashable {
     public var checkpointsMayCrossCountries: Set<String>? = nil
     /// Whether a checkpoint's ciphertext may pass through a relay outside its residency.
     public var checkpointTransit: CheckpointTransit = .relay
+    /// What anonymised derived datasets may do; `nil` when the policy says nothing about them.
+    public var anonymised: AnonymisedDataRule? = nil
 }
 
 /// How a checkpoint's bytes may travel between two sites.

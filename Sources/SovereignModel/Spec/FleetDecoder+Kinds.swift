@@ -405,7 +405,8 @@ extension FleetDecoder {
     // MARK: Dataset
 
     func decodeDataset(name: String, _ spec: SpecNode) -> DatasetEntry {
-        guard let f = spec.fields("Dataset", allowed: ["size", "site", "residency", "classification", "keys"]) else {
+        let allowed = ["size", "site", "residency", "classification", "keys", "derivedFrom"]
+        guard let f = spec.fields("Dataset", allowed: allowed) else {
             return DatasetEntry(siteNode: nil, residency: [], make: { _ in nil })
         }
         let size = f.required("size", DataSize.expectation)?.quantity(DataSize.self)
@@ -425,11 +426,14 @@ extension FleetDecoder {
         } else if f.has("keys") {
             keys = nil
         }
-        return DatasetEntry(
+        let derivedNode = f["derivedFrom"]
+        let derived = derivedNode.flatMap { decodeDerivation($0) }
+        var entry = DatasetEntry(
             siteNode: site == nil ? nil : siteNode,
             residency: residency,
             make: { countries in
                 guard let size, let site, let classification, !residency.isEmpty, let keys else { return nil }
+                guard derivedNode == nil || derived != nil else { return nil }
                 var dataset = Dataset(
                     name: name,
                     size: size,
@@ -442,6 +446,9 @@ extension FleetDecoder {
                 return dataset
             }
         )
+        entry.residencyNode = residencyNode
+        entry.derived = derived
+        return entry
     }
 
     // MARK: Policy
@@ -449,7 +456,9 @@ extension FleetDecoder {
     /// `domesticOperatorFor`, `updatesMayCross`, `checkpointsMayCross` and `checkpointTransit`; `nil` when any
     /// field is wrong (each reported where it is).
     func decodePolicy(_ spec: SpecNode) -> PolicyEntry? {
-        let allowed = ["domesticOperatorFor", "updatesMayCross", "checkpointsMayCross", "checkpointTransit"]
+        let allowed = [
+            "domesticOperatorFor", "updatesMayCross", "checkpointsMayCross", "checkpointTransit", "anonymised",
+        ]
         guard let f = spec.fields("Policy", allowed: allowed) else { return nil }
         var domestic = Set<Classification>()
         var ok = true
@@ -461,13 +470,17 @@ extension FleetDecoder {
         let updates = f["updatesMayCross"].flatMap { jurisdictions($0, what: "jurisdictions") } ?? []
         let checkpoints = f["checkpointsMayCross"].flatMap { jurisdictions($0, what: "jurisdictions") } ?? []
         let transit = f["checkpointTransit"].map { $0.choice(CheckpointTransit.self) } ?? .relay
+        let anonymised = f["anonymised"].map { decodeAnonymisedRule($0) }
+        if case .some(.none) = anonymised { return nil }
         guard ok, let transit else { return nil }
-        return PolicyEntry(
+        var entry = PolicyEntry(
             domesticOperatorFor: domestic,
             updatesMayCross: updates.map(\.0),
             checkpointsMayCross: checkpoints.map(\.0),
             checkpointTransit: transit
         )
+        entry.anonymised = anonymised ?? nil
+        return entry
     }
 
     // MARK: AcceleratorModel

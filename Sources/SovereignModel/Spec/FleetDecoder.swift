@@ -31,12 +31,18 @@ final class FleetDecoder {
         let updatesMayCross: [String]
         let checkpointsMayCross: [String]
         let checkpointTransit: CheckpointTransit
+        /// `anonymised`, when the policy says what anonymised data may do.
+        var anonymised: AnonymisedEntry? = nil
     }
 
     struct DatasetEntry {
         let siteNode: SpecNode?
         let residency: [(String, SpecNode)]
         let make: (Set<String>) -> Dataset?
+        /// `residency` as written, for the derived-dataset check.
+        var residencyNode: SpecNode? = nil
+        /// `derivedFrom`, when the dataset is derived.
+        var derived: DerivedEntry? = nil
     }
 
     struct WorkloadEntry {
@@ -274,8 +280,16 @@ final class FleetDecoder {
             policy.checkpointsMayCross = entry.checkpointsMayCross
             policy.checkpointsMayCrossCountries = countries(entry.checkpointsMayCross)
             policy.checkpointTransit = entry.checkpointTransit
+            policy.anonymised = entry.anonymised.map {
+                AnonymisedDataRule(
+                    minK: $0.minK,
+                    mayBeProcessedIn: $0.mayBeProcessedIn,
+                    countries: countries($0.mayBeProcessedIn) ?? []
+                )
+            }
             return policy
         }
+        checkDerivations(builtDatasets, policies: builtPolicies)
         guard log.isEmpty else { return nil }
         return Fleet(
             scenario: scenario,
@@ -468,7 +482,10 @@ final class FleetDecoder {
                     siteNode.reportUnknown("the name of a Site", among: siteByName.keys)
                 }
             }
-            if let value = dataset.value.make(residency) { built.append(value) }
+            if var value = dataset.value.make(residency) {
+                value.derivedFrom = dataset.value.derived?.derivation
+                built.append(value)
+            }
         }
         return built
     }

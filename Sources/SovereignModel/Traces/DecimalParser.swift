@@ -1,5 +1,5 @@
-/// Fast decimal number reading for trace files.
-enum DecimalParser {
+/// Fast decimal number reading for trace files and the anonymiser's numeric columns.
+public enum DecimalParser: Sendable {
     private static let exactPowers: [Double] = (0...22).map { p in
         var v = 1.0
         for _ in 0..<p { v *= 10 }
@@ -11,7 +11,7 @@ enum DecimalParser {
     /// Uses Clinger's fast path (mantissa below 2^53, power of ten within ±22), which is correctly rounded,
     /// and falls back to the standard library's parser otherwise.
     /// - Complexity: O(n), no allocation on the fast path.
-    static func parse(_ bytes: ArraySlice<UInt8>) -> Double? {
+    public static func parse(_ bytes: ArraySlice<UInt8>) -> Double? {
         var i = bytes.startIndex
         var end = bytes.endIndex
         while i < end, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
