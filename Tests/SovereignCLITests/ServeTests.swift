@@ -353,7 +353,7 @@ struct ServeTests {
         // One request, so that the three start in one pass: a loaded machine can take longer to answer three
         // submissions than the first workload takes to finish, and then "all running" never holds.
         let documents = try names.enumerated().map { i, name in
-            try Self.workloadDocument(name: name, priority: 10 + i, epochs: 60, pace: 0.15)
+            try Self.workloadDocument(name: name, priority: 10 + i, epochs: 100, pace: 0.15)
         }
         let (status, body) = try await server.request(
             .POST,

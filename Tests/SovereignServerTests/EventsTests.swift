@@ -132,6 +132,8 @@ struct EventsTests {
                 headers: Self.headers(F.operatorToken),
                 body: ByteBuffer(string: F.workload("train"))
             ) { #expect($0.status == .created) }
+            // The submission answers before its pass; the stream is read once the pass has run.
+            await h.plane.askedPassesDone()
             let first = "\(h.plane.events.epoch)-0"
             var all: [(id: String, name: String, data: [String])] = []
             try await client.execute(
