@@ -53,3 +53,34 @@ struct SubmissionTests {
         }
     }
 }
+
+/// A loader with a trace cache (what a server keeps to decode each submission with its fleet's specs) reads a
+/// trace file once: loading the same specs again reuses what it read, even after the file changed on disk,
+/// while a loader without the cache reads the file as it is now.
+struct TraceCacheTests {
+    @Test func theSameSpecsLoadedAgainDoNotReadTheirTracesAgain() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let example = dir.appendingPathComponent("east-africa")
+        try FileManager.default.copyItem(
+            at: Fixtures.repositoryRoot.appendingPathComponent("Examples/east-africa"),
+            to: example
+        )
+        let loader = FleetLoader(traceCache: TraceCache())
+        let first = try loader.load(paths: [example.path])
+        let trace = example.appendingPathComponent("traces/nairobi-grid-loadshed.csv")
+        let original = try String(contentsOf: trace, encoding: .utf8)
+        // Every availability on the grid's trace becomes 0.5.
+        let halved = original.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
+            index, line -> String in
+            guard index > 0, let comma = line.lastIndex(of: ",") else { return String(line) }
+            return line[..<comma] + ",0.5"
+        }
+        try halved.joined(separator: "\n").write(to: trace, atomically: true, encoding: .utf8)
+        let cached = try loader.load(paths: [example.path])
+        let fresh = try FleetLoader().load(paths: [example.path])
+        let nairobi = { (fleet: Fleet) in fleet.site(named: "nairobi-1")?.power.grid?.availability.series }
+        #expect(nairobi(cached) == nairobi(first))
+        #expect(nairobi(fresh) != nairobi(first))
+    }
+}

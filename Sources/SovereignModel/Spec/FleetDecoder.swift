@@ -87,10 +87,19 @@ final class FleetDecoder {
     /// Files whose documents came from outside (a request body): they may not name trace files.
     let untrustedFiles: Set<String>
 
-    init(log: DiagnosticLog, progress: FleetLoader.Progress? = nil, untrustedFiles: Set<String> = []) {
+    /// Trace files already read by the same loader, or nil.
+    let traceCache: TraceCache?
+
+    init(
+        log: DiagnosticLog,
+        progress: FleetLoader.Progress? = nil,
+        untrustedFiles: Set<String> = [],
+        traceCache: TraceCache? = nil
+    ) {
         self.log = log
         self.progress = progress
         self.untrustedFiles = untrustedFiles
+        self.traceCache = traceCache
     }
 
     // MARK: Documents
@@ -254,7 +263,8 @@ final class FleetDecoder {
             grid: scenario?.grid,
             scenarioDeclared: !scenarios.isEmpty,
             log: log,
-            progress: progress
+            progress: progress,
+            cache: traceCache
         )
         let builtSites = sites.compactMap { $0.value.build(resolved) }
         let builtGroups = groups.map { group in

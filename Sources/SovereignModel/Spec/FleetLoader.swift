@@ -17,12 +17,17 @@ public struct FleetLoader: Sendable {
     public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
 
     let progress: Progress?
+    let traceCache: TraceCache?
 
     /// Makes a loader.
     ///
-    /// - Parameter progress: told how trace loading advances, for a progress line on a terminal.
-    public init(progress: Progress? = nil) {
+    /// - Parameters:
+    ///   - progress: told how trace loading advances, for a progress line on a terminal.
+    ///   - traceCache: trace files this loader (or another sharing the cache) already read, reused when the
+    ///     same spec lines ask the same of them again; `nil` reads every trace file at every load.
+    public init(progress: Progress? = nil, traceCache: TraceCache? = nil) {
         self.progress = progress
+        self.traceCache = traceCache
     }
 
     /// Expands paths into spec files: files as given, directories recursively (`*.yaml`, `*.yml`, sorted).
@@ -179,7 +184,12 @@ public struct FleetLoader: Sendable {
     ) throws
         -> Fleet
     {
-        let decoder = FleetDecoder(log: log, progress: progress, untrustedFiles: untrustedFiles)
+        let decoder = FleetDecoder(
+            log: log,
+            progress: progress,
+            untrustedFiles: untrustedFiles,
+            traceCache: traceCache
+        )
         let fleet = decoder.decode(documents)
         if !log.isEmpty { throw SpecError(log.diagnostics) }
         return fleet!

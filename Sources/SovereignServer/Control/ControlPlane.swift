@@ -34,6 +34,8 @@ public actor ControlPlane {
     let checkpointInterval: TimeSpan
 
     var tree: MerkleTree
+    /// Decodes submissions with the fleet's specs, keeping the specs' trace files as first read.
+    nonisolated let submissionLoader: FleetLoader
     /// Counts the commits that changed a workload record, so a reader that caches workloads (the federation
     /// coordinator) reads the store again only when this has moved.
     private(set) var workloadGeneration = 0
@@ -122,6 +124,8 @@ public actor ControlPlane {
         self.checkpointInterval = checkpointInterval
         self.clock = clock
         self.tree = MerkleTree(leafHashes: try store.ledgerLeafHashes())
+        let loader = FleetLoader(traceCache: TraceCache())
+        self.submissionLoader = loader
         let records = try store.workloads()
         var specs: [String: Workload] = [:]
         for record in records {
@@ -129,7 +133,7 @@ public actor ControlPlane {
                 if let w = fleet.workload(named: record.name) { specs[record.name] = w }
             } else {
                 do {
-                    if let w = try Self.decodeSubmission(record.document, sources: sources, base: fleet)
+                    if let w = try Self.decodeSubmission(record.document, sources: sources, base: fleet, loader: loader)
                         .first(where: { $0.name == record.name })
                     {
                         specs[record.name] = w
@@ -203,7 +207,7 @@ public actor ControlPlane {
     /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
     ///   taken; ``ControlError`` (`federationRefused`) when a federated workload breaks a residency or update-crossing rule.
     public func submit(document: String, by actor: Requester) throws -> [WorkloadRecord] {
-        let workloads = try Self.decodeSubmission(document, sources: sources, base: fleet)
+        let workloads = try Self.decodeSubmission(document, sources: sources, base: fleet, loader: submissionLoader)
         let now = clock().timeIntervalSince1970
         var change = StateChange()
         for w in workloads {
@@ -223,14 +227,17 @@ public actor ControlPlane {
 
     /// Decodes submitted documents against the fleet's specs, so that every reference and residency rule
     /// is checked as `sovereign validate` would, with positions in the request body.
+    ///
+    /// `loader` keeps the fleet's trace files as first read, so a submission does not read them again.
     static func decodeSubmission(
         _ document: String,
         sources: [(file: String, text: String)],
-        base: Fleet
+        base: Fleet,
+        loader: FleetLoader = FleetLoader()
     ) throws -> [Workload] {
         // Only Workloads are admitted, checked before anything is decoded: nothing in a request body may
         // make the server open a file.
-        let fleet = try FleetLoader().load(
+        let fleet = try loader.load(
             sources: sources,
             submission: (file: "request body", text: document),
             kinds: [.Workload]
