@@ -72,7 +72,8 @@ struct TraceCacheTests {
         let original = try String(contentsOf: trace, encoding: .utf8)
         // Every availability on the grid's trace becomes 0.5.
         let halved = original.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
-            index, line -> String in
+            index,
+            line -> String in
             guard index > 0, let comma = line.lastIndex(of: ",") else { return String(line) }
             return line[..<comma] + ",0.5"
         }
