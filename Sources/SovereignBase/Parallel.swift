@@ -6,8 +6,9 @@ public enum Parallel: Sendable {
     /// Runs `body` on disjoint contiguous ranges that together cover `0..<count`, one range per worker, all at
     /// once; returns when every range is done.
     ///
-    /// There are at most as many workers as active cores, and each gets at least `grain` indices, so a small
-    /// count runs on the caller's thread alone. Every range starts at a multiple of `alignment`.
+    /// There are at most as many workers as active cores, and never more than `count / grain`, so a small
+    /// count runs on the caller's thread alone (the last range may be shorter than the others). Every range
+    /// starts at a multiple of `alignment`. The caller's thread blocks until all are done.
     /// - Parameters:
     ///   - count: The number of indices.
     ///   - grain: The fewest indices worth a worker of their own.

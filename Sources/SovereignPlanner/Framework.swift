@@ -83,6 +83,7 @@ public struct PreparedFilter: Sendable {
 }
 
 extension Filter {
+    /// No bound: the planner asks the filter of every candidate.
     public func jurisdictions(_ state: State) -> Set<String>? { nil }
 
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {

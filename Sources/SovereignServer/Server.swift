@@ -388,6 +388,7 @@ struct ControlLoop: Service {
                 break
             }
         }
+        await plane.stopAskedPasses()
         _ = try? await plane.signCheckpoint(force: true)
         // Open event streams end, so that they do not hold the server's graceful shutdown up.
         plane.events.close()

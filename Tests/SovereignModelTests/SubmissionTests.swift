@@ -84,4 +84,22 @@ struct TraceCacheTests {
         #expect(nairobi(cached) == nairobi(first))
         #expect(nairobi(fresh) != nairobi(first))
     }
+
+    /// A trace file that could not be used is not kept: once it is fixed, the next load reads it.
+    @Test func aTraceThatFailedIsReadAgain() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let example = dir.appendingPathComponent("east-africa")
+        try FileManager.default.copyItem(
+            at: Fixtures.repositoryRoot.appendingPathComponent("Examples/east-africa"),
+            to: example
+        )
+        let trace = example.appendingPathComponent("traces/nairobi-grid-loadshed.csv")
+        let original = try Data(contentsOf: trace)
+        try FileManager.default.removeItem(at: trace)
+        let loader = FleetLoader(traceCache: TraceCache())
+        #expect(throws: SpecError.self) { try loader.load(paths: [example.path]) }
+        try original.write(to: trace)
+        #expect(try loader.load(paths: [example.path]).site(named: "nairobi-1") != nil)
+    }
 }

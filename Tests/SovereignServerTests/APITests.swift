@@ -114,7 +114,10 @@ struct APITests {
                 uri = "/v1/workloads?limit=2&continue=\(next)"
             }
             #expect(pages == [["w-e", "w-a"], ["w-d", "w-b"], ["w-c"]])
-            for bad in ["limit=0", "limit=1001", "continue=w-a", "continue=after--1", "limit=2&continue=after-x"] {
+            for bad in [
+                "limit=0", "limit=1001", "continue=w-a", "continue=after--1", "continue=after-+5",
+                "limit=2&continue=after-x",
+            ] {
                 try await client.execute(
                     uri: "/v1/workloads?\(bad)",
                     method: .get,

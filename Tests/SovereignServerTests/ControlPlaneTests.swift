@@ -9,6 +9,18 @@ import Testing
 
 /// The control loop against a fake executor and a hand-moved clock: every decision checked.
 struct ControlPlaneTests {
+    /// A server shutting down takes no more asked-for passes: once stopped, asking starts nothing, and a
+    /// submission stays as committed.
+    @Test func askedPassesStopAtShutdown() async throws {
+        let h = try F.harness()
+        await h.plane.askForPass()
+        await h.plane.stopAskedPasses()
+        _ = try await h.plane.submit(document: F.workload("late"), by: F.requester)
+        await h.plane.askForPass()
+        await h.plane.askedPassesDone()
+        #expect(try h.store.workload(named: "late")?.state == .pending)
+    }
+
     typealias F = ControlFixtures
 
     func state(_ h: F.Harness, _ name: String) throws -> WorkloadState? { try h.store.workload(named: name)?.state }

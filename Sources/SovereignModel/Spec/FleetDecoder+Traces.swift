@@ -141,7 +141,8 @@ final class TraceRequests {
                 outcome = cached
             } else {
                 outcome = Self.resolveFile(path: job.path, requests: job.requests, grid: grid)
-                cache?.keep(outcome, for: job)
+                // A file that could not be read or used is read again next time: it may have been fixed.
+                if outcome.diagnostics.isEmpty { cache?.keep(outcome, for: job) }
             }
             let done = outcomes.set(index, outcome)
             progress?(done, jobs.count)

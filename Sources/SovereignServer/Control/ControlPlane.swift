@@ -54,6 +54,8 @@ public actor ControlPlane {
     /// ``askForPass()``).
     var passAsked = false
     var askedPasses: Task<Void, Never>?
+    /// Whether passes may still be asked for (false once the server is shutting down).
+    var takesAskedPasses = true
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
@@ -337,6 +339,7 @@ public actor ControlPlane {
     /// asked for while one runs are coalesced into one more, so a burst of submissions costs a pass or two, not
     /// one each.
     public func askForPass() {
+        guard takesAskedPasses else { return }
         passAsked = true
         guard askedPasses == nil else { return }
         askedPasses = Task { await self.runAskedPasses() }
@@ -357,6 +360,14 @@ public actor ControlPlane {
     /// Returns once the passes asked for so far have run.
     public func askedPassesDone() async {
         while let running = askedPasses { await running.value }
+    }
+
+    /// Takes no more asked-for passes and waits for the one running: what a server shutting down does before
+    /// its last checkpoint, so no pass starts work or writes the ledger after it.
+    public func stopAskedPasses() async {
+        takesAskedPasses = false
+        passAsked = false
+        await askedPassesDone()
     }
 
     // MARK: Ledger

@@ -94,7 +94,10 @@ struct WorkloadList: Encodable {
     /// The position a `continue` token names.
     /// - Throws: ``APIError`` (400, field `continue`) when it is not a token a page returned.
     static func position(_ token: some StringProtocol) throws -> Int64 {
-        guard token.hasPrefix("after-"), let position = Int64(token.dropFirst(6)), position >= 0 else {
+        let digits = token.dropFirst(6)
+        guard token.hasPrefix("after-"), (1...18).contains(digits.count),
+            digits.allSatisfy({ $0.isASCII && $0.isNumber }), let position = Int64(digits)
+        else {
             throw APIError(
                 .badRequest,
                 "expected continue to be the token a previous page returned, like \"after-100\", found \"\(token.prefix(40))\"",
