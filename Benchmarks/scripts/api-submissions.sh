@@ -11,7 +11,7 @@ dir=$(mktemp -d)
 .build/release/sovereign serve Examples/east-africa --db "$dir/state.sqlite" --listen 127.0.0.1:0 --tick "1 s" \
     --work-dir "$dir/work" >"$dir/out" 2>"$dir/err" &
 server=$!
-trap 'kill $server 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 100); do [ -s "$dir/out" ] && break; sleep 0.1; done
 url=$(sed 's/listening on //' "$dir/out")
 token=$(grep -v '^#' "$dir/state.sqlite.tokens" | cut -d' ' -f1)
