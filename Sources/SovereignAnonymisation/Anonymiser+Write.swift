@@ -29,7 +29,8 @@ extension Anonymiser {
                 }
                 CSVWrite.appendRecord(layout.outputNames, to: &buffer)
                 var row = -1
-                var noise = SeededGenerator(seed: noiseSeed)
+                // Keyed: without the key, the seed in the report does not give the draws back.
+                var noise = SeededGenerator(seed: key?.noiseSeed(noiseSeed) ?? noiseSeed)
                 let reread = try input.forEachRecord { (record) throws(AnonymisationError) in
                     defer { row += 1 }
                     guard row >= 0 else { return }  // the header

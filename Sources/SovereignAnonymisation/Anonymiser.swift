@@ -17,17 +17,26 @@ public struct Anonymiser: Sendable {
     public let method: Anonymisation
     /// The pseudonym key; required when the method pseudonymises a column.
     public let key: PseudonymKey?
-    /// The seed of the numeric noise: the same input, method and seed give the same output.
+    /// The seed of the numeric noise: the same input, method, key and seed give the same output. The noise is
+    /// drawn from the key and the seed together (``PseudonymKey/noiseSeed(_:)``), never from the seed alone.
     public let noiseSeed: UInt64
 
     /// Makes an anonymiser.
     ///
-    /// - Throws: `AnonymisationError` `.configuration` when the method pseudonymises and there is no key.
+    /// - Throws: `AnonymisationError` `.configuration` when the method pseudonymises or adds noise and there is
+    ///   no key (noise drawn from a seed that the report names could be replayed and subtracted).
     public init(method: Anonymisation, key: PseudonymKey?, noiseSeed: UInt64 = 0) throws(AnonymisationError) {
         if key == nil, let first = method.pseudonymise.first {
             throw AnonymisationError(
                 .configuration,
                 "pseudonymising \(String(reflecting: first)): expected a key (--key-file), found none"
+            )
+        }
+        if key == nil, let first = method.noise.first {
+            throw AnonymisationError(
+                .configuration,
+                "adding noise to \(String(reflecting: first.column)): expected a key (--key-file) to draw it with, "
+                    + "found none"
             )
         }
         self.method = method

@@ -10,12 +10,12 @@ import SovereignBase
 public struct PseudonymKey: Sendable {
     private let key: SymmetricKey
 
-    /// The fewest key bytes accepted: 128 bits.
-    public static let minimumByteCount = 16
+    /// The fewest key bytes accepted: 256 bits (a key file of hex text has twice as many digits).
+    public static let minimumByteCount = 32
 
     /// Makes a key from its bytes.
     ///
-    /// - Throws: `AnonymisationError` `.configuration` when there are fewer than 16 bytes.
+    /// - Throws: `AnonymisationError` `.configuration` when there are fewer than 32 bytes.
     public init(bytes: some Collection<UInt8>, source: String = "the key") throws(AnonymisationError) {
         guard bytes.count >= Self.minimumByteCount else {
             throw AnonymisationError(
@@ -26,19 +26,43 @@ public struct PseudonymKey: Sendable {
         key = SymmetricKey(data: Array(bytes))
     }
 
-    /// Reads a key file: its bytes as they are, or 64+ hex digits when the file is hex text (a trailing newline
-    /// is ignored).
+    /// Reads a key file that only its owner may read (mode 0600 or 0400): its bytes as they are, or 64+ hex
+    /// digits when the file is hex text (a trailing newline is ignored).
     ///
-    /// - Throws: `AnonymisationError` `.io` when the file cannot be read, `.configuration` when it is too short.
+    /// - Throws: `AnonymisationError` `.io` when the file cannot be read, `.configuration` when group or others
+    ///   may read it, it is not a regular file, or the key is too short.
     public init(contentsOf path: String) throws(AnonymisationError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AnonymisationError(.io, "\(path): cannot read the key file")
+        let read: [UInt8]?
+        do throws(POSIX.KeyFileError) {
+            read = try POSIX.readKeyFile(at: path, ownerOnly: true)
+        } catch {
+            throw Self.refusal(error, path)
         }
+        guard let data = read else { throw AnonymisationError(.io, "\(path): cannot read the key file: no such file") }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if text.count >= 2 * Self.minimumByteCount, let decoded = Hex.decode(text) {
             try self.init(bytes: decoded, source: path)
         } else {
-            try self.init(bytes: [UInt8](data), source: path)
+            try self.init(bytes: data, source: path)
+        }
+    }
+
+    private static func refusal(_ error: POSIX.KeyFileError, _ path: String) -> AnonymisationError {
+        switch error {
+        case .io(let what, let reason): return AnonymisationError(.io, "\(path): \(what): \(reason)")
+        case .notRegular:
+            return AnonymisationError(
+                .configuration,
+                "\(path): expected a regular key file, found another kind of file"
+            )
+        case .exposed(let permissions):
+            return AnonymisationError(
+                .configuration,
+                "\(path): expected a key file only its owner may read (mode 0600 or 0400), found mode "
+                    + "\(String(permissions, radix: 8)). Fix with: chmod 600 \(path)"
+            )
+        case .tooLarge(let limit):
+            return AnonymisationError(.configuration, "\(path): expected a key file, found over \(limit) bytes")
         }
     }
 
@@ -47,6 +71,16 @@ public struct PseudonymKey: Sendable {
     public var id: String {
         let tagged = key.withUnsafeBytes { Array("sovereign-pseudonym-key-id\u{0}".utf8) + Array($0) }
         return "hmac-sha256:" + Hex.encode(SHA256.hash(data: tagged).prefix(8))
+    }
+
+    /// The seed of a run's numeric noise: the first 8 bytes of HMAC-SHA-256(key, a domain tag ∥ `seed`), so the
+    /// same key and seed give the same noise (a run can be repeated), while the seed alone, which the report
+    /// names, does not let anyone replay the draws and subtract them.
+    public func noiseSeed(_ seed: UInt64) -> UInt64 {
+        var mac = HMAC<SHA256>(key: key)
+        mac.update(data: Array("sovereign-anonymisation-noise\u{0}".utf8))
+        withUnsafeBytes(of: seed.littleEndian) { mac.update(data: Array($0)) }
+        return Array(mac.finalize()).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     /// The pseudonym of `value`: `p` and the first 16 bytes of HMAC-SHA-256(key, column ∥ 0 ∥ value) in hex.

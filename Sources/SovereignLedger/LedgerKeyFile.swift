@@ -1,4 +1,5 @@
 public import Crypto
+import SovereignBase
 
 #if canImport(Glibc)
 import Glibc
@@ -161,48 +162,28 @@ public enum LedgerKeyFile: Sendable {
     }
 
     /// The bytes of the file at `path`, or `nil` when it does not exist. For a private key, refuses a
-    /// file that is not regular or that group or others have any permission on, checked on the open
-    /// descriptor so the file checked is the file read.
+    /// file that is not regular or that group or others have any permission on (``POSIX/readKeyFile(at:ownerOnly:limit:)``).
     private static func readFile(at path: String, privateKey: Bool) throws(LedgerError) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return nil }
-            throw ioError(path, "cannot open the file")
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw ioError(path, "cannot read the file's status") }
-        let mode = UInt32(status.st_mode)
-        if privateKey {
-            guard mode & UInt32(S_IFMT) == UInt32(S_IFREG) else {
+        do throws(POSIX.KeyFileError) {
+            return try POSIX.readKeyFile(at: path, ownerOnly: privateKey)
+        } catch {
+            switch error {
+            case .io(let what, let reason):
+                throw LedgerError(.keyFileIO, "\(path): \(what): \(reason)")
+            case .notRegular:
                 throw LedgerError(
                     .insecureKeyFile,
                     "\(path): expected a regular file for the private key, found another kind of file"
                 )
-            }
-            let permissions = mode & 0o777
-            guard permissions & 0o077 == 0 else {
+            case .exposed(let permissions):
                 throw LedgerError(
                     .insecureKeyFile,
                     "\(path): private key file has mode \(octal(permissions)); expected 0600 (no access for group or others). Fix with: chmod 600 \(path)"
                 )
-            }
-        }
-        var contents: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ioError(path, "cannot read the file")
-            }
-            if count == 0 { break }
-            contents.append(contentsOf: chunk[0..<count])
-            guard contents.count <= 64 * 1024 else {
+            case .tooLarge:
                 throw LedgerError(.malformedKey, "\(path): expected a one-line key file, found over 64 KiB")
             }
         }
-        return contents
     }
 
     /// Creates `path` with mode 0600 and writes `contents`; `false` when the file already exists.

@@ -121,6 +121,16 @@ import Testing
         #expect(first.report.outputSHA256 != reseeded.report.outputSHA256)  // the noise moved
     }
 
+    /// The noise is drawn from the key and the seed together: the seed the report names does not give the draws
+    /// back, another key draws other noise, and noise without a key is refused.
+    @Test func theNoiseIsKeyedSoThePublishedSeedCannotReplayIt() throws {
+        #expect(Self.key.noiseSeed(1) != 1)
+        #expect(Self.key.noiseSeed(1) == Self.key.noiseSeed(1))
+        #expect(Self.key.noiseSeed(1) != Self.otherKey.noiseSeed(1))
+        #expect(Self.key.noiseSeed(1) != Self.key.noiseSeed(2))
+        #expect(throws: AnonymisationError.self) { try Anonymiser(method: Self.method, key: nil, noiseSeed: 1) }
+    }
+
     @Test func aGzipInputGivesTheSameOutputAsThePlainOne() throws {
         let directory = try Fixtures.temporaryDirectory()
         let gzipped = directory.appendingPathComponent("anes96.csv.gz").path

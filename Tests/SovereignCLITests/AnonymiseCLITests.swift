@@ -44,6 +44,7 @@ struct AnonymiseCLITests {
         let spec = try Self.spec(k: 10, minK: 10, in: directory)
         let key = directory.appendingPathComponent("key").path
         try String(repeating: "ab", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
         let output = directory.appendingPathComponent("out.csv").path
         let report = directory.appendingPathComponent("report.json").path
         let run = try CLITests.run([
@@ -71,6 +72,7 @@ struct AnonymiseCLITests {
         let spec = try Self.spec(k: 1_000, minK: 10, in: directory)
         let key = directory.appendingPathComponent("key").path
         try String(repeating: "cd", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
         let output = directory.appendingPathComponent("out.csv").path
         let run = try CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
@@ -98,5 +100,29 @@ struct AnonymiseCLITests {
                 == "--dataset: expected the name of a derived Dataset (one with spec.derivedFrom: "
                 + "survey-anonymised), found \"ke-health-records\"\n"
         )
+    }
+
+    /// A key file that group or others may read is refused before anything is read or written, and says how to
+    /// fix it; the key itself appears nowhere.
+    @Test func aKeyFileOthersMayReadIsRefused() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spec = try Self.spec(k: 10, minK: 10, in: directory)
+        let key = directory.appendingPathComponent("key").path
+        try String(repeating: "ef", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
+        let output = directory.appendingPathComponent("out.csv").path
+        let run = try CLITests.run([
+            "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
+            "--key-file", key,
+        ])
+        #expect(run.status != 0)
+        #expect(
+            run.stderr.contains(
+                "\(key): expected a key file only its owner may read (mode 0600 or 0400), found mode 644"
+            )
+        )
+        #expect(!run.stderr.contains("efef") && !run.stdout.contains("efef"))
+        #expect(!FileManager.default.fileExists(atPath: output))
     }
 }
