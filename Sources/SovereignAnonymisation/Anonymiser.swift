@@ -20,12 +20,20 @@ public struct Anonymiser: Sendable {
     /// The seed of the numeric noise: the same input, method, key and seed give the same output. The noise is
     /// drawn from the key and the seed together (``PseudonymKey/noiseSeed(_:)``), never from the seed alone.
     public let noiseSeed: UInt64
+    /// Whether every input column must be named by the method (a derivative that may go further than its
+    /// source: no column travels unless the method says it may).
+    public let namesEveryColumn: Bool
 
     /// Makes an anonymiser.
     ///
     /// - Throws: `AnonymisationError` `.configuration` when the method pseudonymises or adds noise and there is
     ///   no key (noise drawn from a seed that the report names could be replayed and subtracted).
-    public init(method: Anonymisation, key: PseudonymKey?, noiseSeed: UInt64 = 0) throws(AnonymisationError) {
+    public init(
+        method: Anonymisation,
+        key: PseudonymKey?,
+        noiseSeed: UInt64 = 0,
+        namesEveryColumn: Bool = false
+    ) throws(AnonymisationError) {
         if key == nil, let first = method.pseudonymise.first {
             throw AnonymisationError(
                 .configuration,
@@ -42,6 +50,7 @@ public struct Anonymiser: Sendable {
         self.method = method
         self.key = key
         self.noiseSeed = noiseSeed
+        self.namesEveryColumn = namesEveryColumn
     }
 
     /// Anonymises `input` into `output`.
@@ -82,7 +91,12 @@ public struct Anonymiser: Sendable {
         )
         let digest = try input.forEachRecord { (record) throws(AnonymisationError) in
             guard let layout else {
-                layout = try ColumnLayout(header: record, method: method, path: input.path)
+                layout = try ColumnLayout(
+                    header: record,
+                    method: method,
+                    path: input.path,
+                    namingEveryColumn: namesEveryColumn
+                )
                 return
             }
             try checkWidth(record, layout, input.path)

@@ -29,7 +29,14 @@ struct ColumnLayout {
     ///
     /// - Throws: `AnonymisationError` `.input` for a column the method names that the header lacks or holds
     ///   twice.
-    init(header: CSVRecord, method: Anonymisation, path: String) throws(AnonymisationError) {
+    ///   With `namingEveryColumn` (a derivative that may go further than its source), also for a column the
+    ///   method does not name at all.
+    init(
+        header: CSVRecord,
+        method: Anonymisation,
+        path: String,
+        namingEveryColumn: Bool = false
+    ) throws(AnonymisationError) {
         let names = header.fields.map(\.text)
         var index: [String: Int] = [:]
         for (position, name) in names.enumerated() {
@@ -65,6 +72,19 @@ struct ColumnLayout {
             quasiColumns.append(at)
         }
         sensitiveColumn = try method.diversity.map { (d) throws(AnonymisationError) in try column(d.column, "sensitive")
+        }
+        if namingEveryColumn {
+            let named = Set(method.namedColumns + [method.diversity?.column].compactMap { $0 })
+            let unnamed = names.filter { !named.contains($0) }
+            if !unnamed.isEmpty {
+                throw AnonymisationError(
+                    .input,
+                    "\(path):\(header.line):1: expected every column to be named by the method (drop, keep, "
+                        + "pseudonymise, coarsenDates, noise, quasiIdentifiers or the ℓ-diversity column), because "
+                        + "the derivative may be processed beyond its source's residency; found unnamed "
+                        + unnamed.map { String(reflecting: $0) }.joined(separator: ", ")
+                )
+            }
         }
         self.actions = actions
         self.names = names

@@ -70,8 +70,15 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
         let outcome: AnonymisationReport
         do {
             let key = try keyFile.map { (path) throws(AnonymisationError) in try PseudonymKey(contentsOf: path) }
-            outcome = try Anonymiser(method: derivation.anonymisation, key: key, noiseSeed: seed)
-                .run(input: input, output: output)
+            // A derivative allowed further than its source carries only the columns its method names.
+            let widens = !derived.residencyCountries.isSubset(of: source?.residencyCountries ?? [])
+            outcome = try Anonymiser(
+                method: derivation.anonymisation,
+                key: key,
+                noiseSeed: seed,
+                namesEveryColumn: widens
+            )
+            .run(input: input, output: output)
         } catch {
             printError(error.description)
             throw ExitCode.failure

@@ -8,7 +8,12 @@ struct AnonymiseCLITests {
     static let anes = "Tests/SovereignAnonymisationTests/Fixtures/anes96.csv"
 
     /// The constant fleet with the ANES table as a Kenyan source and its anonymised derivative.
-    static func spec(k: Int, minK: Int, in directory: URL) throws -> String {
+    static func spec(
+        k: Int,
+        minK: Int,
+        keep: String = "[popul, TVnews, selfLR, ClinLR, DoleLR, vote]",
+        in directory: URL
+    ) throws -> String {
         let yaml =
             Fixtures.constantFleet + """
                 ---
@@ -24,6 +29,7 @@ struct AnonymiseCLITests {
                     dataset: ke-health-records
                     anonymise:
                       pseudonymise: [respondent]
+                      keep: \(keep)
                       quasiIdentifiers: {age: numeric, educ: numeric, income: numeric, PID: categorical}
                       k: \(k)
                 ---
@@ -123,6 +129,26 @@ struct AnonymiseCLITests {
             )
         )
         #expect(!run.stderr.contains("efef") && !run.stdout.contains("efef"))
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    /// A derivative that may go further than its source carries only the columns its method names: one the
+    /// spec forgets (a direct identifier, say) stops the run before anything is written.
+    @Test func aColumnTheMethodDoesNotNameStopsADerivativeThatWidens() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spec = try Self.spec(k: 10, minK: 10, keep: "[popul, TVnews, vote]", in: directory)
+        let key = directory.appendingPathComponent("key").path
+        try String(repeating: "ab", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let output = directory.appendingPathComponent("out.csv").path
+        let run = try CLITests.run([
+            "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
+            "--key-file", key,
+        ])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(Self.anes):1:1: expected every column to be named by the method"))
+        #expect(run.stderr.contains("found unnamed \"selfLR\", \"ClinLR\", \"DoleLR\""))
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 }

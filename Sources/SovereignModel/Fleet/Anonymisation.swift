@@ -76,6 +76,9 @@ public struct Anonymisation: Sendable, Hashable {
 
     /// Direct identifiers, removed from the output.
     public var drop: [String]
+    /// Columns copied as they are. A derivative whose residency is wider than its source's must name every
+    /// column of its input (here or in another method), so no column travels unless someone said it may.
+    public var keep: [String]
     /// Columns replaced by keyed pseudonyms (HMAC-SHA-256 under the source's key).
     public var pseudonymise: [String]
     /// Date columns and how finely each is kept, in the order written.
@@ -92,6 +95,7 @@ public struct Anonymisation: Sendable, Hashable {
     /// Makes a method.
     public init(
         drop: [String] = [],
+        keep: [String] = [],
         pseudonymise: [String] = [],
         coarsenDates: [DateColumn] = [],
         noise: [NoiseColumn] = [],
@@ -100,6 +104,7 @@ public struct Anonymisation: Sendable, Hashable {
         diversity: Diversity? = nil
     ) {
         self.drop = drop
+        self.keep = keep
         self.pseudonymise = pseudonymise
         self.coarsenDates = coarsenDates
         self.noise = noise
@@ -110,7 +115,8 @@ public struct Anonymisation: Sendable, Hashable {
 
     /// Every column the method names, each once per mention (a column named twice appears twice).
     public var namedColumns: [String] {
-        drop + pseudonymise + coarsenDates.map(\.column) + noise.map(\.column) + quasiIdentifiers.map(\.column)
+        drop + keep + pseudonymise + coarsenDates.map(\.column) + noise.map(\.column)
+            + quasiIdentifiers.map(\.column)
     }
 }
 

@@ -17,7 +17,7 @@ extension FleetDecoder {
     }
 
     static let anonymiseFields = [
-        "drop", "pseudonymise", "coarsenDates", "noise", "quasiIdentifiers", "k", "lDiversity",
+        "drop", "keep", "pseudonymise", "coarsenDates", "noise", "quasiIdentifiers", "k", "lDiversity",
     ]
 
     /// `derivedFrom: {dataset: NAME, anonymise: {...}}`; `nil` when anything is wrong (each reported).
@@ -29,6 +29,7 @@ extension FleetDecoder {
             let m = methodNode.fields("anonymise", allowed: Self.anonymiseFields)
         else { return nil }
         let drop = m["drop"].map { columnNames($0) } ?? []
+        let keep = m["keep"].map { columnNames($0) } ?? []
         let pseudonymise = m["pseudonymise"].map { columnNames($0) } ?? []
         let dates = m["coarsenDates"].flatMap { entries($0, what: "date columns") } ?? []
         let coarsen = dates.compactMap { column, value in
@@ -59,6 +60,7 @@ extension FleetDecoder {
         else { return nil }
         let method = Anonymisation(
             drop: drop.map(\.0),
+            keep: keep.map(\.0),
             pseudonymise: pseudonymise.map(\.0),
             coarsenDates: coarsen,
             noise: noise,
@@ -66,7 +68,12 @@ extension FleetDecoder {
             k: k,
             diversity: diversity
         )
-        guard checkColumns(drop + pseudonymise + dates + noisy + written, diversity: (diversity, m["lDiversity"]))
+        guard
+            checkColumns(
+                drop + keep + pseudonymise + dates + noisy + written,
+                kept: Set(keep.map(\.0)),
+                diversity: (diversity, m["lDiversity"])
+            )
         else { return nil }
         return DerivedEntry(
             derivation: Derivation(source: source, anonymisation: method),
@@ -87,6 +94,7 @@ extension FleetDecoder {
     /// Each column has one method, and the sensitive column is kept as it is.
     private func checkColumns(
         _ named: [(String, SpecNode)],
+        kept: Set<String>,
         diversity: (Anonymisation.Diversity?, SpecNode?)
     ) -> Bool {
         var first: [String: SpecNode] = [:]
@@ -102,7 +110,9 @@ extension FleetDecoder {
             }
             first[column] = first[column] ?? node
         }
-        if let sensitive = diversity.0, let node = diversity.1, let other = first[sensitive.column] {
+        if let sensitive = diversity.0, let node = diversity.1, !kept.contains(sensitive.column),
+            let other = first[sensitive.column]
+        {
             node.report(
                 .badValue,
                 expected: "a sensitive column the method keeps as it is (\"\(sensitive.column)\" has a method at "
