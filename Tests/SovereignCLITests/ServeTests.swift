@@ -361,10 +361,24 @@ struct ServeTests {
             body: documents.joined(separator: "---\n")
         )
         #expect(status == 201, "\(body)")
-        try await server.wait("all to run") {
-            var all = true
-            for name in names where try await server.state(name) != "running" { all = false }
-            return all
+        let start = Date()
+        var polls: [String] = []
+        do {
+            try await server.wait("all to run") {
+                var all = true
+                var seen: [String] = []
+                for name in names {
+                    let asked = Date()
+                    let state = try await server.state(name)
+                    seen.append("\(name)=\(state) in \(Int(Date().timeIntervalSince(asked) * 1000)) ms")
+                    if state != "running" { all = false }
+                }
+                polls.append("t+\(Int(Date().timeIntervalSince(start) * 1000)) ms: " + seen.joined(separator: ", "))
+                return all
+            }
+        } catch {
+            Issue.record("polls:\n\(polls.suffix(400).joined(separator: "\n"))")
+            throw error
         }
         // Room for one: two are paused; kill the server while they pause.
         let power = try Self.replay(server, site: "dar-1", kilowatts: [4.5], in: dir)

@@ -58,30 +58,41 @@ struct ExtenderRoutesTests {
         }
         try await TLSBench.serving(serve) { port in
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-            defer { _ = client.shutdown() }
-            for _ in 0..<2 {
-                let filter = try await Self.call(client, port, "/scheduler/filter", body: Self.body)
-                #expect(filter.status == 200)
-                #expect(filter.contentType == "application/json")
-                let reply = try JSONSerialization.jsonObject(with: Data(filter.body.utf8)) as! [String: Any]
-                #expect(reply["NodeNames"] as? [String] == ["gpu-1"])
-                #expect(
-                    (reply["FailedAndUnresolvableNodes"] as? [String: String])?["gpu-2"]
-                        == "sovereign residency: outside residency KE (dataset ke-health-records)"
-                )
-                let prioritize = try await Self.call(client, port, "/scheduler/prioritize", body: Self.body)
-                #expect(prioritize.status == 200)
-                #expect(prioritize.body.hasPrefix(#"[{"Host":"gpu-1","Score":"#))
-                let refused = try await Self.call(client, port, "/scheduler/filter", body: "{")
-                #expect(refused.status == 400)
-                #expect(try await Self.call(client, port, "/healthz?probe=1", method: .GET).body == "ok\n")
-                let put = try await Self.call(client, port, "/scheduler/filter", method: .PUT, body: Self.body)
-                #expect(put.status == 405 && put.body.contains("expected POST /scheduler/filter, found PUT"))
-                #expect(put.server == "sovereign-extender")
-                // A method HTTP/1.1's parser does not know is refused before any route sees it.
-                let brewed = try await Self.call(client, port, "/scheduler/filter", method: .RAW(value: "BREW"))
-                #expect(brewed.status == 400)
+            // Closed before the listener stops, so its graceful shutdown never waits on this client's connection.
+            do {
+                try await Self.callEverything(client, port)
+            } catch {
+                try? await client.shutdown()
+                throw error
             }
+            try await client.shutdown()
+        }
+    }
+
+    /// Each verb twice over the client's one connection: filter, prioritize, refusals, the health probe.
+    static func callEverything(_ client: HTTPClient, _ port: Int) async throws {
+        for _ in 0..<2 {
+            let filter = try await Self.call(client, port, "/scheduler/filter", body: Self.body)
+            #expect(filter.status == 200)
+            #expect(filter.contentType == "application/json")
+            let reply = try JSONSerialization.jsonObject(with: Data(filter.body.utf8)) as! [String: Any]
+            #expect(reply["NodeNames"] as? [String] == ["gpu-1"])
+            #expect(
+                (reply["FailedAndUnresolvableNodes"] as? [String: String])?["gpu-2"]
+                    == "sovereign residency: outside residency KE (dataset ke-health-records)"
+            )
+            let prioritize = try await Self.call(client, port, "/scheduler/prioritize", body: Self.body)
+            #expect(prioritize.status == 200)
+            #expect(prioritize.body.hasPrefix(#"[{"Host":"gpu-1","Score":"#))
+            let refused = try await Self.call(client, port, "/scheduler/filter", body: "{")
+            #expect(refused.status == 400)
+            #expect(try await Self.call(client, port, "/healthz?probe=1", method: .GET).body == "ok\n")
+            let put = try await Self.call(client, port, "/scheduler/filter", method: .PUT, body: Self.body)
+            #expect(put.status == 405 && put.body.contains("expected POST /scheduler/filter, found PUT"))
+            #expect(put.server == "sovereign-extender")
+            // A method HTTP/1.1's parser does not know is refused before any route sees it.
+            let brewed = try await Self.call(client, port, "/scheduler/filter", method: .RAW(value: "BREW"))
+            #expect(brewed.status == 400)
         }
     }
 
