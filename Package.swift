@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "SovereignKubernetes", targets: ["SovereignKubernetes"]),
         .library(name: "SovereignTesting", targets: ["SovereignTesting"]),
         .library(name: "SovereignServer", targets: ["SovereignServer"]),
+        .library(name: "SovereignStorePostgres", targets: ["SovereignStorePostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -44,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The leaf under every other module: wire primitives (JSON, hex, times, seeded randomness, CSV,
@@ -138,6 +140,19 @@ let package = Package(
             ],
             resources: [.copy("openapi.yaml"), .copy("console")]
         ),
+        // The control plane's state on PostgreSQL (`serve --db postgres://...`), apart so that nothing below
+        // the command line depends on postgres-nio.
+        .target(
+            name: "SovereignStorePostgres",
+            dependencies: [
+                "SovereignLedger",
+                "SovereignServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SovereignCLI",
             dependencies: [
@@ -150,6 +165,7 @@ let package = Package(
                 "SovereignLedger",
                 "SovereignLedgerSQLite",
                 "SovereignServer",
+                "SovereignStorePostgres",
                 "SovereignFederation",
                 "SovereignKubernetes",
                 "SovereignAnonymisation",
@@ -234,7 +250,7 @@ let package = Package(
             name: "SovereignServerTests",
             dependencies: [
                 "SovereignBase", "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
-                "SovereignFederation", "SovereignCheckpoint",
+                "SovereignFederation", "SovereignCheckpoint", "SovereignStorePostgres",
                 "SovereignKubernetes", "SovereignPlanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

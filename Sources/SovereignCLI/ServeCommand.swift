@@ -4,6 +4,7 @@ import Logging
 import SovereignKubernetes
 import SovereignModel
 import SovereignServer
+import SovereignStorePostgres
 
 /// `sovereign serve`: the control plane.
 struct Serve: AsyncParsableCommand {
@@ -11,7 +12,9 @@ struct Serve: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the control plane: the HTTP API, the control loop and the local process executor.",
         discussion: """
-            State lives in the SQLite database (--db). Without --tokens, DB.tokens is used, and made with one \
+            State lives in the SQLite database (--db), or in PostgreSQL with --db postgres://USER@HOST[:PORT]/DB \
+            (the password, if any, from PGPASSWORD); the local files named below then start with DB, in the \
+            working directory. Without --tokens, DB.tokens is used, and made with one \
             random operator token (mode 0600) on first start; without --key, DB.key holds the Ed25519 \
             checkpoint key (made with mode 0600 on first start). Workloads run as local processes under \
             DB.workloads/ and keep running if the server stops; the next start adopts them. Federated \
@@ -30,7 +33,7 @@ struct Serve: AsyncParsableCommand {
     @Argument(help: "Spec files or directories of the fleet.")
     var specs: [String]
 
-    @Option(help: "The SQLite state database.")
+    @Option(help: "The SQLite state database, or postgres://USER@HOST[:PORT]/DB.")
     var db = "sovereign.sqlite"
 
     @Option(help: "Address and port to listen on (port 0: any free port).")
@@ -134,6 +137,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.validationFailure
         }
         var configuration = ServerConfiguration(specPaths: specs, databasePath: db, host: host, port: port)
+        try applyDatabase(to: &configuration)
         if let extenderListen {
             let (extenderHost, extenderPort) = try Self.address(extenderListen, option: "--extender-listen")
             configuration.extenderHost = extenderHost
@@ -199,6 +203,33 @@ struct Serve: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             printError(error.description)
             throw ExitCode.failure
+        }
+    }
+
+    /// `--db`: an SQLite file, or a PostgreSQL URL whose store the server opens in place of SQLite; an error
+    /// naming the option (never the password) for any other URL.
+    func applyDatabase(to configuration: inout ServerConfiguration) throws {
+        guard PostgresLocation.isPostgres(db) else {
+            if let scheme = db.range(of: "://") {
+                printError(
+                    "--db: expected an SQLite file or \(PostgresLocation.expected), found a \"\(db[..<scheme.lowerBound])\" URL"
+                )
+                throw ExitCode.validationFailure
+            }
+            return
+        }
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation.parse(db, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            printError("--db: \(error.description)")
+            throw ExitCode.validationFailure
+        }
+        configuration.databasePath = location.database
+        configuration.openStore = {
+            var logger = Logger(label: "sovereign.store")
+            logger.logLevel = .warning
+            return try PostgresControlStore(location: location, logger: logger)
         }
     }
 

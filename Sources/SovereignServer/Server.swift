@@ -12,8 +12,10 @@ public import SovereignModel
 public struct ServerConfiguration: Sendable {
     /// Spec files or directories of the fleet.
     public var specPaths: [String]
-    /// The SQLite state database.
+    /// The SQLite state database; with ``openStore``, only the prefix of the local files (key, tokens, work).
     public var databasePath: String
+    /// Opens the state store in place of SQLite at ``databasePath`` (`--db postgres://...`).
+    public var openStore: (@Sendable () throws -> any ControlStore)?
     /// Address and port to listen on (port 0: any free port, printed at start).
     public var host: String
     public var port: Int
@@ -116,8 +118,7 @@ public enum SovereignServer: Sendable {
     ) throws -> (plane: ControlPlane, federation: FederationCoordinator, tokens: TokenStore, notes: [String]) {
         var notes: [String] = []
         let (fleet, sources) = try loadFleet(configuration.specPaths)
-        try lockDatabase(configuration.databasePath)
-        let store = try SQLiteControlStore(path: configuration.databasePath)
+        let store: any ControlStore = try configuration.openStore?() ?? openSQLite(configuration.databasePath)
         let origin =
             "sovereign/" + (URL(fileURLWithPath: configuration.databasePath).deletingPathExtension().lastPathComponent)
         let keyExisted = FileManager.default.fileExists(atPath: configuration.resolvedKeyPath)
@@ -192,6 +193,12 @@ public enum SovereignServer: Sendable {
             jurisdiction: configuration.jurisdiction
         )
         return (SiteRoutedExecutor(local: local, agents: agents), agents)
+    }
+
+    /// The SQLite store at `path`, once no other server holds it.
+    static func openSQLite(_ path: String) throws -> SQLiteControlStore {
+        try lockDatabase(path)
+        return try SQLiteControlStore(path: path)
     }
 
     /// Takes `DB.lock` for the life of the process: two servers on one database would each keep their own

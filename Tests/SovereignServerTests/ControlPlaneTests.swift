@@ -11,8 +11,8 @@ import Testing
 struct ControlPlaneTests {
     /// A server shutting down takes no more asked-for passes: once stopped, asking starts nothing, and a
     /// submission stays as committed.
-    @Test func askedPassesStopAtShutdown() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func askedPassesStopAtShutdown(_ backend: StoreBackend) async throws {
+        let h = try F.harness(backend: backend)
         await h.plane.askForPass()
         await h.plane.stopAskedPasses()
         _ = try await h.plane.submit(document: F.workload("late"), by: F.requester)
@@ -34,8 +34,10 @@ struct ControlPlaneTests {
         }
     }
 
-    @Test func submittedWorkloadStartsInsideItsResidency() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func submittedWorkloadStartsInsideItsResidency(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
         try await h.plane.reconcile()
         let live = h.executor.live
@@ -51,8 +53,10 @@ struct ControlPlaneTests {
 
     /// The server dies after committing a start (with its ledger entries) and before the process exists:
     /// the next server finds the attempt never ran and closes it in the ledger, after the claims it made.
-    @Test func aStartThatNeverHappenedIsClosedInTheLedger() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func aStartThatNeverHappenedIsClosedInTheLedger(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         let dying = CrashingStore(h.store)
         let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
         let plane = try ControlPlane(
@@ -80,8 +84,10 @@ struct ControlPlaneTests {
         #expect(first.outcome == "not-started")
     }
 
-    @Test func powerDropPausesThenMigratesWithinTheJurisdiction() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func powerDropPausesThenMigratesWithinTheJurisdiction(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
         try await h.plane.reconcile()
         let first = try #require(h.executor.live.first)
@@ -111,8 +117,10 @@ struct ControlPlaneTests {
         #expect(try state(h, "train") == .running)
     }
 
-    @Test func noPowerInTheJurisdictionMeansWaitingNotLeaving() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func noPowerInTheJurisdictionMeansWaitingNotLeaving(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("train"), by: F.requester)
         try await h.plane.reconcile()
         for site in ["nairobi-1", "mombasa-1"] {
@@ -147,8 +155,8 @@ struct ControlPlaneTests {
         #expect(resumed.resume)
     }
 
-    @Test func lowestPriorityIsPausedFirst() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func lowestPriorityIsPausedFirst(_ backend: StoreBackend) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("low", priority: 1, accelerators: 16), by: F.requester)
         _ = try await h.plane.submit(document: F.workload("high", priority: 9, accelerators: 16), by: F.requester)
         // Mombasa off, so both run in Nairobi.
@@ -175,8 +183,10 @@ struct ControlPlaneTests {
         #expect(try state(h, "high") == .running)
     }
 
-    @Test func failuresAreRetriedWithBackoffThenGivenUp() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func failuresAreRetriedWithBackoffThenGivenUp(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("flaky", attempts: 2), by: F.requester)
         try await h.plane.reconcile()
         h.executor.exit("flaky", status: 1)
@@ -197,8 +207,10 @@ struct ControlPlaneTests {
         #expect(try kinds(h).contains("workload.failed"))
     }
 
-    @Test func exitZeroCompletesAndTheLedgerAudits() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func exitZeroCompletesAndTheLedgerAudits(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("quick"), by: F.requester)
         try await h.plane.reconcile()
         h.executor.exit("quick", status: 0)
@@ -218,8 +230,10 @@ struct ControlPlaneTests {
         #expect(report.checkpoints >= 1)
     }
 
-    @Test func graceRunsOutThenKillRecordsAStaleCheckpoint() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func graceRunsOutThenKillRecordsAStaleCheckpoint(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("stubborn"), by: F.requester)
         try await h.plane.reconcile()
         _ = try await h.plane.setHeld("stubborn", held: true, by: F.requester)
@@ -242,8 +256,8 @@ struct ControlPlaneTests {
         #expect(h.executor.live.count == 1)
     }
 
-    @Test func cancelStopsForGood() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func cancelStopsForGood(_ backend: StoreBackend) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("doomed"), by: F.requester)
         try await h.plane.reconcile()
         _ = try await h.plane.cancel("doomed", by: F.requester)
@@ -256,8 +270,10 @@ struct ControlPlaneTests {
         await #expect(throws: ControlError.self) { try await h.plane.cancel("doomed", by: F.requester) }
     }
 
-    @Test func aRestartedControlPlaneAdoptsWhatRunsAndStartsNothingTwice() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func aRestartedControlPlaneAdoptsWhatRunsAndStartsNothingTwice(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         _ = try await h.plane.submit(document: F.workload("a"), by: F.requester)
         _ = try await h.plane.submit(document: F.workload("b", priority: 5), by: F.requester)
         try await h.plane.reconcile()
@@ -269,8 +285,10 @@ struct ControlPlaneTests {
         #expect(try h.store.attempts(of: "b").count == 1)
     }
 
-    @Test func submissionsAreValidatedAgainstTheFleet() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func submissionsAreValidatedAgainstTheFleet(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         let bad = F.workload("x", datasets: ["nowhere"])
         let error = try await #require(throws: SpecError.self) {
             try await h.plane.submit(document: bad, by: F.requester)
@@ -292,8 +310,10 @@ struct ControlPlaneTests {
         await #expect(throws: SpecError.self) { try await h.plane.submit(document: site, by: F.requester) }
     }
 
-    @Test func aTwoWorkloadSubmissionKeepsEachSpecAcrossARestart() async throws {
-        let h = try F.harness()
+    @Test(arguments: StoreBackend.allCases) func aTwoWorkloadSubmissionKeepsEachSpecAcrossARestart(
+        _ backend: StoreBackend
+    ) async throws {
+        let h = try F.harness(backend: backend)
         let body =
             F.workload("with-data", priority: 3) + "---\n"
             + F.workload("without-data", priority: 7, datasets: []).replacingOccurrences(
@@ -313,10 +333,10 @@ struct ControlPlaneTests {
 
     /// Whatever the power does, work bound to Kenyan data runs only in Kenya: 20 seeded runs of random power
     /// signals, pauses, resumes, failures and completions over a mix of bound and free workloads.
-    @Test(arguments: 0..<20)
-    func residencyHoldsWhateverThePowerDoes(seed: UInt64) async throws {
+    @Test(arguments: StoreBackend.allCases, 0..<20)
+    func residencyHoldsWhateverThePowerDoes(_ backend: StoreBackend, seed: UInt64) async throws {
         var random = SplitMix64(seed: seed)
-        let h = try F.harness()
+        let h = try F.harness(backend: backend)
         var bound = Set<String>()
         for i in 0..<6 {
             let isBound = random.next() % 2 == 0

@@ -359,7 +359,10 @@ struct AgentSimulation {
             for _ in 0..<2 { try await disturb() }
         }
         for site in siteNames {
-            let completed = machines[site]?.tick(work: work, checkpointEvery: settings.checkpointEvery) ?? []
+            // Read out and written back: the machine is changed while the simulation's other fields are read.
+            guard var machine = machines[site] else { continue }
+            let completed = machine.tick(work: work, checkpointEvery: settings.checkpointEvery)
+            machines[site] = machine
             counts["completions", default: 0] += completed.count
         }
         try await deliverFetches()

@@ -169,7 +169,7 @@ enum ControlFixtures {
         let plane: ControlPlane
         let executor: FakeExecutor
         let clock: TestClock
-        let store: SQLiteControlStore
+        let store: any ControlStore
         let directory: URL
         let signer: NoteSigner
         /// The site agents' executor, when the harness has agent sites.
@@ -205,17 +205,19 @@ enum ControlFixtures {
     static let readerToken = "rd-0123456789abcdef0123"
     static let powerToken = "pw-0123456789abcdef0123"
 
-    /// A control plane over a fake executor; the sites in `agentSites` run through site agents (lease `lease`).
+    /// A control plane over a fake executor and a new store on `backend`; the sites in `agentSites` run through
+    /// site agents (lease `lease`).
     static func harness(
         fleetText: String = fleet,
         agentSites: Set<String> = [],
-        lease: TimeSpan = .seconds(10)
+        lease: TimeSpan = .seconds(10),
+        backend: StoreBackend = .sqlite
     ) throws -> Harness {
         let directory = try Fixtures.temporaryDirectory()
         let file = directory.appendingPathComponent("fleet.yaml")
         try fleetText.write(to: file, atomically: true, encoding: .utf8)
         let (fleet, sources) = try SovereignServer.loadFleet([file.path])
-        let store = try SQLiteControlStore(path: directory.appendingPathComponent("state.sqlite").path)
+        let store = try backend.makeStore(in: directory)
         let signer = try LedgerKeyFile.loadOrCreate(at: directory.appendingPathComponent("key").path, name: "test")
         let executor = FakeExecutor()
         let clock = TestClock()

@@ -195,11 +195,18 @@ public struct StateChange: Sendable {
 public struct CommittedChange: Sendable {
     public let entries: [StoredEntry]
     public let attemptIDs: [Int64]
+
+    /// Makes the result of a commit (for a store's implementation).
+    public init(entries: [StoredEntry], attemptIDs: [Int64]) {
+        self.entries = entries
+        self.attemptIDs = attemptIDs
+    }
 }
 
 /// Durable state of the control plane.
 ///
-/// SQLite (``SQLiteControlStore``) is the embedded default. The interface is what a PostgreSQL
+/// SQLite (``SQLiteControlStore``) is the embedded default; PostgreSQL (`PostgresControlStore`, in its own module)
+/// implements it for `serve --db postgres://...`. The interface is what a PostgreSQL
 /// implementation must provide for several replicas: every method is one transaction, and ``commit(_:)``
 /// numbers ledger entries inside the transaction that writes the state they record, so the ledger and
 /// the state never disagree.
@@ -257,6 +264,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public static func nameTaken(_ name: String) -> StoreError {
         StoreError(code: .nameTaken, message: "a workload named \"\(name)\" already exists")
     }
+    /// The database failed or refused; `message` says which database and what it answered (never a password).
+    public static func database(_ message: String) -> StoreError { StoreError(code: .database, message: message) }
     /// Whether the name of a new workload is already used.
     public var isNameTaken: Bool { code == .nameTaken }
 

@@ -1,0 +1,180 @@
+public import Foundation
+public import Logging
+import PostgresNIO
+public import SovereignLedger
+public import SovereignServer
+
+/// ``ControlStore`` over PostgreSQL through postgres-nio: the SQLite store's migrations in PostgreSQL's SQL,
+/// every method one transaction, and ledger tables that a trigger keeps insert-only.
+///
+/// Committing transactions take turns on an advisory lock, so ledger entries are numbered without gaps or
+/// duplicates whoever writes. A store opened with `exclusive` holds a second advisory lock for the life of its
+/// connection, so that two servers never run on one database (each would keep its own Merkle tree).
+public final class PostgresControlStore: ControlStore {
+    let session: PostgresSession
+    /// Where the database is (its description never holds the password).
+    public var location: PostgresLocation { session.location }
+
+    /// Connects to the database at `location`, creating and migrating its tables if needed.
+    ///
+    /// - Parameters:
+    ///   - exclusive: hold the database's server lock while connected (what `sovereign serve` does).
+    ///   - time: when the migrations are recorded as applied.
+    /// - Throws: ``StoreError`` naming the database when it cannot be reached or migrated, or (with `exclusive`)
+    ///   when another server holds it.
+    public init(location: PostgresLocation, exclusive: Bool = true, logger: Logger, at time: Date = Date()) throws {
+        session = PostgresSession(location: location, logger: logger) { link in
+            guard exclusive else { return }
+            let held = try link.row("SELECT pg_try_advisory_lock(\(PostgresSchema.Lock.server.rawValue))")
+            guard try held?[0].decode(Bool.self) == true else {
+                throw StoreError.database(
+                    "\(location): expected no other server on this database, found one holding its server lock"
+                )
+            }
+        }
+        try session.transaction { link in try PostgresSchema.migrate(link, at: time) }
+    }
+
+    /// Closes the connection, releasing the server lock; a later call connects (and locks) again.
+    ///
+    /// - Throws: ``StoreError`` when the connection does not close cleanly.
+    public func close() throws { try session.close() }
+
+    // MARK: Writing
+
+    public func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
+        try session.transaction { link in
+            try link.rows("SELECT pg_advisory_xact_lock(\(PostgresSchema.Lock.write.rawValue))")
+            try Self.write(workloads: change, in: link)
+            let ids = try Self.write(attempts: change, in: link)
+            try Self.write(history: change, in: link)
+            let entries = try Self.append(change.ledger, at: time, in: link)
+            return CommittedChange(entries: entries, attemptIDs: ids)
+        }
+    }
+
+    /// Inserts a change's new workloads (refusing a taken name) and updates its changed ones.
+    static func write(workloads change: StateChange, in link: PostgresSession.Link) throws {
+        for w in change.newWorkloads {
+            let taken = try link.row("SELECT EXISTS (SELECT 1 FROM workload WHERE name = \(w.name))")
+            if try taken?[0].decode(Bool.self) == true { throw StoreError.nameTaken(w.name) }
+            try link.rows(
+                """
+                INSERT INTO workload (name, source, document, state, site, pool, accelerators, checkpointSite,
+                    failures, retryAt, held, cancelRequested, runSeconds, detail, submittedAt, updatedAt,
+                    replicaSite, replicaAt)
+                VALUES (\(w.name), \(w.source), \(w.document), \(w.state.rawValue), \(w.site), \(w.pool),
+                    \(w.accelerators), \(w.checkpointSite), \(w.failures), \(w.retryAt), \(w.held),
+                    \(w.cancelRequested), \(w.runSeconds), \(w.detail), \(w.submittedAt), \(w.updatedAt),
+                    \(w.replicaSite), \(w.replicaAt))
+                """
+            )
+        }
+        for w in change.workloads {
+            try link.rows(
+                """
+                UPDATE workload SET state = \(w.state.rawValue), site = \(w.site), pool = \(w.pool),
+                    accelerators = \(w.accelerators), checkpointSite = \(w.checkpointSite), failures = \(w.failures),
+                    retryAt = \(w.retryAt), held = \(w.held), cancelRequested = \(w.cancelRequested),
+                    runSeconds = \(w.runSeconds), detail = \(w.detail), submittedAt = \(w.submittedAt),
+                    updatedAt = \(w.updatedAt), replicaSite = \(w.replicaSite), replicaAt = \(w.replicaAt)
+                WHERE name = \(w.name)
+                """
+            )
+        }
+    }
+
+    /// Inserts a change's new attempts and updates its changed ones.
+    ///
+    /// - Returns: the ids of the new attempts, in order.
+    static func write(attempts change: StateChange, in link: PostgresSession.Link) throws -> [Int64] {
+        var ids: [Int64] = []
+        for a in change.newAttempts {
+            let row = try link.row(
+                """
+                INSERT INTO attempt (workload, number, site, pool, accelerators, resume, handle, startedAt, termAt,
+                    killAt, endedAt, outcome, exitStatus, exitSignal, checkpointStale, logPath)
+                VALUES (\(a.workload), \(a.number), \(a.site), \(a.pool), \(a.accelerators), \(a.resume),
+                    \(a.handle?.rawValue), \(a.startedAt), \(a.termAt), \(a.killAt), \(a.endedAt), \(a.outcome),
+                    \(a.exitStatus.map { Int64($0) }), \(a.exitSignal.map { Int64($0) }), \(a.checkpointStale),
+                    \(a.logPath))
+                RETURNING id
+                """
+            )
+            ids.append(try row?[0].decode(Int64.self) ?? 0)
+        }
+        for a in change.attempts {
+            guard let id = a.id else { continue }
+            try link.rows(
+                """
+                UPDATE attempt SET workload = \(a.workload), number = \(a.number), site = \(a.site),
+                    pool = \(a.pool), accelerators = \(a.accelerators), resume = \(a.resume),
+                    handle = \(a.handle?.rawValue), startedAt = \(a.startedAt), termAt = \(a.termAt),
+                    killAt = \(a.killAt), endedAt = \(a.endedAt), outcome = \(a.outcome),
+                    exitStatus = \(a.exitStatus.map { Int64($0) }), exitSignal = \(a.exitSignal.map { Int64($0) }),
+                    checkpointStale = \(a.checkpointStale), logPath = \(a.logPath)
+                WHERE id = \(id)
+                """
+            )
+        }
+        return ids
+    }
+
+    /// Inserts a change's history lines and power signals.
+    static func write(history change: StateChange, in link: PostgresSession.Link) throws {
+        for t in change.transitions {
+            try link.rows(
+                """
+                INSERT INTO transition (workload, at, fromState, toState, reason)
+                VALUES (\(t.workload), \(t.at), \(t.from?.rawValue), \(t.to.rawValue), \(t.reason))
+                """
+            )
+        }
+        for p in change.powerSignals {
+            let forecast = String(decoding: try JSONEncoder().encode(p.forecast), as: UTF8.self)
+            try link.rows(
+                """
+                INSERT INTO power_signal (site, at, available, forecast, ambient)
+                VALUES (\(p.site), \(p.at), \(p.available), \(forecast), \(p.ambient))
+                """
+            )
+        }
+    }
+
+    /// Numbers, times and appends ledger entries after the last stored one (the caller holds the write lock).
+    ///
+    /// - Returns: the entries as stored.
+    static func append(_ ledger: [LedgerEvent], at time: Date, in link: PostgresSession.Link) throws -> [StoredEntry] {
+        guard !ledger.isEmpty else { return [] }
+        let next = try link.row("SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry")
+        var sequence = try next?[0].decode(Int.self) ?? 0
+        let stamp = LedgerEntry.formatTime(time)
+        var entries: [StoredEntry] = []
+        for event in ledger {
+            let recorded = event.entry
+            let entry = LedgerEntry(sequence: sequence, time: stamp, kind: recorded.kind, fields: recorded.fields)
+            let bytes = entry.canonicalJSON()
+            let leaf = MerkleHash.leaf(bytes)
+            try link.rows(
+                """
+                INSERT INTO ledger_entry (sequence, entry, leafHash)
+                VALUES (\(sequence), \(Data(bytes)), \(Data(leaf.bytes)))
+                """
+            )
+            entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
+            sequence += 1
+        }
+        return entries
+    }
+
+    public func addCheckpoint(size: Int, note: String, at time: Date) throws {
+        try session.with { link in
+            try link.rows(
+                """
+                INSERT INTO ledger_checkpoint (size, note, createdAt) VALUES (\(size), \(note), \(time.timeIntervalSince1970))
+                ON CONFLICT (size) DO NOTHING
+                """
+            )
+        }
+    }
+}
