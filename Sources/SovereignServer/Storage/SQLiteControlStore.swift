@@ -289,11 +289,13 @@ public final class SQLiteControlStore: ControlStore {
     public func workloads(after position: Int64, limit: Int?) throws -> [(position: Int64, record: WorkloadRecord)] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM workload WHERE seq > ? ORDER BY seq LIMIT ?",
-                    arguments: [position, limit ?? -1]
-                ).map { (position: $0["seq"], record: Self.workload($0)) }
+                try Array(
+                    Row.fetchCursor(
+                        db,
+                        sql: "SELECT \(Self.workloadColumns), seq FROM workload WHERE seq > ? ORDER BY seq LIMIT ?",
+                        arguments: [position, limit ?? -1]
+                    ).map { (position: $0[Self.workloadColumnCount], record: Self.workload($0)) }
+                )
             }
         }
     }
@@ -301,10 +303,12 @@ public final class SQLiteControlStore: ControlStore {
     public func activeWorkloads() throws -> [WorkloadRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM workload WHERE state NOT IN ('completed', 'failed', 'cancelled') ORDER BY seq"
-                ).map(Self.workload)
+                try Array(
+                    Row.fetchCursor(
+                        db,
+                        sql: "SELECT \(Self.workloadColumns) FROM workload WHERE \(Self.active) ORDER BY seq"
+                    ).map(Self.workload)
+                )
             }
         }
     }
@@ -324,7 +328,11 @@ public final class SQLiteControlStore: ControlStore {
     public func workload(named name: String) throws -> WorkloadRecord? {
         try wrap {
             try pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM workload WHERE name = ?", arguments: [name]).map(Self.workload)
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT \(Self.workloadColumns) FROM workload WHERE name = ?",
+                    arguments: [name]
+                ).map(Self.workload)
             }
         }
     }
@@ -332,8 +340,13 @@ public final class SQLiteControlStore: ControlStore {
     public func attempts(of workload: String) throws -> [AttemptRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE workload = ? ORDER BY id", arguments: [workload])
-                    .map(Self.attempt)
+                try Array(
+                    Row.fetchCursor(
+                        db,
+                        sql: "SELECT \(Self.attemptColumns) FROM attempt WHERE workload = ? ORDER BY id",
+                        arguments: [workload]
+                    ).map(Self.attempt)
+                )
             }
         }
     }
@@ -341,7 +354,12 @@ public final class SQLiteControlStore: ControlStore {
     public func openAttempts() throws -> [AttemptRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM attempt WHERE endedAt IS NULL ORDER BY id").map(Self.attempt)
+                try Array(
+                    Row.fetchCursor(
+                        db,
+                        sql: "SELECT \(Self.attemptColumns) FROM attempt WHERE endedAt IS NULL ORDER BY id"
+                    ).map(Self.attempt)
+                )
             }
         }
     }
@@ -349,11 +367,15 @@ public final class SQLiteControlStore: ControlStore {
     public func openAttempts(at site: String) throws -> [AttemptRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM attempt WHERE endedAt IS NULL AND site = ? ORDER BY id",
-                    arguments: [site]
-                ).map(Self.attempt)
+                try Array(
+                    Row.fetchCursor(
+                        db,
+                        sql: """
+                            SELECT \(Self.attemptColumns) FROM attempt WHERE endedAt IS NULL AND site = ? ORDER BY id
+                            """,
+                        arguments: [site]
+                    ).map(Self.attempt)
+                )
             }
         }
     }
@@ -362,8 +384,13 @@ public final class SQLiteControlStore: ControlStore {
         try wrap {
             try pool.read { db in
                 var numbers: [String: Int] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT workload, MAX(number) AS n FROM attempt GROUP BY workload")
-                {
+                // Only active workloads start attempts, so only theirs are read: the cost follows the active
+                // workloads (the partial index), not every attempt the store ever recorded.
+                let sql = """
+                    SELECT workload, MAX(number) AS n FROM attempt
+                    WHERE workload IN (SELECT name FROM workload WHERE \(Self.active)) GROUP BY workload
+                    """
+                for row in try Row.fetchAll(db, sql: sql) {
                     numbers[row["workload"]] = row["n"]
                 }
                 return numbers
@@ -435,49 +462,65 @@ public final class SQLiteControlStore: ControlStore {
 
     // MARK: Rows
 
+    /// Where a workload is active (not completed, failed or cancelled): what the partial index `workload_active`
+    /// covers.
+    static let active = "state NOT IN ('completed', 'failed', 'cancelled')"
+
+    /// The workload columns ``workload(_:)`` reads, by position (a name lookup per column per row cost more than
+    /// the read itself at thousands of rows).
+    static let workloadColumns = """
+        name, source, document, submittedAt, state, site, pool, accelerators, checkpointSite, replicaSite, \
+        replicaAt, failures, retryAt, held, cancelRequested, runSeconds, detail, updatedAt
+        """
+    static let workloadColumnCount = 18
+
+    /// A row of ``workloadColumns``.
     static func workload(_ row: Row) -> WorkloadRecord {
-        let name: String = row["name"]
-        let source: String = row["source"]
-        let document: String = row["document"]
-        let submittedAt: Double = row["submittedAt"]
-        var w = WorkloadRecord(name: name, source: source, document: document, at: submittedAt)
-        w.state = WorkloadState(rawValue: row["state"]) ?? .pending
-        w.site = row["site"]
-        w.pool = row["pool"]
-        w.accelerators = row["accelerators"]
-        w.checkpointSite = row["checkpointSite"]
-        w.replicaSite = row["replicaSite"]
-        w.replicaAt = row["replicaAt"]
-        w.failures = row["failures"]
-        w.retryAt = row["retryAt"]
-        w.held = row["held"]
-        w.cancelRequested = row["cancelRequested"]
-        w.runSeconds = row["runSeconds"]
-        w.detail = row["detail"]
-        w.updatedAt = row["updatedAt"]
+        var w = WorkloadRecord(name: row[0], source: row[1], document: row[2], at: row[3])
+        w.state = WorkloadState(rawValue: row[4]) ?? .pending
+        w.site = row[5]
+        w.pool = row[6]
+        w.accelerators = row[7]
+        w.checkpointSite = row[8]
+        w.replicaSite = row[9]
+        w.replicaAt = row[10]
+        w.failures = row[11]
+        w.retryAt = row[12]
+        w.held = row[13]
+        w.cancelRequested = row[14]
+        w.runSeconds = row[15]
+        w.detail = row[16]
+        w.updatedAt = row[17]
         return w
     }
 
+    /// The attempt columns ``attempt(_:)`` reads, by position.
+    static let attemptColumns = """
+        workload, number, site, pool, accelerators, resume, startedAt, logPath, id, handle, termAt, killAt, endedAt, \
+        outcome, exitStatus, exitSignal, checkpointStale
+        """
+
+    /// A row of ``attemptColumns``.
     static func attempt(_ row: Row) -> AttemptRecord {
         var a = AttemptRecord(
-            workload: row["workload"],
-            number: row["number"],
-            site: row["site"],
-            pool: row["pool"],
-            accelerators: row["accelerators"],
-            resume: row["resume"],
-            startedAt: row["startedAt"],
-            logPath: row["logPath"]
+            workload: row[0],
+            number: row[1],
+            site: row[2],
+            pool: row[3],
+            accelerators: row[4],
+            resume: row[5],
+            startedAt: row[6],
+            logPath: row[7]
         )
-        a.id = row["id"]
-        a.handle = (row["handle"] as String?).map(AttemptHandle.init)
-        a.termAt = row["termAt"]
-        a.killAt = row["killAt"]
-        a.endedAt = row["endedAt"]
-        a.outcome = row["outcome"]
-        a.exitStatus = (row["exitStatus"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
-        a.exitSignal = (row["exitSignal"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
-        a.checkpointStale = row["checkpointStale"]
+        a.id = row[8]
+        a.handle = (row[9] as String?).map(AttemptHandle.init)
+        a.termAt = row[10]
+        a.killAt = row[11]
+        a.endedAt = row[12]
+        a.outcome = row[13]
+        a.exitStatus = (row[14] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.exitSignal = (row[15] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        a.checkpointStale = row[16]
         return a
     }
 
