@@ -74,7 +74,8 @@ extension Reconcile {
             grid: grid,
             budgets: result.budgets,
             occupied: occupied,
-            origins: origins
+            origins: origins,
+            awaiting: snapshot.awaitedDerivations
         )
     }
 
@@ -137,7 +138,8 @@ extension Reconcile {
                 dataset: dataset,
                 workload: name,
                 site: segment.site,
-                jurisdiction: fleet.site(named: segment.site)?.jurisdiction ?? ""
+                jurisdiction: fleet.site(named: segment.site)?.jurisdiction ?? "",
+                derivation: snapshot.derivations[dataset]
             )
             ledger(.datasetAccessed(access))
         }

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import SovereignAnonymisation
 public import SovereignLedger
 import SovereignLedgerSQLite
 
@@ -52,6 +53,19 @@ public final class SQLiteControlStore: ControlStore {
                 sql: """
                     ALTER TABLE workload ADD COLUMN replicaSite TEXT;
                     ALTER TABLE workload ADD COLUMN replicaAt REAL;
+                    """
+            )
+        }
+        migrator.registerMigration("v5: anonymisation runs by derived dataset") { db in
+            // An index over the ledger's `dataset.derived` entries, written with them, so a pass finds which
+            // derived datasets exist without reading the ledger.
+            try db.execute(
+                sql: """
+                    CREATE TABLE derivation_run (
+                        sequence INTEGER PRIMARY KEY REFERENCES ledger_entry(sequence),
+                        dataset TEXT NOT NULL
+                    );
+                    CREATE INDEX derivation_run_dataset ON derivation_run(dataset, sequence);
                     """
             )
         }
@@ -250,6 +264,12 @@ public final class SQLiteControlStore: ControlStore {
                 sql: "INSERT INTO ledger_entry (sequence, entry, leafHash) VALUES (?, ?, ?)",
                 arguments: [sequence, Data(bytes), Data(leaf.bytes)]
             )
+            if case .derived(let run) = event {
+                try db.execute(
+                    sql: "INSERT INTO derivation_run (sequence, dataset) VALUES (?, ?)",
+                    arguments: [sequence, run.report.dataset]
+                )
+            }
             entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
             sequence += 1
         }
@@ -431,6 +451,18 @@ public final class SQLiteControlStore: ControlStore {
 
     public func checkpoints() throws -> [String] {
         try wrap { try pool.read { db in try LedgerTables.checkpoints(db) } }
+    }
+
+    public func derivationRuns() throws -> [String: Int] {
+        try wrap {
+            try pool.read { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT dataset, MAX(sequence) AS sequence FROM derivation_run GROUP BY dataset"
+                )
+                return Dictionary(uniqueKeysWithValues: rows.map { ($0["dataset"] as String, $0["sequence"] as Int) })
+            }
+        }
     }
 
     // MARK: Rows
