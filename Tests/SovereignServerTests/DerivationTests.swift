@@ -234,7 +234,7 @@ struct DerivationTests {
     }
 
     /// Refusals name their field: a run outside the residency (422), a digest that is not one (400), a path
-    /// that names another dataset than the body (422), a dataset the fleet lacks (404).
+    /// that names another dataset than the body (422), a dataset the fleet lacks (404), a list over its limit.
     @Test func theRouteRefusesNamingTheField() async throws {
         let h = try F.harness(fleetText: Self.fleet)
         let cases: [(String, String, HTTPResponse.Status, String)] = [
@@ -246,6 +246,13 @@ struct DerivationTests {
                 "dataset"
             ),
             ("ke-records-anon", "{\"dataset\": 1}", .badRequest, "dataset"),
+            (
+                "ke-records-anon",
+                Self.reportJSON().replacingOccurrences(
+                    of: "\"dropped\": []",
+                    with: "\"dropped\": [\(Array(repeating: "\"x\"", count: 257).joined(separator: ","))]"
+                ), .badRequest, "run.dropped"
+            ),
         ]
         try await Self.app(h).test(.router) { client in
             for (dataset, body, status, field) in cases {

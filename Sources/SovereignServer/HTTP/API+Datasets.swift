@@ -22,9 +22,11 @@ extension API {
         }
     ]
 
-    /// Most names one list of a derivation report may hold, and the longest name or path in it.
-    static let derivationListLimit = 1000
-    static let derivationTextLimit = 4096
+    /// Most names one list of a derivation report may hold, the longest column name and the longest path (in
+    /// Unicode scalars, as JSON Schema counts `maxLength`): every list at its limit still fits in a body.
+    static let derivationListLimit = 256
+    static let columnNameLimit = 128
+    static let pathLimit = 4096
 
     /// Refuses a derivation report whose names, digests, counts or lists break the limits `openapi.yaml`
     /// states; what the fleet says of it is checked by the control plane.
@@ -71,13 +73,12 @@ extension API {
     }
 
     /// The report's lists of columns: at most ``derivationListLimit`` names each, none longer than
-    /// ``derivationTextLimit`` bytes, losses between 0 and 1.
+    /// ``columnNameLimit`` (the file paths ``pathLimit``), losses between 0 and 1.
     static func checkLists(_ run: AnonymisationReport) throws {
         let lists = [
             ("run.dropped", run.dropped), ("run.pseudonymised", run.pseudonymised), ("run.coarsened", run.coarsened),
             ("run.noised", run.noised), ("run.quasiIdentifiers", run.quasiIdentifiers),
             ("run.ncpByColumn", run.ncpByColumn.map(\.column)),
-            ("run", [run.input, run.output] + (run.sensitiveColumn.map { [$0] } ?? [])),
         ]
         for (field, names) in lists {
             guard names.count <= derivationListLimit else {
@@ -87,17 +88,24 @@ extension API {
                     field: field
                 )
             }
-            if let long = names.firstIndex(where: { $0.utf8.count > derivationTextLimit }) {
-                throw APIError(
-                    .badRequest,
-                    "expected names of at most \(derivationTextLimit) bytes in \(field), found one of "
-                        + "\(names[long].utf8.count) at \(long)",
-                    field: field
-                )
-            }
+            for (i, name) in names.enumerated() { try checkLength(name, columnNameLimit, field: "\(field)[\(i)]") }
         }
+        if let column = run.sensitiveColumn { try checkLength(column, columnNameLimit, field: "run.sensitiveColumn") }
+        try checkLength(run.input, pathLimit, field: "run.input")
+        try checkLength(run.output, pathLimit, field: "run.output")
         for (i, loss) in run.ncpByColumn.enumerated() {
             try checkFraction(loss.ncp, field: "run.ncpByColumn[\(i)].ncp")
+        }
+    }
+
+    static func checkLength(_ text: String, _ limit: Int, field: String) throws {
+        let length = text.unicodeScalars.count
+        guard length <= limit else {
+            throw APIError(
+                .badRequest,
+                "expected \(field) of at most \(limit) characters, found \(length)",
+                field: field
+            )
         }
     }
 
