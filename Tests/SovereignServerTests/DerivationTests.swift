@@ -31,6 +31,24 @@ struct DerivationTests {
                 anonymise: {pseudonymise: [id], quasiIdentifiers: {age: numeric, district: categorical}, k: 10}
             ---
             apiVersion: sovereign.dev/v1
+            kind: Dataset
+            metadata: {name: ke-keyed}
+            spec: {size: 20 GB, site: nairobi-1, residency: [KE], classification: personal, keys: {jurisdiction: KE}}
+            ---
+            apiVersion: sovereign.dev/v1
+            kind: Dataset
+            metadata: {name: ke-keyed-anon}
+            spec:
+              size: 2 GB
+              site: nairobi-1
+              residency: [KE]
+              classification: internal
+              keys: {jurisdiction: KE}
+              derivedFrom:
+                dataset: ke-keyed
+                anonymise: {pseudonymise: [id], quasiIdentifiers: {age: numeric, district: categorical}, k: 10}
+            ---
+            apiVersion: sovereign.dev/v1
             kind: Policy
             metadata: {name: anonymised-data}
             spec: {anonymised: {minK: 10, mayBeProcessedIn: [RW]}}
@@ -137,6 +155,14 @@ struct DerivationTests {
         )
         guard case .object(let accessFields)? = access["fields"] else { throw DerivationTestError.shape }
         #expect(accessFields["derivationEntry"] == .number(Double(recorded.entry)))
+        let placed = try #require(entries.first { $0["kind"] == .string("workload.placed") })
+        guard case .object(let placedFields)? = placed["fields"], case .string(let reasons)? = placedFields["reasons"]
+        else { throw DerivationTestError.shape }
+        #expect(
+            reasons.contains(
+                "ke-records-anon may be processed in KE,RW (made by the run in ledger entry \(recorded.entry))"
+            )
+        )
         #expect(accessFields["jurisdiction"] == .string("RW"))
         // A restarted server still knows the derivative was made.
         #expect(try h.store.derivationRuns() == ["ke-records-anon": recorded.entry])
@@ -175,6 +201,19 @@ struct DerivationTests {
             #expect(refused?.field == field, "\(field)")
             #expect(refused?.message.contains(message) == true, "\(refused?.message ?? "no refusal")")
         }
+        // The key must be held where the source's keys are; a report that does not say where is refused.
+        let keyed = try JSONDecoder().decode(
+            DerivationReport.self,
+            from: Data(
+                Self.reportJSON(source: "ke-keyed").replacingOccurrences(of: "ke-records-anon", with: "ke-keyed-anon")
+                    .utf8
+            )
+        )
+        let unkeyed = await Self.refusal {
+            _ = try await h.plane.recordDerivation(keyed, dataset: "ke-keyed-anon", by: F.requester)
+        }
+        #expect(unkeyed?.field == "keyJurisdiction")
+        #expect(unkeyed?.message.contains("expected KE (where ke-keyed's keys are held), found none") == true)
         let unknown = await Self.refusal {
             _ = try await h.plane.recordDerivation(try Self.report(), dataset: "ke-records", by: F.requester)
         }

@@ -244,8 +244,10 @@ extension Reconcile {
     func placementReason(_ w: Workload, site name: String) -> String {
         let site = fleet.site(named: name)
         var parts = ["policy power-aware", "site \(name) in \(site?.jurisdiction ?? "?")"]
-        let residency = w.datasets.compactMap { fleet.dataset(named: $0) }.map {
-            "\($0.name) may be processed in \($0.residencyCountries.sorted().joined(separator: ","))"
+        let residency = w.datasets.compactMap { fleet.dataset(named: $0) }.map { dataset in
+            let made = snapshot.derivations[dataset.name].map { " (made by the run in ledger entry \($0))" } ?? ""
+            return "\(dataset.name) may be processed in \(dataset.residencyCountries.sorted().joined(separator: ","))"
+                + made
         }
         parts += residency
         return parts.joined(separator: "; ")
