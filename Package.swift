@@ -122,6 +122,7 @@ let package = Package(
                 "SovereignLedgerSQLite",
                 "SovereignFederation",
                 "SovereignCheckpoint",
+                "SovereignAnonymisation",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -251,7 +252,7 @@ let package = Package(
             dependencies: [
                 "SovereignBase", "SovereignServer", "SovereignModel", "SovereignLedger", "SovereignTesting",
                 "SovereignFederation", "SovereignCheckpoint", "SovereignStorePostgres",
-                "SovereignKubernetes", "SovereignPlanner",
+                "SovereignKubernetes", "SovereignPlanner", "SovereignAnonymisation",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

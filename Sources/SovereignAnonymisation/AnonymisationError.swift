@@ -24,4 +24,10 @@ public struct AnonymisationError: Error, Sendable, Hashable, CustomStringConvert
 
     /// `file:line:column: error: ...`.
     public var description: String { message }
+
+    /// What an input field was, without its value: the field may be personal data, and a message travels
+    /// further than the data may (a terminal, a log, a ticket). Its place (`file:line:column`) finds it.
+    static func unshown(_ text: String) -> String {
+        "a value of \(text.count) character\(text.count == 1 ? "" : "s") (not shown: it may be personal data)"
+    }
 }

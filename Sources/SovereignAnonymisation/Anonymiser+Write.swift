@@ -102,7 +102,7 @@ extension Anonymiser {
             throw AnonymisationError(
                 .input,
                 "\(path):\(field.line):\(field.column): column \(String(reflecting: column)): expected a date like "
-                    + "\"2024-03-17\", found \(String(reflecting: text))"
+                    + "\"2024-03-17\", found \(AnonymisationError.unshown(text))"
             )
         }
         return value

@@ -143,7 +143,7 @@ public struct Anonymiser: Sendable {
             throw AnonymisationError(
                 .input,
                 "\(path):\(field.line):\(field.column): column \(String(reflecting: column)): expected a number, "
-                    + "found \(String(reflecting: field.text))"
+                    + "found \(AnonymisationError.unshown(field.text))"
             )
         }
         return value

@@ -6,7 +6,7 @@ import SovereignModel
 
 /// `sovereign anonymise`: make a derived dataset from its source, inside the source's border, by the method
 /// its spec declares; report k achieved, rows suppressed and information lost.
-public struct AnonymiseCommand: ParsableCommand, Sendable {
+public struct AnonymiseCommand: AsyncParsableCommand, Sendable {
     public static let configuration = CommandConfiguration(
         commandName: "anonymise",
         abstract: "Make a derived (anonymised) dataset from its source by the method its Dataset spec declares.",
@@ -14,7 +14,9 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
             Run it at the source dataset's site: the input is the source's rows (CSV with a header, or gzip \
             CSV), the output the derived dataset's. Memory holds only the quasi-identifier columns (about 8 \
             bytes per row per quasi-identifier); the rest streams. Exits 1 when the output does not reach the \
-            k the method and the policies ask for.
+            k the method and the policies ask for. With --control-plane, a run that reaches it is recorded \
+            there (POST /v1/datasets/DERIVED/derivations, with an operator's or the source site's token): \
+            work that reads the derived dataset waits until then.
             """
     )
 
@@ -39,22 +41,24 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
     @Option(help: "The seed of the numeric noise.")
     public var seed: UInt64 = 0
 
+    @Option(help: "The site this run takes place at (default: the source dataset's); the report names it.")
+    public var site: String?
+
     @Option(help: "Output format: text or json.")
     public var format: OutputFormat = .text
 
+    @Option(help: "Record the run at this control plane, like https://sovereign.example:8443.")
+    public var controlPlane: String?
+
+    @OptionGroup(title: "Control plane token")
+    var token: SiteTokenOptions
+
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSOptions
+
     public init() {}
 
-    /// The report as JSON: the run's numbers and what they were held to.
-    struct ReportJSON: Encodable {
-        let dataset: String
-        let source: String
-        let keyJurisdiction: String?
-        let requiredK: Int
-        let meetsPolicy: Bool
-        let run: AnonymisationReport
-    }
-
-    public func run() throws {
+    public func run() async throws {
         let fleet = try loadFleetOrExit(paths)
         guard let derived = fleet.dataset(named: dataset), let derivation = derived.derivedFrom else {
             let derivedNames = fleet.datasets.filter { $0.derivedFrom != nil }.map(\.name)
@@ -66,7 +70,12 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
             throw ExitCode.failure
         }
         let source = fleet.dataset(named: derivation.source)
-        let requiredK = Self.requiredK(derived, source: source, policies: fleet.policies)
+        let runSite = site ?? source?.site ?? derived.site
+        if let refusal = Self.siteRefusal(runSite, source: source, in: fleet) {
+            printError("--site: \(refusal)")
+            throw ExitCode.failure
+        }
+        let requiredK = derived.requiredK(source: source, policies: fleet.policies)
         let outcome: AnonymisationReport
         do {
             let key = try keyFile.map { (path) throws(AnonymisationError) in try PseudonymKey(contentsOf: path) }
@@ -83,12 +92,12 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
             printError(error.description)
             throw ExitCode.failure
         }
-        let json = ReportJSON(
+        let json = DerivationReport(
             dataset: dataset,
             source: derivation.source,
+            site: runSite,
             keyJurisdiction: source?.keysHeldIn,
             requiredK: requiredK,
-            meetsPolicy: outcome.meets(k: requiredK),
             run: outcome
         )
         try emit(json)
@@ -99,12 +108,11 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
             )
             throw ExitCode.failure
         }
+        if let controlPlane { try await record(json, at: controlPlane) }
     }
 
-    private func emit(_ json: ReportJSON) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let data = try encoder.encode(json)
+    private func emit(_ json: DerivationReport) throws {
+        let data = json.json()
         if let report { try POSIX.writeAtomically(data + Data("\n".utf8), to: report, durable: false) }
         switch format {
         case .text:
@@ -115,11 +123,14 @@ public struct AnonymiseCommand: ParsableCommand, Sendable {
         }
     }
 
-    /// The k the output must reach: the method's, and every policy's `anonymised.minK` when the derived
-    /// dataset may be processed beyond its source's residency.
-    static func requiredK(_ derived: Dataset, source: Dataset?, policies: [Policy]) -> Int {
-        let k = derived.derivedFrom?.anonymisation.k ?? 2
-        guard let source, !derived.residencyCountries.isSubset(of: source.residencyCountries) else { return k }
-        return policies.compactMap { $0.anonymised?.minK }.reduce(k, max)
+    /// Why an anonymisation may not run at `site`, or `nil` when it may: a site of the fleet inside the source's
+    /// residency (the raw rows never leave it).
+    static func siteRefusal(_ site: String, source: Dataset?, in fleet: Fleet) -> String? {
+        guard let found = fleet.site(named: site) else {
+            return "expected a site of the fleet, found \"\(site)\""
+        }
+        guard let source, !source.mayBeProcessed(in: found.jurisdiction) else { return nil }
+        return "expected a site inside \(source.name)'s residency (\(source.residency.joined(separator: ", "))), "
+            + "found \(site) in \(found.jurisdiction)"
     }
 }

@@ -27,6 +27,12 @@ public struct PlanCommand: ParsableCommand, Sendable {
     )
     public var bound = false
 
+    @Option(
+        name: .customLong("awaiting"),
+        help: "A derived dataset whose anonymisation has not run yet: work that reads it waits (repeatable)."
+    )
+    public var awaiting: [String] = []
+
     public init() {}
 
     public func validate() throws {
@@ -38,7 +44,16 @@ public struct PlanCommand: ParsableCommand, Sendable {
 
     public func run() throws {
         let fleet = try loadFleetOrExit(paths)
-        guard let plan = Planner(policy: PlanningPolicy.named(policy)!).plan(fleet) else {
+        for name in awaiting where fleet.dataset(named: name)?.derivedFrom == nil {
+            let derived = fleet.datasets.filter { $0.derivedFrom != nil }.map(\.name)
+            printError(
+                "--awaiting: expected a derived Dataset (one with spec.derivedFrom: "
+                    + "\(derived.isEmpty ? "none declared" : derived.joined(separator: ", "))), found \"\(name)\""
+            )
+            throw ExitCode.failure
+        }
+        let planner = Planner(policy: PlanningPolicy.named(policy)!)
+        guard let plan = planner.plan(fleet, awaiting: Set(awaiting)) else {
             printError("\(paths.joined(separator: " ")): error: expected a Scenario document to plan over, found none")
             throw ExitCode.failure
         }

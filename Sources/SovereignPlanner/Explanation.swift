@@ -11,6 +11,13 @@ enum Explanation {
         return "\(name): 0/\(total) pools fit: " + parts.joined(separator: ", ")
     }
 
+    /// `name: waits for ke-notes-anonymised: anonymisation ke-notes → ke-notes-anonymised at nairobi-1
+    /// (inside KE) has not produced it yet`, one clause per derived dataset.
+    static func awaiting(_ name: String, _ pending: [DerivationStep]) -> String {
+        let parts = pending.map { "waits for \($0.dataset): \($0.summary) has not produced it yet" }
+        return "\(name): " + parts.joined(separator: "; ")
+    }
+
     static func percent(_ part: Double, of whole: Double) -> String {
         whole > 0 ? "\(Int((100 * part / whole).rounded(.down)))%" : "0%"
     }

@@ -26,6 +26,9 @@ public enum PlacementStatus: String, Sendable, Codable {
     case unplaceable
     /// It arrives after the horizon ends.
     case notArrived = "not-arrived"
+    /// It waits for a step before it: the anonymisation that makes a derived dataset it reads has not
+    /// produced it yet.
+    case waiting
 }
 
 /// Where work runs: indices into the fleet, so consumers need not look the pool up again, and the names
@@ -96,4 +99,6 @@ public struct WorkloadPlan: Sendable {
     public let finishStep: Int?
     /// Why it could not be placed, or not in time, kube-scheduler style.
     public let explanation: String?
+    /// The anonymisations that make the derived datasets it reads: they run first, at their sources' sites.
+    public var after: [DerivationStep] = []
 }

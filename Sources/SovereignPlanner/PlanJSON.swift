@@ -19,6 +19,14 @@ public struct PlanJSON: Sendable, Encodable {
         let detail: String
     }
 
+    /// An anonymisation the workload waits for: where it runs and inside which residency.
+    struct StepJSON: Sendable, Encodable {
+        let dataset: String
+        let source: String
+        let site: String
+        let residency: [String]
+    }
+
     struct WorkloadJSON: Sendable, Encodable {
         let name: String
         let status: String
@@ -29,6 +37,8 @@ public struct PlanJSON: Sendable, Encodable {
         let segments: [SegmentJSON]
         let events: [EventJSON]
         let explanation: String?
+        /// Left out when the workload reads no derived dataset.
+        let after: [StepJSON]?
     }
 
     let policy: String
@@ -62,7 +72,12 @@ public struct PlanJSON: Sendable, Encodable {
                 events: w.events.map {
                     EventJSON(kind: $0.kind.rawValue, time: iso($0.step), site: $0.site, detail: $0.detail)
                 },
-                explanation: w.explanation
+                explanation: w.explanation,
+                after: w.after.isEmpty
+                    ? nil
+                    : w.after.map {
+                        StepJSON(dataset: $0.dataset, source: $0.source, site: $0.site, residency: $0.residency)
+                    }
             )
         }
     }

@@ -22,6 +22,7 @@ public enum PlanText: Sendable {
         for w in plan.workloads { counts[w.status, default: 0] += 1 }
         let summary = [
             PlacementStatus.completed, .serving, .deadlineMissed, .unfinished, .short, .unplaceable, .notArrived,
+            .waiting,
         ]
         .compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }
         .joined(separator: ", ")
@@ -43,6 +44,7 @@ public enum PlanText: Sendable {
             let detail = e.detail.isEmpty ? "" : " (\(e.detail))"
             lines.append("  \(grid.label(at: e.step))  \(e.kind.rawValue) at \(e.site)\(detail)")
         }
+        for step in w.after { lines.append("  after: \(step.summary)") }
         if let explanation = w.explanation { lines.append("  why: \(explanation)") }
         return lines
     }

@@ -24,20 +24,37 @@ public struct Planner: Sendable {
     ///   - occupied: accelerators already promised to work that keeps its place (a partial replan).
     ///   - origins: for work that has a checkpoint somewhere, the index of the site holding it, by workload
     ///     index: moving elsewhere then needs a link and takes the checkpoint's transfer time.
+    ///   - awaiting: derived datasets whose anonymisation has not produced them yet: work that reads one
+    ///     waits (``PlacementStatus/waiting``), taking nothing. Every workload's plan names the anonymisations
+    ///     it depends on (``WorkloadPlan/after``) either way.
     public func plan(
         _ fleet: Fleet,
         grid: TimeGrid,
         budgets: [SiteBudget],
         occupied: [Occupation] = [],
-        origins: [Int: Int] = [:]
+        origins: [Int: Int] = [:],
+        awaiting: Set<String> = []
     ) -> Plan {
         var state = PlanningState(fleet: fleet, grid: grid, budgets: budgets)
         state.occupy(occupied)
         var results = [WorkloadPlan?](repeating: nil, count: fleet.workloads.count)
         for index in Self.placementOrder(fleet, grid: grid) {
-            results[index] = place(fleet.workloads[index], origin: origins[index], state: &state)
+            let w = fleet.workloads[index]
+            let steps = DerivationStep.steps(for: w, in: fleet)
+            var result =
+                Self.waiting(w, steps.filter { awaiting.contains($0.dataset) }, catalog: fleet.catalog)
+                ?? place(w, origin: origins[index], state: &state)
+            result.after = steps
+            results[index] = result
         }
         return Plan(policy: policy.name, grid: grid, workloads: results.compactMap { $0 })
+    }
+
+    /// The plan of a workload held back by the anonymisations in `pending`, or `nil` when there are none.
+    static func waiting(_ w: Workload, _ pending: [DerivationStep], catalog: AcceleratorCatalog) -> WorkloadPlan? {
+        guard !pending.isEmpty else { return nil }
+        let required = PhysicalModel.requiredFLOPs(w, catalog: catalog)
+        return .unplaced(w.name, .waiting, required: required, Explanation.awaiting(w.name, pending))
     }
 
     /// Workload indices by priority, then arrival, then declaration order.
@@ -53,10 +70,12 @@ public struct Planner: Sendable {
         }
     }
 
-    /// The plan with budgets taken from the fleet's traces as they are.
-    public func plan(_ fleet: Fleet) -> Plan? {
+    /// The plan with budgets taken from the fleet's traces as they are; work reading a derived dataset in
+    /// `awaiting` waits for its anonymisation.
+    public func plan(_ fleet: Fleet, awaiting: Set<String> = []) -> Plan? {
         guard let grid = fleet.scenario?.grid else { return nil }
-        return plan(fleet, grid: grid, budgets: fleet.sites.map { SiteBudget(site: $0, grid: grid) })
+        let budgets = fleet.sites.map { SiteBudget(site: $0, grid: grid) }
+        return plan(fleet, grid: grid, budgets: budgets, awaiting: awaiting)
     }
 
     // MARK: Candidates

@@ -85,11 +85,28 @@ extension PostgresControlStore {
     public func lastAttemptNumbers() throws -> [String: Int] {
         try session.with { link in
             var numbers: [String: Int] = [:]
-            for row in try link.rows("SELECT workload, MAX(number) FROM attempt GROUP BY workload") {
+            // Only active workloads start attempts, so only theirs are read.
+            let query: PostgresQuery = """
+                SELECT workload, MAX(number) FROM attempt
+                WHERE workload IN (SELECT name FROM workload WHERE state NOT IN ('completed', 'failed', 'cancelled'))
+                GROUP BY workload
+                """
+            for row in try link.rows(query) {
                 let (workload, number) = try row.decode((String, Int).self)
                 numbers[workload] = number
             }
             return numbers
+        }
+    }
+
+    public func derivationRuns() throws -> [String: Int] {
+        try session.with { link in
+            var runs: [String: Int] = [:]
+            for row in try link.rows("SELECT dataset, MAX(sequence) FROM derivation_run GROUP BY dataset") {
+                let (dataset, sequence) = try row.decode((String, Int).self)
+                runs[dataset] = sequence
+            }
+            return runs
         }
     }
 

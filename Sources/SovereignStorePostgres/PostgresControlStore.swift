@@ -161,6 +161,9 @@ public final class PostgresControlStore: ControlStore {
                 VALUES (\(sequence), \(Data(bytes)), \(Data(leaf.bytes)))
                 """
             )
+            if let dataset = event.derivedDataset {
+                try link.rows("INSERT INTO derivation_run (sequence, dataset) VALUES (\(sequence), \(dataset))")
+            }
             entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
             sequence += 1
         }

@@ -24,6 +24,20 @@ enum PostgresSchema {
                 "ALTER TABLE workload ADD COLUMN replicaAt DOUBLE PRECISION",
             ]
         ),
+        // An index over the ledger's `dataset.derived` entries, written with them, so a pass finds which derived
+        // datasets exist without reading the ledger.
+        (
+            "v5: anonymisation runs by derived dataset",
+            [
+                """
+                CREATE TABLE derivation_run (
+                    sequence BIGINT PRIMARY KEY REFERENCES ledger_entry(sequence),
+                    dataset TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX derivation_run_dataset ON derivation_run(dataset, sequence)",
+            ]
+        ),
     ]
 
     /// Keys of the advisory locks the store takes (PostgreSQL scopes them to the database).

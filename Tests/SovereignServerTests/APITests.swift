@@ -56,7 +56,7 @@ struct APITests {
                 let uri = route.path.replacingOccurrences(of: "{name}", with: "x").replacingOccurrences(
                     of: "{site}",
                     with: "nairobi-1"
-                )
+                ).replacingOccurrences(of: "{dataset}", with: "ke-records")
                 try await client.execute(uri: uri, method: route.method) { response in
                     #expect(response.status == .unauthorized, "\(route.method) \(route.path)")
                     #expect(Self.errorField(response.body).field == "Authorization")

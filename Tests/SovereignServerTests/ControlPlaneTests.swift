@@ -421,4 +421,5 @@ final class CrashingStore: ControlStore, Sendable {
         try inner.addCheckpoint(size: size, note: note, at: time)
     }
     func checkpoints() throws -> [String] { try inner.checkpoints() }
+    func derivationRuns() throws -> [String: Int] { try inner.derivationRuns() }
 }

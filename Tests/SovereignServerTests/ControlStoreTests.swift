@@ -161,6 +161,21 @@ struct ControlStoreTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func anonymisationRunsAreIndexedByTheirDerivedDatasetWithTheirEntries(_ backend: StoreBackend) throws {
+        let store = try store(backend)
+        #expect(try store.derivationRuns().isEmpty)
+        let run = LedgerEvent.DerivationRun(report: try DerivationTests.report(), jurisdiction: "KE", by: "token:t")
+        var change = submission("a")
+        change.ledger.append(.derived(run))
+        let first = try store.commit(change, at: Self.time).entries
+        #expect(try store.derivationRuns() == ["ke-records-anon": first[1].sequence])
+        var again = StateChange()
+        again.ledger = [.derived(run)]
+        let second = try store.commit(again, at: Self.time).entries
+        #expect(try store.derivationRuns() == ["ke-records-anon": second[0].sequence])
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func aCheckpointIsStoredOncePerSize(_ backend: StoreBackend) throws {
         let store = try store(backend)
         try store.addCheckpoint(size: 2, note: "two", at: Self.time)

@@ -152,3 +152,18 @@ public struct AnonymisedDataRule: Sendable, Hashable {
         self.countries = countries
     }
 }
+
+extension Dataset {
+    /// The k an anonymisation run making this derived dataset must reach: its method's, and every policy's
+    /// `anonymised.minK` when it may be processed beyond its source's residency.
+    ///
+    /// - Parameters:
+    ///   - source: the dataset it is made from.
+    ///   - policies: the fleet's policies.
+    /// - Returns: The k; 2 for a dataset that is not derived.
+    public func requiredK(source: Dataset?, policies: [Policy]) -> Int {
+        let k = derivedFrom?.anonymisation.k ?? 2
+        guard let source, !residencyCountries.isSubset(of: source.residencyCountries) else { return k }
+        return policies.compactMap { $0.anonymised?.minK }.reduce(k, max)
+    }
+}

@@ -90,7 +90,8 @@ extension ControlPlane {
             darkSites: observed.darkSites,
             relayJurisdiction: agents?.jurisdiction,
             peerSites: observed.peerSites,
-            held: held
+            held: held,
+            derivations: try store.derivationRuns()
         )
     }
 

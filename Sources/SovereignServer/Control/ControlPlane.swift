@@ -461,6 +461,11 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
         case unknownTransfer = "unknown-transfer"
         /// A signed offer or a chunk that does not match its transfer (signature, id, index or length).
         case invalidCheckpoint = "invalid-checkpoint"
+        /// No dataset by that name in the fleet.
+        case unknownDataset = "unknown-dataset"
+        /// An anonymisation run's report that the fleet refuses: the wrong source, a site outside the source's
+        /// residency, another method, or a k below what the method and the policies ask for.
+        case derivationRefused = "derivation-refused"
     }
 
     /// What kind of refusal this is.

@@ -74,7 +74,8 @@ extension Reconcile {
             grid: grid,
             budgets: result.budgets,
             occupied: occupied,
-            origins: origins
+            origins: origins,
+            awaiting: snapshot.awaitedDerivations
         )
     }
 
@@ -137,7 +138,8 @@ extension Reconcile {
                 dataset: dataset,
                 workload: name,
                 site: segment.site,
-                jurisdiction: fleet.site(named: segment.site)?.jurisdiction ?? ""
+                jurisdiction: fleet.site(named: segment.site)?.jurisdiction ?? "",
+                derivation: snapshot.derivations[dataset]
             )
             ledger(.datasetAccessed(access))
         }
@@ -242,8 +244,10 @@ extension Reconcile {
     func placementReason(_ w: Workload, site name: String) -> String {
         let site = fleet.site(named: name)
         var parts = ["policy power-aware", "site \(name) in \(site?.jurisdiction ?? "?")"]
-        let residency = w.datasets.compactMap { fleet.dataset(named: $0) }.map {
-            "\($0.name) may be processed in \($0.residencyCountries.sorted().joined(separator: ","))"
+        let residency = w.datasets.compactMap { fleet.dataset(named: $0) }.map { dataset in
+            let made = snapshot.derivations[dataset.name].map { " (made by the run in ledger entry \($0))" } ?? ""
+            return "\(dataset.name) may be processed in \(dataset.residencyCountries.sorted().joined(separator: ","))"
+                + made
         }
         parts += residency
         return parts.joined(separator: "; ")

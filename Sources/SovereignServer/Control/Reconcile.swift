@@ -48,6 +48,14 @@ struct ReconcileSnapshot: Sendable {
     var peerSites: Set<String> = []
     /// Accelerators held by work the control plane did not start (pods Kubernetes bound).
     var held: [HeldAccelerators] = []
+    /// The ledger entry of each derived dataset's latest recorded anonymisation run; a derived dataset absent
+    /// here has not been made, and work that reads it waits.
+    var derivations: [String: Int] = [:]
+
+    /// The derived datasets of the fleet that no recorded run has made yet.
+    var awaitedDerivations: Set<String> {
+        Set(fleet.datasets.filter { $0.derivedFrom != nil && derivations[$0.name] == nil }.map(\.name))
+    }
 
     /// Seconds since 1970 of ``now``.
     var time: Double { now.timeIntervalSince1970 }

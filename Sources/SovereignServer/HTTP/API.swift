@@ -14,7 +14,24 @@ public struct APIRoute: Sendable {
     public let method: HTTPRequest.Method
     public let path: String
     public let role: TokenStore.Role?
+    /// Whether a site's token (or certificate) may call the route too, besides tokens of ``role``; the handler
+    /// then limits what it may do to its own site.
+    public var site = false
     let handler: @Sendable (Request, APIRequestContext, APIContext) async throws -> Response
+
+    init(
+        method: HTTPRequest.Method,
+        path: String,
+        role: TokenStore.Role?,
+        site: Bool = false,
+        handler: @escaping @Sendable (Request, APIRequestContext, APIContext) async throws -> Response
+    ) {
+        self.method = method
+        self.path = path
+        self.role = role
+        self.site = site
+        self.handler = handler
+    }
 }
 
 /// What every handler needs.
@@ -40,6 +57,7 @@ public enum API: Sendable {
     /// Every route the server answers.
     public static let routes: [APIRoute] =
         systemRoutes + workloadRoutes + siteRoutes + agentRoutes + ledgerRoutes + federationRoutes + eventRoutes
+        + datasetRoutes
 
     /// Health, the API's own document, metrics and the plan.
     static let systemRoutes: [APIRoute] = [
@@ -90,7 +108,8 @@ public enum API: Sendable {
                         context: context,
                         tokens: tokens,
                         certificateSites: certificateSites,
-                        needs: route.role
+                        needs: route.role,
+                        orSite: route.site
                     )
                     let api = APIContext(
                         plane: plane,
@@ -163,12 +182,13 @@ public enum API: Sendable {
         context: APIRequestContext,
         tokens: TokenStore,
         certificateSites: Set<String>?,
-        needs role: TokenStore.Role?
+        needs role: TokenStore.Role?,
+        orSite: Bool = false
     ) async throws -> (ControlPlane.Requester, TokenStore.Role?) {
         guard let role, request.headers[.authorization] == nil, let certificateSites,
             let peer = await context.peerCertificate()
         else {
-            return try authenticate(request, tokens: tokens, needs: role)
+            return try authenticate(request, tokens: tokens, needs: role, orSite: orSite)
         }
         let sites = SiteCertificate.sites(in: peer.certificate)
         guard sites.count == 1, let site = sites.first, certificateSites.contains(site) else {
@@ -179,7 +199,7 @@ public enum API: Sendable {
             )
         }
         // A site certificate acts as a site token does: on the federation routes, for its own site.
-        guard role == .site else {
+        guard role == .site || orSite else {
             throw APIError(
                 .forbidden,
                 "expected a token with role \(role.rawValue), found the client certificate of site \(site)",
@@ -192,7 +212,8 @@ public enum API: Sendable {
     static func authenticate(
         _ request: Request,
         tokens: TokenStore,
-        needs role: TokenStore.Role?
+        needs role: TokenStore.Role?,
+        orSite: Bool = false
     ) throws
         -> (ControlPlane.Requester, TokenStore.Role?)
     {
@@ -215,11 +236,14 @@ public enum API: Sendable {
         guard let known = tokens.authenticate(header.dropFirst(prefix.count)) else {
             throw APIError(.unauthorized, "expected a valid bearer token, found an unknown one", field: "Authorization")
         }
-        // A site token acts for its site on the federation routes and nowhere else; no other token does.
-        guard role == .site ? known.role == .site : (known.role != .site && known.role >= role) else {
+        // A site token acts for its site on the routes that take one and nowhere else; no other token does.
+        let allowed =
+            known.role == .site ? (role == .site || orSite) : (role != .site && known.role >= role)
+        guard allowed else {
+            let site = orSite && role != .site ? " or a site's token" : ""
             throw APIError(
                 .forbidden,
-                "expected a token with role \(role.rawValue), found role \(known.role.rawValue)",
+                "expected a token with role \(role.rawValue)\(site), found role \(known.role.rawValue)",
                 field: "Authorization"
             )
         }

@@ -94,12 +94,12 @@ extension JSONEncoder {
 extension ControlError: HTTPResponseError {
     public var status: HTTPResponse.Status {
         switch code {
-        case .unknownWorkload, .unknownSite, .unknownTransfer: .notFound
+        case .unknownWorkload, .unknownSite, .unknownTransfer, .unknownDataset: .notFound
         case .ended, .outOfTurn, .noSiteAgent: .conflict
         case .invalidName: .badRequest
         case .notParticipant, .wrongSite: .forbidden
         case .tooLarge: .contentTooLarge
-        case .federationRefused, .invalidUpdate, .invalidCheckpoint: .unprocessableContent
+        case .federationRefused, .invalidUpdate, .invalidCheckpoint, .derivationRefused: .unprocessableContent
         }
     }
 

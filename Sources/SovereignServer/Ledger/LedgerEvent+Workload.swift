@@ -59,12 +59,16 @@ extension LedgerEvent {
         public let site: String
         /// The site's jurisdiction.
         public let jurisdiction: String
+        /// For a derived dataset, the ledger entry of the anonymisation run that made it.
+        public var derivation: Int? = nil
 
         var fields: [String: JSONValue] {
-            [
+            var fields: [String: JSONValue] = [
                 "dataset": .string(dataset), "workload": .string(workload), "site": .string(site),
                 "jurisdiction": .string(jurisdiction),
             ]
+            if let derivation { fields["derivationEntry"] = .integer(derivation) }
+            return fields
         }
     }
 

@@ -16,6 +16,8 @@ public enum LedgerEvent: Sendable, Hashable {
     case powerSignal(PowerReport)
     /// `dataset.accessed`: an attempt about to start reads a dataset at a site.
     case datasetAccessed(DatasetAccess)
+    /// `dataset.derived`: an anonymisation run that made a derived dataset at its source's site.
+    case derived(DerivationRun)
     /// `workload.placed`: a workload's first placement, with why the site was allowed.
     case placed(Placement, reasons: String)
     /// `workload.started`: a first attempt starting where it was placed.
@@ -77,6 +79,7 @@ public enum LedgerEvent: Sendable, Hashable {
         case .cancelRequested(let w, let by): Entry(kind: "workload.cancel-requested", fields: Self.request(w, by))
         case .powerSignal(let p): Entry(kind: "power.signal", fields: p.fields)
         case .datasetAccessed(let a): Entry(kind: "dataset.accessed", fields: a.fields)
+        case .derived(let run): Entry(kind: "dataset.derived", fields: run.fields)
         case .placed(let p, let reasons): Entry(kind: "workload.placed", fields: p.placed(reasons: reasons))
         case .started(let p): Entry(kind: "workload.started", fields: p.fields)
         case .migrated(let p, let bytes, let from):

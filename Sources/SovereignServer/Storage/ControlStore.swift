@@ -246,6 +246,9 @@ public protocol ControlStore: Sendable {
     func addCheckpoint(size: Int, note: String, at time: Date) throws
     /// Every stored checkpoint's signed note, oldest first.
     func checkpoints() throws -> [String]
+    /// The latest recorded anonymisation run of each derived dataset: the sequence of its `dataset.derived`
+    /// ledger entry, by dataset (datasets never made are absent).
+    func derivationRuns() throws -> [String: Int]
 }
 
 extension ControlStore {

@@ -55,6 +55,19 @@ public final class SQLiteControlStore: ControlStore {
                     """
             )
         }
+        migrator.registerMigration("v5: anonymisation runs by derived dataset") { db in
+            // An index over the ledger's `dataset.derived` entries, written with them, so a pass finds which
+            // derived datasets exist without reading the ledger.
+            try db.execute(
+                sql: """
+                    CREATE TABLE derivation_run (
+                        sequence INTEGER PRIMARY KEY REFERENCES ledger_entry(sequence),
+                        dataset TEXT NOT NULL
+                    );
+                    CREATE INDEX derivation_run_dataset ON derivation_run(dataset, sequence);
+                    """
+            )
+        }
         return migrator
     }
 
@@ -250,6 +263,12 @@ public final class SQLiteControlStore: ControlStore {
                 sql: "INSERT INTO ledger_entry (sequence, entry, leafHash) VALUES (?, ?, ?)",
                 arguments: [sequence, Data(bytes), Data(leaf.bytes)]
             )
+            if let dataset = event.derivedDataset {
+                try db.execute(
+                    sql: "INSERT INTO derivation_run (sequence, dataset) VALUES (?, ?)",
+                    arguments: [sequence, dataset]
+                )
+            }
             entries.append(StoredEntry(sequence: sequence, canonicalJSON: bytes, leafHash: leaf))
             sequence += 1
         }
@@ -458,6 +477,18 @@ public final class SQLiteControlStore: ControlStore {
 
     public func checkpoints() throws -> [String] {
         try wrap { try pool.read { db in try LedgerTables.checkpoints(db) } }
+    }
+
+    public func derivationRuns() throws -> [String: Int] {
+        try wrap {
+            try pool.read { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT dataset, MAX(sequence) AS sequence FROM derivation_run GROUP BY dataset"
+                )
+                return Dictionary(uniqueKeysWithValues: rows.map { ($0["dataset"] as String, $0["sequence"] as Int) })
+            }
+        }
     }
 
     // MARK: Rows
