@@ -19,7 +19,7 @@ struct ReconcileTests {
     static func spec(_ document: String) throws -> Workload {
         let decoded = try ControlPlane.decodeSubmission(
             document,
-            sources: [(file: "fleet.yaml", text: F.fleet)],
+            specs: try ParsedSpecs(sources: [(file: "fleet.yaml", text: F.fleet)]),
             base: try loaded.get()
         )
         return try #require(decoded.first)

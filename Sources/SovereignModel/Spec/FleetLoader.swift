@@ -169,11 +169,23 @@ public struct FleetLoader: Sendable {
         submission: (file: String, text: String),
         kinds: Set<Kind>
     ) throws -> Fleet {
+        try load(specs: ParsedSpecs(sources: sources), submission: submission, kinds: kinds)
+    }
+
+    /// Loads the fleet's own specs, parsed once beforehand, together with a submission from outside: what a
+    /// server does for every submission, without parsing the fleet's YAML again each time.
+    ///
+    /// - Throws: ``SpecError`` with every problem found: first only the kinds refused, if any.
+    public func load(
+        specs: ParsedSpecs,
+        submission: (file: String, text: String),
+        kinds: Set<Kind>
+    ) throws -> Fleet {
         let log = DiagnosticLog()
         let submitted = Self.parseDocuments([submission], log: log)
         for document in submitted { Self.admit(document.root, kinds: kinds) }
         if !log.isEmpty { throw SpecError(log.diagnostics) }
-        let documents = Self.parseDocuments(sources, log: log) + submitted
+        let documents = specs.documents(log: log) + submitted
         return try decode(documents, log: log, untrustedFiles: [submission.file])
     }
 
@@ -221,13 +233,18 @@ public struct FleetLoader: Sendable {
     }
 
     static func parseDocuments(file: String, text: String, log: DiagnosticLog) -> [SpecDocument] {
-        var documents: [SpecDocument] = []
+        parseRoots(file: file, text: text, log: log).map {
+            SpecDocument(root: SpecNode(node: $0, path: "", file: file, log: log))
+        }
+    }
+
+    /// The YAML documents of one file, as parsed nodes.
+    static func parseRoots(file: String, text: String, log: DiagnosticLog) -> [Node] {
+        var documents: [Node] = []
         do {
             // Sovereign reads every scalar from its text, so no implicit tag resolution (regular expressions per scalar).
             let parser = try Parser(yaml: text, resolver: .basic)
-            while let root = try parser.nextRoot() {
-                documents.append(SpecDocument(root: SpecNode(node: root, path: "", file: file, log: log)))
-            }
+            while let root = try parser.nextRoot() { documents.append(root) }
         } catch let error as YamlError {
             log.report(Self.diagnostic(for: error, file: file))
         } catch {
@@ -294,3 +311,30 @@ public struct FleetLoader: Sendable {
 struct SpecDocument {
     let root: SpecNode
 }
+
+/// A fleet's own spec files, parsed: a server decodes every submission against them (and every stored workload
+/// at start) without parsing their YAML again. Parsed nodes are plain values; each load wraps them with its own
+/// diagnostics.
+public struct ParsedSpecs {
+    // Yams' nodes are not Sendable, so neither is this: it lives where it was parsed (the control plane's actor).
+    let files: [(file: String, roots: [Node])]
+
+    /// Parses `(file name, YAML text)` pairs.
+    ///
+    /// - Throws: ``SpecError`` for text that is not YAML, with its position.
+    public init(sources: [(file: String, text: String)]) throws {
+        let log = DiagnosticLog()
+        files = sources.map { ($0.file, FleetLoader.parseRoots(file: $0.file, text: $0.text, log: log)) }
+        if !log.isEmpty { throw SpecError(log.diagnostics) }
+    }
+
+    /// The documents, reporting to `log`.
+    func documents(log: DiagnosticLog) -> [SpecDocument] {
+        files.flatMap { file in
+            file.roots.map { SpecDocument(root: SpecNode(node: $0, path: "", file: file.file, log: log)) }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ParsedSpecs: Sendable {}

@@ -18,7 +18,8 @@ import Synchronization
 public actor ControlPlane {
     /// The fleet from the spec files (sites, datasets, policies; workloads declared there).
     public let fleet: Fleet
-    let sources: [(file: String, text: String)]
+    /// The fleet's spec files, parsed once: every submission is decoded against them.
+    let specFiles: ParsedSpecs
     let store: any ControlStore
     let executor: any Executor
     /// The executor of the sites whose work runs through site agents, when any does (it is also part of
@@ -114,7 +115,8 @@ public actor ControlPlane {
     ) throws {
         self.events = events
         self.fleet = fleet
-        self.sources = sources
+        let specFiles = try ParsedSpecs(sources: sources)
+        self.specFiles = specFiles
         self.store = store
         self.executor = executor
         self.agents = agents
@@ -135,7 +137,7 @@ public actor ControlPlane {
                 if let w = fleet.workload(named: record.name) { specs[record.name] = w }
             } else {
                 do {
-                    if let w = try Self.decodeSubmission(record.document, sources: sources, base: fleet, loader: loader)
+                    if let w = try Self.decodeSubmission(record.document, specs: specFiles, base: fleet, loader: loader)
                         .first(where: { $0.name == record.name })
                     {
                         specs[record.name] = w
@@ -209,7 +211,7 @@ public actor ControlPlane {
     /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
     ///   taken; ``ControlError`` (`federationRefused`) when a federated workload breaks a residency or update-crossing rule.
     public func submit(document: String, by actor: Requester) throws -> [WorkloadRecord] {
-        let workloads = try Self.decodeSubmission(document, sources: sources, base: fleet, loader: submissionLoader)
+        let workloads = try Self.decodeSubmission(document, specs: specFiles, base: fleet, loader: submissionLoader)
         let now = clock().timeIntervalSince1970
         var change = StateChange()
         for w in workloads {
@@ -230,17 +232,18 @@ public actor ControlPlane {
     /// Decodes submitted documents against the fleet's specs, so that every reference and residency rule
     /// is checked as `sovereign validate` would, with positions in the request body.
     ///
-    /// `loader` keeps the fleet's trace files as first read, so a submission does not read them again.
+    /// `specs` are the fleet's files parsed once and `loader` keeps their trace files as first read, so a
+    /// submission neither parses nor reads them again.
     static func decodeSubmission(
         _ document: String,
-        sources: [(file: String, text: String)],
+        specs: ParsedSpecs,
         base: Fleet,
         loader: FleetLoader = FleetLoader()
     ) throws -> [Workload] {
         // Only Workloads are admitted, checked before anything is decoded: nothing in a request body may
         // make the server open a file.
         let fleet = try loader.load(
-            sources: sources,
+            specs: specs,
             submission: (file: "request body", text: document),
             kinds: [.Workload]
         )
