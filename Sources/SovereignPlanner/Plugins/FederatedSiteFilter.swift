@@ -1,8 +1,9 @@
 public import SovereignModel
 
-/// Federated work trains where its data is: each participant only at the site that holds its dataset, so the
-/// data never moves and only model updates travel (the planner plans one participant at a time, each
-/// reading its one dataset). Other work passes.
+/// Federated work planned by rounds trains where its data is: each participant only at the site that holds its
+/// dataset, so the data never moves and only model updates travel (the planner plans one participant at a
+/// time, each reading its one dataset). Other work passes, and so does a federated workload without a
+/// `federation` section, which is placed as one unit as before.
 public struct FederatedSiteFilter: Filter {
     public let name = "federated-site"
 
@@ -10,7 +11,7 @@ public struct FederatedSiteFilter: Filter {
     public init() {}
 
     /// The sites holding the workload's datasets, with their countries; `nil` when the workload is not
-    /// federated.
+    /// planned by rounds.
     public struct State: Sendable {
         let sites: Set<String>?
         let jurisdictions: Set<String>?
@@ -18,7 +19,7 @@ public struct FederatedSiteFilter: Filter {
     }
 
     public func preFilter(_ workload: Workload, in fleet: Fleet) -> State {
-        guard workload.type == .federated else {
+        guard workload.type == .federated, workload.federation != nil else {
             return State(sites: nil, jurisdictions: nil, rejection: Rejection(filter: name, reason: ""))
         }
         let sites = Set(workload.datasets.compactMap { fleet.dataset(named: $0)?.site })
