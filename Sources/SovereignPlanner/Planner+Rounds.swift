@@ -46,9 +46,12 @@ extension Planner {
         case .failure(let refusal):
             return .unplaced(w.name, .unplaceable, required: required, "\(w.name): \(refusal.description)")
         }
-        let sites = roundParticipants(w, federation, participants, required: required ?? 0, state: state)
+        guard let required else {
+            return .unplaced(w.name, .unplaceable, required: nil, "\(w.name): no compute given to split into rounds")
+        }
+        let sites = roundParticipants(w, federation, participants, required: required, state: state)
         let usable = sites.filter { $0.excluded == nil }
-        guard required != nil, usable.count >= federation.minSites else {
+        guard usable.count >= federation.minSites else {
             let why = sites.compactMap(\.excluded)
             let explanation =
                 "\(w.name): \(usable.count) of \(sites.count) sites can train, short of the quorum of "

@@ -29,10 +29,13 @@ struct RoundsProgress {
     var spent: [Int: [String: Double]] = [:]
     /// Datasets whose site dropped out, by round index.
     var dropped: [Int: Set<String>] = [:]
+    /// Attempts at the next round to complete that failed, over every plan (the coordinator's retries).
+    var failures: Int
 
-    init(rounds: [PlannedRound], completed: Int) {
+    init(rounds: [PlannedRound], completed: Int, failures: Int) {
         self.rounds = rounds
         self.completed = completed
+        self.failures = failures
     }
 
     /// The index of the round step `t` trains for: the last to open at or before it.
@@ -71,9 +74,28 @@ extension Run {
             result.rounds?.dropouts += 1
             result.work.lostAcceleratorHours += (r.spent[i]?[dataset] ?? 0) / 3600
         }
-        federated[a.workload] = r
         let quorum = fleet.workloads[a.workload].federation?.minSites ?? 1
-        if r.rounds[i].roster.count - (r.dropped[i]?.count ?? 0) < quorum { affected.insert(a.workload) }
+        if r.next == i, r.rounds[i].roster.count - (r.dropped[i]?.count ?? 0) < quorum {
+            // The round cannot close with its quorum: it fails now and is retried after a replan.
+            fail(&r, workload: a.workload, at: t + 1, sites: [])
+        }
+        federated[a.workload] = r
+    }
+
+    /// Records a failed attempt at round `r.next`: the workload is replanned to retry it, unless the
+    /// coordinator's retries are spent (then it stops, as the live coordinator fails it).
+    mutating func fail(_ r: inout RoundsProgress, workload w: Int, at step: Int, sites: [String]) {
+        outcomes.append(RoundOutcome(workload: w, step: step, completed: false, sites: sites))
+        result.rounds?.failed += 1
+        r.failures += 1
+        r.next = r.rounds.count
+        affected.insert(w)
+    }
+
+    /// Whether a federated workload has failed more attempts at one round than its retries allow.
+    func givenUp(_ w: Int) -> Bool {
+        guard let r = federated[w], let federation = fleet.workloads[w].federation else { return false }
+        return r.failures > federation.retries
     }
 
     /// Closes the rounds due at the end of step `t`: a round whose quorum trained its shares completes; one
@@ -88,19 +110,19 @@ extension Run {
                 !dropped.contains(m.dataset) && Completion.finishes(trained[m.dataset] ?? 0, m.flops)
             }
             let federation = fleet.workloads[w].federation
-            let completed = sites.count >= (federation?.minSites ?? 1)
-            outcomes.append(RoundOutcome(workload: w, step: t + 1, completed: completed, sites: sites.map(\.site)))
-            r.next += 1
-            if completed {
-                r.completed += 1
-                result.rounds?.completed += 1
-                let total = federation?.rounds ?? r.completed
-                progress[w].done = (progress[w].required ?? 0) * Double(r.completed) / Double(max(1, total))
-                if r.completed >= total { progress[w].finishStep = t + 1 }
-            } else {
-                result.rounds?.failed += 1
-                affected.insert(w)
+            guard sites.count >= (federation?.minSites ?? 1) else {
+                fail(&r, workload: w, at: t + 1, sites: sites.map(\.site))
+                federated[w] = r
+                continue
             }
+            outcomes.append(RoundOutcome(workload: w, step: t + 1, completed: true, sites: sites.map(\.site)))
+            r.next += 1
+            r.completed += 1
+            r.failures = 0
+            result.rounds?.completed += 1
+            let total = federation?.rounds ?? r.completed
+            progress[w].done = (progress[w].required ?? 0) * Double(r.completed) / Double(max(1, total))
+            if r.completed >= total { progress[w].finishStep = t + 1 }
             federated[w] = r
         }
     }

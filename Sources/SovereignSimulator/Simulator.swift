@@ -152,7 +152,11 @@ struct Run {
         for (k, placed) in plan.workloads.enumerated() {
             let w = workloadIndices[k]
             if !placed.rounds.isEmpty {
-                federated[w] = RoundsProgress(rounds: placed.rounds, completed: federated[w]?.completed ?? 0)
+                federated[w] = RoundsProgress(
+                    rounds: placed.rounds,
+                    completed: federated[w]?.completed ?? 0,
+                    failures: federated[w]?.failures ?? 0
+                )
             }
             for segment in placed.segments {
                 let pool = segment.reference
@@ -384,7 +388,7 @@ struct Run {
             let w = fleet.workloads[i]
             var p = progress[i]
             if p.finishStep != nil { continue }
-            if initial.workloads[i].status == .unplaceable { continue }
+            if initial.workloads[i].status == .unplaceable || givenUp(i) { continue }
             if p.ran, !p.interrupted, p.lastRunStep == t, p.required != nil {
                 // Its plan changes at this boundary (it may pause or move): it checkpoints first.
                 p.checkpointed = p.done

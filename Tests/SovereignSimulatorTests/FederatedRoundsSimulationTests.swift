@@ -70,7 +70,7 @@ struct FederatedRoundsSimulationTests {
         let plan = try #require(Planner(policy: .powerAware).plan(fleet))
         let w = try #require(fleet.workloads.firstIndex { $0.name == Self.name })
         var run = Run(fleet: fleet, grid: grid, policy: .powerAware, initial: plan)
-        // A step where all three sites train for the same round.
+        // The first step where all three sites train: the first round still to close.
         let t = try #require(
             (0..<grid.count).first { t in run.allocations[t].filter { $0.workload == w }.count == 3 }
         )
@@ -80,9 +80,12 @@ struct FederatedRoundsSimulationTests {
         #expect(run.result.rounds?.dropouts == 1)
         #expect(run.droppedOut(here[0], at: t) && !run.droppedOut(here[1], at: t))
         #expect(!run.affected.contains(w))
+        #expect(run.result.rounds?.failed == 0)
         run.interrupt(here[1], at: t)
         #expect(run.result.rounds?.dropouts == 2)
+        #expect(run.result.rounds?.failed == 1)
         #expect(run.affected.contains(w))
+        #expect(run.outcomes.last.map { !$0.completed && $0.workload == w } == true)
     }
 
     static func replacingSegments(of w: WorkloadPlan, with segments: [Segment]) -> WorkloadPlan {
