@@ -88,6 +88,25 @@ struct FederatedRoundsSimulationTests {
         #expect(run.outcomes.last.map { !$0.completed && $0.workload == w } == true)
     }
 
+    /// Once a round has failed more attempts than the spec's retries, the workload stops: a replan drops its
+    /// remaining steps instead of retrying again.
+    @Test func spentRetriesStopTheWorkload() throws {
+        let fleet = try Self.fleet()
+        let grid = try #require(fleet.scenario?.grid)
+        let plan = try #require(Planner(policy: .powerAware).plan(fleet))
+        let w = try #require(fleet.workloads.firstIndex { $0.name == Self.name })
+        let retries = try #require(fleet.workloads[w].federation?.retries)
+        var run = Run(fleet: fleet, grid: grid, policy: .powerAware, initial: plan)
+        run.federated[w]?.failures = retries
+        #expect(!run.givenUp(w))
+        run.federated[w]?.failures = retries + 1
+        #expect(run.givenUp(w))
+        run.affected = [w]
+        let budgets = fleet.sites.map { SiteBudget(site: $0, grid: grid) }
+        run.replan(after: 0, planner: Planner(policy: .powerAware), forecast: budgets)
+        #expect((1..<grid.count).allSatisfy { t in !run.allocations[t].contains { $0.workload == w } })
+    }
+
     static func replacingSegments(of w: WorkloadPlan, with segments: [Segment]) -> WorkloadPlan {
         var plan = WorkloadPlan(
             name: w.name,
