@@ -200,20 +200,21 @@ struct Placement {
             return
         }
         var result: [[Int: Double]] = Array(repeating: [:], count: fleet.workloads.count)
+        var processedAt: [String: Set<Int>] = [:]
         for (w, entry) in plan.workloads.enumerated() where w < result.count {
             for segment in entry.segments {
                 guard let s = fleet.siteIndex(named: segment.site) else { continue }
                 result[w][s, default: 0] += Double(segment.accelerators * (segment.end - segment.start))
+                // A federated participant processes only its own dataset there.
+                for name in segment.participant.map({ [$0] }) ?? fleet.workloads[w].datasets {
+                    processedAt[name, default: []].insert(s)
+                }
             }
         }
         bySite = result
         var workloadsAt: [Int: [Int]] = [:]
-        var processedAt: [String: Set<Int>] = [:]
         for (w, sites) in result.enumerated() {
-            for s in sites.keys.sorted() {
-                workloadsAt[s, default: []].append(w)
-                for name in fleet.workloads[w].datasets { processedAt[name, default: []].insert(s) }
-            }
+            for s in sites.keys.sorted() { workloadsAt[s, default: []].append(w) }
         }
         self.workloadsAt = workloadsAt
         self.processedAt = processedAt

@@ -61,6 +61,17 @@ public struct Segment: Sendable, Hashable {
     public let start: Int
     /// Last step (exclusive).
     public let end: Int
+    /// For one participant of a federated workload, the dataset it trains on there (`nil` for other work).
+    public var participant: String? = nil
+
+    /// Makes a segment.
+    public init(reference: PoolReference, accelerators: Int, start: Int, end: Int, participant: String? = nil) {
+        self.reference = reference
+        self.accelerators = accelerators
+        self.start = start
+        self.end = end
+        self.participant = participant
+    }
 
     /// The site's name.
     public var site: String { reference.siteName }
@@ -101,4 +112,38 @@ public struct WorkloadPlan: Sendable {
     public let explanation: String?
     /// The anonymisations that make the derived datasets it reads: they run first, at their sources' sites.
     public var after: [DerivationStep] = []
+    /// For a federated workload planned by rounds, each round in order (empty for other work).
+    public var rounds: [PlannedRound] = []
+}
+
+/// One round of a federated workload, in the live coordinator's terms: it opens with a roster of the sites
+/// that can train in time (at least the quorum), each trains its share at home and sends its update to the
+/// coordinator over their link, and the round closes when the last rostered update has arrived and the
+/// coordinator has aggregated them.
+public struct PlannedRound: Sendable, Hashable {
+    /// One site's part in the round.
+    public struct Member: Sendable, Hashable {
+        /// The dataset it trains on (it never leaves the site).
+        public let dataset: String
+        public let site: String
+        /// The FLOPs of its share of the round.
+        public let flops: Double
+        /// Seconds its update takes to reach the coordinator (0 at the coordinator's own site).
+        public let uploadSeconds: Double
+    }
+
+    /// The round's number, from 1.
+    public let number: Int
+    /// The step the round opens at (the global model is sent out then).
+    public let open: Int
+    /// The step at whose beginning the aggregate is ready: the round's last update has arrived by then.
+    public let close: Int
+    /// Seconds after the grid's start at which the last rostered update reaches the coordinator.
+    public let closeSeconds: Double
+    /// The sites that train in the round, in the workload's dataset order.
+    public let roster: [Member]
+    /// The sites that sit the round out (no pool free in time), with why.
+    public let absent: [String]
+    /// The size of one model update.
+    public let update: DataSize
 }

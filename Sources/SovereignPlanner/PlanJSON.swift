@@ -10,6 +10,25 @@ public struct PlanJSON: Sendable, Encodable {
         let accelerators: Int
         let start: String
         let end: String
+        /// The dataset a federated participant trains there; left out for other work.
+        let participant: String?
+    }
+
+    /// One federated round: when it opens and closes, who trains, who sits it out.
+    struct RoundJSON: Sendable, Encodable {
+        struct MemberJSON: Sendable, Encodable {
+            let site: String
+            let dataset: String
+            let exaflop: Double
+            let uploadSeconds: Double
+        }
+
+        let round: Int
+        let open: String
+        let close: String
+        let updateBytes: Double
+        let roster: [MemberJSON]
+        let absent: [String]
     }
 
     struct EventJSON: Sendable, Encodable {
@@ -39,6 +58,8 @@ public struct PlanJSON: Sendable, Encodable {
         let explanation: String?
         /// Left out when the workload reads no derived dataset.
         let after: [StepJSON]?
+        /// A federated workload's rounds; left out for other work.
+        let rounds: [RoundJSON]?
     }
 
     let policy: String
@@ -66,7 +87,8 @@ public struct PlanJSON: Sendable, Encodable {
                         pool: $0.pool,
                         accelerators: $0.accelerators,
                         start: iso($0.start),
-                        end: iso($0.end)
+                        end: iso($0.end),
+                        participant: $0.participant
                     )
                 },
                 events: w.events.map {
@@ -77,8 +99,28 @@ public struct PlanJSON: Sendable, Encodable {
                     ? nil
                     : w.after.map {
                         StepJSON(dataset: $0.dataset, source: $0.source, site: $0.site, residency: $0.residency)
-                    }
+                    },
+                rounds: w.rounds.isEmpty ? nil : w.rounds.map { Self.round($0, iso: iso) }
             )
         }
+    }
+
+    /// One round's JSON form, times through `iso`.
+    static func round(_ r: PlannedRound, iso: (Int) -> String) -> RoundJSON {
+        RoundJSON(
+            round: r.number,
+            open: iso(r.open),
+            close: iso(r.close),
+            updateBytes: r.update.bytes,
+            roster: r.roster.map {
+                RoundJSON.MemberJSON(
+                    site: $0.site,
+                    dataset: $0.dataset,
+                    exaflop: $0.flops / 1e18,
+                    uploadSeconds: $0.uploadSeconds
+                )
+            },
+            absent: r.absent
+        )
     }
 }

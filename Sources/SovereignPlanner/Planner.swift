@@ -6,7 +6,9 @@ public import SovereignModel
 /// Workloads are taken by priority, then arrival, then declaration order. For each, the filters keep the
 /// pools it may use and the scorers rank them; then it is walked through time, step by step, taking the
 /// accelerators and the power budget it needs, pausing where none is left, and resuming or migrating
-/// (over a link, paying the checkpoint's transfer time) where some is.
+/// (over a link, paying the checkpoint's transfer time) where some is. A federated workload with a
+/// `federation` section is walked round by round, one participant at its own dataset's site at a time
+/// (``placeRounds(_:federation:state:)``).
 ///
 /// - Complexity: O(W × (P + S × C)) for W workloads, P pools, S steps and C candidate pools per workload
 ///   (C is usually small: residency cuts it down); memory O(P × S).
@@ -96,7 +98,7 @@ public struct Planner: Sendable {
     /// When the filters bound the jurisdictions (residency), only the candidates there are asked, through the
     /// state's index; every other candidate is refused by some filter, so the ranking is the same. Their
     /// refusals are gathered only when nothing is ranked, to explain why, by asking every candidate.
-    private func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
+    func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
         let filters = policy.preparedFilters(for: w, in: state.fleet)
         if let bound = filters.jurisdictions {
             let ranked = rank(w, filters, state.candidates(in: bound), state: state).ranked
@@ -157,6 +159,9 @@ public struct Planner: Sendable {
     // MARK: Placement
 
     private func place(_ w: Workload, origin: Int?, state: inout PlanningState) -> WorkloadPlan {
+        if w.type == .federated, let federation = w.federation {
+            return placeRounds(w, federation: federation, state: &state)
+        }
         let grid = state.grid
         let arrivalTime = w.arrival?.timeIntervalSince1970 ?? grid.start
         let required = PhysicalModel.requiredFLOPs(w, catalog: state.fleet.catalog)

@@ -69,9 +69,9 @@ public struct PlanningPolicy: Sendable {
     )
 
     /// The filters every policy applies: residency and policy rules are hard constraints, never scores;
-    /// hardware fit also sizes what passes.
+    /// federated training stays at its data's sites; hardware fit also sizes what passes.
     public static let standardFilters: [any Filter] = [
-        ResidencyFilter(), DomesticOperatorFilter(), HardwareFitFilter(),
+        ResidencyFilter(), DomesticOperatorFilter(), FederatedSiteFilter(), HardwareFitFilter(),
     ]
 
     /// Every built-in policy, in the order reports compare them.

@@ -20,6 +20,8 @@ struct Walk {
     private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
     private(set) var done = 0.0
     private(set) var finishStep: Int?
+    /// Seconds after the grid's start at which the work is done, within its last step.
+    private(set) var finishSeconds: Double?
     /// The rank the walk runs on now.
     private(set) var current: Int?
     private var waitSeconds = 0.0
@@ -34,9 +36,12 @@ struct Walk {
         arrival: Int,
         deadline: Int?,
         required: Double?,
-        origin: (index: Int, site: Site)? = nil
+        origin: (index: Int, site: Site)? = nil,
+        wait: Double = 0
     ) {
         self.origin = origin
+        // Seconds before the work can start (a federated round's global model still on its way).
+        waitSeconds = wait
         self.workload = workload
         self.ranked = ranked
         self.policy = policy
@@ -190,6 +195,7 @@ struct Walk {
             var work = 0.0
             var t = start
             var broken = false
+            var wait = waitSeconds
             while t < state.grid.count, !Completion.finishes(work, required) {
                 let (n, _) = available(first.rank, at: t, want: ranked[first.rank].maxCount, state: state)
                 if n == 0 {
@@ -197,9 +203,11 @@ struct Walk {
                     break
                 }
                 tentative.append((t, n))
+                let waited = min(state.grid.step, wait)
+                wait -= waited
                 work +=
                     PhysicalModel.throughput(workload, model: ranked[first.rank].candidate.model, count: n)
-                    * state.grid.step
+                    * (state.grid.step - waited)
                 t += 1
             }
             if broken {
@@ -234,10 +242,13 @@ struct Walk {
         let waited = min(seconds, waitSeconds)
         waitSeconds -= waited
         seconds -= waited
-        done += PhysicalModel.throughput(workload, model: ranked[r].candidate.model, count: n) * seconds
+        let rate = PhysicalModel.throughput(workload, model: ranked[r].candidate.model, count: n)
+        let before = done
+        done += rate * seconds
         if Completion.finishes(done, required), finishStep == nil {
             done = required
             finishStep = t + 1
+            finishSeconds = Double(t) * state.grid.step + waited + max(0, required - before) / rate
         }
     }
 

@@ -160,7 +160,7 @@ public enum SovereignServer: Sendable {
             pollInterval: configuration.federationPollInterval
         )
         let runnable = fleet.workloads.filter { $0.run != nil }.count
-        let federated = fleet.workloads.filter { $0.federation != nil }.count
+        let federated = fleet.workloads.filter(ControlPlane.isCoordinated).count
         notes.append(
             "fleet: \(fleet.sites.count) sites, \(runnable) of \(fleet.workloads.count) declared workloads runnable here (run:), \(federated) federated"
         )

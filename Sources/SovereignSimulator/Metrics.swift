@@ -41,6 +41,16 @@ public struct SimulationResult: Sendable, Codable {
         public var thermal = 0
     }
 
+    /// Federated rounds: how many the fleet's federated workloads need, how many closed with their quorum,
+    /// how many opened but could not close (a site shed mid-round left it short of its quorum, so it was
+    /// replanned), and how many times a site dropped out of a round.
+    public struct Rounds: Sendable, Codable {
+        public var required = 0
+        public var completed = 0
+        public var failed = 0
+        public var dropouts = 0
+    }
+
     public var policy: String
     public var workloads = Workloads()
     public var work = Work()
@@ -52,6 +62,8 @@ public struct SimulationResult: Sendable, Codable {
     /// Service-steps an inference service lacked capacity (planned short or shed).
     public var serviceShortSteps = 0
     public var replans = 0
+    /// Federated rounds; left out (`nil`) when the fleet has no federated workload planned by rounds.
+    public var rounds: Rounds? = nil
     /// How long the run took; measured by the caller, since the simulator never reads a clock.
     public var wallSeconds = 0.0
 
@@ -77,6 +89,17 @@ public struct ExecutedStep: Sendable, Hashable {
     /// The pool it ran on.
     public let pool: PoolReference
     public let accelerators: Int
+    /// For one participant of a federated workload, the dataset it trained there (`nil` for other work).
+    public var dataset: String? = nil
+
+    /// Makes an executed step.
+    public init(step: Int, workload: Int, pool: PoolReference, accelerators: Int, dataset: String? = nil) {
+        self.step = step
+        self.workload = workload
+        self.pool = pool
+        self.accelerators = accelerators
+        self.dataset = dataset
+    }
 
     /// The index of the site it ran at.
     public var site: Int { pool.site }

@@ -83,8 +83,17 @@ public enum SimulationReport: Sendable {
             """
     }
 
+    /// A comparison row: its name, its value, whether higher is better, and its decimals.
+    typealias ComparisonRow = (String, @Sendable (SimulationResult) -> Double, Bool, Int)
+
+    /// Rows shown only when the fleet has federated workloads planned by rounds.
+    static let roundRows: [ComparisonRow] = [
+        ("Federated rounds completed", { Double($0.rounds?.completed ?? 0) }, true, 0),
+        ("Federated site dropouts", { Double($0.rounds?.dropouts ?? 0) }, false, 0),
+    ]
+
     static func comparison(_ runs: [Simulation]) -> String {
-        let rows: [(String, (SimulationResult) -> Double, Bool, Int)] = [
+        let base: [ComparisonRow] = [
             ("Workloads completed", { Double($0.workloads.completed) }, true, 0),
             ("Deadlines missed", { Double($0.workloads.deadlineMissed) }, false, 0),
             ("Work done (EFLOP)", { $0.work.doneExaflop }, true, 1),
@@ -103,6 +112,7 @@ public enum SimulationReport: Sendable {
                 { Double($0.violations.residency + $0.violations.power + $0.violations.thermal) }, false, 0
             ),
         ]
+        let rows = base + (runs.contains { $0.result.rounds != nil } ? roundRows : [])
         var html = "<h2>Policies compared</h2><table><thead><tr><th></th>"
         for run in runs { html += "<th>\(escape(run.result.policy))</th>" }
         html += "</tr></thead><tbody>"
@@ -196,8 +206,12 @@ public enum SimulationReport: Sendable {
             svg += "<text x=\"0\" y=\"\(number(top + 12, 1))\" font-size=\"11\">\(escape(w.name))</text>"
             svg +=
                 "<line x1=\(Int(left)) x2=\(Int(width - 8)) y1=\(number(top + rowHeight / 2, 1)) y2=\(number(top + rowHeight / 2, 1)) stroke=\"#eef1f4\"/>"
+            // A federated workload trains at several sites at once: one thin lane per site, round ends ticked.
+            let federated = w.type == .federated
+            let sites = federated ? Array(Set((steps[r] ?? []).map(\.1))).sorted() : []
+            let lane = (rowHeight - 6) / Double(max(1, sites.count))
             var runs: [(start: Int, end: Int, site: Int)] = []
-            for (t, s) in (steps[r] ?? []).sorted(by: { $0.0 < $1.0 }) {
+            for (t, s) in (steps[r] ?? []).sorted(by: { federated ? ($0.1, $0.0) < ($1.1, $1.0) : $0.0 < $1.0 }) {
                 if let last = runs.last, last.end == t, last.site == s {
                     runs[runs.count - 1].end = t + 1
                 } else {
@@ -205,9 +219,12 @@ public enum SimulationReport: Sendable {
                 }
             }
             for seg in runs {
+                let y = top + 3 + lane * Double(sites.firstIndex(of: seg.site) ?? 0)
+                let height = federated ? number(lane, 1) : "\(Int(rowHeight - 6))"
                 svg +=
-                    "<rect x=\(number(x(seg.start), 1)) y=\"\(number(top + 3, 1))\" width=\(number(max(1, x(seg.end) - x(seg.start)), 1)) height=\"\(Int(rowHeight - 6))\" rx=\"2\" fill=\"\(colors[(seg.site + 1) % colors.count])\"><title>\(escape(w.name)) at \(escape(fleet.sites[seg.site].name)), \(grid.label(at: seg.start))–\(grid.label(at: seg.end))</title></rect>"
+                    "<rect x=\(number(x(seg.start), 1)) y=\"\(number(y, 1))\" width=\(number(max(1, x(seg.end) - x(seg.start)), 1)) height=\"\(height)\" rx=\"2\" fill=\"\(colors[(seg.site + 1) % colors.count])\"><title>\(escape(w.name)) at \(escape(fleet.sites[seg.site].name)), \(grid.label(at: seg.start))–\(grid.label(at: seg.end))</title></rect>"
             }
+            svg += roundTicks(run.rounds.filter { $0.workload == r }, top: top, height: rowHeight, x: x, grid: grid)
             if runs.isEmpty {
                 svg +=
                     "<text x=\"\(Int(left + 4))\" y=\"\(number(top + 12, 1))\" font-size=\"10\" fill=\"#8d96a3\">did not run</text>"
@@ -220,5 +237,24 @@ public enum SimulationReport: Sendable {
                 "<span><i style=\"background:\(colors[(s + 1) % colors.count]);height:10px\"></i>\(escape(site.name))</span>"
         }
         return svg + legend + "</div>"
+    }
+
+    /// One tick per closed round of a federated workload: dark when it closed with its quorum, red when not.
+    static func roundTicks(
+        _ rounds: [RoundOutcome],
+        top: Double,
+        height: Double,
+        x: (Int) -> Double,
+        grid: TimeGrid
+    )
+        -> String
+    {
+        rounds.map { round in
+            let what =
+                round.completed
+                ? "round closed with " + round.sites.joined(separator: ", ") : "round short of its quorum"
+            return
+                "<line x1=\(number(x(round.step), 1)) x2=\(number(x(round.step), 1)) y1=\"\(number(top + 1, 1))\" y2=\"\(number(top + height - 1, 1))\" stroke=\"\(round.completed ? "#1f2933" : "#d64545")\" stroke-width=\"0.6\"><title>\(grid.label(at: round.step)): \(escape(what))</title></line>"
+        }.joined()
     }
 }

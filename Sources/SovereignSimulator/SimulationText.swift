@@ -17,7 +17,8 @@ public enum SimulationText: Sendable {
     public static func render(_ results: [SimulationResult], scenario: Scenario, seed: UInt64) -> String {
         let header = ["scenario \(scenario.name), seed \(seed)"] + results.map(\.policy)
         var table = [header]
-        for row in rows { table.append([row.name] + results.map(row.cell)) }
+        let federated = results.contains { $0.rounds != nil } ? roundRows : []
+        for row in rows + federated { table.append([row.name] + results.map(row.cell)) }
         var widths = Array(repeating: 0, count: header.count)
         for row in table { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         return table.map { row in
@@ -31,6 +32,12 @@ public enum SimulationText: Sendable {
 
     /// `v` with `digits` decimals.
     private static func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+
+    /// Rows shown only when the fleet has federated workloads planned by rounds.
+    private static let roundRows: [Row] = [
+        ("federated rounds completed", { r in r.rounds.map { "\($0.completed)/\($0.required)" } ?? "-" }),
+        ("rounds failed / site dropouts", { r in r.rounds.map { "\($0.failed) / \($0.dropouts)" } ?? "-" }),
+    ]
 
     private static let rows: [Row] = [
         ("workloads completed", { "\($0.workloads.completed)/\($0.workloads.total)" }),

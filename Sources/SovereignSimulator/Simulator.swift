@@ -11,6 +11,8 @@ public struct Simulation: Sendable {
     public let sites: [SiteSeries]
     /// What ran where, step by step.
     public let executed: [ExecutedStep]
+    /// Every federated round that closed, with or without its quorum, in the order they closed.
+    public var rounds: [RoundOutcome] = []
 }
 
 /// Runs a policy over the scenario: the planner sees forecasts; what happens follows the actual traces.
@@ -57,7 +59,9 @@ public struct Simulator: Sendable {
         }
         var result = run.finish()
         result.violations = ViolationChecker(fleet: fleet, grid: grid, actual: actual).check(run.executed)
-        return Simulation(result: result, initialPlan: initial, sites: run.series, executed: run.executed)
+        var simulation = Simulation(result: result, initialPlan: initial, sites: run.series, executed: run.executed)
+        simulation.rounds = run.outcomes
+        return simulation
     }
 }
 
@@ -87,6 +91,8 @@ struct Run {
         let pool: PoolReference
         let model: AcceleratorModel
         let count: Int
+        /// For a federated participant, the dataset it trains (`nil` for other work).
+        var participant: String? = nil
 
         /// The index of its site in the fleet.
         var site: Int { pool.site }
@@ -105,6 +111,10 @@ struct Run {
     var result: SimulationResult
     /// Workloads to replan after this step.
     var affected = Set<Int>()
+    /// Federated workloads' rounds, by workload index.
+    var federated: [Int: RoundsProgress] = [:]
+    /// Rounds closed so far.
+    var outcomes: [RoundOutcome] = []
 
     init(fleet: Fleet, grid: TimeGrid, policy: PlanningPolicy, initial: Plan) {
         self.fleet = fleet
@@ -124,6 +134,8 @@ struct Run {
             )
         }
         result = SimulationResult(policy: policy.name)
+        let rounds = fleet.workloads.compactMap { $0.type == .federated ? $0.federation?.rounds : nil }
+        if !rounds.isEmpty { result.rounds = SimulationResult.Rounds(required: rounds.reduce(0, +)) }
         install(initial, workloadIndices: Array(fleet.workloads.indices), from: 0)
     }
 
@@ -139,12 +151,25 @@ struct Run {
         }
         for (k, placed) in plan.workloads.enumerated() {
             let w = workloadIndices[k]
+            if !placed.rounds.isEmpty {
+                federated[w] = RoundsProgress(
+                    rounds: placed.rounds,
+                    completed: federated[w]?.completed ?? 0,
+                    failures: federated[w]?.failures ?? 0
+                )
+            }
             for segment in placed.segments {
                 let pool = segment.reference
                 guard let model = fleet.catalog[fleet.sites[pool.site].pools[pool.pool].accelerator] else { continue }
                 for t in max(from, segment.start)..<segment.end {
                     allocations[t].append(
-                        Allocation(workload: w, pool: pool, model: model, count: segment.accelerators)
+                        Allocation(
+                            workload: w,
+                            pool: pool,
+                            model: model,
+                            count: segment.accelerators,
+                            participant: segment.participant
+                        )
                     )
                 }
             }
@@ -157,7 +182,7 @@ struct Run {
     /// Executes step `t`.
     mutating func step(_ t: Int, actual: [SiteBudget], original: [SiteBudget], forecast: inout [SiteBudget]) {
         var bySite: [Int: [Allocation]] = [:]
-        for a in allocations[t] where progress[a.workload].finishStep == nil {
+        for a in allocations[t] where progress[a.workload].finishStep == nil && !droppedOut(a, at: t) {
             bySite[a.site, default: []].append(a)
         }
         var running: [Allocation] = []
@@ -177,6 +202,7 @@ struct Run {
             for a in allocations[t + 1] where following[a.workload] == nil { following[a.workload] = a }
         }
         for a in running { advance(a, at: t, following: following[a.workload]) }
+        closeRounds(endingAt: t)
     }
 
     /// Runs one site's planned work at step `t` on what the site actually has: while the facility power
@@ -261,6 +287,7 @@ struct Run {
     }
 
     mutating func interrupt(_ a: Allocation, at t: Int) {
+        if let dataset = a.participant { return dropOut(a, dataset: dataset, at: t) }
         var p = progress[a.workload]
         result.events.interruptions += 1
         p.interrupted = true
@@ -278,6 +305,7 @@ struct Run {
     }
 
     mutating func advance(_ a: Allocation, at t: Int, following: Allocation?) {
+        if let dataset = a.participant { return train(a, dataset: dataset, at: t) }
         let w = fleet.workloads[a.workload]
         var p = progress[a.workload]
         executed.append(ExecutedStep(step: t, workload: a.workload, pool: a.pool, accelerators: a.count))
@@ -360,7 +388,7 @@ struct Run {
             let w = fleet.workloads[i]
             var p = progress[i]
             if p.finishStep != nil { continue }
-            if initial.workloads[i].status == .unplaceable { continue }
+            if initial.workloads[i].status == .unplaceable || givenUp(i) { continue }
             if p.ran, !p.interrupted, p.lastRunStep == t, p.required != nil {
                 // Its plan changes at this boundary (it may pause or move): it checkpoints first.
                 p.checkpointed = p.done
@@ -372,7 +400,7 @@ struct Run {
                 origins[workloads.count] = site
             }
             let arrival = max(w.arrival ?? grid.time(at: 0), next)
-            workloads.append(w.remaining(flops: (p.required ?? 0) - p.done, arrival: arrival))
+            workloads.append(remaining(i, flops: (p.required ?? 0) - p.done, arrival: arrival))
             indices.append(i)
         }
         let remaining = fleet.replacingWorkloads(workloads)

@@ -3,6 +3,8 @@ public import SovereignPlanner
 
 /// Replays what ran against the constraints, apart from the simulator's own bookkeeping: residency of every
 /// executed step, facility power against supply plus what the battery could give, IT heat against cooling.
+/// A federated participant's step is held to its own dataset's residency (and must name a dataset of its
+/// workload); any other step to every dataset of its workload.
 public struct ViolationChecker: Sendable {
     public let fleet: Fleet
     public let grid: TimeGrid
@@ -20,10 +22,7 @@ public struct ViolationChecker: Sendable {
         var it = [[Double]](repeating: [Double](repeating: 0, count: grid.count), count: fleet.sites.count)
         for e in executed {
             let site = fleet.sites[e.site]
-            let w = fleet.workloads[e.workload]
-            for name in w.datasets where fleet.dataset(named: name)?.mayBeProcessed(in: site.jurisdiction) != true {
-                violations.residency += 1
-            }
+            violations.residency += residencyViolations(e, at: site)
             guard let model = fleet.catalog[site.pools[e.pool.pool].accelerator] else { continue }
             it[e.site][e.step] += Double(e.accelerators) * model.power.watts * PhysicalModel.trainingUtilisation
         }
@@ -49,5 +48,43 @@ public struct ViolationChecker: Sendable {
             }
         }
         return violations
+    }
+
+    /// Counts the violations of a plan as planned: every segment's steps, each participant's at its dataset.
+    public func check(_ plan: Plan) -> SimulationResult.Violations {
+        let index = Dictionary(fleet.workloads.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var steps: [ExecutedStep] = []
+        for w in plan.workloads {
+            guard let i = index[w.name] else { continue }
+            for s in w.segments {
+                for t in s.start..<min(s.end, grid.count) {
+                    steps.append(
+                        ExecutedStep(
+                            step: t,
+                            workload: i,
+                            pool: s.reference,
+                            accelerators: s.accelerators,
+                            dataset: s.participant
+                        )
+                    )
+                }
+            }
+        }
+        return check(steps)
+    }
+
+    /// The datasets a step processes that may not be processed where it ran: a participant's own dataset
+    /// (one that is not its workload's counts too), or every dataset of other work.
+    func residencyViolations(_ e: ExecutedStep, at site: Site) -> Int {
+        let w = fleet.workloads[e.workload]
+        if let dataset = e.dataset {
+            guard w.datasets.contains(dataset) else { return 1 }
+            return fleet.dataset(named: dataset)?.mayBeProcessed(in: site.jurisdiction) == true ? 0 : 1
+        }
+        var count = 0
+        for name in w.datasets where fleet.dataset(named: name)?.mayBeProcessed(in: site.jurisdiction) != true {
+            count += 1
+        }
+        return count
     }
 }

@@ -109,9 +109,11 @@ extension DerivedResidencyTests {
     @Test func theExamplesTrainingOnAnonymisedNotesLeavesKenyaAndTheRawNotesNever() throws {
         let fleet = try FleetLoader().load(paths: [Fixtures.example("east-africa")])
         let plan = try #require(Planner(policy: .powerAware).plan(fleet))
+        // Where a workload reads the raw notes: all its segments, or a federated workload's Kenyan participant's.
         let countries = { (name: String) -> Set<String> in
             let placed = plan.workloads.first { $0.name == name }
-            return Set((placed?.segments ?? []).map { fleet.sites[$0.reference.site].jurisdiction })
+            let reading = (placed?.segments ?? []).filter { $0.participant.map { $0 == "ke-clinical-notes" } ?? true }
+            return Set(reading.map { fleet.sites[$0.reference.site].jurisdiction })
         }
         #expect(!countries("eac-icd-coding-3b-train").isEmpty)
         #expect(!countries("eac-icd-coding-3b-train").contains("KE"))

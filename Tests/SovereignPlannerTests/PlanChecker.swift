@@ -13,7 +13,12 @@ struct PlanChecker {
         for (workload, placed) in zip(fleet.workloads, plan.workloads) {
             for segment in placed.segments {
                 let site = fleet.sites[segment.reference.site]
-                for name in workload.datasets where !fleet.dataset(named: name)!.mayBeProcessed(in: site.jurisdiction) {
+                // A federated participant reads only its own dataset, which must be one of its workload's.
+                let read = segment.participant.map { [$0] } ?? workload.datasets
+                if let participant = segment.participant, !workload.datasets.contains(participant) {
+                    found.append("\(workload.name) on \(segment.site) trains \(participant), not one of its datasets")
+                }
+                for name in read where !fleet.dataset(named: name)!.mayBeProcessed(in: site.jurisdiction) {
                     found.append("\(workload.name) on \(segment.site) reads \(name)")
                 }
             }

@@ -270,4 +270,38 @@ struct FederationAPITests {
             }
         }
     }
+
+    /// A federated workload without a trainer can be planned and simulated, but there is nothing for its sites to
+    /// run: the control plane refuses to coordinate it, saying which field is missing.
+    @Test func aFederationWithoutATrainerIsRefusedAtSubmission() async throws {
+        let fleet = FederationTests.fleet(rounds: 1, secure: false, cross: "[KE, UG, TZ]")
+            .replacingOccurrences(of: "metadata: {name: digits}", with: "metadata: {name: digits-declared}")
+        let document = """
+            apiVersion: sovereign.dev/v1
+            kind: Workload
+            metadata: {name: digits-planned}
+            spec:
+              type: federated
+              model: {parameters: 650}
+              datasets: [ke-notes, tz-notes]
+              compute: {flops: 1e12}
+              federation: {coordinator: nairobi-1, rounds: 3}
+            """
+        try await Self.app(fleet: fleet).test(.router) { client in
+            try await client.execute(
+                uri: "/v1/workloads",
+                method: .post,
+                headers: Self.headers(F.operatorToken),
+                body: ByteBuffer(string: document)
+            ) {
+                #expect($0.status == .unprocessableContent)
+                #expect(Self.error($0).field == "spec.federation.trainer")
+                #expect(
+                    Self.error($0).message
+                        == "digits-planned is refused: expected the model its sites train to coordinate its rounds, "
+                        + "found no trainer"
+                )
+            }
+        }
+    }
 }

@@ -149,7 +149,9 @@ public struct Federation: Sendable, Hashable {
     /// Times a round that misses its quorum is retried before the workload fails.
     public let retries: Int
     public let strategy: Strategy
-    public let trainer: Trainer
+    /// What the sites train with the built-in trainer; `nil` when the workload is only planned and simulated
+    /// (the control plane coordinates rounds only with a trainer).
+    public let trainer: Trainer?
     public let secureAggregation: SecureAggregation?
     public let privacy: Privacy?
     /// The most examples one site's update may weigh: a site with more counts this many. It bounds each
@@ -169,7 +171,7 @@ public struct Federation: Sendable, Hashable {
         roundTimeout: TimeSpan,
         retries: Int,
         strategy: Strategy,
-        trainer: Trainer,
+        trainer: Trainer?,
         secureAggregation: SecureAggregation?,
         privacy: Privacy?,
         exampleBound: Int = Federation.defaultExampleBound
@@ -184,5 +186,21 @@ public struct Federation: Sendable, Hashable {
         self.secureAggregation = secureAggregation
         self.privacy = privacy
         self.exampleBound = exampleBound
+    }
+
+    /// The same federation with `rounds` rounds to train (what is left of it after a replan).
+    public func with(rounds: Int) -> Federation {
+        Federation(
+            coordinator: coordinator,
+            rounds: rounds,
+            minSites: minSites,
+            roundTimeout: roundTimeout,
+            retries: retries,
+            strategy: strategy,
+            trainer: trainer,
+            secureAggregation: secureAggregation,
+            privacy: privacy,
+            exampleBound: exampleBound
+        )
     }
 }

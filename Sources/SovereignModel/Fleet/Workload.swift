@@ -241,4 +241,20 @@ extension Workload {
         copy.arrival = arrival
         return copy
     }
+
+    /// One participant of a federated workload: the same model trained on `dataset` alone, which the filters
+    /// then keep at that dataset's site (what each site trains per round).
+    public func participant(training dataset: String) -> Workload {
+        var copy = self
+        copy.datasets = [dataset]
+        return copy
+    }
+
+    /// The same federated workload with only `rounds` of its rounds left, and the `flops` they need, arriving
+    /// at `arrival`: what a replan places after some rounds are done or one failed.
+    public func remaining(rounds: Int, flops: Double, arrival: Date) -> Workload {
+        var copy = remaining(flops: flops, arrival: arrival)
+        copy.federation = federation?.with(rounds: rounds)
+        return copy
+    }
 }

@@ -56,4 +56,13 @@ public enum PhysicalModel: Sendable {
     public static func checkpointSize(_ w: Workload) -> DataSize {
         w.checkpoint?.size ?? .bytes(w.model.parameters * 14)
     }
+
+    /// Bytes per parameter of a federated model update: 32-bit floats, as the coordinator's tensors are.
+    public static let updateBytesPerParameter = 4.0
+
+    /// Size of one federated model update (and of the global model sent back): the model's parameters at
+    /// ``updateBytesPerParameter``.
+    public static func updateSize(_ w: Workload) -> DataSize {
+        .bytes(w.model.parameters * updateBytesPerParameter)
+    }
 }

@@ -37,9 +37,9 @@ extension FleetDecoder {
             f["retries"].map { $0.integer(in: 0...1000, expected: "0 to 1000 retries") } ?? Federation.defaultRetries
         let strategyNode = f["strategy"]
         let strategy = strategyNode.map { decodeStrategy($0, participants: participants) } ?? .fedAvg
-        let trainer = f.required("trainer", "the model the sites train: {model, features, classes, ...}").flatMap {
-            decodeTrainer($0)
-        }
+        // Optional: a workload without a trainer is planned and simulated by rounds, not coordinated.
+        let trainerNode = f["trainer"]
+        let trainer = trainerNode.map { decodeTrainer($0) }
         let (secure, privacy) = decodeProtections(f, strategy: strategy ?? nil, participants: participants)
         let bound =
             f["exampleBound"].map { $0.integer(in: 1...1_000_000_000, expected: "1 to 1000000000 examples") }
@@ -50,7 +50,8 @@ extension FleetDecoder {
         }
         let named = coordinator.flatMap { c in coordinatorNode.map { (c, $0) } }
         guard let coordinator, let coordinatorNode, let rounds, let minSites, let timeout, let retries,
-            let strategy = strategy ?? nil, let trainer, secure != .some(nil), privacy != .some(nil), let bound
+            let strategy = strategy ?? nil, trainer != .some(nil), secure != .some(nil), privacy != .some(nil),
+            let bound
         else { return (nil, named) }
         return (
             Federation(
@@ -60,7 +61,7 @@ extension FleetDecoder {
                 roundTimeout: timeout,
                 retries: retries,
                 strategy: strategy,
-                trainer: trainer,
+                trainer: trainer ?? nil,
                 secureAggregation: secure ?? nil,
                 privacy: privacy ?? nil,
                 exampleBound: bound

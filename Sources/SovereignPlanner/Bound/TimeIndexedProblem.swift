@@ -27,10 +27,15 @@ struct TimeIndexedProblem {
             guard let required = PhysicalModel.requiredFLOPs(w, catalog: fleet.catalog), required > 0,
                 let window = Planner.window(w, grid: grid)
             else { continue }
-            let filters = policy.preparedFilters(for: w, in: fleet)
-            let allowed = candidates.compactMap { c -> (Candidate, Fit)? in
-                if case .fits(let fit) = filters.check(c) { return (c, fit) }
-                return nil
+            // A federated workload planned by rounds may run at each participant's pools: relaxing its rounds
+            // and shares to one pool of work keeps the bound an upper bound.
+            let views = w.type == .federated && w.federation != nil ? w.datasets.map(w.participant(training:)) : [w]
+            let allowed = views.flatMap { view in
+                let filters = policy.preparedFilters(for: view, in: fleet)
+                return candidates.compactMap { c -> (Candidate, Fit)? in
+                    if case .fits(let fit) = filters.check(c) { return (c, fit) }
+                    return nil
+                }
             }
             batch.append(Item(index: index, workload: w, window: window, required: required, allowed: allowed))
         }

@@ -4,8 +4,9 @@ import SovereignModel
 import SovereignPlanner
 
 extension ControlPlane {
-    /// Whether the control plane leaves a workload to the federation coordinator rather than an executor.
-    static func isCoordinated(_ w: Workload) -> Bool { w.type == .federated && w.federation != nil }
+    /// Whether the control plane leaves a workload to the federation coordinator rather than an executor: a
+    /// federated workload whose sites have a trainer to run.
+    static func isCoordinated(_ w: Workload) -> Bool { w.type == .federated && w.federation?.trainer != nil }
 
     /// The federated workloads that have not ended, with their specs, oldest first.
     func federatedWorkloads() throws -> [(record: WorkloadRecord, spec: Workload)] {
@@ -26,8 +27,16 @@ extension ControlPlane {
         return Set(participants.map(\.site))
     }
 
-    /// Refuses a federated workload whose participants or update crossings break a rule.
+    /// Refuses a federated workload whose participants or update crossings break a rule, or that has no trainer
+    /// for its sites to run (such a workload is only planned and simulated).
     func checkFederation(_ w: Workload) throws {
+        if w.type == .federated, let federation = w.federation, federation.trainer == nil {
+            throw ControlError(
+                .federationRefused,
+                "\(w.name) is refused: expected the model its sites train to coordinate its rounds, found no trainer",
+                field: "spec.federation.trainer"
+            )
+        }
         guard Self.isCoordinated(w) else { return }
         if case .failure(let refusal) = FederationCheck.participants(of: w, in: fleet) {
             throw ControlError(

@@ -32,14 +32,20 @@ package struct FederationRuntime: Sendable {
     ///   - federation: Its federation section.
     ///   - participants: The sites ``FederationCheck`` accepted.
     ///   - fleet: The fleet that names the sites' jurisdictions.
-    /// - Throws: ``FederationError`` when the privacy settings are out of their domain.
+    /// - Throws: ``FederationError`` when the privacy settings are out of their domain or there is no trainer.
     init(name: String, federation: Federation, participants: [FederationParticipant], fleet: Fleet) throws {
         self.name = name
         self.federation = federation
         self.participants = participants
         let seed = Self.seed(of: name)
         self.seed = seed
-        trainer = Self.trainer(federation, seed: seed)
+        guard let trainer = Self.trainer(federation, seed: seed) else {
+            throw FederationError(
+                .invalidConfiguration,
+                "\(name): spec.federation.trainer: expected the model its sites train, found none"
+            )
+        }
+        self.trainer = trainer
         privacy = try federation.privacy.map {
             try DifferentialPrivacy(
                 mode: $0.mode == .central ? .central : .local,
@@ -70,8 +76,8 @@ package struct FederationRuntime: Sendable {
     }
 
     /// The settings of the sites' local training.
-    static func trainer(_ federation: Federation, seed: UInt64) -> TrainerSettings {
-        let t = federation.trainer
+    static func trainer(_ federation: Federation, seed: UInt64) -> TrainerSettings? {
+        guard let t = federation.trainer else { return nil }
         let model: BuiltInModel
         switch t.model {
         case .logisticRegression: model = .logisticRegression
