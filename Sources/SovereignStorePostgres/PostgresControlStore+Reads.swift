@@ -99,6 +99,32 @@ extension PostgresControlStore {
         }
     }
 
+    public func powerHistory(
+        of site: String,
+        in window: ClosedRange<Double>,
+        buckets: Int
+    ) throws -> [PowerHistoryPoint] {
+        let width = max(window.upperBound - window.lowerBound, 1e-3) / Double(max(buckets, 1))
+        let (start, end, last) = (window.lowerBound, window.upperBound, buckets - 1)
+        let rows = try session.with { link in
+            let before = try link.rows(
+                """
+                SELECT at, available, ambient FROM power_signal WHERE site = \(site) AND at < \(start)
+                ORDER BY at DESC, id DESC LIMIT 1
+                """
+            )
+            let inside = try link.rows(
+                """
+                SELECT MIN(at), MIN(available), MAX(ambient) FROM power_signal
+                WHERE site = \(site) AND at >= \(start) AND at <= \(end)
+                GROUP BY LEAST(FLOOR((at - \(start)) / \(width))::BIGINT, \(last)) ORDER BY 1
+                """
+            )
+            return try (before + inside).map { try $0.decode((Double, Double, Double?).self) }
+        }
+        return rows.map { PowerHistoryPoint(at: $0.0, available: $0.1, ambient: $0.2) }
+    }
+
     public func derivationRuns() throws -> [String: Int] {
         try session.with { link in
             var runs: [String: Int] = [:]

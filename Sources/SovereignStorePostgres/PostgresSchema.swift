@@ -38,6 +38,8 @@ enum PostgresSchema {
                 "CREATE INDEX derivation_run_dataset ON derivation_run(dataset, sequence)",
             ]
         ),
+        // The console's power chart reads a site's signals of the last day.
+        ("v6: power signals by site and time", ["CREATE INDEX power_signal_site_at ON power_signal(site, at)"]),
     ]
 
     /// Keys of the advisory locks the store takes (PostgreSQL scopes them to the database).

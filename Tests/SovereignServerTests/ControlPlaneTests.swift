@@ -412,6 +412,9 @@ final class CrashingStore: ControlStore, Sendable {
     func lastAttemptNumbers() throws -> [String: Int] { try inner.lastAttemptNumbers() }
     func transitions(of workload: String) throws -> [TransitionRecord] { try inner.transitions(of: workload) }
     func latestPowerSignals() throws -> [String: PowerSignalRecord] { try inner.latestPowerSignals() }
+    func powerHistory(of site: String, in window: ClosedRange<Double>, buckets: Int) throws -> [PowerHistoryPoint] {
+        try inner.powerHistory(of: site, in: window, buckets: buckets)
+    }
     func ledgerEntries(from start: Int, limit: Int) throws -> [StoredEntry] {
         try inner.ledgerEntries(from: start, limit: limit)
     }

@@ -176,6 +176,30 @@ struct ControlStoreTests {
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func aSitesPowerHistoryIsSummedUpByBucketWithTheSignalInForceBefore(_ backend: StoreBackend) throws {
+        let store = try store(backend)
+        var change = StateChange()
+        change.powerSignals = [
+            PowerSignalRecord(site: "nairobi-1", at: 50, available: 70_000, forecast: [], ambient: 18),
+            PowerSignalRecord(site: "nairobi-1", at: 100, available: 50_000, forecast: [], ambient: 20),
+            PowerSignalRecord(site: "nairobi-1", at: 150, available: 40_000, forecast: [], ambient: 24),
+            PowerSignalRecord(site: "mombasa-1", at: 160, available: 1_000, forecast: [], ambient: 40),
+            PowerSignalRecord(site: "nairobi-1", at: 299, available: 60_000, forecast: [], ambient: nil),
+            PowerSignalRecord(site: "nairobi-1", at: 300, available: 10_000, forecast: [], ambient: 31),
+        ]
+        _ = try store.commit(change, at: Self.time)
+        // Two buckets of 100 s over [100, 300]: the last one also takes the window's end.
+        #expect(
+            try store.powerHistory(of: "nairobi-1", in: 100...300, buckets: 2) == [
+                PowerHistoryPoint(at: 50, available: 70_000, ambient: 18),
+                PowerHistoryPoint(at: 100, available: 40_000, ambient: 24),
+                PowerHistoryPoint(at: 299, available: 10_000, ambient: 31),
+            ]
+        )
+        #expect(try store.powerHistory(of: "kigali-1", in: 0...1_000, buckets: 10).isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func aCheckpointIsStoredOncePerSize(_ backend: StoreBackend) throws {
         let store = try store(backend)
         try store.addCheckpoint(size: 2, note: "two", at: Self.time)

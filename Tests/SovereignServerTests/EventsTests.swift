@@ -61,14 +61,14 @@ struct EventsTests {
         let hub = EventHub(capacity: 3)
         hub.publish((1...5).map { _ in .power(Self.signal) })
         // Held: events 3, 4, 5. A client that saw 3 is sent 4 and 5.
-        let resumed = hub.subscribe(after: "\(hub.epoch)-3", follow: false)
+        let resumed = try? hub.subscribe(after: "\(hub.epoch)-3", follow: false)
         #expect(resumed?.resume == .replay(Self.frames(hub, 4...5)))
         // One that saw 2 missed nothing the ring lost (3 is still held).
         #expect(
-            hub.subscribe(after: "\(hub.epoch)-2", follow: false)?.resume == .replay(Self.frames(hub, 3...5))
+            (try? hub.subscribe(after: "\(hub.epoch)-2", follow: false))?.resume == .replay(Self.frames(hub, 3...5))
         )
         // One that saw 1 missed event 2, which is gone: reset, with the latest id.
-        let old = hub.subscribe(after: "\(hub.epoch)-1", follow: false)
+        let old = try? hub.subscribe(after: "\(hub.epoch)-1", follow: false)
         guard case .reset(let reason) = old?.resume else {
             Issue.record("expected a reset, found \(String(describing: old?.resume))")
             return
@@ -77,11 +77,11 @@ struct EventsTests {
         #expect(old?.latest == "\(hub.epoch)-5")
         // Another process's id, or one never sent: reset.
         let otherEpoch = hub.epoch == "00000000" ? "00000001" : "00000000"
-        #expect(Self.isReset(hub.subscribe(after: "\(otherEpoch)-5", follow: false)))
-        #expect(Self.isReset(hub.subscribe(after: "\(hub.epoch)-6", follow: false)))
-        #expect(Self.isReset(hub.subscribe(after: "not an id", follow: false)))
+        #expect(Self.isReset(try? hub.subscribe(after: "\(otherEpoch)-5", follow: false)))
+        #expect(Self.isReset(try? hub.subscribe(after: "\(hub.epoch)-6", follow: false)))
+        #expect(Self.isReset(try? hub.subscribe(after: "not an id", follow: false)))
         // A new client: nothing missed.
-        #expect(hub.subscribe(after: nil, follow: false)?.resume == .replay([]))
+        #expect((try? hub.subscribe(after: nil, follow: false))?.resume == .replay([]))
     }
 
     @Test(arguments: ["", "0a1b2c3d", "0A1B2C3D-1", "0a1b2c3d-", "0a1b2c3d-x", "0a1b2c3-1", "0a1b2c3d-1-2"])
@@ -91,8 +91,8 @@ struct EventsTests {
 
     @Test func aFollowingClientGetsEachEventInOrderAndASlowOneIsDropped() async throws {
         let hub = EventHub(capacity: 16, clientBuffer: 2)
-        let reading = try #require(hub.subscribe(after: nil, follow: true))
-        let slow = try #require(hub.subscribe(after: nil, follow: true))
+        let reading = try hub.subscribe(after: nil, follow: true)
+        let slow = try hub.subscribe(after: nil, follow: true)
         #expect(hub.subscriberCount == 2)
         var iterator = try #require(reading.items).makeAsyncIterator()
         hub.publish([.power(Self.signal)])
@@ -114,13 +114,30 @@ struct EventsTests {
         #expect(await iterator.next() == nil)
     }
 
+    /// One token may hold only so many following streams; others' streams and bounded reads are not counted.
+    @Test func aTokenHoldsAtMostItsShareOfStreams() throws {
+        let hub = EventHub(maxSubscribers: 4, maxPerOwner: 2)
+        // Held in a list: a stream no one holds ends, and its subscription with it.
+        var open = [try hub.subscribe(after: nil, follow: true, owner: "a")]
+        open.append(try hub.subscribe(after: nil, follow: true, owner: "a"))
+        #expect(throws: EventHub.Refusal.ownerFull) { try hub.subscribe(after: nil, follow: true, owner: "a") }
+        // What was missed, without following, is no stream held.
+        #expect(try hub.subscribe(after: nil, follow: false, owner: "a").items == nil)
+        open.append(try hub.subscribe(after: nil, follow: true, owner: "b"))
+        open.removeFirst().cancel()
+        open.append(try hub.subscribe(after: nil, follow: true, owner: "a"))
+        open.append(try hub.subscribe(after: nil, follow: true, owner: "c"))
+        #expect(hub.subscriberCount == 4)
+        #expect(throws: EventHub.Refusal.full) { try hub.subscribe(after: nil, follow: true, owner: "d") }
+    }
+
     @Test func closingTheHubEndsEveryStream() async throws {
         let hub = EventHub()
-        let open = try #require(hub.subscribe(after: nil, follow: true))
+        let open = try hub.subscribe(after: nil, follow: true)
         hub.close()
         var items = try #require(open.items).makeAsyncIterator()
         #expect(await items.next() == nil)
-        #expect(hub.subscribe(after: nil, follow: true)?.items == nil)
+        #expect(try hub.subscribe(after: nil, follow: true).items == nil)
     }
 
     @Test func theStreamCarriesWorkloadStatesAndLedgerEntriesAndResumes() async throws {

@@ -12,9 +12,11 @@ import calendar
 import http.client
 import http.server
 import json
+import re
 import shutil
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,14 @@ from conftest import REPOSITORY, Processes
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 from server import OPERATOR_TOKEN, Server, binary
 
 READER_TOKEN = "rd-0123456789abcdef0123"
+# kigali-1's work runs through a site agent, whose heartbeat the fleet page shows: the test reports as it.
+AGENT_SITE = "kigali-1"
+AGENT_TOKEN = "site-kigali-1-0123456789abcdef"
 SHOTS = REPOSITORY / ".build" / "console-screenshots"
 PAGES = ["fleet", "workloads", "workloads/digits-dar", "plan", "federation", "sovereignty", "ledger"]
 
@@ -180,18 +186,143 @@ def verify_first_entry(driver: webdriver.Chrome) -> tuple[bool, str]:
     return verdict.get_attribute("data-ok") == "true", str(driver.find_element(By.ID, "verification").text)
 
 
+def report_as_agent(server: Server) -> None:
+    """One poll of kigali-1's site agent (nothing running there): it renews the site's heartbeat."""
+    body = json.dumps({"agent": "test", "seenThrough": 0, "attempts": [], "checkpoints": []}).encode()
+    request = urllib.request.Request(server.url + f"/v1/sites/{AGENT_SITE}/agent", data=body, method="POST")
+    request.add_header("Authorization", f"Bearer {AGENT_TOKEN}")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def forecast_a_dip(server: Server) -> None:
+    """nairobi-1 reports 120 kW now and a forecast of 40 kW from 6 h to 10 h ahead (its chart and its plan band
+    show the dip)."""
+    at = lambda hours: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + hours * 3600))  # noqa: E731
+    forecast = [{"at": at(6), "available": "40 kW"}, {"at": at(10), "available": "120 kW"}]
+    body = json.dumps({"available": "120 kW", "forecast": forecast, "ambient": "29 C"}).encode()
+    status, answer = server.request("PUT", "/v1/sites/nairobi-1/power", body)
+    assert status == 200, answer
+
+
+def card(driver: webdriver.Chrome, site: str, selector: str) -> Any:
+    return driver.find_element(By.CSS_SELECTOR, f"article[data-site='{site}'] {selector}")
+
+
+def check_fleet_cards(driver: webdriver.Chrome) -> None:
+    """Every card draws its power chart (with its text alternative) and names its states, cooling, accelerators
+    by model and agent; kigali-1's agent reported a moment ago."""
+    for site in ["nairobi-1", "mombasa-1", "kigali-1", "kampala-1", "dar-1"]:
+        label = card(driver, site, "svg.power-chart").get_attribute("aria-label")
+        assert "available now" in label and "forecast" in label, label
+        assert card(driver, site, "path.ahead").get_attribute("d").startswith("M"), site  # the forecast is drawn
+        assert card(driver, site, "[data-condition='power']").text.split()[-1] in ("ok", "constrained", "shedding")
+        assert card(driver, site, "[data-condition='thermal']").text.startswith("thermal ")
+        cooling = card(driver, site, ".cooling").text
+        assert "headroom of" in cooling and "°C outside" in cooling, cooling
+        assert " of " in card(driver, site, ".accelerators").text, site
+    label = card(driver, "nairobi-1", "svg.power-chart").get_attribute("aria-label")
+    assert "120.0 kW available now" in label and "lowest forecast in the next 24 h 40.0 kW" in label, label
+    assert "29 °C outside" in card(driver, "nairobi-1", ".cooling").text
+    heartbeat = "reporting, last report"
+    wait(driver, "kigali-1's heartbeat", lambda d: heartbeat in card(d, AGENT_SITE, ".heartbeat").text, 30)
+    assert "run by the server" in card(driver, "dar-1", ".heartbeat").text
+
+
+def submit_second_copy(server: Server) -> None:
+    """digits-dar again, longer, with a deadline and a lower priority: it runs at dar-1 while the plan and the table
+    are looked at."""
+    document = (REPOSITORY / "Examples" / "workloads" / "digits-dar.yaml").read_text()
+    copy = (
+        document.replace("{name: digits-dar}", "{name: digits-dar-2}")
+        .replace("priority: 10", "priority: 5\n  deadline: 2030-01-01T00:00:00Z")
+        .replace('--epochs, "40"', '--epochs, "200"')  # still running when the table is read
+    )
+    assert copy.count("digits-dar-2") == 1 and "2030" in copy and '"200"' in copy, copy
+    status, body = server.request("POST", "/v1/workloads", copy.encode())
+    assert status == 201, body
+
+
+def check_plan(driver: webdriver.Chrome) -> None:
+    """The Gantt draws every site's power budget behind its band, and digits-dar-2 in dar-1's."""
+    open_page(driver, "plan")
+    bar = "svg.gantt [data-workload='digits-dar-2'] rect.bar-running"
+    wait(driver, "digits-dar-2 running on the Gantt", lambda d: d.find_element(By.CSS_SELECTOR, bar))
+    budgets = driver.find_elements(By.CSS_SELECTOR, "svg.gantt g.budget path.budget-area")
+    assert len(budgets) == 5, len(budgets)
+    for path in budgets:
+        assert path.get_attribute("d").startswith("M") and " L" in path.get_attribute("d")
+    assert "power budget" in driver.find_element(By.CSS_SELECTOR, "svg.gantt").get_attribute("aria-label")
+    # nairobi-1's budget dips where its forecast does: its area has three levels (now, the dip, after).
+    dip = driver.find_element(By.CSS_SELECTOR, "svg.gantt g.budget[data-site='nairobi-1'] path.budget-area")
+    levels = {point.split(",")[1] for point in dip.get_attribute("d").replace("Z", "").split()[1:-1]}
+    assert len(levels) == 2, dip.get_attribute("d")  # 120 kW now and after, 40 kW between
+    band = driver.find_element(By.CSS_SELECTOR, "svg.gantt g.budget[data-site='dar-1']")
+    assert band.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, "[data-workload='digits-dar-2']")
+
+
+def check_workloads_table(driver: webdriver.Chrome) -> None:
+    """The rows have their progress, deadline and priority; search and the filters narrow the table."""
+    open_page(driver, "workloads")
+    row = "tr[data-workload='{}'] {}"
+    wait(driver, "digits-dar-2's row", lambda d: d.find_element(By.CSS_SELECTOR, row.format("digits-dar-2", "td")))
+    assert driver.find_element(By.CSS_SELECTOR, row.format("digits-dar", ".priority")).text == "10"
+    assert driver.find_element(By.CSS_SELECTOR, row.format("digits-dar", ".deadline")).text == "none"
+    assert driver.find_element(By.CSS_SELECTOR, row.format("digits-dar", ".progress-cell")).text.startswith("done")
+    assert driver.find_element(By.CSS_SELECTOR, row.format("digits-dar-2", ".priority")).text == "5"
+    assert driver.find_element(By.CSS_SELECTOR, row.format("digits-dar-2", ".deadline")).text == "2030-01-01 00:00:00Z"
+    progress = row.format("digits-dar-2", ".progress-cell")
+    wait(driver, "digits-dar-2's progress", lambda d: "% of ~" in d.find_element(By.CSS_SELECTOR, progress).text, 10)
+    assert driver.find_element(By.CSS_SELECTOR, row.format("digits-dar-2", "progress")).get_attribute("max") == "100"
+    shown = 'return [...document.querySelectorAll("table.workloads tbody tr")].map((r) => r.dataset.workload)'
+    search = driver.find_element(By.ID, "workload-search")
+    search.send_keys("no-such-workload")
+    wait(driver, "an empty table", lambda d: d.execute_script(shown) == [], 10)
+    assert driver.find_element(By.ID, "workload-count").text == "0 of 2 workloads"
+    search.clear()
+    search.send_keys("dar-2")
+    wait(driver, "digits-dar-2 alone", lambda d: d.execute_script(shown) == ["digits-dar-2"], 10)
+    search.clear()
+    Select(driver.find_element(By.ID, "workload-state")).select_by_value("completed")
+    wait(driver, "the completed one", lambda d: d.execute_script(shown) == ["digits-dar"], 10)
+    Select(driver.find_element(By.ID, "workload-state")).select_by_value("")
+    Select(driver.find_element(By.ID, "workload-site")).select_by_value("nairobi-1")
+    wait(driver, "no workload at nairobi-1", lambda d: d.execute_script(shown) == [], 10)
+    Select(driver.find_element(By.ID, "workload-site")).select_by_value("dar-1")
+    wait(driver, "both at dar-1", lambda d: d.execute_script(shown) == ["digits-dar", "digits-dar-2"], 10)
+    driver.save_screenshot(str(SHOTS / "workloads.png"))
+    Select(driver.find_element(By.ID, "workload-site")).select_by_value("")
+
+
+def check_stress_tests(driver: webdriver.Chrome) -> None:
+    """Beside the heatmap: the stress tests of `sovereign assess --cut vendor=NVIDIA --cut operator-jurisdiction=US`,
+    each cut alone and both together."""
+    scenarios = "#stress-results article.scenario"
+    wait(driver, "three stress scenarios", lambda d: len(d.find_elements(By.CSS_SELECTOR, scenarios)) == 3, 300)
+    cuts = [e.get_attribute("data-cuts") for e in driver.find_elements(By.CSS_SELECTOR, scenarios)]
+    assert cuts == ["vendor=NVIDIA", "operator-jurisdiction=US", "vendor=NVIDIA operator-jurisdiction=US"], cuts
+    completed = driver.find_element(By.CSS_SELECTOR, f"{scenarios} .completed").text
+    assert re.fullmatch(r"\d+ of \d+ \(\d+%\)", completed), completed
+
+
 def test_the_console_follows_a_power_drop_and_verifies_the_ledger(
     tmp_path: Path, processes: Processes, browser: webdriver.Chrome
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     tokens = tmp_path / "tokens.txt"
-    tokens.write_text(f"{OPERATOR_TOKEN} operator\n{READER_TOKEN} reader\n")
-    server = Server(processes, tmp_path, ["Examples/east-africa"], tokens)
+    tokens.write_text(f"{OPERATOR_TOKEN} operator\n{READER_TOKEN} reader\n{AGENT_TOKEN} site {AGENT_SITE}\n")
+    server = Server(processes, tmp_path, ["Examples/east-africa"], tokens, "--site-agents", AGENT_SITE)
     driver = browser
 
+    report_as_agent(server)
+    forecast_a_dip(server)
     sign_in(driver, server.url, OPERATOR_TOKEN)
     wait(driver, "five site cards", lambda d: len(d.find_elements(By.CSS_SELECTOR, "article.site")) == 5)
+    check_fleet_cards(driver)
+    driver.set_window_size(1280, 1300)
     driver.save_screenshot(str(SHOTS / "fleet.png"))
+    driver.set_window_size(1280, 1000)
 
     # A document with an error: the diagnostic is shown at its line.
     open_page(driver, "workloads")
@@ -221,8 +352,13 @@ def test_the_console_follows_a_power_drop_and_verifies_the_ledger(
     # The fleet while dar-1 has no power: its card stands out. Then back to the workload, which was not reloaded.
     open_page(driver, "fleet")
     short = "article.shortfall[data-site='dar-1']"
+    driver.set_window_size(1280, 1300)  # every card in the picture
     wait(driver, "dar-1 short of power", lambda d: d.find_element(By.CSS_SELECTOR, short))
+    # The drop is in dar-1's history: its chart draws what was reported, down to the drop.
+    wait(driver, "dar-1's reported power", lambda d: card(d, "dar-1", "path.past").get_attribute("d").startswith("M"))
+    assert "lowest reported in the last 24 h" in card(driver, "dar-1", "svg.power-chart").get_attribute("aria-label")
     driver.save_screenshot(str(SHOTS / "fleet-shortfall.png"))
+    driver.set_window_size(1280, 1000)
     open_page(driver, "workloads/digits-dar")
     wait(driver, "completed", lambda d: d.find_element(By.ID, "state").get_attribute("data-state") == "completed", 300)
     assert replay.wait() == 0, (tmp_path / "replay.log").read_text()
@@ -245,11 +381,16 @@ def test_the_console_follows_a_power_drop_and_verifies_the_ledger(
     assert ok, text
     driver.save_screenshot(str(SHOTS / "ledger-verified.png"))
 
-    for page in ["plan", "federation", "sovereignty"]:
+    submit_second_copy(server)
+    check_plan(driver)
+    driver.save_screenshot(str(SHOTS / "plan.png"))
+    check_workloads_table(driver)
+    for page in ["federation", "sovereignty"]:
         open_page(driver, page)
         if page == "sovereignty":  # a cell of the heatmap shows the facts behind its level
             driver.find_element(By.CSS_SELECTOR, "button.seal").click()
             wait(driver, "the facts of a cell", lambda d: "Facts" in d.find_element(By.ID, "seal-detail").text)
+            check_stress_tests(driver)
         driver.save_screenshot(str(SHOTS / f"{page}.png"))
     measurements = {page: measure_load(driver, server.url, page) for page in PAGES}
 

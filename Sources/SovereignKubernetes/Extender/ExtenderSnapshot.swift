@@ -1,16 +1,6 @@
 public import SovereignModel
 public import SovereignPlanner
 
-/// What a node label says about its site now: `ok`, `constrained` or `shedding`.
-public enum SiteCondition: String, Sendable, Hashable, CaseIterable {
-    /// The site can run all of its accelerators.
-    case ok
-    /// It cannot run all of them now or within the forecast.
-    case constrained
-    /// It cannot keep up what already runs there: work is being paused.
-    case shedding
-}
-
 /// Where a Kubernetes node sits in the fleet, or why it sits nowhere.
 public enum NodePlacement: Sendable, Hashable {
     /// The node is part of a pool: the index into ``ExtenderSnapshot/candidates``.
@@ -90,7 +80,6 @@ public struct ExtenderSnapshot: Sendable {
         self.running = running
         var candidates: [Candidate] = []
         var poolIndex: [String: [String: Int]] = [:]
-        var nameplate = [Double](repeating: 0, count: fleet.sites.count)
         for (s, site) in fleet.sites.enumerated() {
             for pool in site.pools {
                 guard let model = fleet.catalog[pool.accelerator] else { continue }
@@ -98,12 +87,11 @@ public struct ExtenderSnapshot: Sendable {
                 candidates.append(
                     Candidate(siteIndex: s, poolIndex: candidates.count, site: site, pool: pool, model: model)
                 )
-                nameplate[s] += PhysicalModel.runningPower(model: model, count: pool.count)
             }
         }
         self.candidates = candidates
         locator = NodeLocator(fleet: fleet, poolIndex: poolIndex)
-        self.nameplate = nameplate
+        nameplate = fleet.sites.map { SiteCondition.nameplate(of: $0, catalog: fleet.catalog) }
         context = PlanningContext(fleet: fleet, grid: grid, budgets: budgets)
         self.bound = bound ?? BoundLoad(pools: candidates.count, sites: fleet.sites.count)
         (power, thermal) = ([], [])
@@ -139,26 +127,10 @@ public struct ExtenderSnapshot: Sendable {
 
     /// Each site's power and thermal condition under ``draw(site:)``.
     private func conditions() -> (power: [SiteCondition], thermal: [SiteCondition]) {
-        var power: [SiteCondition] = []
-        var thermal: [SiteCondition] = []
-        for s in fleet.sites.indices {
-            let b = budgets[s]
-            let supplied = (0..<b.supply.count).map { b.supply[$0] / b.pue[$0] }
-            let draw = draw(site: s)
-            power.append(Self.condition(now: supplied.first ?? 0, ahead: supplied, running: draw, full: nameplate[s]))
-            thermal.append(
-                Self.condition(now: b.cooling.first ?? 0, ahead: b.cooling, running: draw, full: nameplate[s])
-            )
+        let both = fleet.sites.indices.map { s in
+            SiteCondition.of(budget: budgets[s], running: draw(site: s), nameplate: nameplate[s])
         }
-        return (power, thermal)
-    }
-
-    /// `shedding` when what runs exceeds what the term allows now; `constrained` when the term cannot
-    /// carry every accelerator of the site now or at some step of the horizon; `ok` otherwise.
-    static func condition(now: Double, ahead: [Double], running: Double, full: Double) -> SiteCondition {
-        if running > now * (1 + 1e-9) { return .shedding }
-        if now < full || ahead.contains(where: { $0 < full }) { return .constrained }
-        return .ok
+        return (both.map(\.power), both.map(\.thermal))
     }
 
     /// The labels Sovereign keeps on a node of `site`.

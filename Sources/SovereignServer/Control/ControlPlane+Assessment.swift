@@ -19,4 +19,31 @@ extension ControlPlane {
         assessmentKept.withLock { $0 = json }
         return json
     }
+
+    /// The matrix with the stress tests of `cuts` (each alone and, with several, all together), as
+    /// `sovereign assess --format json --cut ...` gives them under the server's policy and the Scenario's
+    /// seed. The fleet never changes, so the answers for the last few sets of cuts are kept.
+    ///
+    /// - Throws: ``CutError`` for a cut this fleet cannot mean. Without a Scenario there is nothing to simulate:
+    ///   the answer has no stress tests.
+    nonisolated func assessment(cuts: [Cut]) async throws(CutError) -> AssessmentJSON {
+        guard !cuts.isEmpty else { return await assessment() }
+        for cut in cuts { try cut.check(against: fleet) }
+        if let kept = stressKept.withLock({ $0[cuts] }) { return kept }
+        let assessment = await Assessment.run(
+            fleet,
+            policy: Self.planningPolicy,
+            cuts: cuts,
+            seed: fleet.scenario?.seed ?? 1
+        )
+        let json = AssessmentJSON(assessment.matrix, stress: assessment.stress)
+        stressKept.withLock { kept in
+            if kept.count >= Self.stressKeptLimit { kept.removeAll() }
+            kept[cuts] = json
+        }
+        return json
+    }
+
+    /// How many sets of cuts ``assessment(cuts:)`` keeps the answer of.
+    static let stressKeptLimit = 8
 }

@@ -70,11 +70,41 @@ extension ControlPlane {
         try names.compactMap { try store.workload(named: $0) }
     }
 
+    /// What the API shows of each workload: its record, with its spec's priority and deadline and its progress
+    /// against the planner's estimate of its run time (counting the open attempt of one that runs).
+    func views(_ records: [WorkloadRecord]) throws -> [WorkloadView] {
+        let running = records.contains { $0.state.mayHaveProcess } ? try store.openAttempts() : []
+        let started = Dictionary(running.map { ($0.workload, $0.startedAt) }) { _, later in later }
+        let now = clock().timeIntervalSince1970
+        return records.map { record in
+            let spec = specs[record.name]
+            let ran = record.runSeconds + (record.state == .running ? started[record.name].map { now - $0 } ?? 0 : 0)
+            return WorkloadView(
+                record,
+                spec: spec,
+                estimatedSeconds: spec.flatMap { estimate($0, record) },
+                ranSeconds: max(0, ran)
+            )
+        }
+    }
+
+    /// Seconds the workload's work takes on the accelerators of its current or last placement, as the
+    /// planner reckons it (required FLOPs over their throughput); nil when unplaced or without an end.
+    nonisolated func estimate(_ workload: Workload, _ record: WorkloadRecord) -> Double? {
+        guard let site = record.site.flatMap(fleet.siteIndex(named:)), let count = record.accelerators,
+            let pool = fleet.sites[site].pools.first(where: { $0.name == record.pool }),
+            let model = fleet.catalog[pool.accelerator],
+            let flops = PhysicalModel.requiredFLOPs(workload, catalog: fleet.catalog)
+        else { return nil }
+        let rate = PhysicalModel.throughput(workload, model: model, count: count)
+        return rate > 0 ? flops / rate : nil
+    }
+
     /// A workload with its attempts and history.
     public func workloadDetail(_ name: String) throws -> WorkloadDetail? {
         guard let record = try store.workload(named: name) else { return nil }
         return WorkloadDetail(
-            workload: WorkloadView(record),
+            workload: try views([record])[0],
             attempts: try store.attempts(of: name).map { a in
                 WorkloadDetail.AttemptView(
                     number: a.number,
@@ -121,6 +151,12 @@ extension ControlPlane {
     public func siteViews() async throws -> [LivePlan.SiteView] {
         if lastPlan == nil { try await reconcile() }
         return lastPlan?.sites ?? []
+    }
+
+    /// A site's power signals over `window` (seconds since 1970), in at most `buckets` points (see
+    /// ``ControlStore/powerHistory(of:in:buckets:)``).
+    func powerHistory(of site: String, in window: ClosedRange<Double>, buckets: Int) throws -> [PowerHistoryPoint] {
+        try store.powerHistory(of: site, in: window, buckets: buckets)
     }
 
     /// The latest signed checkpoint, signing one first if the ledger has grown since.

@@ -46,7 +46,8 @@ extension ControlPlane {
             attempts: zip(attempts, observations).map(ObservedAttempt.init),
             checkpoints: checkpoints,
             darkSites: await agents?.darkSites() ?? [:],
-            peerSites: await agents?.peerSites() ?? []
+            peerSites: await agents?.peerSites() ?? [],
+            agentReports: await agents?.lastReports() ?? [:]
         )
     }
 
@@ -68,6 +69,7 @@ extension ControlPlane {
         var checkpoints: [String: Int64]
         var darkSites: [String: Double]
         var peerSites: Set<String> = []
+        var agentReports: [String: Double] = [:]
     }
 
     /// The pass's snapshot: the observations, and the store as it is now.
@@ -88,6 +90,7 @@ extension ControlPlane {
             logPath: { workload, number, site in executor.logPath(workload: workload, attempt: number, site: site) },
             agentSites: agents?.sites ?? [],
             darkSites: observed.darkSites,
+            agentReports: observed.agentReports,
             relayJurisdiction: agents?.jurisdiction,
             peerSites: observed.peerSites,
             held: held,
@@ -143,15 +146,19 @@ extension ControlPlane {
         lastPlan = LivePlan(
             at: snapshot.now,
             fleet: fleet,
-            grid: (step: planStep, horizon: horizon),
+            grid: result.grid,
+            horizon: horizon,
             budgets: result.budgets,
-            signalled: Set(snapshot.powerSignals.keys),
-            agents: (snapshot.agentSites, snapshot.darkSites),
+            signals: snapshot.powerSignals,
+            agents: (snapshot.agentSites, snapshot.darkSites, snapshot.agentReports),
             use: use,
             planned: result.views,
             workloads: try store.activeWorkloads()
         )
-        if let sites = lastPlan?.sites, sites != previousSites { events.publish([.sites(sites)]) }
+        // An agent's heartbeat alone is no event: it changes every second or so (the console shows its age).
+        if let sites = lastPlan?.sites, sites.map(\.withoutHeartbeat) != previousSites?.map(\.withoutHeartbeat) {
+            events.publish([.sites(sites)])
+        }
         guard publishesSnapshots else { return }
         var workloads = Dictionary(fleet.workloads.map { ($0.name, $0) }) { first, _ in first }
         workloads.merge(specs) { _, managed in managed }

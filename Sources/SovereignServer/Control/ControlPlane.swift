@@ -71,6 +71,8 @@ public actor ControlPlane {
     public nonisolated let events: EventHub
     /// The fleet's sovereignty assessment, once asked for (see ``assessment()``).
     nonisolated let assessmentKept = Mutex<AssessmentJSON?>(nil)
+    /// Stress tests already run, by their cuts (at most ``stressKeptLimit`` kept).
+    nonisolated let stressKept = Mutex<[[Cut]: AssessmentJSON]>([:])
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware

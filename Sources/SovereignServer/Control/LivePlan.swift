@@ -1,4 +1,5 @@
 import Foundation
+import SovereignKubernetes
 import SovereignLedger
 import SovereignModel
 import SovereignPlanner
@@ -15,7 +16,7 @@ public struct LivePlan: Sendable, Codable {
     /// Per managed workload that is not finished.
     public let workloads: [WorkloadView]
 
-    /// A site's power now.
+    /// A site's power now, and what the plan expects of it over the horizon.
     public struct SiteView: Sendable, Codable, Hashable {
         public let name: String
         public let country: String
@@ -26,11 +27,66 @@ public struct LivePlan: Sendable, Codable {
         public let runningWatts: Double
         /// Accelerators in use, by pool.
         public let acceleratorsInUse: [String: Int]
+        /// Each pool's accelerators: the model, how many there are and how many are in use.
+        public let accelerators: [PoolUse]
         /// Whether the supply comes from a power signal (else the grid's nameplate capacity).
         public let signalled: Bool
         /// For a site whose work runs through a site agent: `reporting`, or `silent since TIME` once the
         /// agent has been silent past twice its lease (the site is then planned with no power).
         public let agent: String?
+        /// When the site's agent last reported (RFC 3339), once it has since this server started.
+        public let agentReportedAt: String?
+        /// When the site's latest power signal arrived (RFC 3339).
+        public let powerReportedAt: String?
+        /// Outside air temperature (°C): the latest signal's, else the site's design ambient.
+        public let ambientCelsius: Double
+        /// IT heat the site's cooling can reject at that ambient (W).
+        public let coolingWatts: Double
+        /// The power and thermal states the node labeller sets: `ok`, `constrained` or `shedding`.
+        public let powerState: String
+        public let thermalState: String
+        /// The plan's supply and IT limit over the horizon, one point where either changes (the first at
+        /// the start of the step holding now).
+        public let forecast: [ForecastPoint]
+
+        /// The same view without the agent's heartbeat, which alone does not make a `sites` event.
+        var withoutHeartbeat: SiteView {
+            SiteView(
+                name: name,
+                country: country,
+                supplyWatts: supplyWatts,
+                itLimitWatts: itLimitWatts,
+                runningWatts: runningWatts,
+                acceleratorsInUse: acceleratorsInUse,
+                accelerators: accelerators,
+                signalled: signalled,
+                agent: agent,
+                agentReportedAt: nil,
+                powerReportedAt: powerReportedAt,
+                ambientCelsius: ambientCelsius,
+                coolingWatts: coolingWatts,
+                powerState: powerState,
+                thermalState: thermalState,
+                forecast: forecast
+            )
+        }
+    }
+
+    /// A pool's accelerators in use.
+    public struct PoolUse: Sendable, Codable, Hashable {
+        public let pool: String
+        /// The catalog's id and name of its accelerator model.
+        public let model: String
+        public let modelName: String
+        public let count: Int
+        public let inUse: Int
+    }
+
+    /// From `at` (RFC 3339) on: the power the site is expected to draw and the IT power that leaves.
+    public struct ForecastPoint: Sendable, Codable, Hashable {
+        public let at: String
+        public let supplyWatts: Double
+        public let itLimitWatts: Double
     }
 
     /// A workload's place in the plan.
@@ -42,6 +98,8 @@ public struct LivePlan: Sendable, Codable {
         public let pool: String?
         public let accelerators: Int?
         public let startsAt: String?
+        /// When its last planned segment ends (RFC 3339; past the horizon when the plan runs beyond it).
+        public let endsAt: String?
         /// The planner's status and its explanation (why it waits, where it was refused).
         public let status: String?
         public let explanation: String?
@@ -68,8 +126,11 @@ struct SiteUse: Sendable {
 }
 
 extension LivePlan {
+    /// Who runs the agent-run sites: the sites, the silent ones (since when) and when each last reported.
+    typealias Agents = (sites: Set<String>, dark: [String: Double], reports: [String: Double])
+
     /// `reporting` or `silent since TIME` for a site run by an agent; nil for the server's own sites.
-    static func agentState(of site: String, _ agents: (sites: Set<String>, dark: [String: Double])) -> String? {
+    static func agentState(of site: String, _ agents: Agents) -> String? {
         guard agents.sites.contains(site) else { return nil }
         return agents.dark[site].map { "silent since \(LedgerEntry.formatTime(Date(timeIntervalSince1970: $0)))" }
             ?? "reporting"
@@ -80,10 +141,11 @@ extension LivePlan {
     init(
         at now: Date,
         fleet: Fleet,
-        grid: (step: TimeSpan, horizon: TimeSpan),
+        grid: TimeGrid,
+        horizon: TimeSpan,
         budgets: [SiteBudget],
-        signalled: Set<String>,
-        agents: (sites: Set<String>, dark: [String: Double]),
+        signals: [String: PowerSignalRecord],
+        agents: Agents,
         use: SiteUse,
         planned: [String: WorkloadView],
         workloads: [WorkloadRecord]
@@ -97,27 +159,85 @@ extension LivePlan {
                 pool: record.pool,
                 accelerators: record.accelerators,
                 startsAt: nil,
+                endsAt: nil,
                 status: nil,
                 explanation: record.detail
             )
         }
         self.init(
             at: LedgerEntry.formatTime(now),
-            stepSeconds: grid.step.seconds,
-            horizonSeconds: grid.horizon.seconds,
-            sites: fleet.sites.enumerated().map { s, site in
-                SiteView(
-                    name: site.name,
-                    country: site.jurisdiction,
-                    supplyWatts: budgets[s].supply[0],
-                    itLimitWatts: budgets[s].itLimit(at: 0),
-                    runningWatts: use.running[s],
-                    acceleratorsInUse: use.inUse[s],
-                    signalled: signalled.contains(site.name),
-                    agent: Self.agentState(of: site.name, agents)
+            stepSeconds: grid.step,
+            horizonSeconds: horizon.seconds,
+            sites: fleet.sites.indices.map { s in
+                Self.siteView(
+                    fleet.sites[s],
+                    fleet: fleet,
+                    grid: grid,
+                    budget: budgets[s],
+                    signal: signals[fleet.sites[s].name],
+                    agents: agents,
+                    use: (use.running[s], use.inUse[s])
                 )
             },
             workloads: views.values.sorted { $0.name < $1.name }
         )
     }
+
+    static func siteView(
+        _ site: Site,
+        fleet: Fleet,
+        grid: TimeGrid,
+        budget: SiteBudget,
+        signal: PowerSignalRecord?,
+        agents: Agents,
+        use: (running: Double, inUse: [String: Int])
+    ) -> SiteView {
+        let ambient = signal?.ambient ?? site.cooling.designAmbient.baseValue
+        let nameplate = SiteCondition.nameplate(of: site, catalog: fleet.catalog)
+        let states = SiteCondition.of(budget: budget, running: use.running, nameplate: nameplate)
+        return SiteView(
+            name: site.name,
+            country: site.jurisdiction,
+            supplyWatts: budget.supply[0],
+            itLimitWatts: budget.itLimit(at: 0),
+            runningWatts: use.running,
+            acceleratorsInUse: use.inUse,
+            accelerators: site.pools.map { pool in
+                PoolUse(
+                    pool: pool.name,
+                    model: pool.accelerator,
+                    modelName: fleet.catalog[pool.accelerator]?.displayName ?? pool.accelerator,
+                    count: pool.count,
+                    inUse: use.inUse[pool.name] ?? 0
+                )
+            },
+            signalled: signal != nil,
+            agent: Self.agentState(of: site.name, agents),
+            agentReportedAt: agents.reports[site.name].map(Self.time),
+            powerReportedAt: signal.map { Self.time($0.at) },
+            ambientCelsius: ambient,
+            coolingWatts: budget.cooling.first ?? 0,
+            powerState: states.power.rawValue,
+            thermalState: states.thermal.rawValue,
+            forecast: forecast(budget, grid: grid)
+        )
+    }
+
+    /// The budget's supply and IT limit, one point per step where either changes.
+    ///
+    /// - Complexity: O(steps).
+    static func forecast(_ budget: SiteBudget, grid: TimeGrid) -> [ForecastPoint] {
+        var points: [ForecastPoint] = []
+        for t in budget.supply.indices {
+            let supply = budget.supply[t]
+            let limit = budget.itLimit(at: t)
+            if let last = points.last, last.supplyWatts == supply, last.itLimitWatts == limit { continue }
+            points.append(
+                ForecastPoint(at: time(grid.start + Double(t) * grid.step), supplyWatts: supply, itLimitWatts: limit)
+            )
+        }
+        return points
+    }
+
+    static func time(_ seconds: Double) -> String { LedgerEntry.formatTime(Date(timeIntervalSince1970: seconds)) }
 }

@@ -90,6 +90,7 @@ extension Reconcile {
             pool: first?.pool,
             accelerators: first?.accelerators,
             startsAt: first.map { LedgerEntry.formatTime(grid.time(at: $0.start)) },
+            endsAt: planned.segments.last.map { LedgerEntry.formatTime(grid.time(at: $0.end)) },
             status: planned.status.rawValue,
             explanation: planned.explanation
         )

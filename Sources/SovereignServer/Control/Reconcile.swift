@@ -42,6 +42,8 @@ struct ReconcileSnapshot: Sendable {
     /// Sites whose agents have been silent past twice their lease, with the time each was last heard from:
     /// planned as having no power.
     var darkSites: [String: Double] = [:]
+    /// When each agent-run site's agent last reported, seconds since 1970.
+    var agentReports: [String: Double] = [:]
     /// The control plane's jurisdiction, which checkpoints relayed between agents pass through.
     var relayJurisdiction: String?
     /// The sites whose agents listen for peers, so a checkpoint may travel from them directly.

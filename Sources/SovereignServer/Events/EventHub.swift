@@ -55,11 +55,21 @@ public final class EventHub: Sendable {
         public func cancel() { hub.unsubscribe(key)?.finish() }
     }
 
+    /// Why a client that asked to follow was not subscribed.
+    public enum Refusal: Error, Sendable, Hashable {
+        /// ``maxSubscribers`` streams are open.
+        case full
+        /// Its owner (the caller's token) already holds ``maxPerOwner`` streams.
+        case ownerFull
+    }
+
     struct State {
         var ring: [Frame] = []
         var next: UInt64 = 1
         var nextKey: UInt64 = 0
         var subscribers: [UInt64: AsyncStream<Item>.Continuation] = [:]
+        /// The owner of each subscriber that has one.
+        var owners: [UInt64: String] = [:]
         var closed = false
     }
 
@@ -71,15 +81,18 @@ public final class EventHub: Sendable {
     public let clientBuffer: Int
     /// Most subscribers at once; more are refused.
     public let maxSubscribers: Int
+    /// Most subscribers one owner (a token) may have at once, so that one client cannot take every stream.
+    public let maxPerOwner: Int
     let state = Mutex(State())
 
     /// Makes a hub with a new random epoch.
-    public init(capacity: Int = 1024, clientBuffer: Int = 256, maxSubscribers: Int = 256) {
+    public init(capacity: Int = 1024, clientBuffer: Int = 256, maxSubscribers: Int = 256, maxPerOwner: Int = 16) {
         var generator = SystemRandomNumberGenerator()
         epoch = String(UInt32.random(in: .min ... .max, using: &generator), radix: 16).leftPadded(to: 8)
         self.capacity = capacity
         self.clientBuffer = clientBuffer
         self.maxSubscribers = maxSubscribers
+        self.maxPerOwner = maxPerOwner
     }
 
     /// The id a client sends back as `Last-Event-ID`.
@@ -100,6 +113,7 @@ public final class EventHub: Sendable {
                 state.ring.append(frame)
                 for (key, continuation) in state.subscribers where !Self.deliver(.frame(frame), continuation) {
                     state.subscribers[key] = nil
+                    state.owners[key] = nil
                     dropped.append(continuation)
                 }
             }
@@ -113,11 +127,22 @@ public final class EventHub: Sendable {
     /// Subscribes a client that last saw `lastEventID` (nil: a new client, sent nothing missed; an id this
     /// server does not write, such as one from another server, is answered with a reset).
     ///
-    /// - Parameter follow: whether to stay subscribed to what comes; without, only what was missed.
-    /// - Returns: nil when ``maxSubscribers`` are already subscribed.
-    public func subscribe(after lastEventID: String?, follow: Bool) -> Subscription? {
-        state.withLock { state -> Subscription? in
-            if follow && state.subscribers.count >= maxSubscribers { return nil }
+    /// - Parameters:
+    ///   - follow: whether to stay subscribed to what comes; without, only what was missed.
+    ///   - owner: who asks (the caller's token), whose following subscriptions count against ``maxPerOwner``.
+    /// - Throws: ``Refusal`` when ``maxSubscribers`` follow already, or `owner` holds ``maxPerOwner``.
+    public func subscribe(
+        after lastEventID: String?,
+        follow: Bool,
+        owner: String? = nil
+    ) throws(Refusal)
+        -> Subscription
+    {
+        try state.withLock { state throws(Refusal) -> Subscription in
+            if follow && state.subscribers.count >= maxSubscribers { throw .full }
+            if follow, let owner, state.owners.values.count(where: { $0 == owner }) >= maxPerOwner {
+                throw .ownerFull
+            }
             let resume = Self.resume(after: lastEventID, epoch: epoch, ring: state.ring, next: state.next)
             let latest = id(state.next - 1)
             guard follow && !state.closed else {
@@ -128,6 +153,7 @@ public final class EventHub: Sendable {
             let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(clientBuffer))
             continuation.onTermination = { [weak self] _ in _ = self?.unsubscribe(key) }
             state.subscribers[key] = continuation
+            state.owners[key] = owner
             return Subscription(resume: resume, latest: latest, items: stream, hub: self, key: key)
         }
     }
@@ -160,6 +186,7 @@ public final class EventHub: Sendable {
         let dropped = state.withLock { state -> AsyncStream<Item>.Continuation? in
             guard let continuation = state.subscribers[key], !Self.deliver(item, continuation) else { return nil }
             state.subscribers[key] = nil
+            state.owners[key] = nil
             return continuation
         }
         dropped?.finish()
@@ -173,7 +200,10 @@ public final class EventHub: Sendable {
 
     @discardableResult
     func unsubscribe(_ key: UInt64) -> AsyncStream<Item>.Continuation? {
-        state.withLock { $0.subscribers.removeValue(forKey: key) }
+        state.withLock { state in
+            state.owners[key] = nil
+            return state.subscribers.removeValue(forKey: key)
+        }
     }
 
     /// Ends every stream and follows no more (the server is stopping): open streams must not hold its
@@ -181,7 +211,7 @@ public final class EventHub: Sendable {
     public func close() {
         let open = state.withLock { state in
             state.closed = true
-            defer { state.subscribers = [:] }
+            defer { (state.subscribers, state.owners) = ([:], [:]) }
             return Array(state.subscribers.values)
         }
         for continuation in open { continuation.finish() }

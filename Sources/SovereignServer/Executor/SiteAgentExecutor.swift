@@ -119,6 +119,12 @@ public actor SiteAgentExecutor: Executor {
         return contacts.filter { isDark($0.value, now: now) }.mapValues(\.at)
     }
 
+    /// When each site's agent last reported, seconds since 1970 (sites not heard from since this server
+    /// started are absent): its heartbeat, for the console.
+    public func lastReports() -> [String: Double] {
+        contacts.compactMapValues { $0.report == nil ? nil : $0.at }
+    }
+
     /// Whether a site last heard from as `contact` says is dark at `now`: silent for more than `2L`.
     func isDark(_ contact: Contact, now: Double) -> Bool { now - contact.at > 2 * lease.seconds }
 

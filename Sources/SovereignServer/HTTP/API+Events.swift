@@ -17,13 +17,20 @@ extension API {
             let follow = try optionalBool(request, "follow") ?? true
             let last = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
             let hub = api.plane.events
-            guard let subscription = hub.subscribe(after: last, follow: follow) else {
+            do {
+                let subscription = try hub.subscribe(after: last, follow: follow, owner: api.caller.identity)
+                return eventStream(subscription, hub: hub, request: request)
+            } catch EventHub.Refusal.full {
                 throw APIError(
                     .serviceUnavailable,
                     "expected fewer than \(hub.maxSubscribers) open event streams, found that many; retry later"
                 )
+            } catch EventHub.Refusal.ownerFull {
+                throw APIError(
+                    .tooManyRequests,
+                    "expected at most \(hub.maxPerOwner) open event streams per token, found that many open with this one; close one first"
+                )
             }
-            return eventStream(subscription, hub: hub, request: request)
         }
     ]
 

@@ -18,6 +18,24 @@ extension API {
             }
             return try json(view)
         },
+        APIRoute(method: .get, path: "/v1/sites/{site}/power", role: .reader) { request, context, api in
+            let site = try objectName(context, "site")
+            guard api.plane.fleet.siteIndex(named: site) != nil else {
+                throw APIError(.notFound, "no site named \"\(site)\" in the fleet", field: "site")
+            }
+            let now = api.plane.clock().timeIntervalSince1970
+            let since = try optionalTime(request, "since") ?? now - 86_400
+            guard since < now, now - since <= powerHistoryReach else {
+                throw APIError(
+                    .badRequest,
+                    "expected since to be a time in the last 7 days, found \(LivePlan.time(since)) (now is \(LivePlan.time(now)))",
+                    field: "since"
+                )
+            }
+            let buckets = try optionalInt(request, "points", in: 1...maxPowerPoints) ?? 288
+            let points = try await api.plane.powerHistory(of: site, in: since...now, buckets: buckets)
+            return try json(PowerHistory(site: site, window: since...now, buckets: buckets, points: points))
+        },
         APIRoute(method: .put, path: "/v1/sites/{site}/power", role: .power) { request, context, api in
             let site = try objectName(context, "site")
             let signal = try strictDecode(PowerSignalBody.self, from: try await collect(request))
@@ -31,6 +49,50 @@ extension API {
             return try json(stored)
         },
     ]
+}
+
+extension API {
+    /// Most points `GET /v1/sites/{site}/power` returns (the document states it as `maximum`).
+    static let maxPowerPoints = 1000
+    /// How far back it reads, seconds: a week.
+    static let powerHistoryReach: Double = 7 * 86_400
+
+    /// The query parameter `name` as an RFC 3339 UTC time (seconds since 1970), or nil when left out.
+    static func optionalTime(_ request: Request, _ name: String) throws -> Double? {
+        guard let raw = request.uri.queryParameters.get(name) else { return nil }
+        guard let seconds = ISO8601.parseEpochSeconds(ArraySlice(raw.utf8)) else {
+            throw APIError(
+                .badRequest,
+                "expected \(name) to be a UTC time like \"2026-11-22T10:00:00Z\", found \"\(raw.prefix(40))\"",
+                field: name
+            )
+        }
+        return seconds
+    }
+}
+
+/// The answer of `GET /v1/sites/{site}/power`: the window, the width of its buckets and a point per bucket
+/// that holds a signal (after the signal in force when the window opens).
+struct PowerHistory: Encodable {
+    struct Point: Encodable {
+        let at: String
+        let available: Double
+        let ambient: Double?
+    }
+
+    let site: String
+    let since: String
+    let until: String
+    let bucketSeconds: Double
+    let points: [Point]
+
+    init(site: String, window: ClosedRange<Double>, buckets: Int, points: [PowerHistoryPoint]) {
+        self.site = site
+        since = LivePlan.time(window.lowerBound)
+        until = LivePlan.time(window.upperBound)
+        bucketSeconds = (window.upperBound - window.lowerBound) / Double(buckets)
+        self.points = points.map { Point(at: LivePlan.time($0.at), available: $0.available, ambient: $0.ambient) }
+    }
 }
 
 /// The body of `PUT /v1/sites/{site}/power`: `{"available": "120 kW", "forecast": [{"at": "...",

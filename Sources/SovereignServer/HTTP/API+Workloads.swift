@@ -11,7 +11,7 @@ extension API {
             let limit = try optionalInt(request, "limit", in: 1...pageLimit)
             let after = try request.uri.queryParameters.get("continue").map(WorkloadList.position) ?? 0
             let page = try await api.plane.workloadPage(after: after, limit: limit)
-            return try json(WorkloadList(workloads: page.records.map(WorkloadView.init), next: page.next))
+            return try json(WorkloadList(workloads: try await api.plane.views(page.records), next: page.next))
         },
         APIRoute(method: .post, path: "/v1/workloads", role: .operator) { request, _, api in
             let body = try await collect(request)
@@ -27,7 +27,7 @@ extension API {
                 // the answer does not wait for a plan of the whole fleet.
                 let submitted = try await api.plane.submit(document: text, by: api.caller)
                 await api.plane.askForPass()
-                var response = try json(["workloads": submitted.map(WorkloadView.init)])
+                var response = try json(["workloads": try await api.plane.views(submitted)])
                 response.status = .created
                 return response
             } catch let error as SpecError {
@@ -63,19 +63,18 @@ extension API {
         },
         APIRoute(method: .post, path: "/v1/workloads/{name}/pause", role: .operator) { _, context, api in
             let name = try objectName(context, "name")
-            return try json(
-                WorkloadView(try await api.plane.setHeld(name, held: true, by: api.caller))
-            )
+            let record = try await api.plane.setHeld(name, held: true, by: api.caller)
+            return try json(try await api.plane.views([record])[0])
         },
         APIRoute(method: .post, path: "/v1/workloads/{name}/resume", role: .operator) { _, context, api in
             let name = try objectName(context, "name")
-            return try json(
-                WorkloadView(try await api.plane.setHeld(name, held: false, by: api.caller))
-            )
+            let record = try await api.plane.setHeld(name, held: false, by: api.caller)
+            return try json(try await api.plane.views([record])[0])
         },
         APIRoute(method: .post, path: "/v1/workloads/{name}/cancel", role: .operator) { _, context, api in
             let name = try objectName(context, "name")
-            return try json(WorkloadView(try await api.plane.cancel(name, by: api.caller)))
+            let record = try await api.plane.cancel(name, by: api.caller)
+            return try json(try await api.plane.views([record])[0])
         },
     ]
 }
@@ -108,7 +107,7 @@ struct WorkloadList: Encodable {
     }
 }
 
-/// A workload as the API lists it.
+/// A workload as the API lists it: its record, and from its spec its priority, deadline and progress.
 struct WorkloadView: Encodable {
     let name: String
     let source: String
@@ -124,8 +123,15 @@ struct WorkloadView: Encodable {
     let detail: String
     let submittedAt: String
     let updatedAt: String
+    let priority: Int?
+    let deadline: String?
+    /// The planner's estimate of the run time its work needs on its current or last placement, seconds.
+    let estimatedSeconds: Double?
+    /// The run time so far (`runSeconds` and the open attempt's) over `estimatedSeconds`, at most 1; 1 once
+    /// completed.
+    let progress: Double?
 
-    init(_ r: WorkloadRecord) {
+    init(_ r: WorkloadRecord, spec: Workload? = nil, estimatedSeconds: Double? = nil, ranSeconds: Double? = nil) {
         name = r.name
         source = r.source
         state = r.state.rawValue
@@ -140,5 +146,10 @@ struct WorkloadView: Encodable {
         detail = r.detail
         submittedAt = LedgerEntry.formatTime(Date(timeIntervalSince1970: r.submittedAt))
         updatedAt = LedgerEntry.formatTime(Date(timeIntervalSince1970: r.updatedAt))
+        priority = spec?.priority
+        deadline = spec?.deadline.map(LedgerEntry.formatTime)
+        self.estimatedSeconds = estimatedSeconds
+        let ran = ranSeconds ?? r.runSeconds
+        progress = r.state == .completed ? 1 : estimatedSeconds.flatMap { $0 > 0 ? min(1, ran / $0) : nil }
     }
 }

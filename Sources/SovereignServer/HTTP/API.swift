@@ -3,6 +3,7 @@ public import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import SovereignAssessment
 import SovereignFederation
 import SovereignLedger
 import SovereignModel
@@ -74,8 +75,8 @@ public enum API: Sendable {
             // What a client (the console) needs to offer only what the token may do.
             try json(["role": api.role?.rawValue ?? "", "identity": api.caller.identity])
         },
-        APIRoute(method: .get, path: "/v1/assessment", role: .reader) { _, _, api in
-            try json(await api.plane.assessment())
+        APIRoute(method: .get, path: "/v1/assessment", role: .reader) { request, _, api in
+            try json(try await api.plane.assessment(cuts: try cuts(request, fleet: api.plane.fleet)))
         },
         APIRoute(method: .get, path: "/v1/plan", role: .reader) { _, _, api in
             if await api.plane.currentPlan == nil { try await api.plane.reconcile() }
@@ -85,6 +86,53 @@ public enum API: Sendable {
             return try json(plan)
         },
     ]
+
+    /// Most `cut` parameters one assessment takes (each is a simulation of the fleet).
+    static let maxCuts = 4
+
+    /// The query's `cut` parameters (`KIND=VALUE`, as `sovereign assess --cut`), in order.
+    ///
+    /// - Throws: ``APIError`` (400, field `cut`) for more than ``maxCuts``, a cut that cannot be read, or
+    ///   any cut when the fleet has no Scenario to simulate; 404 for a well-written cut naming no country.
+    static func cuts(_ request: Request, fleet: Fleet) throws -> [Cut] {
+        let texts = request.uri.queryParameters.getAll("cut").map { String($0) }
+        guard texts.count <= maxCuts else {
+            throw APIError(
+                .badRequest,
+                "expected at most \(maxCuts) cut parameters, found \(texts.count)",
+                field: "cut"
+            )
+        }
+        var cuts: [Cut] = []
+        for text in texts {
+            do {
+                cuts.append(try Cut.parse(text))
+            } catch {
+                // Well written but naming no country, group or site there can be: not found, as a site is.
+                throw APIError(isWellFormed(cut: text) ? .notFound : .badRequest, error.description, field: "cut")
+            }
+        }
+        guard cuts.isEmpty || fleet.scenario != nil else {
+            throw APIError(
+                .badRequest,
+                "expected a fleet with a Scenario document to run stress tests over, found none",
+                field: "cut"
+            )
+        }
+        return cuts
+    }
+
+    /// Whether `text` is written as the document's pattern for a cut says: `KIND=VALUE`, a value of 1 to 63
+    /// letters, digits, dots and hyphens that starts with a letter or digit.
+    static func isWellFormed(cut text: String) -> Bool {
+        guard let equals = text.firstIndex(of: "="), Cut.Kind(rawValue: String(text[..<equals])) != nil else {
+            return false
+        }
+        let value = text[text.index(after: equals)...]
+        let allowed = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-") }
+        return (1...63).contains(value.count) && value.first.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true
+            && value.allSatisfy(allowed)
+    }
 
     /// Registers every route on a router, with authentication in front of each, and a 405 naming the
     /// allowed methods for every other method on a known path.
@@ -162,6 +210,10 @@ public enum API: Sendable {
             return error
         case let error as ControlError:
             return error.apiError
+        case let error as CutError:
+            // A stress test's cut naming a jurisdiction this fleet has nothing of, worded as `sovereign assess
+            // --cut` words it: as a site the fleet lacks, not found.
+            return APIError(.notFound, error.description, field: "cut")
         case let error as LedgerError:
             return APIError(.badRequest, error.description)
         case let error as FederationError:

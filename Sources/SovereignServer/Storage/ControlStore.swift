@@ -170,6 +170,23 @@ public struct PowerSignalRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// A site's power over a stretch of time (`GET /v1/sites/{site}/power`).
+public struct PowerHistoryPoint: Sendable, Hashable, Codable {
+    /// When it starts, seconds since 1970.
+    public var at: Double
+    /// The lowest power available reported in the stretch, watts.
+    public var available: Double
+    /// The highest ambient temperature reported in it, °C.
+    public var ambient: Double?
+
+    /// Makes a point.
+    public init(at: Double, available: Double, ambient: Double?) {
+        self.at = at
+        self.available = available
+        self.ambient = ambient
+    }
+}
+
 /// What one control-loop decision changes, written atomically with the ledger entries that record it.
 public struct StateChange: Sendable {
     public var workloads: [WorkloadRecord] = []
@@ -236,6 +253,12 @@ public protocol ControlStore: Sendable {
     func transitions(of workload: String) throws -> [TransitionRecord]
     /// The latest power signal of each site.
     func latestPowerSignals() throws -> [String: PowerSignalRecord]
+    /// A site's power signals over `window` (seconds since 1970), summarised in `buckets` equal buckets: per
+    /// bucket that holds a signal, the time of its first, the lowest power available and the highest
+    /// ambient; before them the signal in force when the window opens, when there is one.
+    ///
+    /// - Complexity: reads the site's signals in the window through an index; holds at most `buckets` + 1.
+    func powerHistory(of site: String, in window: ClosedRange<Double>, buckets: Int) throws -> [PowerHistoryPoint]
     /// Ledger entries from `start`, at most `limit` of them.
     func ledgerEntries(from start: Int, limit: Int) throws -> [StoredEntry]
     /// Calls `body` with every ledger entry in order, streaming (for verification of large ledgers).

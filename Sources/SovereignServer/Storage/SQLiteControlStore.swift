@@ -68,6 +68,10 @@ public final class SQLiteControlStore: ControlStore {
                     """
             )
         }
+        migrator.registerMigration("v6: power signals by site and time") { db in
+            // The console's power chart reads a site's signals of the last day.
+            try db.execute(sql: "CREATE INDEX power_signal_site_at ON power_signal(site, at)")
+        }
         return migrator
     }
 
@@ -459,6 +463,39 @@ public final class SQLiteControlStore: ControlStore {
                     result[signal.site] = signal
                 }
                 return result
+            }
+        }
+    }
+
+    public func powerHistory(
+        of site: String,
+        in window: ClosedRange<Double>,
+        buckets: Int
+    ) throws -> [PowerHistoryPoint] {
+        let width = max(window.upperBound - window.lowerBound, 1e-3) / Double(max(buckets, 1))
+        let point = { (row: Row) in
+            PowerHistoryPoint(at: row["at"], available: row["available"], ambient: row["ambient"])
+        }
+        return try wrap {
+            try pool.read { db in
+                let before = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT at, available, ambient FROM power_signal WHERE site = ? AND at < ?
+                        ORDER BY at DESC, id DESC LIMIT 1
+                        """,
+                    arguments: [site, window.lowerBound]
+                )
+                let inside = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT MIN(at) AS at, MIN(available) AS available, MAX(ambient) AS ambient
+                        FROM power_signal WHERE site = ? AND at >= ? AND at <= ?
+                        GROUP BY MIN(CAST((at - ?) / ? AS INTEGER), ?) ORDER BY 1
+                        """,
+                    arguments: [site, window.lowerBound, window.upperBound, window.lowerBound, width, buckets - 1]
+                )
+                return (before.map { [point($0)] } ?? []) + inside.map(point)
             }
         }
     }

@@ -39,6 +39,14 @@ export function time(text) {
   return Number.isNaN(date.getTime()) ? text : date.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
+// How long ago an RFC 3339 time was, as a person reads it: "12 s ago", "3 min ago", "2 h ago".
+export function age(text) {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(text)) / 1000));
+  if (seconds < 120) return `${seconds} s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min ago`;
+  return `${Math.round(seconds / 3600)} h ago`;
+}
+
 export function stateBadge(state) {
   return h("span", { class: `state state-${state}` }, state);
 }

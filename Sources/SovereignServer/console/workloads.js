@@ -14,13 +14,37 @@ function debounced(load) {
   };
 }
 
+function duration(seconds) {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+// Run time so far over the planner's estimate of what the work needs at its placement, as a bar and in words.
+function progress(w) {
+  if (w.state === "completed") return `done in ${duration(w.runSeconds)}${w.estimatedSeconds ? ` (~${duration(w.estimatedSeconds)} estimated)` : ""}`;
+  if (w.progress === undefined || w.progress === null) return `${duration(w.runSeconds)} run`;
+  const percent = Math.round(100 * w.progress);
+  const words = w.estimatedSeconds ? `${percent}% of ~${duration(w.estimatedSeconds)}` : `${percent}%`;
+  return h("span", { class: "progress" },
+    h("progress", { max: 100, value: percent, "aria-label": `${w.name} progress` }), " ", words);
+}
+
+function deadline(w) {
+  if (!w.deadline) return "none";
+  const late = !["completed", "cancelled", "failed"].includes(w.state) && Date.parse(w.deadline) < Date.now();
+  return h("span", { class: late ? "late" : "" }, time(w.deadline), late ? " (missed)" : "");
+}
+
 function row(w) {
   return h("tr", { "data-workload": w.name },
     h("td", {}, h("a", { href: `#/workloads/${w.name}` }, w.name)),
     h("td", {}, stateBadge(w.state), w.held ? " held" : ""),
     h("td", {}, w.site ?? ""),
     h("td", { class: "number" }, w.accelerators ?? ""),
-    h("td", { class: "number" }, `${Math.round(w.runSeconds)} s`),
+    h("td", { class: "progress-cell" }, progress(w)),
+    h("td", { class: "deadline" }, deadline(w)),
+    h("td", { class: "number priority" }, w.priority ?? ""),
     h("td", { class: "number" }, w.failures),
     h("td", {}, time(w.updatedAt)));
 }
@@ -60,27 +84,48 @@ function diagnostics(source, error) {
   return h("div", {}, listing, ...elsewhere.map((d) => h("p", { class: "diagnostic" }, d.message)));
 }
 
+// What the filters leave: a state, a site, and text found in the name, site, pool or detail.
+function matches(w, { text, state, site }) {
+  const haystack = [w.name, w.site ?? "", w.pool ?? "", w.detail ?? ""].join(" ").toLowerCase();
+  return (!state || w.state === state) && (!site || w.site === site) && (!text || haystack.includes(text));
+}
+
 export async function workloadsPage(main, { role }) {
-  const search = h("input", { id: "workload-search", type: "search", placeholder: "name or site" });
+  const search = h("input", { id: "workload-search", type: "search", placeholder: "name, site, pool or detail" });
   const state = h("select", { id: "workload-state" }, h("option", { value: "" }, "every state"),
     ...STATES.map((s) => h("option", { value: s }, s)));
+  const site = h("select", { id: "workload-site" }, h("option", { value: "" }, "every site"));
+  const count = h("p", { id: "workload-count", role: "status" });
   const body = h("tbody");
   let all = [];
   const show = () => {
-    const text = search.value.trim().toLowerCase();
-    const shown = all.filter((w) => (!state.value || w.state === state.value)
-      && (!text || w.name.includes(text) || (w.site ?? "").includes(text)));
+    const filter = { text: search.value.trim().toLowerCase(), state: state.value, site: site.value };
+    const shown = all.filter((w) => matches(w, filter));
     body.replaceChildren(...shown.map(row));
+    count.textContent = `${shown.length} of ${all.length} workloads`;
+  };
+  const sites = (names) => {
+    const chosen = site.value;
+    site.replaceChildren(h("option", { value: "" }, "every site"), ...names.map((n) => h("option", { value: n }, n)));
+    site.value = names.includes(chosen) ? chosen : "";
   };
   search.addEventListener("input", show);
   state.addEventListener("change", show);
-  const load = async () => { all = (await get("/v1/workloads")).workloads; show(); };
+  site.addEventListener("change", show);
+  const load = async () => {
+    const [list, fleet] = await Promise.all([get("/v1/workloads"), get("/v1/sites")]);
+    all = list.workloads;
+    sites(fleet.sites.map((s) => s.name));
+    show();
+  };
+  const columns = ["Name", "State", "Site", "Accelerators", "Progress", "Deadline", "Priority", "Failures", "Updated"];
   main.append(h("h1", {}, "Workloads"),
-    h("div", { class: "filters" }, h("label", { for: "workload-search" }, "Search"), search,
-      h("label", { for: "workload-state" }, "State"), state),
+    h("div", { class: "filters", role: "search" }, h("label", { for: "workload-search" }, "Search"), search,
+      h("label", { for: "workload-state" }, "State"), state, h("label", { for: "workload-site" }, "Site"), site),
+    count,
     h("table", { class: "workloads" },
-      h("caption", { class: "visually-hidden" }, "Workloads, newest changes last"),
-      h("thead", {}, h("tr", {}, ...["Name", "State", "Site", "Accelerators", "Run", "Failures", "Updated"].map((c) => h("th", { scope: "col" }, c)))),
+      h("caption", { class: "visually-hidden" }, "Workloads, in submission order"),
+      h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { scope: "col" }, c)))),
       body));
   if (role === "operator") main.append(submitForm(load));
   await load();
