@@ -200,13 +200,28 @@ struct ServeTests {
     /// The example training workload, whose attempt goes on running after training until `gate` exists:
     /// what a test does to a running attempt never races the attempt's end, however long the test is held up.
     static func gatedDocument(_ gate: URL, epochs: Int) throws -> String {
+        try wrappingTraining(
+            try ServeTests.workloadDocument(epochs: epochs),
+            in: "python3 \"$0\" \"$@\" && until [ -e \(gate.path) ]; do sleep 0.1; done"
+        )
+    }
+
+    /// The example training workload, whose attempts wait for `gate` to exist before they train: they are
+    /// running, and stay so, however long the server or the test is held up before the test opens the gate.
+    static func heldDocument(_ gate: URL, name: String, priority: Int, epochs: Int, pace: Double) throws -> String {
+        try wrappingTraining(
+            try ServeTests.workloadDocument(name: name, priority: priority, epochs: epochs, pace: pace),
+            in: "until [ -e \(gate.path) ]; do sleep 0.1; done; exec python3 \"$0\" \"$@\""
+        )
+    }
+
+    /// The document with its training command run by `sh -c SCRIPT` (the script gets the command as `$0 $@`).
+    static func wrappingTraining(_ document: String, in script: String) throws -> String {
         let training = "command: [python3, Examples/workloads/train_digits.py,"
-        let document = try ServeTests.workloadDocument(epochs: epochs)
         guard document.contains(training) else { throw ServeTests.ServeError(message: "no \(training) in the example") }
         return document.replacingOccurrences(
             of: training,
-            with: "command: [sh, -c, 'python3 \"$0\" \"$@\" && until [ -e \(gate.path) ]; do sleep 0.1; done', "
-                + "Examples/workloads/train_digits.py,"
+            with: "command: [sh, -c, '\(script)', Examples/workloads/train_digits.py,"
         )
     }
 
@@ -350,10 +365,11 @@ struct ServeTests {
         let db = dir.appendingPathComponent("state.sqlite").path
         var server = try Server(db: db)
         let names = ["digits-a", "digits-b", "digits-c"]
-        // One request, so that the three start in one pass: a loaded machine can take longer to answer three
-        // submissions than the first workload takes to finish, and then "all running" never holds.
+        // Held before training until all three are seen running: a loaded machine has taken longer to answer
+        // the submission (a commit's fsync) than the workloads took to train, and then "all running" never held.
+        let gate = dir.appendingPathComponent("gate")
         let documents = try names.enumerated().map { i, name in
-            try Self.workloadDocument(name: name, priority: 10 + i, epochs: 100, pace: 0.15)
+            try Self.heldDocument(gate, name: name, priority: 10 + i, epochs: 100, pace: 0.15)
         }
         let (status, body) = try await server.request(
             .POST,
@@ -380,6 +396,7 @@ struct ServeTests {
             Issue.record("polls:\n\(polls.suffix(400).joined(separator: "\n"))")
             throw error
         }
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
         // Room for one: two are paused; kill the server while they pause.
         let power = try Self.replay(server, site: "dar-1", kilowatts: [4.5], in: dir)
         #expect(power.status == 0, "\(power.stderr)")
