@@ -284,7 +284,7 @@ let package = Package(
         .testTarget(
             name: "SovereignCLITests",
             dependencies: [
-                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignFederation",
+                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignFederation", "SovereignStorePostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -24,6 +24,21 @@ enum PostgresSchema {
                 "ALTER TABLE workload ADD COLUMN replicaAt DOUBLE PRECISION",
             ]
         ),
+        // One row: which replica leads, at which fencing epoch, until when (by the database's clock).
+        (
+            "v5: leader lease",
+            [
+                """
+                CREATE TABLE leader_lease (
+                    id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+                    holder TEXT NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    expiresAt TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "INSERT INTO leader_lease (holder, epoch, expiresAt) VALUES ('', 0, '-infinity')",
+            ]
+        ),
     ]
 
     /// Keys of the advisory locks the store takes (PostgreSQL scopes them to the database).
@@ -33,8 +48,6 @@ enum PostgresSchema {
         /// Held for every committing transaction: ledger entries are numbered after the last stored one, so
         /// writers take turns, as SQLite's single writer does.
         case write = 0x536F_7665_0002
-        /// Held by a server for the life of its connection: one server per database.
-        case server = 0x536F_7665_0003
     }
 
     /// Applies the migrations the database has not had yet.
