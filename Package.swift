@@ -285,6 +285,7 @@ let package = Package(
             name: "SovereignCLITests",
             dependencies: [
                 "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignFederation", "SovereignStorePostgres",
+                "SovereignBase",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

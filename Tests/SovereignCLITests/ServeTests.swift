@@ -25,6 +25,8 @@ struct ServeTests {
         let db: String
         /// Where the server's log goes (`FILES.server.log`): beside an SQLite `db`, or named for a replica.
         let files: String
+        /// The tokens file the server reads.
+        let tokens: String
         let output: Mutex<String>
         /// The CA that signed the server's certificate, when it serves HTTPS.
         let ca: String?
@@ -40,6 +42,7 @@ struct ServeTests {
         ) throws {
             self.db = db
             self.files = files ?? db
+            self.tokens = tokens ?? db + ".tokens"
             self.ca = ca
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
@@ -68,7 +71,7 @@ struct ServeTests {
                 throw ServeError(message: "the server printed \"\(text)\" instead of where it listens")
             }
             url = String(text.dropFirst("listening on ".count))
-            let lines = try String(contentsOfFile: tokens ?? db + ".tokens", encoding: .utf8).split(separator: "\n")
+            let lines = try String(contentsOfFile: self.tokens, encoding: .utf8).split(separator: "\n")
             token = String(lines.first { !$0.hasPrefix("#") && $0.hasSuffix(" operator") }!.split(separator: " ")[0])
             output = Mutex("")
         }
@@ -220,7 +223,7 @@ struct ServeTests {
         let trace = dir.appendingPathComponent("power-\(UUID().uuidString).csv")
         try csv.write(to: trace, atomically: true, encoding: .utf8)
         return try CLITests.run([
-            "power", "replay", site, trace.path, "--to", server.url, "--token-file", server.db + ".tokens",
+            "power", "replay", site, trace.path, "--to", server.url, "--token-file", server.tokens,
             "--interval", "0.1 s",
         ])
     }
