@@ -157,6 +157,24 @@ struct ReplicaServeTests {
         #expect(Set(sizes).count == sizes.count, "\(sizes)")
     }
 
+    /// A lease the leader could not renew in time is refused before anything connects, naming the option.
+    @Test(arguments: [
+        ("1 s", "1 s", "3"),
+        ("200 ms", "forever", "1"),
+        ("200 ms", "11 min", "1"),
+    ])
+    func aLeaderLeaseShorterThanThreeTicksIsRefused(tick: String, lease: String, least: String) throws {
+        let run = try CLITests.run([
+            "serve", "Examples/east-africa", "--db", "postgres://nobody@127.0.0.1:1/none", "--tick", tick,
+            "--leader-lease", lease,
+        ])
+        #expect(
+            run.stderr
+                == "--leader-lease: expected a time between \(least) s (three ticks) and 10 min like \"15 s\", found \"\(lease)\"\n"
+        )
+        #expect(run.status != 0)
+    }
+
     /// How many times the leader is killed (the issue asks for 20 in CI; each costs about a lease).
     static let kills = 6
 }

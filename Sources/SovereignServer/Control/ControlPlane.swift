@@ -409,10 +409,10 @@ public actor ControlPlane {
     @discardableResult
     public func signCheckpoint(force: Bool = false) throws -> String? {
         guard epoch != nil else { return nil }
-        try catchUpTree()
         let now = clock().timeIntervalSince1970
-        guard tree.size != lastCheckpointSize else { return nil }
         guard force || now - lastCheckpointTime >= checkpointInterval.seconds else { return nil }
+        try catchUpTree()
+        guard tree.size != lastCheckpointSize else { return nil }
         let checkpoint = Checkpoint(origin: origin, size: tree.size, root: try tree.root(size: tree.size))
         let note = signer.sign(checkpoint)
         do {
