@@ -285,7 +285,8 @@ let package = Package(
         .testTarget(
             name: "SovereignCLITests",
             dependencies: [
-                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignFederation",
+                "SovereignCLI", "SovereignModel", "SovereignTesting", "SovereignFederation", "SovereignStorePostgres",
+                "SovereignBase",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -109,6 +109,15 @@ struct Serve: AsyncParsableCommand {
     var agentLease = "30 s"
 
     @Option(
+        name: .customLong("leader-lease"),
+        help: """
+            With --db postgres://...: how long the leader's lease lasts, like "15 s" (at least three ticks); \
+            a follower takes over at most this long after the leader was last heard from.
+            """
+    )
+    var leaderLease = "15 s"
+
+    @Option(
         help: "The country the server runs in (ISO 3166 code like KE): checkpoints relayed through it cross it."
     )
     var jurisdiction: String?
@@ -226,11 +235,25 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.validationFailure
         }
         configuration.databasePath = location.database
+        configuration.leaderLease = try checkedLeaderLease()
         configuration.openStore = {
             var logger = Logger(label: "sovereign.store")
             logger.logLevel = .warning
             return try PostgresControlStore(location: location, logger: logger)
         }
+    }
+
+    /// `--leader-lease`, or an error naming the option: the leader renews every third of it at its next tick,
+    /// so it must last three ticks.
+    func checkedLeaderLease() throws -> Duration {
+        let least = max(1, 3 * (TimeSpan.parse(tick)?.seconds ?? 1))
+        guard let lease = TimeSpan.parse(leaderLease), lease.seconds >= least, lease.seconds <= 600 else {
+            printError(
+                "--leader-lease: expected a time between \(least == least.rounded() ? "\(Int(least))" : "\(least)") s (three ticks) and 10 min like \"15 s\", found \"\(leaderLease)\""
+            )
+            throw ExitCode.validationFailure
+        }
+        return .milliseconds(Int64((lease.seconds * 1000).rounded()))
     }
 
     /// `--extender-prefix`, or an error naming the option.

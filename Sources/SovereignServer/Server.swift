@@ -60,6 +60,9 @@ public struct ServerConfiguration: Sendable {
     public var jurisdiction: String?
     /// The most sealed checkpoint bytes one source site may hold at the relay at once (`--relay-quota`).
     public var relayQuota: Int64 = CheckpointRelay.defaultQuota
+    /// How long the leader lease lasts (`--leader-lease`): replicas on one PostgreSQL database elect their
+    /// leader with it, and a follower takes over at most this long after the leader was last heard from.
+    public var leaderLease: Duration = .seconds(15)
 
     /// Makes a configuration with the defaults of `sovereign serve`.
     public init(specPaths: [String], databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
@@ -150,7 +153,8 @@ public enum SovereignServer: Sendable {
             signer: signer,
             origin: origin,
             logger: logger,
-            checkpointInterval: configuration.checkpointInterval
+            checkpointInterval: configuration.checkpointInterval,
+            lease: LeaderLease(duration: configuration.leaderLease)
         )
         let federation = FederationCoordinator(
             plane: plane,
@@ -372,8 +376,10 @@ public enum SovereignServer: Sendable {
     }
 }
 
-/// The control loop as a service: a reconcile at start (which adopts or settles whatever ran before a
-/// restart), then one every tick, and a signed checkpoint at shutdown.
+/// The control loop as a service: at every tick the replica holds (or asks for) the leader lease; leading, it
+/// reconciles (its first pass adopts or settles whatever ran before a restart or under the last leader) and
+/// coordinates federated rounds, following, it keeps its ledger tree up to the store. At shutdown a leader signs
+/// a last checkpoint and gives the lease up.
 struct ControlLoop: Service {
     let plane: ControlPlane
     let federation: FederationCoordinator
@@ -382,12 +388,7 @@ struct ControlLoop: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await plane.reconcile()
-            } catch {
-                logger.error("reconcile failed", metadata: ["error": "\(error)"])
-            }
-            await federation.tick()
+            await pass()
             do {
                 let nanoseconds = UInt64(tick.seconds * 1e9)
                 try await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: nanoseconds) }
@@ -397,8 +398,26 @@ struct ControlLoop: Service {
         }
         await plane.stopAskedPasses()
         _ = try? await plane.signCheckpoint(force: true)
+        await plane.releaseLease()
         // Open event streams end, so that they do not hold the server's graceful shutdown up.
         plane.events.close()
+    }
+
+    /// One tick's work, as leader or follower.
+    func pass() async {
+        let leads: Bool
+        do {
+            leads = try await plane.holdLease()
+        } catch {
+            logger.error("the leader lease could not be asked for", metadata: ["error": "\(error)"])
+            leads = await plane.leads
+        }
+        do {
+            try await leads ? plane.reconcile() : plane.follow()
+        } catch {
+            logger.error("reconcile failed", metadata: ["error": "\(error)"])
+        }
+        if leads { await federation.tick() }
     }
 }
 

@@ -8,8 +8,9 @@ public import SovereignServer
 /// every method one transaction, and ledger tables that a trigger keeps insert-only.
 ///
 /// Committing transactions take turns on an advisory lock, so ledger entries are numbered without gaps or
-/// duplicates whoever writes. A store opened with `exclusive` holds a second advisory lock for the life of its
-/// connection, so that two servers never run on one database (each would keep its own Merkle tree).
+/// duplicates whoever writes. Several servers may share the database: one leads, on a lease with a fencing
+/// epoch (``lead(as:renewing:for:)``), and a change or checkpoint that carries an epoch is refused once the
+/// lease has passed to a later one.
 public final class PostgresControlStore: ControlStore {
     let session: PostgresSession
     /// Where the database is (its description never holds the password).
@@ -17,25 +18,14 @@ public final class PostgresControlStore: ControlStore {
 
     /// Connects to the database at `location`, creating and migrating its tables if needed.
     ///
-    /// - Parameters:
-    ///   - exclusive: hold the database's server lock while connected (what `sovereign serve` does).
-    ///   - time: when the migrations are recorded as applied.
-    /// - Throws: ``StoreError`` naming the database when it cannot be reached or migrated, or (with `exclusive`)
-    ///   when another server holds it.
-    public init(location: PostgresLocation, exclusive: Bool = true, logger: Logger, at time: Date = Date()) throws {
-        session = PostgresSession(location: location, logger: logger) { link in
-            guard exclusive else { return }
-            let held = try link.row("SELECT pg_try_advisory_lock(\(PostgresSchema.Lock.server.rawValue))")
-            guard try held?[0].decode(Bool.self) == true else {
-                throw StoreError.database(
-                    "\(location): expected no other server on this database, found one holding its server lock"
-                )
-            }
-        }
+    /// - Parameter time: when the migrations are recorded as applied.
+    /// - Throws: ``StoreError`` naming the database when it cannot be reached or migrated.
+    public init(location: PostgresLocation, logger: Logger, at time: Date = Date()) throws {
+        session = PostgresSession(location: location, logger: logger)
         try session.transaction { link in try PostgresSchema.migrate(link, at: time) }
     }
 
-    /// Closes the connection, releasing the server lock; a later call connects (and locks) again.
+    /// Closes the connection; a later call connects again.
     ///
     /// - Throws: ``StoreError`` when the connection does not close cleanly.
     public func close() throws { try session.close() }
@@ -45,6 +35,7 @@ public final class PostgresControlStore: ControlStore {
     public func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
         try session.transaction { link in
             try link.rows("SELECT pg_advisory_xact_lock(\(PostgresSchema.Lock.write.rawValue))")
+            try Self.fence(change.epoch, in: link)
             try Self.write(workloads: change, in: link)
             let ids = try Self.write(attempts: change, in: link)
             try Self.write(history: change, in: link)
@@ -75,10 +66,19 @@ public final class PostgresControlStore: ControlStore {
                 """
                 UPDATE workload SET state = \(w.state.rawValue), site = \(w.site), pool = \(w.pool),
                     accelerators = \(w.accelerators), checkpointSite = \(w.checkpointSite), failures = \(w.failures),
-                    retryAt = \(w.retryAt), held = \(w.held), cancelRequested = \(w.cancelRequested),
-                    runSeconds = \(w.runSeconds), detail = \(w.detail), submittedAt = \(w.submittedAt),
-                    updatedAt = \(w.updatedAt), replicaSite = \(w.replicaSite), replicaAt = \(w.replicaAt)
+                    retryAt = \(w.retryAt), runSeconds = \(w.runSeconds), detail = \(w.detail),
+                    submittedAt = \(w.submittedAt), updatedAt = \(w.updatedAt),
+                    replicaSite = \(w.replicaSite), replicaAt = \(w.replicaAt)
                 WHERE name = \(w.name)
+                """
+            )
+        }
+        for r in change.requests {
+            try link.rows(
+                """
+                UPDATE workload SET held = \(r.held), cancelRequested = \(r.cancelRequested),
+                    updatedAt = \(r.at)
+                WHERE name = \(r.workload)
                 """
             )
         }
@@ -170,8 +170,9 @@ public final class PostgresControlStore: ControlStore {
         return entries
     }
 
-    public func addCheckpoint(size: Int, note: String, at time: Date) throws {
-        try session.with { link in
+    public func addCheckpoint(size: Int, note: String, at time: Date, epoch: Int64?) throws {
+        try session.transaction { link in
+            try Self.fence(epoch, in: link)
             try link.rows(
                 """
                 INSERT INTO ledger_checkpoint (size, note, createdAt) VALUES (\(size), \(note), \(time.timeIntervalSince1970))

@@ -40,6 +40,21 @@ enum PostgresSchema {
         ),
         // The console's power chart reads a site's signals of the last day.
         ("v6: power signals by site and time", ["CREATE INDEX power_signal_site_at ON power_signal(site, at)"]),
+        // One row: which replica leads, at which fencing epoch, until when (by the database's clock).
+        (
+            "v7: leader lease",
+            [
+                """
+                CREATE TABLE leader_lease (
+                    id BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+                    holder TEXT NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    expiresAt TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "INSERT INTO leader_lease (holder, epoch, expiresAt) VALUES ('', 0, '-infinity')",
+            ]
+        ),
     ]
 
     /// Keys of the advisory locks the store takes (PostgreSQL scopes them to the database).
@@ -49,8 +64,6 @@ enum PostgresSchema {
         /// Held for every committing transaction: ledger entries are numbered after the last stored one, so
         /// writers take turns, as SQLite's single writer does.
         case write = 0x536F_7665_0002
-        /// Held by a server for the life of its connection: one server per database.
-        case server = 0x536F_7665_0003
     }
 
     /// Applies the migrations the database has not had yet.

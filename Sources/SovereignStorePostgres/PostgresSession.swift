@@ -9,36 +9,32 @@ import Synchronization
 /// One connection to the state database, used by one caller at a time and waited on synchronously, because
 /// ``ControlStore`` is synchronous. The wait happens on the caller's thread, never on an event loop.
 ///
-/// A dropped connection is opened again on the next use; `onConnect` runs on every new connection (it takes
-/// the session's locks, which PostgreSQL releases with the connection).
+/// A dropped connection is opened again on the next use.
 final class PostgresSession: Sendable {
     let location: PostgresLocation
     let logger: Logger
-    private let onConnect: @Sendable (Link) throws -> Void
     private let connection = Mutex<PostgresConnection?>(nil)
 
-    init(location: PostgresLocation, logger: Logger, onConnect: @escaping @Sendable (Link) throws -> Void) {
+    init(location: PostgresLocation, logger: Logger) {
         self.location = location
         self.logger = logger
-        self.onConnect = onConnect
     }
 
     deinit {
         if let open = connection.withLock({ $0 }) { Self.closeQuietly(open) }
     }
 
-    /// Releases the connection's locks and closes it, waiting; a later use opens a new one.
+    /// Closes the connection, waiting; a later use opens a new one.
     func close() throws {
         let open = connection.withLock { current in
             defer { current = nil }
             return current
         }
         guard let open else { return }
-        // Released here, before the close: the server drops a closed session's locks only when its backend has
-        // noticed, which may be after the next server has asked for them.
-        let unlocked = Result { try open.query("SELECT pg_advisory_unlock_all()", logger: logger).wait() }
-        Self.closeQuietly(open)
-        if case .failure(let error) = unlocked {
+        let closing: EventLoopFuture<Void> = open.close()
+        do {
+            try closing.wait()
+        } catch {
             throw StoreError.database("\(location): \(Self.describe(error))")
         }
     }
@@ -75,14 +71,7 @@ final class PostgresSession: Sendable {
             do {
                 if current == nil || current?.isClosed == true {
                     current = nil
-                    let opened = try open()
-                    do {
-                        try onConnect(Link(connection: opened, logger: logger))
-                    } catch {
-                        Self.closeQuietly(opened)
-                        throw error
-                    }
-                    current = opened
+                    current = try open()
                 }
                 guard let open = current else { throw StoreError.database("\(location): not connected") }
                 return try body(Link(connection: open, logger: logger))

@@ -23,6 +23,10 @@ struct ServeTests {
         let url: String
         let token: String
         let db: String
+        /// Where the server's log goes (`FILES.server.log`): beside an SQLite `db`, or named for a replica.
+        let files: String
+        /// The tokens file the server reads.
+        let tokens: String
         let output: Mutex<String>
         /// The CA that signed the server's certificate, when it serves HTTPS.
         let ca: String?
@@ -33,9 +37,12 @@ struct ServeTests {
             specs: [String] = ["Examples/east-africa"],
             tokens: String? = nil,
             options: [String] = [],
-            ca: String? = nil
+            ca: String? = nil,
+            files: String? = nil
         ) throws {
             self.db = db
+            self.files = files ?? db
+            self.tokens = tokens ?? db + ".tokens"
             self.ca = ca
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLITests.binary)
@@ -46,8 +53,8 @@ struct ServeTests {
             let out = Pipe()
             process.standardOutput = out
             // Every server on this database appends its log here, for the message of a failed wait.
-            let log = open(db + ".server.log", O_WRONLY | O_CREAT | O_APPEND, 0o600)
-            guard log >= 0 else { throw ServeError(message: "cannot open \(db).server.log") }
+            let log = open(self.files + ".server.log", O_WRONLY | O_CREAT | O_APPEND, 0o600)
+            guard log >= 0 else { throw ServeError(message: "cannot open \(self.files).server.log") }
             process.standardError = FileHandle(fileDescriptor: log, closeOnDealloc: true)
             try process.run()
             self.process = process
@@ -64,7 +71,7 @@ struct ServeTests {
                 throw ServeError(message: "the server printed \"\(text)\" instead of where it listens")
             }
             url = String(text.dropFirst("listening on ".count))
-            let lines = try String(contentsOfFile: tokens ?? db + ".tokens", encoding: .utf8).split(separator: "\n")
+            let lines = try String(contentsOfFile: self.tokens, encoding: .utf8).split(separator: "\n")
             token = String(lines.first { !$0.hasPrefix("#") && $0.hasSuffix(" operator") }!.split(separator: " ")[0])
             output = Mutex("")
         }
@@ -131,7 +138,7 @@ struct ServeTests {
             for name in workloads.compactMap({ $0["name"] as? String }) {
                 text += "\(name): \((try? await request(.GET, "/v1/workloads/\(name)").1) ?? "(no answer)")\n"
             }
-            let log = (try? String(contentsOfFile: db + ".server.log", encoding: .utf8)) ?? "(no log)"
+            let log = (try? String(contentsOfFile: files + ".server.log", encoding: .utf8)) ?? "(no log)"
             return text + "server log (its end):\n" + log.suffix(6000)
         }
 
@@ -231,7 +238,7 @@ struct ServeTests {
         let trace = dir.appendingPathComponent("power-\(UUID().uuidString).csv")
         try csv.write(to: trace, atomically: true, encoding: .utf8)
         return try CLITests.run([
-            "power", "replay", site, trace.path, "--to", server.url, "--token-file", server.db + ".tokens",
+            "power", "replay", site, trace.path, "--to", server.url, "--token-file", server.tokens,
             "--interval", "0.1 s",
         ])
     }
@@ -414,8 +421,15 @@ struct ServeTests {
             for name in names where try await server.state(name) != "completed" { all = false }
             return all
         }
-        // Nothing failed (a second attempt started while one ran would be refused by the workload's lock and
-        // show as a failure), attempts of a workload never overlap, and every one ended.
+        try await Self.expectNothingFailedOrRanTwice(names, on: server)
+        server.stop()
+        let verified = try CLITests.run(["ledger", "verify", "--db", db])
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
+    /// Nothing failed (a second attempt started while one ran would be refused by the workload's lock and
+    /// show as a failure), attempts of a workload never overlap, every one ended, and the last completed.
+    static func expectNothingFailedOrRanTwice(_ names: [String], on server: Server) async throws {
         for name in names {
             let detail = try await server.workload(name)
             #expect((detail["workload"] as? [String: Any])?["failures"] as? Int == 0, "\(name): \(detail)")
@@ -437,8 +451,5 @@ struct ServeTests {
             #expect(attempts.last?["outcome"] as? String == "completed")
             #expect(try await server.log(name, attempt: attempts.count).contains("done: test accuracy"))
         }
-        server.stop()
-        let verified = try CLITests.run(["ledger", "verify", "--db", db])
-        #expect(verified.status == 0, "\(verified.stderr)")
     }
 }

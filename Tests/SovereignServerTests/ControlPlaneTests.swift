@@ -67,6 +67,7 @@ struct ControlPlaneTests {
             signer: h.signer,
             origin: "test",
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            lease: F.expiringLease,
             clock: h.clock.read
         )
         _ = try await plane.submit(document: F.workload("train"), by: F.requester)
@@ -420,8 +421,11 @@ final class CrashingStore: ControlStore, Sendable {
     }
     func forEachLedgerEntry(_ body: (StoredEntry) throws -> Void) throws { try inner.forEachLedgerEntry(body) }
     func ledgerLeafHashes() throws -> [TreeHash] { try inner.ledgerLeafHashes() }
-    func addCheckpoint(size: Int, note: String, at time: Date) throws {
-        try inner.addCheckpoint(size: size, note: note, at: time)
+    func addCheckpoint(size: Int, note: String, at time: Date, epoch: Int64?) throws {
+        try inner.addCheckpoint(size: size, note: note, at: time, epoch: epoch)
+    }
+    func lead(as holder: String, renewing epoch: Int64?, for lease: Duration) throws -> Int64? {
+        try inner.lead(as: holder, renewing: epoch, for: lease)
     }
     func checkpoints() throws -> [String] { try inner.checkpoints() }
     func derivationRuns() throws -> [String: Int] { try inner.derivationRuns() }

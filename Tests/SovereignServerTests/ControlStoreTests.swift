@@ -55,6 +55,11 @@ struct ControlStoreTests {
         var change = StateChange()
         change.workloads = [updated]
         _ = try store.commit(change, at: Self.time)
+        // The operator's request is not the pass's to write: a record's `held` lands only as a request.
+        #expect(try store.workload(named: "a")?.held == false)
+        change = StateChange()
+        change.requests = [WorkloadRequest(updated)]
+        _ = try store.commit(change, at: Self.time)
 
         #expect(try store.workload(named: "a") == updated)
         #expect(try store.workload(named: "nope") == nil)

@@ -1,10 +1,11 @@
 import Foundation
 import SovereignServer
+import Synchronization
 import Testing
 
 @testable import SovereignStorePostgres
 
-/// What only the PostgreSQL store has: its URL, and one server per database.
+/// What only the PostgreSQL store has: its URL, and the leader lease its replicas share.
 struct PostgresControlStoreTests {
     @Test func aURLNamesUserHostPortAndDatabase() throws {
         let location = try PostgresLocation.parse("postgres://sov@db.example:6543/fleet")
@@ -51,19 +52,83 @@ struct PostgresControlStoreTests {
         #expect(PostgresLocation.masked("not a url") == "not a url")
     }
 
-    /// Two servers on one database would each keep their own Merkle tree: the second is refused while the
-    /// first holds the database, and admitted once it is gone.
-    @Test func aSecondServerOnOneDatabaseIsRefused() throws {
+    static let time = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// A change that submits one workload, fenced by `epoch`.
+    static func submitting(_ name: String, epoch: Int64?) -> StateChange {
+        var change = StateChange()
+        change.newWorkloads.append(WorkloadRecord(name: name, source: "api", document: "", at: 0))
+        change.ledger.append(.cancelRequested(workload: name, by: "test"))
+        change.epoch = epoch
+        return change
+    }
+
+    /// Two replicas asking for a free lease at once: exactly one leads, at epoch 1, and keeps it on renewal;
+    /// the other is refused while the lease lasts.
+    @Test func twoStoresRacingForTheLeaseElectOneLeader() throws {
         let location = try StoreBackend.newDatabase()
-        let first = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
-        #expect {
-            _ = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
-        } throws: { error in
-            "\(error)" == "\(location): expected no other server on this database, found one holding its server lock"
+        let stores = try ["a", "b"].map { _ in try PostgresControlStore(location: location, logger: StoreBackend.quiet)
         }
-        #expect(try first.workloads().isEmpty)
-        try first.close()
-        let second = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
-        #expect(try second.workloads().isEmpty)
+        let answers = Mutex<[String: Int64?]>([:])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let holder = ["a", "b"][index]
+            let epoch = Result { try stores[index].lead(as: holder, renewing: nil, for: .seconds(600)) }
+            answers.withLock { $0[holder] = try? epoch.get() }
+        }
+        let leaders = answers.withLock { $0 }.filter { $0.value != nil }
+        try #require(leaders.count == 1)
+        let leader = try #require(leaders.first)
+        #expect(leader.value == 1)
+        let (mine, other) = leader.key == "a" ? (stores[0], stores[1]) : (stores[1], stores[0])
+        let follower = leader.key == "a" ? "b" : "a"
+        #expect(try mine.lead(as: leader.key, renewing: 1, for: .seconds(600)) == 1)
+        #expect(try other.lead(as: follower, renewing: nil, for: .seconds(600)) == nil)
+        // A follower claiming an epoch it never held renews nothing.
+        #expect(try other.lead(as: follower, renewing: 1, for: .seconds(600)) == nil)
+    }
+
+    /// A lease is taken over only once it has expired, and the takeover moves it to the next epoch; a leader
+    /// whose lease expired with nobody taking it renews at its own epoch.
+    @Test func aLeaseIsTakenOverOnlyAfterItExpires() throws {
+        let location = try StoreBackend.newDatabase()
+        let a = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
+        let b = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
+        #expect(try a.lead(as: "a", renewing: nil, for: .seconds(600)) == 1)
+        #expect(try b.lead(as: "b", renewing: nil, for: .seconds(600)) == nil)
+        // Renewed for no time at all: expired from the next statement on.
+        #expect(try a.lead(as: "a", renewing: 1, for: .zero) == 1)
+        #expect(try a.lead(as: "a", renewing: 1, for: .zero) == 1)
+        #expect(try b.lead(as: "b", renewing: nil, for: .seconds(600)) == 2)
+        #expect(try a.lead(as: "a", renewing: 1, for: .seconds(600)) == nil)
+        #expect(try a.lead(as: "a", renewing: nil, for: .seconds(600)) == nil)
+    }
+
+    /// A deposed leader's late commit and checkpoint are refused inside their transactions: nothing of them
+    /// lands, and the error says which epoch it held and which it found.
+    @Test func aDeposedLeadersWritesAreRefusedAndNeverLand() throws {
+        let location = try StoreBackend.newDatabase()
+        let a = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
+        let b = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
+        #expect(try a.lead(as: "a", renewing: nil, for: .zero) == 1)
+        _ = try a.commit(Self.submitting("early", epoch: 1), at: Self.time)
+        #expect(try b.lead(as: "b", renewing: nil, for: .seconds(600)) == 2)
+        let refusal = "refused a leader's write: expected the leader lease at epoch 1, found epoch 2 held by \"b\""
+        #expect {
+            _ = try a.commit(Self.submitting("late", epoch: 1), at: Self.time)
+        } throws: { error in
+            (error as? StoreError)?.isDeposed == true && "\(error)" == refusal
+        }
+        #expect {
+            try a.addCheckpoint(size: 1, note: "late note", at: Self.time, epoch: 1)
+        } throws: { error in "\(error)" == refusal }
+        #expect(try b.workload(named: "late") == nil)
+        #expect(try b.ledgerEntries(from: 0, limit: 10).count == 1)
+        #expect(try b.checkpoints().isEmpty)
+        // The new leader's writes, and any replica's unfenced inserts, land.
+        _ = try b.commit(Self.submitting("by-leader", epoch: 2), at: Self.time)
+        _ = try a.commit(Self.submitting("by-follower", epoch: nil), at: Self.time)
+        try b.addCheckpoint(size: 3, note: "note", at: Self.time, epoch: 2)
+        #expect(try b.workloads().map(\.name) == ["early", "by-leader", "by-follower"])
+        #expect(try b.checkpoints() == ["note"])
     }
 }

@@ -39,7 +39,7 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
         var location = server
         location.database = "sovereign_test_" + UUID().uuidString.prefix(12).lowercased().replacing("-", with: "")
-        let admin = PostgresSession(location: server, logger: quiet, onConnect: { _ in })
+        let admin = PostgresSession(location: server, logger: quiet)
         try admin.execute("CREATE DATABASE \(location.database)")
         return location
     }

@@ -196,10 +196,15 @@ enum ControlFixtures {
                 signer: signer,
                 origin: "test",
                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                lease: ControlFixtures.expiringLease,
                 clock: clock.read
             )
         }
     }
+
+    /// A lease that expires as it is taken: every plane a test opens leads from its start, as a server restarted
+    /// after its predecessor's lease ran out does (on PostgreSQL; an SQLite store always lets a plane lead).
+    static let expiringLease = LeaderLease(duration: .zero)
 
     static let operatorToken = "op-0123456789abcdef0123"
     static let readerToken = "rd-0123456789abcdef0123"
@@ -234,6 +239,7 @@ enum ControlFixtures {
             signer: signer,
             origin: "test",
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            lease: expiringLease,
             clock: clock.read
         )
         return Harness(

@@ -8,9 +8,10 @@ extension ControlPlane {
     /// the report says something ended, and answers with what should run at the site now.
     ///
     /// - Throws: ``ControlError`` (`unknownSite`, `noSiteAgent`) for a site that is not in the fleet or
-    ///   whose work the server runs itself.
+    ///   whose work the server runs itself; (`notLeader`) on a replica that follows, which knows no agent's work.
     public func agentPoll(site: String, report: AgentReport, by actor: Requester) async throws -> AgentAssignments {
         guard fleet.site(named: site) != nil else { throw ControlError.unknownSite(site) }
+        guard leads else { throw ControlError.notLeader("a site agent's poll") }
         guard let agents, agents.sites.contains(site) else {
             throw ControlError(
                 .noSiteAgent,

@@ -12,10 +12,15 @@ extension ControlPlane {
     /// ``Reconcile`` (no store, no clock, no executor), commits the change, and only then performs its
     /// actions, so a crash never loses why something started or stopped.
     ///
+    /// Only the leader passes; on a follower this keeps the tree up to the stored ledger and returns.
+    ///
     /// - Complexity: O(A + W × (P + S × C)) for A open attempts and the planner's cost on the W waiting
     ///   workloads (see ``Planner``).
     public func reconcile() async throws {
+        guard leads else { return try follow() }
         try await exclusively {
+            // A pass waiting its turn may find the lease lost meanwhile.
+            guard leads else { return }
             counters.reconciles += 1
             let observed = try await observeAttempts()
             // Nothing awaits from here to the commit: the change is made from what is read here.
@@ -75,11 +80,14 @@ extension ControlPlane {
     /// The pass's snapshot: the observations, and the store as it is now.
     func snapshot(_ observed: Observed) throws -> ReconcileSnapshot {
         let executor = self.executor
+        let workloads = try store.activeWorkloads()
+        // Workloads submitted on other replicas reach this one through the store only.
+        learnSpecs(of: workloads)
         return ReconcileSnapshot(
             now: clock(),
             fleet: fleet,
             specs: specs,
-            workloads: try store.activeWorkloads(),
+            workloads: workloads,
             attempts: observed.attempts,
             checkpoints: observed.checkpoints,
             lastAttempts: try store.lastAttemptNumbers(),

@@ -42,6 +42,14 @@ public actor ControlPlane {
     private(set) var workloadGeneration = 0
     /// Decoded specs of the workloads the control plane manages, by name.
     var specs: [String: Workload] = [:]
+    /// Stored workloads whose documents no longer validate against the fleet (logged once, not decoded again).
+    var unreadable = Set<String>()
+    /// This replica's terms for the leader lease.
+    let lease: LeaderLease
+    /// The fencing epoch this replica leads at, nil while it follows (see ``holdLease()``).
+    var epoch: Int64?
+    /// When the lease was last renewed (asked for), by the clock.
+    var renewedAt: Date?
     var lastPlan: LivePlan?
     var lastCheckpointSize = -1
     /// Attempts whose recorded SIGTERM this server has sent again after starting.
@@ -97,7 +105,8 @@ public actor ControlPlane {
     }
 
     /// Opens the control plane over a store: rebuilds the Merkle tree from the ledger, decodes the stored
-    /// workloads and submits the fleet's own workloads that carry `run:` (once; a restart finds them stored).
+    /// workloads, asks for the leader lease (an SQLite store always grants it) and, leading, submits the fleet's
+    /// own workloads that carry `run:` (once; a restart finds them stored).
     ///
     /// - Throws: ``StoreError`` or ``LedgerError`` when the stored state cannot be read.
     public init(
@@ -113,6 +122,7 @@ public actor ControlPlane {
         horizon: TimeSpan = .hours(24),
         checkpointInterval: TimeSpan = .seconds(10),
         events: EventHub = EventHub(),
+        lease: LeaderLease = LeaderLease(),
         clock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
         self.events = events
@@ -133,36 +143,22 @@ public actor ControlPlane {
         let loader = FleetLoader(traceCache: TraceCache())
         self.submissionLoader = loader
         let records = try store.workloads()
-        var specs: [String: Workload] = [:]
-        for record in records {
-            if record.source == "spec" {
-                if let w = fleet.workload(named: record.name) { specs[record.name] = w }
-            } else {
-                do {
-                    if let w = try Self.decodeSubmission(record.document, specs: specFiles, base: fleet, loader: loader)
-                        .first(where: { $0.name == record.name })
-                    {
-                        specs[record.name] = w
-                    }
-                } catch {
-                    logger.error(
-                        "a stored workload no longer validates against the fleet",
-                        metadata: ["workload.name": "\(record.name)", "error": "\(error)"]
-                    )
-                }
-            }
-        }
-        self.specs = specs
-        // The fleet's own runnable workloads are submitted on first start.
-        var change = StateChange()
-        let now = clock().timeIntervalSince1970
-        for w in fleet.workloads
-        where (w.run != nil || Self.isCoordinated(w)) && !records.contains(where: { $0.name == w.name }) {
-            change.newWorkloads.append(WorkloadRecord(name: w.name, source: "spec", document: "", at: now))
-            change.transitions.append(
-                TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "declared in the fleet")
-            )
-            change.ledger.append(.submitted(.init(w, by: "fleet spec")))
+        (self.specs, self.unreadable) = Self.decodeSpecs(
+            of: records,
+            fleet: fleet,
+            specs: specFiles,
+            loader: loader,
+            logger: logger
+        )
+        self.lease = lease
+        let asked = clock()
+        self.epoch = try store.lead(as: lease.holder, renewing: nil, for: lease.duration)
+        self.renewedAt = epoch == nil ? nil : asked
+        guard epoch != nil else { return }
+        // The fleet's own runnable workloads are submitted on first start (by the leader).
+        var change = Self.fleetSubmission(fleet, stored: records, at: asked.timeIntervalSince1970)
+        change.epoch = epoch
+        for w in fleet.workloads where change.newWorkloads.contains(where: { $0.name == w.name }) {
             self.specs[w.name] = w
         }
         // (An initializer cannot call the actor's commit; generation 0 is what no reader has matched yet.)
@@ -183,12 +179,12 @@ public actor ControlPlane {
     /// The state of the last control-loop pass, for the scheduler extender (running a pass first if none
     /// has published one yet).
     ///
-    /// - Throws: what ``reconcile()`` throws.
+    /// - Throws: what ``reconcile()`` throws; ``ControlError`` (`notLeader`) on a follower that has none.
     public func controlSnapshot() async throws -> ControlSnapshot {
         if let lastSnapshot { return lastSnapshot }
         publishesSnapshots = true
         try await reconcile()
-        guard let lastSnapshot else { preconditionFailure("a reconcile that publishes always leaves a snapshot") }
+        guard let lastSnapshot else { throw ControlError.notLeader("the scheduler extender's first snapshot") }
         return lastSnapshot
     }
 
@@ -226,7 +222,7 @@ public actor ControlPlane {
             )
             change.ledger.append(.submitted(.init(w, by: actor.identity)))
         }
-        try commit(change)
+        try commit(change, fenced: false)
         for w in workloads { specs[w.name] = w }
         return try workloads.compactMap { try store.workload(named: $0.name) }
     }
@@ -275,13 +271,13 @@ public actor ControlPlane {
         record.held = held
         record.updatedAt = clock().timeIntervalSince1970
         var change = StateChange()
-        change.workloads.append(record)
+        change.requests.append(WorkloadRequest(record))
         change.ledger.append(
             held
                 ? .pauseRequested(workload: name, by: actor.identity)
                 : .resumeRequested(workload: name, by: actor.identity)
         )
-        try commit(change)
+        try commit(change, fenced: false)
         try await reconcile()
         return try store.workload(named: name) ?? record
     }
@@ -294,9 +290,9 @@ public actor ControlPlane {
         record.cancelRequested = true
         record.updatedAt = clock().timeIntervalSince1970
         var change = StateChange()
-        change.workloads.append(record)
+        change.requests.append(WorkloadRequest(record))
         change.ledger.append(.cancelRequested(workload: name, by: actor.identity))
-        try commit(change)
+        try commit(change, fenced: false)
         try await reconcile()
         return try store.workload(named: name) ?? record
     }
@@ -322,7 +318,7 @@ public actor ControlPlane {
         var change = StateChange()
         change.powerSignals.append(signal)
         change.ledger.append(.powerSignal(.init(signal, by: actor.identity)))
-        try commit(change)
+        try commit(change, fenced: false)
         counters.powerSignals += 1
         try await reconcile()
         return signal
@@ -380,28 +376,56 @@ public actor ControlPlane {
     /// Commits a change, appends its ledger entries to the in-memory tree, counts it when it changes a workload
     /// record, and publishes its live events.
     ///
-    /// - Parameter time: when the change is made (default: the clock now).
+    /// - Parameters:
+    ///   - time: when the change is made (default: the clock now).
+    ///   - fenced: the change is the leader's (it carries the epoch, and is refused once another replica leads);
+    ///     false for what any replica may write (a submission, a power signal).
+    /// - Throws: ``StoreError`` (deposed: this replica steps down) when the store refuses the change.
     @discardableResult
-    func commit(_ change: StateChange, at time: Date? = nil) throws -> CommittedChange {
+    func commit(_ change: StateChange, at time: Date? = nil, fenced: Bool = true) throws -> CommittedChange {
         guard !change.isEmpty else { return CommittedChange(entries: [], attemptIDs: []) }
-        let committed = try store.commit(change, at: time ?? clock())
-        for entry in committed.entries { tree.append(entry.leafHash) }
-        if !change.workloads.isEmpty || !change.newWorkloads.isEmpty { workloadGeneration += 1 }
+        var change = change
+        change.epoch = fenced ? epoch : nil
+        let committed: CommittedChange
+        do {
+            committed = try store.commit(change, at: time ?? clock())
+        } catch let error as StoreError where error.isDeposed {
+            stepDown(error.message)
+            throw error
+        }
+        // Another replica's entries may have been stored since this one's last: the tree catches up from the
+        // store, which holds this commit's too.
+        if let first = committed.entries.first, first.sequence != tree.size {
+            try catchUpTree()
+        } else {
+            for entry in committed.entries { tree.append(entry.leafHash) }
+        }
+        if !change.workloads.isEmpty || !change.requests.isEmpty || !change.newWorkloads.isEmpty {
+            workloadGeneration += 1
+        }
         events.publish(LiveEvent.of(change, committed: committed))
         return committed
     }
 
-    /// Signs a checkpoint of the current tree when it has grown and the interval has passed (or `force`).
+    /// Signs a checkpoint of the stored ledger when it has grown and the interval has passed (or `force`); only
+    /// the leader signs.
     ///
     /// - Returns: the signed note, when one was made.
     @discardableResult
     public func signCheckpoint(force: Bool = false) throws -> String? {
+        guard epoch != nil else { return nil }
         let now = clock().timeIntervalSince1970
-        guard tree.size != lastCheckpointSize else { return nil }
         guard force || now - lastCheckpointTime >= checkpointInterval.seconds else { return nil }
+        try catchUpTree()
+        guard tree.size != lastCheckpointSize else { return nil }
         let checkpoint = Checkpoint(origin: origin, size: tree.size, root: try tree.root(size: tree.size))
         let note = signer.sign(checkpoint)
-        try store.addCheckpoint(size: tree.size, note: note, at: clock())
+        do {
+            try store.addCheckpoint(size: tree.size, note: note, at: clock(), epoch: epoch)
+        } catch let error as StoreError where error.isDeposed {
+            stepDown(error.message)
+            throw error
+        }
         lastCheckpointSize = tree.size
         lastCheckpointTime = now
         return note
@@ -471,6 +495,8 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
         /// An anonymisation run's report that the fleet refuses: the wrong source, a site outside the source's
         /// residency, another method, or a k below what the method and the policies ask for.
         case derivationRefused = "derivation-refused"
+        /// A request only the leading replica can answer, made to one that follows.
+        case notLeader = "not-leader"
     }
 
     /// What kind of refusal this is.
@@ -491,6 +517,13 @@ public struct ControlError: Error, CustomStringConvertible, Sendable, Hashable {
     }
     static func ended(_ name: String, _ state: WorkloadState) -> ControlError {
         ControlError(.ended, "workload \"\(name)\" has ended (\(state.rawValue))", field: "name")
+    }
+    static func notLeader(_ what: String) -> ControlError {
+        ControlError(
+            .notLeader,
+            "expected the leading replica to answer \(what), found one that follows (ask again: the load balancer may pick the leader)",
+            field: nil
+        )
     }
     static func unknownSite(_ name: String) -> ControlError {
         ControlError(.unknownSite, "no site named \"\(name)\" in the fleet", field: "site")

@@ -100,6 +100,7 @@ extension ControlError: HTTPResponseError {
         case .notParticipant, .wrongSite: .forbidden
         case .tooLarge: .contentTooLarge
         case .federationRefused, .invalidUpdate, .invalidCheckpoint, .derivationRefused: .unprocessableContent
+        case .notLeader: .serviceUnavailable
         }
     }
 

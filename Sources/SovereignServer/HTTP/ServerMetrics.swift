@@ -59,6 +59,10 @@ final class ServerMetrics: Sendable {
             registry.makeGauge(name: "sovereign_ledger_entries", help: "Entries in the ledger").set(
                 Double(snapshot.ledger)
             )
+            registry.makeGauge(
+                name: "sovereign_leader",
+                help: "1 while this replica holds the leader lease (runs the control loop), else 0"
+            ).set(Double(await plane.leads ? 1 : 0))
             let c = snapshot.counters
             for (name, value, help) in [
                 ("sovereign_reconciles_total", c.reconciles, "Control-loop passes"),

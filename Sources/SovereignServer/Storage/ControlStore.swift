@@ -187,9 +187,31 @@ public struct PowerHistoryPoint: Sendable, Hashable, Codable {
     }
 }
 
+/// An operator's request about a workload (hold it paused, cancel it): the only fields of a workload record that
+/// requests write and the control loop never does, so a request made on any replica and the leader's pass never
+/// overwrite each other.
+public struct WorkloadRequest: Sendable, Hashable {
+    public var workload: String
+    public var held: Bool
+    public var cancelRequested: Bool
+    /// When it was made, seconds since 1970 (the record's `updatedAt`).
+    public var at: Double
+
+    /// The request a record carries.
+    public init(_ record: WorkloadRecord) {
+        workload = record.name
+        held = record.held
+        cancelRequested = record.cancelRequested
+        at = record.updatedAt
+    }
+}
+
 /// What one control-loop decision changes, written atomically with the ledger entries that record it.
 public struct StateChange: Sendable {
+    /// Changed workload records: every field but the operator's requests (`held`, `cancelRequested`), which
+    /// only ``requests`` write.
     public var workloads: [WorkloadRecord] = []
+    public var requests: [WorkloadRequest] = []
     public var newWorkloads: [WorkloadRecord] = []
     public var newAttempts: [AttemptRecord] = []
     public var attempts: [AttemptRecord] = []
@@ -197,14 +219,18 @@ public struct StateChange: Sendable {
     public var powerSignals: [PowerSignalRecord] = []
     /// Events to append to the ledger, in order; the store numbers and times their entries.
     public var ledger: [LedgerEvent] = []
+    /// The leader's fencing epoch (see ``ControlStore/lead(as:renewing:for:)``): the commit is refused, and
+    /// nothing of it lands, when the lease has passed to a later epoch. `nil` for a change any replica may make
+    /// (a submission, a power signal).
+    public var epoch: Int64?
 
     /// An empty change.
     public init() {}
 
     /// Whether nothing changes.
     public var isEmpty: Bool {
-        workloads.isEmpty && newWorkloads.isEmpty && newAttempts.isEmpty && attempts.isEmpty && transitions.isEmpty
-            && powerSignals.isEmpty && ledger.isEmpty
+        workloads.isEmpty && requests.isEmpty && newWorkloads.isEmpty && newAttempts.isEmpty && attempts.isEmpty
+            && transitions.isEmpty && powerSignals.isEmpty && ledger.isEmpty
     }
 }
 
@@ -266,7 +292,20 @@ public protocol ControlStore: Sendable {
     /// Leaf hashes of every ledger entry, in order (to rebuild the Merkle tree at start).
     func ledgerLeafHashes() throws -> [TreeHash]
     /// Stores a signed checkpoint (kept for good; a size is stored once).
-    func addCheckpoint(size: Int, note: String, at time: Date) throws
+    ///
+    /// - Parameter epoch: the signing leader's fencing epoch: refused when the lease has passed to a later one.
+    func addCheckpoint(size: Int, note: String, at time: Date, epoch: Int64?) throws
+    /// Takes the leader lease for `holder` when it is free or has expired (moving it to the next epoch), or
+    /// renews it for `lease` more when `holder` holds it at `epoch`; expiry is judged by the database's clock,
+    /// so replicas need not agree on the time.
+    ///
+    /// - Parameters:
+    ///   - holder: the replica asking, unique to its process.
+    ///   - epoch: the epoch the replica holds the lease at, `nil` when it holds none.
+    ///   - lease: how long the lease lasts from now.
+    /// - Returns: the epoch `holder` now leads at, or `nil` while another replica holds an unexpired lease.
+    /// - Throws: ``StoreError`` when the database fails.
+    func lead(as holder: String, renewing epoch: Int64?, for lease: Duration) throws -> Int64?
     /// Every stored checkpoint's signed note, oldest first.
     func checkpoints() throws -> [String]
     /// The latest recorded anonymisation run of each derived dataset: the sequence of its `dataset.derived`
@@ -277,11 +316,16 @@ public protocol ControlStore: Sendable {
 extension ControlStore {
     /// Every workload, in submission order.
     public func workloads() throws -> [WorkloadRecord] { try workloads(after: 0, limit: nil).map(\.record) }
+
+    /// Stores a signed checkpoint without a fencing epoch.
+    public func addCheckpoint(size: Int, note: String, at time: Date) throws {
+        try addCheckpoint(size: size, note: note, at: time, epoch: nil)
+    }
 }
 
 /// A storage failure a caller can act on.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
-    enum Code: Sendable { case nameTaken, database }
+    enum Code: Sendable { case nameTaken, database, deposed }
     let code: Code
     /// What went wrong.
     public let message: String
@@ -292,8 +336,18 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     }
     /// The database failed or refused; `message` says which database and what it answered (never a password).
     public static func database(_ message: String) -> StoreError { StoreError(code: .database, message: message) }
+    /// A write by a leader whose lease has passed to a later epoch, refused with everything it would have written.
+    public static func deposed(holding epoch: Int64, found current: Int64, holder: String) -> StoreError {
+        StoreError(
+            code: .deposed,
+            message:
+                "refused a leader's write: expected the leader lease at epoch \(epoch), found epoch \(current) held by \"\(holder)\""
+        )
+    }
     /// Whether the name of a new workload is already used.
     public var isNameTaken: Bool { code == .nameTaken }
+    /// Whether the write was refused because its leader was deposed.
+    public var isDeposed: Bool { code == .deposed }
 
     public var description: String { message }
 }

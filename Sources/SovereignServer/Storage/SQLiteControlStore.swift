@@ -150,6 +150,9 @@ public final class SQLiteControlStore: ControlStore {
 
     // MARK: Writing
 
+    /// Always leads, at epoch 0: one server per file (`serve` holds the file's lock).
+    public func lead(as holder: String, renewing epoch: Int64?, for lease: Duration) throws -> Int64? { 0 }
+
     public func commit(_ change: StateChange, at time: Date) throws -> CommittedChange {
         do {
             return try pool.write { db in
@@ -189,11 +192,22 @@ public final class SQLiteControlStore: ControlStore {
             try db.execute(
                 sql: """
                     UPDATE workload SET state = ?, site = ?, pool = ?, accelerators = ?, checkpointSite = ?,
-                        failures = ?, retryAt = ?, held = ?, cancelRequested = ?, runSeconds = ?, detail = ?,
-                        submittedAt = ?, updatedAt = ?, replicaSite = ?, replicaAt = ?
+                        failures = ?, retryAt = ?, runSeconds = ?, detail = ?, submittedAt = ?,
+                        updatedAt = ?, replicaSite = ?, replicaAt = ?
                     WHERE name = ?
                     """,
-                arguments: arguments(w, leading: []) + [w.name]
+                arguments: [
+                    w.state.rawValue, w.site, w.pool, w.accelerators, w.checkpointSite, w.failures, w.retryAt,
+                    w.runSeconds, w.detail, w.submittedAt, w.updatedAt, w.replicaSite, w.replicaAt, w.name,
+                ]
+            )
+        }
+        for r in change.requests {
+            try db.execute(
+                sql: """
+                    UPDATE workload SET held = ?, cancelRequested = ?, updatedAt = ? WHERE name = ?
+                    """,
+                arguments: [r.held, r.cancelRequested, r.at, r.workload]
             )
         }
     }
@@ -296,7 +310,8 @@ public final class SQLiteControlStore: ControlStore {
         ]
     }
 
-    public func addCheckpoint(size: Int, note: String, at time: Date) throws {
+    /// `epoch` is not checked: one server per file (`serve` holds the file's lock), so there is no other leader.
+    public func addCheckpoint(size: Int, note: String, at time: Date, epoch: Int64?) throws {
         try wrap {
             try pool.write { db in
                 try db.execute(
