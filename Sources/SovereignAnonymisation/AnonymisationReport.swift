@@ -1,4 +1,5 @@
 public import Foundation
+public import SovereignModel
 
 /// What one anonymisation run did: the numbers a reviewer checks before the derived data may travel, and
 /// what a ledger entry records (never the key, only its id).
@@ -89,4 +90,42 @@ public struct AnonymisationReport: Sendable, Hashable, Codable {
     }
 
     private func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+}
+
+extension AnonymisationReport {
+    /// How a run lists the columns it handled: what the anonymiser writes into its report from the method, and
+    /// what the control plane compares a report with, from its dataset's spec.
+    public struct ColumnLists: Sendable, Hashable {
+        public let quasiIdentifiers: [String]
+        public let dropped: [String]
+        public let pseudonymised: [String]
+        public let coarsened: [String]
+        public let noised: [String]
+
+        /// The lists a run of `method` reports.
+        public init(_ method: Anonymisation) {
+            quasiIdentifiers = method.quasiIdentifiers.map { "\($0.column):\($0.kind.rawValue)" }
+            dropped = method.drop
+            pseudonymised = method.pseudonymise
+            coarsened = method.coarsenDates.map { "\($0.column):\($0.granularity.rawValue)" }
+            noised = method.noise.map { "\($0.column):\(Generalisation.format($0.scale))" }
+        }
+
+        /// The lists a report holds.
+        public init(_ report: AnonymisationReport) {
+            quasiIdentifiers = report.quasiIdentifiers
+            dropped = report.dropped
+            pseudonymised = report.pseudonymised
+            coarsened = report.coarsened
+            noised = report.noised
+        }
+
+        /// Each list with the report's field that holds it, sorted (a list's order carries no meaning).
+        public var fields: [(field: String, names: [String])] {
+            [
+                ("run.quasiIdentifiers", quasiIdentifiers), ("run.dropped", dropped),
+                ("run.pseudonymised", pseudonymised), ("run.coarsened", coarsened), ("run.noised", noised),
+            ].map { ($0.0, $0.1.sorted()) }
+        }
+    }
 }

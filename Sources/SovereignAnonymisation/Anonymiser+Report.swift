@@ -20,6 +20,7 @@ extension Anonymiser {
             )
         }
         let total = perColumn.isEmpty ? 0 : perColumn.map(\.ncp).reduce(0, +) / Double(perColumn.count)
+        let lists = AnonymisationReport.ColumnLists(method)
         return AnonymisationReport(
             input: input,
             output: output,
@@ -35,12 +36,12 @@ extension Anonymiser {
             sensitiveColumn: method.diversity?.column,
             ncp: rounded(total),
             ncpByColumn: perColumn,
-            dropped: method.drop,
-            pseudonymised: method.pseudonymise,
-            coarsened: method.coarsenDates.map { "\($0.column):\($0.granularity.rawValue)" },
-            noised: method.noise.map { "\($0.column):\(Generalisation.format($0.scale))" },
-            quasiIdentifiers: columns.map { "\($0.column):\($0.kind.rawValue)" },
-            keyID: method.pseudonymise.isEmpty ? nil : key?.id,
+            dropped: lists.dropped,
+            pseudonymised: lists.pseudonymised,
+            coarsened: lists.coarsened,
+            noised: lists.noised,
+            quasiIdentifiers: lists.quasiIdentifiers,
+            keyID: method.pseudonymise.isEmpty && method.noise.isEmpty ? nil : key?.id,
             noiseSeed: noiseSeed
         )
     }

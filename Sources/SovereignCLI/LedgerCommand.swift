@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SovereignLedger
 import SovereignLedgerSQLite
+import SovereignStorePostgres
 
 /// `sovereign ledger ...`: check and prove the ledger of a server's database.
 struct LedgerCommand: ParsableCommand {
@@ -13,6 +14,15 @@ struct LedgerCommand: ParsableCommand {
 
     /// The state database, read-only: verifying or proving never changes the file.
     static func open(_ db: String) throws -> LedgerDatabase {
+        // The ledger commands read an SQLite file; a PostgreSQL URL is refused without echoing its password.
+        if PostgresLocation.isPostgres(db) {
+            printError(
+                "--db: expected the SQLite state database (the ledger commands read only SQLite), found the "
+                    + "PostgreSQL URL \(PostgresLocation.masked(db)); read its ledger through the API "
+                    + "(GET /v1/ledger/entries, /v1/ledger/proof/inclusion)"
+            )
+            throw ExitCode.validationFailure
+        }
         do {
             return try LedgerDatabase(path: db)
         } catch {

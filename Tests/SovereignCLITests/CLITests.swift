@@ -104,6 +104,17 @@ struct CLITests {
         )
     }
 
+    /// The ledger commands read SQLite files only: a PostgreSQL URL is refused, naming the option, without its
+    /// password.
+    @Test(arguments: [["ledger", "verify", "--db"], ["ledger", "prove", "inclusion", "0", "--db"]])
+    func ledgerCommandsRefuseAPostgresURLWithoutItsPassword(_ command: [String]) throws {
+        let run = try Self.run(command + ["postgres://sovereign:hunter2@127.0.0.1:5432/state"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--db: expected the SQLite state database"))
+        #expect(run.stderr.contains("postgres://sovereign:***@127.0.0.1:5432/state"))
+        #expect(!run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"))
+    }
+
     @Test func missingPathIsAnError() throws {
         let run = try Self.run(["validate", "no/such/fleet.yaml"])
         #expect(run.status == 1)

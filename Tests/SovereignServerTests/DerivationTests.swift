@@ -88,6 +88,18 @@ struct DerivationTests {
         )
     }
 
+    /// The report with `text` replaced by `replacement` in its JSON.
+    static func edited(_ text: String, _ replacement: String) throws -> DerivationReport {
+        let json = reportJSON()
+        guard json.contains(text) else { throw DerivationFixtureError(missing: text) }
+        return try JSONDecoder().decode(
+            DerivationReport.self,
+            from: Data(json.replacingOccurrences(of: text, with: replacement).utf8)
+        )
+    }
+
+    struct DerivationFixtureError: Error { let missing: String }
+
     /// Work that needs more accelerators than Kenya has: only Rwanda's site can run it.
     static let wideWork = F.workload("tune-anon", accelerators: 128, datasets: ["ke-records-anon"])
 
@@ -193,6 +205,22 @@ struct DerivationTests {
                 try Self.report(), ControlPlane.Requester(identity: "token:rw", site: "kigali-1"), "Authorization",
                 "ke-records's site (nairobi-1)"
             ),
+            (
+                try Self.report(site: "kigali-1"), ControlPlane.Requester(identity: "token:ke", site: "nairobi-1"),
+                "site", "expected the site whose token records the run (nairobi-1), found \"kigali-1\""
+            ),
+            // The spec's method, every part of it: an identifier kept, a quasi-identifier of another kind, an
+            // ℓ-diversity the spec does not ask for, a required k below the policies'.
+            (
+                try Self.edited(#""pseudonymised": ["id"]"#, #""pseudonymised": []"#), F.requester, "run.pseudonymised",
+                "expected id"
+            ),
+            (try Self.edited("age:numeric", "age:categorical"), F.requester, "run.quasiIdentifiers", "age:numeric"),
+            (
+                try Self.edited(#""kRequested": 10,"#, #""kRequested": 10, "lRequested": 2, "sensitiveColumn": "x","#),
+                F.requester, "run.lRequested", "expected none"
+            ),
+            (try Self.edited(#""requiredK": 10"#, #""requiredK": 2"#), F.requester, "requiredK", "expected 10"),
         ]
         for (report, requester, field, message) in cases {
             let refused = await Self.refusal {

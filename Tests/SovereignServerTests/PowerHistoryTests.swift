@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SovereignBase
+import Synchronization
 import Testing
 
 @testable import SovereignServer
@@ -189,6 +190,42 @@ struct PowerHistoryTests {
                 #expect($0.status == .notFound)
                 #expect(APITests.errorField($0.body).field == "cut")
                 #expect(APITests.errorField($0.body).message.contains("found \"\(cut.split(separator: "=")[1])\""))
+            }
+        }
+    }
+
+    /// Stress tests are simulated one set at a time: while one runs, a request for another is refused for now,
+    /// and a set already answered is still answered.
+    @Test func stressTestsRunOneSetAtATime() async throws {
+        let scenario = """
+            ---
+            apiVersion: sovereign.dev/v1
+            kind: Scenario
+            metadata: {name: s}
+            spec: {start: 2026-03-02T00:00:00Z, horizon: 1 d, step: 1 h}
+
+            """
+        let h = try F.harness(fleetText: F.fleet + scenario)
+        let tokens = try TokenStore(text: "\(F.readerToken) reader\n", file: "tokens")
+        let app = Application(
+            router: SovereignServer.router(plane: h.plane, federation: h.coordinator(), tokens: tokens)
+        )
+        try await app.test(.router) { client in
+            let headers = APITests.headers(F.readerToken)
+            let uri = "/v1/assessment?cut=site=kigali-1&cut=site=kigali-1"
+            try await client.execute(uri: uri, method: .get, headers: headers) { #expect($0.status == .ok) }
+            h.plane.stressRunning.withLock { $0 = true }
+            // The same cut twice is the set just answered, kept; another set waits its turn.
+            try await client.execute(uri: "/v1/assessment?cut=site=kigali-1", method: .get, headers: headers) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/v1/assessment?cut=site=nairobi-1", method: .get, headers: headers) {
+                #expect($0.status == .serviceUnavailable)
+                #expect(APITests.errorField($0.body).message.contains("retry later"))
+            }
+            h.plane.stressRunning.withLock { $0 = false }
+            try await client.execute(uri: "/v1/assessment?cut=site=nairobi-1", method: .get, headers: headers) {
+                #expect($0.status == .ok)
             }
         }
     }

@@ -26,10 +26,20 @@ extension ControlPlane {
     ///
     /// - Throws: ``CutError`` for a cut this fleet cannot mean. Without a Scenario there is nothing to simulate:
     ///   the answer has no stress tests.
-    nonisolated func assessment(cuts: [Cut]) async throws(CutError) -> AssessmentJSON {
+    ///
+    /// One set of cuts is simulated at a time: a request for another set while one runs is refused with
+    /// ``StressTestsBusy`` (the simulations take both cores for seconds, and the control loop shares them).
+    nonisolated func assessment(cuts: [Cut]) async throws -> AssessmentJSON {
         guard !cuts.isEmpty else { return await assessment() }
         for cut in cuts { try cut.check(against: fleet) }
         if let kept = stressKept.withLock({ $0[cuts] }) { return kept }
+        let claimed = stressRunning.withLock { running -> Bool in
+            if running { return false }
+            running = true
+            return true
+        }
+        guard claimed else { throw StressTestsBusy() }
+        defer { stressRunning.withLock { $0 = false } }
         let assessment = await Assessment.run(
             fleet,
             policy: Self.planningPolicy,
@@ -47,3 +57,6 @@ extension ControlPlane {
     /// How many sets of cuts ``assessment(cuts:)`` keeps the answer of.
     static let stressKeptLimit = 8
 }
+
+/// A request for stress tests while another set runs: the client should retry later.
+struct StressTestsBusy: Error {}

@@ -81,6 +81,8 @@ public actor ControlPlane {
     nonisolated let assessmentKept = Mutex<AssessmentJSON?>(nil)
     /// Stress tests already run, by their cuts (at most ``stressKeptLimit`` kept).
     nonisolated let stressKept = Mutex<[[Cut]: AssessmentJSON]>([:])
+    /// Whether a set of stress tests is being simulated (one at a time, see ``assessment(cuts:)``).
+    nonisolated let stressRunning = Mutex(false)
 
     /// The planner's policy for live placements, and for the scheduler extender's filters and scores.
     static let planningPolicy = PlanningPolicy.powerAware

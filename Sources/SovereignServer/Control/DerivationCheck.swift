@@ -39,6 +39,12 @@ struct DerivationCheck {
             let message = "expected the token of \(source.name)'s site (\(source.site)), found one for \(callerSite)"
             return .failure(ControlError(.wrongSite, message, field: "Authorization"))
         }
+        if let callerSite, report.site != callerSite {
+            return refuse(
+                "site",
+                "expected the site whose token records the run (\(callerSite)), found \"\(report.site)\""
+            )
+        }
         return site(report, source: source).flatMap { jurisdiction in
             method(report, derivation.anonymisation, derived: derived, source: source).map { jurisdiction }
         }
@@ -65,7 +71,9 @@ struct DerivationCheck {
         return .success(site.jurisdiction)
     }
 
-    /// The run's method: the spec's quasi-identifiers and k, reached to the k the policies ask for.
+    /// The run's method: every column the spec names handled as it says (dropped, pseudonymised, coarsened,
+    /// noised, generalised as a quasi-identifier of its kind), the spec's k and ℓ-diversity, reached to the k the
+    /// policies ask for, and the report's required k the one the fleet requires.
     func method(
         _ report: DerivationReport,
         _ method: Anonymisation,
@@ -73,17 +81,24 @@ struct DerivationCheck {
         source: Dataset
     ) -> Result<Void, ControlError> {
         let run = report.run
-        let declared = method.quasiIdentifiers.map(\.column).sorted()
-        let found = run.quasiIdentifiers.map { String($0.split(separator: ":").first ?? "") }.sorted()
-        guard found == declared else {
+        let declared = AnonymisationReport.ColumnLists(method).fields
+        for (spec, found) in zip(declared, AnonymisationReport.ColumnLists(run).fields) where spec.names != found.names
+        {
             return refuse(
-                "run.quasiIdentifiers",
-                "expected \(declared.joined(separator: ", ")) (\(derived.name)'s spec), found \(found.joined(separator: ", "))"
+                spec.field,
+                "expected \(Self.list(spec.names)) (\(derived.name)'s spec), found \(Self.list(found.names))"
             )
         }
-        let required = derived.requiredK(source: source, policies: fleet.policies)
         guard run.kRequested == method.k else {
             return refuse("run.kRequested", "expected \(method.k) (\(derived.name)'s spec), found \(run.kRequested)")
+        }
+        if let refusal = diversity(run, method.diversity, derived: derived) { return .failure(refusal) }
+        let required = derived.requiredK(source: source, policies: fleet.policies)
+        guard report.requiredK == required else {
+            return refuse(
+                "requiredK",
+                "expected \(required) (the method's k and the policies' minK), found \(report.requiredK)"
+            )
         }
         guard run.meets(k: required) else {
             return refuse(
@@ -92,11 +107,31 @@ struct DerivationCheck {
                     + "found k = \(run.kAchieved) over \(run.rowsOut) rows written"
             )
         }
-        if method.pseudonymise.isEmpty == false, run.keyID == nil {
-            return refuse("run.keyID", "expected the id of the pseudonym key (the method pseudonymises), found none")
+        if !(method.pseudonymise.isEmpty && method.noise.isEmpty), run.keyID == nil {
+            return refuse(
+                "run.keyID",
+                "expected the id of the pseudonym key (the method pseudonymises or adds noise), found none"
+            )
         }
         return .success(())
     }
+
+    /// Why the run's ℓ-diversity is not the spec's, or nil when it is.
+    func diversity(_ run: AnonymisationReport, _ declared: Anonymisation.Diversity?, derived: Dataset) -> ControlError?
+    {
+        let expected = declared.map { "ℓ = \($0.l) on \($0.column)" } ?? "none"
+        let found = run.lRequested.map { "ℓ = \($0) on \(run.sensitiveColumn ?? "no column")" } ?? "none"
+        guard expected != found else { return nil }
+        let field = run.lRequested == declared?.l ? "run.sensitiveColumn" : "run.lRequested"
+        return ControlError(
+            .derivationRefused,
+            "\(field): expected \(expected) (\(derived.name)'s spec), found \(found)",
+            field: field
+        )
+    }
+
+    /// Column names for a message, or `none`.
+    static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 
     private func refuse<T>(_ field: String, _ message: String) -> Result<T, ControlError> {
         .failure(ControlError(.derivationRefused, "\(field): \(message)", field: field))

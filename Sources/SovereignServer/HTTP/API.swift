@@ -76,7 +76,11 @@ public enum API: Sendable {
             try json(["role": api.role?.rawValue ?? "", "identity": api.caller.identity])
         },
         APIRoute(method: .get, path: "/v1/assessment", role: .reader) { request, _, api in
-            try json(try await api.plane.assessment(cuts: try cuts(request, fleet: api.plane.fleet)))
+            do {
+                return try json(try await api.plane.assessment(cuts: try cuts(request, fleet: api.plane.fleet)))
+            } catch is StressTestsBusy {
+                throw APIError(.serviceUnavailable, "expected no other stress tests running, found some; retry later")
+            }
         },
         APIRoute(method: .get, path: "/v1/plan", role: .reader) { _, _, api in
             if await api.plane.currentPlan == nil { try await api.plane.reconcile() }
@@ -106,7 +110,9 @@ public enum API: Sendable {
         var cuts: [Cut] = []
         for text in texts {
             do {
-                cuts.append(try Cut.parse(text))
+                let cut = try Cut.parse(text)
+                // A cut named twice is one cut: the same scenarios, the same answer kept.
+                if !cuts.contains(cut) { cuts.append(cut) }
             } catch {
                 // Well written but naming no country, group or site there can be: not found, as a site is.
                 throw APIError(isWellFormed(cut: text) ? .notFound : .badRequest, error.description, field: "cut")
