@@ -167,10 +167,8 @@ struct PowerHistoryTests {
         }
     }
 
-    /// A well-written cut that names no country, group of the fleet's, or site there can be is not found, worded
-    /// as `sovereign assess` words it.
-    @Test(arguments: ["jurisdiction=P", "designer=QQ", "site=ABC"])
-    func aCutNamingNothingIsNotFound(cut: String) async throws {
+    /// The API over the fixture fleet with a day's Scenario to simulate stress tests over, for a reader.
+    static func simulatedApp() throws -> (some ApplicationProtocol, F.Harness) {
         let scenario = """
             ---
             apiVersion: sovereign.dev/v1
@@ -184,6 +182,14 @@ struct PowerHistoryTests {
         let app = Application(
             router: SovereignServer.router(plane: h.plane, federation: h.coordinator(), tokens: tokens)
         )
+        return (app, h)
+    }
+
+    /// A well-written cut that names no country, group of the fleet's, or site there can be is not found, worded
+    /// as `sovereign assess` words it.
+    @Test(arguments: ["jurisdiction=P", "designer=QQ", "site=ABC"])
+    func aCutNamingNothingIsNotFound(cut: String) async throws {
+        let (app, _) = try Self.simulatedApp()
         try await app.test(.router) { client in
             let headers = APITests.headers(F.readerToken)
             try await client.execute(uri: "/v1/assessment?cut=\(cut)", method: .get, headers: headers) {
@@ -197,19 +203,7 @@ struct PowerHistoryTests {
     /// Stress tests are simulated one set at a time: while one runs, a request for another is refused for now,
     /// and a set already answered is still answered.
     @Test func stressTestsRunOneSetAtATime() async throws {
-        let scenario = """
-            ---
-            apiVersion: sovereign.dev/v1
-            kind: Scenario
-            metadata: {name: s}
-            spec: {start: 2026-03-02T00:00:00Z, horizon: 1 d, step: 1 h}
-
-            """
-        let h = try F.harness(fleetText: F.fleet + scenario)
-        let tokens = try TokenStore(text: "\(F.readerToken) reader\n", file: "tokens")
-        let app = Application(
-            router: SovereignServer.router(plane: h.plane, federation: h.coordinator(), tokens: tokens)
-        )
+        let (app, h) = try Self.simulatedApp()
         try await app.test(.router) { client in
             let headers = APITests.headers(F.readerToken)
             let uri = "/v1/assessment?cut=site=kigali-1&cut=site=kigali-1"
