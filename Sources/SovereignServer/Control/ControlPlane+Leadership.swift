@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SovereignLedger
 import SovereignModel
+import Synchronization
 
 /// Who a replica is to the leader lease, and how long its lease lasts.
 public struct LeaderLease: Sendable {
@@ -100,7 +101,7 @@ extension ControlPlane {
         let fleetWork = Self.fleetSubmission(fleet, stored: records, at: clock().timeIntervalSince1970)
         try commit(fleetWork)
         for w in fleet.workloads where fleetWork.newWorkloads.contains(where: { $0.name == w.name }) {
-            specs[w.name] = w
+            specsKept.withLock { $0[w.name] = w }
         }
         logger.notice("leading", metadata: ["lease.holder": "\(lease.holder)", "lease.epoch": "\(epoch)"])
     }
@@ -143,7 +144,7 @@ extension ControlPlane {
             loader: submissionLoader,
             logger: logger
         )
-        specs.merge(learnt.specs) { _, new in new }
+        specsKept.withLock { $0.merge(learnt.specs) { _, new in new } }
         unreadable.formUnion(learnt.unreadable)
     }
 

@@ -51,33 +51,46 @@ public struct LedgerEntryView: Sendable, Encodable {
 }
 
 extension ControlPlane {
-    func time(_ seconds: Double?) -> String? { seconds.map { LedgerEntry.formatTime(Date(timeIntervalSince1970: $0)) } }
+    nonisolated func time(_ seconds: Double?) -> String? {
+        seconds.map { LedgerEntry.formatTime(Date(timeIntervalSince1970: $0)) }
+    }
 
     /// Every workload the control plane manages.
-    public func workloadRecords() throws -> [WorkloadRecord] { try store.workloads() }
+    public nonisolated func workloadRecords() async throws -> [WorkloadRecord] {
+        try await reads.run { [store] in try store.workloads() }
+    }
 
     /// A page of the workloads in submission order: those after position `after`, at most `limit` (nil: all),
     /// and the position the next page starts after when there are more.
     /// - Complexity: O(log W + limit): the store seeks by position.
-    public func workloadPage(after: Int64, limit: Int?) throws -> (records: [WorkloadRecord], next: Int64?) {
-        let rows = try store.workloads(after: after, limit: limit.map { $0 + 1 })
+    public nonisolated func workloadPage(
+        after: Int64,
+        limit: Int?
+    ) async throws -> (records: [WorkloadRecord], next: Int64?) {
+        let rows = try await reads.run { [store] in try store.workloads(after: after, limit: limit.map { $0 + 1 }) }
         guard let limit, rows.count > limit else { return (rows.map(\.record), nil) }
         return (rows.prefix(limit).map(\.record), rows[limit - 1].position)
     }
 
     /// The named workloads as stored now, in the order given (names without a workload are left out).
-    public func workloadRecords(named names: [String]) throws -> [WorkloadRecord] {
-        try names.compactMap { try store.workload(named: $0) }
+    public nonisolated func workloadRecords(named names: [String]) async throws -> [WorkloadRecord] {
+        try await reads.run { [store] in try names.compactMap { try store.workload(named: $0) } }
     }
 
     /// What the API shows of each workload: its record, with its spec's priority and deadline and its progress
     /// against the planner's estimate of its run time (counting the open attempt of one that runs).
-    func views(_ records: [WorkloadRecord]) throws -> [WorkloadView] {
+    nonisolated func views(_ records: [WorkloadRecord]) async throws -> [WorkloadView] {
+        try await reads.run { try self.viewsNow(records) }
+    }
+
+    /// ``views(_:)`` on the calling thread.
+    nonisolated func viewsNow(_ records: [WorkloadRecord]) throws -> [WorkloadView] {
         let running = records.contains { $0.state.mayHaveProcess } ? try store.openAttempts() : []
         let started = Dictionary(running.map { ($0.workload, $0.startedAt) }) { _, later in later }
         let now = clock().timeIntervalSince1970
+        let kept = specs
         return records.map { record in
-            let spec = specs[record.name]
+            let spec = kept[record.name]
             let ran = record.runSeconds + (record.state == .running ? started[record.name].map { now - $0 } ?? 0 : 0)
             return WorkloadView(
                 record,
@@ -101,10 +114,15 @@ extension ControlPlane {
     }
 
     /// A workload with its attempts and history.
-    public func workloadDetail(_ name: String) throws -> WorkloadDetail? {
+    public nonisolated func workloadDetail(_ name: String) async throws -> WorkloadDetail? {
+        try await reads.run { try self.workloadDetailNow(name) }
+    }
+
+    /// ``workloadDetail(_:)`` on the calling thread.
+    nonisolated func workloadDetailNow(_ name: String) throws -> WorkloadDetail? {
         guard let record = try store.workload(named: name) else { return nil }
         return WorkloadDetail(
-            workload: try views([record])[0],
+            workload: try viewsNow([record])[0],
             attempts: try store.attempts(of: name).map { a in
                 WorkloadDetail.AttemptView(
                     number: a.number,

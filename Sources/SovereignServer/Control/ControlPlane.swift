@@ -40,8 +40,15 @@ public actor ControlPlane {
     /// Counts the commits that changed a workload record, so a reader that caches workloads (the federation
     /// coordinator) reads the store again only when this has moved.
     private(set) var workloadGeneration = 0
-    /// Decoded specs of the workloads the control plane manages, by name.
-    var specs: [String: Workload] = [:]
+    /// Decoded specs of the workloads the control plane manages, by name: behind a lock of their own, so the
+    /// API's reads (``views(_:)``, ``workloadDetail(_:)``) answer off the control plane's queue, never waiting
+    /// for a pass or a commit's `fsync`.
+    nonisolated let specsKept = Mutex<[String: Workload]>([:])
+    /// The specs as they are now.
+    nonisolated var specs: [String: Workload] { specsKept.withLock { $0 } }
+    /// Where the API's reads of the store run: a concurrent queue of their own (SQLite's WAL lets them read
+    /// beside the control plane's writes).
+    nonisolated let reads = BlockingQueue(label: "sovereign.reads", concurrent: true)
     /// Stored workloads whose documents no longer validate against the fleet (logged once, not decoded again).
     var unreadable = Set<String>()
     /// This replica's terms for the leader lease.
@@ -145,13 +152,9 @@ public actor ControlPlane {
         let loader = FleetLoader(traceCache: TraceCache())
         self.submissionLoader = loader
         let records = try store.workloads()
-        (self.specs, self.unreadable) = Self.decodeSpecs(
-            of: records,
-            fleet: fleet,
-            specs: specFiles,
-            loader: loader,
-            logger: logger
-        )
+        let decoded = Self.decodeSpecs(of: records, fleet: fleet, specs: specFiles, loader: loader, logger: logger)
+        specsKept.withLock { $0 = decoded.specs }
+        self.unreadable = decoded.unreadable
         self.lease = lease
         let asked = clock()
         self.epoch = try store.lead(as: lease.holder, renewing: nil, for: lease.duration)
@@ -161,7 +164,7 @@ public actor ControlPlane {
         var change = Self.fleetSubmission(fleet, stored: records, at: asked.timeIntervalSince1970)
         change.epoch = epoch
         for w in fleet.workloads where change.newWorkloads.contains(where: { $0.name == w.name }) {
-            self.specs[w.name] = w
+            specsKept.withLock { $0[w.name] = w }
         }
         // (An initializer cannot call the actor's commit; generation 0 is what no reader has matched yet.)
         if !change.isEmpty {
@@ -225,7 +228,7 @@ public actor ControlPlane {
             change.ledger.append(.submitted(.init(w, by: actor.identity)))
         }
         try commit(change, fenced: false)
-        for w in workloads { specs[w.name] = w }
+        specsKept.withLock { specs in for w in workloads { specs[w.name] = w } }
         return try workloads.compactMap { try store.workload(named: $0.name) }
     }
 
@@ -457,7 +460,7 @@ public actor ControlPlane {
     public var currentPlan: LivePlan? { lastPlan }
 
     /// The decoded spec of a managed workload.
-    public func spec(of name: String) -> Workload? { specs[name] }
+    public nonisolated func spec(of name: String) -> Workload? { specsKept.withLock { $0[name] } }
 }
 
 /// A request the control plane or its federation coordinator refuses: what kind of refusal, why, and the
