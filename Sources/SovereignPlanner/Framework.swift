@@ -117,8 +117,9 @@ extension [PreparedFilter] {
     /// The first filter's refusal of `candidate`, or the fit a sizing filter found (`nil` without one).
     public func check(_ candidate: Candidate) -> FilterOutcome {
         var fit: Fit?
-        for filter in self {
-            switch filter.check(candidate) {
+        // By index: iterating would copy each prepared filter (its name, bound and closure) per candidate.
+        for k in indices {
+            switch self[k].check(candidate) {
             case .passes: continue
             case .fits(let found): fit = found
             case .rejected(let rejection): return .rejected(rejection)
