@@ -28,11 +28,27 @@ public final class Candidate: Sendable {
 }
 
 /// Why a filter turned a candidate down; equal reasons are counted together in explanations.
+///
+/// The words are made only when read: a scheduling cycle refuses hundreds of candidates and reads why only
+/// when none is left.
 public struct Rejection: Sendable, Hashable {
     /// The filter that rejected.
     public let filter: String
     /// What a person reads, e.g. `outside residency KE (dataset ke-health-records)`.
-    public let reason: String
+    public var reason: String { words() }
+    private let words: @Sendable () -> String
+
+    init(filter: String, reason: @autoclosure @escaping @Sendable () -> String) {
+        self.filter = filter
+        words = reason
+    }
+
+    public static func == (a: Rejection, b: Rejection) -> Bool { a.filter == b.filter && a.reason == b.reason }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(filter)
+        hasher.combine(reason)
+    }
 }
 
 /// "May this workload run on this pool?" One small rule, as in the kube-scheduler framework: a pre-filter
@@ -117,8 +133,9 @@ extension [PreparedFilter] {
     /// The first filter's refusal of `candidate`, or the fit a sizing filter found (`nil` without one).
     public func check(_ candidate: Candidate) -> FilterOutcome {
         var fit: Fit?
-        for filter in self {
-            switch filter.check(candidate) {
+        // By index: iterating would copy each prepared filter (its name, bound and closure) per candidate.
+        for k in indices {
+            switch self[k].check(candidate) {
             case .passes: continue
             case .fits(let found): fit = found
             case .rejected(let rejection): return .rejected(rejection)

@@ -144,16 +144,18 @@ public struct Planner: Sendable {
 
     /// Indices of `passed` by descending weighted score, ties (and policies without scorers) in fleet order.
     private func scoredOrder(_ w: Workload, _ passed: [FittedCandidate], state: PlanningState) -> [Int] {
-        var order = Array(passed.indices)
-        guard !policy.scorers.isEmpty, passed.count > 1 else { return order }
+        guard !policy.scorers.isEmpty, passed.count > 1 else { return Array(passed.indices) }
         var total = [Double](repeating: 0, count: passed.count)
         for (scorer, weight) in policy.scorers {
             for (i, s) in scorer.scores(w, candidates: passed, context: state.context).enumerated() {
                 total[i] += weight * s
             }
         }
-        order.sort { total[$0] != total[$1] ? total[$0] > total[$1] : $0 < $1 }
-        return order
+        // Scores sorted beside their indices, not looked up through a captured array per comparison; the
+        // order is total (ties by index), so it is the same whichever way it is sorted.
+        var order = total.enumerated().map { (score: $0.element, index: $0.offset) }
+        order.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+        return order.map(\.index)
     }
 
     // MARK: Placement
@@ -206,7 +208,7 @@ public struct Planner: Sendable {
     /// pool that misses the deadline is no better choice.
     static func inTimeFirst(_ ranked: [Ranked], _ w: Workload, required: Double, window: Double) -> [Ranked] {
         func inTime(_ r: Ranked) -> Bool {
-            PhysicalModel.throughput(w, model: r.candidate.model, count: r.maxCount) * window >= required
+            PhysicalModel.throughput(w, tflops: r.candidate.model.tflops, count: r.maxCount) * window >= required
         }
         return ranked.filter(inTime) + ranked.filter { !inTime($0) }
     }

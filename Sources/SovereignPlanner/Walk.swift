@@ -143,7 +143,7 @@ struct Walk {
 
     /// FLOPs per second `n` accelerators of ranked option `option` achieve on the workload.
     func rate(_ option: Planner.Ranked, count n: Int) -> Double {
-        PhysicalModel.throughput(workload, model: option.candidate.model, count: n)
+        PhysicalModel.throughput(workload, tflops: option.candidate.model.tflops, count: n)
     }
 
     mutating func runPreemptible(state: inout PlanningState) {
@@ -206,7 +206,7 @@ struct Walk {
                 let waited = min(state.grid.step, wait)
                 wait -= waited
                 work +=
-                    PhysicalModel.throughput(workload, model: ranked[first.rank].candidate.model, count: n)
+                    PhysicalModel.throughput(workload, tflops: ranked[first.rank].candidate.model.tflops, count: n)
                     * (state.grid.step - waited)
                 t += 1
             }
@@ -242,7 +242,7 @@ struct Walk {
         let waited = min(seconds, waitSeconds)
         waitSeconds -= waited
         seconds -= waited
-        let rate = PhysicalModel.throughput(workload, model: ranked[r].candidate.model, count: n)
+        let rate = PhysicalModel.throughput(workload, tflops: ranked[r].candidate.model.tflops, count: n)
         let before = done
         done += rate * seconds
         if Completion.finishes(done, required), finishStep == nil {

@@ -25,7 +25,13 @@ public enum PhysicalModel: Sendable {
     /// scaling(n) is the workload's ``Workload/AcceleratorRange/efficiency(_:)`` (1 unless it declares
     /// `accelerators.scaling`).
     public static func throughput(_ w: Workload, model: AcceleratorModel, count n: Int) -> Double {
-        let linear = Double(n) * model.tflops * 1e12 * w.mfu
+        throughput(w, tflops: model.tflops, count: n)
+    }
+
+    /// ``throughput(_:model:count:)`` from the model's dense TFLOPS alone: what the planner's hot loops call
+    /// with a candidate's `model.tflops`, which reads one number where passing the model copies it.
+    public static func throughput(_ w: Workload, tflops: Double, count n: Int) -> Double {
+        let linear = Double(n) * tflops * 1e12 * w.mfu
         guard let range = w.accelerators, range.scaling != 1 else { return linear }
         return linear * range.efficiency(n)
     }

@@ -27,8 +27,10 @@ public struct DomesticOperatorFilter: Filter {
     }
 
     public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
+        // Asked of every candidate for every workload: the site is copied only when the workload reserves one.
+        guard let reserved = state.reserved else { return nil }
         let site = candidate.site
-        guard let reserved = state.reserved, !site.operator.isDomestic(to: site.jurisdiction) else { return nil }
+        guard !site.operator.isDomestic(to: site.jurisdiction) else { return nil }
         let foreign = site.operator.parentJurisdiction ?? site.operator.jurisdiction
         return Rejection(
             filter: name,

@@ -10,7 +10,7 @@ public struct ThroughputScorer: Scorer {
 
     public func scores(_ workload: Workload, candidates: [FittedCandidate], context: PlanningContext) -> [Double] {
         let speeds = candidates.map {
-            PhysicalModel.throughput(workload, model: $0.candidate.model, count: $0.fit?.max ?? 0)
+            PhysicalModel.throughput(workload, tflops: $0.candidate.model.tflops, count: $0.fit?.max ?? 0)
         }
         let best = speeds.max() ?? 1
         return speeds.map { best > 0 ? $0 / best : 0 }
