@@ -403,7 +403,7 @@ struct ServeTests {
             Issue.record("polls:\n\(polls.suffix(400).joined(separator: "\n"))")
             throw error
         }
-        FileManager.default.createFile(atPath: gate.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate.path, contents: nil)
         // Room for one: two are paused; kill the server while they pause.
         let power = try Self.replay(server, site: "dar-1", kilowatts: [4.5], in: dir)
         #expect(power.status == 0, "\(power.stderr)")
