@@ -5,7 +5,7 @@ import Testing
 
 /// Pods Kubernetes bound count against their site's power (issue 17, point 2): decoded from the API, watched
 /// with the client's generic list/watch, and counted in the extender's verdicts and the site conditions.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct BoundPodTests {
     /// A `v1.Pod` as the API server lists it, with `gpus` GPUs in one app container.
     static func pod(_ name: String, node: String, gpus: Int, phase: String = "Running", version: Int = 7) -> String {

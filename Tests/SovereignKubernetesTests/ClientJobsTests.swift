@@ -4,7 +4,7 @@ import Testing
 
 /// The namespaced Job, pod, claim and log calls, against the fake API server: paths, queries, bodies, and
 /// errors that name the request, the status and what the server said.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct ClientJobsTests {
     static let job = JobManifest(
         metadata: ObjectMetadata(name: "sov-llm-7b-a2", labels: ["sovereign.dev/attempt": "2"]),

@@ -3,7 +3,7 @@ import Logging
 import SovereignKubernetes
 import Testing
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct ClientTests {
     static let continueToken = "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NDgyMTMsInN0YXJ0IjoiZ3B1LWEyXHUwMDAwIn0"
 

@@ -4,7 +4,7 @@ import SovereignKubernetes
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct NodeLabellerTests {
     static let power = KubernetesLabels.powerState
     static let thermal = KubernetesLabels.thermalState

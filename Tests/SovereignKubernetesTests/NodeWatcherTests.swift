@@ -4,7 +4,7 @@ import SovereignKubernetes
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct NodeWatcherTests {
     static let fast = KubernetesRetryPolicy(initial: .milliseconds(10), maximum: .milliseconds(40))
 

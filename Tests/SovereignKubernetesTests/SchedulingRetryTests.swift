@@ -5,7 +5,7 @@ import Testing
 
 /// Parked pods retry soon after Sovereign restarts or a site gains room (issue 17, point 5): the labeller
 /// changes `sovereign.dev/retry` on the fleet's nodes, which kube-scheduler sees as a node update.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct SchedulingRetryTests {
     static let retry = KubernetesLabels.retry
 

@@ -256,7 +256,7 @@ struct CheckpointCourierTests {
 
     /// With several chunks in flight, a destination whose answers come back out of order (each even chunk's
     /// only after the next one's) still puts the source's files in place byte for byte.
-    @Test(.timeLimit(.minutes(1))) func chunksArrivingOutOfOrderAreAssembledInPlace() async throws {
+    @Test(.timeLimit(.minutes(5))) func chunksArrivingOutOfOrderAreAssembledInPlace() async throws {
         let source = AgentIdentity()
         let destination = AgentIdentity()
         let (here, there, relayed) = try Self.scratch()
@@ -287,7 +287,7 @@ struct CheckpointCourierTests {
     }
 
     /// The source keeps more than one chunk in flight, and never more than its window.
-    @Test(.timeLimit(.minutes(1))) func theSourceSendsAWindowOfChunksAtOnce() async throws {
+    @Test(.timeLimit(.minutes(5))) func theSourceSendsAWindowOfChunksAtOnce() async throws {
         let source = AgentIdentity()
         let destination = AgentIdentity()
         let (here, _, relayed) = try Self.scratch()

@@ -51,7 +51,7 @@ struct ExtenderRoutesTests {
         #"{"Pod":{"metadata":{"name":"p","annotations":{"sovereign.dev/datasets":"ke-health-records"}}},"Nodes":null,"NodeNames":["gpu-1","gpu-2"]}"#
 
     /// Over HTTP as kube-scheduler calls it: one client, its connection kept alive across the calls.
-    @Test(.timeLimit(.minutes(1))) func filterAndPrioritizeAnswerJSONOverOneConnection() async throws {
+    @Test(.timeLimit(.minutes(5))) func filterAndPrioritizeAnswerJSONOverOneConnection() async throws {
         let routes = try routes()
         let serve = { (onPort: @escaping @Sendable (Int) -> Void, logger: Logger) in
             routes.service(host: "127.0.0.1", port: 0, tls: nil, logger: logger, onListening: onPort)

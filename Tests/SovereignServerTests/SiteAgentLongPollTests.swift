@@ -8,7 +8,7 @@ import Testing
 
 /// The agent's side of a held poll: it asks to be held only once it has an answer to compare with, and
 /// gives the held poll up (cancelling the request) as soon as its site has news, here a power reading.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(5)))
 struct SiteAgentLongPollTests {
     /// A control plane that answers at once unless asked to hold, and then holds until cancelled.
     final class HoldingPlane: Sendable {
