@@ -48,9 +48,7 @@ struct AnonymiseCLITests {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, in: directory)
-        let key = directory.appendingPathComponent("key").path
-        try String(repeating: "ab", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let key = try Self.keyFile(repeating: "ab", mode: 0o600, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
         let report = directory.appendingPathComponent("report.json").path
         let run = try CLITests.run([
@@ -71,14 +69,20 @@ struct AnonymiseCLITests {
         #expect(try !String(contentsOfFile: report, encoding: .utf8).contains(String(repeating: "ab", count: 32)))
     }
 
+    /// A 32-byte pseudonym key file (64 hex characters of `byte`) with the given permissions, in `directory`.
+    static func keyFile(repeating byte: String, mode: Int, in directory: URL) throws -> String {
+        let key = directory.appendingPathComponent("key").path
+        try String(repeating: byte, count: 32).write(toFile: key, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: key)
+        return key
+    }
+
     @Test func exitsNonZeroWhenThePolicysKIsNotMet() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A k the table cannot reach: every row is suppressed, and nothing may be released.
         let spec = try Self.spec(k: 1_000, minK: 10, in: directory)
-        let key = directory.appendingPathComponent("key").path
-        try String(repeating: "cd", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let key = try Self.keyFile(repeating: "cd", mode: 0o600, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
         let run = try CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
@@ -114,9 +118,7 @@ struct AnonymiseCLITests {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, in: directory)
-        let key = directory.appendingPathComponent("key").path
-        try String(repeating: "ef", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
+        let key = try Self.keyFile(repeating: "ef", mode: 0o644, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
         let run = try CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
@@ -138,9 +140,7 @@ struct AnonymiseCLITests {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, keep: "[popul, TVnews, vote]", in: directory)
-        let key = directory.appendingPathComponent("key").path
-        try String(repeating: "ab", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let key = try Self.keyFile(repeating: "ab", mode: 0o600, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
         let run = try CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,

@@ -33,9 +33,7 @@ struct AnonymiseRecordTests {
     }
 
     static func key(in directory: URL) throws -> String {
-        let key = directory.appendingPathComponent("key").path
-        try String(repeating: "ab", count: 32).write(toFile: key, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        let key = try AnonymiseCLITests.keyFile(repeating: "ab", mode: 0o600, in: directory)
         return key
     }
 
