@@ -44,14 +44,14 @@ struct AnonymiseCLITests {
         return path
     }
 
-    @Test func anonymisesByTheSpecsMethodAndReportsWhatItAchieved() throws {
+    @Test func anonymisesByTheSpecsMethodAndReportsWhatItAchieved() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, in: directory)
         let key = try Self.keyFile(repeating: "ab", mode: 0o600, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
         let report = directory.appendingPathComponent("report.json").path
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
             "--report", report, "--key-file", key,
         ])
@@ -77,14 +77,14 @@ struct AnonymiseCLITests {
         return key
     }
 
-    @Test func exitsNonZeroWhenThePolicysKIsNotMet() throws {
+    @Test func exitsNonZeroWhenThePolicysKIsNotMet() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A k the table cannot reach: every row is suppressed, and nothing may be released.
         let spec = try Self.spec(k: 1_000, minK: 10, in: directory)
         let key = try Self.keyFile(repeating: "cd", mode: 0o600, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
             "--key-file", key,
         ])
@@ -97,11 +97,11 @@ struct AnonymiseCLITests {
         )
     }
 
-    @Test func namesTheDerivedDatasetsWhenAskedForARawOne() throws {
+    @Test func namesTheDerivedDatasetsWhenAskedForARawOne() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, in: directory)
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "ke-health-records", "--input", Self.anes, "--output", "/dev/null",
         ])
         #expect(run.status == 1)
@@ -114,13 +114,13 @@ struct AnonymiseCLITests {
 
     /// A key file that group or others may read is refused before anything is read or written, and says how to
     /// fix it; the key itself appears nowhere.
-    @Test func aKeyFileOthersMayReadIsRefused() throws {
+    @Test func aKeyFileOthersMayReadIsRefused() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, in: directory)
         let key = try Self.keyFile(repeating: "ef", mode: 0o644, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
             "--key-file", key,
         ])
@@ -136,13 +136,13 @@ struct AnonymiseCLITests {
 
     /// A derivative that may go further than its source carries only the columns its method names: one the
     /// spec forgets (a direct identifier, say) stops the run before anything is written.
-    @Test func aColumnTheMethodDoesNotNameStopsADerivativeThatWidens() throws {
+    @Test func aColumnTheMethodDoesNotNameStopsADerivativeThatWidens() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(k: 10, minK: 10, keep: "[popul, TVnews, vote]", in: directory)
         let key = try Self.keyFile(repeating: "ab", mode: 0o600, in: directory)
         let output = directory.appendingPathComponent("out.csv").path
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", Self.anes, "--output", output,
             "--key-file", key,
         ])

@@ -52,7 +52,7 @@ struct AnonymiseRecordTests {
         #expect(try await server.state("tune-survey") == "pending")
         #expect(try await detail().contains("has not produced it yet"))
 
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", AnonymiseCLITests.anes,
             "--output", directory.appendingPathComponent("out.csv").path, "--key-file", try Self.key(in: directory),
             "--control-plane", server.url, "--token", server.token,
@@ -66,12 +66,12 @@ struct AnonymiseRecordTests {
         #expect(ledger.contains("\"derivationEntry\""))
     }
 
-    @Test func aSiteOutsideTheSourcesResidencyIsRefusedBeforeAnythingIsRead() throws {
+    @Test func aSiteOutsideTheSourcesResidencyIsRefusedBeforeAnythingIsRead() async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = try Self.spec(in: directory)
         let output = directory.appendingPathComponent("out.csv").path
-        let run = try CLITests.run([
+        let run = try await CLITests.run([
             "anonymise", spec, "--dataset", "survey-anonymised", "--input", AnonymiseCLITests.anes,
             "--output", output, "--key-file", try Self.key(in: directory), "--site", "kigali-1",
         ])
@@ -85,8 +85,8 @@ struct AnonymiseRecordTests {
 
     /// `plan --awaiting` plans as if a derivative had not been made: its work waits and says for what; a raw
     /// dataset named there is refused with the derived ones listed.
-    @Test func planAwaitingADerivativeHoldsItsWork() throws {
-        let run = try CLITests.run(["plan", "Examples/east-africa", "--awaiting", "ke-clinical-notes-anonymised"])
+    @Test func planAwaitingADerivativeHoldsItsWork() async throws {
+        let run = try await CLITests.run(["plan", "Examples/east-africa", "--awaiting", "ke-clinical-notes-anonymised"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("12 workloads: 9 completed, 2 serving, 1 waiting\n"))
         #expect(
@@ -100,7 +100,7 @@ struct AnonymiseRecordTests {
                 """
             )
         )
-        let raw = try CLITests.run(["plan", "Examples/east-africa", "--awaiting", "ke-clinical-notes"])
+        let raw = try await CLITests.run(["plan", "Examples/east-africa", "--awaiting", "ke-clinical-notes"])
         #expect(raw.status == 1)
         #expect(
             raw.stderr

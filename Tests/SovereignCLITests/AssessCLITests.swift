@@ -4,15 +4,15 @@ import Testing
 
 /// `sovereign assess` end to end.
 struct AssessCLITests {
-    @Test func badCutsAreRejectedNamingTheFlag() throws {
-        let run = try CLITests.run(["assess", "--cut", "colour=red", "Examples/east-africa"])
+    @Test func badCutsAreRejectedNamingTheFlag() async throws {
+        let run = try await CLITests.run(["assess", "--cut", "colour=red", "Examples/east-africa"])
         #expect(run.status != 0)
         #expect(
             run.stderr.contains(
                 "--cut: expected KIND=VALUE with KIND one of vendor, designer, fabricator, operator-jurisdiction, site, jurisdiction, found \"colour\" in \"colour=red\""
             )
         )
-        let country = try CLITests.run(["assess", "--cut", "designer=America", "Examples/east-africa"])
+        let country = try await CLITests.run(["assess", "--cut", "designer=America", "Examples/east-africa"])
         #expect(country.status != 0)
         #expect(
             country.stderr.contains(
@@ -21,8 +21,8 @@ struct AssessCLITests {
         )
     }
 
-    @Test func problemsOnlyTheFleetCanRevealAreAllReportedAndFail() throws {
-        let run = try CLITests.run([
+    @Test func problemsOnlyTheFleetCanRevealAreAllReportedAndFail() async throws {
+        let run = try await CLITests.run([
             "assess", "--cut", "jurisdiction=ECOWAS", "--home", "ASEAN", "--export-control", "nvidia-z1=none",
             "Examples/east-africa",
         ])
@@ -38,7 +38,7 @@ struct AssessCLITests {
         )
     }
 
-    @Test func brokenInventoryIsLocatedAndFails() throws {
+    @Test func brokenInventoryIsLocatedAndFails() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let broken = Fixtures.constantFleet.replacingOccurrences(
@@ -46,7 +46,7 @@ struct AssessCLITests {
             with: "model: {name: missing-model, parameters: 7B}"
         )
         try broken.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
-        let run = try CLITests.run(["assess", "fleet.yaml"], in: dir.path)
+        let run = try await CLITests.run(["assess", "fleet.yaml"], in: dir.path)
         #expect(run.status == 1)
         #expect(
             run.stderr == """
@@ -57,12 +57,12 @@ struct AssessCLITests {
         )
     }
 
-    @Test func jsonWithStressTestsIsStableAndComplete() throws {
+    @Test func jsonWithStressTestsIsStableAndComplete() async throws {
         let arguments = [
             "assess", "--format", "json", "--cut", "vendor=Huawei", "--cut", "operator-jurisdiction=US",
             "Examples/east-africa",
         ]
-        let run = try CLITests.run(arguments)
+        let run = try await CLITests.run(arguments)
         #expect(run.status == 0, "\(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         for key in [
@@ -80,15 +80,15 @@ struct AssessCLITests {
         #expect(scenarios[0]["sitesLost"] as? [String] == [])
         #expect(scenarios[1]["sitesLost"] as? [String] == ["kigali-1"])
         #expect(scenarios[0]["acceleratorsLost"] as? Int == 128)
-        let again = try CLITests.run(arguments)
+        let again = try await CLITests.run(arguments)
         #expect(again.stdout == run.stdout)
     }
 
-    @Test func textNamesTheWeakestLayerAndTheReportIsWritten() throws {
+    @Test func textNamesTheWeakestLayerAndTheReportIsWritten() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = dir.appendingPathComponent("assessment.html").path
-        let run = try CLITests.run(["assess", "--cut", "designer=US", "--report", report, "Examples/east-africa"])
+        let run = try await CLITests.run(["assess", "--cut", "designer=US", "--report", report, "Examples/east-africa"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("Most fragile layer: software (level 1"))
         #expect(run.stdout.contains("  cut designer=US:"))
@@ -98,8 +98,8 @@ struct AssessCLITests {
     }
 
     /// The README shows the matrix and the weakest layer `assess` prints for the bundled example.
-    @Test func readmeShowsWhatAssessPrints() throws {
-        let run = try CLITests.run([
+    @Test func readmeShowsWhatAssessPrints() async throws {
+        let run = try await CLITests.run([
             "assess", "Examples/east-africa", "--cut", "vendor=NVIDIA", "--cut", "operator-jurisdiction=US",
         ])
         #expect(run.status == 0)
@@ -114,15 +114,15 @@ struct AssessCLITests {
     }
 
     /// The catalog says which parts are export-controlled: what the compute layer counts.
-    @Test func catalogShowsExportControl() throws {
-        let run = try CLITests.run(["catalog"])
+    @Test func catalogShowsExportControl() async throws {
+        let run = try await CLITests.run(["catalog"])
         #expect(run.status == 0)
         #expect(
             run.stdout.contains(
                 "export-controlled (US EAR ECCN 3A090.a): nvidia-l40s, nvidia-a100-40gb, nvidia-a100-80gb, nvidia-h100-sxm, nvidia-h200-sxm, amd-mi250x, amd-mi300x, intel-gaudi2, intel-gaudi3\n"
             )
         )
-        let json = try CLITests.run(["catalog", "--format", "json", "Examples/east-africa"])
+        let json = try await CLITests.run(["catalog", "--format", "json", "Examples/east-africa"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         let control = Dictionary(
             uniqueKeysWithValues: entries.map { ($0["id"] as? String ?? "", $0["exportControl"] as? String) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SovereignBase
 import SovereignCLI
 import SovereignModel
 import SovereignTesting
@@ -21,7 +22,14 @@ struct CLITests {
         return Fixtures.repositoryRoot.appendingPathComponent(".build/debug/sovereign").path
     }
 
-    static func run(_ arguments: [String], in directory: String = Fixtures.repositoryRoot.path) throws -> Run {
+    /// Runs the binary with `arguments` in `directory` to its end, on a thread of its own: a test that waits
+    /// for a child process (a simulation, a ledger check) must not hold one of the cooperative threads that the
+    /// networked tests running beside it need.
+    static func run(_ arguments: [String], in directory: String = Fixtures.repositoryRoot.path) async throws -> Run {
+        try await OwnThread.run(named: "cli-test") { try runBlocking(arguments, in: directory) }
+    }
+
+    private static func runBlocking(_ arguments: [String], in directory: String) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -41,21 +49,21 @@ struct CLITests {
         )
     }
 
-    @Test func validateContractPrintsSummary() throws {
-        let run = try Self.run(["validate", "Tests/SovereignModelTests/Fixtures/contract"])
+    @Test func validateContractPrintsSummary() async throws {
+        let run = try await Self.run(["validate", "Tests/SovereignModelTests/Fixtures/contract"])
         #expect(run.stdout == "ok: 2 sites, 4 pools (160 accelerators), 1 dataset, 2 workloads, 1 policy\n")
         #expect(run.stderr == "")
         #expect(run.status == 0)
     }
 
-    @Test func validateReportsEveryProblemAndFails() throws {
+    @Test func validateReportsEveryProblemAndFails() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let broken = Fixtures.constantFleet
             .replacingOnce("capacity: 1.2 MW", with: "capacity: lots")
             .replacingOnce("min: 4, max: 32", with: "min: 40, max: 32")
         try broken.write(to: dir.appendingPathComponent("fleet.yaml"), atomically: true, encoding: .utf8)
-        let run = try Self.run(["validate", "fleet.yaml"], in: dir.path)
+        let run = try await Self.run(["validate", "fleet.yaml"], in: dir.path)
         #expect(run.status == 1)
         #expect(run.stdout == "")
         #expect(
@@ -66,7 +74,7 @@ struct CLITests {
 
                 """
         )
-        let json = try Self.run(["validate", "--format", "json", "fleet.yaml"], in: dir.path)
+        let json = try await Self.run(["validate", "--format", "json", "fleet.yaml"], in: dir.path)
         #expect(json.status == 1)
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(report?["ok"] as? Bool == false)
@@ -78,8 +86,8 @@ struct CLITests {
         #expect(diagnostics?.first?["path"] as? String == "spec.power.grid.capacity")
     }
 
-    @Test func validateJSONSummary() throws {
-        let run = try Self.run([
+    @Test func validateJSONSummary() async throws {
+        let run = try await Self.run([
             "validate", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract/fleet.yaml",
         ])
         #expect(run.status == 0)
@@ -107,16 +115,16 @@ struct CLITests {
     /// The ledger commands read SQLite files only: a PostgreSQL URL is refused, naming the option, without its
     /// password.
     @Test(arguments: [["ledger", "verify", "--db"], ["ledger", "prove", "inclusion", "0", "--db"]])
-    func ledgerCommandsRefuseAPostgresURLWithoutItsPassword(_ command: [String]) throws {
-        let run = try Self.run(command + ["postgres://sovereign:hunter2@127.0.0.1:5432/state"])
+    func ledgerCommandsRefuseAPostgresURLWithoutItsPassword(_ command: [String]) async throws {
+        let run = try await Self.run(command + ["postgres://sovereign:hunter2@127.0.0.1:5432/state"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("--db: expected the SQLite state database"))
         #expect(run.stderr.contains("postgres://sovereign:***@127.0.0.1:5432/state"))
         #expect(!run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"))
     }
 
-    @Test func missingPathIsAnError() throws {
-        let run = try Self.run(["validate", "no/such/fleet.yaml"])
+    @Test func missingPathIsAnError() async throws {
+        let run = try await Self.run(["validate", "no/such/fleet.yaml"])
         #expect(run.status == 1)
         #expect(
             run.stderr
@@ -124,8 +132,8 @@ struct CLITests {
         )
     }
 
-    @Test func catalogListsBuiltInModels() throws {
-        let run = try Self.run(["catalog"])
+    @Test func catalogListsBuiltInModels() async throws {
+        let run = try await Self.run(["catalog"])
         #expect(run.status == 0)
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("id") == true)
@@ -135,7 +143,7 @@ struct CLITests {
             }
         )
         #expect(lines.contains { $0.hasPrefix("huawei-ascend-910b:") && $0.contains("secondary sources only") })
-        let json = try Self.run(["catalog", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract"])
+        let json = try await Self.run(["catalog", "--format", "json", "Tests/SovereignModelTests/Fixtures/contract"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(entries.count == AcceleratorCatalog.builtInModels.count + 1)
         #expect(entries.last?["id"] as? String == "regional-npu-v2")
@@ -154,8 +162,8 @@ struct CLITests {
         #expect(throws: (any Error).self) { try Sovereign.parseAsRoot(["validate"]) }
     }
 
-    @Test func planContractFleet() throws {
-        let run = try Self.run(["plan", "Tests/SovereignModelTests/Fixtures/contract"])
+    @Test func planContractFleet() async throws {
+        let run = try await Self.run(["plan", "Tests/SovereignModelTests/Fixtures/contract"])
         #expect(run.status == 0)
         #expect(
             run.stdout == """
@@ -169,7 +177,7 @@ struct CLITests {
 
                 """
         )
-        let json = try Self.run([
+        let json = try await Self.run([
             "plan", "--format", "json", "--policy", "greedy", "Tests/SovereignModelTests/Fixtures/contract",
         ])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
@@ -179,18 +187,18 @@ struct CLITests {
         #expect(workloads.first?["finish"] as? String == "2026-03-02T12:00:00Z")
     }
 
-    @Test func planRejectsUnknownPolicy() throws {
-        let run = try Self.run(["plan", "--policy", "fastest", "Tests/SovereignModelTests/Fixtures/contract"])
+    @Test func planRejectsUnknownPolicy() async throws {
+        let run = try await Self.run(["plan", "--policy", "fastest", "Tests/SovereignModelTests/Fixtures/contract"])
         #expect(run.status != 0)
         let expected = "--policy: expected one of greedy, power-aware, carbon-aware, carbon-elastic, found \"fastest\""
         #expect(run.stderr.contains(expected))
     }
 
-    @Test func simulateJSONContractAndReport() throws {
+    @Test func simulateJSONContractAndReport() async throws {
         let dir = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = dir.appendingPathComponent("report.html").path
-        let run = try Self.run(["simulate", "--format", "json", "--report", report, "Examples/east-africa"])
+        let run = try await Self.run(["simulate", "--format", "json", "--report", report, "Examples/east-africa"])
         #expect(run.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let scenario = try #require(object["scenario"] as? [String: Any])
@@ -216,7 +224,7 @@ struct CLITests {
         // Self-contained: nothing is fetched.
         #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("src="))
         // Same seed, same JSON (wall time aside).
-        let again = try Self.run(["simulate", "--format", "json", "Examples/east-africa"])
+        let again = try await Self.run(["simulate", "--format", "json", "Examples/east-africa"])
         func withoutWallTime(_ text: String) -> String {
             text.split(separator: "\n").filter { !$0.contains("wallSeconds") }.joined(separator: "\n")
         }
@@ -224,12 +232,12 @@ struct CLITests {
     }
 
     /// The README shows the main command's output; it must stay what the command prints.
-    @Test func readmeShowsTheMainCommandsOutput() throws {
+    @Test func readmeShowsTheMainCommandsOutput() async throws {
         let readme = try String(
             contentsOf: Fixtures.repositoryRoot.appendingPathComponent("README.md"),
             encoding: .utf8
         )
-        let run = try Self.run(["simulate", "Examples/east-africa"])
+        let run = try await Self.run(["simulate", "Examples/east-africa"])
         #expect(run.status == 0)
         #expect(readme.contains("```\n" + run.stdout + "```"))
     }

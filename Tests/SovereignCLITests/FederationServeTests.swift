@@ -208,7 +208,7 @@ struct FederationServeTests {
         #expect(data.split(separator: "\n").allSatisfy { !sent.contains($0) })
 
         server.stop()
-        let verify = try CLITests.run(["ledger", "verify", "--db", db])
+        let verify = try await CLITests.run(["ledger", "verify", "--db", db])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stdout.hasPrefix("ok"), "\(verify.stdout)")
     }

@@ -32,33 +32,36 @@ struct GoldenOutputTests {
     }
 
     /// The command's standard output with wall-clock lines left out, or what went wrong.
-    static func output(_ arguments: [String], in directory: String) throws -> String {
-        let run = try CLITests.run(arguments, in: directory)
+    static func output(_ arguments: [String], in directory: String) async throws -> String {
+        let run = try await CLITests.run(arguments, in: directory)
         let stdout = run.stdout.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.contains("wallSeconds") && !$0.contains("wall time") }
             .joined(separator: "\n")
         return "exit \(run.status)\n" + stdout + (run.stderr.isEmpty ? "" : "\n--- stderr\n" + run.stderr)
     }
 
-    static func check(_ name: String, _ command: Command, in directory: String) throws {
-        let mismatch = try Golden.mismatch("cli/\(name)/\(command.name)", try output(command.arguments, in: directory))
+    static func check(_ name: String, _ command: Command, in directory: String) async throws {
+        let mismatch = try Golden.mismatch(
+            "cli/\(name)/\(command.name)",
+            try await output(command.arguments, in: directory)
+        )
         #expect(mismatch == nil, "\(mismatch ?? "")")
     }
 
     @Test(arguments: ["east-africa", "europe"])
-    func examplesAreByteIdentical(_ example: String) throws {
+    func examplesAreByteIdentical(_ example: String) async throws {
         for command in Self.commands("Examples/\(example)") {
-            try Self.check(example, command, in: Fixtures.repositoryRoot.path)
+            try await Self.check(example, command, in: Fixtures.repositoryRoot.path)
         }
     }
 
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
-    func generatedFleetsAreByteIdentical(_ seed: UInt64) throws {
+    func generatedFleetsAreByteIdentical(_ seed: UInt64) async throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         _ = try RandomFleet.make(seed: seed, in: directory)
         for command in Self.commands("fleet.yaml") {
-            try Self.check("generated-\(seed)", command, in: directory.path)
+            try await Self.check("generated-\(seed)", command, in: directory.path)
         }
     }
 }

@@ -13,10 +13,10 @@ struct KubernetesLabelsCommandTests {
         return dir
     }
 
-    @Test func printsTheLabelsOfEveryPool() throws {
+    @Test func printsTheLabelsOfEveryPool() async throws {
         let dir = try write()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLITests.run(["k8s", "labels", "fleet.yaml"], in: dir.path)
+        let run = try await CLITests.run(["k8s", "labels", "fleet.yaml"], in: dir.path)
         #expect(run.stderr == "")
         #expect(run.status == 0)
         // nairobi-1: 1.2 MW × 0.95 / PUE 1.35 = 844 kW of IT power; 64 A100 and 48 T4 need 21.72 kW. kigali-1's
@@ -42,10 +42,10 @@ struct KubernetesLabelsCommandTests {
         )
     }
 
-    @Test func jsonListsLabelsAndTopology() throws {
+    @Test func jsonListsLabelsAndTopology() async throws {
         let dir = try write()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLITests.run(["k8s", "labels", "--format", "json", "fleet.yaml"], in: dir.path)
+        let run = try await CLITests.run(["k8s", "labels", "--format", "json", "fleet.yaml"], in: dir.path)
         #expect(run.status == 0)
         let pools = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [[String: Any]]
         #expect(pools.map { $0["pool"] as! String } == ["a100", "t4", "l4"])
@@ -60,10 +60,10 @@ struct KubernetesLabelsCommandTests {
         ),
         ("yesterday", "--at: expected a time in ISO 8601 UTC like \"2026-03-02T06:00:00Z\", found \"yesterday\"\n"),
     ])
-    func badTimesAreRefused(_ at: String, _ message: String) throws {
+    func badTimesAreRefused(_ at: String, _ message: String) async throws {
         let dir = try write()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let run = try CLITests.run(["k8s", "labels", "--at", at, "fleet.yaml"], in: dir.path)
+        let run = try await CLITests.run(["k8s", "labels", "--at", at, "fleet.yaml"], in: dir.path)
         #expect(run.status != 0)
         #expect(run.stdout == "")
         #expect(run.stderr.hasPrefix(message))

@@ -107,7 +107,12 @@ struct ReplicaServeTests {
             let leader = try await Self.leader(of: replicas)
             // Power churn, sent to a follower: room for one workload, then for all, by turns.
             let follower = replicas[(leader + 1 + Int.random(in: 0...1, using: &random)) % replicas.count]
-            let power = try ServeTests.replay(follower, site: "dar-1", kilowatts: [round % 2 == 0 ? 4.5 : 96], in: dir)
+            let power = try await ServeTests.replay(
+                follower,
+                site: "dar-1",
+                kilowatts: [round % 2 == 0 ? 4.5 : 96],
+                in: dir
+            )
             #expect(power.status == 0, "\(power.stderr)")
             try await Task.sleep(nanoseconds: UInt64.random(in: 200_000_000...2_000_000_000, using: &random))
             replicas[leader].stop(signal: SIGKILL)
@@ -118,7 +123,7 @@ struct ReplicaServeTests {
             replicas.append(try start())
         }
         print("takeovers after SIGKILL (ms, lease 3 s, tick 200 ms): \(takeovers)")
-        let back = try ServeTests.replay(replicas[0], site: "dar-1", kilowatts: [96], in: dir)
+        let back = try await ServeTests.replay(replicas[0], site: "dar-1", kilowatts: [96], in: dir)
         #expect(back.status == 0)
         try await replicas[0].wait("all to complete", seconds: 240) {
             var all = true
@@ -163,8 +168,8 @@ struct ReplicaServeTests {
         ("200 ms", "forever", "1"),
         ("200 ms", "11 min", "1"),
     ])
-    func aLeaderLeaseShorterThanThreeTicksIsRefused(tick: String, lease: String, least: String) throws {
-        let run = try CLITests.run([
+    func aLeaderLeaseShorterThanThreeTicksIsRefused(tick: String, lease: String, least: String) async throws {
+        let run = try await CLITests.run([
             "serve", "Examples/east-africa", "--db", "postgres://nobody@127.0.0.1:1/none", "--tick", tick,
             "--leader-lease", lease,
         ])

@@ -11,7 +11,7 @@ import Glibc
 /// `sovereign serve` with TLS, and the clients' TLS options, through the real binary.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct ServeTLSTests {
-    @Test func unusableCertificatesStopTheServerBeforeItTouchesAnything() throws {
+    @Test func unusableCertificatesStopTheServerBeforeItTouchesAnything() async throws {
         let dir = try Fixtures.temporaryDirectory()
         let ca = try TestCertificateAuthority()
         let server = try ca.issueServer().write(to: dir, name: "server")
@@ -34,7 +34,7 @@ struct ServeTLSTests {
             ),
         ]
         for (options, status, message) in cases {
-            let run = try CLITests.run(
+            let run = try await CLITests.run(
                 ["serve", "Examples/east-africa", "--db", db, "--listen", "127.0.0.1:0"] + options
             )
             #expect(run.status == status, "\(options)")
@@ -82,20 +82,20 @@ struct ServeTLSTests {
         }
     }
 
-    @Test func clientsWarnOfPlainHTTPToAnotherMachineAndNameABadCA() throws {
+    @Test func clientsWarnOfPlainHTTPToAnotherMachineAndNameABadCA() async throws {
         let dir = try Fixtures.temporaryDirectory()
         let trace = dir.appendingPathComponent("trace.csv")
         try "time,power_kw\n2026-11-22T10:00:00Z,100\n".write(to: trace, atomically: true, encoding: .utf8)
         let tokens = dir.appendingPathComponent("tokens")
         try "op-0123456789abcdef0123 operator\n".write(to: tokens, atomically: true, encoding: .utf8)
-        func replay(_ url: String, _ options: [String] = []) throws -> CLITests.Run {
+        func replay(_ url: String, _ options: [String] = []) async throws -> CLITests.Run {
             // --limit 0 sends nothing: only what the command says before it would connect is seen.
-            try CLITests.run(
+            try await CLITests.run(
                 ["power", "replay", "nairobi-1", trace.path, "--to", url, "--token-file", tokens.path, "--limit", "0"]
                     + options
             )
         }
-        let remote = try replay("http://sovereign.example:8080")
+        let remote = try await replay("http://sovereign.example:8080")
         #expect(remote.status == 0)
         #expect(
             remote.stderr.hasPrefix(
@@ -103,10 +103,10 @@ struct ServeTLSTests {
             ),
             "\(remote.stderr)"
         )
-        let local = try replay("http://127.0.0.1:8080")
+        let local = try await replay("http://127.0.0.1:8080")
         #expect(local.stderr == "sent 0 power signals to nairobi-1\n")
         let missing = dir.appendingPathComponent("missing-ca.pem").path
-        let badCA = try replay("https://sovereign.example:8443", ["--ca", missing])
+        let badCA = try await replay("https://sovereign.example:8443", ["--ca", missing])
         #expect(badCA.status == 1)
         #expect(
             badCA.stderr

@@ -232,12 +232,12 @@ struct ServeTests {
         )
     }
 
-    static func replay(_ server: Server, site: String, kilowatts: [Double], in dir: URL) throws -> CLITests.Run {
+    static func replay(_ server: Server, site: String, kilowatts: [Double], in dir: URL) async throws -> CLITests.Run {
         var csv = "time,power_kw\n"
         for (i, kw) in kilowatts.enumerated() { csv += "2026-11-22T10:\(String(format: "%02d", i)):00Z,\(kw)\n" }
         let trace = dir.appendingPathComponent("power-\(UUID().uuidString).csv")
         try csv.write(to: trace, atomically: true, encoding: .utf8)
-        return try CLITests.run([
+        return try await CLITests.run([
             "power", "replay", site, trace.path, "--to", server.url, "--token-file", server.tokens,
             "--interval", "0.1 s",
         ])
@@ -256,7 +256,7 @@ struct ServeTests {
         try await server.wait("it to train a few epochs") {
             try await server.log("digits-dar", attempt: 1).contains("epoch 3/")
         }
-        let drop = try Self.replay(server, site: "dar-1", kilowatts: [96, 0], in: dir)
+        let drop = try await Self.replay(server, site: "dar-1", kilowatts: [96, 0], in: dir)
         #expect(drop.status == 0, "\(drop.stderr)")
         try await server.wait("it to pause") { try await server.state("digits-dar") == "paused" }
         let log1 = try await server.log("digits-dar", attempt: 1)
@@ -265,7 +265,7 @@ struct ServeTests {
         try await Task.sleep(nanoseconds: 1_000_000_000)
         #expect(try await server.state("digits-dar") == "paused")
 
-        let rise = try Self.replay(server, site: "dar-1", kilowatts: [96], in: dir)
+        let rise = try await Self.replay(server, site: "dar-1", kilowatts: [96], in: dir)
         #expect(rise.status == 0)
         try await server.wait("it to complete", seconds: 120) { try await server.state("digits-dar") == "completed" }
         let log2 = try await server.log("digits-dar", attempt: 2)
@@ -282,10 +282,10 @@ struct ServeTests {
 
         // The ledger verifies; altering one row makes `ledger verify` name it.
         server.stop()
-        let verified = try CLITests.run(["ledger", "verify", "--db", db])
+        let verified = try await CLITests.run(["ledger", "verify", "--db", db])
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stdout.hasPrefix("ok: "))
-        try Self.checkProofsIndependently(db: db)
+        try await Self.checkProofsIndependently(db: db)
         let queue = try DatabaseQueue(path: db)
         let victim = try await queue.write { db -> Int in
             try db.execute(sql: "DROP TRIGGER ledger_entry_no_update")
@@ -300,25 +300,25 @@ struct ServeTests {
             )
             return sequence
         }
-        let tampered = try CLITests.run(["ledger", "verify", "--db", db])
+        let tampered = try await CLITests.run(["ledger", "verify", "--db", db])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("entry \(victim) (workload.paused)"), "\(tampered.stderr)")
     }
 
     /// `sovereign ledger prove` for every entry and a spread of size pairs, and the latest signed
     /// checkpoint, all checked by the independent RFC 9162 / signed-note verifier written in Python.
-    static func checkProofsIndependently(db: String) throws {
+    static func checkProofsIndependently(db: String) async throws {
         func hex(_ value: Any?) -> String { value as? String ?? "" }
         func json(_ run: CLITests.Run) throws -> [String: Any] {
             try #require(run.status == 0, "\(run.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         }
-        let head = try json(try CLITests.run(["ledger", "prove", "--db", db, "inclusion", "0"]))
+        let head = try json(try await CLITests.run(["ledger", "prove", "--db", db, "inclusion", "0"]))
         let size = try #require(head["size"] as? Int)
         try #require(size > 2)
         var inclusion: [[String: Any]] = []
         for index in 0..<size {
-            let proof = try json(try CLITests.run(["ledger", "prove", "--db", db, "inclusion", "\(index)"]))
+            let proof = try json(try await CLITests.run(["ledger", "prove", "--db", db, "inclusion", "\(index)"]))
             inclusion.append([
                 "leaf": hex(proof["leafHash"]), "index": index, "size": size,
                 "proof": (proof["proof"] as? [String] ?? []).map(hex), "root": hex(proof["root"]),
@@ -327,7 +327,7 @@ struct ServeTests {
         var consistency: [[String: Any]] = []
         for (first, second) in [(1, size), (2, size), (size / 2, size), (3, size - 1), (size - 1, size)] {
             let proof = try json(
-                try CLITests.run(["ledger", "prove", "--db", db, "consistency", "\(first)", "\(second)"])
+                try await CLITests.run(["ledger", "prove", "--db", db, "consistency", "\(first)", "\(second)"])
             )
             consistency.append([
                 "first": first, "second": second, "proof": (proof["proof"] as? [String] ?? []).map(hex),
@@ -337,7 +337,7 @@ struct ServeTests {
         let vkey = try String(contentsOfFile: db + ".key.pub", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let queue = try DatabaseQueue(path: db)
-        let notes = try queue.read { db in try String.fetchAll(db, sql: "SELECT note FROM ledger_checkpoint") }
+        let notes = try await queue.read { db in try String.fetchAll(db, sql: "SELECT note FROM ledger_checkpoint") }
         try #require(!notes.isEmpty)
         let batch: [String: Any] = [
             "inclusion": inclusion, "consistency": consistency,
@@ -371,6 +371,9 @@ struct ServeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("state.sqlite").path
         var server = try Server(db: db)
+        // Whichever server runs when the test ends, however it ends, is stopped (each one killed on the way
+        // already has been).
+        defer { server.stop() }
         let names = ["digits-a", "digits-b", "digits-c"]
         // Held before training until all three are seen running: a loaded machine has taken longer to answer
         // the submission (a commit's fsync) than the workloads took to train, and then "all running" never held.
@@ -405,16 +408,15 @@ struct ServeTests {
         }
         _ = FileManager.default.createFile(atPath: gate.path, contents: nil)
         // Room for one: two are paused; kill the server while they pause.
-        let power = try Self.replay(server, site: "dar-1", kilowatts: [4.5], in: dir)
+        let power = try await Self.replay(server, site: "dar-1", kilowatts: [4.5], in: dir)
         #expect(power.status == 0, "\(power.stderr)")
         server.stop(signal: SIGKILL)
         try await Task.sleep(nanoseconds: 1_500_000_000)
         server = try Server(db: db)
-        defer { server.stop() }
         try await Task.sleep(nanoseconds: 2_000_000_000)
         server.stop(signal: SIGKILL)
         server = try Server(db: db)
-        let back = try Self.replay(server, site: "dar-1", kilowatts: [96], in: dir)
+        let back = try await Self.replay(server, site: "dar-1", kilowatts: [96], in: dir)
         #expect(back.status == 0)
         try await server.wait("all to complete", seconds: 180) {
             var all = true
@@ -423,7 +425,7 @@ struct ServeTests {
         }
         try await Self.expectNothingFailedOrRanTwice(names, on: server)
         server.stop()
-        let verified = try CLITests.run(["ledger", "verify", "--db", db])
+        let verified = try await CLITests.run(["ledger", "verify", "--db", db])
         #expect(verified.status == 0, "\(verified.stderr)")
     }
 

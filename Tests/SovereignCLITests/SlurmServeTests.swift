@@ -93,7 +93,7 @@ struct SlurmServeTests {
         #expect(history.contains("Slurm job \(job): FAILED (NonZeroExitCode), exit code 143:0"), "\(history)")
         for name in names { #expect(try sites[name]?.cluster.queuedJobs() == [], "nothing left in \(name)'s queue") }
         server.stop()
-        let verified = try CLITests.run(["ledger", "verify", "--db", server.db])
+        let verified = try await CLITests.run(["ledger", "verify", "--db", server.db])
         #expect(verified.status == 0, "\(verified.stderr)")
     }
 
@@ -112,7 +112,7 @@ struct SlurmServeTests {
         try await server.wait("the cancelled job to be seen as a failed attempt") {
             try await Agents.attempts(server, "digits-dar").first?["outcome"] as? String == "failed"
         }
-        FileManager.default.createFile(atPath: gate.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate.path, contents: nil)
         try await server.wait("it to complete after a retry", seconds: 150) {
             try await server.state("digits-dar") == "completed"
         }
@@ -122,7 +122,7 @@ struct SlurmServeTests {
         #expect(history.contains("Slurm job \(job): CANCELLED"), "\(history)")
         #expect(try site.cluster.queuedJobs() == [])
         server.stop()
-        let verified = try CLITests.run(["ledger", "verify", "--db", server.db])
+        let verified = try await CLITests.run(["ledger", "verify", "--db", server.db])
         #expect(verified.status == 0, "\(verified.stderr)")
     }
 
@@ -146,7 +146,7 @@ struct SlurmServeTests {
         let second = try site.restarted(server: server, in: dir)
         defer { second.stop() }
         try await server.wait("the new agent to adopt the job") { second.text.contains("1 attempts adopted") }
-        FileManager.default.createFile(atPath: gate.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate.path, contents: nil)
         try await server.wait("it to complete", seconds: 120) { try await server.state("digits-dar") == "completed" }
         #expect(second.text.contains("1 attempts adopted"), "\(second.text)")
         #expect(!second.text.contains("started digits-dar"), "the restarted agent submitted nothing: \(second.text)")

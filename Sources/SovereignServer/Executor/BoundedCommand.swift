@@ -115,13 +115,7 @@ public struct BoundedCommand: Sendable {
     /// Runs it on a thread of its own (never one of Swift's cooperative pool, never one of Dispatch's,
     /// which a busy machine may not schedule in time) and returns its outcome.
     public func run() async throws(Failure) -> Outcome {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<Outcome, Failure>, Never>) in
-            let thread = Thread { continuation.resume(returning: Result { () throws(Failure) in try run() }) }
-            thread.name = "sovereign.command"
-            thread.start()
-        }
-        return try result.get()
+        try await OwnThread.run(named: "sovereign.command") { () throws(Failure) in try run() }
     }
 
     /// One stream of the command's: its pipe's read end and what was read of it.
