@@ -33,7 +33,9 @@ struct Serve: AsyncParsableCommand {
     @Argument(help: "Spec files or directories of the fleet.")
     var specs: [String]
 
-    @Option(help: "The SQLite state database, or postgres://USER@HOST[:PORT]/DB.")
+    @Option(
+        help: "The SQLite state database, or postgres://USER@HOST[:PORT]/DB[?sslmode=verify-full&sslrootcert=CA.pem]."
+    )
     var db = "sovereign.sqlite"
 
     @Option(help: "Address and port to listen on (port 0: any free port).")
@@ -234,6 +236,7 @@ struct Serve: AsyncParsableCommand {
             printError("--db: \(error.description)")
             throw ExitCode.validationFailure
         }
+        if let warning = location.warning { printError("warning: \(warning)") }
         configuration.databasePath = location.database
         configuration.leaderLease = try checkedLeaderLease()
         configuration.openStore = {

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 import PostgresNIO
-public import SovereignLedger
+import SovereignLedger
 public import SovereignServer
 
 /// ``ControlStore`` over PostgreSQL through postgres-nio: the SQLite store's migrations in PostgreSQL's SQL,

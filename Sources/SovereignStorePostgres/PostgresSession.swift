@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import SovereignServer
 import Synchronization
@@ -106,7 +107,7 @@ final class PostgresSession: Sendable {
             username: location.user,
             password: location.password,
             database: location.database,
-            tls: .disable
+            tls: try tls()
         )
         return try PostgresConnection.connect(
             on: MultiThreadedEventLoopGroup.singleton.next(),
@@ -114,6 +115,28 @@ final class PostgresSession: Sendable {
             id: 1,
             logger: logger
         ).wait()
+    }
+
+    /// The connection's TLS as the location's `sslmode` asks: the server's certificate checked against
+    /// `sslrootcert` (or the system's trust store) for `verify-ca`, and its name too for `verify-full`.
+    private func tls() throws -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        switch location.tls {
+        case .disable: return .disable
+        case .prefer, .require: configuration.certificateVerification = .none
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let path = location.rootCertificate {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+            } catch {
+                throw StoreError.database("\(location): cannot read sslrootcert \(path) as PEM certificates: \(error)")
+            }
+        }
+        let context = try NIOSSLContext(configuration: configuration)
+        return location.tls == .prefer ? .prefer(context) : .require(context)
     }
 
     /// Runs statements given as text, in one round trip each (for schema work and tests).
@@ -127,6 +150,10 @@ final class PostgresSession: Sendable {
         guard let error = error as? PSQLError else { return "\(error)" }
         if let info = error.serverInfo, let message = info[.message] {
             return "\(message) (SQLSTATE \(info[.sqlState] ?? "?"))"
+        }
+        if let underlying = error.underlying as? NIOSSLError, case .handshakeFailed = underlying {
+            return "the TLS handshake failed: expected a server certificate that chains to sslrootcert (or the "
+                + "system's trust store) and, for verify-full, names the host; found \(underlying)"
         }
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"

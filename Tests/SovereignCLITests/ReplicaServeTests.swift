@@ -32,7 +32,9 @@ struct ReplicaServeTests {
         )
         try admin.execute("CREATE DATABASE \(name)")
         try admin.close()
-        return "postgres://\(server.user)@\(server.host):\(server.port)/\(name)"
+        var location = server
+        location.database = name
+        return "\(location)"
     }
 
     /// A replica: the shared key, tokens and work directory, a short lease, its log under `dir` by `name`.

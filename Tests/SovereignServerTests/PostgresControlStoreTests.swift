@@ -1,5 +1,7 @@
 import Foundation
+import PostgresNIO
 import SovereignServer
+import SovereignTesting
 import Synchronization
 import Testing
 
@@ -33,8 +35,20 @@ struct PostgresControlStoreTests {
             "expected postgres://USER@HOST[:PORT]/DB, found the database name \"a/b\" in \"postgres://sov:***@db.example/a/b\""
         ),
         (
-            "postgres://sov:s3cret@db.example/fleet?sslmode=require",
-            "expected postgres://USER@HOST[:PORT]/DB, found parameters after the database name in \"postgres://sov:***@db.example/fleet?sslmode=require\" (none are supported)"
+            "postgres://sov:s3cret@db.example/fleet?sslmode=verify",
+            "expected sslmode to be one of disable, prefer, require, verify-ca, verify-full, found \"verify\" in \"postgres://sov:***@db.example/fleet?sslmode=verify\""
+        ),
+        (
+            "postgres://sov:s3cret@db.example/fleet?connect_timeout=5",
+            "expected only sslmode and sslrootcert after the database name, found \"connect_timeout\" in \"postgres://sov:***@db.example/fleet?connect_timeout=5\""
+        ),
+        (
+            "postgres://sov:s3cret@db.example/fleet?sslmode=require&sslmode=disable",
+            "expected sslmode once and not empty, found it again or empty in \"postgres://sov:***@db.example/fleet?sslmode=require&sslmode=disable\""
+        ),
+        (
+            "postgres://sov:s3cret@db.example/fleet?sslmode=require&sslrootcert=/ca.pem",
+            "expected sslrootcert only with sslmode=verify-ca or verify-full (it is what they check against), found sslmode=require in \"postgres://sov:***@db.example/fleet?sslmode=require&sslrootcert=/ca.pem\""
         ),
     ])
     func aBadURLSaysWhatWasExpectedAndNeverShowsThePassword(text: String, message: String) {
@@ -43,6 +57,76 @@ struct PostgresControlStoreTests {
         } throws: { error in
             let description = "\(error)"
             return description == message && !description.contains("s3cret")
+        }
+    }
+
+    @Test func theURLSaysHowTheConnectionIsProtected() throws {
+        let verified = try PostgresLocation.parse(
+            "postgres://sov@db.example/fleet?sslmode=verify-full&sslrootcert=/etc/ssl/our%20ca.pem"
+        )
+        #expect(verified.tls == .verifyFull)
+        #expect(verified.rootCertificate == "/etc/ssl/our ca.pem")
+        #expect(
+            "\(verified)"
+                == "postgres://sov@db.example:5432/fleet?sslmode=verify-full&sslrootcert=/etc/ssl/our%20ca.pem"
+        )
+        #expect(try PostgresLocation.parse("\(verified)") == verified)
+        #expect(verified.warning == nil)
+        // libpq's default, and what a replica on another machine is warned of.
+        let defaulted = try PostgresLocation.parse("postgres://sov@db.example/fleet")
+        #expect(defaulted.tls == .prefer)
+        #expect(
+            defaulted.warning
+                == "--db: the connection to db.example uses sslmode=prefer: the server's identity is not fully checked, so a man in the middle could read the state; use sslmode=verify-full (and sslrootcert=CA.pem)"
+        )
+        let plain = try PostgresLocation.parse("postgres://sov@10.0.0.5/fleet?sslmode=disable")
+        #expect(plain.warning?.contains("the password and every row cross the network unencrypted") == true)
+        // Nothing crosses a network on loopback.
+        #expect(try PostgresLocation.parse("postgres://sov@127.0.0.1/fleet?sslmode=disable").warning == nil)
+        #expect(try PostgresLocation.parse("postgres://sov@localhost/fleet").warning == nil)
+    }
+
+    /// What the test server's session reports of its own connection: TLS or not.
+    static func encrypted(_ location: PostgresLocation) throws -> Bool {
+        let session = PostgresSession(location: location, logger: StoreBackend.quiet)
+        defer { try? session.close() }
+        let row = try session.with { link in
+            try link.row("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        }
+        return try #require(row)[0].decode(Bool.self)
+    }
+
+    /// The test server (started by `Scripts/postgres-cluster.sh` with TLS and a CA of its own) is reached
+    /// verified; the same server with another CA is refused before anything is sent; `disable` is plain.
+    @Test func theConnectionIsEncryptedAndTheServerVerifiedAsTheURLAsks() throws {
+        guard let server = StoreBackend.postgresServer, server.tls == .verifyFull else {
+            try Test.cancel(
+                "SOVEREIGN_TEST_POSTGRES does not ask for sslmode=verify-full (Scripts/postgres-cluster.sh does)"
+            )
+        }
+        #expect(try Self.encrypted(server))
+        var byName = server
+        byName.host = "localhost"
+        #expect(try Self.encrypted(byName))
+        var plain = server
+        (plain.tls, plain.rootCertificate) = (.disable, nil)
+        #expect(try !Self.encrypted(plain))
+
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var stranger = server
+        stranger.rootCertificate = try TestCertificateAuthority(name: "Not the server's CA").write(to: directory)
+        #expect {
+            _ = try Self.encrypted(stranger)
+        } throws: { error in
+            "\(error)".contains("\(stranger)") && "\(error)".lowercased().contains("certificate")
+        }
+        var missing = server
+        missing.rootCertificate = directory.appendingPathComponent("no-such-ca.pem").path
+        #expect {
+            _ = try Self.encrypted(missing)
+        } throws: { error in
+            "\(error)".contains("cannot read sslrootcert \(missing.rootCertificate ?? "") as PEM certificates")
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// The two implementations of ``ControlStore`` the store's tests run against.
 ///
-/// PostgreSQL is the server named by `SOVEREIGN_TEST_POSTGRES` (`postgres://USER@HOST:PORT/DB`), which `.ci/run`
+/// PostgreSQL is the server named by `SOVEREIGN_TEST_POSTGRES` (`postgres://USER@HOST:PORT/DB?sslmode=...`), which `.ci/run`
 /// starts on loopback; each test gets a database of its own on it. Without the variable, PostgreSQL cases are
 /// cancelled with that reason, so they show as skipped, never as passed.
 enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
