@@ -384,9 +384,12 @@ struct ExecutorOptions: ParsableArguments {
                 workingDirectory: FileManager.default.currentDirectoryPath
             )
             let commands = SlurmCommands.system(slurmConf: slurmConf)
-            return SlurmExecutor(directory: workloads, options: options, commands: commands) { line in
-                FileHandle.standardOutput.write(Data("\(site): \(line)\n".utf8))
-            }
+            return SlurmExecutor(
+                directory: workloads,
+                options: options,
+                commands: commands,
+                say: { line in FileHandle.standardOutput.write(Data("\(site): \(line)\n".utf8)) }
+            )
         }
     }
 }

@@ -157,6 +157,14 @@ struct LedgerEventTests {
                 bytes: 4096
             )
         ),
+        .completedLate(
+            ended(40, exit: 0),
+            LedgerEvent.LateCompletion(lostAt: "2026-12-04T10:00:20.000Z", superseded: 4, counted: true)
+        ),
+        .completedLate(
+            ended(40, exit: 0),
+            LedgerEvent.LateCompletion(lostAt: "2026-12-04T10:00:20.000Z", superseded: nil, counted: false)
+        ),
     ]
 
     @Test func everyEventWritesTheBytesOfTheEntryBuiltByHandBefore() throws {
@@ -169,7 +177,8 @@ struct LedgerEventTests {
 
     @Test func theTableHoldsEveryKind() throws {
         let kinds = Set(try Self.events().map(\.kind))
-        #expect(kinds.count == 27, "one case per kind of LedgerEvent")
+        // One kind per case of LedgerEvent; `workload.completed` also for a completion reported late.
+        #expect(kinds.count == 28)
     }
 
     /// Attempt 3 of `llm-7b`, ended at 112.3456 s after starting at 100 s, settled with `status`.
@@ -282,5 +291,7 @@ struct LedgerEventTests {
         #"{"fields":{"modelSHA256":"ef56","rounds":3,"workload":"digits"},"kind":"federation.completed","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
         #"{"fields":{"attempt":3,"checkpointBytes":4096,"ranSeconds":40,"reason":"site nairobi-1 silent since 2026-12-04T09:59:00.000Z","site":"nairobi-1","workload":"llm-7b"},"kind":"workload.lost","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
         #"{"fields":{"bytes":4096,"from":"nairobi-1","jurisdictions":["KE"],"manifestSHA256":"ab12","purpose":"resume","route":"relay","to":"mombasa-1","transfer":"llm-7b.42","workload":"llm-7b"},"kind":"checkpoint.moved","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
+        #"{"fields":{"attempt":3,"exitStatus":0,"lostAt":"2026-12-04T10:00:20.000Z","ranSeconds":40,"reportedLate":true,"site":"nairobi-1","supersededAttempt":4,"workload":"llm-7b"},"kind":"workload.completed","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
+        #"{"fields":{"attempt":3,"exitStatus":0,"lostAt":"2026-12-04T10:00:20.000Z","ranSeconds":40,"reason":"the workload had already ended: not counted again","reportedLate":true,"site":"nairobi-1","workload":"llm-7b"},"kind":"workload.completed-late","sequence":7,"time":"2026-12-04T10:00:00.123Z"}"#,
     ]
 }

@@ -84,16 +84,16 @@ struct SiteMachine: Sendable {
 
     /// One tick of every process.
     ///
-    /// - Returns: the workloads whose work was completed.
-    mutating func tick(work: [String: Int], checkpointEvery: Int) -> [String] {
-        var completed: [String] = []
+    /// - Returns: the processes that completed their workload's work.
+    mutating func tick(work: [String: Int], checkpointEvery: Int) -> [SimulatedProcess] {
+        var completed: [SimulatedProcess] = []
         for (id, var process) in processes.sorted(by: { $0.key < $1.key }) where process.isAlive {
             switch process.phase {
             case .working:
                 process.progress += 1
                 if process.progress >= work[process.workload] ?? 1 {
                     process.phase = .exited(ExitStatus(exit: 0))
-                    completed.append(process.workload)
+                    completed.append(process)
                 } else if process.progress % checkpointEvery == 0 {
                     checkpoints[process.workload] = process.progress
                 }
@@ -307,6 +307,9 @@ struct AgentSimulation {
     var allowed: [String: Set<String>] = [:]
     var violations: [String] = []
     var counts: [String: Int] = [:]
+    /// Each workload's completed processes, by attempt id, with the time each completed: the ground truth
+    /// that the control plane's one counted completion is checked against.
+    var completions: [String: [Int64: Double]] = [:]
 
     /// A run of `seed`, with `settings` or, by default, settings drawn from the seed.
     init(seed: UInt64, settings: SimulationSettings? = nil) throws {
@@ -346,6 +349,7 @@ struct AgentSimulation {
         guard violations.isEmpty else { return }
         try checkLiveness()
         try await checkLedger()
+        try checkCompletions()
     }
 
     /// One tick: disturbances, the processes' work, the courier's fetches, every agent's poll (in a random
@@ -364,6 +368,9 @@ struct AgentSimulation {
             let completed = machine.tick(work: work, checkpointEvery: settings.checkpointEvery)
             machines[site] = machine
             counts["completions", default: 0] += completed.count
+            for process in completed {
+                completions[process.workload, default: [:]][process.attempt] = h.clock.read().timeIntervalSince1970
+            }
         }
         try await deliverFetches()
         for site in siteNames.shuffled(using: &random) {
@@ -632,6 +639,35 @@ extension AgentSimulation {
         }
     }
 
+    /// Invariant 6: each workload's work is counted as completed once, by an attempt whose process did
+    /// complete (reported late or not), and every process completed before any later attempt of its workload
+    /// started (a completion hidden by a partition happened before the rerun, which it supersedes).
+    mutating func checkCompletions() throws {
+        let ledger = Dictionary(grouping: try CheckpointMoveTests.entries(h, "workload.completed")) {
+            if case .string(let workload) = $0["workload"] { workload } else { "" }
+        }
+        for name in work.keys.sorted() {
+            let attempts = try h.store.attempts(of: name)
+            let counted = attempts.filter { $0.outcome == "completed" }
+            let completed = completions[name] ?? [:]
+            if counted.count != 1 || ledger[name]?.count != 1 {
+                violation(
+                    "\(name) is counted as completed \(counted.count) times (ledger: \(ledger[name]?.count ?? 0)); its "
+                        + "processes completed \(completed.count) times"
+                )
+            }
+            for attempt in counted where attempt.id.flatMap({ completed[$0] }) == nil {
+                violation("\(name) is counted as completed by attempt \(attempt.number), whose process never completed")
+            }
+            for (id, at) in completed.sorted(by: { $0.key < $1.key }) {
+                for later in attempts where later.id ?? 0 > id && later.startedAt < at {
+                    violation("attempt \(later.number) of \(name) started before attempt id \(id) completed")
+                }
+            }
+            if ledger[name]?.first?["reportedLate"] == .bool(true) { counts["late completions", default: 0] += 1 }
+        }
+    }
+
     func allCompleted() throws -> Bool {
         try work.keys.allSatisfy { try h.store.workload(named: $0)?.state == .completed }
     }
@@ -710,5 +746,46 @@ struct SiteAgentPropertyTests {
         #expect(moved != first, "the control plane started the work elsewhere after 2L")
         let left = simulation.machines[first]?.processes.values.first { $0.workload == "w0" }
         #expect(left?.phase == .exited(ExitStatus(signal: 9)), "the cut-off agent killed it")
+    }
+
+    /// Found by the simulation (177 completions for 156 workloads): work that completed at a site cut off
+    /// from the control plane was taken as lost after 2L and ran again, and the exit 0 its agent reported
+    /// once back in touch was ignored. Now that report completes the workload, once, and the rerun is
+    /// cancelled as superseded.
+    @Test func aCompletionHiddenByAPartitionCompletesTheWorkloadOnceAndCancelsTheRerun() async throws {
+        var settings = SimulationSettings()
+        settings.stopDelays = 0...0
+        var simulation = try AgentSimulation(seed: 5, settings: settings)
+        try await simulation.submit("w0", datasets: ["ke-records"], graceSeconds: 8)
+        simulation.work["w0"] = 3
+        for _ in 0..<2 { try await simulation.step(disturbing: false) }
+        let first = try #require(try simulation.h.store.workload(named: "w0")?.site)
+        simulation.agents[first]?.partitioned = true
+        var rerun: SimulatedProcess?
+        for _ in 0..<20 where rerun == nil {
+            try await simulation.step(disturbing: false)
+            rerun = simulation.machines.values.filter { $0.site != first }.flatMap(\.processes.values).first
+        }
+        let cutOff = simulation.machines[first]?.processes.values.first
+        #expect(cutOff?.phase == .exited(ExitStatus(exit: 0)), "the work completed while its site was cut off")
+        let second = try #require(rerun, "the control plane ran the work again after 2L")
+        #expect(try simulation.h.store.attempts(of: "w0").map(\.outcome) == ["lost", nil])
+
+        simulation.agents[first]?.partitioned = false
+        for _ in 0..<3 { try await simulation.step(disturbing: false) }
+        #expect(simulation.violations.isEmpty, "\(simulation.violations.prefix(3).joined(separator: "\n"))")
+        #expect(try simulation.h.store.workload(named: "w0")?.state == .completed)
+        #expect(try simulation.h.store.attempts(of: "w0").map(\.outcome) == ["completed", "superseded"])
+        let history = try simulation.h.store.transitions(of: "w0").last?.reason ?? ""
+        #expect(history.hasPrefix("completed at \(first) by attempt 1, reported late"), "\(history)")
+        let rerunSite = try #require(simulation.machines.values.first { $0.processes[second.attempt] != nil })
+        #expect(history.hasSuffix("attempt 2 at \(rerunSite.site), which ran it again, is cancelled"), "\(history)")
+        #expect(rerunSite.processes[second.attempt]?.isAlive == false, "the superseded rerun was stopped")
+        let completed = try CheckpointMoveTests.entries(simulation.h, "workload.completed")
+        #expect(completed.count == 1)
+        #expect(completed.first?["reportedLate"] == .bool(true))
+        #expect(completed.first?["supersededAttempt"] == .number(2))
+        try simulation.checkCompletions()
+        #expect(simulation.violations.isEmpty, "\(simulation.violations.prefix(3).joined(separator: "\n"))")
     }
 }

@@ -49,11 +49,29 @@ extension ControlPlane {
         let checkpoints = await executor.checkpointBytes(of: Self.checkpointSites(active, open: attempts))
         return Observed(
             attempts: zip(attempts, observations).map(ObservedAttempt.init),
+            late: try await lateCompletions(open: attempts),
             checkpoints: checkpoints,
             darkSites: await agents?.darkSites() ?? [:],
             peerSites: await agents?.peerSites() ?? [],
             agentReports: await agents?.lastReports() ?? [:]
         )
+    }
+
+    /// The attempts taken as lost with their site whose agent, back in touch, reports that they completed.
+    /// Fenced: the report names the attempt's own id (its epoch), comes from its own site's agent (whose
+    /// token acts for that site only), and the attempt is closed as lost, so nothing else is ever reopened.
+    func lateCompletions(open: [AttemptRecord]) async throws -> [ObservedAttempt] {
+        guard let agents else { return [] }
+        let open = Set(open.compactMap(\.id))
+        var late: [ObservedAttempt] = []
+        for (site, reported) in await agents.reportedCompletions() where !open.contains(reported.id) {
+            guard let status = reported.status,
+                let attempt = try store.attempts(of: reported.workload).first(where: { $0.id == reported.id }),
+                attempt.site == site, attempt.outcome == "lost"
+            else { continue }
+            late.append(ObservedAttempt(attempt: attempt, observation: .ended(status)))
+        }
+        return late
     }
 
     /// Where to look for each active workload's checkpoint: at its open attempt's site (a settling attempt
@@ -71,6 +89,8 @@ extension ControlPlane {
     /// sites whose agents fell silent.
     struct Observed {
         var attempts: [ObservedAttempt]
+        /// Attempts taken as lost whose agent reports them completed (``lateCompletions(open:)``).
+        var late: [ObservedAttempt] = []
         var checkpoints: [String: Int64]
         var darkSites: [String: Double]
         var peerSites: Set<String> = []
@@ -89,6 +109,7 @@ extension ControlPlane {
             specs: specs,
             workloads: workloads,
             attempts: observed.attempts,
+            lateCompletions: observed.late,
             checkpoints: observed.checkpoints,
             lastAttempts: try store.lastAttemptNumbers(),
             powerSignals: try store.latestPowerSignals(),

@@ -24,6 +24,8 @@ struct ReconcileSnapshot: Sendable {
     var workloads: [WorkloadRecord]
     /// Attempts whose end has not been seen, with what the executor sees of each, in the store's order.
     var attempts: [ObservedAttempt]
+    /// Attempts closed as lost with their site whose agent now reports that they completed.
+    var lateCompletions: [ObservedAttempt] = []
     /// Bytes of each active workload's latest checkpoint.
     var checkpoints: [String: Int64]
     /// The number of each workload's latest attempt.
@@ -179,9 +181,14 @@ struct Reconcile {
 extension Reconcile {
     /// Settles every attempt that ended; kills those whose grace period ran out; keeps the rest open.
     mutating func observe() {
+        let completedLate = settleLateCompletions()
         for observed in snapshot.attempts {
             var attempt = observed.attempt
             guard records[attempt.workload] != nil else { continue }
+            if completedLate.contains(attempt.workload) {
+                supersede(attempt, observed.observation)
+                continue
+            }
             switch observed.observation {
             case .running:
                 keepRunning(attempt)

@@ -149,6 +149,14 @@ public actor SiteAgentExecutor: Executor {
         return .running
     }
 
+    /// The attempts the sites' latest reports say completed, with the site that reported each: the control
+    /// plane looks among them for attempts it took as lost while their site was dark.
+    func reportedCompletions() -> [(site: String, attempt: ReportedAttempt)] {
+        contacts.sorted { $0.key < $1.key }.flatMap { site, contact in
+            (contact.report?.attempts ?? []).filter { $0.status?.completed == true }.map { (site, $0) }
+        }
+    }
+
     /// The agents hold what ran; the next report says how each attempt is doing.
     public func adopt(_ attempts: [AttemptRecord]) async -> [AttemptObservation] { await observe(attempts) }
 

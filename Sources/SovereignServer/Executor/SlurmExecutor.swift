@@ -1,5 +1,7 @@
 public import Foundation
+import SovereignBase
 public import SovereignModel
+import Synchronization
 
 /// Runs each attempt as a Slurm batch job, for a site agent on a Slurm login node. Its ``AttemptHandle`` is
 /// the job id, so an agent that restarts adopts its jobs from its state file.
@@ -9,7 +11,8 @@ public import SovereignModel
 /// ``SlurmOutput`` and decided by ``SlurmJob``; the commands (``SlurmCommands``) are the only edge, each
 /// with a timeout: one that fails is reported through `say` with its command line, status and output, and
 /// an attempt whose state cannot be read is taken as still running (never as gone, which would start it
-/// twice). An agent stopped between `sbatch` and saving the job id holds an attempt without a handle: its
+/// twice); a job neither `squeue` nor `sacct` shows is gone only once a second look confirms it
+/// (``SlurmMisses``). An agent stopped between `sbatch` and saving the job id holds an attempt without a handle: its
 /// job is found, observed and signalled by its name (``SlurmCommandLines/jobName(_:)``), so it is neither
 /// left running unseen nor started a second time beside it.
 public struct SlurmExecutor: Executor {
@@ -20,18 +23,34 @@ public struct SlurmExecutor: Executor {
     let commands: SlurmCommands
     let say: @Sendable (String) -> Void
     let files = BlockingQueue(label: "sovereign.slurm-executor")
+    /// The jobs missed so far, shared by every copy of this executor.
+    let misses: MissedJobs
+    /// Seconds on a clock that only goes forward (``POSIX/bootSeconds()``), for confirming misses.
+    let now: @Sendable () -> Double
 
-    /// An executor keeping its files under `directory`, submitting with `options` through `commands`.
+    /// An executor keeping its files under `directory`, submitting with `options` through `commands`; a job
+    /// Slurm does not show is gone once two looks `confirmMissAfter` seconds apart missed it, timed by `now`
+    /// (by default the machine's boot clock).
     public init(
         directory: URL,
         options: SlurmOptions,
         commands: SlurmCommands,
+        confirmMissAfter: Double = 2,
+        now: (@Sendable () -> Double)? = nil,
         say: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.directory = directory
         self.options = options
         self.commands = commands
+        self.misses = MissedJobs(SlurmMisses(confirmAfter: confirmMissAfter))
+        self.now = now ?? { POSIX.bootSeconds() }
         self.say = say
+    }
+
+    /// The executor's ``SlurmMisses``, behind a lock.
+    final class MissedJobs: Sendable {
+        let state: Mutex<SlurmMisses>
+        init(_ misses: SlurmMisses) { state = Mutex(misses) }
     }
 
     func workloadDirectory(_ name: String) -> URL { directory.appendingPathComponent(name, isDirectory: true) }
@@ -70,7 +89,8 @@ public struct SlurmExecutor: Executor {
     }
 
     /// One `squeue` for all the attempts (and one `sacct`, when accounting exists, for the jobs `squeue` no
-    /// longer shows); the jobs of attempts without a recorded id are looked up by name.
+    /// longer shows); the jobs of attempts without a recorded id are looked up by name. A job found nowhere is
+    /// gone only when the look that first missed it is confirmed (``SlurmMisses``).
     public func observe(_ attempts: [AttemptRecord]) async -> [AttemptObservation] {
         let ids = attempts.compactMap(\.handle?.rawValue).filter(SlurmOutput.isJobID)
         let names = attempts.filter { $0.handle == nil }.map(SlurmCommandLines.jobName)
@@ -85,12 +105,11 @@ public struct SlurmExecutor: Executor {
             say("cannot read the state of Slurm jobs \((ids + names).joined(separator: ",")): \(error)")
             return attempts.map { _ in .running }
         }
-        return attempts.map { attempt in
-            guard let handle = attempt.handle else {
-                return SlurmJob.observation(of: named[SlurmCommandLines.jobName(attempt)])
-            }
-            return SlurmJob.observation(of: jobs[handle.rawValue])
-        }
+        let keys = attempts.map { $0.handle?.rawValue ?? SlurmCommandLines.jobName($0) }
+        // Ids are digits and names start with "sovereign-": one dictionary holds both.
+        let found = jobs.merging(named) { id, _ in id }
+        let now = now()
+        return misses.state.withLock { $0.observe(keys, found: found, now: now) }
     }
 
     /// What Slurm knows of `ids`: from `squeue`, then from `sacct` for the rest (when it fails, as it does

@@ -31,8 +31,39 @@ package struct SlurmJob: Sendable, Hashable {
         return .ended(status)
     }
 
-    /// What an executor makes of a job Slurm no longer knows (purged, or never accepted): gone.
-    package static func observation(of job: SlurmJob?) -> AttemptObservation { job?.observation ?? .gone }
+}
+
+/// The jobs a Slurm executor looked for and did not find, and when each was first missed: a job is taken
+/// as gone (purged, or never accepted) only when two looks at least ``confirmAfter`` seconds apart both
+/// missed it, in `squeue` and in `sacct`. One miss is not enough: a job between `squeue`'s view and
+/// accounting's, or a line that does not parse, would read as gone while it runs, and its attempt would run
+/// twice.
+package struct SlurmMisses: Sendable, Hashable {
+    /// Seconds between the first miss and the one that confirms it.
+    package var confirmAfter: Double
+    /// When each job (its id, or its name for an attempt without one) was first missed, in a row.
+    package var since: [String: Double] = [:]
+
+    /// No job missed yet.
+    package init(confirmAfter: Double) { self.confirmAfter = confirmAfter }
+
+    /// What becomes of the jobs `keys` at `now` (seconds on a clock that only goes forward), given the ones
+    /// `squeue` or `sacct` reported in `found`: each found job's observation; a missed one runs until a later
+    /// look, at least ``confirmAfter`` after the first miss in a row, misses it too: then it is gone. Jobs no longer asked about are forgotten.
+    package mutating func observe(_ keys: [String], found: [String: SlurmJob], now: Double) -> [AttemptObservation] {
+        since = since.filter { keys.contains($0.key) }
+        return keys.map { key in
+            if let job = found[key] {
+                since[key] = nil
+                return job.observation
+            }
+            guard let first = since[key] else {
+                since[key] = now
+                return .running
+            }
+            return now - first >= confirmAfter ? .gone : .running
+        }
+    }
 }
 
 /// Readers of what Slurm's commands print, in the formats ``SlurmCommandLines`` asks for. Lines that do not

@@ -145,6 +145,15 @@ extension LedgerEvent {
             ) { $1 }
         }
 
+        func late(_ late: LateCompletion) -> [String: JSONValue] {
+            var fields = fields
+            fields["reportedLate"] = .bool(true)
+            fields["lostAt"] = .string(late.lostAt)
+            if let superseded = late.superseded { fields["supersededAttempt"] = .integer(superseded) }
+            if !late.counted { fields["reason"] = .string("the workload had already ended: not counted again") }
+            return fields
+        }
+
         func stopped(_ checkpoint: Checkpoint) -> [String: JSONValue] {
             fields.merging(
                 ["checkpointBytes": .integer(checkpoint.bytes), "checkpointStale": .bool(checkpoint.stale)]
@@ -158,6 +167,17 @@ extension LedgerEvent {
             if let retryInSeconds { fields["retryInSeconds"] = .number(retryInSeconds) }
             return fields
         }
+    }
+
+    /// What a completion reported after its attempt was taken as lost changes.
+    public struct LateCompletion: Sendable, Hashable {
+        /// When the control plane took the attempt as lost.
+        public let lostAt: String
+        /// The number of the attempt that ran the work again and was cancelled as superseded, if one ran.
+        public let superseded: Int?
+        /// Whether it settles the workload as completed (false: the workload had already ended, by a later
+        /// attempt's completion or otherwise, and one completion is all that counts).
+        public let counted: Bool
     }
 
     /// The checkpoint a stopped attempt left.

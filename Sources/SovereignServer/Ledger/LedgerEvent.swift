@@ -37,6 +37,10 @@ public enum LedgerEvent: Sendable, Hashable {
     /// `workload.lost`: an attempt at a site whose agent fell silent past twice its lease, with when the site
     /// was last heard from and the checkpoint the site holds.
     case lost(EndedAttempt, silentSince: String, checkpointBytes: Int64)
+    /// `workload.completed` (`reportedLate`), or `workload.completed-late` when the work had already ended
+    /// otherwise: an attempt taken as lost with its site whose agent, back in touch, reports that it
+    /// completed before its lease ran out.
+    case completedLate(EndedAttempt, LateCompletion)
     /// `checkpoint.moved`: a workload's checkpoint that arrived at another site and was put in place there.
     case checkpointMoved(CheckpointArrival)
     /// `workload.cancelled`: a workload cancelled, before it ran again or by stopping its attempt.
@@ -92,6 +96,8 @@ public enum LedgerEvent: Sendable, Hashable {
         case .attemptNotStarted(let a): Entry(kind: "workload.attempt-not-started", fields: a.notStarted)
         case .lost(let a, let since, let bytes):
             Entry(kind: "workload.lost", fields: a.lost(silentSince: since, checkpointBytes: bytes))
+        case .completedLate(let a, let late):
+            Entry(kind: late.counted ? "workload.completed" : "workload.completed-late", fields: a.late(late))
         case .checkpointMoved(let a): Entry(kind: "checkpoint.moved", fields: a.fields)
         case .cancelled(let c): Entry(kind: "workload.cancelled", fields: c.fields)
         case .paused(let a, let c): Entry(kind: "workload.paused", fields: a.stopped(c))
