@@ -141,7 +141,9 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `host` is this machine (a loopback name or address), where no network is crossed.
     public var isLoopback: Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let loopbackIPv4 = octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return host == "localhost" || loopbackIPv4 || host == "::1" || host == "[::1]"
     }
 
     /// What `serve` should warn of before it connects: a connection to another machine whose server's identity

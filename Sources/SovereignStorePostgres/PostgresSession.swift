@@ -151,6 +151,10 @@ final class PostgresSession: Sendable {
         if let info = error.serverInfo, let message = info[.message] {
             return "\(message) (SQLSTATE \(info[.sqlState] ?? "?"))"
         }
+        if error.underlying is NIOSSLExtraError {
+            return "the TLS handshake failed: expected a server certificate that names the host (verify-full); "
+                + "found \(error.underlying.map { "\($0)" } ?? "")"
+        }
         if let underlying = error.underlying as? NIOSSLError, case .handshakeFailed = underlying {
             return "the TLS handshake failed: expected a server certificate that chains to sslrootcert (or the "
                 + "system's trust store) and, for verify-full, names the host; found \(underlying)"

@@ -84,6 +84,8 @@ struct PostgresControlStoreTests {
         // Nothing crosses a network on loopback.
         #expect(try PostgresLocation.parse("postgres://sov@127.0.0.1/fleet?sslmode=disable").warning == nil)
         #expect(try PostgresLocation.parse("postgres://sov@localhost/fleet").warning == nil)
+        // A name that merely starts like a loopback address is another machine.
+        #expect(try PostgresLocation.parse("postgres://sov@127.db.example/fleet").warning != nil)
     }
 
     /// What the test server's session reports of its own connection: TLS or not.

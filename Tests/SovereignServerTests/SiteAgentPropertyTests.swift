@@ -785,6 +785,7 @@ struct SiteAgentPropertyTests {
         #expect(completed.count == 1)
         #expect(completed.first?["reportedLate"] == .bool(true))
         #expect(completed.first?["supersededAttempt"] == .number(2))
+        #expect(completed.first?["overlappedAttempt"] == nil, "it completed before the rerun started")
         try simulation.checkCompletions()
         #expect(simulation.violations.isEmpty, "\(simulation.violations.prefix(3).joined(separator: "\n"))")
     }

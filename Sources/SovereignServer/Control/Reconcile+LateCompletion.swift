@@ -1,5 +1,6 @@
 import Foundation
 import SovereignLedger
+import SovereignModel
 
 // MARK: Completions reported late
 
@@ -28,15 +29,23 @@ extension Reconcile {
 
     /// Records `lost`'s completion (ended when its agent says, not when the control plane gave up on it) and,
     /// when it is `counted`, completes its workload.
+    ///
+    /// The agent's time is bounded by the attempt's start and now. An end after `rerun` started means the work
+    /// ran twice at once (its supervisor did not stop it within its lease): it still completed the workload, and
+    /// the history and the ledger say which attempt it overlapped rather than hiding it.
     mutating func settleLate(_ lost: AttemptRecord, status: ExitStatus, counted: Bool, rerun: AttemptRecord?) {
         var attempt = lost
         let lostAt = attempt.endedAt ?? t
-        let end = min(lostAt, status.at ?? lostAt)
+        let end = max(attempt.startedAt, min(t, status.at ?? lostAt))
+        let overlapped = rerun.flatMap { $0.startedAt < end ? $0 : nil }
         attempt.endedAt = end
         attempt.exitStatus = status.exit
         attempt.exitSignal = status.signal
         attempt.outcome = counted ? "completed" : "completed-late"
         result.change.attempts.append(attempt)
+        // What taking it as lost counted of its run (nothing when it never had a handle) becomes what it ran.
+        let counting = attempt.handle != nil
+        let ran = counting ? end - attempt.startedAt : 0
         let lostTime = LedgerEntry.formatTime(Date(timeIntervalSince1970: lostAt))
         ledger(
             .completedLate(
@@ -44,42 +53,86 @@ extension Reconcile {
                     workload: attempt.workload,
                     attempt: attempt.number,
                     site: attempt.site,
-                    ranSeconds: max(0, end - attempt.startedAt),
+                    ranSeconds: ran,
                     exitStatus: status.exit,
                     signal: status.signal
                 ),
-                LedgerEvent.LateCompletion(lostAt: lostTime, superseded: rerun?.number, counted: counted)
+                LedgerEvent.LateCompletion(
+                    lostAt: lostTime,
+                    superseded: rerun?.number,
+                    counted: counted,
+                    overlapped: overlapped?.number
+                )
             )
         )
         guard counted, var record = records[attempt.workload] else { return }
-        // The lost attempt's run was counted up to when it was taken as lost.
-        record.runSeconds = max(0, record.runSeconds - (lostAt - end))
+        if counting { record.runSeconds = max(0, record.runSeconds + ran - max(0, lostAt - attempt.startedAt)) }
         records[attempt.workload] = record
-        let superseded = rerun.map { "; attempt \($0.number) at \($0.site), which ran it again, is cancelled" } ?? ""
-        transition(
-            attempt.workload,
-            to: .completed,
-            "completed at \(attempt.site) by attempt \(attempt.number), reported late (taken as lost with its site "
-                + "at \(lostTime))\(superseded)"
-        )
+        transition(attempt.workload, to: .completed, Self.lateWords(attempt, lostAt: lostTime, rerun, overlapped))
     }
 
-    /// Cancels the open attempt of a workload a late completion completed: its work is done. It is killed
-    /// (nothing of it is worth a checkpoint) and closed now, so its accelerators are free; a site agent
-    /// stops an attempt its answers no longer list.
+    /// The history's words for a late completion.
+    static func lateWords(
+        _ attempt: AttemptRecord,
+        lostAt: String,
+        _ rerun: AttemptRecord?,
+        _ overlapped: AttemptRecord?
+    ) -> String {
+        let superseded = rerun.map { "; attempt \($0.number) at \($0.site), which ran it again, is cancelled" } ?? ""
+        let overlap =
+            overlapped.map {
+                "; it ran past its lease, at once with attempt \($0.number) at \($0.site) (its supervisor did not stop it)"
+            } ?? ""
+        return "completed at \(attempt.site) by attempt \(attempt.number), reported late (taken as lost with its site "
+            + "at \(lostAt))\(superseded)\(overlap)"
+    }
+
+    /// Cancels the open attempt of a workload a late completion completed: its work is done. An attempt that
+    /// already ended is closed as superseded; one that runs is killed (nothing of it is worth a checkpoint) and
+    /// stays open, holding its accelerators, until it is seen to end (``settleOrphan(_:_:)``), so a kill that
+    /// is lost (a crash before it is sent) never lets other work onto accelerators it still uses.
     mutating func supersede(_ open: AttemptRecord, _ observation: AttemptObservation) {
         var attempt = open
-        attempt.outcome = "superseded"
-        attempt.endedAt = t
-        attempt.termAt = attempt.termAt ?? t
-        if case .ended(let status) = observation {
-            attempt.endedAt = min(t, status.at ?? t)
-            attempt.exitStatus = status.exit
-            attempt.exitSignal = status.signal
-        } else {
+        switch observation {
+        case .ended, .gone:
+            settleOrphan(attempt, observation)
+        case .running:
+            attempt.termAt = attempt.termAt ?? t
             attempt.killAt = attempt.killAt ?? t
             result.actions.append(.signal(open, .kill))
+            result.change.attempts.append(attempt)
+            self.open[attempt.workload] = attempt
         }
-        result.change.attempts.append(attempt)
+    }
+
+    /// An open attempt of a workload that has ended (a late completion completed it): closed as superseded
+    /// once it is seen to end; while it runs it keeps its accelerators, and its kill is sent again once it
+    /// has had a grace period to take effect.
+    mutating func settleOrphan(_ orphan: AttemptRecord, _ observation: AttemptObservation) {
+        var attempt = orphan
+        switch observation {
+        case .running:
+            if let kill = attempt.killAt, t - kill >= Workload.Run.defaultGracePeriod.seconds {
+                attempt.killAt = t
+                result.actions.append(.signal(orphan, .kill))
+                result.change.attempts.append(attempt)
+            } else if attempt.killAt == nil {
+                attempt.termAt = attempt.termAt ?? t
+                attempt.killAt = t
+                result.actions.append(.signal(orphan, .kill))
+                result.change.attempts.append(attempt)
+            }
+            open[attempt.workload] = attempt
+        case .ended(let status):
+            attempt.outcome = "superseded"
+            attempt.endedAt = min(t, max(attempt.startedAt, status.at ?? t))
+            attempt.exitStatus = status.exit
+            attempt.exitSignal = status.signal
+            result.change.attempts.append(attempt)
+        case .gone:
+            attempt.outcome = "superseded"
+            attempt.endedAt = t
+            result.change.attempts.append(attempt)
+        }
     }
 }

@@ -184,7 +184,11 @@ extension Reconcile {
         let completedLate = settleLateCompletions()
         for observed in snapshot.attempts {
             var attempt = observed.attempt
-            guard records[attempt.workload] != nil else { continue }
+            guard records[attempt.workload] != nil else {
+                // Its workload has ended (a late completion completed it while this attempt ran it again).
+                settleOrphan(attempt, observed.observation)
+                continue
+            }
             if completedLate.contains(attempt.workload) {
                 supersede(attempt, observed.observation)
                 continue

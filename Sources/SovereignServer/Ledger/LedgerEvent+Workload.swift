@@ -150,6 +150,7 @@ extension LedgerEvent {
             fields["reportedLate"] = .bool(true)
             fields["lostAt"] = .string(late.lostAt)
             if let superseded = late.superseded { fields["supersededAttempt"] = .integer(superseded) }
+            if let overlapped = late.overlapped { fields["overlappedAttempt"] = .integer(overlapped) }
             if !late.counted { fields["reason"] = .string("the workload had already ended: not counted again") }
             return fields
         }
@@ -178,6 +179,9 @@ extension LedgerEvent {
         /// Whether it settles the workload as completed (false: the workload had already ended, by a later
         /// attempt's completion or otherwise, and one completion is all that counts).
         public let counted: Bool
+        /// The attempt that had started elsewhere before this one's work ended, when its agent says it ended
+        /// after that start: the work ran twice at once (its supervisor did not stop it within its lease).
+        public var overlapped: Int? = nil
     }
 
     /// The checkpoint a stopped attempt left.
