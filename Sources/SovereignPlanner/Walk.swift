@@ -73,18 +73,28 @@ struct Walk {
 
     // MARK: Feasibility
 
-    /// How many accelerators rank `r` can give at step `t` (up to `want`), or why not even its minimum.
-    func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, block: Block?) {
+    /// How many accelerators rank `r` can give at step `t` (up to `want`), or what is short of even its
+    /// minimum (the site's name is read only when a block is recorded: it costs references per look).
+    func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, shortage: Shortage?) {
         // Plain numbers copied out once per walk: reading them from `Candidate` (which holds a `Site`) would
         // retain and release a dozen references per step.
         let free = Int(state.free[poolIndex[r]][t])
         var n = min(want, free)
-        if n < minCount[r] { return (0, Block(shortage: .capacity, site: ranked[r].candidate.site.name)) }
+        if n < minCount[r] { return (0, .capacity) }
         for limit in limits {
             n = min(n, limit.limit(site: siteIndex[r], step: t, wattsEach: perAcceleratorPower[r], state: state))
-            if n < minCount[r] { return (0, Block(shortage: limit.shortage, site: ranked[r].candidate.site.name)) }
+            if n < minCount[r] { return (0, limit.shortage) }
         }
         return (n, nil)
+    }
+
+    /// Whether rank `r` may run at some step of block `b` of the state's profiles (if not, at none).
+    func mayFit(_ r: Int, inBlock b: Int, state: PlanningState) -> Bool {
+        let least = minCount[r]
+        guard Int(state.free[poolIndex[r]].maximum(block: b)) >= least else { return false }
+        return limits.allSatisfy {
+            $0.bound(site: siteIndex[r], block: b, wattsEach: perAcceleratorPower[r], state: state) >= least
+        }
     }
 
     /// Whether a checkpoint can move from the current site to rank `r`'s site (same site, or a direct link).
@@ -117,6 +127,7 @@ struct Walk {
                 if k == current { continue }
                 r = k
             }
+            guard mayFit(r, inBlock: t / FallingProfile<Int32>.blockSize, state: state) else { continue }
             let (n, _) = available(r, at: t, want: want(r), state: state)
             guard n > 0 else { continue }
             let (ok, seconds) = canMove(to: r)
@@ -137,16 +148,7 @@ struct Walk {
     /// Whether no option can run at any step of block `b` of the state's profiles: each is short of its
     /// fewest accelerators there (free or under a limit) at every step.
     func nothingFits(inBlock b: Int, state: PlanningState) -> Bool {
-        for r in ranked.indices {
-            let least = minCount[r]
-            guard Int(state.free[poolIndex[r]].maximum(block: b)) >= least else { continue }
-            if limits.allSatisfy({
-                $0.bound(site: siteIndex[r], block: b, wattsEach: perAcceleratorPower[r], state: state) >= least
-            }) {
-                return false
-            }
-        }
-        return true
+        !ranked.indices.contains { mayFit($0, inBlock: b, state: state) }
     }
 
     /// The step after the blocks, from the one holding step `t` on, where no option can run (`t` itself
@@ -168,8 +170,8 @@ struct Walk {
 
     mutating func recordBlock(at t: Int, state: PlanningState) {
         let best = current ?? 0
-        let block = available(best, at: t, want: ranked[best].maxCount, state: state).block
-        blocked.append((t, block ?? Block(shortage: .capacity, site: ranked[best].candidate.site.name)))
+        let shortage = available(best, at: t, want: ranked[best].maxCount, state: state).shortage
+        blocked.append((t, Block(shortage: shortage ?? .capacity, site: ranked[best].candidate.site.name)))
     }
 
     // MARK: Walks

@@ -61,11 +61,15 @@ struct Schedule {
         now = t
     }
 
-    /// The allocations at step `u`, no earlier than the current step, in install order.
-    func allocations(at u: Int) -> [Run.Allocation] {
-        var ids = active.filter { entries[$0].covers(u) }
+    /// The allocations at step `u`, no earlier than the current step, in install order; only those at site
+    /// `site` when one is given.
+    func allocations(at u: Int, site: Int? = nil) -> [Run.Allocation] {
+        func wanted(_ id: Int) -> Bool {
+            entries[id].covers(u) && site.map { entries[id].allocation.site == $0 } != false
+        }
+        var ids = active.filter(wanted)
         if u > now {
-            for v in (now + 1)...u { ids = merged(ids, (starting[v] ?? []).filter { entries[$0].covers(u) }) }
+            for v in (now + 1)...u { ids = merged(ids, (starting[v] ?? []).filter(wanted)) }
         }
         return ids.map { entries[$0].allocation }
     }

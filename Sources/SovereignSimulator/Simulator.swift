@@ -272,7 +272,7 @@ struct Run {
         guard !ahead.isEmpty else { return }
         forecast.capSupply(ahead, at: actual.supply[t])
         for u in ahead {
-            let here = schedule.allocations(at: u).filter { $0.site == s && progress[$0.workload].finishStep == nil }
+            let here = schedule.allocations(at: u, site: s).filter { progress[$0.workload].finishStep == nil }
             let load = here.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
             if load > forecast.itLimit(at: u) + 1e-6 {
                 // Work that may not pause keeps its place; it is replanned only if it is actually shed.
