@@ -4,8 +4,8 @@
     python3 Examples/carbon-shifting/derive.py ../shared/data/jobs/azure-100k.csv ger_ci.csv
 
 writes, next to this script:
-  jobs.csv        the first 10,000 jobs of the Azure trace, rows copied byte for byte
-  carbon.csv      Germany's 2020 grid carbon intensity, hourly means of the 15-minute values, 2020-01-01T00Z..2020-02-12T00Z
+  jobs.csv        every job of the Azure trace (99,988: a year of arrivals), rows copied byte for byte
+  carbon.csv      Germany's 2020 grid carbon intensity, hourly means of the 15-minute values, 2020-01-01T00Z..2021-01-05T00Z
   workloads.yaml  the first 1,000 of those jobs as Sovereign workloads (see README.md for the mapping)
 Running it again gives byte-identical files.
 """
@@ -16,8 +16,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 START = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
-HOURS = 42 * 24  # the scenario's 41 days and a day's margin
-JOBS = 10_000
+HOURS = 370 * 24  # the whole trace's 369 days (its last deadline is 8,852.6 h after the start) and a day's margin
 YAML_JOBS = 1_000
 
 
@@ -27,10 +26,10 @@ def iso(t):
 
 def derive_jobs(source):
     with open(source, newline="") as f:
-        lines = f.read().split("\n")
+        lines = [line for line in f.read().split("\n") if line]
     with open(os.path.join(HERE, "jobs.csv"), "w", newline="") as out:
-        out.write("\n".join(lines[: JOBS + 1]) + "\n")
-    return list(csv.DictReader(lines[: JOBS + 1]))
+        out.write("\n".join(lines) + "\n")
+    return list(csv.DictReader(lines))
 
 
 def derive_carbon(source):

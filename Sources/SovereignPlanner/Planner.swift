@@ -261,9 +261,9 @@ struct PlanningState {
     /// Indices into ``candidates`` by the site's jurisdiction, ascending.
     let candidatesByJurisdiction: [String: [Int]]
     /// Free accelerators, indexed `[pool][step]`.
-    var free: [[Int32]]
+    var free: [FallingProfile<Int32>]
     /// IT watts still available, indexed `[site][step]`.
-    var headroom: [[Double]]
+    var headroom: [FallingProfile<Double>]
 
     init(fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget]) {
         self.fleet = fleet
@@ -280,8 +280,8 @@ struct PlanningState {
         }
         self.candidates = candidates
         candidatesByJurisdiction = Dictionary(grouping: candidates.indices) { candidates[$0].site.jurisdiction }
-        free = candidates.map { [Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count) }
-        headroom = budgets.map { budget in (0..<grid.count).map { budget.itLimit(at: $0) } }
+        free = candidates.map { FallingProfile([Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count)) }
+        headroom = budgets.map { budget in FallingProfile((0..<grid.count).map { budget.itLimit(at: $0) }) }
     }
 
     /// The candidates at sites in `jurisdictions`, in fleet order.
@@ -297,8 +297,19 @@ struct PlanningState {
         for o in occupied {
             guard let k = candidateOf[o.site]?[o.pool] else { continue }
             let c = candidates[k]
-            free[c.poolIndex][o.step] -= Int32(o.accelerators)
-            headroom[o.site][o.step] -= PhysicalModel.runningPower(model: c.model, count: o.accelerators)
+            take(
+                o.accelerators,
+                pool: c.poolIndex,
+                site: o.site,
+                watts: PhysicalModel.runningPower(model: c.model, count: o.accelerators),
+                at: o.step
+            )
         }
+    }
+
+    /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site`, at step `t`.
+    mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, at t: Int) {
+        free[pool].subtract(Int32(count), at: t)
+        headroom[site].subtract(watts, at: t)
     }
 }

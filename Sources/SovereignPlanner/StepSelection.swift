@@ -48,8 +48,10 @@ enum StepSelection {
     /// costs `resume[i]` (reading it). Exact: every choice of k steps is one path through these states, and
     /// a path's cost depends only on its transitions. Chosen over a shortest path on a graph of runs
     /// (O(n² ·k) edges) because the state space is small and dense; ties in carbon go to fewer pieces.
+    /// Only states that can still finish are kept (after step `i`, at least `k − (n − 1 − i)` steps run):
+    /// every predecessor of such a state is one too, so the band changes no choice.
     ///
-    /// - Complexity: O(n·k) time and O(n·k) bytes of back-pointers for a window of n steps.
+    /// - Complexity: O(n · min(k, n − k)) time and O(n·k) bytes of back-pointers for a window of n steps.
     static func cheapestRuns(
         _ cost: [Double],
         eligible: [Bool],
@@ -68,7 +70,7 @@ enum StepSelection {
         var nextRunning = running
         var nextPaused = paused
         for i in 0..<n {
-            for j in 0...min(k, i + 1) {
+            for j in max(0, k - (n - 1 - i))...min(k, i + 1) {
                 let stop =
                     i > 0 && running[j] != .impossible ? running[j].adding(j < k ? pause[i - 1] : 0) : .impossible
                 nextPaused[j] = min(paused[j], stop)

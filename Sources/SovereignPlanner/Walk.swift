@@ -2,6 +2,14 @@ import SovereignModel
 
 /// One workload's walk through time: which pool and how many accelerators at each step.
 struct Walk {
+    /// Consecutive steps `start..<end` on ranked option `rank`, `count` accelerators at each.
+    struct Run {
+        let start: Int
+        var end: Int
+        let rank: Int
+        let count: Int
+    }
+
     /// Why a step could not run: what was short, and where.
     struct Block: Hashable {
         let shortage: Shortage
@@ -17,7 +25,9 @@ struct Walk {
     /// Where the workload's checkpoint is when a replan starts it afresh (site index and site).
     let origin: (index: Int, site: Site)?
 
-    private(set) var allocations: [(step: Int, rank: Int, count: Int)] = []
+    /// What the walk took, as runs of consecutive steps on one option at one width: memory follows the
+    /// workload's pieces, not its steps.
+    private(set) var runs: [Run] = []
     private(set) var done = 0.0
     private(set) var finishStep: Int?
     /// Seconds after the grid's start at which the work is done, within its last step.
@@ -63,18 +73,28 @@ struct Walk {
 
     // MARK: Feasibility
 
-    /// How many accelerators rank `r` can give at step `t` (up to `want`), or why not even its minimum.
-    func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, block: Block?) {
+    /// How many accelerators rank `r` can give at step `t` (up to `want`), or what is short of even its
+    /// minimum (the site's name is read only when a block is recorded: it costs references per look).
+    func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, shortage: Shortage?) {
         // Plain numbers copied out once per walk: reading them from `Candidate` (which holds a `Site`) would
         // retain and release a dozen references per step.
         let free = Int(state.free[poolIndex[r]][t])
         var n = min(want, free)
-        if n < minCount[r] { return (0, Block(shortage: .capacity, site: ranked[r].candidate.site.name)) }
+        if n < minCount[r] { return (0, .capacity) }
         for limit in limits {
             n = min(n, limit.limit(site: siteIndex[r], step: t, wattsEach: perAcceleratorPower[r], state: state))
-            if n < minCount[r] { return (0, Block(shortage: limit.shortage, site: ranked[r].candidate.site.name)) }
+            if n < minCount[r] { return (0, limit.shortage) }
         }
         return (n, nil)
+    }
+
+    /// Whether rank `r` may run at some step of block `b` of the state's profiles (if not, at none).
+    func mayFit(_ r: Int, inBlock b: Int, state: PlanningState) -> Bool {
+        let least = minCount[r]
+        guard Int(state.free[poolIndex[r]].maximum(block: b)) >= least else { return false }
+        return limits.allSatisfy {
+            $0.bound(site: siteIndex[r], block: b, wattsEach: perAcceleratorPower[r], state: state) >= least
+        }
     }
 
     /// Whether a checkpoint can move from the current site to rank `r`'s site (same site, or a direct link).
@@ -107,6 +127,7 @@ struct Walk {
                 if k == current { continue }
                 r = k
             }
+            guard mayFit(r, inBlock: t / FallingProfile<Int32>.blockSize, state: state) else { continue }
             let (n, _) = available(r, at: t, want: want(r), state: state)
             guard n > 0 else { continue }
             let (ok, seconds) = canMove(to: r)
@@ -116,15 +137,41 @@ struct Walk {
     }
 
     mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
-        state.free[poolIndex[r]][t] -= Int32(n)
-        state.headroom[siteIndex[r]][t] -= perAcceleratorPower[r] * Double(n)
-        allocations.append((t, r, n))
+        state.take(n, pool: poolIndex[r], site: siteIndex[r], watts: perAcceleratorPower[r] * Double(n), at: t)
+        if let last = runs.last, last.end == t, last.rank == r, last.count == n {
+            runs[runs.count - 1].end = t + 1
+        } else {
+            runs.append(Run(start: t, end: t + 1, rank: r, count: n))
+        }
+    }
+
+    /// Whether no option can run at any step of block `b` of the state's profiles: each is short of its
+    /// fewest accelerators there (free or under a limit) at every step.
+    func nothingFits(inBlock b: Int, state: PlanningState) -> Bool {
+        !ranked.indices.contains { mayFit($0, inBlock: b, state: state) }
+    }
+
+    /// The step after the blocks, from the one holding step `t` on, where no option can run (`t` itself
+    /// when one may run in `t`'s block): every step before it is blocked.
+    func blockedUntil(_ t: Int, state: PlanningState) -> Int {
+        let size = FallingProfile<Int32>.blockSize
+        var b = t / size
+        while b * size < state.grid.count, nothingFits(inBlock: b, state: state) { b += 1 }
+        return b == t / size ? t : min(state.grid.count, b * size)
+    }
+
+    /// Records why step `t`, where no option could run, and the steps after it in blocks where none can, were
+    /// blocked, and returns the next step to try.
+    mutating func skipBlocked(from t: Int, state: PlanningState) -> Int {
+        let next = blockedUntil(t + 1, state: state)
+        for u in t..<next { recordBlock(at: u, state: state) }
+        return next
     }
 
     mutating func recordBlock(at t: Int, state: PlanningState) {
         let best = current ?? 0
-        let block = available(best, at: t, want: ranked[best].maxCount, state: state).block
-        blocked.append((t, block ?? Block(shortage: .capacity, site: ranked[best].candidate.site.name)))
+        let shortage = available(best, at: t, want: ranked[best].maxCount, state: state).shortage
+        blocked.append((t, Block(shortage: shortage ?? .capacity, site: ranked[best].candidate.site.name)))
     }
 
     // MARK: Walks
@@ -148,10 +195,12 @@ struct Walk {
 
     mutating func runPreemptible(state: inout PlanningState) {
         guard let required else { return }
-        for t in arrival..<state.grid.count {
+        var t = arrival
+        while t < state.grid.count {
+            defer { t += 1 }
             if Completion.finishes(done, required) { break }
             guard let choice = choose(at: t, want: { self.ranked[$0].maxCount }, state: state) else {
-                recordBlock(at: t, state: state)
+                t = skipBlocked(from: t, state: state) - 1
                 continue
             }
             if choice.move > 0 {
@@ -187,8 +236,7 @@ struct Walk {
         var start = arrival
         while start < state.grid.count {
             guard let first = choose(at: start, want: { self.ranked[$0].maxCount }, state: state) else {
-                recordBlock(at: start, state: state)
-                start += 1
+                start = skipBlocked(from: start, state: state)
                 continue
             }
             var tentative: [(Int, Int)] = []
@@ -226,9 +274,11 @@ struct Walk {
 
     /// A standing service: at every step from arrival, enough accelerators for its demand.
     mutating func runService(state: inout PlanningState) {
-        for t in arrival..<state.grid.count {
+        var t = arrival
+        while t < state.grid.count {
+            defer { t += 1 }
             guard let choice = choose(at: t, want: { self.ranked[$0].minCount }, state: state) else {
-                recordBlock(at: t, state: state)
+                t = skipBlocked(from: t, state: state) - 1
                 continue
             }
             current = choice.rank
@@ -263,7 +313,7 @@ struct Walk {
             status: status,
             segments: segments,
             events: events,
-            precision: (allocations.first.map { ranked[$0.rank] } ?? ranked.first)?.precision,
+            precision: (runs.first.map { ranked[$0.rank] } ?? ranked.first)?.precision,
             requiredFLOPs: required,
             plannedFLOPs: done,
             finishStep: finishStep,
@@ -271,48 +321,31 @@ struct Walk {
         )
     }
 
-    /// The allocations merged into segments (a new one wherever the pool, the count or continuity changes),
-    /// and the events between them.
+    /// The runs as segments, and the events between them.
     func timeline() -> (segments: [Segment], events: [PlanEvent]) {
-        guard let first = allocations.first else { return ([], []) }
-        var segments: [Segment] = []
-        var events = [PlanEvent(kind: .start, step: first.step, site: siteName(first.rank), detail: "")]
-        var segmentStart = first.step
-        var previous = first
-        for a in allocations.dropFirst() {
-            if a.step != previous.step + 1 || a.rank != previous.rank || a.count != previous.count {
-                segments.append(segment(previous, from: segmentStart))
-                segmentStart = a.step
-            }
-            events += self.events(from: previous, to: a)
-            previous = a
+        guard let first = runs.first else { return ([], []) }
+        var events = [PlanEvent(kind: .start, step: first.start, site: siteName(first.rank), detail: "")]
+        for (p, a) in zip(runs, runs.dropFirst()) { events += self.events(from: p, to: a) }
+        let segments = runs.map { run in
+            Segment(
+                reference: ranked[run.rank].candidate.reference,
+                accelerators: run.count,
+                start: run.start,
+                end: run.end
+            )
         }
-        segments.append(segment(previous, from: segmentStart))
-        if let finishStep {
-            events.append(PlanEvent(kind: .finish, step: finishStep, site: siteName(previous.rank), detail: ""))
+        if let finishStep, let last = runs.last {
+            events.append(PlanEvent(kind: .finish, step: finishStep, site: siteName(last.rank), detail: ""))
         }
         return (segments, events)
     }
 
     private func siteName(_ r: Int) -> String { ranked[r].candidate.site.name }
 
-    private func segment(_ last: (step: Int, rank: Int, count: Int), from start: Int) -> Segment {
-        Segment(
-            reference: ranked[last.rank].candidate.reference,
-            accelerators: last.count,
-            start: start,
-            end: last.step + 1
-        )
-    }
-
-    /// The events between two allocations, as ``Transition`` derives them.
-    private func events(
-        from p: (step: Int, rank: Int, count: Int),
-        to a: (step: Int, rank: Int, count: Int)
-    )
-        -> [PlanEvent]
-    {
-        let transition = Transition(from: (p.step, siteIndex[p.rank]), to: (a.step, siteIndex[a.rank]))
+    /// The events between two runs (the last step of `p` and the first of `a`), as ``Transition`` derives
+    /// them; none between two runs on one site that follow each other.
+    private func events(from p: Run, to a: Run) -> [PlanEvent] {
+        let transition = Transition(from: (p.end - 1, siteIndex[p.rank]), to: (a.start, siteIndex[a.rank]))
         let service = workload.type == .inference
         return transition.events(service: service).map { kind, atPrevious in
             let detail: String
@@ -320,13 +353,13 @@ struct Walk {
             case .checkpoint: detail = "\(PhysicalModel.checkpointSize(workload))"
             case .migrate where service: detail = "from \(siteName(p.rank)) (service restarted)"
             case .migrate:
-                let seconds = TimeSpan.seconds(migrations[a.step] ?? 0)
+                let seconds = TimeSpan.seconds(migrations[a.start] ?? 0)
                 detail = "from \(siteName(p.rank)), \(PhysicalModel.checkpointSize(workload)) in \(seconds)"
             default: detail = ""
             }
             return atPrevious
-                ? PlanEvent(kind: kind, step: p.step + 1, site: siteName(p.rank), detail: detail)
-                : PlanEvent(kind: kind, step: a.step, site: siteName(a.rank), detail: detail)
+                ? PlanEvent(kind: kind, step: p.end, site: siteName(p.rank), detail: detail)
+                : PlanEvent(kind: kind, step: a.start, site: siteName(a.rank), detail: detail)
         }
     }
 

@@ -81,9 +81,19 @@ public struct SiteSeries: Sendable {
     public var shed: [Bool]
 }
 
-/// What a workload did at one step, for the Gantt chart and the independent checker.
-public struct ExecutedStep: Sendable, Hashable {
-    public let step: Int
+/// What a workload did over consecutive steps on one pool at one width, for the Gantt chart and the
+/// independent checker.
+public struct ExecutedRun: Sendable, Hashable {
+    /// What a run is kept apart by: its workload and, for a federated participant, its dataset.
+    struct Key: Hashable {
+        let workload: Int
+        let dataset: String?
+    }
+
+    /// The first step it ran.
+    public let start: Int
+    /// The step after the last it ran.
+    public internal(set) var end: Int
     /// The workload's index in the fleet.
     public let workload: Int
     /// The pool it ran on.
@@ -92,14 +102,18 @@ public struct ExecutedStep: Sendable, Hashable {
     /// For one participant of a federated workload, the dataset it trained there (`nil` for other work).
     public var dataset: String? = nil
 
-    /// Makes an executed step.
-    public init(step: Int, workload: Int, pool: PoolReference, accelerators: Int, dataset: String? = nil) {
-        self.step = step
+    /// Makes an executed run over the steps `start..<end`.
+    public init(start: Int, end: Int, workload: Int, pool: PoolReference, accelerators: Int, dataset: String? = nil) {
+        self.start = start
+        self.end = end
         self.workload = workload
         self.pool = pool
         self.accelerators = accelerators
         self.dataset = dataset
     }
+
+    /// The steps it ran.
+    public var steps: Range<Int> { start..<end }
 
     /// The index of the site it ran at.
     public var site: Int { pool.site }

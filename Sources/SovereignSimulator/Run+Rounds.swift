@@ -53,9 +53,7 @@ extension Run {
 
     /// A participant trains its share of the round for one step, at home (the checker sees which dataset).
     mutating func train(_ a: Allocation, dataset: String, at t: Int) {
-        executed.append(
-            ExecutedStep(step: t, workload: a.workload, pool: a.pool, accelerators: a.count, dataset: dataset)
-        )
+        record(a, at: t)
         guard var r = federated[a.workload], let i = r.round(at: t) else { return }
         let w = fleet.workloads[a.workload]
         r.trained[i, default: [:]][dataset, default: 0] +=

@@ -191,7 +191,7 @@ public enum SimulationReport: Sendable {
 
     static func gantt(fleet: Fleet, run: Simulation, grid: TimeGrid) -> String {
         var steps: [Int: [(Int, Int)]] = [:]
-        for e in run.executed { steps[e.workload, default: []].append((e.step, e.site)) }
+        for e in run.executed { steps[e.workload, default: []] += e.steps.map { ($0, e.site) } }
         let rows = fleet.workloads.indices
         let rowHeight = 18.0
         let left = 210.0

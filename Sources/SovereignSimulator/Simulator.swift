@@ -9,8 +9,8 @@ public struct Simulation: Sendable {
     public let initialPlan: Plan
     /// Per site, power available and used over time.
     public let sites: [SiteSeries]
-    /// What ran where, step by step.
-    public let executed: [ExecutedStep]
+    /// What ran where: runs of consecutive steps on one pool at one width.
+    public let executed: [ExecutedRun]
     /// Every federated round that closed, with or without its quorum, in the order they closed.
     public var rounds: [RoundOutcome] = []
 }
@@ -102,12 +102,16 @@ struct Run {
     let grid: TimeGrid
     let policy: PlanningPolicy
     let initial: Plan
+    /// Each workload's priority, by index (read per comparison when a site's work is ordered for shedding).
+    let priorities: [Int]
     var progress: [Progress]
-    /// Allocations of the current plan by step.
-    var allocations: [[Allocation]]
+    /// The current plan's allocations, as segments.
+    var schedule: Schedule
     var batteryCharge: [Double]
     var series: [SiteSeries]
-    var executed: [ExecutedStep] = []
+    var executed: [ExecutedRun] = []
+    /// The index in ``executed`` of each workload's (and participant's) latest run.
+    var latestRun: [ExecutedRun.Key: Int] = [:]
     var result: SimulationResult
     /// Workloads to replan after this step.
     var affected = Set<Int>()
@@ -121,9 +125,10 @@ struct Run {
         self.grid = grid
         self.policy = policy
         self.initial = initial
+        priorities = fleet.workloads.map(\.priority)
         // What the planner computed travels with its plan: the work each workload needs.
         progress = initial.workloads.map { Progress(required: $0.requiredFLOPs) }
-        allocations = Array(repeating: [], count: grid.count)
+        schedule = Schedule(workloads: fleet.workloads.count)
         batteryCharge = fleet.sites.map { s in s.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0 }
         series = fleet.sites.map {
             SiteSeries(
@@ -142,13 +147,7 @@ struct Run {
     /// Replaces the allocations of `replacing` (all workloads when `nil`) from step `from` on with
     /// those of `plan`.
     mutating func install(_ plan: Plan, workloadIndices: [Int], from: Int, replacing: Set<Int>? = nil) {
-        for t in from..<grid.count {
-            if let replacing {
-                allocations[t].removeAll { replacing.contains($0.workload) }
-            } else {
-                allocations[t].removeAll(keepingCapacity: true)
-            }
-        }
+        schedule.clear(replacing, from: from)
         for (k, placed) in plan.workloads.enumerated() {
             let w = workloadIndices[k]
             if !placed.rounds.isEmpty {
@@ -161,17 +160,14 @@ struct Run {
             for segment in placed.segments {
                 let pool = segment.reference
                 guard let model = fleet.catalog[fleet.sites[pool.site].pools[pool.pool].accelerator] else { continue }
-                for t in max(from, segment.start)..<segment.end {
-                    allocations[t].append(
-                        Allocation(
-                            workload: w,
-                            pool: pool,
-                            model: model,
-                            count: segment.accelerators,
-                            participant: segment.participant
-                        )
-                    )
-                }
+                let allocation = Allocation(
+                    workload: w,
+                    pool: pool,
+                    model: model,
+                    count: segment.accelerators,
+                    participant: segment.participant
+                )
+                schedule.add(allocation, steps: max(from, segment.start)..<max(from, segment.end))
             }
         }
     }
@@ -181,8 +177,11 @@ struct Run {
 
     /// Executes step `t`.
     mutating func step(_ t: Int, actual: [SiteBudget], original: [SiteBudget], forecast: inout [SiteBudget]) {
+        schedule.advance(to: t)
         var bySite: [Int: [Allocation]] = [:]
-        for a in allocations[t] where progress[a.workload].finishStep == nil && !droppedOut(a, at: t) {
+        for id in schedule.active {
+            let a = schedule.entries[id].allocation
+            guard progress[a.workload].finishStep == nil, !droppedOut(a, at: t) else { continue }
             bySite[a.site, default: []].append(a)
         }
         var running: [Allocation] = []
@@ -196,12 +195,9 @@ struct Run {
                 nowcast(site: s, at: t, actual: budget, forecast: &forecast[s])
             }
         }
-        // Each run's next step, looked up once per step rather than once per run.
-        var following: [Int: Allocation] = [:]
-        if t + 1 < grid.count {
-            for a in allocations[t + 1] where following[a.workload] == nil { following[a.workload] = a }
+        for a in running {
+            advance(a, at: t, following: t + 1 < grid.count ? schedule.first(of: a.workload, at: t + 1) : nil)
         }
-        for a in running { advance(a, at: t, following: following[a.workload]) }
         closeRounds(endingAt: t)
     }
 
@@ -220,9 +216,8 @@ struct Run {
     ) {
         var work = planned
         work.sort {
-            let a = fleet.workloads[$0.workload]
-            let b = fleet.workloads[$1.workload]
-            return a.priority != b.priority ? a.priority > b.priority : $0.workload < $1.workload
+            let (a, b) = (priorities[$0.workload], priorities[$1.workload])
+            return a != b ? a > b : $0.workload < $1.workload
         }
         let discharge = fleet.sites[s].power.battery.map { min($0.power.watts, batteryCharge[s] / grid.step) } ?? 0
         let limit = budget.supply[t] + discharge
@@ -277,7 +272,7 @@ struct Run {
         guard !ahead.isEmpty else { return }
         forecast.capSupply(ahead, at: actual.supply[t])
         for u in ahead {
-            let here = allocations[u].filter { $0.site == s && progress[$0.workload].finishStep == nil }
+            let here = schedule.allocations(at: u, site: s).filter { progress[$0.workload].finishStep == nil }
             let load = here.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
             if load > forecast.itLimit(at: u) + 1e-6 {
                 // Work that may not pause keeps its place; it is replanned only if it is actually shed.
@@ -308,7 +303,7 @@ struct Run {
         if let dataset = a.participant { return train(a, dataset: dataset, at: t) }
         let w = fleet.workloads[a.workload]
         var p = progress[a.workload]
-        executed.append(ExecutedStep(step: t, workload: a.workload, pool: a.pool, accelerators: a.count))
+        record(a, at: t)
         // Events are counted from what ran, not from plans (a replan starts plans afresh).
         if p.ran, let last = p.lastSite {
             let transition = Transition(from: (p.lastRunStep, last), to: (t, a.site))
@@ -366,6 +361,29 @@ struct Run {
         progress[a.workload] = p
     }
 
+    /// Records that `a` ran at step `t`: its latest run goes on when it ran the step before on the same pool
+    /// at the same width, else a new run starts.
+    mutating func record(_ a: Allocation, at t: Int) {
+        let key = ExecutedRun.Key(workload: a.workload, dataset: a.participant)
+        if let i = latestRun[key], executed[i].end == t, executed[i].pool == a.pool,
+            executed[i].accelerators == a.count
+        {
+            executed[i].end = t + 1
+            return
+        }
+        latestRun[key] = executed.count
+        executed.append(
+            ExecutedRun(
+                start: t,
+                end: t + 1,
+                workload: a.workload,
+                pool: a.pool,
+                accelerators: a.count,
+                dataset: a.participant
+            )
+        )
+    }
+
     /// Counts a checkpoint moving between sites and returns the seconds it takes over their link (none
     /// without one).
     mutating func transferCheckpoint(_ w: Workload, from last: Int, to site: Int) -> Double {
@@ -406,8 +424,10 @@ struct Run {
         let remaining = fleet.replacingWorkloads(workloads)
         // Everything else keeps its place and holds its accelerators and power.
         var occupied: [Occupation] = []
-        for u in (t + 1)..<grid.count {
-            for a in allocations[u] where !replanned.contains(a.workload) && progress[a.workload].finishStep == nil {
+        for entry in schedule.entries where entry.end > t + 1 {
+            let a = entry.allocation
+            guard !replanned.contains(a.workload), progress[a.workload].finishStep == nil else { continue }
+            for u in max(entry.start, t + 1)..<entry.end {
                 occupied.append(Occupation(step: u, site: a.site, pool: a.pool.poolName, accelerators: a.count))
             }
         }

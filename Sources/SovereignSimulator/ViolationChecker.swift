@@ -17,14 +17,15 @@ public struct ViolationChecker: Sendable {
     }
 
     /// Counts violations: residency per executed step, power and thermal per site-step.
-    public func check(_ executed: [ExecutedStep]) -> SimulationResult.Violations {
+    public func check(_ executed: [ExecutedRun]) -> SimulationResult.Violations {
         var violations = SimulationResult.Violations()
         var it = [[Double]](repeating: [Double](repeating: 0, count: grid.count), count: fleet.sites.count)
         for e in executed {
             let site = fleet.sites[e.site]
-            violations.residency += residencyViolations(e, at: site)
+            violations.residency += residencyViolations(e, at: site) * e.steps.count
             guard let model = fleet.catalog[site.pools[e.pool.pool].accelerator] else { continue }
-            it[e.site][e.step] += Double(e.accelerators) * model.power.watts * PhysicalModel.trainingUtilisation
+            let watts = Double(e.accelerators) * model.power.watts * PhysicalModel.trainingUtilisation
+            for t in e.steps { it[e.site][t] += watts }
         }
         for (s, site) in fleet.sites.enumerated() {
             // The battery as the checker sees it: charged by surplus solar, drained by the shortfall.
@@ -53,29 +54,28 @@ public struct ViolationChecker: Sendable {
     /// Counts the violations of a plan as planned: every segment's steps, each participant's at its dataset.
     public func check(_ plan: Plan) -> SimulationResult.Violations {
         let index = Dictionary(fleet.workloads.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var steps: [ExecutedStep] = []
+        var runs: [ExecutedRun] = []
         for w in plan.workloads {
             guard let i = index[w.name] else { continue }
-            for s in w.segments {
-                for t in s.start..<min(s.end, grid.count) {
-                    steps.append(
-                        ExecutedStep(
-                            step: t,
-                            workload: i,
-                            pool: s.reference,
-                            accelerators: s.accelerators,
-                            dataset: s.participant
-                        )
+            for s in w.segments where s.start < min(s.end, grid.count) {
+                runs.append(
+                    ExecutedRun(
+                        start: s.start,
+                        end: min(s.end, grid.count),
+                        workload: i,
+                        pool: s.reference,
+                        accelerators: s.accelerators,
+                        dataset: s.participant
                     )
-                }
+                )
             }
         }
-        return check(steps)
+        return check(runs)
     }
 
-    /// The datasets a step processes that may not be processed where it ran: a participant's own dataset
+    /// The datasets a run processes at each step that may not be processed where it ran: a participant's own dataset
     /// (one that is not its workload's counts too), or every dataset of other work.
-    func residencyViolations(_ e: ExecutedStep, at site: Site) -> Int {
+    func residencyViolations(_ e: ExecutedRun, at site: Site) -> Int {
         let w = fleet.workloads[e.workload]
         if let dataset = e.dataset {
             guard w.datasets.contains(dataset) else { return 1 }

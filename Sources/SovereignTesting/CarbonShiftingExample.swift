@@ -2,8 +2,8 @@ public import Foundation
 import SovereignBase
 public import SovereignModel
 
-/// `Examples/carbon-shifting` with as many of its 10,000 jobs as a test or benchmark asks for, its pauses
-/// priced (as the example declares) or free (GAIA's setting).
+/// `Examples/carbon-shifting` with as many of its jobs (99,988, a year of arrivals) as a test or benchmark asks
+/// for, its pauses priced (as the example declares) or free (GAIA's setting).
 ///
 /// The jobs become workloads by the rule of the example's `derive.py` (which writes the first 1,000 into
 /// `workloads.yaml`; a test checks the two agree byte for byte).
@@ -48,11 +48,16 @@ public enum CarbonShiftingExample: Sendable {
         return out
     }
 
-    /// The example's fleet with the first `count` jobs, loaded from a scratch copy in `scratch`.
+    /// The example's fleet with the first `count` jobs, loaded from a scratch copy in `scratch`; its horizon
+    /// (41 days, what the first 10,000 jobs need) lengthened to the last job's deadline when that is later.
     ///
     /// - Parameter pricedPauses: keep the site's checkpoint storage (pauses cost carbon) or drop it (free).
     public static func fleet(jobs count: Int, pricedPauses: Bool, in scratch: URL) throws -> Fleet {
+        let selected = try jobs(count)
         var site = try String(contentsOf: directory.appendingPathComponent("fleet.yaml"), encoding: .utf8)
+        let lastDeadline = selected.map { $0.arrival + $0.length + $0.wait }.max() ?? 0
+        let days = (lastDeadline + 1439) / 1440
+        if days > 41 { site = site.replacingOccurrences(of: "horizon: 41 d", with: "horizon: \(days) d") }
         if !pricedPauses {
             site = site.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { !$0.hasPrefix("  storage:") }.joined(separator: "\n")
@@ -61,7 +66,7 @@ public enum CarbonShiftingExample: Sendable {
         let carbon = directory.appendingPathComponent("carbon.csv")
         try? FileManager.default.removeItem(at: scratch.appendingPathComponent("carbon.csv"))
         try FileManager.default.copyItem(at: carbon, to: scratch.appendingPathComponent("carbon.csv"))
-        let workloads = workloadsYAML(try jobs(count))
+        let workloads = workloadsYAML(selected)
         try workloads.write(to: scratch.appendingPathComponent("workloads.yaml"), atomically: true, encoding: .utf8)
         return try FleetLoader().load(paths: [scratch.path])
     }

@@ -399,7 +399,7 @@ struct ValidationRuleTests {
             replace: "horizon: 7 d, step: 1 h",
             with: "horizon: 36500 d, step: 1 min",
             expect: [
-                "fleet.yaml:4:61: error: spec.step: expected at most 1,000,000 steps over the horizon (36500 d), found \"1 min\""
+                "fleet.yaml:4:61: error: spec.step: expected at most 10,000,000 steps over the horizon (36500 d), found \"1 min\""
             ]
         ),
     ]

@@ -72,9 +72,9 @@ struct FederatedRoundsSimulationTests {
         var run = Run(fleet: fleet, grid: grid, policy: .powerAware, initial: plan)
         // The first step where all three sites train: the first round still to close.
         let t = try #require(
-            (0..<grid.count).first { t in run.allocations[t].filter { $0.workload == w }.count == 3 }
+            (0..<grid.count).first { t in run.schedule.allocations(at: t).filter { $0.workload == w }.count == 3 }
         )
-        let here = run.allocations[t].filter { $0.workload == w }
+        let here = run.schedule.allocations(at: t).filter { $0.workload == w }
         #expect(Set(here.compactMap(\.participant)).count == 3)
         run.interrupt(here[0], at: t)
         #expect(run.result.rounds?.dropouts == 1)
@@ -104,7 +104,7 @@ struct FederatedRoundsSimulationTests {
         run.affected = [w]
         let budgets = fleet.sites.map { SiteBudget(site: $0, grid: grid) }
         run.replan(after: 0, planner: Planner(policy: .powerAware), forecast: budgets)
-        #expect((1..<grid.count).allSatisfy { t in !run.allocations[t].contains { $0.workload == w } })
+        #expect((1..<grid.count).allSatisfy { t in !run.schedule.allocations(at: t).contains { $0.workload == w } })
     }
 
     static func replacingSegments(of w: WorkloadPlan, with segments: [Segment]) -> WorkloadPlan {

@@ -5,6 +5,8 @@ extension FleetDecoder {
 
     /// The longest scenario Sovereign plans over: a century.
     static let maximumHorizon = TimeSpan.days(36_525)
+    /// The most steps a scenario may have: a year at 5-second steps (6.3M) fits.
+    static let maximumSteps = 10_000_000
 
     func decodeScenario(name: String, _ spec: SpecNode) -> Scenario? {
         guard
@@ -33,8 +35,8 @@ extension FleetDecoder {
             node.report(.badValue, expected: "a step no longer than the horizon (\(horizon))")
             return nil
         }
-        if let horizon, let step, !(horizon.seconds / step.seconds <= 1_000_000), let node = f["step"] {
-            node.report(.badValue, expected: "at most 1,000,000 steps over the horizon (\(horizon))")
+        if let horizon, let step, !(horizon.seconds / step.seconds <= Double(Self.maximumSteps)), let node = f["step"] {
+            node.report(.badValue, expected: "at most 10,000,000 steps over the horizon (\(horizon))")
             return nil
         }
         guard let start, let horizon, let step, let forecastError, let seed else { return nil }

@@ -13,4 +13,9 @@ public struct PowerBudget: StepLimit {
     func limit(site: Int, step t: Int, wattsEach: Double, state: PlanningState) -> Int {
         Int((max(0, state.headroom[site][t]) / wattsEach).rounded(.down))
     }
+
+    func bound(site: Int, block b: Int, wattsEach: Double, state: PlanningState) -> Int {
+        // Monotone in the headroom, so the block's largest headroom gives the most at any of its steps.
+        Int((max(0, state.headroom[site].maximum(block: b)) / wattsEach).rounded(.down))
+    }
 }
