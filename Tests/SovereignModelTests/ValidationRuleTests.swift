@@ -451,6 +451,34 @@ struct ValidationRuleTests {
         #expect(Fixtures.diagnostics(broken) == rule.expected)
     }
 
+    /// A fleet whose sites × steps would need more memory than planning may take is refused at its scenario,
+    /// before any trace is resampled onto the grid; one fewer site fits.
+    @Test func tooManySiteStepsAreRefusedAtTheScenario() {
+        func fleet(extraSites: Int) -> String {
+            let site = """
+                ---
+                apiVersion: sovereign.dev/v1
+                kind: Site
+                metadata: {name: extra-NAME}
+                spec:
+                  jurisdiction: RW
+                  operator: {name: Example Cloud, jurisdiction: RW}
+                  power: {grid: {capacity: 600 kW}}
+                  cooling: {capacity: 500 kW, ambient: 24 C, pue: {base: 1.5}}
+                  pools: [{name: l4, accelerator: nvidia-l4, count: 8, perNode: 8}]
+
+                """
+            return Fixtures.constantFleet.replacingOnce("horizon: 7 d, step: 1 h", with: "horizon: 365 d, step: 5 s")
+                + "\n" + (1...extraSites).map { site.replacingOccurrences(of: "NAME", with: "\($0)") }.joined()
+        }
+        #expect(
+            Fixtures.diagnostics(fleet(extraSites: 6)) == [
+                "fleet.yaml:3:18: error: metadata.name: expected at most 50,000,000 site-steps (sites × steps; each holds about 200 bytes while planning): a longer step, a shorter horizon or fewer sites, found 8 sites × 6307200 steps = 50457600"
+            ]
+        )
+        #expect(Fixtures.diagnostics(fleet(extraSites: 5)) == [])
+    }
+
     @Test func everyRuleIsCovered() {
         // Each rule the decoder can report appears in at least one case here or in the trace tests.
         let names = Set(Self.cases.map(\.name))

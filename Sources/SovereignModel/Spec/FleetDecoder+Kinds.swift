@@ -7,6 +7,9 @@ extension FleetDecoder {
     static let maximumHorizon = TimeSpan.days(36_525)
     /// The most steps a scenario may have: a year at 5-second steps (6.3M) fits.
     static let maximumSteps = 10_000_000
+    /// The most sites × steps a fleet may have (about 10 GB while planning): a year at 5-second steps for 7
+    /// sites, a year at 10 minutes for 950, a week at 15 minutes for 70,000.
+    static let maximumSiteSteps = 50_000_000
 
     func decodeScenario(name: String, _ spec: SpecNode) -> Scenario? {
         guard

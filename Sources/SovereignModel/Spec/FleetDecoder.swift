@@ -337,7 +337,21 @@ final class FleetDecoder {
                 found: "another, \"\(extra.name)\""
             )
         }
-        return scenarios.first?.value
+        guard let scenario = scenarios.first?.value else { return nil }
+        let siteSteps = scenario.grid.count * sites.count
+        guard siteSteps <= Self.maximumSiteSteps else {
+            // Planning holds several values per site and step (budgets as planned, forecast and drawn, headroom,
+            // the trace series): refused here, before the traces are resampled onto the grid.
+            scenarios[0].nameNode.report(
+                .badValue,
+                expected:
+                    "at most 50,000,000 site-steps (sites × steps; each holds about 200 bytes while planning): a longer step, a shorter horizon or fewer sites",
+                found:
+                    "\(sites.count) sites × \(scenario.grid.count) steps = \(siteSteps)"
+            )
+            return nil
+        }
+        return scenario
     }
 
     private func checkAcceleratorModels() -> [AcceleratorModel] {
