@@ -40,6 +40,9 @@ public actor ControlPlane {
     /// Counts the commits that changed a workload record, so a reader that caches workloads (the federation
     /// coordinator) reads the store again only when this has moved.
     private(set) var workloadGeneration = 0
+    /// Counts this replica's commits, so a pass knows whether the view it carries (``PassView``) still matches
+    /// the store: anything committed off the pass moves it.
+    nonisolated let commitCount = Atomic<Int>(0)
     /// Decoded specs of the workloads the control plane manages, by name: behind a lock of their own, so the
     /// API's reads (``views(_:)``, ``workloadDetail(_:)``) answer off the control plane's queue, never waiting
     /// for a pass or a commit's `fsync`.
@@ -394,6 +397,7 @@ public actor ControlPlane {
         let committed: CommittedChange
         do {
             committed = try store.commit(change, at: time ?? clock())
+            commitCount.add(1, ordering: .sequentiallyConsistent)
         } catch let error as StoreError where error.isDeposed {
             stepDown(error.message)
             throw error
