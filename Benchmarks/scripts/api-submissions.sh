@@ -4,6 +4,7 @@
 # kept-alive connection (what a client script does), then pages of `GET /v1/workloads?limit=100` and the whole
 # list. Server and client share this machine's cores. `--connections N` submits on N kept-alive connections at
 # once (each its share of COUNT, one request at a time on each), as N clients do.
+# SOVEREIGN_BIN names a release `sovereign` to use instead of building one (e.g. Benchmarks/.build/release/sovereign).
 # Usage: Benchmarks/scripts/api-submissions.sh [--connections N] [COUNT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,9 +14,10 @@ if [ "${1:-}" = "--connections" ]; then
     shift 2
 fi
 count=${1:-10000}
-swift build -c release --product sovereign >/dev/null
+sovereign=${SOVEREIGN_BIN:-.build/release/sovereign}
+[ -n "${SOVEREIGN_BIN:-}" ] || swift build -c release --product sovereign >/dev/null
 dir=$(mktemp -d)
-.build/release/sovereign serve Examples/east-africa --db "$dir/state.sqlite" --listen 127.0.0.1:0 --tick "1 s" \
+"$sovereign" serve Examples/east-africa --db "$dir/state.sqlite" --listen 127.0.0.1:0 --tick "1 s" \
     --work-dir "$dir/work" >"$dir/out" 2>"$dir/err" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
