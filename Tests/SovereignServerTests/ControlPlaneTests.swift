@@ -13,10 +13,10 @@ struct ControlPlaneTests {
     /// submission stays as committed.
     @Test(arguments: StoreBackend.allCases) func askedPassesStopAtShutdown(_ backend: StoreBackend) async throws {
         let h = try F.harness(backend: backend)
-        await h.plane.askForPass()
+        h.plane.askForPass()
         await h.plane.stopAskedPasses()
         _ = try await h.plane.submit(document: F.workload("late"), by: F.requester)
-        await h.plane.askForPass()
+        h.plane.askForPass()
         await h.plane.askedPassesDone()
         #expect(try h.store.workload(named: "late")?.state == .pending)
     }

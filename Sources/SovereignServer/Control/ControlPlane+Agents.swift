@@ -162,15 +162,14 @@ extension ControlPlane {
         )
     }
 
-    /// Recomputes the checkpoint moves under way from the store: every open attempt at an agent's site that
+    /// Recomputes the checkpoint moves under way from the pass's view of the store: every open attempt at an agent's site that
     /// resumes from a checkpoint another agent's site holds, and every replica due, where residency lets the
     /// checkpoint travel by the relay.
     ///
     /// - Complexity: O(A + W × S) for A open attempts, W active workloads and S agent sites, once per pass.
-    func refreshMoves() async throws {
+    func refreshMoves(_ view: PassView) async throws {
         guard let agents else { return }
-        let active = try store.activeWorkloads()
-        let open = try store.openAttempts()
+        let (active, open) = (view.workloads, view.attempts)
         let holders = Dictionary(active.compactMap { r in r.checkpointSite.map { (r.name, $0) } }) { a, _ in a }
         let peers = await agents.peerSites()
         var pending: [PendingMove] = []

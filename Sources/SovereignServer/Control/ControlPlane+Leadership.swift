@@ -137,13 +137,10 @@ extension ControlPlane {
     func learnSpecs(of records: [WorkloadRecord]) {
         let unknown = records.filter { specs[$0.name] == nil && !unreadable.contains($0.name) }
         guard !unknown.isEmpty else { return }
-        let learnt = Self.decodeSpecs(
-            of: unknown,
-            fleet: fleet,
-            specs: specFiles,
-            loader: submissionLoader,
-            logger: logger
-        )
+        let (fleet, loader, logger) = (fleet, submissionLoader, logger)
+        let learnt = specFiles.withLock { files in
+            Self.decodeSpecs(of: unknown, fleet: fleet, specs: files, loader: loader, logger: logger)
+        }
         specsKept.withLock { $0.merge(learnt.specs) { _, new in new } }
         unreadable.formUnion(learnt.unreadable)
     }

@@ -195,6 +195,7 @@ extension ControlPlane {
     func metricsSnapshot() throws -> (
         states: [WorkloadState: Int], sites: [LivePlan.SiteView], ledger: Int, counters: Counters
     ) {
-        (try store.workloadCounts(), lastPlan?.sites ?? [], tree.size, counters)
+        try catchUpSubmissions()
+        return (try store.workloadCounts(), lastPlan?.sites ?? [], tree.size, counters)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SovereignLedger
 import SovereignModel
 import SovereignPlanner
+import Synchronization
 
 extension ControlPlane {
     /// One pass of the control loop: observe every attempt, apply operator requests and the power budget,
@@ -10,7 +11,8 @@ extension ControlPlane {
     ///
     /// The pass reads a ``ReconcileSnapshot`` (the store, then the executor's observations), decides with
     /// ``Reconcile`` (no store, no clock, no executor), commits the change, and only then performs its
-    /// actions, so a crash never loses why something started or stopped.
+    /// actions, so a crash never loses why something started or stopped. It reads the active workloads and open
+    /// attempts once, as a ``PassView`` it carries through its steps with its own commits applied.
     ///
     /// Only the leader passes; on a follower this keeps the tree up to the stored ledger and returns.
     ///
@@ -24,30 +26,58 @@ extension ControlPlane {
             counters.reconciles += 1
             let observed = try await observeAttempts()
             // Nothing awaits from here to the commit: the change is made from what is read here.
-            let snapshot = try snapshot(observed)
+            var view = try current(observed.view)
+            let snapshot = try snapshot(observed, view: view)
             let result = Reconcile.run(snapshot, policy: Self.planningPolicy)
             counters.kills += result.kills
             counters.pauses += result.pauses
-            let committed = try commit(result.change, at: snapshot.now)
+            let committed = try commit(result.change, at: snapshot.now, carrying: &view)
             resignalled = result.resignalled
-            try await perform(result.actions, ids: committed.attemptIDs, now: snapshot.time)
+            try await perform(result.actions, ids: committed.attemptIDs, now: snapshot.time, view: &view)
             try signCheckpoint()
-            try publish(result, of: snapshot)
-            try await refreshMoves()
+            view = try current(view)
+            publish(result, of: snapshot, view: view)
+            try await refreshMoves(view)
             let touched = Set((result.change.newAttempts + result.change.attempts).map(\.site))
             if !touched.isEmpty { await agents?.changed(touched) }
         }
     }
 
+    /// The active workloads and open attempts as the store holds them now.
+    func readView() throws -> PassView {
+        let commits = commitCount.load(ordering: .sequentiallyConsistent)
+        return PassView(workloads: try store.activeWorkloads(), attempts: try store.openAttempts(), commits: commits)
+    }
+
+    /// `view` while nothing but the pass has committed since it was read or carried, else the store read again.
+    func current(_ view: PassView) throws -> PassView {
+        view.commits == commitCount.load(ordering: .sequentiallyConsistent) ? view : try readView()
+    }
+
+    /// Commits a change of the pass and carries `view` past it: applied to the view when the commit was the only
+    /// one since the view matched the store, else marked to be read again.
+    func commit(_ change: StateChange, at time: Date? = nil, carrying view: inout PassView) throws -> CommittedChange {
+        let before = commitCount.load(ordering: .sequentiallyConsistent)
+        let committed = try commit(change, at: time)
+        let after = commitCount.load(ordering: .sequentiallyConsistent)
+        let own = change.isEmpty ? 0 : 1
+        view =
+            view.commits == before && after == before + own
+            ? view.applying(change, ids: committed.attemptIDs, commits: after)
+            : PassView(workloads: view.workloads, attempts: view.attempts, commits: nil)
+        return committed
+    }
+
     /// What the executor sees of every open attempt (at a server's first pass, the attempts are adopted),
     /// and of every active workload's checkpoint.
     func observeAttempts() async throws -> Observed {
-        let attempts = try store.openAttempts()
-        let active = try store.activeWorkloads()
+        let view = try readView()
+        let (attempts, active) = (view.attempts, view.workloads)
         let observations = adopted ? await executor.observe(attempts) : await executor.adopt(attempts)
         adopted = true
         let checkpoints = await executor.checkpointBytes(of: Self.checkpointSites(active, open: attempts))
         return Observed(
+            view: view,
             attempts: zip(attempts, observations).map(ObservedAttempt.init),
             late: try await lateCompletions(open: attempts),
             checkpoints: checkpoints,
@@ -88,6 +118,8 @@ extension ControlPlane {
     /// What a pass sees before it reads the store: the executor's view of attempts and checkpoints, and the
     /// sites whose agents fell silent.
     struct Observed {
+        /// The store as the observation read it.
+        var view: PassView
         var attempts: [ObservedAttempt]
         /// Attempts taken as lost whose agent reports them completed (``lateCompletions(open:)``).
         var late: [ObservedAttempt] = []
@@ -98,9 +130,9 @@ extension ControlPlane {
     }
 
     /// The pass's snapshot: the observations, and the store as it is now.
-    func snapshot(_ observed: Observed) throws -> ReconcileSnapshot {
+    func snapshot(_ observed: Observed, view: PassView) throws -> ReconcileSnapshot {
         let executor = self.executor
-        let workloads = try store.activeWorkloads()
+        let workloads = view.workloads
         // Workloads submitted on other replicas reach this one through the store only.
         learnSpecs(of: workloads)
         return ReconcileSnapshot(
@@ -128,7 +160,7 @@ extension ControlPlane {
     }
 
     /// Sends the pass's signals, then starts its attempts (whose intents the commit numbered `ids`).
-    func perform(_ actions: [ControlAction], ids: [Int64], now t: Double) async throws {
+    func perform(_ actions: [ControlAction], ids: [Int64], now t: Double, view: inout PassView) async throws {
         var ids = ids[...]
         var launches: [(AttemptRecord, Workload.Run)] = []
         for action in actions {
@@ -140,12 +172,12 @@ extension ControlPlane {
                 launches.append((attempt, run))
             }
         }
-        try await launch(launches, now: t)
+        try await launch(launches, now: t, view: &view)
     }
 
     /// Starts attempts whose intent is committed, and records their handles (or, for one that cannot start,
-    /// a failed attempt).
-    func launch(_ attempts: [(AttemptRecord, Workload.Run)], now t: Double) async throws {
+    /// a failed attempt), carrying `view` past that record.
+    func launch(_ attempts: [(AttemptRecord, Workload.Run)], now t: Double, view: inout PassView) async throws {
         var change = StateChange()
         for (attempt, run) in attempts {
             var attempt = attempt
@@ -165,12 +197,12 @@ extension ControlPlane {
                 change.workloads.append(record)
             }
         }
-        try commit(change)
+        _ = try commit(change, carrying: &view)
     }
 
     /// Builds the API's view of the pass, and tells the observers (the extender, the node labeller).
-    func publish(_ result: ReconcileResult, of snapshot: ReconcileSnapshot) throws {
-        let use = SiteUse(fleet: fleet, attempts: try store.openAttempts())
+    func publish(_ result: ReconcileResult, of snapshot: ReconcileSnapshot, view: PassView) {
+        let use = SiteUse(fleet: fleet, attempts: view.attempts)
         let previousSites = lastPlan?.sites
         lastPlan = LivePlan(
             at: snapshot.now,
@@ -182,7 +214,7 @@ extension ControlPlane {
             agents: (snapshot.agentSites, snapshot.darkSites, snapshot.agentReports),
             use: use,
             planned: result.views,
-            workloads: try store.activeWorkloads()
+            workloads: view.workloads
         )
         // An agent's heartbeat alone is no event: it changes every second or so (the console shows its age).
         if let sites = lastPlan?.sites, sites.map(\.withoutHeartbeat) != previousSites?.map(\.withoutHeartbeat) {

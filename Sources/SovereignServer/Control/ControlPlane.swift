@@ -18,8 +18,9 @@ import Synchronization
 public actor ControlPlane {
     /// The fleet from the spec files (sites, datasets, policies; workloads declared there).
     public let fleet: Fleet
-    /// The fleet's spec files, parsed once: every submission is decoded against them.
-    let specFiles: ParsedSpecs
+    /// The fleet's spec files, parsed once: every submission is decoded against them, one at a time (their YAML
+    /// nodes are not `Sendable`), off the control plane's queue.
+    nonisolated let specFiles: Mutex<ParsedSpecs>
     let store: any ControlStore
     let executor: any Executor
     /// The executor of the sites whose work runs through site agents, when any does (it is also part of
@@ -37,9 +38,21 @@ public actor ControlPlane {
     var tree: MerkleTree
     /// Decodes submissions with the fleet's specs, keeping the specs' trace files as first read.
     nonisolated let submissionLoader: FleetLoader
+    /// Where submissions are decoded: a queue of their own, so a decode waits for no pass.
+    nonisolated let decodes = BlockingQueue(label: "sovereign.submissions")
+    /// Commits the submissions that arrive together in one transaction, beside the control plane's queue.
+    nonisolated let submissions: GroupCommit
+    /// The names of the workloads being submitted now, not committed yet: a second submission of one is refused.
+    nonisolated let submitting = Mutex<Set<String>>([])
     /// Counts the commits that changed a workload record, so a reader that caches workloads (the federation
     /// coordinator) reads the store again only when this has moved.
-    private(set) var workloadGeneration = 0
+    nonisolated var workloadGeneration: Int { workloadCommits.load(ordering: .sequentiallyConsistent) }
+    nonisolated let workloadCommits = Atomic<Int>(0)
+    /// The ledger's size as this replica's commits left it; the tree catches up to it before it is read.
+    nonisolated let ledgerCommitted = Atomic<Int>(0)
+    /// Counts this replica's commits, so a pass knows whether the view it carries (``PassView``) still matches
+    /// the store: anything committed off the pass, on or off the queue, moves it.
+    nonisolated let commitCount = Atomic<Int>(0)
     /// Decoded specs of the workloads the control plane manages, by name: behind a lock of their own, so the
     /// API's reads (``views(_:)``, ``workloadDetail(_:)``) answer off the control plane's queue, never waiting
     /// for a pass or a commit's `fsync`.
@@ -66,12 +79,8 @@ public actor ControlPlane {
     /// Whether a pass is under way, and the passes waiting for it to end (see ``exclusively(_:)``).
     var passing = false
     var waitingPasses: [CheckedContinuation<Void, Never>] = []
-    /// Whether a pass was asked for since the last asked-for pass began, and the task running them (see
-    /// ``askForPass()``).
-    var passAsked = false
-    var askedPasses: Task<Void, Never>?
-    /// Whether passes may still be asked for (false once the server is shutting down).
-    var takesAskedPasses = true
+    /// The passes asked for without waiting (see ``askForPass()``).
+    nonisolated let askedPasses = Mutex(AskedPasses())
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
@@ -105,6 +114,24 @@ public actor ControlPlane {
     /// The control plane runs on ``queue``.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { queue.asUnownedSerialExecutor() }
 
+    /// Whether a pass was asked for since the last asked-for pass began, and the task running them.
+    struct AskedPasses {
+        var pending = false
+        var running: Task<Void, Never>?
+        /// Whether passes may still be asked for (false once the server is shutting down).
+        var open = true
+
+        /// Whether another pass is due, clearing the request; when none is, the running task ends.
+        mutating func take() -> Bool {
+            guard pending else {
+                running = nil
+                return false
+            }
+            pending = false
+            return true
+        }
+    }
+
     struct Counters {
         var reconciles = 0
         var starts = 0
@@ -137,8 +164,8 @@ public actor ControlPlane {
         self.events = events
         self.fleet = fleet
         let specFiles = try ParsedSpecs(sources: sources)
-        self.specFiles = specFiles
         self.store = store
+        self.submissions = GroupCommit(store: store, label: "sovereign.submission-commits", clock: clock)
         self.executor = executor
         self.agents = agents
         self.signer = signer
@@ -153,6 +180,7 @@ public actor ControlPlane {
         self.submissionLoader = loader
         let records = try store.workloads()
         let decoded = Self.decodeSpecs(of: records, fleet: fleet, specs: specFiles, loader: loader, logger: logger)
+        self.specFiles = Mutex(specFiles)
         specsKept.withLock { $0 = decoded.specs }
         self.unreadable = decoded.unreadable
         self.lease = lease
@@ -213,23 +241,60 @@ public actor ControlPlane {
     /// - Returns: the stored records.
     /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
     ///   taken; ``ControlError`` (`federationRefused`) when a federated workload breaks a residency or update-crossing rule.
-    public func submit(document: String, by actor: Requester) throws -> [WorkloadRecord] {
-        let workloads = try Self.decodeSubmission(document, specs: specFiles, base: fleet, loader: submissionLoader)
-        let now = clock().timeIntervalSince1970
+    public nonisolated func submit(document: String, by actor: Requester) async throws -> [WorkloadRecord] {
+        let workloads = try await decodes.run { [self] in
+            try specFiles.withLock { files in
+                try Self.decodeSubmission(document, specs: files, base: fleet, loader: submissionLoader)
+            }
+        }
+        for w in workloads { try checkFederation(w) }
+        let change = Self.submission(workloads, document: document, by: actor, at: clock().timeIntervalSince1970)
+        let names = workloads.map(\.name)
+        try reserve(names)
+        defer { submitting.withLock { $0.subtract(names) } }
+        let committed = try await submissions.commit(change)
+        specsKept.withLock { specs in for w in workloads { specs[w.name] = w } }
+        recorded(change, committed)
+        return change.newWorkloads
+    }
+
+    /// The change that submits `workloads` (given as `document`).
+    static func submission(
+        _ workloads: [Workload],
+        document: String,
+        by actor: Requester,
+        at now: Double
+    ) -> StateChange {
         var change = StateChange()
         for w in workloads {
-            if specs[w.name] != nil { throw StoreError.nameTaken(w.name) }
-            try checkFederation(w)
-            let record = WorkloadRecord(name: w.name, source: "api", document: document, at: now)
-            change.newWorkloads.append(record)
+            change.newWorkloads.append(WorkloadRecord(name: w.name, source: "api", document: document, at: now))
             change.transitions.append(
                 TransitionRecord(workload: w.name, at: now, from: nil, to: .pending, reason: "submitted")
             )
             change.ledger.append(.submitted(.init(w, by: actor.identity)))
         }
-        try commit(change, fenced: false)
-        specsKept.withLock { specs in for w in workloads { specs[w.name] = w } }
-        return try workloads.compactMap { try store.workload(named: $0.name) }
+        return change
+    }
+
+    /// Holds `names` for a submission under way, refusing one the control plane manages or another submission
+    /// holds (the store refuses the rest: names taken on another replica).
+    nonisolated func reserve(_ names: [String]) throws {
+        try submitting.withLock { held in
+            let known = specsKept.withLock { specs in names.first { specs[$0] != nil } }
+            if let taken = known ?? names.first(where: held.contains) { throw StoreError.nameTaken(taken) }
+            held.formUnion(names)
+        }
+    }
+
+    /// What a commit made off the control plane's queue leaves for its readers: the count a pass's view checks, the
+    /// workload generation, the ledger's size for the tree to catch up to, and the live events.
+    nonisolated func recorded(_ change: StateChange, _ committed: CommittedChange) {
+        commitCount.add(1, ordering: .sequentiallyConsistent)
+        workloadCommits.add(1, ordering: .sequentiallyConsistent)
+        if let last = committed.entries.last {
+            ledgerCommitted.max(last.sequence + 1, ordering: .sequentiallyConsistent)
+        }
+        events.publish(LiveEvent.of(change, committed: committed))
     }
 
     /// Decodes submitted documents against the fleet's specs, so that every reference and residency rule
@@ -343,36 +408,38 @@ public actor ControlPlane {
 
     /// Asks for a control-loop pass soon, without waiting for it, so a submission answers at once: passes
     /// asked for while one runs are coalesced into one more, so a burst of submissions costs a pass or two, not
-    /// one each.
-    public func askForPass() {
-        guard takesAskedPasses else { return }
-        passAsked = true
-        guard askedPasses == nil else { return }
-        askedPasses = Task { await self.runAskedPasses() }
+    /// one each. Callable from anywhere: it never waits for the control plane's queue.
+    public nonisolated func askForPass() {
+        askedPasses.withLock { asked in
+            guard asked.open else { return }
+            asked.pending = true
+            // The task's first look at the request waits for this lock, so it finds itself running.
+            if asked.running == nil { asked.running = Task { await self.runAskedPasses() } }
+        }
     }
 
     private func runAskedPasses() async {
-        while passAsked {
-            passAsked = false
+        while askedPasses.withLock({ $0.take() }) {
             do {
                 try await reconcile()
             } catch {
                 logger.error("reconcile failed", metadata: ["error": "\(error)"])
             }
         }
-        askedPasses = nil
     }
 
     /// Returns once the passes asked for so far have run.
-    public func askedPassesDone() async {
-        while let running = askedPasses { await running.value }
+    public nonisolated func askedPassesDone() async {
+        while let running = askedPasses.withLock({ $0.running }) { await running.value }
     }
 
     /// Takes no more asked-for passes and waits for the one running: what a server shutting down does before
     /// its last checkpoint, so no pass starts work or writes the ledger after it.
-    public func stopAskedPasses() async {
-        takesAskedPasses = false
-        passAsked = false
+    public nonisolated func stopAskedPasses() async {
+        askedPasses.withLock { asked in
+            asked.open = false
+            asked.pending = false
+        }
         await askedPassesDone()
     }
 
@@ -394,6 +461,7 @@ public actor ControlPlane {
         let committed: CommittedChange
         do {
             committed = try store.commit(change, at: time ?? clock())
+            commitCount.add(1, ordering: .sequentiallyConsistent)
         } catch let error as StoreError where error.isDeposed {
             stepDown(error.message)
             throw error
@@ -406,7 +474,7 @@ public actor ControlPlane {
             for entry in committed.entries { tree.append(entry.leafHash) }
         }
         if !change.workloads.isEmpty || !change.requests.isEmpty || !change.newWorkloads.isEmpty {
-            workloadGeneration += 1
+            workloadCommits.add(1, ordering: .sequentiallyConsistent)
         }
         events.publish(LiveEvent.of(change, committed: committed))
         return committed
@@ -438,17 +506,25 @@ public actor ControlPlane {
 
     /// The ledger's size and root now.
     public func ledgerHead() throws -> (size: Int, root: TreeHash) {
-        (tree.size, try tree.root(size: tree.size))
+        try catchUpSubmissions()
+        return (tree.size, try tree.root(size: tree.size))
     }
 
     /// An inclusion proof for entry `index` in the tree of `size` entries.
     public func inclusionProof(index: Int, size: Int) throws -> InclusionProof {
-        try InclusionProof(tree, index: index, size: size)
+        try catchUpSubmissions()
+        return try InclusionProof(tree, index: index, size: size)
     }
 
     /// A consistency proof between the trees of `from` and `to` entries.
     public func consistencyProof(from: Int, to: Int) throws -> ConsistencyProof {
-        try ConsistencyProof(tree, from: from, to: to)
+        try catchUpSubmissions()
+        return try ConsistencyProof(tree, from: from, to: to)
+    }
+
+    /// Brings the tree up to the entries this replica's submissions committed off the control plane's queue.
+    func catchUpSubmissions() throws {
+        if tree.size < ledgerCommitted.load(ordering: .sequentiallyConsistent) { try catchUpTree() }
     }
 
     /// The verifier key of the checkpoint signer.

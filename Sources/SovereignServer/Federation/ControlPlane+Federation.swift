@@ -29,7 +29,7 @@ extension ControlPlane {
 
     /// Refuses a federated workload whose participants or update crossings break a rule, or that has no trainer
     /// for its sites to run (such a workload is only planned and simulated).
-    func checkFederation(_ w: Workload) throws {
+    nonisolated func checkFederation(_ w: Workload) throws {
         if w.type == .federated, let federation = w.federation, federation.trainer == nil {
             throw ControlError(
                 .federationRefused,

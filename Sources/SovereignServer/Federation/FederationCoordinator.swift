@@ -69,7 +69,7 @@ public actor FederationCoordinator {
     /// site's poll ticks, and a thousand polls a second cost a thousand in-memory passes over the runs.
     public func tick() async {
         do {
-            let generation = await plane.workloadGeneration
+            let generation = plane.workloadGeneration
             if generation != matchedGeneration {
                 // Read the generation before the store, so a change committed in between is read next time.
                 matchedGeneration = generation

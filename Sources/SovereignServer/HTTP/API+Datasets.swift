@@ -15,7 +15,7 @@ extension API {
             try checkDerivation(report)
             let recorded = try await api.plane.recordDerivation(report, dataset: dataset, by: api.caller)
             // Work that waited for the dataset is planned by the next pass, which runs at once.
-            await api.plane.askForPass()
+            api.plane.askForPass()
             var response = try json(recorded)
             response.status = .created
             return response

@@ -26,7 +26,7 @@ extension API {
                 // Committed, then handed to the control loop, whose next pass runs at once after the answer:
                 // the answer does not wait for a plan of the whole fleet.
                 let submitted = try await api.plane.submit(document: text, by: api.caller)
-                await api.plane.askForPass()
+                api.plane.askForPass()
                 var response = try json(["workloads": try await api.plane.views(submitted)])
                 response.status = .created
                 return response

@@ -1,0 +1,63 @@
+import Foundation
+import SovereignLedger
+import SovereignTesting
+import Testing
+
+@testable import SovereignServer
+
+/// The submissions' group commit (``GroupCommit``), on both stores: changes committed together are each
+/// answered with exactly their own entries, and one at fault fails alone.
+struct GroupCommitTests {
+    static let time = Date(timeIntervalSince1970: 1_795_000_000)
+
+    func submission(_ names: String...) -> StateChange {
+        var change = StateChange()
+        for name in names {
+            change.newWorkloads.append(WorkloadRecord(name: name, source: "api", document: "doc \(name)", at: 100))
+            change.ledger.append(.cancelRequested(workload: name, by: "token:\(name)"))
+        }
+        return change
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func changesCommittedTogetherAreEachAnsweredWithTheirOwnEntries(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())
+        _ = try store.commit(submission("first"), at: Self.time)
+        let changes = [submission("a"), submission("b", "c"), submission("d")]
+        let results = GroupCommit.commit(changes, to: store, at: Self.time)
+        let committed = try results.map { try $0.get() }
+        #expect(committed.map { $0.entries.map(\.sequence) } == [[1], [2, 3], [4]])
+        let stored = try store.ledgerEntries(from: 1, limit: 10)
+        #expect(committed.flatMap(\.entries).map(\.leafHash) == stored.map(\.leafHash))
+        #expect(try store.workloads().map(\.name) == ["first", "a", "b", "c", "d"])
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aTakenNameInABatchFailsOnlyItsOwnSubmission(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())
+        _ = try store.commit(submission("taken"), at: Self.time)
+        let results = GroupCommit.commit(
+            [submission("a"), submission("b", "taken"), submission("c")],
+            to: store,
+            at: Self.time
+        )
+        #expect(throws: StoreError.self) { try results[1].get() }
+        #expect(try results[0].get().entries.map(\.sequence) == [1])
+        #expect(try results[2].get().entries.map(\.sequence) == [2])
+        #expect(try store.workloads().map(\.name) == ["taken", "a", "c"])
+    }
+
+    @Test(.timeLimit(.minutes(5)), arguments: StoreBackend.allCases)
+    func concurrentSubmissionsAreAllDurableWithGaplessEntries(_ backend: StoreBackend) async throws {
+        let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())
+        let group = GroupCommit(store: store, label: "test.group-commit", clock: { Self.time })
+        let sequences = try await withThrowingTaskGroup(of: [Int].self) { tasks in
+            for i in 0..<40 {
+                tasks.addTask { try await group.commit(submission("w\(i)")).entries.map(\.sequence) }
+            }
+            return try await tasks.reduce(into: []) { $0 += $1 }
+        }
+        #expect(sequences.sorted() == Array(0..<40))
+        #expect(Set(try store.workloads().map(\.name)) == Set((0..<40).map { "w\($0)" }))
+    }
+}
