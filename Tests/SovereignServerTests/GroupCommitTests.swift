@@ -47,6 +47,26 @@ struct GroupCommitTests {
         #expect(try store.workloads().map(\.name) == ["taken", "a", "c"])
     }
 
+    /// A batch the database refuses for any reason but a taken name (here a trigger; in life a lost connection
+    /// or a commit whose outcome is unknown) is every change's answer: not retried change by change, which
+    /// would wait out one timeout each, or answer a stored change as taken.
+    @Test func aBatchRefusedForAnotherReasonIsEveryChangesAnswer() throws {
+        let store = try StoreBackend.sqlite.makeStore(in: try Fixtures.temporaryDirectory())
+        try StoreBackend.executeBehind(
+            store,
+            "CREATE TRIGGER refuse_boom BEFORE INSERT ON workload WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+        let results = GroupCommit.commit(
+            [submission("a"), submission("boom"), submission("c")],
+            to: store,
+            at: Self.time
+        )
+        for result in results {
+            #expect { try result.get() } throws: { "\($0)".contains("disk on fire") }
+        }
+        #expect(try store.workloads().isEmpty)
+    }
+
     @Test(.timeLimit(.minutes(5)), arguments: StoreBackend.allCases)
     func concurrentSubmissionsAreAllDurableWithGaplessEntries(_ backend: StoreBackend) async throws {
         let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())

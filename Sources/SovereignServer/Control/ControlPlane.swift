@@ -252,9 +252,12 @@ public actor ControlPlane {
         let names = workloads.map(\.name)
         try reserve(names)
         defer { submitting.withLock { $0.subtract(names) } }
-        let committed = try await submissions.commit(change)
-        specsKept.withLock { specs in for w in workloads { specs[w.name] = w } }
-        recorded(change, committed)
+        // Kept and counted the moment it is durable, before the next batch commits: a pass that reads the store
+        // after this commit sees its count moved.
+        _ = try await submissions.commit(change) { [self] committed in
+            specsKept.withLock { specs in for w in workloads { specs[w.name] = w } }
+            recorded(change, committed)
+        }
         return change.newWorkloads
     }
 
