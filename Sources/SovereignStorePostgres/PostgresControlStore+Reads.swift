@@ -157,8 +157,8 @@ extension PostgresControlStore {
         let rows = try session.with { link in
             try link.rows(
                 """
-                SELECT site, at, available, forecast, ambient FROM power_signal
-                WHERE id IN (SELECT MAX(id) FROM power_signal GROUP BY site)
+                SELECT p.site, p.at, p.available, p.forecast, p.ambient
+                FROM power_latest l JOIN power_signal p ON p.id = l.signal
                 """
             ).map { try $0.decode((String, Double, Double, String, Double?).self) }
         }

@@ -134,8 +134,13 @@ public final class PostgresControlStore: ControlStore {
             let forecast = String(decoding: try JSONEncoder().encode(p.forecast), as: UTF8.self)
             try link.rows(
                 """
-                INSERT INTO power_signal (site, at, available, forecast, ambient)
-                VALUES (\(p.site), \(p.at), \(p.available), \(forecast), \(p.ambient))
+                WITH signal AS (
+                    INSERT INTO power_signal (site, at, available, forecast, ambient)
+                    VALUES (\(p.site), \(p.at), \(p.available), \(forecast), \(p.ambient))
+                    RETURNING site, id
+                )
+                INSERT INTO power_latest (site, signal) SELECT site, id FROM signal
+                ON CONFLICT (site) DO UPDATE SET signal = GREATEST(power_latest.signal, excluded.signal)
                 """
             )
         }

@@ -55,6 +55,14 @@ enum PostgresSchema {
                 "INSERT INTO leader_lease (holder, epoch, expiresAt) VALUES ('', 0, '-infinity')",
             ]
         ),
+        // Every pass reads each site's latest signal; without this it read every signal ever stored.
+        (
+            "v8: the latest power signal of each site",
+            [
+                "CREATE TABLE power_latest (site TEXT PRIMARY KEY, signal BIGINT NOT NULL REFERENCES power_signal(id))",
+                "INSERT INTO power_latest (site, signal) SELECT site, MAX(id) FROM power_signal GROUP BY site",
+            ]
+        ),
     ]
 
     /// Keys of the advisory locks the store takes (PostgreSQL scopes them to the database).

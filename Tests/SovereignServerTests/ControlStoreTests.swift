@@ -151,6 +151,44 @@ struct ControlStoreTests {
         )
     }
 
+    /// A store from before the latest-signal table (v8) keeps every site's latest signal: the migration fills
+    /// the table from the signals stored before it, and later signals move it on.
+    @Test(arguments: StoreBackend.allCases)
+    func theLatestSignalsSurviveTheMigrationThatIndexesThem(_ backend: StoreBackend) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let postgres = backend == .postgres ? try StoreBackend.newDatabase() : nil
+        func open() throws -> any ControlStore {
+            guard let postgres else {
+                return try SQLiteControlStore(path: directory.appendingPathComponent("state.sqlite").path)
+            }
+            return try StoreBackend.postgresStore(postgres)
+        }
+        var change = StateChange()
+        change.powerSignals = [
+            PowerSignalRecord(site: "nairobi-1", at: 1, available: 90_000, forecast: [], ambient: nil),
+            PowerSignalRecord(site: "mombasa-1", at: 1, available: 10_000, forecast: [], ambient: 30),
+            PowerSignalRecord(site: "nairobi-1", at: 2, available: 20_000, forecast: [], ambient: 25.5),
+        ]
+        let before = try open()
+        _ = try before.commit(change, at: Self.time)
+        // What a database migrated before v8 looks like.
+        let forget = postgres == nil ? "grdb_migrations WHERE identifier" : "sovereign_migration WHERE name"
+        try StoreBackend.executeBehind(before, "DROP TABLE power_latest")
+        try StoreBackend.executeBehind(before, "DELETE FROM \(forget) LIKE 'v8:%'")
+        let after = try open()
+        #expect(
+            try after.latestPowerSignals() == [
+                "nairobi-1": change.powerSignals[2], "mombasa-1": change.powerSignals[1],
+            ]
+        )
+        var later = StateChange()
+        later.powerSignals = [PowerSignalRecord(site: "mombasa-1", at: 3, available: 0, forecast: [], ambient: nil)]
+        _ = try after.commit(later, at: Self.time)
+        #expect(
+            try after.latestPowerSignals() == ["nairobi-1": change.powerSignals[2], "mombasa-1": later.powerSignals[0]]
+        )
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func ledgerEntriesAreNumberedAcrossCommitsAndReadAlike(_ backend: StoreBackend) throws {
         let store = try store(backend)

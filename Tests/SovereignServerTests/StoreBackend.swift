@@ -26,8 +26,13 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     func makeStore(in directory: URL) throws -> any ControlStore {
         switch self {
         case .sqlite: return try SQLiteControlStore(path: directory.appendingPathComponent("state.sqlite").path)
-        case .postgres: return try PostgresControlStore(location: try Self.newDatabase(), logger: Self.quiet)
+        case .postgres: return try Self.postgresStore(try Self.newDatabase())
         }
+    }
+
+    /// The PostgreSQL store of the database at `location`.
+    static func postgresStore(_ location: PostgresLocation) throws -> any ControlStore {
+        try PostgresControlStore(location: location, logger: quiet)
     }
 
     /// Creates a database of its own for one test on the PostgreSQL server, or cancels the test case.

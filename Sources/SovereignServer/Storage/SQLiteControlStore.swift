@@ -72,8 +72,19 @@ public final class SQLiteControlStore: ControlStore {
             // The console's power chart reads a site's signals of the last day.
             try db.execute(sql: "CREATE INDEX power_signal_site_at ON power_signal(site, at)")
         }
+        // (v7, the leader lease, is PostgreSQL's alone: SQLite has one server per file.)
+        migrator.registerMigration("v8: the latest power signal of each site") { db in
+            // Every pass reads each site's latest signal; without this it read every signal ever stored.
+            try db.execute(sql: Self.powerLatest)
+        }
         return migrator
     }
+
+    /// v8: one row per site naming its latest signal, filled from the signals stored before.
+    static let powerLatest = """
+        CREATE TABLE power_latest (site TEXT PRIMARY KEY, signal INTEGER NOT NULL REFERENCES power_signal(id));
+        INSERT INTO power_latest (site, signal) SELECT site, MAX(id) FROM power_signal GROUP BY site;
+        """
 
     /// The first migration's schema: workloads, attempts, transitions, power signals and the insert-only
     /// ledger tables.
@@ -256,6 +267,13 @@ public final class SQLiteControlStore: ControlStore {
             try db.execute(
                 sql: "INSERT INTO power_signal (site, at, available, forecast, ambient) VALUES (?, ?, ?, ?, ?)",
                 arguments: [p.site, p.at, p.available, forecast, p.ambient]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO power_latest (site, signal) VALUES (?, ?)
+                    ON CONFLICT(site) DO UPDATE SET signal = MAX(signal, excluded.signal)
+                    """,
+                arguments: [p.site, db.lastInsertedRowID]
             )
         }
     }
@@ -461,7 +479,7 @@ public final class SQLiteControlStore: ControlStore {
             try pool.read { db in
                 let rows = try Row.fetchAll(
                     db,
-                    sql: "SELECT * FROM power_signal WHERE id IN (SELECT MAX(id) FROM power_signal GROUP BY site)"
+                    sql: "SELECT p.* FROM power_latest l JOIN power_signal p ON p.id = l.signal"
                 )
                 var result: [String: PowerSignalRecord] = [:]
                 for row in rows {
