@@ -10,20 +10,11 @@ import Testing
 struct GroupCommitTests {
     static let time = Date(timeIntervalSince1970: 1_795_000_000)
 
-    func submission(_ names: String...) -> StateChange {
-        var change = StateChange()
-        for name in names {
-            change.newWorkloads.append(WorkloadRecord(name: name, source: "api", document: "doc \(name)", at: 100))
-            change.ledger.append(.cancelRequested(workload: name, by: "token:\(name)"))
-        }
-        return change
-    }
-
     @Test(arguments: StoreBackend.allCases)
     func changesCommittedTogetherAreEachAnsweredWithTheirOwnEntries(_ backend: StoreBackend) throws {
         let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())
-        _ = try store.commit(submission("first"), at: Self.time)
-        let changes = [submission("a"), submission("b", "c"), submission("d")]
+        _ = try store.commit(StateChange.submitting("first"), at: Self.time)
+        let changes = [StateChange.submitting("a"), StateChange.submitting("b", "c"), StateChange.submitting("d")]
         let results = GroupCommit.commit(changes, to: store, at: Self.time)
         let committed = try results.map { try $0.get() }
         #expect(committed.map { $0.entries.map(\.sequence) } == [[1], [2, 3], [4]])
@@ -35,9 +26,9 @@ struct GroupCommitTests {
     @Test(arguments: StoreBackend.allCases)
     func aTakenNameInABatchFailsOnlyItsOwnSubmission(_ backend: StoreBackend) throws {
         let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())
-        _ = try store.commit(submission("taken"), at: Self.time)
+        _ = try store.commit(StateChange.submitting("taken"), at: Self.time)
         let results = GroupCommit.commit(
-            [submission("a"), submission("b", "taken"), submission("c")],
+            [StateChange.submitting("a"), StateChange.submitting("b", "taken"), StateChange.submitting("c")],
             to: store,
             at: Self.time
         )
@@ -57,7 +48,7 @@ struct GroupCommitTests {
             "CREATE TRIGGER refuse_boom BEFORE INSERT ON workload WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
         )
         let results = GroupCommit.commit(
-            [submission("a"), submission("boom"), submission("c")],
+            [StateChange.submitting("a"), StateChange.submitting("boom"), StateChange.submitting("c")],
             to: store,
             at: Self.time
         )
@@ -73,7 +64,7 @@ struct GroupCommitTests {
         let group = GroupCommit(store: store, label: "test.group-commit", clock: { Self.time })
         let sequences = try await withThrowingTaskGroup(of: [Int].self) { tasks in
             for i in 0..<40 {
-                tasks.addTask { try await group.commit(submission("w\(i)")).entries.map(\.sequence) }
+                tasks.addTask { try await group.commit(StateChange.submitting("w\(i)")).entries.map(\.sequence) }
             }
             return try await tasks.reduce(into: []) { $0 += $1 }
         }

@@ -10,15 +10,6 @@ import Testing
 struct PassViewTests {
     static let time = Date(timeIntervalSince1970: 1_795_000_000)
 
-    func submission(_ names: String...) -> StateChange {
-        var change = StateChange()
-        for name in names {
-            change.newWorkloads.append(WorkloadRecord(name: name, source: "api", document: "doc \(name)", at: 100))
-            change.ledger.append(.cancelRequested(workload: name, by: "token:\(name)"))
-        }
-        return change
-    }
-
     func attempt(_ workload: String, site: String) -> AttemptRecord {
         AttemptRecord(
             workload: workload,
@@ -39,7 +30,7 @@ struct PassViewTests {
     @Test(arguments: StoreBackend.allCases)
     func aViewWithACommitAppliedReadsAsTheStoreAfterIt(_ backend: StoreBackend) throws {
         let store = try backend.makeStore(in: try Fixtures.temporaryDirectory())
-        var setup = submission("a", "b", "c", "d")
+        var setup = StateChange.submitting("a", "b", "c", "d")
         setup.newAttempts = [attempt("a", site: "x"), attempt("b", site: "y")]
         _ = try store.commit(setup, at: Self.time)
         var held = try #require(try store.workload(named: "d"))

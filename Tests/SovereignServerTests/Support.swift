@@ -259,3 +259,15 @@ enum ControlFixtures {
 /// How an attempt's process ended, under a name apart from swift-testing's own `ExitStatus`, for suites that
 /// declare it in a type.
 typealias AttemptExit = ExitStatus
+
+extension StateChange {
+    /// A change that submits workloads named `names` (a placeholder document each), each with one ledger entry.
+    static func submitting(_ names: String...) -> StateChange {
+        var change = StateChange()
+        for name in names {
+            change.newWorkloads.append(WorkloadRecord(name: name, source: "api", document: "doc \(name)", at: 100))
+            change.ledger.append(.cancelRequested(workload: name, by: "token:\(name)"))
+        }
+        return change
+    }
+}
