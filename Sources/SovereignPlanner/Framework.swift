@@ -65,6 +65,10 @@ public protocol Filter: Sendable {
     /// The jurisdictions outside which this filter refuses every candidate, or `nil` when it has no such
     /// bound (the default). The planner then asks the filters only of candidates in those jurisdictions.
     func jurisdictions(_ state: State) -> Set<String>?
+    /// What of the workload the state holds, as a value: two workloads whose states have equal shapes get the
+    /// same outcome from every candidate, so a plan asks the candidates once per shape, as kube-scheduler's
+    /// equivalence cache did per class of pods. `nil` (the default): outcomes are not shared.
+    func shape(_ state: State) -> (any Hashable & Sendable)?
     /// The pre-filter run for `workload`, its state bound to the filter (a default is provided).
     func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter
 }
@@ -94,6 +98,8 @@ public struct PreparedFilter: Sendable {
     public let name: String
     /// The jurisdictions outside which the filter refuses every candidate (`nil`: no such bound).
     public var jurisdictions: Set<String>? = nil
+    /// The state's shape (``Filter/shape(_:)``), `nil` when outcomes are not shared.
+    public var shape: (any Hashable & Sendable)? = nil
     /// What the filter says of a candidate.
     public let check: @Sendable (Candidate) -> FilterOutcome
 }
@@ -102,9 +108,12 @@ extension Filter {
     /// No bound: the planner asks the filter of every candidate.
     public func jurisdictions(_ state: State) -> Set<String>? { nil }
 
+    /// No shape: every workload's candidates are asked afresh.
+    public func shape(_ state: State) -> (any Hashable & Sendable)? { nil }
+
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
         let state = preFilter(workload, in: fleet)
-        return PreparedFilter(name: name, jurisdictions: jurisdictions(state)) {
+        return PreparedFilter(name: name, jurisdictions: jurisdictions(state), shape: shape(state)) {
             self.filter(state, $0).map(FilterOutcome.rejected) ?? .passes
         }
     }
@@ -117,7 +126,7 @@ extension SizingFilter {
 
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
         let state = preFilter(workload, in: fleet)
-        return PreparedFilter(name: name, jurisdictions: jurisdictions(state)) { candidate in
+        return PreparedFilter(name: name, jurisdictions: jurisdictions(state), shape: shape(state)) { candidate in
             self.fit(state, candidate).map(FilterOutcome.fits) ?? .rejected(self.rejection(state, candidate))
         }
     }
@@ -128,6 +137,17 @@ extension [PreparedFilter] {
     /// bounds, or `nil` when none has one.
     public var jurisdictions: Set<String>? {
         compactMap(\.jurisdictions).reduce(nil) { bound, next in bound.map { $0.intersection(next) } ?? next }
+    }
+
+    /// Every filter's shape with the jurisdictions they bound candidates to, or `nil` when some filter has no
+    /// shape: workloads with equal keys get the same outcomes from the same candidates.
+    public var shapes: [AnyHashable]? {
+        var key: [AnyHashable] = [AnyHashable(jurisdictions)]
+        for k in indices {
+            guard let shape = self[k].shape else { return nil }
+            key.append(AnyHashable(shape))
+        }
+        return key
     }
 
     /// The first filter's refusal of `candidate`, or the fit a sizing filter found (`nil` without one).

@@ -96,50 +96,57 @@ public struct Planner: Sendable {
     /// order over those that pass, then the sizers over them in that order.
     ///
     /// When the filters bound the jurisdictions (residency), only the candidates there are asked, through the
-    /// state's index; every other candidate is refused by some filter, so the ranking is the same. Their
-    /// refusals are gathered only when nothing is ranked, to explain why, by asking every candidate.
+    /// state's pools by bound; every other candidate is refused by some filter, so the ranking is the same.
+    /// When nothing is ranked, the candidates outside the bound are asked too, only for why they are refused,
+    /// to explain. What the filters say is shared by workloads of the same shapes (``CandidatePools``).
     func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
         let filters = policy.preparedFilters(for: w, in: state.fleet)
-        if let bound = filters.jurisdictions {
-            let ranked = rank(w, filters, state.candidates(in: bound), state: state).ranked
-            if !ranked.isEmpty { return (ranked, []) }
-        }
-        return rank(w, filters, state.candidates[...], state: state)
+        let bound = filters.jurisdictions
+        let pools = bound.map { state.pools.split(by: $0) } ?? (inside: state.candidates, outside: [])
+        // Unbounded work asks every candidate and falls into few shapes: its outcomes are shared. Bounded work
+        // asks the few candidates of its countries, and its shapes (its datasets) rarely repeat: remembering
+        // them would cost memory for little.
+        let filtered =
+            bound == nil
+            ? state.pools.filtered(pools.inside, by: filters) : CandidatePools.filter(pools.inside, by: filters)
+        let order = scoredOrder(w, filtered.passed, state: state)
+        let (ranked, refused) = sized(w, order.map { filtered.passed[$0] })
+        if !ranked.isEmpty { return (ranked, []) }
+        return ([], filtered.rejections + refused + Self.refusals(filters, pools.outside))
     }
 
-    /// The filters asked of `candidates` (in fleet order), the scorers' order over those that pass, then the
-    /// sizers over them in that order.
-    private func rank(
-        _ w: Workload,
-        _ filters: [PreparedFilter],
-        _ candidates: some Sequence<Candidate>,
-        state: PlanningState
-    ) -> (ranked: [Ranked], rejections: [Rejection]) {
-        var passed: [FittedCandidate] = []
+    /// Why each of `candidates` is refused (a candidate the filters pass has no refusal to give).
+    private static func refusals(_ filters: [PreparedFilter], _ candidates: [Candidate]) -> [Rejection] {
         var rejections: [Rejection] = []
+        rejections.reserveCapacity(candidates.count)
         for candidate in candidates {
-            switch filters.check(candidate) {
-            case .passes: passed.append(FittedCandidate(candidate: candidate, fit: nil))
-            case .fits(let fit): passed.append(FittedCandidate(candidate: candidate, fit: fit))
-            case .rejected(let rejection): rejections.append(rejection)
-            }
+            if case .rejected(let rejection) = filters.check(candidate) { rejections.append(rejection) }
         }
+        return rejections
+    }
+
+    /// The sizers over the scored candidates, in their order: those that serve, and why the rest do not.
+    private func sized(_ w: Workload, _ passed: [FittedCandidate]) -> (ranked: [Ranked], refused: [Rejection]) {
         var ranked: [Ranked] = []
-        for i in scoredOrder(w, passed, state: state) {
+        ranked.reserveCapacity(passed.count)
+        var refused: [Rejection] = []
+        for candidate in passed {
             // Without a sizing filter there is no fit to walk with: such a candidate cannot be ranked.
-            guard var fit = passed[i].fit else { continue }
-            var refused = false
-            for sizer in policy.sizers where !refused {
-                switch sizer.size(w, passed[i].candidate, fit: fit) {
+            guard var fit = candidate.fit else { continue }
+            var rejection: Rejection?
+            for sizer in policy.sizers where rejection == nil {
+                switch sizer.size(w, candidate.candidate, fit: fit) {
                 case .sized(let sized): fit = sized
-                case .refused(let rejection):
-                    rejections.append(rejection)
-                    refused = true
+                case .refused(let why): rejection = why
                 }
             }
-            if !refused { ranked.append(Ranked(candidate: passed[i].candidate, fit: fit)) }
+            if let rejection {
+                refused.append(rejection)
+            } else {
+                ranked.append(Ranked(candidate: candidate.candidate, fit: fit))
+            }
         }
-        return (ranked, rejections)
+        return (ranked, refused)
     }
 
     /// Indices of `passed` by descending weighted score, ties (and policies without scorers) in fleet order.
@@ -210,7 +217,12 @@ public struct Planner: Sendable {
         func inTime(_ r: Ranked) -> Bool {
             PhysicalModel.throughput(w, tflops: r.candidate.model.tflops, count: r.maxCount) * window >= required
         }
-        return ranked.filter(inTime) + ranked.filter { !inTime($0) }
+        var early: [Ranked] = []
+        var late: [Ranked] = []
+        for r in ranked {
+            if inTime(r) { early.append(r) } else { late.append(r) }
+        }
+        return early + late
     }
 }
 
@@ -258,8 +270,8 @@ struct PlanningState {
     let grid: TimeGrid
     let context: PlanningContext
     let candidates: [Candidate]
-    /// Indices into ``candidates`` by the site's jurisdiction, ascending.
-    let candidatesByJurisdiction: [String: [Int]]
+    /// The candidates inside and outside each jurisdiction bound the filters have set, split once per bound.
+    let pools: CandidatePools
     /// Free accelerators, indexed `[pool][step]`.
     var free: [FallingProfile<Int32>]
     /// IT watts still available, indexed `[site][step]`.
@@ -279,15 +291,9 @@ struct PlanningState {
             }
         }
         self.candidates = candidates
-        candidatesByJurisdiction = Dictionary(grouping: candidates.indices) { candidates[$0].site.jurisdiction }
+        pools = CandidatePools(candidates)
         free = candidates.map { FallingProfile([Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count)) }
         headroom = budgets.map { budget in FallingProfile((0..<grid.count).map { budget.itLimit(at: $0) }) }
-    }
-
-    /// The candidates at sites in `jurisdictions`, in fleet order.
-    /// - Complexity: O(c log c) for the c candidates there.
-    func candidates(in jurisdictions: Set<String>) -> [Candidate] {
-        jurisdictions.flatMap { candidatesByJurisdiction[$0] ?? [] }.sorted().map { candidates[$0] }
     }
 
     /// Holds the accelerators and power of work that keeps its place (a partial replan).
@@ -312,4 +318,66 @@ struct PlanningState {
         free[pool].subtract(Int32(count), at: t)
         headroom[site].subtract(watts, at: t)
     }
+}
+
+/// The fleet's candidates split by jurisdiction bound, and what the filters said of them by the filters'
+/// shapes, memoised for one plan: workloads whose datasets allow the same countries share one split, and
+/// workloads the filters see alike (most differ only in size, times and priority) share one filtering.
+final class CandidatePools {
+    /// The candidates at sites in the bound and elsewhere, each in fleet order.
+    typealias Split = (inside: [Candidate], outside: [Candidate])
+
+    private let candidates: [Candidate]
+    private var splits: [Set<String>: Split] = [:]
+    private var outcomes: [[AnyHashable]: Filtered] = [:]
+
+    init(_ candidates: [Candidate]) {
+        self.candidates = candidates
+    }
+
+    /// The candidates at sites in `bound` and those elsewhere.
+    ///
+    /// - Complexity: O(1) amortised for a bound seen before; O(candidates) the first time.
+    func split(by bound: Set<String>) -> Split {
+        if let known = splits[bound] { return known }
+        var split: Split = ([], [])
+        for c in candidates {
+            if bound.contains(c.site.jurisdiction) { split.inside.append(c) } else { split.outside.append(c) }
+        }
+        splits[bound] = split
+        return split
+    }
+
+    /// What `filters` say of `candidates`: those that pass, with their fits, and the refusals of the rest;
+    /// asked once per key of the filters' shapes (``Filter/shape(_:)``) and shared by the workloads with it.
+    ///
+    /// - Complexity: O(candidates × filters) for a new key, O(filters) for a known one.
+    func filtered(_ candidates: [Candidate], by filters: [PreparedFilter]) -> Filtered {
+        guard let key = filters.shapes else { return Self.filter(candidates, by: filters) }
+        if let known = outcomes[key] { return known }
+        let outcome = Self.filter(candidates, by: filters)
+        outcomes[key] = outcome
+        return outcome
+    }
+
+    /// The candidates that pass `filters`, with their fits, and the refusals of the rest.
+    static func filter(_ candidates: [Candidate], by filters: [PreparedFilter]) -> Filtered {
+        var outcome = Filtered(passed: [], rejections: [])
+        outcome.passed.reserveCapacity(candidates.count)
+        for candidate in candidates {
+            switch filters.check(candidate) {
+            case .passes: outcome.passed.append(FittedCandidate(candidate: candidate, fit: nil))
+            case .fits(let fit): outcome.passed.append(FittedCandidate(candidate: candidate, fit: fit))
+            case .rejected(let rejection): outcome.rejections.append(rejection)
+            }
+        }
+        return outcome
+    }
+}
+
+/// What a workload's filters said of the candidates they were asked: those that pass, in fleet order, each
+/// with its fit, and why the rest were refused.
+struct Filtered {
+    var passed: [FittedCandidate]
+    var rejections: [Rejection]
 }

@@ -70,6 +70,11 @@ struct Walk {
     private let minCount: [Int]
     private let perAcceleratorPower: [Double]
     private let limits: [any StepLimit]
+    /// What ``canMove(to:)`` found from the site the checkpoint is at: a step that finds its option full asks
+    /// the same options again, and each look reads a `Site`'s links by name.
+    private let moves = MoveMemo()
+    /// The options that may fit in the block a step of the walk last looked past its current option in.
+    private let fitting = BlockOptions()
 
     // MARK: Feasibility
 
@@ -109,31 +114,45 @@ struct Walk {
             return (true, 0)
         }
         if fromIndex == siteIndex[r] { return (true, 0) }
+        let seconds = moves.seconds(from: fromIndex, to: r, options: ranked.count) { moveSeconds(to: r) }
+        return seconds.map { (true, $0) } ?? (false, 0)
+    }
+
+    /// Seconds to move the checkpoint from the site it is at (the current option's, else the origin's) to rank
+    /// `r`'s site over a direct link, or `nil` without one.
+    private func moveSeconds(to r: Int) -> Double? {
         let links = current.map { ranked[$0].candidate.site.links } ?? origin?.site.links ?? []
         let target = ranked[r].candidate.site.name
-        guard let link = links.first(where: { $0.to == target }) else { return (false, 0) }
-        return (true, link.bandwidth.transferTime(of: PhysicalModel.checkpointSize(workload)).seconds)
+        guard let link = links.first(where: { $0.to == target }) else { return nil }
+        return link.bandwidth.transferTime(of: PhysicalModel.checkpointSize(workload)).seconds
     }
 
     /// The first option, current one first, that can run at step `t`.
     func choose(at t: Int, want: (Int) -> Int, state: PlanningState) -> (rank: Int, count: Int, move: Double)? {
-        // The current option first, then the others in rank order, without building an array per step.
-        for k in -1..<ranked.count {
-            let r: Int
-            if k < 0 {
-                guard let current else { continue }
-                r = current
-            } else {
-                if k == current { continue }
-                r = k
-            }
-            guard mayFit(r, inBlock: t / FallingProfile<Int32>.blockSize, state: state) else { continue }
-            let (n, _) = available(r, at: t, want: want(r), state: state)
-            guard n > 0 else { continue }
-            let (ok, seconds) = canMove(to: r)
-            if ok { return (r, n, seconds) }
+        let b = t / FallingProfile<Int32>.blockSize
+        if let current, mayFit(current, inBlock: b, state: state) {
+            if let choice = take(current, at: t, want: want, state) { return choice }
+        }
+        // The others in rank order, among those that may fit in this block at all: free accelerators and power
+        // only fall while a plan is built, so one that may not fit at one step of the block fits at none.
+        for r in fitting.options(inBlock: b, of: ranked.count, { mayFit($0, inBlock: b, state: state) })
+        where r != current {
+            if let choice = take(r, at: t, want: want, state) { return choice }
         }
         return nil
+    }
+
+    /// Option `r` at step `t` with what it can give there and its move, when it can give some and move there.
+    private func take(
+        _ r: Int,
+        at t: Int,
+        want: (Int) -> Int,
+        _ state: PlanningState
+    ) -> (rank: Int, count: Int, move: Double)? {
+        let (n, _) = available(r, at: t, want: want(r), state: state)
+        guard n > 0 else { return nil }
+        let (ok, seconds) = canMove(to: r)
+        return ok ? (r, n, seconds) : nil
     }
 
     mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
@@ -384,5 +403,45 @@ struct Walk {
             return nil
         }
         return "\(workload.name): \(what)" + (blocked.isEmpty ? "" : ": " + Explanation.spans(blocked, grid: grid))
+    }
+}
+
+/// Seconds to move a walk's checkpoint from one site to each ranked option's site (`nil`: no link), remembered
+/// for the last site asked from. A class, so that a walk's non-mutating looks can fill it; what it holds is
+/// a function of the two sites alone, so copies of a walk may share it.
+final class MoveMemo {
+    private var from = -1
+    private var known: [Bool] = []
+    private var seconds: [Double?] = []
+
+    /// The memoised answer for `from` → option `r` of `options`, computed by `compute` the first time.
+    func seconds(from site: Int, to r: Int, options: Int, compute: () -> Double?) -> Double? {
+        if site != from {
+            from = site
+            known = [Bool](repeating: false, count: options)
+            seconds = [Double?](repeating: nil, count: options)
+        }
+        if !known[r] {
+            seconds[r] = compute()
+            known[r] = true
+        }
+        return seconds[r]
+    }
+}
+
+/// The options that may fit somewhere in one block of steps, in rank order, kept for the block last asked
+/// about: a walk whose option is full at a step looks at the others at each step of the block, and most of
+/// them cannot fit anywhere in it. A class, so that a walk's non-mutating looks can fill it.
+final class BlockOptions {
+    private var block = -1
+    private var options: [Int] = []
+
+    /// The options among `0..<count` for which `mayFit` holds, asked once per block.
+    func options(inBlock b: Int, of count: Int, _ mayFit: (Int) -> Bool) -> [Int] {
+        if b != block {
+            block = b
+            options = (0..<count).filter(mayFit)
+        }
+        return options
     }
 }

@@ -26,6 +26,11 @@ public struct DomesticOperatorFilter: Filter {
         return State(reserved: nil)
     }
 
+    /// The reserved classification and its policy's name: all a refusal depends on.
+    public func shape(_ state: State) -> (any Hashable & Sendable)? {
+        [state.reserved?.classification.rawValue, state.reserved?.policy]
+    }
+
     public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
         // Asked of every candidate for every workload: the site is copied only when the workload reserves one.
         guard let reserved = state.reserved else { return nil }

@@ -32,6 +32,9 @@ public struct FederatedSiteFilter: Filter {
     /// Federated work is refused outside the countries of the sites that hold its data.
     public func jurisdictions(_ state: State) -> Set<String>? { state.jurisdictions }
 
+    /// The sites that hold the data (`nil`: not planned by rounds): the countries and the refusal follow.
+    public func shape(_ state: State) -> (any Hashable & Sendable)? { [state.sites] }
+
     public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
         guard let sites = state.sites, !sites.contains(candidate.site.name) else { return nil }
         return state.rejection

@@ -27,6 +27,22 @@ public struct HardwareFitFilter: SizingFilter {
         )
     }
 
+    /// The bounds, the memory at each precision and the lowest: every fit and refusal is made of these.
+    public func shape(_ state: State) -> (any Hashable & Sendable)? {
+        Shape(
+            bounds: [state.bounds?.min, state.bounds?.max],
+            precisions: state.demands.map(\.precision),
+            bytes: state.demands.map(\.bytes) + [state.lowest.bytes]
+        )
+    }
+
+    /// ``State`` as a value.
+    struct Shape: Hashable, Sendable {
+        let bounds: [Int?]
+        let precisions: [Precision?]
+        let bytes: [Double]
+    }
+
     /// The precision (for inference) and the accelerator counts the workload would use on the pool, or `nil`.
     public func fit(_ state: State, _ candidate: Candidate) -> Fit? {
         let upper = min(state.bounds?.max ?? candidate.pool.count, candidate.pool.count)

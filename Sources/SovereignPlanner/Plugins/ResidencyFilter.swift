@@ -13,10 +13,12 @@ public struct ResidencyFilter: Filter {
         let allowed: Set<String>?
         /// Per dataset in the workload's order: where it may be processed (`nil`: unknown) and its refusal.
         let datasets: [(countries: Set<String>?, rejection: Rejection)]
+        /// The datasets' names in the workload's order: all the rest follows from them (and the fleet).
+        let names: [String]
     }
 
     public func preFilter(_ workload: Workload, in fleet: Fleet) -> State {
-        guard !workload.datasets.isEmpty else { return State(allowed: nil, datasets: []) }
+        guard !workload.datasets.isEmpty else { return State(allowed: nil, datasets: [], names: []) }
         var allowed: Set<String>?
         var datasets: [(countries: Set<String>?, rejection: Rejection)] = []
         for name in workload.datasets {
@@ -30,11 +32,14 @@ public struct ResidencyFilter: Filter {
             datasets.append((dataset.residencyCountries, Rejection(filter: self.name, reason: reason)))
             allowed = allowed.map { $0.intersection(dataset.residencyCountries) } ?? dataset.residencyCountries
         }
-        return State(allowed: allowed, datasets: datasets)
+        return State(allowed: allowed, datasets: datasets, names: workload.datasets)
     }
 
     /// Every candidate outside the countries all the datasets allow is refused.
     public func jurisdictions(_ state: State) -> Set<String>? { state.allowed }
+
+    /// Workloads reading the same datasets, in the same order, are refused alike.
+    public func shape(_ state: State) -> (any Hashable & Sendable)? { state.names }
 
     public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
         guard let allowed = state.allowed, !allowed.contains(candidate.site.jurisdiction) else { return nil }
