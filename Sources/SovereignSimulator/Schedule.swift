@@ -21,6 +21,8 @@ struct Schedule {
     private var byWorkload: [[Int]]
     /// Indices of the entries that start after the current step, by the step they start.
     private var starting: [Int: [Int]] = [:]
+    /// The keys of ``starting``, earliest first: where the next segment starts.
+    private var calendar = StepHeap()
     /// Indices of the entries that hold the current step, ascending.
     private(set) var active: [Int] = []
     /// The step ``active`` describes.
@@ -37,6 +39,7 @@ struct Schedule {
         let id = entries.count
         entries.append(Entry(allocation: allocation, start: steps.lowerBound, end: steps.upperBound))
         byWorkload[allocation.workload].append(id)
+        if starting[steps.lowerBound] == nil { calendar.insert(steps.lowerBound) }
         starting[steps.lowerBound, default: []].append(id)
     }
 
@@ -51,14 +54,22 @@ struct Schedule {
         }
     }
 
-    /// Moves to step `t`: drops what ended, takes in what starts.
+    /// Moves to step `t`, which is no later than ``nextChange(after:)`` of the current step: drops what
+    /// ended, takes in what starts.
     mutating func advance(to t: Int) {
         let all = entries
         active.removeAll { all[$0].end <= t }
+        while let first = calendar.min, first <= t { calendar.removeMin() }
         if let new = starting.removeValue(forKey: t) {
             active = merged(active, new.filter { all[$0].covers(t) })
         }
         now = t
+    }
+
+    /// The first step after `t` (the current step) where a segment starts or an active one ends: the
+    /// allocations are the same at every step from `t` up to it (`Int.max` when nothing changes again).
+    func nextChange(after t: Int) -> Int {
+        active.reduce(calendar.min ?? .max) { min($0, entries[$1].end) }
     }
 
     /// The allocations at step `u`, no earlier than the current step, in install order; only those at site
@@ -84,5 +95,36 @@ struct Schedule {
         guard !b.isEmpty else { return a }
         guard let last = a.last, last > b[0] else { return a + b }
         return (a + b).sorted()
+    }
+}
+
+/// A binary min-heap of steps.
+struct StepHeap {
+    private var items: [Int] = []
+
+    var min: Int? { items.first }
+
+    mutating func insert(_ step: Int) {
+        items.append(step)
+        var child = items.count - 1
+        while child > 0, items[(child - 1) / 2] > items[child] {
+            items.swapAt(child, (child - 1) / 2)
+            child = (child - 1) / 2
+        }
+    }
+
+    mutating func removeMin() {
+        guard let last = items.popLast(), !items.isEmpty else { return }
+        items[0] = last
+        var parent = 0
+        while true {
+            let (left, right) = (2 * parent + 1, 2 * parent + 2)
+            var smallest = parent
+            if left < items.count, items[left] < items[smallest] { smallest = left }
+            if right < items.count, items[right] < items[smallest] { smallest = right }
+            guard smallest != parent else { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

@@ -40,7 +40,9 @@ public struct Simulator: Sendable {
     ///   - policy: the planning policy.
     ///   - seed: the forecast errors' seed; the same seed gives the same run.
     /// - Returns: `nil` when the fleet has no Scenario.
-    /// - Complexity: O(R × plan + S × running work) for R replans and S steps.
+    /// - Complexity: O(R × plan + E × running work + S × (sites + running work)) for R replans, E steps
+    ///   where something changes and S steps in all: a step where nothing changes repeats the one before
+    ///   it, adding its draw and each running allocation's progress without looking at the plan again.
     public func run(policy: PlanningPolicy, seed: UInt64) -> Simulation? {
         guard let scenario = fleet.scenario else { return nil }
         let grid = scenario.grid
@@ -51,10 +53,15 @@ public struct Simulator: Sendable {
         let planner = Planner(policy: policy)
         let initial = planner.plan(fleet, grid: grid, budgets: forecast)
         var run = Run(fleet: fleet, grid: grid, policy: policy, initial: initial)
-        for t in 0..<grid.count {
+        var t = 0
+        while t < grid.count {
             run.step(t, actual: actual, original: original, forecast: &forecast)
-            if !run.affected.isEmpty, t + 1 < grid.count {
-                run.replan(after: t, planner: planner, forecast: forecast)
+            if !run.affected.isEmpty {
+                if t + 1 < grid.count { run.replan(after: t, planner: planner, forecast: forecast) }
+                t += 1
+            } else {
+                // Steps in which nothing changes run as step `t` did, without looking at the plan again.
+                t = run.repeatQuiet(after: t, actual: actual, original: original)
             }
         }
         var result = run.finish()
@@ -117,6 +124,8 @@ struct Run {
     var affected = Set<Int>()
     /// Federated workloads' rounds, by workload index.
     var federated: [Int: RoundsProgress] = [:]
+    /// The last step run in full, when steps with the same inputs after it may repeat it.
+    var quiet: Quiet?
     /// Rounds closed so far.
     var outcomes: [RoundOutcome] = []
 
@@ -185,16 +194,23 @@ struct Run {
             bySite[a.site, default: []].append(a)
         }
         var running: [Allocation] = []
+        var draws: [Quiet.Draw] = []
+        var repeatable = true
         for s in fleet.sites.indices {
             let budget = actual[s]
-            let (kept, shed) = execute(bySite[s] ?? [], site: s, at: t, budget: budget)
+            let charge = batteryCharge[s]
+            let (kept, shed, draw) = execute(bySite[s] ?? [], site: s, at: t, budget: budget)
             running += kept
+            draws.append(draw)
             // Compared with the forecast as made, so the nowcast rolls forward for as long as the
             // shortfall lasts; and always after shedding, so shed work is not put back where it cannot run.
-            if shed || budget.itLimit(at: t) < original[s].itLimit(at: t) * Simulator.departureThreshold {
+            if shed || departs(s, at: t, actual: actual, original: original) {
                 nowcast(site: s, at: t, actual: budget, forecast: &forecast[s])
+                repeatable = false
             }
+            repeatable = repeatable && batteryCharge[s] == charge
         }
+        quiet = repeatable ? Quiet(step: t, draws: draws, running: running) : nil
         for a in running {
             advance(a, at: t, following: t + 1 < grid.count ? schedule.first(of: a.workload, at: t + 1) : nil)
         }
@@ -212,7 +228,7 @@ struct Run {
         at t: Int,
         budget: SiteBudget
     ) -> (
-        running: [Allocation], shed: Bool
+        running: [Allocation], shed: Bool, draw: Quiet.Draw
     ) {
         var work = planned
         work.sort {
@@ -234,7 +250,12 @@ struct Run {
             load = it(work)
         }
         draw(load, site: s, at: t, budget: budget, limit: limit)
-        return (work, shed)
+        return (work, shed, Quiet.Draw(load: load, limit: limit))
+    }
+
+    /// Whether site `s` actually delivers well below its forecast as made at step `t`.
+    func departs(_ s: Int, at t: Int, actual: [SiteBudget], original: [SiteBudget]) -> Bool {
+        actual[s].itLimit(at: t) < original[s].itLimit(at: t) * Simulator.departureThreshold
     }
 
     /// Draws `load` watts of IT power at site `s` for step `t`: solar first, then the grid, then the battery
@@ -331,34 +352,42 @@ struct Run {
         }
         p.ran = true
         p.lastSite = a.site
-        if let required = p.required {
-            // A migrated checkpoint must arrive before the run makes progress.
-            let waited = min(grid.step, p.transferWait)
-            p.transferWait -= waited
-            p.done = min(
-                required,
-                p.done + PhysicalModel.throughput(w, model: a.model, count: a.count) * (grid.step - waited)
+        if p.required != nil {
+            let rate = Quiet.Rate(
+                perSecond: PhysicalModel.throughput(w, model: a.model, count: a.count),
+                checkpointEvery: w.checkpoint?.every.seconds ?? .infinity
             )
-            p.sinceCheckpoint += Double(a.count) * grid.step
-            p.runningSinceCheckpoint += grid.step
-            let every = w.checkpoint?.every.seconds ?? .infinity
-            let next = t + 1
-            // A planned pause or move checkpoints first.
-            let pausesNext = next < grid.count && following?.pool != a.pool
-            if Completion.finishes(p.done, required) {
-                p.done = required
-                p.finishStep = next
-                p.checkpointed = p.done
-                p.sinceCheckpoint = 0
-                p.runningSinceCheckpoint = 0
-            } else if pausesNext || p.runningSinceCheckpoint >= every {
-                // A planned pause checkpoints first, so it loses nothing.
-                p.checkpointed = p.done
-                p.sinceCheckpoint = 0
-                p.runningSinceCheckpoint = 0
-            }
+            work(&p, a, rate: rate, at: t, following: following)
         }
         progress[a.workload] = p
+    }
+
+    /// One step of `a`'s progress towards the work `p` requires, at `rate`, with the checkpoint taken where
+    /// it finishes, where its next allocation (`following`) is elsewhere or none, or where its checkpoint
+    /// interval is up.
+    func work(_ p: inout Progress, _ a: Allocation, rate: Quiet.Rate, at t: Int, following: Allocation?) {
+        guard let required = p.required else { return }
+        // A migrated checkpoint must arrive before the run makes progress.
+        let waited = min(grid.step, p.transferWait)
+        p.transferWait -= waited
+        p.done = min(required, p.done + rate.perSecond * (grid.step - waited))
+        p.sinceCheckpoint += Double(a.count) * grid.step
+        p.runningSinceCheckpoint += grid.step
+        let next = t + 1
+        // A planned pause or move checkpoints first.
+        let pausesNext = next < grid.count && following?.pool != a.pool
+        if Completion.finishes(p.done, required) {
+            p.done = required
+            p.finishStep = next
+            p.checkpointed = p.done
+            p.sinceCheckpoint = 0
+            p.runningSinceCheckpoint = 0
+        } else if pausesNext || p.runningSinceCheckpoint >= rate.checkpointEvery {
+            // A planned pause checkpoints first, so it loses nothing.
+            p.checkpointed = p.done
+            p.sinceCheckpoint = 0
+            p.runningSinceCheckpoint = 0
+        }
     }
 
     /// Records that `a` ran at step `t`: its latest run goes on when it ran the step before on the same pool
