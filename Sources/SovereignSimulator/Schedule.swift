@@ -17,8 +17,13 @@ struct Schedule {
 
     /// Every segment installed, in install order; an entry's index is its place in that order.
     private(set) var entries: [Entry] = []
-    /// Indices of each workload's live entries, ascending, by workload index.
+    /// Indices of each workload's live entries, ascending, by workload index. A workload's entries start in
+    /// the order they were installed (a plan lists a workload's segments in time, and a replan ends them all
+    /// before its own start), so they also end in that order.
     private var byWorkload: [[Int]]
+    /// Where each workload's entries that have not ended begin in ``byWorkload``: those before it ended
+    /// before the current step, so ``first(of:at:)`` never looks at them again.
+    private var heads: [Int]
     /// Indices of the entries that start after the current step, by the step they start.
     private var starting: [Int: [Int]] = [:]
     /// The keys of ``starting``, earliest first: where the next segment starts.
@@ -30,6 +35,7 @@ struct Schedule {
 
     init(workloads: Int) {
         byWorkload = Array(repeating: [], count: workloads)
+        heads = Array(repeating: 0, count: workloads)
     }
 
     /// Adds an allocation over `steps`, which start after the current step.
@@ -37,6 +43,10 @@ struct Schedule {
         guard !steps.isEmpty else { return }
         precondition(steps.lowerBound > now, "a segment is installed only after the step the run is at")
         let id = entries.count
+        assert(
+            byWorkload[allocation.workload].last.map { entries[$0].start <= steps.lowerBound } ?? true,
+            "a workload's segments are installed in the order they start"
+        )
         entries.append(Entry(allocation: allocation, start: steps.lowerBound, end: steps.upperBound))
         byWorkload[allocation.workload].append(id)
         if starting[steps.lowerBound] == nil { calendar.insert(steps.lowerBound) }
@@ -58,6 +68,7 @@ struct Schedule {
     /// ended, takes in what starts.
     mutating func advance(to t: Int) {
         let all = entries
+        for id in active where all[id].end <= t { skipEnded(of: all[id].allocation.workload, at: t) }
         active.removeAll { all[$0].end <= t }
         while let first = calendar.min, first <= t { calendar.removeMin() }
         if let new = starting.removeValue(forKey: t) {
@@ -86,8 +97,22 @@ struct Schedule {
     }
 
     /// Workload `w`'s first allocation (in install order) at step `u`, if it has one.
+    ///
+    /// - Complexity: O(1) amortised: it looks only at the workload's entries that have not ended, and stops
+    ///   at the first that starts after `u`.
     func first(of w: Int, at u: Int) -> Run.Allocation? {
-        byWorkload[w].first { entries[$0].covers(u) }.map { entries[$0].allocation }
+        for id in byWorkload[w][heads[w]...] {
+            let entry = entries[id]
+            if entry.start > u { return nil }
+            if entry.covers(u) { return entry.allocation }
+        }
+        return nil
+    }
+
+    /// Moves workload `w`'s head past its entries that ended by step `t`.
+    private mutating func skipEnded(of w: Int, at t: Int) {
+        let list = byWorkload[w]
+        while heads[w] < list.count, entries[list[heads[w]]].end <= t { heads[w] += 1 }
     }
 
     /// Two ascending index lists as one.
