@@ -87,27 +87,11 @@ extension Reconcile {
             + "at \(lostAt))\(superseded)\(overlap)"
     }
 
-    /// Cancels the open attempt of a workload a late completion completed: its work is done. An attempt that
-    /// already ended is closed as superseded; one that runs is killed (nothing of it is worth a checkpoint) and
-    /// stays open, holding its accelerators, until it is seen to end (``settleOrphan(_:_:)``), so a kill that
-    /// is lost (a crash before it is sent) never lets other work onto accelerators it still uses.
-    mutating func supersede(_ open: AttemptRecord, _ observation: AttemptObservation) {
-        var attempt = open
-        switch observation {
-        case .ended, .gone:
-            settleOrphan(attempt, observation)
-        case .running:
-            attempt.termAt = attempt.termAt ?? t
-            attempt.killAt = attempt.killAt ?? t
-            result.actions.append(.signal(open, .kill))
-            result.change.attempts.append(attempt)
-            self.open[attempt.workload] = attempt
-        }
-    }
-
-    /// An open attempt of a workload that has ended (a late completion completed it): closed as superseded
-    /// once it is seen to end; while it runs it keeps its accelerators, and its kill is sent again once it
-    /// has had a grace period to take effect.
+    /// An open attempt of a workload that has ended (a late completion completed it, in this pass or before):
+    /// its work is done, so it is killed (nothing of it is worth a checkpoint) and closed as superseded once
+    /// it is seen to end. While it runs it stays open and keeps its accelerators, so a kill that is lost (a
+    /// crash before it is sent) never lets other work onto accelerators it still uses; the kill is sent again
+    /// once it has had a grace period to take effect.
     mutating func settleOrphan(_ orphan: AttemptRecord, _ observation: AttemptObservation) {
         var attempt = orphan
         switch observation {

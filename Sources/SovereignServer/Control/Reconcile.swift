@@ -184,13 +184,10 @@ extension Reconcile {
         let completedLate = settleLateCompletions()
         for observed in snapshot.attempts {
             var attempt = observed.attempt
-            guard records[attempt.workload] != nil else {
-                // Its workload has ended (a late completion completed it while this attempt ran it again).
+            // Its workload has ended (a late completion completed it, in this pass or an earlier one, while this
+            // attempt ran it again).
+            guard records[attempt.workload] != nil, !completedLate.contains(attempt.workload) else {
                 settleOrphan(attempt, observed.observation)
-                continue
-            }
-            if completedLate.contains(attempt.workload) {
-                supersede(attempt, observed.observation)
                 continue
             }
             switch observed.observation {

@@ -92,12 +92,13 @@ final class GroupCommit: Sendable {
         to store: any ControlStore,
         at time: Date
     ) -> [Result<CommittedChange, any Error>] {
-        guard changes.count > 1 else { return changes.map { change in Result { try store.commit(change, at: time) } } }
+        let oneByOne = { changes.map { change in Result { try store.commit(change, at: time) } } }
+        guard changes.count > 1 else { return oneByOne() }
         do {
             let committed = try store.commit(StateChange(merging: changes), at: time)
             return committed.split(into: changes).map { .success($0) }
         } catch let error as StoreError where error.isNameTaken {
-            return changes.map { change in Result { try store.commit(change, at: time) } }
+            return oneByOne()
         } catch {
             return changes.map { _ in .failure(error) }
         }

@@ -573,7 +573,8 @@ public final class SQLiteControlStore: ControlStore {
         name, source, document, submittedAt, state, site, pool, accelerators, checkpointSite, replicaSite, \
         replicaAt, failures, retryAt, held, cancelRequested, runSeconds, detail, updatedAt
         """
-    static let workloadColumnCount = 18
+    /// How many columns ``workloadColumns`` names: the position of a column selected after them.
+    static let workloadColumnCount = workloadColumns.split(separator: ",").count
 
     /// A row of ``workloadColumns``.
     static func workload(_ row: Row) -> WorkloadRecord {
