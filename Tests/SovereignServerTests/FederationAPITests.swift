@@ -237,9 +237,25 @@ struct FederationAPITests {
         }
     }
 
-    @Test func aFederationThatWouldMoveUpdatesAcrossAClosedBorderIsRefusedAtSubmission() async throws {
-        let fleet = FederationTests.fleet(rounds: 1, secure: false, cross: "[KE, UG]")
+    /// What `POST /v1/workloads` answers `document` with on a federation fleet that allows updates to cross
+    /// `cross` (its declared workload renamed, so the submission is the only one of its kind): 422 with a field.
+    static func refusal(of document: String, cross: String) async throws -> (message: String, field: String?) {
+        let fleet = FederationTests.fleet(rounds: 1, secure: false, cross: cross)
             .replacingOccurrences(of: "metadata: {name: digits}", with: "metadata: {name: digits-declared}")
+        return try await Self.app(fleet: fleet).test(.router) { client in
+            try await client.execute(
+                uri: "/v1/workloads",
+                method: .post,
+                headers: Self.headers(F.operatorToken),
+                body: ByteBuffer(string: document)
+            ) {
+                #expect($0.status == .unprocessableContent)
+                return Self.error($0)
+            }
+        }
+    }
+
+    @Test func aFederationThatWouldMoveUpdatesAcrossAClosedBorderIsRefusedAtSubmission() async throws {
         let document = """
             apiVersion: sovereign.dev/v1
             kind: Workload
@@ -254,28 +270,17 @@ struct FederationAPITests {
                 rounds: 1
                 trainer: {model: logistic-regression, features: 64, classes: 10}
             """
-        try await Self.app(fleet: fleet).test(.router) { client in
-            try await client.execute(
-                uri: "/v1/workloads",
-                method: .post,
-                headers: Self.headers(F.operatorToken),
-                body: ByteBuffer(string: document)
-            ) {
-                #expect($0.status == .unprocessableContent)
-                #expect(Self.error($0).field == "spec.federation.coordinator")
-                #expect(
-                    Self.error($0).message
-                        == "digits-submitted is refused: updates from dar-1 (TZ) to the coordinator nairobi-1 (KE) would cross a border that a policy's updatesMayCross does not allow"
-                )
-            }
-        }
+        let refusal = try await Self.refusal(of: document, cross: "[KE, UG]")
+        #expect(refusal.field == "spec.federation.coordinator")
+        #expect(
+            refusal.message
+                == "digits-submitted is refused: updates from dar-1 (TZ) to the coordinator nairobi-1 (KE) would cross a border that a policy's updatesMayCross does not allow"
+        )
     }
 
     /// A federated workload without a trainer can be planned and simulated, but there is nothing for its sites to
     /// run: the control plane refuses to coordinate it, saying which field is missing.
     @Test func aFederationWithoutATrainerIsRefusedAtSubmission() async throws {
-        let fleet = FederationTests.fleet(rounds: 1, secure: false, cross: "[KE, UG, TZ]")
-            .replacingOccurrences(of: "metadata: {name: digits}", with: "metadata: {name: digits-declared}")
         let document = """
             apiVersion: sovereign.dev/v1
             kind: Workload
@@ -287,21 +292,12 @@ struct FederationAPITests {
               compute: {flops: 1e12}
               federation: {coordinator: nairobi-1, rounds: 3}
             """
-        try await Self.app(fleet: fleet).test(.router) { client in
-            try await client.execute(
-                uri: "/v1/workloads",
-                method: .post,
-                headers: Self.headers(F.operatorToken),
-                body: ByteBuffer(string: document)
-            ) {
-                #expect($0.status == .unprocessableContent)
-                #expect(Self.error($0).field == "spec.federation.trainer")
-                #expect(
-                    Self.error($0).message
-                        == "digits-planned is refused: expected the model its sites train to coordinate its rounds, "
-                        + "found no trainer"
-                )
-            }
-        }
+        let refusal = try await Self.refusal(of: document, cross: "[KE, UG, TZ]")
+        #expect(refusal.field == "spec.federation.trainer")
+        #expect(
+            refusal.message
+                == "digits-planned is refused: expected the model its sites train to coordinate its rounds, "
+                + "found no trainer"
+        )
     }
 }
