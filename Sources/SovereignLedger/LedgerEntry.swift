@@ -132,6 +132,24 @@ public struct LedgerEntry: Sendable, Hashable {
         ISO8601.format(epochMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
+    /// The time to stamp on entries appended at `time` after the entry whose canonical JSON is `previous`:
+    /// `time`, or the previous entry's time when that is later, so a ledger's times never go backwards
+    /// although its writers (a control-loop pass, a group of submissions, another replica) read their clocks
+    /// before they take their turn to append.
+    ///
+    /// - Parameters:
+    ///   - time: when the writer says its entries happened.
+    ///   - previous: the ledger's last entry as stored, or `nil` for an empty ledger. An entry that does not
+    ///     read back (which an audit reports) does not hold the time back.
+    /// - Returns: RFC 3339 UTC with milliseconds (``formatTime(_:)``).
+    /// - Complexity: O(*n*) in the size of `previous`.
+    public static func appendTime(_ time: Date, after previous: [UInt8]?) -> String {
+        let stamp = formatTime(time)
+        guard let previous, let last = try? LedgerEntry(canonicalJSON: previous) else { return stamp }
+        // Stamps are fixed-width, so their order as text is their order in time.
+        return max(stamp, last.time)
+    }
+
     /// Whether `time` is `YYYY-MM-DDTHH:MM:SS.sssZ` with fields in range.
     static func isValidTime(_ time: String) -> Bool {
         let bytes = Array(time.utf8)

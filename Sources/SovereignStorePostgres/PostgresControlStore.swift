@@ -146,14 +146,15 @@ public final class PostgresControlStore: ControlStore {
         }
     }
 
-    /// Numbers, times and appends ledger entries after the last stored one (the caller holds the write lock).
+    /// Numbers, times and appends ledger entries after the last stored one, never timed before it
+    /// (``LedgerEntry/appendTime(_:after:)``; the caller holds the write lock).
     ///
     /// - Returns: the entries as stored.
     static func append(_ ledger: [LedgerEvent], at time: Date, in link: PostgresSession.Link) throws -> [StoredEntry] {
         guard !ledger.isEmpty else { return [] }
-        let next = try link.row("SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry")
-        var sequence = try next?[0].decode(Int.self) ?? 0
-        let stamp = LedgerEntry.formatTime(time)
+        let last = try link.row("SELECT sequence, entry FROM ledger_entry ORDER BY sequence DESC LIMIT 1")
+        var sequence = try last.map { try $0[0].decode(Int.self) + 1 } ?? 0
+        let stamp = LedgerEntry.appendTime(time, after: try last.map { [UInt8](try $0[1].decode(Data.self)) })
         var entries: [StoredEntry] = []
         for event in ledger {
             let recorded = event.entry

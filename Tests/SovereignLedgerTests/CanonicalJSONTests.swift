@@ -178,6 +178,17 @@ struct CanonicalJSONTests {
         #expect(LedgerEntry.formatTime(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
         #expect(LedgerEntry.formatTime(Date(timeIntervalSince1970: 951_868_799.9999)) == "2000-02-29T23:59:59.999Z")
     }
+
+    @Test func anAppendIsTimedNoEarlierThanTheEntryBeforeIt() {
+        let noon = Date(timeIntervalSince1970: 1_795_341_600)
+        let previous = LedgerEntry(sequence: 0, time: "2026-11-22T10:00:00.500Z", kind: "k", fields: [:])
+            .canonicalJSON()
+        #expect(LedgerEntry.appendTime(noon, after: nil) == "2026-11-22T10:00:00.000Z")
+        #expect(LedgerEntry.appendTime(noon, after: previous) == "2026-11-22T10:00:00.500Z")
+        #expect(LedgerEntry.appendTime(noon.addingTimeInterval(1), after: previous) == "2026-11-22T10:00:01.000Z")
+        // A row that does not read back is the audit's to report; it does not hold the time back.
+        #expect(LedgerEntry.appendTime(noon, after: Array("{\"time\":\"9999\"}".utf8)) == "2026-11-22T10:00:00.000Z")
+    }
 }
 
 /// SplitMix64, for repeatable random test data.

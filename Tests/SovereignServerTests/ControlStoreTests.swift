@@ -203,6 +203,21 @@ struct ControlStoreTests {
         #expect(first[0].leafHash == MerkleHash.leaf(first[0].canonicalJSON))
     }
 
+    /// Writers read their clocks before they take their turn to append (a pass, a group of submissions, another
+    /// replica), so a commit may come with a time before the last entry's: it is stamped with the last entry's.
+    @Test(arguments: StoreBackend.allCases)
+    func ledgerTimesNeverGoBackwards(_ backend: StoreBackend) throws {
+        let store = try store(backend)
+        let later = Self.time.addingTimeInterval(5)
+        _ = try store.commit(submission("a"), at: later)
+        _ = try store.commit(submission("b", "c"), at: Self.time)
+        _ = try store.commit(submission("d"), at: later.addingTimeInterval(1))
+        var times: [String] = []
+        try store.forEachLedgerEntry { times.append(try LedgerEntry(canonicalJSON: $0.canonicalJSON).time) }
+        let stamp = { (date: Date) in LedgerEntry.formatTime(date) }
+        #expect(times == [stamp(later), stamp(later), stamp(later), stamp(later.addingTimeInterval(1))])
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func anonymisationRunsAreIndexedByTheirDerivedDatasetWithTheirEntries(_ backend: StoreBackend) throws {
         let store = try store(backend)

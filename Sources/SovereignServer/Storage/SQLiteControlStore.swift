@@ -278,7 +278,8 @@ public final class SQLiteControlStore: ControlStore {
         }
     }
 
-    /// Numbers, times and appends ledger entries after the last stored one.
+    /// Numbers, times and appends ledger entries after the last stored one (never timed before it:
+    /// ``LedgerEntry/appendTime(_:after:)``).
     ///
     /// - Returns: the entries as stored.
     static func append(
@@ -287,8 +288,9 @@ public final class SQLiteControlStore: ControlStore {
         in db: Database
     ) throws -> [StoredEntry] {
         guard !ledger.isEmpty else { return [] }
-        var sequence = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence) + 1, 0) FROM ledger_entry") ?? 0
-        let stamp = LedgerEntry.formatTime(time)
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, entry FROM ledger_entry ORDER BY sequence DESC LIMIT 1")
+        var sequence: Int = last.map { $0[0] + 1 } ?? 0
+        let stamp = LedgerEntry.appendTime(time, after: last.map { [UInt8]($0[1] as Data) })
         var entries: [StoredEntry] = []
         for event in ledger {
             let recorded = event.entry
