@@ -228,7 +228,7 @@ protocol StepLimit: Sendable {
     /// The most accelerators drawing `wattsEach` IT watts that may run at site `site` at step `t`.
     func limit(site: Int, step t: Int, wattsEach: Double, state: PlanningState) -> Int
     /// At least ``limit(site:step:wattsEach:state:)`` at every step of block `b` of the state's profiles
-    /// (``FallingProfile/blockSize`` steps): what lets a walk pass over a block where nothing fits.
+    /// (``FallingProfiles/blockSize`` steps): what lets a walk pass over a block where nothing fits.
     func bound(site: Int, block b: Int, wattsEach: Double, state: PlanningState) -> Int
 }
 

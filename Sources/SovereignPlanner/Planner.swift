@@ -272,10 +272,10 @@ struct PlanningState {
     let candidates: [Candidate]
     /// The candidates inside and outside each jurisdiction bound the filters have set, split once per bound.
     let pools: CandidatePools
-    /// Free accelerators, indexed `[pool][step]`.
-    var free: [FallingProfile<Int32>]
-    /// IT watts still available, indexed `[site][step]`.
-    var headroom: [FallingProfile<Double>]
+    /// Free accelerators, indexed `[pool, step]`.
+    var free: FallingProfiles<Int32>
+    /// IT watts still available, indexed `[site, step]`.
+    var headroom: FallingProfiles<Double>
 
     init(fleet: Fleet, grid: TimeGrid, budgets: [SiteBudget]) {
         self.fleet = fleet
@@ -292,8 +292,10 @@ struct PlanningState {
         }
         self.candidates = candidates
         pools = CandidatePools(candidates)
-        free = candidates.map { FallingProfile([Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count)) }
-        headroom = budgets.map { budget in FallingProfile((0..<grid.count).map { budget.itLimit(at: $0) }) }
+        free = FallingProfiles(rows: candidates.count, steps: grid.count) { c, _ in
+            Int32(clamping: candidates[c].pool.count)
+        }
+        headroom = FallingProfiles(rows: budgets.count, steps: grid.count) { s, t in budgets[s].itLimit(at: t) }
     }
 
     /// Holds the accelerators and power of work that keeps its place (a partial replan).
@@ -315,8 +317,8 @@ struct PlanningState {
 
     /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site`, at step `t`.
     mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, at t: Int) {
-        free[pool].subtract(Int32(count), at: t)
-        headroom[site].subtract(watts, at: t)
+        free.subtract(Int32(count), pool, at: t)
+        headroom.subtract(watts, site, at: t)
     }
 }
 

@@ -83,7 +83,7 @@ struct Walk {
     func available(_ r: Int, at t: Int, want: Int, state: PlanningState) -> (count: Int, shortage: Shortage?) {
         // Plain numbers copied out once per walk: reading them from `Candidate` (which holds a `Site`) would
         // retain and release a dozen references per step.
-        let free = Int(state.free[poolIndex[r]][t])
+        let free = Int(state.free[poolIndex[r], t])
         var n = min(want, free)
         if n < minCount[r] { return (0, .capacity) }
         for limit in limits {
@@ -96,7 +96,7 @@ struct Walk {
     /// Whether rank `r` may run at some step of block `b` of the state's profiles (if not, at none).
     func mayFit(_ r: Int, inBlock b: Int, state: PlanningState) -> Bool {
         let least = minCount[r]
-        guard Int(state.free[poolIndex[r]].maximum(block: b)) >= least else { return false }
+        guard Int(state.free.maximum(poolIndex[r], block: b)) >= least else { return false }
         return limits.allSatisfy {
             $0.bound(site: siteIndex[r], block: b, wattsEach: perAcceleratorPower[r], state: state) >= least
         }
@@ -129,7 +129,7 @@ struct Walk {
 
     /// The first option, current one first, that can run at step `t`.
     func choose(at t: Int, want: (Int) -> Int, state: PlanningState) -> (rank: Int, count: Int, move: Double)? {
-        let b = t / FallingProfile<Int32>.blockSize
+        let b = t / FallingProfiles<Int32>.blockSize
         if let current, mayFit(current, inBlock: b, state: state) {
             if let choice = take(current, at: t, want: want, state) { return choice }
         }
@@ -173,7 +173,7 @@ struct Walk {
     /// The step after the blocks, from the one holding step `t` on, where no option can run (`t` itself
     /// when one may run in `t`'s block): every step before it is blocked.
     func blockedUntil(_ t: Int, state: PlanningState) -> Int {
-        let size = FallingProfile<Int32>.blockSize
+        let size = FallingProfiles<Int32>.blockSize
         var b = t / size
         while b * size < state.grid.count, nothingFits(inBlock: b, state: state) { b += 1 }
         return b == t / size ? t : min(state.grid.count, b * size)

@@ -11,11 +11,11 @@ public struct PowerBudget: StepLimit {
     var shortage: Shortage { .power }
 
     func limit(site: Int, step t: Int, wattsEach: Double, state: PlanningState) -> Int {
-        Int((max(0, state.headroom[site][t]) / wattsEach).rounded(.down))
+        Int((max(0, state.headroom[site, t]) / wattsEach).rounded(.down))
     }
 
     func bound(site: Int, block b: Int, wattsEach: Double, state: PlanningState) -> Int {
         // Monotone in the headroom, so the block's largest headroom gives the most at any of its steps.
-        Int((max(0, state.headroom[site].maximum(block: b)) / wattsEach).rounded(.down))
+        Int((max(0, state.headroom.maximum(site, block: b)) / wattsEach).rounded(.down))
     }
 }
