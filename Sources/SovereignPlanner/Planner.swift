@@ -293,7 +293,7 @@ struct PlanningState {
         self.candidates = candidates
         pools = CandidatePools(candidates)
         free = candidates.map { FallingProfile([Int32](repeating: Int32(clamping: $0.pool.count), count: grid.count)) }
-        headroom = budgets.map { budget in FallingProfile((0..<grid.count).map { budget.itLimit(at: $0) }) }
+        headroom = budgets.map { FallingProfile(Array($0.itLimits)) }
     }
 
     /// Holds the accelerators and power of work that keeps its place (a partial replan).
