@@ -66,7 +66,7 @@ public struct Simulator: Sendable {
         }
         var result = run.finish()
         result.violations = ViolationChecker(fleet: fleet, grid: grid, actual: actual).check(run.executed)
-        var simulation = Simulation(result: result, initialPlan: initial, sites: run.series, executed: run.executed)
+        var simulation = Simulation(result: result, initialPlan: initial, sites: run.series.map { $0.build() }, executed: run.executed)
         simulation.rounds = run.outcomes
         return simulation
     }
@@ -115,7 +115,7 @@ struct Run {
     /// The current plan's allocations, as segments.
     var schedule: Schedule
     var batteryCharge: [Double]
-    var series: [SiteSeries]
+    var series: [SiteSeriesBuilder]
     var executed: [ExecutedRun] = []
     /// The index in ``executed`` of each workload's (and participant's) latest run.
     var latestRun: [ExecutedRun.Key: Int] = [:]
@@ -139,14 +139,7 @@ struct Run {
         progress = initial.workloads.map { Progress(required: $0.requiredFLOPs) }
         schedule = Schedule(workloads: fleet.workloads.count)
         batteryCharge = fleet.sites.map { s in s.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0 }
-        series = fleet.sites.map {
-            SiteSeries(
-                site: $0.name,
-                available: Array(repeating: 0, count: grid.count),
-                used: Array(repeating: 0, count: grid.count),
-                shed: Array(repeating: false, count: grid.count)
-            )
-        }
+        series = fleet.sites.map { SiteSeriesBuilder(site: $0.name, shed: Array(repeating: false, count: grid.count)) }
         result = SimulationResult(policy: policy.name)
         let rounds = fleet.workloads.compactMap { $0.type == .federated ? $0.federation?.rounds : nil }
         if !rounds.isEmpty { result.rounds = SimulationResult.Rounds(required: rounds.reduce(0, +)) }
@@ -276,8 +269,7 @@ struct Run {
                 batteryCharge[s] + min(surplus, battery.power.watts) * dt * battery.roundTripEfficiency
             )
         }
-        series[s].available[t] = limit
-        series[s].used[t] = facility
+        series[s].draw(at: t, available: limit, used: facility)
         let toKWh = dt / 3.6e6
         result.energy.itKWh += load * toKWh
         result.energy.facilityKWh += facility * toKWh
