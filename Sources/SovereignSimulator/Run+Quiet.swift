@@ -57,7 +57,8 @@ extension Run {
         var repeating = u
         while u < end {
             if u >= repeating {
-                guard let through = sitesRepeat(through: same, from: u, actual: actual, original: original) else { break }
+                let through = sitesRepeat(through: same, from: u, actual: actual, original: original)
+                guard let through else { break }
                 repeating = through
             }
             for (s, d) in quiet.draws.enumerated() {

@@ -66,7 +66,8 @@ public struct Simulator: Sendable {
         }
         var result = run.finish()
         result.violations = ViolationChecker(fleet: fleet, grid: grid, actual: actual).check(run.executed)
-        var simulation = Simulation(result: result, initialPlan: initial, sites: run.series.map { $0.build() }, executed: run.executed)
+        let sites = run.series.map { $0.build() }
+        var simulation = Simulation(result: result, initialPlan: initial, sites: sites, executed: run.executed)
         simulation.rounds = run.outcomes
         return simulation
     }

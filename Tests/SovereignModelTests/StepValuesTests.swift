@@ -114,7 +114,8 @@ struct StepValuesTests {
             for t in steps where t < values.count { values[t] = min(values[t], cap) }
             #expect(bits(series) == bits(values))
             #expect(values.indices.map { bits([series[$0]]) } == values.map { bits([$0]) })
-            #expect(values.indices.map { series.runEnd(containing: $0) } == values.indices.map { runEnd(values, containing: $0) })
+            let ends = values.indices.map { runEnd(values, containing: $0) }
+            #expect(values.indices.map { series.runEnd(containing: $0) } == ends)
             let range = Int.random(in: 0..<values.count, using: &rng)..<values.count
             let runs = Array(series.runs(in: range))
             #expect(runs.first?.steps.lowerBound == range.lowerBound)

@@ -77,7 +77,8 @@ public struct StepValues: Sendable, RandomAccessCollection {
     public var runCount: Int {
         switch storage {
         case .runs(let starts, _): return starts.count
-        case .dense(let values): return zip(values, values.dropFirst()).count { !Self.same($0, $1) } + Swift.min(1, count)
+        case .dense(let values):
+            return zip(values, values.dropFirst()).count { !Self.same($0, $1) } + Swift.min(1, count)
         }
     }
 
