@@ -128,7 +128,7 @@ public struct KubernetesLabelsCommand: ParsableCommand, Sendable {
         )
         let budgets = fleet.sites.map { site -> SiteBudget in
             let full = SiteBudget(site: site, grid: scenario)
-            func tail(_ values: [Double]) -> [Double] { Array(values[index...]) }
+            func tail(_ values: StepValues) -> StepValues { StepValues(runs: values.runs(in: index..<values.count)) }
             return SiteBudget(
                 supply: tail(full.supply),
                 pue: tail(full.pue),

@@ -293,11 +293,14 @@ public struct PlanningContext: Sendable {
     }
 }
 
-/// Mean of a series over `range` (the whole series when the range is empty).
-func mean(_ values: [Double], _ range: Range<Int>) -> Double {
+/// Mean of a series over `range` (the whole series when the range is empty), summed step by step in order
+/// (a run of `k` steps adds its value `k` times, so the sum is the one a dense series gives).
+func mean(_ values: StepValues, _ range: Range<Int>) -> Double {
     let r = range.isEmpty ? 0..<values.count : range
     guard !r.isEmpty else { return 0 }
     var sum = 0.0
-    for i in r { sum += values[i] }
+    for run in values.runs(in: r) {
+        for _ in run.steps { sum += run.value }
+    }
     return sum / Double(r.count)
 }

@@ -295,7 +295,8 @@ struct PlanningState {
         free = FallingProfiles(rows: candidates.count, steps: grid.count) { c, _ in
             Int32(clamping: candidates[c].pool.count)
         }
-        headroom = FallingProfiles(rows: budgets.count, steps: grid.count) { s, t in budgets[s].itLimit(at: t) }
+        let itLimits = budgets.map { Array($0.itLimits) }
+        headroom = FallingProfiles(rows: budgets.count, steps: grid.count) { s, t in itLimits[s][t] }
     }
 
     /// Holds the accelerators and power of work that keeps its place (a partial replan).

@@ -1,3 +1,4 @@
+public import SovereignModel
 public import SovereignPlanner
 
 /// What happened in one simulated run; the JSON names are a contract that scripts read.
@@ -70,15 +71,35 @@ public struct SimulationResult: Sendable, Codable {
     public init(policy: String) { self.policy = policy }
 }
 
-/// One site's power over the run, for the report: what it could draw and what it drew, per step.
+/// One site's power over the run, for the report: what it could draw and what it drew, per step (as runs,
+/// so a year at 5-second steps holds one run per change, not 6.3M values).
 public struct SiteSeries: Sendable {
     public let site: String
     /// Facility power available (grid × availability + solar + battery discharge), watts.
-    public var available: [Double]
+    public var available: StepValues
     /// Facility power drawn, watts.
-    public var used: [Double]
+    public var used: StepValues
     /// Whether load was shed at the step.
     public var shed: [Bool]
+}
+
+/// A site's series while a run draws them, one step after another.
+struct SiteSeriesBuilder {
+    let site: String
+    var available = StepValues.Builder()
+    var used = StepValues.Builder()
+    var shed: [Bool]
+
+    /// Records step `t`'s draw; every step is drawn once, in order.
+    mutating func draw(at t: Int, available limit: Double, used facility: Double) {
+        precondition(available.count == t, "site \(site): step \(t) drawn after step \(available.count - 1)")
+        available.append(limit)
+        used.append(facility)
+    }
+
+    func build() -> SiteSeries {
+        SiteSeries(site: site, available: available.build(), used: used.build(), shed: shed)
+    }
 }
 
 /// What a workload did over consecutive steps on one pool at one width, for the Gantt chart and the

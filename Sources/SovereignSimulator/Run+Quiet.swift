@@ -3,13 +3,15 @@ import SovereignPlanner
 
 /// A step run in full whose following steps may repeat it: nothing was shed, no site departed from its
 /// forecast, no battery changed its charge and nothing is to be replanned. A later step whose allocations
-/// and site inputs are the same runs the same way, so it is run by adding the same draw and each allocation's
+/// and site inputs are the same (bit for bit: each budget's runs say how long they hold) runs the same way, so it is run by adding the same draw and each allocation's
 /// progress, one step at a time (so every sum adds the same terms in the same order as a full step would).
 struct Quiet {
-    /// What a site drew: its IT load and the facility power it could have (supply plus battery discharge).
+    /// What a site drew: its IT load and the facility power it could have (supply plus battery discharge),
+    /// on its budget at that step.
     struct Draw {
         let load: Double
         let limit: Double
+        let budget: SiteBudget.Step
     }
 
     /// How fast an allocation's work progresses and how often it checkpoints.
@@ -50,10 +52,17 @@ extension Run {
             )
         }
         let runs = quiet.running.map { latestRun[ExecutedRun.Key(workload: $0.workload, dataset: nil)] ?? -1 }
+        let same = actual.map { $0.runEnd(containing: t) }
         var u = t + 1
-        while u < end, sitesRepeat(t, at: u, actual: actual, original: original) {
+        var repeating = u
+        while u < end {
+            if u >= repeating {
+                let through = sitesRepeat(through: same, from: u, actual: actual, original: original)
+                guard let through else { break }
+                repeating = through
+            }
             for (s, d) in quiet.draws.enumerated() {
-                draw(d.load, site: s, at: u, budget: actual[s], limit: d.limit)
+                draw(d.load, site: s, at: u, budget: d.budget, limit: d.limit)
             }
             var finished = false
             for (i, a) in quiet.running.enumerated() {
@@ -70,16 +79,18 @@ extension Run {
         return u
     }
 
-    /// Whether every site's traces at step `u` are those of step `t` and no site departs from its forecast.
-    func sitesRepeat(_ t: Int, at u: Int, actual: [SiteBudget], original: [SiteBudget]) -> Bool {
+    /// Whether every site's traces at step `u` are still those of the repeated step (each site's are through
+    /// `same[s]`, the end of the runs that hold that step) and no site departs from its forecast at `u`.
+    ///
+    /// - Returns: the step before which all of that holds (a site's departure is decided by its actual and
+    ///   forecast budgets, so it stays as at `u` while both do), or `nil` when it does not hold at `u`.
+    func sitesRepeat(through same: [Int], from u: Int, actual: [SiteBudget], original: [SiteBudget]) -> Int? {
+        var through = Int.max
         for s in actual.indices {
-            let b = actual[s]
-            guard b.supply[u] == b.supply[t], b.pue[u] == b.pue[t], b.cooling[u] == b.cooling[t],
-                b.solar[u] == b.solar[t], b.gridCarbon[u] == b.gridCarbon[t],
-                !departs(s, at: u, actual: actual, original: original)
-            else { return false }
+            guard u < same[s], !departs(s, at: u, actual: actual, original: original) else { return nil }
+            through = min(through, same[s], original[s].runEnd(containing: u))
         }
-        return true
+        return through
     }
 
     /// The first step after `t` at whose end a federated round is due (`Int.max` when none is).

@@ -136,7 +136,7 @@ public enum SimulationReport: Sendable {
         let plotWidth = width - left - 8
         let top = 22.0
         let plotHeight = height - top - 26
-        let available = runs.first?.sites[s].available ?? []
+        let available = runs.first?.sites[s].available ?? StepValues([])
         let peak = max(1, (runs.flatMap { $0.sites[s].used } + available).max() ?? 1)
         func x(_ t: Int) -> Double { left + plotWidth * Double(t) / Double(max(1, grid.count)) }
         func y(_ w: Double) -> Double { top + plotHeight * (1 - w / peak) }

@@ -66,7 +66,8 @@ public struct Simulator: Sendable {
         }
         var result = run.finish()
         result.violations = ViolationChecker(fleet: fleet, grid: grid, actual: actual).check(run.executed)
-        var simulation = Simulation(result: result, initialPlan: initial, sites: run.series, executed: run.executed)
+        let sites = run.series.map { $0.build() }
+        var simulation = Simulation(result: result, initialPlan: initial, sites: sites, executed: run.executed)
         simulation.rounds = run.outcomes
         return simulation
     }
@@ -115,7 +116,7 @@ struct Run {
     /// The current plan's allocations, as segments.
     var schedule: Schedule
     var batteryCharge: [Double]
-    var series: [SiteSeries]
+    var series: [SiteSeriesBuilder]
     var executed: [ExecutedRun] = []
     /// The index in ``executed`` of each workload's (and participant's) latest run.
     var latestRun: [ExecutedRun.Key: Int] = [:]
@@ -139,14 +140,7 @@ struct Run {
         progress = initial.workloads.map { Progress(required: $0.requiredFLOPs) }
         schedule = Schedule(workloads: fleet.workloads.count)
         batteryCharge = fleet.sites.map { s in s.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0 }
-        series = fleet.sites.map {
-            SiteSeries(
-                site: $0.name,
-                available: Array(repeating: 0, count: grid.count),
-                used: Array(repeating: 0, count: grid.count),
-                shed: Array(repeating: false, count: grid.count)
-            )
-        }
+        series = fleet.sites.map { SiteSeriesBuilder(site: $0.name, shed: Array(repeating: false, count: grid.count)) }
         result = SimulationResult(policy: policy.name)
         let rounds = fleet.workloads.compactMap { $0.type == .federated ? $0.federation?.rounds : nil }
         if !rounds.isEmpty { result.rounds = SimulationResult.Rounds(required: rounds.reduce(0, +)) }
@@ -236,21 +230,22 @@ struct Run {
             return a != b ? a > b : $0.workload < $1.workload
         }
         let discharge = fleet.sites[s].power.battery.map { min($0.power.watts, batteryCharge[s] / grid.step) } ?? 0
-        let limit = budget.supply[t] + discharge
+        let here = budget.at(t)
+        let limit = here.supply + discharge
         func it(_ list: [Allocation]) -> Double {
             list.reduce(0) { $0 + PhysicalModel.runningPower(model: $1.model, count: $1.count) }
         }
         var load = it(work)
         var shed = false
-        while !work.isEmpty, load * budget.pue[t] > limit + 1e-6 || load > budget.cooling[t] + 1e-6 {
+        while !work.isEmpty, load * here.pue > limit + 1e-6 || load > here.cooling + 1e-6 {
             let victim = work.removeLast()
             interrupt(victim, at: t)
             series[s].shed[t] = true
             shed = true
             load = it(work)
         }
-        draw(load, site: s, at: t, budget: budget, limit: limit)
-        return (work, shed, Quiet.Draw(load: load, limit: limit))
+        draw(load, site: s, at: t, budget: here, limit: limit)
+        return (work, shed, Quiet.Draw(load: load, limit: limit, budget: here))
     }
 
     /// Whether site `s` actually delivers well below its forecast as made at step `t`.
@@ -258,14 +253,14 @@ struct Run {
         actual[s].itLimit(at: t) < original[s].itLimit(at: t) * Simulator.departureThreshold
     }
 
-    /// Draws `load` watts of IT power at site `s` for step `t`: solar first, then the grid, then the battery
+    /// Draws `load` watts of IT power at site `s` for step `t` (whose budget holds `budget`): solar first, then the grid, then the battery
     /// (which surplus solar recharges); records the site's series and accounts energy and carbon.
-    mutating func draw(_ load: Double, site s: Int, at t: Int, budget: SiteBudget, limit: Double) {
+    mutating func draw(_ load: Double, site s: Int, at t: Int, budget: SiteBudget.Step, limit: Double) {
         let dt = grid.step
-        let facility = load * budget.pue[t]
-        let solar = budget.solar[t]
+        let facility = load * budget.pue
+        let solar = budget.solar
         let solarUsed = min(solar, facility)
-        let gridUsed = min(max(0, budget.supply[t] - solar), facility - solarUsed)
+        let gridUsed = min(max(0, budget.supply - solar), facility - solarUsed)
         let batteryUsed = max(0, facility - solarUsed - gridUsed)
         if let battery = fleet.sites[s].power.battery {
             batteryCharge[s] -= batteryUsed * dt
@@ -275,15 +270,14 @@ struct Run {
                 batteryCharge[s] + min(surplus, battery.power.watts) * dt * battery.roundTripEfficiency
             )
         }
-        series[s].available[t] = limit
-        series[s].used[t] = facility
+        series[s].draw(at: t, available: limit, used: facility)
         let toKWh = dt / 3.6e6
         result.energy.itKWh += load * toKWh
         result.energy.facilityKWh += facility * toKWh
         result.energy.gridKWh += gridUsed * toKWh
         result.energy.solarKWh += solarUsed * toKWh
         result.energy.batteryKWh += batteryUsed * toKWh
-        let gridCarbon = budget.gridCarbon[t]
+        let gridCarbon = budget.gridCarbon
         result.carbonKg += (gridUsed * gridCarbon + (solarUsed + batteryUsed) * SiteBudget.solarCarbon) * toKWh / 1000
     }
 

@@ -27,28 +27,38 @@ public struct ViolationChecker: Sendable {
             let watts = Double(e.accelerators) * model.power.watts * PhysicalModel.trainingUtilisation
             for t in e.steps { it[e.site][t] += watts }
         }
-        for (s, site) in fleet.sites.enumerated() {
-            // The battery as the checker sees it: charged by surplus solar, drained by the shortfall.
-            var charge = site.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0
-            for t in 0..<grid.count {
-                let budget = actual[s]
-                let facility = it[s][t] * budget.pue[t]
-                let solar = budget.solar[t]
+        for s in fleet.sites.indices { count(site: s, it: it[s], into: &violations) }
+        return violations
+    }
+
+    /// Counts site `s`'s power and thermal violations under its IT load `it` by step, reading its budget a
+    /// run at a time (every step of a run holds the same budget).
+    private func count(site s: Int, it: [Double], into violations: inout SimulationResult.Violations) {
+        let site = fleet.sites[s]
+        let budget = actual[s]
+        // The battery as the checker sees it: charged by surplus solar, drained by the shortfall.
+        var charge = site.power.battery.map { $0.capacity.baseValue * $0.initialCharge } ?? 0
+        var t = 0
+        while t < grid.count {
+            let here = budget.at(t)
+            let end = min(grid.count, budget.runEnd(containing: t))
+            for u in t..<end {
+                let facility = it[u] * here.pue
                 let discharge = site.power.battery.map { min($0.power.watts, charge / grid.step) } ?? 0
-                if facility > budget.supply[t] + discharge + 1e-6 { violations.power += 1 }
-                if it[s][t] > budget.cooling[t] + 1e-6 { violations.thermal += 1 }
+                if facility > here.supply + discharge + 1e-6 { violations.power += 1 }
+                if it[u] > here.cooling + 1e-6 { violations.thermal += 1 }
                 if let battery = site.power.battery {
-                    let shortfall = max(0, facility - budget.supply[t])
+                    let shortfall = max(0, facility - here.supply)
                     charge -= min(shortfall, discharge) * grid.step
-                    let surplus = max(0, solar - facility)
+                    let surplus = max(0, here.solar - facility)
                     charge = min(
                         battery.capacity.baseValue,
                         charge + min(surplus, battery.power.watts) * grid.step * battery.roundTripEfficiency
                     )
                 }
             }
+            t = end
         }
-        return violations
     }
 
     /// Counts the violations of a plan as planned: every segment's steps, each participant's at its dataset.

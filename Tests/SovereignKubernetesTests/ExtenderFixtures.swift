@@ -49,12 +49,12 @@ enum ExtenderFixtures {
     {
         let ambient = site.cooling.designAmbient
         return SiteBudget(
-            supply: perStep ?? [Double](repeating: supply, count: steps),
-            pue: [Double](repeating: site.cooling.pue.value(at: ambient), count: steps),
-            cooling: [Double](repeating: cooling ?? site.cooling.capacity(at: ambient).watts, count: steps),
-            carbon: [Double](repeating: 100, count: steps),
-            solar: [Double](repeating: 0, count: steps),
-            gridCarbon: [Double](repeating: 100, count: steps)
+            supply: perStep.map(StepValues.init) ?? StepValues(repeating: supply, count: steps),
+            pue: StepValues(repeating: site.cooling.pue.value(at: ambient), count: steps),
+            cooling: StepValues(repeating: cooling ?? site.cooling.capacity(at: ambient).watts, count: steps),
+            carbon: StepValues(repeating: 100, count: steps),
+            solar: StepValues(repeating: 0, count: steps),
+            gridCarbon: StepValues(repeating: 100, count: steps)
         )
     }
 

@@ -13,7 +13,7 @@ struct CarbonShiftingTests {
         let grid = f.state.grid
         var budgets = f.state.context.budgets
         let b = budgets[0]
-        let series = (0..<grid.count).map(carbon)
+        let series = StepValues((0..<grid.count).map(carbon))
         budgets[0] = SiteBudget(
             supply: b.supply,
             pue: b.pue,

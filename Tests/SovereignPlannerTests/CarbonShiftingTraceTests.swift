@@ -52,7 +52,7 @@ struct CarbonShiftingTraceTests {
         #expect(jobs.count == 1_000)
         let free = try CarbonShiftingExample.fleet(jobs: jobs.count, pricedPauses: false, in: scratch)
         let grid = try #require(free.scenario?.grid)
-        let carbon = SiteBudget(site: free.sites[0], grid: grid).carbon
+        let carbon = Array(SiteBudget(site: free.sites[0], grid: grid).carbon)
         let (optimum, runNow) = optimum(jobs, carbon: carbon)
 
         let greedy = outcome(try #require(Planner(policy: .greedy).plan(free)), carbon: carbon)

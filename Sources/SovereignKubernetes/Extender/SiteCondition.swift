@@ -42,7 +42,7 @@ public enum SiteCondition: String, Sendable, Hashable, CaseIterable {
 
     /// `shedding` when what runs exceeds what the term allows now; `constrained` when the term cannot
     /// carry every accelerator of the site now or at some step of the horizon; `ok` otherwise.
-    static func condition(now: Double, ahead: [Double], running: Double, full: Double) -> SiteCondition {
+    static func condition(now: Double, ahead: some Sequence<Double>, running: Double, full: Double) -> SiteCondition {
         if running > now * (1 + 1e-9) { return .shedding }
         if now < full || ahead.contains(where: { $0 < full }) { return .constrained }
         return .ok

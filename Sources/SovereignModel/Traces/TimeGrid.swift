@@ -52,7 +52,7 @@ public struct TimeGrid: Sendable, Hashable, Codable {
 public struct Signal<Value: PhysicalQuantity>: Sendable {
     enum Storage: Sendable {
         case constant(Value)
-        case series([Double])
+        case series(StepValues)
     }
 
     let storage: Storage
@@ -62,14 +62,15 @@ public struct Signal<Value: PhysicalQuantity>: Sendable {
     /// A signal that never changes.
     public static func constant(_ value: Value) -> Signal { Signal(storage: .constant(value), source: nil) }
 
-    /// A signal with one value (in `Value`'s base unit) per grid step.
+    /// A signal with one value (in `Value`'s base unit) per grid step, kept as runs of equal values.
     public static func series(_ values: [Double], source: TraceSource) -> Signal {
-        Signal(storage: .series(values), source: source)
+        Signal(storage: .series(StepValues(values)), source: source)
     }
 
-    /// The value during grid step `index` (a constant ignores the index).
+    /// The value during grid step `index` (a constant ignores the index; a series holds its last value
+    /// after its end and its first before its start).
     ///
-    /// - Complexity: O(1).
+    /// - Complexity: O(log runs).
     public func value(at index: Int) -> Value {
         switch storage {
         case .constant(let value): return value
@@ -77,15 +78,17 @@ public struct Signal<Value: PhysicalQuantity>: Sendable {
         }
     }
 
-    /// The values in the base unit for steps `0..<count`, read in one pass (cheaper than `value(at:)` per step).
+    /// The values in the base unit for steps `0..<count`, as runs.
     ///
-    /// - Complexity: O(count).
-    public func baseValues(count: Int) -> [Double] {
+    /// - Complexity: O(1) for a constant or a series of `count` steps; O(count) otherwise.
+    public func steps(count: Int) -> StepValues {
         switch storage {
-        case .constant(let value): return [Double](repeating: value.baseValue, count: count)
+        case .constant(let value): return StepValues(repeating: value.baseValue, count: count)
         case .series(let values):
             if values.count == count { return values }
-            return (0..<count).map { values[Swift.min(Swift.max($0, 0), values.count - 1)] }
+            // Past its end, a series holds its last value.
+            let beyond = StepValues.Run(steps: values.count..<Swift.max(values.count, count), value: values.last ?? 0)
+            return StepValues(runs: Array(values.runs(in: 0..<count)) + [beyond])
         }
     }
 
@@ -96,7 +99,7 @@ public struct Signal<Value: PhysicalQuantity>: Sendable {
     }
 
     /// The per-step values in the base unit, or `nil` for a constant.
-    public var series: [Double]? {
+    public var series: StepValues? {
         if case .series(let values) = storage { return values }
         return nil
     }

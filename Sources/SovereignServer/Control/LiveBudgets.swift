@@ -33,16 +33,16 @@ enum LiveBudgets {
             let cooling = site.cooling.capacity(at: ambient).watts
             let intensity =
                 site.power.grid.map { g -> Double in
-                    let values = g.carbonIntensity.baseValues(count: max(1, fleet.scenario?.grid.count ?? 1))
+                    let values = g.carbonIntensity.steps(count: max(1, fleet.scenario?.grid.count ?? 1))
                     return values.reduce(0, +) / Double(max(1, values.count))
                 } ?? SiteBudget.solarCarbon
             return SiteBudget(
-                supply: supply,
-                pue: [Double](repeating: pue, count: n),
-                cooling: [Double](repeating: cooling, count: n),
-                carbon: [Double](repeating: intensity, count: n),
-                solar: [Double](repeating: 0, count: n),
-                gridCarbon: [Double](repeating: site.power.grid == nil ? 0 : intensity, count: n)
+                supply: StepValues(supply),
+                pue: StepValues(repeating: pue, count: n),
+                cooling: StepValues(repeating: cooling, count: n),
+                carbon: StepValues(repeating: intensity, count: n),
+                solar: StepValues(repeating: 0, count: n),
+                gridCarbon: StepValues(repeating: site.power.grid == nil ? 0 : intensity, count: n)
             )
         }
     }
