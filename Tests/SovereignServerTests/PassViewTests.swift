@@ -63,7 +63,13 @@ struct PassViewTests {
         change.newAttempts = [attempt("c", site: "z"), second]
         // Power signals (two from one site: the later is its latest) and a derived dataset's run.
         change.powerSignals = [
-            PowerSignalRecord(site: "x", at: 250, available: 4e5, forecast: [.init(at: 900, available: 2e5)], ambient: nil),
+            PowerSignalRecord(
+                site: "x",
+                at: 250,
+                available: 4e5,
+                forecast: [.init(at: 900, available: 2e5)],
+                ambient: nil
+            ),
             PowerSignalRecord(site: "y", at: 260, available: 1e5, forecast: [], ambient: 301.5),
             PowerSignalRecord(site: "x", at: 270, available: 3e5, forecast: [], ambient: nil),
         ]
