@@ -24,7 +24,7 @@ struct PassViewTests {
     }
 
     func read(_ store: any ControlStore) throws -> PassView {
-        PassView(workloads: try store.activeWorkloads(), attempts: try store.openAttempts(), commits: 0)
+        try PassView.read(from: store, commits: 0, ledger: 0)
     }
 
     @Test(arguments: StoreBackend.allCases)
@@ -58,15 +58,39 @@ struct PassViewTests {
         unheld.held = false
         unheld.detail = "waiting"
         change.workloads = [completed, started, unheld]
-        change.newAttempts = [attempt("c", site: "z")]
+        var second = attempt("b", site: "z")
+        second.number = 2
+        change.newAttempts = [attempt("c", site: "z"), second]
+        // Power signals (two from one site: the later is its latest) and a derived dataset's run.
+        change.powerSignals = [
+            PowerSignalRecord(
+                site: "x",
+                at: 250,
+                available: 4e5,
+                forecast: [.init(at: 900, available: 2e5)],
+                ambient: nil
+            ),
+            PowerSignalRecord(site: "y", at: 260, available: 1e5, forecast: [], ambient: 301.5),
+            PowerSignalRecord(site: "x", at: 270, available: 3e5, forecast: [], ambient: nil),
+        ]
+        change.ledger = [
+            .powerSignal(.init(change.powerSignals[0], by: "test")),
+            .derived(LedgerEvent.DerivationRun(report: try DerivationTests.report(), jurisdiction: "KE", by: "t")),
+        ]
         let committed = try store.commit(change, at: Self.time)
 
-        let carried = before.applying(change, ids: committed.attemptIDs, commits: 1)
+        let carried = before.applying(change, committed: committed, commits: 1, ledger: 4)
         let after = try read(store)
         #expect(carried.workloads == after.workloads)
         #expect(carried.attempts == after.attempts)
+        #expect(carried.powerSignals == after.powerSignals)
+        #expect(carried.lastAttempts == after.lastAttempts)
+        #expect(carried.derivations == after.derivations)
         #expect(carried.workloads.map(\.name) == ["b", "c", "d"])
         #expect(carried.workloads.last?.held == true)
-        #expect(carried.commits == 1)
+        #expect(carried.lastAttempts == ["b": 2, "c": 1])
+        #expect(carried.powerSignals["x"]?.available == 3e5)
+        #expect(carried.derivations.count == 1)
+        #expect(carried.matches(commits: 1, ledger: 4))
     }
 }

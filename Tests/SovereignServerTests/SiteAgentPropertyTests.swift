@@ -381,6 +381,7 @@ struct AgentSimulation {
         checkProcesses(after: "the control loop")
         checkCheckpoints()
         try checkStore()
+        try await checkKeptView()
         h.clock.advance(settings.tickSeconds)
     }
 
@@ -637,6 +638,21 @@ extension AgentSimulation {
         for (workload, attempts) in open.sorted(by: { $0.key < $1.key }) where attempts.count > 1 {
             violation("the store holds \(attempts.count) open attempts of \(workload)")
         }
+    }
+
+    /// Invariant 7: the view of the store the control plane keeps from pass to pass (``PassView``), applying its
+    /// own commits instead of reading the store again, is the store as a full read finds it: a pass decides from
+    /// the same workloads, attempts, power signals, attempt numbers and derivations as one that read it all.
+    mutating func checkKeptView() async throws {
+        let kept = try await h.plane.readView()
+        let read = try PassView.read(from: h.store, commits: kept.commits ?? -1, ledger: kept.ledger)
+        guard kept != read else { return }
+        counts["kept views differing", default: 0] += 1
+        violation(
+            "the kept view differs from the store: workloads \(kept.workloads == read.workloads), attempts "
+                + "\(kept.attempts == read.attempts), power \(kept.powerSignals == read.powerSignals), attempt numbers "
+                + "\(kept.lastAttempts == read.lastAttempts), derivations \(kept.derivations == read.derivations)"
+        )
     }
 
     /// Invariant 6: each workload's work is counted as completed once, by an attempt whose process did

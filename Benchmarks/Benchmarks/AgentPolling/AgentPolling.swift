@@ -16,6 +16,8 @@ import SovereignServer
 //   minute after it last did; the poll records the signal and runs a control-loop pass (`reconcile()`).
 // - "agent poll, an attempt ended": the report says one attempt completed; the poll runs a pass, which
 //   settles it. Each iteration ends an attempt at the next site, so no site's attempt ends twice.
+// - "agent poll with power ... 97000 ended workloads": the same at issue 22's size, 100,000 workloads submitted,
+//   of which 97,000 ran and completed before (their records and attempts are in the store).
 //
 // - "federation round of polls": every site's federation agent polls `GET /v1/federation/tasks` once
 //   (`FederationCoordinator.tasks(for:)`) with no workload changed since the last poll: no store read.
@@ -31,10 +33,10 @@ let workloadsPerSite = 3
 /// The fleet of the benchmark that runs now (one at a time, each built in its own `setup`).
 nonisolated(unsafe) var fleet: PollingFleet?
 
-func prepare(sites: Int) -> @Sendable () async throws -> Void {
+func prepare(sites: Int, ended: Int = 0) -> @Sendable () async throws -> Void {
     {
         fleet = nil
-        fleet = try PollingFleet(siteCount: sites, workloadsPerSite: workloadsPerSite)
+        fleet = try PollingFleet(siteCount: sites, workloadsPerSite: workloadsPerSite, ended: ended)
     }
 }
 
@@ -183,5 +185,19 @@ let benchmarks: @Sendable () -> Void = {
                 report.attempts[0] = .ended(id: first.id, workload: first.workload, status: ExitStatus(exit: 0))
             }
         }
+    }
+    // Issue 22's size: 100,000 workloads submitted, of which 97,000 ran and completed before.
+    Benchmark(
+        "agent poll with power (reconcile runs): 1000 sites, 3000 running attempts, 97000 ended workloads",
+        configuration: .init(
+            metrics: metrics,
+            warmupIterations: 1,
+            maxDuration: .seconds(20),
+            maxIterations: 200,
+            setup: prepare(sites: 1_000, ended: 97_000),
+            teardown: removeFleet
+        )
+    ) { _ in
+        try await poll(try currentFleet()) { report, _ in report.power = sitePower }
     }
 }

@@ -31,8 +31,9 @@ final class PollingFleet: Sendable {
     /// The jurisdictions the sites are spread over, in turn.
     static let jurisdictions = ["KE", "RW", "TZ", "UG", "ET", "GH", "NG", "SN"]
 
-    /// Builds a fleet of `siteCount` sites under a fresh temporary directory.
-    init(siteCount: Int, workloadsPerSite: Int) throws {
+    /// Builds a fleet of `siteCount` sites under a fresh temporary directory, whose store also holds `ended`
+    /// workloads submitted and completed before (each with its one completed attempt).
+    init(siteCount: Int, workloadsPerSite: Int, ended: Int = 0) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("sovereign-bench-agents-\(siteCount)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -42,6 +43,7 @@ final class PollingFleet: Sendable {
         let (fleet, sources) = try SovereignServer.loadFleet([file.path])
         let store = try SQLiteControlStore(path: directory.appendingPathComponent("state.sqlite").path)
         sites = fleet.sites.map(\.name)
+        try Self.recordEnded(ended, in: store, sites: sites)
         attempts = try Self.startAttempts(of: fleet, in: store, sites: sites)
         let clock: @Sendable () -> Date = { PollingFleet.now }
         let agents = SiteAgentExecutor(
@@ -121,6 +123,39 @@ final class PollingFleet: Sendable {
             bySite[at].append((id, attempt.workload))
         }
         return bySite
+    }
+
+    /// Commits `count` workloads that ran at the sites in turn and completed, each with its one attempt, as the
+    /// store of a control plane that has served them holds them.
+    static func recordEnded(_ count: Int, in store: SQLiteControlStore, sites: [String]) throws {
+        guard count > 0 else { return }
+        let time = now.timeIntervalSince1970 - 86_400
+        var change = StateChange()
+        for n in 0..<count {
+            let site = sites[n % sites.count]
+            let name = "ended-\(n)"
+            var record = WorkloadRecord(name: name, source: "spec", document: "", at: time)
+            record.state = .completed
+            record.site = site
+            record.pool = "a100"
+            record.accelerators = 8
+            change.newWorkloads.append(record)
+            var attempt = AttemptRecord(
+                workload: name,
+                number: 1,
+                site: site,
+                pool: "a100",
+                accelerators: 8,
+                resume: false,
+                startedAt: time,
+                logPath: "site \(site): \(name)/attempts/1/log"
+            )
+            attempt.endedAt = time + 3_600
+            attempt.outcome = "completed"
+            attempt.exitStatus = 0
+            change.newAttempts.append(attempt)
+        }
+        _ = try store.commit(change, at: Date(timeIntervalSince1970: time))
     }
 
     /// The site a workload of ``fleetYAML(siteCount:workloadsPerSite:)`` runs at: its name up to `-w`.

@@ -93,6 +93,8 @@ extension ControlPlane {
     func takeLead(at epoch: Int64) throws {
         self.epoch = epoch
         adopted = false
+        // The replica that led meanwhile changed the store without this one's commits.
+        kept = nil
         resignalled = []
         lastCheckpointSize = -1
         try catchUpTree()
@@ -110,6 +112,7 @@ extension ControlPlane {
         guard let held = epoch else { return }
         epoch = nil
         renewedAt = nil
+        kept = nil
         logger.warning(
             "no longer leading: \(reason)",
             metadata: ["lease.holder": "\(lease.holder)", "lease.epoch": "\(held)"]

@@ -43,29 +43,44 @@ extension ControlPlane {
         }
     }
 
-    /// The active workloads and open attempts as the store holds them now.
+    /// The store as passes see it (``PassView``): the view kept from commit to commit while it matches the store,
+    /// else read again (and kept).
     func readView() throws -> PassView {
+        // Another replica's writes append to the ledger, which the tree catches up to.
+        try catchUpTree()
         let commits = commitCount.load(ordering: .sequentiallyConsistent)
-        return PassView(workloads: try store.activeWorkloads(), attempts: try store.openAttempts(), commits: commits)
+        if let kept, kept.matches(commits: commits, ledger: tree.size) { return kept }
+        let view = try PassView.read(from: store, commits: commits, ledger: tree.size)
+        kept = view
+        return view
     }
 
-    /// `view` while nothing but the pass has committed since it was read or carried, else the store read again.
+    /// `view` while it matches the store (nothing but this replica's commits, each applied to it, since it was
+    /// read), else the store read again.
     func current(_ view: PassView) throws -> PassView {
-        view.commits == commitCount.load(ordering: .sequentiallyConsistent) ? view : try readView()
+        view.matches(commits: commitCount.load(ordering: .sequentiallyConsistent), ledger: tree.size)
+            ? view : try readView()
     }
 
-    /// Commits a change of the pass and carries `view` past it: applied to the view when the commit was the only
-    /// one since the view matched the store, else marked to be read again.
+    /// Commits a change of the pass and carries `view` past it: the kept view the commit applied it to, else
+    /// marked to be read again.
     func commit(_ change: StateChange, at time: Date? = nil, carrying view: inout PassView) throws -> CommittedChange {
-        let before = commitCount.load(ordering: .sequentiallyConsistent)
         let committed = try commit(change, at: time)
-        let after = commitCount.load(ordering: .sequentiallyConsistent)
-        let own = change.isEmpty ? 0 : 1
-        view =
-            view.commits == before && after == before + own
-            ? view.applying(change, ids: committed.attemptIDs, commits: after)
-            : PassView(workloads: view.workloads, attempts: view.attempts, commits: nil)
+        if !change.isEmpty { view = kept ?? PassView(workloads: view.workloads, attempts: view.attempts, commits: nil) }
         return committed
+    }
+
+    /// Carries the kept view (``PassView``) past a commit of this replica: applied when the view matched the store
+    /// just before it (`before`) and nothing else committed meanwhile, else dropped (the next pass reads the store).
+    func keep(_ change: StateChange, _ committed: CommittedChange, before: (commits: Int, ledger: Int)) {
+        let after = (commits: commitCount.load(ordering: .sequentiallyConsistent), ledger: tree.size)
+        guard let view = kept, view.matches(commits: before.commits, ledger: before.ledger),
+            after.commits == before.commits + 1, after.ledger == before.ledger + committed.entries.count
+        else {
+            kept = nil
+            return
+        }
+        kept = view.applying(change, committed: committed, commits: after.commits, ledger: after.ledger)
     }
 
     /// What the executor sees of every open attempt (at a server's first pass, the attempts are adopted),
@@ -143,8 +158,8 @@ extension ControlPlane {
             attempts: observed.attempts,
             lateCompletions: observed.late,
             checkpoints: observed.checkpoints,
-            lastAttempts: try store.lastAttemptNumbers(),
-            powerSignals: try store.latestPowerSignals(),
+            lastAttempts: view.lastAttempts,
+            powerSignals: view.powerSignals,
             resignalled: resignalled,
             planStep: planStep,
             horizon: horizon,
@@ -155,7 +170,7 @@ extension ControlPlane {
             relayJurisdiction: agents?.jurisdiction,
             peerSites: observed.peerSites,
             held: held,
-            derivations: try store.derivationRuns()
+            derivations: view.derivations
         )
     }
 

@@ -76,6 +76,8 @@ public actor ControlPlane {
     var resignalled = Set<Int64>()
     /// Whether this server's first pass has handed the attempts an earlier server left to the executor.
     var adopted = false
+    /// The store as passes see it, kept from commit to commit while this replica leads (see ``PassView``).
+    var kept: PassView?
     /// Whether a pass is under way, and the passes waiting for it to end (see ``exclusively(_:)``).
     var passing = false
     var waitingPasses: [CheckedContinuation<Void, Never>] = []
@@ -461,12 +463,17 @@ public actor ControlPlane {
         guard !change.isEmpty else { return CommittedChange(entries: [], attemptIDs: []) }
         var change = change
         change.epoch = fenced ? epoch : nil
+        let before = (commits: commitCount.load(ordering: .sequentiallyConsistent), ledger: tree.size)
         let committed: CommittedChange
         do {
             committed = try store.commit(change, at: time ?? clock())
             commitCount.add(1, ordering: .sequentiallyConsistent)
         } catch let error as StoreError where error.isDeposed {
             stepDown(error.message)
+            throw error
+        } catch {
+            // A commit that failed may still have landed (a connection lost after it was sent).
+            kept = nil
             throw error
         }
         // Another replica's entries may have been stored since this one's last: the tree catches up from the
@@ -476,6 +483,7 @@ public actor ControlPlane {
         } else {
             for entry in committed.entries { tree.append(entry.leafHash) }
         }
+        keep(change, committed, before: before)
         if !change.workloads.isEmpty || !change.requests.isEmpty || !change.newWorkloads.isEmpty {
             workloadCommits.add(1, ordering: .sequentiallyConsistent)
         }
