@@ -25,6 +25,10 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     private var values: [Value]
     /// Largest value of row `r` in block `b` at `b × rows + r`.
     private var maxima: [Value]
+    /// Each subtraction since the oldest open ``mark()``, where it was made and the value it replaced, oldest first.
+    private var journal: [(index: Int, old: Value)] = []
+    /// Marks not yet rolled back or kept.
+    private var openMarks = 0
 
     /// Profiles of `rows` rows over `steps` steps, row `r` at step `t` starting at `value(r, t)`.
     ///
@@ -45,7 +49,8 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
 
     /// Where row `r`'s value at step `t` is kept: block, then row, then step within the block.
     private func index(_ r: Int, _ t: Int) -> Int {
-        ((t / Self.blockSize) * rows + r) * Self.blockSize + t % Self.blockSize
+        precondition(r >= 0 && r < rows && t >= 0 && t < steps, "FallingProfiles: [\(r), \(t)] outside rows × steps")
+        return ((t / Self.blockSize) * rows + r) * Self.blockSize + t % Self.blockSize
     }
 
     /// The value of row `r` at step `t`; setting it (a test's fixture) rescans its block.
@@ -65,8 +70,43 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         let i = index(r, t)
         let old = values[i]
         values[i] = old - amount
+        if openMarks > 0 { journal.append((i, old)) }
         let b = t / Self.blockSize
         if old == maxima[b * rows + r] { rescan(r, block: b) }
+    }
+
+    /// Starts a trial: the subtractions from here on can be undone by ``rollBack(to:)`` (marks nest, last in,
+    /// first out). A trial costs what it subtracts, where copying the profiles to try something on the copy
+    /// costs every row's every step.
+    ///
+    /// - Returns: the mark to roll back to or keep.
+    mutating func mark() -> Int {
+        openMarks += 1
+        return journal.count
+    }
+
+    /// Undoes every subtraction since `mark`, newest first, putting back the values they replaced (bit for bit:
+    /// nothing is added back) and each block's maximum with them.
+    mutating func rollBack(to mark: Int) {
+        precondition(openMarks > 0 && mark <= journal.count, "FallingProfiles: rollBack(to:) without its mark")
+        for (i, old) in journal[mark...].reversed() {
+            values[i] = old
+            let blockRow = i / Self.blockSize
+            rescan(blockRow % rows, block: blockRow / rows)
+        }
+        journal.removeSubrange(mark...)
+        close()
+    }
+
+    /// Ends the trial begun at `mark`, keeping its subtractions (an enclosing trial may still undo them).
+    mutating func keep(_ mark: Int) {
+        precondition(openMarks > 0 && mark <= journal.count, "FallingProfiles: keep(_:) without its mark")
+        close()
+    }
+
+    private mutating func close() {
+        openMarks -= 1
+        if openMarks == 0 { journal.removeAll(keepingCapacity: true) }
     }
 
     private mutating func rescan(_ r: Int, block b: Int) {

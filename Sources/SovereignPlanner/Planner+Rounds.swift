@@ -64,15 +64,16 @@ extension Planner {
         var lead = 0.0
         var waiting: [String] = []
         while rounds.count < federation.rounds, open < grid.count {
-            let before = state
+            let before = state.mark()
             let attempt = self.attempt(open: open, lead: lead, sites: sites, federation: federation, state: &state)
             guard attempt.roster.count >= federation.minSites else {
-                state = before
+                state.rollBack(to: before)
                 waiting = attempt.absent
                 open += 1
                 lead = 0
                 continue
             }
+            state.keep(before)
             let round = Self.round(rounds.count + 1, open: open, attempt, update: PhysicalModel.updateSize(w), grid)
             rounds.append(round)
             segments += attempt.roster.flatMap { m, walk in
@@ -151,7 +152,7 @@ extension Planner {
         var attempt = RoundAttempt()
         let timeout = Double(open) * state.grid.step + lead + federation.roundTimeout.seconds
         for site in sites where site.excluded == nil {
-            var trial = state
+            let trial = state.mark()
             var walk = Walk(
                 workload: site.workload,
                 ranked: site.ranked,
@@ -161,12 +162,13 @@ extension Planner {
                 required: site.share,
                 wait: lead + site.download
             )
-            walk.run(state: &trial)
+            walk.run(state: &state)
             guard let finish = walk.finishSeconds, finish + site.upload <= timeout else {
+                state.rollBack(to: trial)
                 attempt.absent.append("\(site.participant.site) cannot train its share and send its update in time")
                 continue
             }
-            state = trial
+            state.keep(trial)
             let member = PlannedRound.Member(
                 dataset: site.participant.dataset,
                 site: site.participant.site,

@@ -295,8 +295,9 @@ struct PlanningState {
         free = FallingProfiles(rows: candidates.count, steps: grid.count) { c, _ in
             Int32(clamping: candidates[c].pool.count)
         }
-        let itLimits = budgets.map { Array($0.itLimits) }
-        headroom = FallingProfiles(rows: budgets.count, steps: grid.count) { s, t in itLimits[s][t] }
+        // Rows are filled one after another, each step by step: one forward cursor per site reads its limits.
+        var itLimits = budgets.map { StepValues.Cursor($0.itLimits) }
+        headroom = FallingProfiles(rows: budgets.count, steps: grid.count) { s, t in itLimits[s].seek(t).value }
     }
 
     /// Holds the accelerators and power of work that keeps its place (a partial replan).
@@ -314,6 +315,27 @@ struct PlanningState {
                 at: o.step
             )
         }
+    }
+
+    /// Where a trial began (``mark()``).
+    struct Mark {
+        fileprivate let free: Int
+        fileprivate let headroom: Int
+    }
+
+    /// Starts a trial: what is taken from here on can be given back exactly by ``rollBack(to:)``.
+    mutating func mark() -> Mark { Mark(free: free.mark(), headroom: headroom.mark()) }
+
+    /// Gives back everything taken since `mark`: the state is as it was when the trial began, bit for bit.
+    mutating func rollBack(to mark: Mark) {
+        free.rollBack(to: mark.free)
+        headroom.rollBack(to: mark.headroom)
+    }
+
+    /// Ends the trial begun at `mark`, keeping what it took.
+    mutating func keep(_ mark: Mark) {
+        free.keep(mark.free)
+        headroom.keep(mark.headroom)
     }
 
     /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site`, at step `t`.

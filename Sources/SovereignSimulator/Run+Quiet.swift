@@ -88,7 +88,7 @@ extension Run {
         var through = Int.max
         for s in actual.indices {
             guard u < same[s], !departs(s, at: u, actual: actual, original: original) else { return nil }
-            through = min(through, same[s], original[s].runEnd(containing: u))
+            through = original[s].runEnd(containing: u, notBeyond: min(through, same[s]))
         }
         return through
     }

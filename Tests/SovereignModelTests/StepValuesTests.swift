@@ -95,6 +95,22 @@ struct StepValuesTests {
         #expect(series[9] == 4.5 && series[19] == 1 && series[20] == 10)
     }
 
+    /// A series that changes at every step for a while goes dense while it is built, then holds one long run:
+    /// it reads back the same either way, and its long run ends where it does.
+    @Test func aSeriesBuiltDenseThenConstantReadsTheSame() {
+        let values = (0..<200).map { Double($0 % 2) } + [Double](repeating: -0.0, count: 10_000) + [7]
+        var builder = StepValues.Builder()
+        for value in values.prefix(200) { builder.append(value) }
+        builder.append(-0.0, count: 10_000)
+        builder.append(7)
+        let series = builder.build()
+        #expect(bits(series) == bits(values))
+        #expect(series.runCount == 202)
+        #expect(series.runEnd(containing: 200) == 10_200)
+        #expect(series.runEnd(containing: 200, notBeyond: 300) == 300)
+        #expect(StepValues(values).runEnd(containing: 5_000) == 10_200)
+    }
+
     /// Random series and caps, against a plain array: every step's bits, every run end, every range's runs.
     @Test(arguments: 0..<40) func readsAsAnArrayDoes(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
@@ -116,6 +132,11 @@ struct StepValuesTests {
             #expect(values.indices.map { bits([series[$0]]) } == values.map { bits([$0]) })
             let ends = values.indices.map { runEnd(values, containing: $0) }
             #expect(values.indices.map { series.runEnd(containing: $0) } == ends)
+            let limit = Int.random(in: 0...values.count + 1, using: &rng)
+            #expect(
+                values.indices.map { series.runEnd(containing: $0, notBeyond: limit) }
+                    == ends.enumerated().map { t, end in min(end, max(limit, t + 1)) }
+            )
             let range = Int.random(in: 0..<values.count, using: &rng)..<values.count
             let runs = Array(series.runs(in: range))
             #expect(runs.first?.steps.lowerBound == range.lowerBound)

@@ -30,6 +30,32 @@ struct FallingProfilesTests {
         }
     }
 
+    /// A trial's takes are undone exactly (the old bits put back, nothing added back) with every block's maximum,
+    /// and trials nest: an inner trial kept is still undone when the outer one rolls back.
+    @Test func aTrialRollsBackToTheBitsItStartedFrom() {
+        var profiles = FallingProfiles<Double>(rows: 2, steps: 40) { r, t in Double(t % 7) + 0.1 * Double(r) }
+        profiles.subtract(0.3, 1, at: 5)
+        let start = (0..<2).map { r in (0..<40).map { profiles[r, $0].bitPattern } }
+        let maxima = (0..<2).map { r in (0..<3).map { profiles.maximum(r, block: $0) } }
+        let outer = profiles.mark()
+        profiles.subtract(6, 0, at: 6)  // the two steps that hold block 0's maximum
+        profiles.subtract(6, 0, at: 13)
+        let inner = profiles.mark()
+        profiles.subtract(0.1, 1, at: 33)
+        profiles.subtract(0.2, 1, at: 33)
+        profiles.keep(inner)
+        let kept = profiles.mark()
+        profiles.subtract(1, 0, at: 20)
+        profiles.rollBack(to: kept)
+        #expect(profiles[0, 20] == 6)
+        #expect(profiles.maximum(0, block: 0) == 5)
+        profiles.rollBack(to: outer)
+        #expect((0..<2).map { r in (0..<40).map { profiles[r, $0].bitPattern } } == start)
+        #expect((0..<2).map { r in (0..<3).map { profiles.maximum(r, block: $0) } } == maxima)
+        profiles.subtract(1, 0, at: 0)  // no trial open: nothing remembered, nothing to undo
+        #expect(profiles[0, 0] == -1)
+    }
+
     /// Setting a value (what a fixture does) may raise it: the block's maximum follows, in that row alone.
     @Test func settingAValueRescansItsBlock() {
         var profiles = FallingProfiles<Int32>(rows: 2, steps: 40) { _, _ in 4 }

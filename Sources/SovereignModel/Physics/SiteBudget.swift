@@ -62,9 +62,14 @@ public struct SiteBudget: Sendable {
     /// The step after the last of the stretch from `t` over which every series of the budget holds the
     /// values of step `t` (bit for bit): whatever the budget decides at `t` it decides the same way there.
     ///
-    /// - Complexity: O(log runs) (O(run length) for a series kept dense).
-    public func runEnd(containing t: Int) -> Int {
-        [supply, pue, cooling, carbon, solar, gridCarbon].reduce(supply.count) { min($0, $1.runEnd(containing: t)) }
+    /// No later than `limit` (but at least `t + 1`): a reader that needs the nearest of several ends passes the
+    /// nearest so far, so a series kept dense is scanned no further.
+    ///
+    /// - Complexity: O(log runs) (O(min(run length, `limit` − `t`)) for a series kept dense).
+    public func runEnd(containing t: Int, notBeyond limit: Int = .max) -> Int {
+        [supply, pue, cooling, carbon, solar, gridCarbon].reduce(min(limit, supply.count)) {
+            min($0, $1.runEnd(containing: t, notBeyond: $0))
+        }
     }
 
     /// A budget given step by step (what a control plane builds from live power signals).

@@ -71,6 +71,21 @@ public struct StepValues: Sendable, RandomAccessCollection {
         return cursor.seek(t).end
     }
 
+    /// ``runEnd(containing:)``, or `limit` when that comes first (but never before `t + 1`): what a reader
+    /// that only needs the nearest of several run ends asks, so a dense series is scanned no further than that.
+    ///
+    /// - Complexity: O(log runs); for a dense series, O(min(length of the run from `t`, `limit` − `t`)).
+    public func runEnd(containing t: Int, notBeyond limit: Int) -> Int {
+        precondition(t >= 0 && t < endIndex, "StepValues: step \(t) outside 0..<\(endIndex)")
+        guard case .dense(let values) = storage else {
+            return Swift.min(runEnd(containing: t), Swift.max(limit, t + 1))
+        }
+        let bound = Swift.min(limit, endIndex)
+        var end = t + 1
+        while end < bound, Self.same(values[end], values[t]) { end += 1 }
+        return end
+    }
+
     /// How many runs of equal values the series holds.
     ///
     /// - Complexity: O(1) for a series kept as runs; O(n) for a dense one.
@@ -150,45 +165,93 @@ public struct StepValues: Sendable, RandomAccessCollection {
 
 extension StepValues {
     /// Collects a series step by step (or a run at a time), merging equal neighbours.
+    ///
+    /// Once it holds more runs than half its steps (and more than a few), it collects one value a step, which
+    /// is then the smaller: a series that changes at nearly every step never costs more than a dense one while
+    /// it is built.
     public struct Builder: Sendable {
         fileprivate var starts: [Int] = []
         fileprivate var values: [Double] = []
+        /// One value a step, once runs cost more (`nil` until then, and always for a splice's pieces).
+        private var dense: [Double]?
+        /// Runs collected so far, whichever the storage.
+        private var runs = 0
+        private var last = 0.0
+        private let mayGoDense: Bool
         /// The step the next value is for.
         public private(set) var count: Int
 
-        /// An empty series.
-        public init() { count = 0 }
+        /// Runs below which a builder never goes dense (a short series costs little either way).
+        static let denseAfterRuns = 64
 
-        fileprivate init(from step: Int) { count = step }
+        /// An empty series.
+        public init() {
+            count = 0
+            mayGoDense = true
+        }
+
+        /// A piece of a series from `step` on, always kept as runs (``StepValues/update(_:_:)`` splices it).
+        fileprivate init(from step: Int) {
+            count = step
+            mayGoDense = false
+        }
 
         /// Appends `count` steps of `value`.
         ///
-        /// - Complexity: O(1) amortised.
+        /// - Complexity: O(1) amortised per run (per step once dense).
         public mutating func append(_ value: Double, count steps: Int = 1) {
             guard steps > 0 else { return }
-            if let last = values.last, StepValues.same(last, value) {
-                count += steps
+            defer { count += steps }
+            if runs > 0, StepValues.same(last, value) {
+                dense?.append(contentsOf: repeatElement(value, count: steps))
+                return
+            }
+            runs += 1
+            last = value
+            if dense != nil {
+                dense?.append(contentsOf: repeatElement(value, count: steps))
                 return
             }
             starts.append(count)
             values.append(value)
-            count += steps
+            if mayGoDense, runs > Self.denseAfterRuns, runs * 2 > count + steps { goDense(upTo: count + steps) }
         }
 
-        /// The series: as runs, or dense when it has more runs than half its steps (runs then cost more).
-        ///
-        /// - Complexity: O(1) as runs; O(n) dense.
-        public func build() -> StepValues {
-            guard starts.count * 2 > count else {
-                return StepValues(storage: .runs(starts: starts, values: values), count: count)
-            }
+        /// Turns the runs collected into one value a step, for `steps` steps.
+        private mutating func goDense(upTo steps: Int) {
+            dense = Self.expand(starts, values, count: steps)
+            starts = []
+            values = []
+        }
+
+        private static func expand(_ starts: [Int], _ values: [Double], count: Int) -> [Double] {
             var dense: [Double] = []
             dense.reserveCapacity(count)
             for i in starts.indices {
                 let end = i + 1 < starts.count ? starts[i + 1] : count
                 dense.append(contentsOf: repeatElement(values[i], count: end - starts[i]))
             }
-            return StepValues(storage: .dense(dense), count: count)
+            return dense
+        }
+
+        /// The series: as runs, or dense when it has more runs than half its steps (runs then cost more).
+        ///
+        /// - Complexity: O(1) as runs collected; O(n) otherwise.
+        public func build() -> StepValues {
+            if let dense {
+                return runs * 2 > count ? StepValues(storage: .dense(dense), count: count) : Self.runs(of: dense)
+            }
+            guard starts.count * 2 > count else {
+                return StepValues(storage: .runs(starts: starts, values: values), count: count)
+            }
+            return StepValues(storage: .dense(Self.expand(starts, values, count: count)), count: count)
+        }
+
+        /// `dense` as runs (a series that went dense while built, then held long runs).
+        private static func runs(of dense: [Double]) -> StepValues {
+            var builder = Builder(from: 0)
+            for value in dense { builder.append(value) }
+            return StepValues(storage: .runs(starts: builder.starts, values: builder.values), count: dense.count)
         }
     }
 
