@@ -87,22 +87,17 @@ final class FleetDecoder {
     /// Files whose documents came from outside (a request body): they may not name trace files.
     let untrustedFiles: Set<String>
 
-    /// Trace files already read by the same loader, or nil.
-    let traceCache: TraceCache?
-
     /// What the decoded documents declare, once ``decode(_:)`` found them valid.
     private(set) var declared: DeclaredFleet?
 
     init(
         log: DiagnosticLog,
         progress: FleetLoader.Progress? = nil,
-        untrustedFiles: Set<String> = [],
-        traceCache: TraceCache? = nil
+        untrustedFiles: Set<String> = []
     ) {
         self.log = log
         self.progress = progress
         self.untrustedFiles = untrustedFiles
-        self.traceCache = traceCache
     }
 
     // MARK: Documents
@@ -278,8 +273,7 @@ final class FleetDecoder {
             grid: scenario?.grid,
             scenarioDeclared: !scenarios.isEmpty,
             log: log,
-            progress: progress,
-            cache: traceCache
+            progress: progress
         )
         let builtSites = sites.compactMap { $0.value.build(resolved) }
         let builtGroups = groups.map { group in

@@ -17,17 +17,12 @@ public struct FleetLoader: Sendable {
     public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
 
     let progress: Progress?
-    let traceCache: TraceCache?
 
     /// Makes a loader.
     ///
-    /// - Parameters:
-    ///   - progress: told how trace loading advances, for a progress line on a terminal.
-    ///   - traceCache: trace files this loader (or another sharing the cache) already read, reused when the
-    ///     same spec lines ask the same of them again; `nil` reads every trace file at every load.
-    public init(progress: Progress? = nil, traceCache: TraceCache? = nil) {
+    /// - Parameter progress: told how trace loading advances, for a progress line on a terminal.
+    public init(progress: Progress? = nil) {
         self.progress = progress
-        self.traceCache = traceCache
     }
 
     /// Expands paths into spec files: files as given, directories recursively (`*.yaml`, `*.yml`, sorted).
@@ -182,7 +177,7 @@ public struct FleetLoader: Sendable {
     /// - Throws: ``SpecError`` with every problem found, as ``load(sources:)`` would.
     public func declarations(sources: [(file: String, text: String)]) throws -> DeclaredFleet {
         let log = DiagnosticLog()
-        let decoder = FleetDecoder(log: log, progress: progress, traceCache: traceCache)
+        let decoder = FleetDecoder(log: log, progress: progress)
         _ = decoder.decode(Self.parseDocuments(sources, log: log))
         guard log.isEmpty, let declared = decoder.declared else { throw SpecError(log.diagnostics) }
         return declared
@@ -236,8 +231,7 @@ public struct FleetLoader: Sendable {
         let decoder = FleetDecoder(
             log: log,
             progress: progress,
-            untrustedFiles: untrustedFiles,
-            traceCache: traceCache
+            untrustedFiles: untrustedFiles
         )
         let fleet = decoder.decode(documents)
         if !log.isEmpty { throw SpecError(log.diagnostics) }
