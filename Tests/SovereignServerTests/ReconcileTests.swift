@@ -14,14 +14,13 @@ struct ReconcileTests {
     static let loaded = Result {
         try FleetLoader().load(sources: [(file: "fleet.yaml", text: F.fleet)])
     }
+    static let declared = Result {
+        try FleetLoader().declarations(sources: [(file: "fleet.yaml", text: F.fleet)])
+    }
 
     /// The decoded spec of a fixture workload.
     static func spec(_ document: String) throws -> Workload {
-        let decoded = try ControlPlane.decodeSubmission(
-            document,
-            specs: try ParsedSpecs(sources: [(file: "fleet.yaml", text: F.fleet)]),
-            base: try loaded.get()
-        )
+        let decoded = try ControlPlane.decodeSubmission(document, against: try declared.get())
         return try #require(decoded.first)
     }
 

@@ -122,7 +122,7 @@ extension FleetDecoder {
 
     // MARK: Cross-document checks
 
-    /// Names unique, and every site, dataset, model and software component named is declared.
+    /// Names unique, and every site and dataset a SoftwareComponent or Model names is declared.
     func checkInventory(siteNames: Set<String>, datasetNames: Set<String>) -> ([SoftwareComponent], [AIModel]) {
         checkUnique(software.map { ($0.name, $0.nameNode) }, kind: "SoftwareComponent")
         checkUnique(models.map { ($0.name, $0.nameNode) }, kind: "Model")
@@ -131,34 +131,9 @@ extension FleetDecoder {
                 node.reportUnknown("the name of a Site", among: siteNames)
             }
         }
-        var modelByName: [String: ModelEntry] = [:]
         for declared in models {
-            if modelByName[declared.name] == nil { modelByName[declared.name] = declared.value }
             for (dataset, node) in declared.value.datasetNodes where !datasetNames.contains(dataset) {
                 node.reportUnknown("the name of a Dataset", among: datasetNames)
-            }
-        }
-        let softwareNames = Set(software.map(\.name))
-        for workload in workloads {
-            let entry = workload.value
-            if let (name, node) = entry.modelNameNode {
-                if let model = modelByName[name] {
-                    if let declared = model.model?.parameters, let w = entry.workload,
-                        abs(declared - w.model.parameters) > 1e-9 * declared, let parametersNode = entry.parametersNode
-                    {
-                        parametersNode.report(
-                            .badValue,
-                            expected:
-                                "the parameter count of Model \"\(name)\" (\(CountText.format(declared)), at \(model.parametersNode?.location.description ?? "its spec"))",
-                            found: CountText.format(w.model.parameters)
-                        )
-                    }
-                } else {
-                    node.reportUnknown("the name of a Model", among: modelByName.keys)
-                }
-            }
-            for (name, node) in entry.softwareNodes where !softwareNames.contains(name) {
-                node.reportUnknown("the name of a SoftwareComponent", among: softwareNames)
             }
         }
         return (software.compactMap(\.value.component), models.compactMap(\.value.model))

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import SovereignBase
-import Synchronization
 import Yams
 
 /// What a trace measures, with the range its values must fall in.
@@ -49,29 +48,6 @@ struct ResolvedTraces {
     var formats: [Int: TraceFormat] = [:]
 }
 
-/// Trace files as a loader last read them, for loaders that read the same specs again and again (a server
-/// decoding each submission together with its fleet's specs): a file asked for the same columns on the same grid
-/// by the same spec lines is not read again.
-public final class TraceCache: Sendable {
-    /// A file and exactly what the specs asked of it.
-    struct Key: Sendable, Hashable {
-        let path: String
-        let grid: TimeGrid
-        let requests: [TraceRequests.Request]
-    }
-
-    private let outcomes = Mutex<[Key: TraceRequests.FileOutcome]>([:])
-
-    /// An empty cache.
-    public init() {}
-
-    func outcome(_ key: Key) -> TraceRequests.FileOutcome? { outcomes.withLock { $0[key] } }
-
-    func keep(_ outcome: TraceRequests.FileOutcome, for key: Key) {
-        outcomes.withLock { $0[key] = outcome }
-    }
-}
-
 /// The trace columns the specs ask for, gathered while decoding and read once all specs are decoded.
 final class TraceRequests {
     struct Request: Sendable, Hashable {
@@ -108,8 +84,7 @@ final class TraceRequests {
         grid: TimeGrid?,
         scenarioDeclared: Bool,
         log: DiagnosticLog,
-        progress: FleetLoader.Progress? = nil,
-        cache: TraceCache? = nil
+        progress: FleetLoader.Progress? = nil
     ) -> ResolvedTraces {
         guard !requests.isEmpty else { return ResolvedTraces() }
         guard let grid else {
@@ -132,18 +107,11 @@ final class TraceRequests {
             if grouped[request.path] == nil { order.append(request.path) }
             grouped[request.path, default: []].append(request)
         }
-        let jobs = order.map { TraceCache.Key(path: $0, grid: grid, requests: grouped[$0]!) }
+        let jobs = order.map { (path: $0, requests: grouped[$0]!) }
         let outcomes = FileOutcomes(count: jobs.count)
         DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
             let job = jobs[index]
-            let outcome: FileOutcome
-            if let cached = cache?.outcome(job) {
-                outcome = cached
-            } else {
-                outcome = Self.resolveFile(path: job.path, requests: job.requests, grid: grid)
-                // A file that could not be read or used is read again next time: it may have been fixed.
-                if outcome.diagnostics.isEmpty { cache?.keep(outcome, for: job) }
-            }
+            let outcome = Self.resolveFile(path: job.path, requests: job.requests, grid: grid)
             let done = outcomes.set(index, outcome)
             progress?(done, jobs.count)
         }

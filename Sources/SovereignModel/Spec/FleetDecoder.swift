@@ -87,19 +87,17 @@ final class FleetDecoder {
     /// Files whose documents came from outside (a request body): they may not name trace files.
     let untrustedFiles: Set<String>
 
-    /// Trace files already read by the same loader, or nil.
-    let traceCache: TraceCache?
+    /// What the decoded documents declare, once ``decode(_:)`` found them valid.
+    private(set) var declared: DeclaredFleet?
 
     init(
         log: DiagnosticLog,
         progress: FleetLoader.Progress? = nil,
-        untrustedFiles: Set<String> = [],
-        traceCache: TraceCache? = nil
+        untrustedFiles: Set<String> = []
     ) {
         self.log = log
         self.progress = progress
         self.untrustedFiles = untrustedFiles
-        self.traceCache = traceCache
     }
 
     // MARK: Documents
@@ -107,6 +105,18 @@ final class FleetDecoder {
     func decode(_ documents: [SpecDocument]) -> Fleet? {
         for document in documents { decodeDocument(document.root) }
         return finish()
+    }
+
+    /// Decodes submitted Workload documents and checks them against what the fleet's own documents declared, as
+    /// ``decode(_:)`` of the fleet's documents and these together would, without decoding the fleet's again.
+    ///
+    /// - Returns: the workloads that decoded, or nil when anything was reported.
+    func decodeSubmission(_ documents: [SpecDocument], against fleet: DeclaredFleet) -> [Workload]? {
+        for document in documents { decodeDocument(document.root) }
+        checkJurisdictionReferences(fleet.groupCountries)
+        checkWorkloads(against: fleet, taken: fleet.workloads)
+        guard log.isEmpty else { return nil }
+        return workloads.compactMap(\.value.workload)
     }
 
     private func decodeDocument(_ root: SpecNode) {
@@ -248,23 +258,22 @@ final class FleetDecoder {
         let catalog = AcceleratorCatalog.builtIn(plus: userModels)
         checkUnique(sites.map { ($0.name, $0.nameNode) }, kind: "Site")
         checkUnique(datasets.map { ($0.name, $0.nameNode) }, kind: "Dataset")
-        checkUnique(workloads.map { ($0.name, $0.nameNode) }, kind: "Workload")
         checkUnique(policies.map { ($0.name, $0.nameNode) }, kind: "Policy")
         let siteByName = Dictionary(sites.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         checkSites(catalog: catalog, siteByName: siteByName)
         let builtDatasets = checkDatasets(siteByName: siteByName, groupCountries: groupCountries)
-        checkWorkloads(catalog: catalog, datasetNames: Set(datasets.map(\.name)))
         let (builtSoftware, builtModels) = checkInventory(
             siteNames: Set(sites.map(\.name)),
             datasetNames: Set(datasets.map(\.name))
         )
+        let declared = declarations(groupCountries: groupCountries, catalog: catalog)
+        checkWorkloads(against: declared, taken: [:])
 
         let resolved = traces.resolve(
             grid: scenario?.grid,
             scenarioDeclared: !scenarios.isEmpty,
             log: log,
-            progress: progress,
-            cache: traceCache
+            progress: progress
         )
         let builtSites = sites.compactMap { $0.value.build(resolved) }
         let builtGroups = groups.map { group in
@@ -301,6 +310,7 @@ final class FleetDecoder {
         }
         checkDerivations(builtDatasets, policies: builtPolicies)
         guard log.isEmpty else { return nil }
+        self.declared = declared
         return Fleet(
             scenario: scenario,
             groups: builtGroups,
@@ -314,16 +324,17 @@ final class FleetDecoder {
         )
     }
 
-    func checkUnique(_ names: [(String, SpecNode)], kind: String) {
-        var first: [String: SpecNode] = [:]
+    /// Reports every name used before: earlier in `names`, or among `taken` (names declared elsewhere, by where).
+    func checkUnique(_ names: [(String, SpecNode)], kind: String, after taken: [String: SourceLocation] = [:]) {
+        var first = taken
         for (name, node) in names {
             if let earlier = first[name] {
                 node.report(
                     .duplicateName,
-                    expected: "a \(kind) name not used before (\"\(name)\" is at \(earlier.location))"
+                    expected: "a \(kind) name not used before (\"\(name)\" is at \(earlier))"
                 )
             } else {
-                first[name] = node
+                first[name] = node.location
             }
         }
     }
@@ -433,7 +444,7 @@ final class FleetDecoder {
         return resolved
     }
 
-    private func checkJurisdictionReferences(_ groupCountries: [String: Set<String>]) {
+    func checkJurisdictionReferences(_ groupCountries: [String: Set<String>]) {
         for (code, node) in jurisdictionReferences where !rejectedGroups.contains(code) {
             let isCountry = code.count == 2 && code == code.uppercased() && Country.named(code) != nil
             if !isCountry, groupCountries[code] == nil {
@@ -512,73 +523,5 @@ final class FleetDecoder {
             }
         }
         return built
-    }
-
-    private func checkWorkloads(catalog: AcceleratorCatalog, datasetNames: Set<String>) {
-        // The largest pool of each accelerator model: memory fit is monotone in the accelerator count,
-        // so these are the only pools the fit check needs. O(pools) once, then O(models) per workload.
-        var largestPool: [String: (count: Int, site: String)] = [:]
-        for site in sites {
-            for (pool, _) in site.value.pools where catalog[pool.accelerator] != nil {
-                if pool.count > largestPool[pool.accelerator]?.count ?? 0 {
-                    largestPool[pool.accelerator] = (pool.count, site.name)
-                }
-            }
-        }
-        let candidates = largestPool.sorted { $0.key < $1.key }.compactMap { id, best in
-            catalog[id].map { (model: $0, count: best.count, site: best.site) }
-        }
-        for workload in workloads {
-            let entry = workload.value
-            // Declared names, not only those that decoded cleanly: a broken dataset is reported once, where it is.
-            for (name, node) in entry.datasetNodes where !datasetNames.contains(name) {
-                node.reportUnknown("the name of a Dataset", among: datasetNames)
-            }
-            if let (site, node) = entry.coordinatorNode, !sites.contains(where: { $0.name == site }) {
-                node.reportUnknown("the name of a Site", among: sites.map(\.name))
-            }
-            if let (id, node) = entry.acceleratorNode, catalog[id] == nil {
-                node.reportUnknown(
-                    "an accelerator model from the catalog or an AcceleratorModel document",
-                    among: catalog.models.map(\.id)
-                )
-            }
-            guard let w = entry.workload, let fitNode = entry.fitNode, !candidates.isEmpty else { continue }
-            if let range = w.accelerators, let minNode = entry.minNode,
-                let largest = candidates.max(by: { $0.count < $1.count }), largest.count < range.min
-            {
-                minNode.report(
-                    .noPoolFits,
-                    expected:
-                        "at most as many accelerators as the largest pool holds (\(largest.count) × \(largest.model.id) at \(largest.site))"
-                )
-            }
-            let precisions = w.type.trains ? [nil] : w.acceptedPrecisions.map { Optional($0) }
-            let demand = precisions.map { w.memoryDemand(at: $0) }.min() ?? w.memoryDemand()
-            var best: (capacity: DataSize, text: String)?
-            for candidate in candidates {
-                let n = min(w.accelerators?.max ?? candidate.count, candidate.count)
-                let capacity = candidate.model.memory * Double(n)
-                if best == nil || capacity > best!.capacity {
-                    best = (capacity, "\(n) × \(candidate.model.id) at \(candidate.site)")
-                }
-            }
-            guard let best, best.capacity < demand else { continue }
-            let basis: String
-            if w.memory != nil {
-                basis = "as declared"
-            } else if w.type.trains {
-                basis = "\(formatNumber(Workload.trainingBytesPerParameter)) bytes/parameter for training state"
-            } else {
-                let p = w.acceptedPrecisions.min { $0.bytesPerParameter < $1.bytesPerParameter } ?? .fp16
-                basis = "\(p.rawValue) weights plus KV cache"
-            }
-            fitNode.report(
-                .noPoolFits,
-                expected:
-                    "a workload some pool can hold (the most any pool offers it is \(best.capacity) on \(best.text))",
-                found: "\(CountText.format(w.model.parameters)) parameters needing \(demand) (\(basis))"
-            )
-        }
     }
 }

@@ -17,17 +17,12 @@ public struct FleetLoader: Sendable {
     public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
 
     let progress: Progress?
-    let traceCache: TraceCache?
 
     /// Makes a loader.
     ///
-    /// - Parameters:
-    ///   - progress: told how trace loading advances, for a progress line on a terminal.
-    ///   - traceCache: trace files this loader (or another sharing the cache) already read, reused when the
-    ///     same spec lines ask the same of them again; `nil` reads every trace file at every load.
-    public init(progress: Progress? = nil, traceCache: TraceCache? = nil) {
+    /// - Parameter progress: told how trace loading advances, for a progress line on a terminal.
+    public init(progress: Progress? = nil) {
         self.progress = progress
-        self.traceCache = traceCache
     }
 
     /// Expands paths into spec files: files as given, directories recursively (`*.yaml`, `*.yml`, sorted).
@@ -169,24 +164,61 @@ public struct FleetLoader: Sendable {
         submission: (file: String, text: String),
         kinds: Set<Kind>
     ) throws -> Fleet {
-        try load(specs: ParsedSpecs(sources: sources), submission: submission, kinds: kinds)
+        let log = DiagnosticLog()
+        let submitted = try Self.admitted(submission, kinds: kinds, log: log)
+        let documents = Self.parseDocuments(sources, log: log) + submitted
+        return try decode(documents, log: log, untrustedFiles: [submission.file])
     }
 
-    /// Loads the fleet's own specs, parsed once beforehand, together with a submission from outside: what a
-    /// server does for every submission, without parsing the fleet's YAML again each time.
+    /// Decodes and validates the fleet's own specs once, keeping what submitted workloads are checked against
+    /// (``decodeSubmission(_:against:)``).
     ///
-    /// - Throws: ``SpecError`` with every problem found: first only the kinds refused, if any.
-    public func load(
-        specs: ParsedSpecs,
-        submission: (file: String, text: String),
-        kinds: Set<Kind>
-    ) throws -> Fleet {
+    /// - Parameter sources: the fleet's `(file name, YAML text)` pairs.
+    /// - Throws: ``SpecError`` with every problem found, as ``load(sources:)`` would.
+    public func declarations(sources: [(file: String, text: String)]) throws -> DeclaredFleet {
         let log = DiagnosticLog()
-        let submitted = Self.parseDocuments([submission], log: log)
-        for document in submitted { Self.admit(document.root, kinds: kinds) }
+        let decoder = FleetDecoder(log: log, progress: progress)
+        _ = decoder.decode(Self.parseDocuments(sources, log: log))
+        guard log.isEmpty, let declared = decoder.declared else { throw SpecError(log.diagnostics) }
+        return declared
+    }
+
+    /// Decodes a submission from outside (an API request body) that may hold only Workload documents, against
+    /// what the fleet's own specs declare: every check and diagnostic ``load(sources:submission:kinds:)`` makes
+    /// for a submitted Workload, without decoding the fleet's documents again, so its cost does not grow with
+    /// the fleet. Its kinds are checked before anything in it is decoded.
+    ///
+    /// - Parameters:
+    ///   - submission: the submitted text and the name diagnostics give it (like `request body`).
+    ///   - fleet: the fleet's declarations, from ``declarations(sources:)``.
+    /// - Returns: the submitted workloads, in the order written.
+    /// - Throws: ``SpecError`` with every problem found: first only the kinds refused, if any.
+    /// - Complexity: O(the submission), independent of the fleet's sites, datasets and workloads.
+    public static func decodeSubmission(
+        _ submission: (file: String, text: String),
+        against fleet: DeclaredFleet
+    ) throws -> [Workload] {
+        let log = DiagnosticLog()
+        let documents = try admitted(submission, kinds: [.Workload], log: log)
+        let decoder = FleetDecoder(log: log, untrustedFiles: [submission.file])
+        guard let workloads = decoder.decodeSubmission(documents, against: fleet) else {
+            throw SpecError(log.diagnostics)
+        }
+        return workloads
+    }
+
+    /// A submission's documents, parsed, once every one is of an admitted kind.
+    ///
+    /// - Throws: ``SpecError`` for text that is not YAML or a document of another kind.
+    private static func admitted(
+        _ submission: (file: String, text: String),
+        kinds: Set<Kind>,
+        log: DiagnosticLog
+    ) throws -> [SpecDocument] {
+        let submitted = parseDocuments([submission], log: log)
+        for document in submitted { admit(document.root, kinds: kinds) }
         if !log.isEmpty { throw SpecError(log.diagnostics) }
-        let documents = specs.documents(log: log) + submitted
-        return try decode(documents, log: log, untrustedFiles: [submission.file])
+        return submitted
     }
 
     private func decode(
@@ -199,8 +231,7 @@ public struct FleetLoader: Sendable {
         let decoder = FleetDecoder(
             log: log,
             progress: progress,
-            untrustedFiles: untrustedFiles,
-            traceCache: traceCache
+            untrustedFiles: untrustedFiles
         )
         let fleet = decoder.decode(documents)
         if !log.isEmpty { throw SpecError(log.diagnostics) }
@@ -311,30 +342,3 @@ public struct FleetLoader: Sendable {
 struct SpecDocument {
     let root: SpecNode
 }
-
-/// A fleet's own spec files, parsed: a server decodes every submission against them (and every stored workload
-/// at start) without parsing their YAML again. Parsed nodes are plain values; each load wraps them with its own
-/// diagnostics.
-public struct ParsedSpecs {
-    // Yams' nodes are not Sendable, so neither is this: it lives where it was parsed (the control plane's actor).
-    let files: [(file: String, roots: [Node])]
-
-    /// Parses `(file name, YAML text)` pairs.
-    ///
-    /// - Throws: ``SpecError`` for text that is not YAML, with its position.
-    public init(sources: [(file: String, text: String)]) throws {
-        let log = DiagnosticLog()
-        files = sources.map { ($0.file, FleetLoader.parseRoots(file: $0.file, text: $0.text, log: log)) }
-        if !log.isEmpty { throw SpecError(log.diagnostics) }
-    }
-
-    /// The documents, reporting to `log`.
-    func documents(log: DiagnosticLog) -> [SpecDocument] {
-        files.flatMap { file in
-            file.roots.map { SpecDocument(root: SpecNode(node: $0, path: "", file: file.file, log: log)) }
-        }
-    }
-}
-
-@available(*, unavailable)
-extension ParsedSpecs: Sendable {}

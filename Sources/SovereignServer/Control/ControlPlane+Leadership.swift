@@ -140,10 +140,7 @@ extension ControlPlane {
     func learnSpecs(of records: [WorkloadRecord]) {
         let unknown = records.filter { specs[$0.name] == nil && !unreadable.contains($0.name) }
         guard !unknown.isEmpty else { return }
-        let (fleet, loader, logger) = (fleet, submissionLoader, logger)
-        let learnt = specFiles.withLock { files in
-            Self.decodeSpecs(of: unknown, fleet: fleet, specs: files, loader: loader, logger: logger)
-        }
+        let learnt = Self.decodeSpecs(of: unknown, fleet: fleet, declared: declared, logger: logger)
         specsKept.withLock { $0.merge(learnt.specs) { _, new in new } }
         unreadable.formUnion(learnt.unreadable)
     }
@@ -153,8 +150,7 @@ extension ControlPlane {
     static func decodeSpecs(
         of records: [WorkloadRecord],
         fleet: Fleet,
-        specs files: ParsedSpecs,
-        loader: FleetLoader,
+        declared: DeclaredFleet,
         logger: Logger
     ) -> (specs: [String: Workload], unreadable: Set<String>) {
         var specs: [String: Workload] = [:]
@@ -165,7 +161,7 @@ extension ControlPlane {
                 continue
             }
             do {
-                let decoded = try decodeSubmission(record.document, specs: files, base: fleet, loader: loader)
+                let decoded = try decodeSubmission(record.document, against: declared)
                 if let w = decoded.first(where: { $0.name == record.name }) { specs[record.name] = w }
             } catch {
                 unreadable.insert(record.name)

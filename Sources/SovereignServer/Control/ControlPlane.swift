@@ -18,9 +18,9 @@ import Synchronization
 public actor ControlPlane {
     /// The fleet from the spec files (sites, datasets, policies; workloads declared there).
     public let fleet: Fleet
-    /// The fleet's spec files, parsed once: every submission is decoded against them, one at a time (their YAML
-    /// nodes are not `Sendable`), off the control plane's queue.
-    nonisolated let specFiles: Mutex<ParsedSpecs>
+    /// What the fleet's spec files declare, decoded once: every submission is decoded against it (plain values, so
+    /// submissions decode at once on any thread, never waiting for the control plane's queue).
+    nonisolated let declared: DeclaredFleet
     let store: any ControlStore
     let executor: any Executor
     /// The executor of the sites whose work runs through site agents, when any does (it is also part of
@@ -36,10 +36,6 @@ public actor ControlPlane {
     let checkpointInterval: TimeSpan
 
     var tree: MerkleTree
-    /// Decodes submissions with the fleet's specs, keeping the specs' trace files as first read.
-    nonisolated let submissionLoader: FleetLoader
-    /// Where submissions are decoded: a queue of their own, so a decode waits for no pass.
-    nonisolated let decodes = BlockingQueue(label: "sovereign.submissions")
     /// Commits the submissions that arrive together in one transaction, beside the control plane's queue.
     nonisolated let submissions: GroupCommit
     /// The names of the workloads being submitted now, not committed yet: a second submission of one is refused.
@@ -165,7 +161,7 @@ public actor ControlPlane {
     ) throws {
         self.events = events
         self.fleet = fleet
-        let specFiles = try ParsedSpecs(sources: sources)
+        let declared = try FleetLoader().declarations(sources: sources)
         self.store = store
         self.submissions = GroupCommit(store: store, label: "sovereign.submission-commits", clock: clock)
         self.executor = executor
@@ -178,11 +174,9 @@ public actor ControlPlane {
         self.checkpointInterval = checkpointInterval
         self.clock = clock
         self.tree = MerkleTree(leafHashes: try store.ledgerLeafHashes())
-        let loader = FleetLoader(traceCache: TraceCache())
-        self.submissionLoader = loader
         let records = try store.workloads()
-        let decoded = Self.decodeSpecs(of: records, fleet: fleet, specs: specFiles, loader: loader, logger: logger)
-        self.specFiles = Mutex(specFiles)
+        let decoded = Self.decodeSpecs(of: records, fleet: fleet, declared: declared, logger: logger)
+        self.declared = declared
         specsKept.withLock { $0 = decoded.specs }
         self.unreadable = decoded.unreadable
         self.lease = lease
@@ -244,11 +238,7 @@ public actor ControlPlane {
     /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
     ///   taken; ``ControlError`` (`federationRefused`) when a federated workload breaks a residency or update-crossing rule.
     public nonisolated func submit(document: String, by actor: Requester) async throws -> [WorkloadRecord] {
-        let workloads = try await decodes.run { [self] in
-            try specFiles.withLock { files in
-                try Self.decodeSubmission(document, specs: files, base: fleet, loader: submissionLoader)
-            }
-        }
+        let workloads = try Self.decodeSubmission(document, against: declared)
         for w in workloads { try checkFederation(w) }
         let change = Self.submission(workloads, document: document, by: actor, at: clock().timeIntervalSince1970)
         let names = workloads.map(\.name)
@@ -302,26 +292,13 @@ public actor ControlPlane {
         events.publish(LiveEvent.of(change, committed: committed))
     }
 
-    /// Decodes submitted documents against the fleet's specs, so that every reference and residency rule
-    /// is checked as `sovereign validate` would, with positions in the request body.
-    ///
-    /// `specs` are the fleet's files parsed once and `loader` keeps their trace files as first read, so a
-    /// submission neither parses nor reads them again.
-    static func decodeSubmission(
-        _ document: String,
-        specs: ParsedSpecs,
-        base: Fleet,
-        loader: FleetLoader = FleetLoader()
-    ) throws -> [Workload] {
+    /// Decodes submitted documents against what the fleet's specs declare, so that every reference is checked
+    /// as `sovereign validate` would, with positions in the request body; the fleet's documents are not decoded
+    /// again (a submission's cost does not grow with the fleet).
+    static func decodeSubmission(_ document: String, against declared: DeclaredFleet) throws -> [Workload] {
         // Only Workloads are admitted, checked before anything is decoded: nothing in a request body may
         // make the server open a file.
-        let fleet = try loader.load(
-            specs: specs,
-            submission: (file: "request body", text: document),
-            kinds: [.Workload]
-        )
-        let known = Set(base.workloads.map(\.name))
-        let added = fleet.workloads.filter { !known.contains($0.name) }
+        let added = try FleetLoader.decodeSubmission((file: "request body", text: document), against: declared)
         if added.isEmpty {
             throw SpecError([
                 Diagnostic(
