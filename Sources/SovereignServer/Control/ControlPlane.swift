@@ -58,6 +58,9 @@ public actor ControlPlane {
     /// Where the API's reads of the store run: a concurrent queue of their own (SQLite's WAL lets them read
     /// beside the control plane's writes).
     nonisolated let reads = BlockingQueue(label: "sovereign.reads", concurrent: true)
+    /// Where submissions are decoded, several at once: a body of up to a megabyte of YAML is parsed and checked
+    /// on Dispatch's threads, never holding one of Swift's cooperative pool (a pass, streams, lease renewals).
+    nonisolated let decodes = BlockingQueue(label: "sovereign.submission-decodes", concurrent: true)
     /// Stored workloads whose documents no longer validate against the fleet (logged once, not decoded again).
     var unreadable = Set<String>()
     /// This replica's terms for the leader lease.
@@ -238,7 +241,7 @@ public actor ControlPlane {
     /// - Throws: ``SpecError`` when the documents are invalid against the fleet; ``StoreError`` when a name is
     ///   taken; ``ControlError`` (`federationRefused`) when a federated workload breaks a residency or update-crossing rule.
     public nonisolated func submit(document: String, by actor: Requester) async throws -> [WorkloadRecord] {
-        let workloads = try Self.decodeSubmission(document, against: declared)
+        let workloads = try await decodes.run { [declared] in try Self.decodeSubmission(document, against: declared) }
         for w in workloads { try checkFederation(w) }
         let change = Self.submission(workloads, document: document, by: actor, at: clock().timeIntervalSince1970)
         let names = workloads.map(\.name)
