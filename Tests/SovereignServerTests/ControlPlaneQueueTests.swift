@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 
 @testable import SovereignServer
@@ -41,9 +42,40 @@ struct ControlPlaneQueueTests {
         let stored = try h.store.ledgerEntries(from: 0, limit: 1000).count
         #expect(try await h.plane.ledgerHead().size == stored)
     }
+
+    /// A replica that stepped down while a pass or a federation tick was under way (its lease lapsed while the
+    /// pass awaited its executor) writes nothing more as leader: without an epoch the store could not fence the
+    /// write, and the new leader's kept view would never learn of it. A pass under way sees its view dropped;
+    /// what any replica may write (a submission) is still taken.
+    @Test func aReplicaThatSteppedDownWritesNothingAsLeader() async throws {
+        let h = try ControlFixtures.harness()
+        _ = try await h.plane.submit(document: ControlFixtures.workload("train"), by: ControlFixtures.requester)
+        let stored = try h.store.ledgerEntries(from: 0, limit: 1000).count
+        let (refusal, viewDropped) = await h.plane.stepDownThenCommit()
+        #expect(refusal?.code == .notLeader)
+        #expect(viewDropped)
+        #expect(try h.store.ledgerEntries(from: 0, limit: 1000).count == stored)
+        _ = try await h.plane.submit(document: ControlFixtures.workload("infer"), by: ControlFixtures.requester)
+        #expect(try h.store.workload(named: "infer")?.state == .pending)
+    }
 }
 
 extension ControlPlane {
     /// The mark the test left on the queue this runs on (nil on any other).
     func queueMark() -> String? { DispatchQueue.getSpecific(key: ControlPlaneQueueTests.key) }
+
+    /// Steps down, then commits a leader's change: what refused it, and whether a pass's view would be read again.
+    func stepDownThenCommit() -> (refusal: ControlError?, viewDropped: Bool) {
+        let before = commitCount.load(ordering: .sequentiallyConsistent)
+        stepDown("the test took the lease away")
+        var change = StateChange()
+        change.ledger.append(.cancelRequested(workload: "train", by: "token:test"))
+        let dropped = commitCount.load(ordering: .sequentiallyConsistent) != before
+        do {
+            try commit(change)
+            return (nil, dropped)
+        } catch {
+            return (error as? ControlError, dropped)
+        }
+    }
 }

@@ -94,7 +94,7 @@ extension ControlPlane {
         self.epoch = epoch
         adopted = false
         // The replica that led meanwhile changed the store without this one's commits.
-        kept = nil
+        forgetView()
         resignalled = []
         lastCheckpointSize = -1
         try catchUpTree()
@@ -108,11 +108,19 @@ extension ControlPlane {
         logger.notice("leading", metadata: ["lease.holder": "\(lease.holder)", "lease.epoch": "\(epoch)"])
     }
 
+    /// Drops the kept view of the store, and the view of any pass under way with it (it checks the commit count,
+    /// which this moves): the store may hold what no view shows (a commit that failed but landed, another
+    /// leader's writes).
+    func forgetView() {
+        kept = nil
+        commitCount.add(1, ordering: .sequentiallyConsistent)
+    }
+
     func stepDown(_ reason: String) {
         guard let held = epoch else { return }
         epoch = nil
         renewedAt = nil
-        kept = nil
+        forgetView()
         logger.warning(
             "no longer leading: \(reason)",
             metadata: ["lease.holder": "\(lease.holder)", "lease.epoch": "\(held)"]

@@ -437,10 +437,14 @@ public actor ControlPlane {
     ///   - time: when the change is made (default: the clock now).
     ///   - fenced: the change is the leader's (it carries the epoch, and is refused once another replica leads);
     ///     false for what any replica may write (a submission, a power signal).
-    /// - Throws: ``StoreError`` (deposed: this replica steps down) when the store refuses the change.
+    /// - Throws: ``StoreError`` (deposed: this replica steps down) when the store refuses the change;
+    ///   ``ControlError`` (`notLeader`) for a leader's change once this replica no longer leads (a pass or a
+    ///   federation tick that began while it led): without an epoch the store could not fence it, and the new
+    ///   leader's kept view would never learn of it.
     @discardableResult
     func commit(_ change: StateChange, at time: Date? = nil, fenced: Bool = true) throws -> CommittedChange {
         guard !change.isEmpty else { return CommittedChange(entries: [], attemptIDs: []) }
+        guard !fenced || epoch != nil else { throw ControlError.notLeader("a leader's write") }
         var change = change
         change.epoch = fenced ? epoch : nil
         let before = (commits: commitCount.load(ordering: .sequentiallyConsistent), ledger: tree.size)
@@ -453,7 +457,7 @@ public actor ControlPlane {
             throw error
         } catch {
             // A commit that failed may still have landed (a connection lost after it was sent).
-            kept = nil
+            forgetView()
             throw error
         }
         // Another replica's entries may have been stored since this one's last: the tree catches up from the
