@@ -351,25 +351,25 @@ struct Run {
                 perSecond: PhysicalModel.throughput(w, model: a.model, count: a.count),
                 checkpointEvery: w.checkpoint?.every.seconds ?? .infinity
             )
-            work(&p, a, rate: rate, at: t, following: following)
+            // A planned pause or move checkpoints first.
+            let pausesNext = t + 1 < grid.count && following?.pool != a.pool
+            work(&p, rate: rate, count: a.count, at: t, pausesNext: pausesNext)
         }
         progress[a.workload] = p
     }
 
-    /// One step of `a`'s progress towards the work `p` requires, at `rate`, with the checkpoint taken where
-    /// it finishes, where its next allocation (`following`) is elsewhere or none, or where its checkpoint
-    /// interval is up.
-    func work(_ p: inout Progress, _ a: Allocation, rate: Quiet.Rate, at t: Int, following: Allocation?) {
+    /// One step of progress, at `rate` on `count` accelerators, towards the work `p` requires, with the
+    /// checkpoint taken where it finishes, where it pauses or moves after this step (`pausesNext`), or where
+    /// its checkpoint interval is up.
+    func work(_ p: inout Progress, rate: Quiet.Rate, count: Int, at t: Int, pausesNext: Bool) {
         guard let required = p.required else { return }
         // A migrated checkpoint must arrive before the run makes progress.
         let waited = min(grid.step, p.transferWait)
         p.transferWait -= waited
         p.done = min(required, p.done + rate.perSecond * (grid.step - waited))
-        p.sinceCheckpoint += Double(a.count) * grid.step
+        p.sinceCheckpoint += Double(count) * grid.step
         p.runningSinceCheckpoint += grid.step
         let next = t + 1
-        // A planned pause or move checkpoints first.
-        let pausesNext = next < grid.count && following?.pool != a.pool
         if Completion.finishes(p.done, required) {
             p.done = required
             p.finishStep = next
