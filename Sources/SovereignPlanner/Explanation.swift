@@ -4,8 +4,12 @@ import SovereignModel
 /// Explanations in kube-scheduler's shape: `name: 0/9 pools fit: 5 outside residency KE (...), ...`.
 enum Explanation {
     static func noPool(_ name: String, total: Int, rejections: [Rejection]) -> String {
+        // Counted by identity first, then worded once per distinct refusal: an unplaceable workload is refused
+        // by every pool of the fleet, mostly by a few shared refusals (its datasets' residency).
+        var copies: [ObjectIdentifier: (rejection: Rejection, count: Int)] = [:]
+        for r in rejections { copies[r.identity, default: (r, 0)].count += 1 }
         var counts: [String: Int] = [:]
-        for r in rejections { counts[r.reason, default: 0] += 1 }
+        for (r, n) in copies.values { counts[r.reason, default: 0] += n }
         let parts = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.value) \($0.key)" }
         return "\(name): 0/\(total) pools fit: " + parts.joined(separator: ", ")

@@ -30,18 +30,31 @@ public final class Candidate: Sendable {
 /// Why a filter turned a candidate down; equal reasons are counted together in explanations.
 ///
 /// The words are made only when read: a scheduling cycle refuses hundreds of candidates and reads why only
-/// when none is left.
+/// when none is left. Copies of one refusal (a dataset's residency refuses every pool outside it) share their
+/// words, so an explanation counts them by ``identity`` and words each once.
 public struct Rejection: Sendable, Hashable {
     /// The filter that rejected.
     public let filter: String
     /// What a person reads, e.g. `outside residency KE (dataset ke-health-records)`.
-    public var reason: String { words() }
-    private let words: @Sendable () -> String
+    public var reason: String { words.make() }
+    private let words: Words
+
+    /// The words of one refusal, shared by its copies.
+    private final class Words: Sendable {
+        let make: @Sendable () -> String
+
+        init(_ make: @escaping @Sendable () -> String) {
+            self.make = make
+        }
+    }
 
     init(filter: String, reason: @autoclosure @escaping @Sendable () -> String) {
         self.filter = filter
-        words = reason
+        words = Words(reason)
     }
+
+    /// The same for every copy of this refusal (copies have equal reasons; other refusals may too).
+    var identity: ObjectIdentifier { ObjectIdentifier(words) }
 
     public static func == (a: Rejection, b: Rejection) -> Bool { a.filter == b.filter && a.reason == b.reason }
 

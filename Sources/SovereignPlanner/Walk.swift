@@ -135,11 +135,12 @@ struct Walk {
         }
         // The others in rank order, among those that may fit in this block at all: free accelerators and power
         // only fall while a plan is built, so one that may not fit at one step of the block fits at none.
-        for r in fitting.options(inBlock: b, of: ranked.count, { mayFit($0, inBlock: b, state: state) })
-        where r != current {
-            if let choice = take(r, at: t, want: want, state) { return choice }
-        }
-        return nil
+        return fitting.first(
+            inBlock: b,
+            of: ranked.count,
+            mayFit: { mayFit($0, inBlock: b, state: state) },
+            take: { $0 == current ? nil : take($0, at: t, want: want, state) }
+        )
     }
 
     /// Option `r` at step `t` with what it can give there and its move, when it can give some and move there.
@@ -432,16 +433,41 @@ final class MoveMemo {
 /// The options that may fit somewhere in one block of steps, in rank order, kept for the block last asked
 /// about: a walk whose option is full at a step looks at the others at each step of the block, and most of
 /// them cannot fit anywhere in it. A class, so that a walk's non-mutating looks can fill it.
+///
+/// The list grows only as far as a look reads it: most looks stop at one of the first options, and an
+/// unbounded workload ranks a thousand. An option asked later in the block is asked of lower free counts
+/// than the first look saw, and one that may not fit then fits at no step left in the block, so the looks
+/// find what a list made whole at the first look would give.
 final class BlockOptions {
     private var block = -1
+    /// The options found so far that may fit, in rank order.
     private var options: [Int] = []
+    /// The next option not yet asked whether it may fit.
+    private var asked = 0
 
-    /// The options among `0..<count` for which `mayFit` holds, asked once per block.
-    func options(inBlock b: Int, of count: Int, _ mayFit: (Int) -> Bool) -> [Int] {
+    /// The first answer `take` gives over the options among `0..<count` for which `mayFit` holds, in rank order;
+    /// `mayFit` is asked at most once per option and block.
+    func first<Answer>(
+        inBlock b: Int,
+        of count: Int,
+        mayFit: (Int) -> Bool,
+        take: (Int) -> Answer?
+    ) -> Answer? {
         if b != block {
             block = b
-            options = (0..<count).filter(mayFit)
+            options.removeAll(keepingCapacity: true)
+            asked = 0
         }
-        return options
+        var k = 0
+        while true {
+            if k == options.count {
+                while asked < count, !mayFit(asked) { asked += 1 }
+                guard asked < count else { return nil }
+                options.append(asked)
+                asked += 1
+            }
+            if let answer = take(options[k]) { return answer }
+            k += 1
+        }
     }
 }
