@@ -18,8 +18,8 @@ extension LiveEvent {
             let json: String
         }
 
-        /// The sites' names in the order the last event listed them.
-        private var names: [String] = []
+        /// The sites' names in the order the last event listed them; nil before the first event.
+        private var names: [String]?
         private var sent: [String: Sent] = [:]
         /// How many views the events have encoded (a site whose view did not change is not encoded again).
         private(set) var encoded = 0
@@ -42,7 +42,9 @@ extension LiveEvent {
 
         /// Whether `views` differ from the last event's in anything but agents' heartbeats.
         func changed(_ views: [LivePlan.SiteView]) -> Bool {
-            guard views.count == names.count, zip(views, names).allSatisfy({ $0.name == $1 }) else { return true }
+            guard let names, views.count == names.count, zip(views, names).allSatisfy({ $0.name == $1 }) else {
+                return true
+            }
             return views.contains { view in
                 guard let last = sent[view.name]?.view else { return true }
                 return last != view && last.withoutHeartbeat != view.withoutHeartbeat
