@@ -218,7 +218,6 @@ extension ControlPlane {
     /// Builds the API's view of the pass, and tells the observers (the extender, the node labeller).
     func publish(_ result: ReconcileResult, of snapshot: ReconcileSnapshot, view: PassView) {
         let use = SiteUse(fleet: fleet, attempts: view.attempts)
-        let previousSites = lastPlan?.sites
         lastPlan = LivePlan(
             at: snapshot.now,
             fleet: fleet,
@@ -231,10 +230,7 @@ extension ControlPlane {
             planned: result.views,
             workloads: view.workloads
         )
-        // An agent's heartbeat alone is no event: it changes every second or so (the console shows its age).
-        if let sites = lastPlan?.sites, sites.map(\.withoutHeartbeat) != previousSites?.map(\.withoutHeartbeat) {
-            events.publish([.sites(sites)])
-        }
+        if let sites = lastPlan?.sites, let event = siteEncodings.event(sites) { events.publish([event]) }
         guard publishesSnapshots else { return }
         var workloads = Dictionary(fleet.workloads.map { ($0.name, $0) }) { first, _ in first }
         workloads.merge(specs) { _, managed in managed }

@@ -70,6 +70,8 @@ public actor ControlPlane {
     /// When the lease was last renewed (asked for), by the clock.
     var renewedAt: Date?
     var lastPlan: LivePlan?
+    /// The sites as the last `sites` event sent them, each encoded once per change.
+    var siteEncodings = LiveEvent.SiteEncodings()
     var lastCheckpointSize = -1
     /// Attempts whose recorded SIGTERM this server has sent again after starting.
     var resignalled = Set<Int64>()

@@ -12,8 +12,9 @@ public enum LiveEvent: Sendable {
     /// `power`: a site's power signal (what it can draw now).
     case power(PowerSignalRecord)
     /// `sites`: the sites as the last control-loop pass left them (power drawn and available, accelerators
-    /// in use, agents), sent when that pass changed them.
-    case sites([LivePlan.SiteView])
+    /// in use, agents), sent when that pass changed them; encoded by ``SiteEncodings``, each site's view once
+    /// per change.
+    case sites(Sites)
     /// `ledger`: an entry appended to the ledger, with its leaf hash.
     case ledger(StoredEntry)
 
@@ -24,8 +25,8 @@ public enum LiveEvent: Sendable {
             ("workload", Self.json(WorkloadChange(t)))
         case .power(let p):
             ("power", Self.json(PowerChange(site: p.site, at: Self.time(p.at), availableWatts: p.available)))
-        case .sites(let views):
-            ("sites", Self.json(["sites": views]))
+        case .sites(let sites):
+            ("sites", sites.data)
         case .ledger(let stored):
             ("ledger", Self.json(LedgerEntryView(stored)))
         }
