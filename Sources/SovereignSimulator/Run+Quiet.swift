@@ -3,8 +3,9 @@ import SovereignPlanner
 
 /// A step run in full whose following steps may repeat it: nothing was shed, no site departed from its
 /// forecast, no battery changed its charge and nothing is to be replanned. A later step whose allocations
-/// and site inputs are the same (bit for bit: each budget's runs say how long they hold) runs the same way, so it is run by adding the same draw and each allocation's
-/// progress, one step at a time (so every sum adds the same terms in the same order as a full step would).
+/// and site inputs are the same (bit for bit: each budget's runs say how long they hold) runs the same way,
+/// so it is run by adding the same draw and each allocation's progress, one step at a time (so every sum adds
+/// the same terms in the same order as a full step would).
 struct Quiet {
     /// What a site drew: its IT load and the facility power it could have (supply plus battery discharge),
     /// on its budget at that step.
@@ -28,7 +29,8 @@ struct Quiet {
     let running: [Run.Allocation]
 
     /// What a repeated step adds for one running allocation: plain numbers, so a repeat copies no
-    /// `Allocation` and asks the schedule nothing.
+    /// `Allocation` and asks the schedule about a job once per stretch (where its allocation changes), not
+    /// at every step.
     struct Job {
         let workload: Int
         /// Its latest run's index in `Run.executed`.

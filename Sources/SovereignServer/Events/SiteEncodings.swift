@@ -10,8 +10,11 @@ extension LiveEvent {
     /// sites whose view changed since and reuses the others' bytes. A power signal changes one site's view, and
     /// encoding all 1,000 sites' views at every pass was half of the pass.
     ///
-    /// The event's data is the same, byte for byte, as encoding every view at once with `JSONEncoder.api`: that
-    /// encoder writes no whitespace and one key here, so an array of objects is its objects joined by commas.
+    /// The event's data is what encoding every view at once with `JSONEncoder.api` gives: that encoder writes no
+    /// whitespace and one key here, so an array of objects is its objects joined by commas. Two exceptions, both
+    /// meaning the same: a view is reused when it equals the last one sent, and equal is Swift's `==`, so a
+    /// reading of -0 after one of 0 (or a string in another Unicode normal form) is sent as it was first
+    /// written; and a view that cannot be encoded (a NaN) is `null` in the list, where the whole event was `null`.
     struct SiteEncodings: Sendable {
         struct Sent: Sendable {
             let view: LivePlan.SiteView
