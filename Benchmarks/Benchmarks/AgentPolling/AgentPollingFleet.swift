@@ -96,23 +96,9 @@ final class PollingFleet: Sendable {
         var change = StateChange()
         for workload in fleet.workloads {
             let site = site(of: workload.name)
-            var record = WorkloadRecord(name: workload.name, source: "spec", document: "", at: time)
-            record.state = .running
-            record.site = site
-            record.pool = "a100"
-            record.accelerators = 8
-            change.newWorkloads.append(record)
-            var attempt = AttemptRecord(
-                workload: workload.name,
-                number: 1,
-                site: site,
-                pool: "a100",
-                accelerators: 8,
-                resume: false,
-                startedAt: time,
-                logPath: "site \(site): \(workload.name)/attempts/1/log"
-            )
+            var (record, attempt) = Self.record(name: workload.name, site: site, state: .running, at: time)
             attempt.handle = AttemptHandle("site-agent:\(site)/\(workload.name)")
+            change.newWorkloads.append(record)
             change.newAttempts.append(attempt)
         }
         let ids = try store.commit(change, at: now).attemptIDs
@@ -132,30 +118,45 @@ final class PollingFleet: Sendable {
         let time = now.timeIntervalSince1970 - 86_400
         var change = StateChange()
         for n in 0..<count {
-            let site = sites[n % sites.count]
-            let name = "ended-\(n)"
-            var record = WorkloadRecord(name: name, source: "spec", document: "", at: time)
-            record.state = .completed
-            record.site = site
-            record.pool = "a100"
-            record.accelerators = 8
-            change.newWorkloads.append(record)
-            var attempt = AttemptRecord(
-                workload: name,
-                number: 1,
-                site: site,
-                pool: "a100",
-                accelerators: 8,
-                resume: false,
-                startedAt: time,
-                logPath: "site \(site): \(name)/attempts/1/log"
+            var (record, attempt) = Self.record(
+                name: "ended-\(n)",
+                site: sites[n % sites.count],
+                state: .completed,
+                at: time
             )
             attempt.endedAt = time + 3_600
             attempt.outcome = "completed"
             attempt.exitStatus = 0
+            change.newWorkloads.append(record)
             change.newAttempts.append(attempt)
         }
         _ = try store.commit(change, at: Date(timeIntervalSince1970: time))
+    }
+
+    /// A workload `name` in `state` at `site` on its eight accelerators of pool `a100`, with its first attempt,
+    /// started at `time`.
+    static func record(
+        name: String,
+        site: String,
+        state: WorkloadState,
+        at time: Double
+    ) -> (WorkloadRecord, AttemptRecord) {
+        var record = WorkloadRecord(name: name, source: "spec", document: "", at: time)
+        record.state = state
+        record.site = site
+        record.pool = "a100"
+        record.accelerators = 8
+        let attempt = AttemptRecord(
+            workload: name,
+            number: 1,
+            site: site,
+            pool: "a100",
+            accelerators: 8,
+            resume: false,
+            startedAt: time,
+            logPath: "site \(site): \(name)/attempts/1/log"
+        )
+        return (record, attempt)
     }
 
     /// The site a workload of ``fleetYAML(siteCount:workloadsPerSite:)`` runs at: its name up to `-w`.
