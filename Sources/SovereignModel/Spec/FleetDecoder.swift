@@ -103,6 +103,9 @@ final class FleetDecoder {
     // MARK: Documents
 
     func decode(_ documents: [SpecDocument]) -> Fleet? {
+        // Most documents of a large fleet are workloads, each entry hundreds of bytes: growing the array by
+        // doubling would move them all again at every doubling.
+        workloads.reserveCapacity(documents.count)
         for document in documents { decodeDocument(document.root) }
         return finish()
     }
