@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SovereignModel
 import Synchronization
 import Testing
 
@@ -41,6 +42,40 @@ struct ControlPlaneQueueTests {
         #expect(h.executor.live.map(\.workload) == ["train"])
         let stored = try h.store.ledgerEntries(from: 0, limit: 1000).count
         #expect(try await h.plane.ledgerHead().size == stored)
+    }
+
+    /// Power signals that arrive while a pass runs wait for one pass after it, together: eight signals cost one
+    /// more pass, not eight one after the other, and each returns only once a pass that began after its signal
+    /// was stored has ended.
+    @Test(.timeLimit(.minutes(5))) func powerSignalsArrivingDuringAPassShareTheNextPass() async throws {
+        let h = try ControlFixtures.harness()
+        _ = try await h.plane.submit(document: ControlFixtures.workload("train"), by: ControlFixtures.requester)
+        h.executor.holdStarts()
+        let first = Task { try await h.plane.reconcile() }
+        while h.executor.heldStartCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        let signals = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        _ = try await h.plane.receivePower(
+                            site: "nairobi-1",
+                            available: .kilowatts(400),
+                            forecast: [],
+                            ambient: nil,
+                            by: ControlFixtures.requester
+                        )
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        while await h.plane.counters.powerSignals < 8 { try await Task.sleep(for: .milliseconds(1)) }
+        let passes = await h.plane.counters.reconciles
+        h.executor.releaseStarts()
+        try await first.value
+        try await signals.value
+        #expect(await h.plane.counters.reconciles == passes + 1)
+        #expect(h.executor.live.map(\.workload) == ["train"])
     }
 
     /// A replica that stepped down while a pass or a federation tick was under way (its lease lapsed while the

@@ -21,7 +21,17 @@ final class FakeExecutor: Executor, Sendable {
 
     static func key(_ a: AttemptRecord) -> String { "\(a.workload)#\(a.number)" }
 
+    /// Starts waiting for ``releaseStarts()``, while ``holdStarts()`` holds them (`nil` when starts run at once).
+    let heldStarts = Mutex<[CheckedContinuation<Void, Never>]?>(nil)
+
     func start(_ attempt: AttemptRecord, run: Workload.Run) async throws -> AttemptHandle {
+        await withCheckedContinuation { go in
+            let held = heldStarts.withLock { held in
+                held?.append(go)
+                return held != nil
+            }
+            if !held { go.resume() }
+        }
         state.withLock { $0[Self.key(attempt)] = Attempt(record: attempt) }
         return AttemptHandle(String(nextPID.add(1, ordering: .relaxed).newValue))
     }
@@ -53,6 +63,21 @@ final class FakeExecutor: Executor, Sendable {
     func logPath(workload: String, attempt number: Int, site: String) -> String { "/dev/null" }
 
     // MARK: Test controls
+
+    /// Holds every start from now on (the pass that makes it waits there) until ``releaseStarts()``.
+    func holdStarts() { heldStarts.withLock { $0 = [] } }
+
+    /// How many starts wait for ``releaseStarts()``.
+    var heldStartCount: Int { heldStarts.withLock { $0?.count ?? 0 } }
+
+    /// Lets the held starts go on, and starts at once from now on.
+    func releaseStarts() {
+        let held = heldStarts.withLock { held in
+            defer { held = nil }
+            return held ?? []
+        }
+        for go in held { go.resume() }
+    }
 
     /// Attempts that were asked to stop and have not ended: they checkpoint and exit 143, as the example does.
     func honourTerminations(checkpointBytes: Int64 = 4096) {

@@ -30,7 +30,7 @@ extension ControlPlane {
                 by: actor
             )
         } else if ended {
-            try await reconcile()
+            try await reconcileAfterThis()
         }
         var seen = await agents.generation(of: site)
         var answer = try await answer(for: site, agents: agents)

@@ -18,9 +18,27 @@ extension ControlPlane {
     ///
     /// - Complexity: O(A + W × (P + S × C)) for A open attempts and the planner's cost on the W waiting
     ///   workloads (see ``Planner``).
-    public func reconcile() async throws {
-        guard leads else { return try follow() }
+    public func reconcile() async throws { try await reconcile(beginning: {}) }
+
+    /// Runs a control-loop pass that begins after this call and returns when it ends, sharing it with every
+    /// caller that asks before it begins: while one pass runs, the power signals and ended attempts of many
+    /// sites wait for one pass after it, not for one pass each behind each other. Errors reach every caller
+    /// that shares the pass.
+    func reconcileAfterThis() async throws {
+        if let sharedPass { return try await sharedPass.value }
+        let pass = Task { try await self.reconcile(beginning: { self.sharedPass = nil }) }
+        sharedPass = pass
+        try await pass.value
+    }
+
+    /// A pass that calls `beginning` when it begins, before it reads anything.
+    private func reconcile(beginning: () -> Void) async throws {
+        guard leads else {
+            beginning()
+            return try follow()
+        }
         try await exclusively {
+            beginning()
             // A pass waiting its turn may find the lease lost meanwhile.
             guard leads else { return }
             counters.reconciles += 1

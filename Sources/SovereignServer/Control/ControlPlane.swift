@@ -84,6 +84,8 @@ public actor ControlPlane {
     var waitingPasses: [CheckedContinuation<Void, Never>] = []
     /// The passes asked for without waiting (see ``askForPass()``).
     nonisolated let askedPasses = Mutex(AskedPasses())
+    /// The pass callers wait for that has not begun yet (see ``reconcileAfterThis()``).
+    var sharedPass: Task<Void, any Error>?
     var lastCheckpointTime = 0.0
     /// Counters for /metrics.
     var counters = Counters()
@@ -354,7 +356,8 @@ public actor ControlPlane {
         return try store.workload(named: name) ?? record
     }
 
-    /// Records the power a site can draw now (and ahead), then reconciles at once.
+    /// Records the power a site can draw now (and ahead), then waits for a pass that sees it (shared with the
+    /// other signals that arrive while an earlier pass runs).
     ///
     /// - Throws: ``ControlError`` for an unknown site.
     public func receivePower(
@@ -377,7 +380,7 @@ public actor ControlPlane {
         change.ledger.append(.powerSignal(.init(signal, by: actor.identity)))
         try commit(change, fenced: false)
         counters.powerSignals += 1
-        try await reconcile()
+        try await reconcileAfterThis()
         return signal
     }
 
