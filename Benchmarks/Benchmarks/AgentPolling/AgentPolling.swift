@@ -18,6 +18,8 @@ import SovereignServer
 //   settles it. Each iteration ends an attempt at the next site, so no site's attempt ends twice.
 // - "agent poll with power ... 97000 ended workloads": the same at issue 22's size, 100,000 workloads submitted,
 //   of which 97,000 ran and completed before (their records and attempts are in the store).
+// - "17 agent polls with power at once": a second of 1,000 agents sending their power once a minute, arriving
+//   together: the polls wait for one pass after their signals, together, not for 17 passes one after another.
 //
 // - "federation round of polls": every site's federation agent polls `GET /v1/federation/tasks` once
 //   (`FederationCoordinator.tasks(for:)`) with no workload changed since the last poll: no store read.
@@ -199,5 +201,22 @@ let benchmarks: @Sendable () -> Void = {
         )
     ) { _ in
         try await poll(try currentFleet()) { report, _ in report.power = sitePower }
+    }
+    Benchmark(
+        "17 agent polls with power at once (reconcile runs): 1000 sites, 3000 running attempts",
+        configuration: .init(
+            metrics: metrics,
+            warmupIterations: 1,
+            maxDuration: .seconds(20),
+            maxIterations: 50,
+            setup: prepare(sites: 1_000),
+            teardown: removeFleet
+        )
+    ) { _ in
+        let fleet = try currentFleet()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<17 { group.addTask { try await poll(fleet) { report, _ in report.power = sitePower } } }
+            try await group.waitForAll()
+        }
     }
 }
