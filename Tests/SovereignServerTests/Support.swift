@@ -65,7 +65,12 @@ final class FakeExecutor: Executor, Sendable {
     // MARK: Test controls
 
     /// Holds every start from now on (the pass that makes it waits there) until ``releaseStarts()``.
-    func holdStarts() { heldStarts.withLock { $0 = [] } }
+    func holdStarts() {
+        heldStarts.withLock { held in
+            precondition(held == nil, "holdStarts() while starts are held would strand them")
+            held = []
+        }
+    }
 
     /// How many starts wait for ``releaseStarts()``.
     var heldStartCount: Int { heldStarts.withLock { $0?.count ?? 0 } }

@@ -96,7 +96,8 @@ final class PollingFleet: Sendable {
         var change = StateChange()
         for workload in fleet.workloads {
             let site = site(of: workload.name)
-            var (record, attempt) = Self.record(name: workload.name, site: site, state: .running, at: time)
+            let (record, started) = Self.record(name: workload.name, site: site, state: .running, at: time)
+            var attempt = started
             attempt.handle = AttemptHandle("site-agent:\(site)/\(workload.name)")
             change.newWorkloads.append(record)
             change.newAttempts.append(attempt)
@@ -118,12 +119,13 @@ final class PollingFleet: Sendable {
         let time = now.timeIntervalSince1970 - 86_400
         var change = StateChange()
         for n in 0..<count {
-            var (record, attempt) = Self.record(
+            let (record, ended) = Self.record(
                 name: "ended-\(n)",
                 site: sites[n % sites.count],
                 state: .completed,
                 at: time
             )
+            var attempt = ended
             attempt.endedAt = time + 3_600
             attempt.outcome = "completed"
             attempt.exitStatus = 0
