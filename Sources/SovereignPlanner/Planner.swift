@@ -106,9 +106,11 @@ public struct Planner: Sendable {
         // Unbounded work asks every candidate and falls into few shapes: its outcomes are shared. Bounded work
         // asks the few candidates of its countries, and its shapes (its datasets) rarely repeat: remembering
         // them would cost memory for little.
+        // Inside the bound, a filter that refuses only for the country (residency) passes every candidate.
         let filtered =
             bound == nil
-            ? state.pools.filtered(pools.inside, by: filters) : CandidatePools.filter(pools.inside, by: filters)
+            ? state.pools.filtered(pools.inside, by: filters)
+            : CandidatePools.filter(pools.inside, by: filters.insideBound)
         let order = scoredOrder(w, filtered.passed, state: state)
         let (ranked, refused) = sized(w, filtered.passed, in: order)
         if !ranked.isEmpty { return (ranked, Refusals()) }
