@@ -191,7 +191,7 @@ public struct Planner: Sendable {
         var (ranked, refusals) = rank(w, state: state)
         if let required, let deadlineStep {
             let window = Double(max(0, min(deadlineStep, grid.count) - arrivalStep)) * grid.step
-            ranked = Self.inTimeFirst(ranked, w, required: required, window: window)
+            Self.inTimeFirst(&ranked, w, required: required, window: window)
         }
         guard !ranked.isEmpty else {
             let explanation = Explanation.noPool(w.name, total: state.candidates.count, refusals: refusals)
@@ -221,19 +221,24 @@ public struct Planner: Sendable {
     }
 
     /// Pools that could finish in time at their full width come first, whatever else they score: a cleaner
-    /// pool that misses the deadline is no better choice.
-    static func inTimeFirst(_ ranked: [Ranked], _ w: Workload, required: Double, window: Double) -> [Ranked] {
+    /// pool that misses the deadline is no better choice. Reordered in place (a stable partition): only the late
+    /// pools are set aside, where a new ranking would be a second copy of every option per workload.
+    static func inTimeFirst(_ ranked: inout [Ranked], _ w: Workload, required: Double, window: Double) {
         func inTime(_ r: Ranked) -> Bool {
             PhysicalModel.throughput(w, tflops: r.candidate.model.tflops, count: r.maxCount) * window >= required
         }
-        var early: [Ranked] = []
-        early.reserveCapacity(ranked.count)
         var late: [Ranked] = []
-        for r in ranked {
-            if inTime(r) { early.append(r) } else { late.append(r) }
+        var early = 0
+        for k in ranked.indices {
+            if inTime(ranked[k]) {
+                // `early <= k`: what was at `early` has been moved on or set aside already.
+                ranked[early] = ranked[k]
+                early += 1
+            } else {
+                late.append(ranked[k])
+            }
         }
-        early.append(contentsOf: late)
-        return early
+        ranked.replaceSubrange(early..., with: late)
     }
 }
 
