@@ -3,13 +3,10 @@ import SovereignModel
 
 /// Explanations in kube-scheduler's shape: `name: 0/9 pools fit: 5 outside residency KE (...), ...`.
 enum Explanation {
-    static func noPool(_ name: String, total: Int, rejections: [Rejection]) -> String {
-        // Counted by identity first, then worded once per distinct refusal: an unplaceable workload is refused
-        // by every pool of the fleet, mostly by a few shared refusals (its datasets' residency).
-        var copies: [ObjectIdentifier: (rejection: Rejection, count: Int)] = [:]
-        for r in rejections { copies[r.identity, default: (r, 0)].count += 1 }
+    static func noPool(_ name: String, total: Int, refusals: Refusals) -> String {
+        // Worded once per distinct refusal, then counts of different refusals with equal words merged.
         var counts: [String: Int] = [:]
-        for (r, n) in copies.values { counts[r.reason, default: 0] += n }
+        for (reason, n) in refusals.counted() { counts[reason, default: 0] += n }
         let parts = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.value) \($0.key)" }
         return "\(name): 0/\(total) pools fit: " + parts.joined(separator: ", ")
@@ -55,5 +52,52 @@ enum Explanation {
             parts.append("\(what) at \(block.site) \(shown.joined(separator: ", "))\(more)")
         }
         return parts.joined(separator: "; ")
+    }
+}
+
+/// Why the candidates of an unplaceable workload were refused, counted as the refusals are found: an unplaceable
+/// workload is refused by every pool of the fleet, mostly by a few shared refusals (its datasets' residency),
+/// so copies of one refusal are counted by identity, one after another in a run, and worded once.
+struct Refusals {
+    /// Copies of each refusal counted so far, by identity.
+    private var copies: [ObjectIdentifier: (rejection: Rejection, count: Int)] = [:]
+    /// The refusal counted last and its copies in a row since (not yet in `copies`): pool after pool is refused
+    /// by one dataset's residency.
+    private var run: (rejection: Rejection, count: Int)?
+
+    /// No refusals.
+    init() {}
+
+    /// The refusals in `rejections`.
+    init(_ rejections: [Rejection]) {
+        for r in rejections { add(r) }
+    }
+
+    /// Counts one more refusal.
+    mutating func add(_ r: Rejection) {
+        if let last = run, last.rejection.identity == r.identity {
+            run?.count += 1
+            return
+        }
+        closeRun()
+        run = (r, 1)
+    }
+
+    /// Counts each of `rejections`.
+    mutating func add(_ rejections: [Rejection]) {
+        for r in rejections { add(r) }
+    }
+
+    private mutating func closeRun() {
+        guard let (rejection, n) = run else { return }
+        copies[rejection.identity, default: (rejection, 0)].count += n
+        run = nil
+    }
+
+    /// Each distinct refusal's words with its copies' count (refusals with equal words may come more than once).
+    func counted() -> [(reason: String, count: Int)] {
+        var all = self
+        all.closeRun()
+        return all.copies.values.map { ($0.rejection.reason, $0.count) }
     }
 }

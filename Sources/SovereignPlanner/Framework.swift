@@ -78,6 +78,9 @@ public protocol Filter: Sendable {
     /// The jurisdictions outside which this filter refuses every candidate, or `nil` when it has no such
     /// bound (the default). The planner then asks the filters only of candidates in those jurisdictions.
     func jurisdictions(_ state: State) -> Set<String>?
+    /// Whether the filter passes every candidate inside ``jurisdictions(_:)``, refusing only for the country
+    /// (residency); then the planner does not ask it of the candidates inside the bound. `false` by default.
+    func passesInside(_ state: State) -> Bool
     /// What of the workload the state holds, as a value: two workloads whose states have equal shapes get the
     /// same outcome from every candidate, so a plan asks the candidates once per shape, as kube-scheduler's
     /// equivalence cache did per class of pods. `nil` (the default): outcomes are not shared.
@@ -113,6 +116,8 @@ public struct PreparedFilter: Sendable {
     public var jurisdictions: Set<String>? = nil
     /// The state's shape (``Filter/shape(_:)``), `nil` when outcomes are not shared.
     public var shape: (any Hashable & Sendable)? = nil
+    /// Whether the filter passes every candidate inside ``jurisdictions`` (``Filter/passesInside(_:)``).
+    public var passesInside = false
     /// What the filter says of a candidate.
     public let check: @Sendable (Candidate) -> FilterOutcome
 }
@@ -124,11 +129,17 @@ extension Filter {
     /// No shape: every workload's candidates are asked afresh.
     public func shape(_ state: State) -> (any Hashable & Sendable)? { nil }
 
+    /// Asked of every candidate, inside the bound too.
+    public func passesInside(_ state: State) -> Bool { false }
+
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
         let state = preFilter(workload, in: fleet)
-        return PreparedFilter(name: name, jurisdictions: jurisdictions(state), shape: shape(state)) {
-            self.filter(state, $0).map(FilterOutcome.rejected) ?? .passes
-        }
+        return PreparedFilter(
+            name: name,
+            jurisdictions: jurisdictions(state),
+            shape: shape(state),
+            passesInside: passesInside(state)
+        ) { self.filter(state, $0).map(FilterOutcome.rejected) ?? .passes }
     }
 }
 
@@ -139,7 +150,12 @@ extension SizingFilter {
 
     public func prepared(for workload: Workload, in fleet: Fleet) -> PreparedFilter {
         let state = preFilter(workload, in: fleet)
-        return PreparedFilter(name: name, jurisdictions: jurisdictions(state), shape: shape(state)) { candidate in
+        return PreparedFilter(
+            name: name,
+            jurisdictions: jurisdictions(state),
+            shape: shape(state),
+            passesInside: passesInside(state)
+        ) { candidate in
             self.fit(state, candidate).map(FilterOutcome.fits) ?? .rejected(self.rejection(state, candidate))
         }
     }
@@ -151,6 +167,10 @@ extension [PreparedFilter] {
     public var jurisdictions: Set<String>? {
         compactMap(\.jurisdictions).reduce(nil) { bound, next in bound.map { $0.intersection(next) } ?? next }
     }
+
+    /// The filters that may refuse a candidate inside their bound: all but those that pass every candidate there
+    /// (``PreparedFilter/passesInside``), which the candidates inside ``jurisdictions`` all are.
+    public var insideBound: [PreparedFilter] { filter { !($0.passesInside && $0.jurisdictions != nil) } }
 
     /// Every filter's shape with the jurisdictions they bound candidates to, or `nil` when some filter has no
     /// shape: workloads with equal keys get the same outcomes from the same candidates.

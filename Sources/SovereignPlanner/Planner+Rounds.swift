@@ -101,7 +101,7 @@ extension Planner {
         let update = PhysicalModel.updateSize(w)
         return zip(participants, sizes).map { p, size in
             let workload = w.participant(training: p.dataset)
-            let (ranked, rejections) = rank(workload, state: state)
+            let (ranked, refusals) = rank(workload, state: state)
             let fraction = total > 0 ? size / total : 1 / Double(participants.count)
             let share = required * fraction / Double(max(1, federation.rounds))
             let down = Self.transfer(update, from: coordinator, to: p.site, fleet: fleet)
@@ -111,7 +111,7 @@ extension Planner {
                 excluded = Explanation.noPool(
                     "\(p.site) (\(p.dataset))",
                     total: state.candidates.count,
-                    rejections: rejections
+                    refusals: refusals
                 )
             } else if down == nil || up == nil {
                 excluded = "\(p.site) has no link to the coordinator \(federation.coordinator)"

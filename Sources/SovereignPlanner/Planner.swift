@@ -99,43 +99,56 @@ public struct Planner: Sendable {
     /// state's pools by bound; every other candidate is refused by some filter, so the ranking is the same.
     /// When nothing is ranked, the candidates outside the bound are asked too, only for why they are refused,
     /// to explain. What the filters say is shared by workloads of the same shapes (``CandidatePools``).
-    func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], rejections: [Rejection]) {
+    func rank(_ w: Workload, state: PlanningState) -> (ranked: [Ranked], refusals: Refusals) {
         let filters = policy.preparedFilters(for: w, in: state.fleet)
         let bound = filters.jurisdictions
         let pools = bound.map { state.pools.split(by: $0) } ?? (inside: state.candidates, outside: [])
         // Unbounded work asks every candidate and falls into few shapes: its outcomes are shared. Bounded work
         // asks the few candidates of its countries, and its shapes (its datasets) rarely repeat: remembering
         // them would cost memory for little.
+        // Inside the bound, a filter that refuses only for the country (residency) passes every candidate.
         let filtered =
             bound == nil
-            ? state.pools.filtered(pools.inside, by: filters) : CandidatePools.filter(pools.inside, by: filters)
+            ? state.pools.filtered(pools.inside, by: filters)
+            : CandidatePools.filter(pools.inside, by: filters.insideBound)
         let order = scoredOrder(w, filtered.passed, state: state)
-        let (ranked, refused) = sized(w, order.map { filtered.passed[$0] })
-        if !ranked.isEmpty { return (ranked, []) }
-        return ([], filtered.rejections + refused + Self.refusals(filters, pools.outside))
+        let (ranked, refused) = sized(w, filtered.passed, in: order)
+        if !ranked.isEmpty { return (ranked, Refusals()) }
+        var refusals = Refusals(filtered.rejections)
+        refusals.add(refused)
+        Self.count(filters, refusing: pools.outside, into: &refusals)
+        return ([], refusals)
     }
 
-    /// Why each of `candidates` is refused (a candidate the filters pass has no refusal to give).
-    private static func refusals(_ filters: [PreparedFilter], _ candidates: [Candidate]) -> [Rejection] {
-        var rejections: [Rejection] = []
-        rejections.reserveCapacity(candidates.count)
+    /// Counts why each of `candidates` is refused (a candidate the filters pass has no refusal to give).
+    private static func count(
+        _ filters: [PreparedFilter],
+        refusing candidates: [Candidate],
+        into refusals: inout Refusals
+    ) {
         for candidate in candidates {
-            if case .rejected(let rejection) = filters.check(candidate) { rejections.append(rejection) }
+            if case .rejected(let rejection) = filters.check(candidate) { refusals.add(rejection) }
         }
-        return rejections
     }
 
-    /// The sizers over the scored candidates, in their order: those that serve, and why the rest do not.
-    private func sized(_ w: Workload, _ passed: [FittedCandidate]) -> (ranked: [Ranked], refused: [Rejection]) {
+    /// The sizers over `passed` in `order` (the scorers'): those that serve, and why the rest do not.
+    private func sized(
+        _ w: Workload,
+        _ passed: [FittedCandidate],
+        in order: [Int]
+    ) -> (ranked: [Ranked], refused: [Rejection]) {
         var ranked: [Ranked] = []
-        ranked.reserveCapacity(passed.count)
+        ranked.reserveCapacity(order.count)
         var refused: [Rejection] = []
-        for candidate in passed {
+        let sizers = policy.sizers
+        for i in order {
+            let candidate = passed[i]
             // Without a sizing filter there is no fit to walk with: such a candidate cannot be ranked.
             guard var fit = candidate.fit else { continue }
             var rejection: Rejection?
-            for sizer in policy.sizers where rejection == nil {
-                switch sizer.size(w, candidate.candidate, fit: fit) {
+            // By index: iterating would copy each existential sizer per candidate.
+            for k in sizers.indices where rejection == nil {
+                switch sizers[k].size(w, candidate.candidate, fit: fit) {
                 case .sized(let sized): fit = sized
                 case .refused(let why): rejection = why
                 }
@@ -158,11 +171,7 @@ public struct Planner: Sendable {
                 total[i] += weight * s
             }
         }
-        // Scores sorted beside their indices, not looked up through a captured array per comparison; the
-        // order is total (ties by index), so it is the same whichever way it is sorted.
-        var order = total.enumerated().map { (score: $0.element, index: $0.offset) }
-        order.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
-        return order.map(\.index)
+        return ScoreOrder.descending(total)
     }
 
     // MARK: Placement
@@ -179,13 +188,13 @@ public struct Planner: Sendable {
         }
         let arrivalStep = max(0, grid.step(at: Date(timeIntervalSince1970: arrivalTime), rounding: .up))
         let deadlineStep = w.deadline.map { grid.step(at: $0, rounding: .down) }
-        var (ranked, rejections) = rank(w, state: state)
+        var (ranked, refusals) = rank(w, state: state)
         if let required, let deadlineStep {
             let window = Double(max(0, min(deadlineStep, grid.count) - arrivalStep)) * grid.step
-            ranked = Self.inTimeFirst(ranked, w, required: required, window: window)
+            Self.inTimeFirst(&ranked, w, required: required, window: window)
         }
         guard !ranked.isEmpty else {
-            let explanation = Explanation.noPool(w.name, total: state.candidates.count, rejections: rejections)
+            let explanation = Explanation.noPool(w.name, total: state.candidates.count, refusals: refusals)
             return .unplaced(w.name, .unplaceable, required: required, explanation)
         }
         var walk = Walk(
@@ -212,17 +221,24 @@ public struct Planner: Sendable {
     }
 
     /// Pools that could finish in time at their full width come first, whatever else they score: a cleaner
-    /// pool that misses the deadline is no better choice.
-    static func inTimeFirst(_ ranked: [Ranked], _ w: Workload, required: Double, window: Double) -> [Ranked] {
+    /// pool that misses the deadline is no better choice. Reordered in place (a stable partition): only the late
+    /// pools are set aside, where a new ranking would be a second copy of every option per workload.
+    static func inTimeFirst(_ ranked: inout [Ranked], _ w: Workload, required: Double, window: Double) {
         func inTime(_ r: Ranked) -> Bool {
             PhysicalModel.throughput(w, tflops: r.candidate.model.tflops, count: r.maxCount) * window >= required
         }
-        var early: [Ranked] = []
         var late: [Ranked] = []
-        for r in ranked {
-            if inTime(r) { early.append(r) } else { late.append(r) }
+        var early = 0
+        for k in ranked.indices {
+            if inTime(ranked[k]) {
+                // `early <= k`: what was at `early` has been moved on or set aside already.
+                ranked[early] = ranked[k]
+                early += 1
+            } else {
+                late.append(ranked[k])
+            }
         }
-        return early + late
+        ranked.replaceSubrange(early..., with: late)
     }
 }
 

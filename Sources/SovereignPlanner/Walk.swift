@@ -410,10 +410,14 @@ struct Walk {
 /// Seconds to move a walk's checkpoint from one site to each ranked option's site (`nil`: no link), remembered
 /// for the last site asked from. A class, so that a walk's non-mutating looks can fill it; what it holds is
 /// a function of the two sites alone, so copies of a walk may share it.
+///
+/// Its properties are not checked for exclusive access at run time: a walk asks it for every option it tries at
+/// every step where its own is full (millions of looks in a plan of a thousand sites, where the checks cost more
+/// than the look), and no access overlaps another (`compute` never reads the memo).
 final class MoveMemo {
-    private var from = -1
-    private var known: [Bool] = []
-    private var seconds: [Double?] = []
+    @exclusivity(unchecked) private var from = -1
+    @exclusivity(unchecked) private var known: [Bool] = []
+    @exclusivity(unchecked) private var seconds: [Double?] = []
 
     /// The memoised answer for `from` → option `r` of `options`, computed by `compute` the first time.
     func seconds(from site: Int, to r: Int, options: Int, compute: () -> Double?) -> Double? {

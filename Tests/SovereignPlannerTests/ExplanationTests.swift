@@ -9,9 +9,12 @@ struct ExplanationTests {
         let alike = Rejection(filter: "residency", reason: "outside residency KE (dataset a)")
         let small = Rejection(filter: "hardware-fit", reason: "pool too small (needs ≥ 8 accelerators)")
         let other = Rejection(filter: "hardware-fit", reason: "another reason")
-        let text = Explanation.noPool("w", total: 7, rejections: [shared, small, shared, alike, other, small, shared])
+        var refusals = Refusals([shared, small, shared, shared, alike, other])
+        refusals.add(small)
+        refusals.add(shared)
+        let text = Explanation.noPool("w", total: 8, refusals: refusals)
         #expect(
-            text == "w: 0/7 pools fit: 4 outside residency KE (dataset a), 2 pool too small (needs ≥ 8 accelerators), "
+            text == "w: 0/8 pools fit: 5 outside residency KE (dataset a), 2 pool too small (needs ≥ 8 accelerators), "
                 + "1 another reason"
         )
     }

@@ -17,6 +17,24 @@ struct ResidencyFilterTests {
         )
     }
 
+    /// It says it passes every candidate in its countries (so the planner does not ask it there), and it does,
+    /// for every workload of the fixture; outside them it refuses.
+    @Test func passesEveryCandidateInsideItsCountries() throws {
+        let f = try PluginFixture()
+        var refusedOutside = 0
+        for workload in f.fleet.workloads {
+            let state = filter.preFilter(workload, in: f.fleet)
+            #expect(filter.passesInside(state))
+            guard let countries = filter.jurisdictions(state) else { continue }
+            for candidate in f.state.candidates {
+                let inside = countries.contains(candidate.site.jurisdiction)
+                #expect(inside == (filter.filter(state, candidate) == nil))
+                if !inside { refusedOutside += 1 }
+            }
+        }
+        #expect(refusedOutside > 0)
+    }
+
     @Test func workWithoutDatasetsRunsAnywhere() throws {
         let f = try PluginFixture()
         let state = filter.preFilter(try f.workload("assistant"), in: f.fleet)

@@ -32,15 +32,16 @@ public struct DomesticOperatorFilter: Filter {
     }
 
     public func filter(_ state: State, _ candidate: Candidate) -> Rejection? {
-        // Asked of every candidate for every workload: the site is copied only when the workload reserves one.
+        // Asked of every candidate the workload's countries hold: only the operator is read, never a whole `Site`
+        // copied (a dozen references retained and released per candidate).
         guard let reserved = state.reserved else { return nil }
-        let site = candidate.site
-        guard !site.operator.isDomestic(to: site.jurisdiction) else { return nil }
-        let foreign = site.operator.parentJurisdiction ?? site.operator.jurisdiction
+        let siteOperator = candidate.site.operator
+        guard !siteOperator.isDomestic(to: candidate.site.jurisdiction) else { return nil }
+        let foreign = siteOperator.parentJurisdiction ?? siteOperator.jurisdiction
         return Rejection(
             filter: name,
             reason: "\(reserved.classification.rawValue) data needs a domestic operator "
-                + "(\(reserved.policy); \(site.operator.name) answers to \(foreign))"
+                + "(\(reserved.policy); \(siteOperator.name) answers to \(foreign))"
         )
     }
 }

@@ -38,6 +38,9 @@ public struct ResidencyFilter: Filter {
     /// Every candidate outside the countries all the datasets allow is refused.
     public func jurisdictions(_ state: State) -> Set<String>? { state.allowed }
 
+    /// It refuses a candidate only for its country: every one in the countries all the datasets allow passes.
+    public func passesInside(_ state: State) -> Bool { true }
+
     /// Workloads reading the same datasets, in the same order, are refused alike.
     public func shape(_ state: State) -> (any Hashable & Sendable)? { state.names }
 
