@@ -49,8 +49,21 @@ public struct ElasticCarbonShifting: TimeShifting {
         guard move.ok, move.seconds == 0, !window.isEmpty else { return nil }
         let units = offers(walk, option: option, window: window, state: state)
         guard let widths = Self.cheapest(units, steps: window.count, required: required) else { return nil }
-        let chosen = widths.indices.filter { widths[$0] > 0 }
-        return Shift(rank: 0, steps: chosen.map { $0 + window.lowerBound }, widths: chosen.map { widths[$0] })
+        return Shift(rank: 0, runs: Self.runs(widths, from: window.lowerBound))
+    }
+
+    /// The steps of positive width as runs of one width, window index `i` at grid step `first + i`.
+    static func runs(_ widths: [Int], from first: Int) -> [Shift.Run] {
+        var runs: [Shift.Run] = []
+        for (i, width) in widths.enumerated() where width > 0 {
+            let t = first + i
+            if let last = runs.last, last.steps.upperBound == t, last.width == width {
+                runs[runs.count - 1] = Shift.Run(steps: last.steps.lowerBound..<t + 1, width: width)
+            } else {
+                runs.append(Shift.Run(steps: t..<t + 1, width: width))
+            }
+        }
+        return runs
     }
 
     /// Every unit of width the window offers, in step order and, within a step, in width order.
