@@ -70,11 +70,14 @@ public struct ElasticCarbonShifting: TimeShifting {
     func offers(_ walk: Walk, option: Planner.Ranked, window: Range<Int>, state: PlanningState) -> [Unit] {
         let budget = state.context.budgets[option.candidate.siteIndex]
         let eachWatts = PhysicalModel.runningPower(model: option.candidate.model, count: 1)
+        // Read forward, each series one run at a time (a subscript would search its runs at every step).
+        var carbon = StepValues.Cursor(budget.carbon)
+        var pue = StepValues.Cursor(budget.pue)
         var units: [Unit] = []
         for (i, t) in window.enumerated() {
             let most = walk.available(0, at: t, want: option.maxCount, state: state).count
             guard most >= option.minCount else { continue }
-            let perAccelerator = budget.carbon[t] * budget.pue[t] * eachWatts * state.grid.step
+            let perAccelerator = carbon.seek(t).value * pue.seek(t).value * eachWatts * state.grid.step
             var before = 0.0
             var ratio = Double.infinity
             for n in option.minCount...most {
