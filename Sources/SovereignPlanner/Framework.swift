@@ -273,28 +273,41 @@ protocol TimeShifting: Sendable {
     func shift(_ walk: Walk, state: PlanningState) -> Shift?
 }
 
-/// Where and when a shifted walk runs: one ranked option, and the steps with the accelerators at each, in
-/// time order.
+/// Where and when a shifted walk runs: one ranked option, and runs of consecutive steps with the accelerators
+/// at each, in time order (a job shifted over a day of 5-second steps holds a few dozen runs, not one entry a
+/// step).
 struct Shift: Equatable {
+    /// Consecutive steps at one width.
+    struct Run: Equatable {
+        let steps: Range<Int>
+        let width: Int
+    }
+
     /// The ranked option (index into the walk's ranking).
     let rank: Int
-    /// The grid steps it runs in, ascending.
-    let steps: [Int]
-    /// Accelerators at each of `steps`.
-    let widths: [Int]
+    /// The runs, ascending and disjoint, none empty.
+    let runs: [Run]
 
-    /// A shift at one width throughout.
-    init(rank: Int, count: Int, steps: [Int]) {
-        self.init(rank: rank, steps: steps, widths: Array(repeating: count, count: steps.count))
+    /// A shift at one width throughout, in `steps` (ascending, disjoint).
+    init(rank: Int, count: Int, steps: [Range<Int>]) {
+        self.init(rank: rank, runs: steps.map { Run(steps: $0, width: count) })
     }
 
-    /// A shift whose width may change from step to step.
-    init(rank: Int, steps: [Int], widths: [Int]) {
-        precondition(steps.count == widths.count, "one width per step")
+    /// A shift whose width may change from run to run.
+    init(rank: Int, runs: [Run]) {
+        precondition(
+            runs.allSatisfy { !$0.steps.isEmpty }
+                && zip(runs, runs.dropFirst()).allSatisfy { $0.steps.upperBound <= $1.steps.lowerBound },
+            "Shift: runs ascending, disjoint and not empty"
+        )
         self.rank = rank
-        self.steps = steps
-        self.widths = widths
+        self.runs = runs
     }
+
+    /// The grid steps it runs in, one a step, ascending.
+    var steps: [Int] { runs.flatMap { Array($0.steps) } }
+    /// Accelerators at each of ``steps``.
+    var widths: [Int] { runs.flatMap { repeatElement($0.width, count: $0.steps.count) } }
 }
 
 /// What a step that cannot run is short of.

@@ -1,8 +1,10 @@
 /// Which steps of a window deferrable work runs in: the pure choices carbon shifting makes, over per-step costs.
 ///
-/// Every function takes the window as arrays indexed from 0: `cost[i]` is what running step `i` costs (carbon,
-/// in any unit), `eligible[i]` whether the work may run at step `i` at all. They return window indices, or
-/// `nil` when the window cannot hold the work.
+/// The cleanest steps are chosen over stretches of equal cost (a window of thousands of steps holds a few dozen
+/// hourly carbon values). The searches that price pauses or keep the work in one piece take the window as
+/// arrays indexed from 0: `cost[i]` is what running step `i` costs (carbon, in any unit), `eligible[i]` whether
+/// the work may run at step `i` at all; they return window indices. Each returns `nil` when the window cannot
+/// hold the work.
 enum StepSelection {
     /// What a choice costs: carbon (pauses included) first, then how many pieces the work runs in.
     struct Cost: Comparable {
@@ -29,16 +31,59 @@ enum StepSelection {
         }
     }
 
-    /// The `k` cheapest eligible steps, earlier first among equal costs, in time order (Wait-Awhile's
-    /// optimum when pauses are free).
-    ///
-    /// - Complexity: O(n log n) for a window of n steps.
-    static func cheapest(_ cost: [Double], eligible: [Bool], count k: Int) -> [Int]? {
-        let candidates = cost.indices.filter { eligible[$0] }
-        guard k > 0, candidates.count >= k else { return k == 0 ? [] : nil }
-        let chosen = candidates.sorted { cost[$0] != cost[$1] ? cost[$0] < cost[$1] : $0 < $1 }.prefix(k)
-        return chosen.sorted()
+    /// Steps of a window that cost the same (a run of its carbon and PUE), in any order in a list.
+    struct Stretch: Equatable {
+        let steps: Range<Int>
+        let cost: Double
     }
+
+    /// The `k` cheapest eligible steps, earlier first among equal costs, as ascending runs of consecutive steps
+    /// (Wait-Awhile's optimum when pauses are free).
+    ///
+    /// `stretches` are disjoint; `eligible(steps, most)` gives the parts of `steps` the work may run in,
+    /// ascending, holding at least the first `most` such steps (or all of them, when fewer).
+    /// Stretches are taken whole in order of cost, then start, each one's eligible steps earliest first, until
+    /// `k` steps are chosen: exactly the steps that sorting every eligible step by cost, then index, puts
+    /// first (a stretch's steps cost the same and lie between those of the stretches before and after it).
+    /// Eligibility is asked only of the stretches reached.
+    ///
+    /// - Complexity: O(s log s) for s stretches, plus what `eligible` costs on the stretches reached.
+    static func cheapest(
+        _ stretches: [Stretch],
+        count k: Int,
+        eligible: (_ steps: Range<Int>, _ most: Int) -> [Range<Int>]
+    ) -> [Range<Int>]? {
+        guard k > 0 else { return [] }
+        let order = stretches.sorted {
+            $0.cost != $1.cost ? $0.cost < $1.cost : $0.steps.lowerBound < $1.steps.lowerBound
+        }
+        var chosen: [Range<Int>] = []
+        var left = k
+        for stretch in order where !stretch.steps.isEmpty {
+            for part in eligible(stretch.steps, left) {
+                chosen.append(part.lowerBound..<part.lowerBound + min(left, part.count))
+                left -= chosen[chosen.count - 1].count
+                if left == 0 { return joined(chosen) }
+            }
+        }
+        return nil
+    }
+
+    /// Disjoint ranges in time order, those that follow each other without a gap made one.
+    static func joined(_ ranges: [Range<Int>]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) where !range.isEmpty {
+            if let last = result.last, last.upperBound == range.lowerBound {
+                result[result.count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                result.append(range)
+            }
+        }
+        return result
+    }
+
+    /// Ascending steps as runs of consecutive steps.
+    static func runs(_ steps: [Int]) -> [Range<Int>] { joined(steps.map { $0..<$0 + 1 }) }
 
     /// The `k` steps that minimise their carbon plus the price of every pause, then the number of pieces.
     ///
@@ -136,7 +181,5 @@ enum StepSelection {
     }
 
     /// How many runs of consecutive steps `steps` (ascending) make.
-    static func pieces(_ steps: [Int]) -> Int {
-        zip(steps, steps.dropFirst()).reduce(steps.isEmpty ? 0 : 1) { $0 + ($1.1 == $1.0 + 1 ? 0 : 1) }
-    }
+    static func pieces(_ steps: [Int]) -> Int { runs(steps).count }
 }

@@ -241,12 +241,14 @@ struct Walk {
         return nil
     }
 
-    /// The steps a ``TimeShifting`` plug-in chose, all on one option, each at its width.
+    /// The steps a ``TimeShifting`` plug-in chose, all on one option, each run at its width.
     mutating func runShifted(_ shift: Shift, state: inout PlanningState) {
         current = shift.rank
-        for (t, width) in zip(shift.steps, shift.widths) {
-            commit(shift.rank, count: width, at: t, state: &state)
-            progress(shift.rank, count: width, at: t, state: state)
+        for run in shift.runs {
+            for t in run.steps {
+                commit(shift.rank, count: run.width, at: t, state: &state)
+                progress(shift.rank, count: run.width, at: t, state: state)
+            }
         }
     }
 
@@ -404,6 +406,50 @@ struct Walk {
             return nil
         }
         return "\(workload.name): \(what)" + (blocked.isEmpty ? "" : ": " + Explanation.spans(blocked, grid: grid))
+    }
+}
+
+extension Walk {
+    /// The parts of `steps` where rank `r` can give all `width` accelerators (``available(_:at:want:state:)``
+    /// at each step), ascending, up to the first `most` such steps: where work shifted at that width may run.
+    /// A block where the option may not fit at all (``mayFit(_:inBlock:state:)``) is passed over in one look.
+    ///
+    /// - Complexity: O(steps) looks at most (up to the `most`-th step found); O(1) per block where nothing fits.
+    func fullWidth(
+        _ r: Int,
+        width: Int,
+        in steps: Range<Int>,
+        most: Int = .max,
+        state: PlanningState
+    ) -> [Range<Int>] {
+        let size = FallingProfiles<Int32>.blockSize
+        var stretches: [Range<Int>] = []
+        var start: Int?
+        var found = 0
+        var t = steps.lowerBound
+        while t < steps.upperBound, found < most {
+            let blockEnd = min(steps.upperBound, (t / size + 1) * size)
+            guard mayFit(r, inBlock: t / size, state: state) else {
+                if let first = start { stretches.append(first..<t) }
+                start = nil
+                t = blockEnd
+                continue
+            }
+            var u = t
+            while u < blockEnd, found < most {
+                if available(r, at: u, want: width, state: state).count == width {
+                    start = start ?? u
+                    found += 1
+                } else if let first = start {
+                    stretches.append(first..<u)
+                    start = nil
+                }
+                u += 1
+            }
+            t = u
+        }
+        if let first = start { stretches.append(first..<t) }
+        return stretches
     }
 }
 

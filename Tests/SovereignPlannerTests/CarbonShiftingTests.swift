@@ -1,4 +1,5 @@
 import Foundation
+import SovereignBase
 import SovereignModel
 import SovereignTesting
 import Testing
@@ -87,6 +88,48 @@ struct CarbonShiftingTests {
         let state = state(f) { $0 >= 30 && $0 < 40 ? 20 : 300 }
         let shift = try #require(shifting.shift(try walk(f, deadline: 100, preemptible: false), state: state))
         #expect(shift.steps == Array(30..<36))
+    }
+
+    /// The window's stretches of one cost hold each step's carbon × PUE; the full-width stretches are the steps
+    /// where the walk's option gives its whole width (up to the first `most` of them), with other work's
+    /// accelerators and power taken at random steps and a whole block of the profiles (steps 32..<48) where
+    /// even its minimum does not fit.
+    @Test func stretchesHoldWhatEachStepHolds() throws {
+        let f = try fixture()
+        let grid = f.state.grid
+        let b = f.state.context.budgets[0]
+        let carbon = StepValues((0..<grid.count).map { Double(50 + 10 * (($0 / 7) % 3)) })
+        let pue = StepValues((0..<grid.count).map { 1.1 + 0.1 * Double(($0 / 5) % 2) })
+        let budget = SiteBudget(
+            supply: b.supply,
+            pue: pue,
+            cooling: b.cooling,
+            carbon: carbon,
+            solar: b.solar,
+            gridCarbon: carbon
+        )
+        var state = PlanningState(fleet: f.fleet, grid: grid, budgets: [budget] + f.state.context.budgets.dropFirst())
+        let pool = try f.candidate("nairobi-1/a100").poolIndex
+        var rng = SeededGenerator(seed: 1819)
+        for t in 32..<48 { state.take(61, pool: pool, site: 0, watts: 0, at: t) }
+        for _ in 0..<60 {
+            let t = rng.nextInt(below: grid.count)
+            state.take(rng.nextInt(below: 20), pool: pool, site: 0, watts: Double(rng.nextInt(below: 200_000)), at: t)
+        }
+        let walk = try walk(f, deadline: grid.count)
+        for window in [0..<grid.count, 3..<(grid.count - 2), 40..<41] {
+            let costs = CarbonShifting.costs(budget, over: window)
+            #expect(costs.flatMap { Array($0.steps) } == Array(window))
+            #expect(costs.flatMap { s in s.steps.map { _ in s.cost } } == window.map { carbon[$0] * pue[$0] })
+            for width in [4, 20, 32] {
+                let steps = window.filter { walk.available(0, at: $0, want: width, state: state).count == width }
+                for most in [1, 7, 50, Int.max] {
+                    let stretches = walk.fullWidth(0, width: width, in: window, most: most, state: state)
+                    let first = Array(steps.prefix(most))
+                    #expect(stretches == StepSelection.runs(first), "width \(width), window \(window), most \(most)")
+                }
+            }
+        }
     }
 
     @Test func workWithoutADeadlineIsNotShifted() throws {

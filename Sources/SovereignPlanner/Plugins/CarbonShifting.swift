@@ -6,7 +6,8 @@ public import SovereignModel
 /// steps where that width is free (accelerators and power) between arrival and deadline are the window,
 /// each priced at `carbon × PUE` of its site. Work that may pause takes the steps that minimise that carbon
 /// plus its pauses (``StepSelection/cheapestRuns(_:eligible:count:pause:resume:)``); when pauses are free,
-/// simply the cleanest steps (Wait-Awhile's optimum, ``StepSelection/cheapest(_:eligible:count:)``).
+/// simply the cleanest steps (Wait-Awhile's optimum, ``StepSelection/cheapest(_:count:eligible:)``, over the
+/// window's stretches of equal carbon, asking where the width is free only of the stretches it reaches).
 /// Work that may not pause takes the cleanest contiguous run (``StepSelection/cheapestWindow(_:eligible:length:)``).
 ///
 /// A pause writes the workload's checkpoint (its declared size, else 14 bytes per parameter) to the site's
@@ -38,28 +39,73 @@ public struct CarbonShifting: TimeShifting {
         let perStep = walk.rate(option, count: width) * state.grid.step
         let needed = Completion.steps(required, perStep: perStep)
         guard needed > 0, needed <= window.count else { return nil }
-        let budget = state.context.budgets[option.candidate.siteIndex]
-        let cost = window.map { budget.carbon[$0] * budget.pue[$0] }
-        let eligible = window.map { walk.available(0, at: $0, want: width, state: state).count == width }
-        let chosen: [Int]?
+        let costs = Self.costs(state.context.budgets[option.candidate.siteIndex], over: window)
+        let eligible = { (steps: Range<Int>, most: Int) in
+            walk.fullWidth(0, width: width, in: steps, most: most, state: state)
+        }
+        let chosen: [Range<Int>]?
         if walk.workload.preemptible {
             let fraction = pauseSeconds(walk.workload, at: option.candidate.site) / state.grid.step
-            chosen = steps(cost, eligible: eligible, count: needed, pauseFraction: fraction)
+            chosen = steps(costs, window: window, eligible: eligible, count: needed, pauseFraction: fraction)
         } else {
-            chosen = StepSelection.cheapestWindow(cost, eligible: eligible, length: needed).map {
-                Array($0..<$0 + needed)
+            let (cost, fits) = Self.perStep(costs, eligible: eligible(window, .max), window: window)
+            chosen = StepSelection.cheapestWindow(cost, eligible: fits, length: needed).map {
+                [window.lowerBound + $0..<window.lowerBound + $0 + needed]
             }
         }
-        return chosen.map { Shift(rank: 0, count: width, steps: $0.map { $0 + window.lowerBound }) }
+        return chosen.map { Shift(rank: 0, count: width, steps: $0) }
     }
 
-    /// The cheapest `k` steps, pauses priced at `pauseFraction` of a step's carbon each way.
-    func steps(_ cost: [Double], eligible: [Bool], count k: Int, pauseFraction: Double) -> [Int]? {
-        guard pauseFraction > 0, cost.count * k <= Self.pricedPausesLimit else {
-            return StepSelection.cheapest(cost, eligible: eligible, count: k)
+    /// The cheapest `k` steps of `window`, pauses priced at `pauseFraction` of a step's carbon each way.
+    func steps(
+        _ costs: [StepSelection.Stretch],
+        window: Range<Int>,
+        eligible: (_ steps: Range<Int>, _ most: Int) -> [Range<Int>],
+        count k: Int,
+        pauseFraction: Double
+    ) -> [Range<Int>]? {
+        guard pauseFraction > 0, window.count * k <= Self.pricedPausesLimit else {
+            return StepSelection.cheapest(costs, count: k, eligible: eligible)
         }
+        let (cost, fits) = Self.perStep(costs, eligible: eligible(window, .max), window: window)
         let io = cost.map { $0 * pauseFraction }
-        return StepSelection.cheapestRuns(cost, eligible: eligible, count: k, pause: io, resume: io)
+        let chosen = StepSelection.cheapestRuns(cost, eligible: fits, count: k, pause: io, resume: io)
+        return chosen.map { StepSelection.runs($0.map { $0 + window.lowerBound }) }
+    }
+
+    /// The steps of `window` as stretches of one cost, `carbon × PUE` of `budget`: a stretch ends wherever
+    /// either series changes (the carbon trace's hours, PUE's changes), so each is read once per run.
+    static func costs(_ budget: SiteBudget, over window: Range<Int>) -> [StepSelection.Stretch] {
+        var carbon = StepValues.Cursor(budget.carbon)
+        var pue = StepValues.Cursor(budget.pue)
+        var stretches: [StepSelection.Stretch] = []
+        var t = window.lowerBound
+        while t < window.upperBound {
+            let (c, carbonEnd) = carbon.seek(t)
+            let (p, pueEnd) = pue.seek(t)
+            let end = min(carbonEnd, pueEnd, window.upperBound)
+            stretches.append(StepSelection.Stretch(steps: t..<end, cost: c * p))
+            t = end
+        }
+        return stretches
+    }
+
+    /// The window as arrays indexed from its first step: each step's cost, and whether it lies in `eligible`
+    /// (ascending parts of `window`), for the searches that look at every step.
+    static func perStep(
+        _ costs: [StepSelection.Stretch],
+        eligible: [Range<Int>],
+        window: Range<Int>
+    ) -> (cost: [Double], eligible: [Bool]) {
+        var cost = [Double](repeating: 0, count: window.count)
+        var fits = [Bool](repeating: false, count: window.count)
+        for stretch in costs {
+            for t in stretch.steps { cost[t - window.lowerBound] = stretch.cost }
+        }
+        for part in eligible {
+            for t in part { fits[t - window.lowerBound] = true }
+        }
+        return (cost, fits)
     }
 
     /// Seconds to write (or read) the workload's checkpoint at `site`: 0 where no storage is declared.

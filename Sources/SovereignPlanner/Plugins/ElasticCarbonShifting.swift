@@ -49,19 +49,35 @@ public struct ElasticCarbonShifting: TimeShifting {
         guard move.ok, move.seconds == 0, !window.isEmpty else { return nil }
         let units = offers(walk, option: option, window: window, state: state)
         guard let widths = Self.cheapest(units, steps: window.count, required: required) else { return nil }
-        let chosen = widths.indices.filter { widths[$0] > 0 }
-        return Shift(rank: 0, steps: chosen.map { $0 + window.lowerBound }, widths: chosen.map { widths[$0] })
+        return Shift(rank: 0, runs: Self.runs(widths, from: window.lowerBound))
+    }
+
+    /// The steps of positive width as runs of one width, window index `i` at grid step `first + i`.
+    static func runs(_ widths: [Int], from first: Int) -> [Shift.Run] {
+        var runs: [Shift.Run] = []
+        for (i, width) in widths.enumerated() where width > 0 {
+            let t = first + i
+            if let last = runs.last, last.steps.upperBound == t, last.width == width {
+                runs[runs.count - 1] = Shift.Run(steps: last.steps.lowerBound..<t + 1, width: width)
+            } else {
+                runs.append(Shift.Run(steps: t..<t + 1, width: width))
+            }
+        }
+        return runs
     }
 
     /// Every unit of width the window offers, in step order and, within a step, in width order.
     func offers(_ walk: Walk, option: Planner.Ranked, window: Range<Int>, state: PlanningState) -> [Unit] {
         let budget = state.context.budgets[option.candidate.siteIndex]
         let eachWatts = PhysicalModel.runningPower(model: option.candidate.model, count: 1)
+        // Read forward, each series one run at a time (a subscript would search its runs at every step).
+        var carbon = StepValues.Cursor(budget.carbon)
+        var pue = StepValues.Cursor(budget.pue)
         var units: [Unit] = []
         for (i, t) in window.enumerated() {
             let most = walk.available(0, at: t, want: option.maxCount, state: state).count
             guard most >= option.minCount else { continue }
-            let perAccelerator = budget.carbon[t] * budget.pue[t] * eachWatts * state.grid.step
+            let perAccelerator = carbon.seek(t).value * pue.seek(t).value * eachWatts * state.grid.step
             var before = 0.0
             var ratio = Double.infinity
             for n in option.minCount...most {
