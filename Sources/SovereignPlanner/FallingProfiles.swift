@@ -1,6 +1,7 @@
 /// Values by row (a pool's free accelerators, a site's IT headroom) and step that only fall while a plan is
-/// built, with the largest value of every block of steps kept beside them: a walk passes over a block where
-/// nothing fits in one look instead of one look per step and option.
+/// built, with the largest and least value of every block of steps kept beside them: a walk passes over a block
+/// where nothing fits in one look instead of one look per step and option, and takes a block where its want
+/// fits at every step in one look too.
 ///
 /// Stored block by block: a block's rows side by side, each row's steps of the block side by side (one cache
 /// line of `Int32`s), and a block's maxima of all rows side by side. A walk looks at one row step after step,
@@ -12,7 +13,8 @@
 /// exactly what subtracting its allocations one by one gives (the plans and goldens depend on it, and a lazy
 /// add would sum the same amounts in another order), and the only range question the walk asks is whether
 /// anything may fit in a stretch, which an upper bound answers. Values only fall, so a block's maximum moves
-/// only when the step holding it is written; then the block (``blockSize`` steps) is scanned again.
+/// only when the step holding it is written; then the block (``blockSize`` steps) is scanned again. A block's
+/// least value falls with each value written, so it is lowered directly.
 struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     /// Steps per block.
     static var blockSize: Int { 16 }
@@ -25,6 +27,8 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     private var values: [Value]
     /// Largest value of row `r` in block `b` at `b × rows + r`.
     private var maxima: [Value]
+    /// Least value of row `r` in block `b` at `b × rows + r`.
+    private var minima: [Value]
     /// Each subtraction since the oldest open ``mark()``, where it was made and the value it replaced, oldest first.
     private var journal: [(index: Int, old: Value)] = []
     /// Marks not yet rolled back or kept.
@@ -39,6 +43,7 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         let blocks = (steps + Self.blockSize - 1) / Self.blockSize
         values = [Value](repeating: .zero, count: blocks * rows * Self.blockSize)
         maxima = [Value](repeating: .zero, count: blocks * rows)
+        minima = maxima
         for r in 0..<rows {
             for t in 0..<steps { values[index(r, t)] = value(r, t) }
         }
@@ -65,14 +70,53 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     /// The largest value of row `r` at any step of block `b` (steps `b × blockSize ..< (b + 1) × blockSize`).
     func maximum(_ r: Int, block b: Int) -> Value { maxima[b * rows + r] }
 
+    /// The least value of row `r` at any step of block `b`.
+    func minimum(_ r: Int, block b: Int) -> Value { minima[b * rows + r] }
+
     /// Takes `amount` (not negative) from row `r` at step `t`.
     mutating func subtract(_ amount: Value, _ r: Int, at t: Int) {
-        let i = index(r, t)
-        let old = values[i]
-        values[i] = old - amount
-        if openMarks > 0 { journal.append((i, old)) }
-        let b = t / Self.blockSize
-        if old == maxima[b * rows + r] { rescan(r, block: b) }
+        subtract(amount, r, steps: t..<(t + 1))
+    }
+
+    /// Takes `amount` (not negative) from row `r` at each step of `range`: every value is what ``subtract(_:_:at:)``
+    /// at each step gives, bit for bit, but each block touched is rescanned at most once.
+    ///
+    /// - Complexity: O(`range.count`), plus O(``blockSize``) per block whose maximum a partial take writes.
+    mutating func subtract(_ amount: Value, _ r: Int, steps range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        _ = index(r, range.lowerBound)
+        _ = index(r, range.upperBound - 1)
+        var t = range.lowerBound
+        while t < range.upperBound {
+            let b = t / Self.blockSize
+            let end = min(range.upperBound, (b + 1) * Self.blockSize)
+            subtract(amount, r, block: b, steps: t..<end)
+            t = end
+        }
+    }
+
+    /// ``subtract(_:_:steps:)`` within block `b`.
+    private mutating func subtract(_ amount: Value, _ r: Int, block b: Int, steps range: Range<Int>) {
+        let k = b * rows + r
+        let base = k * Self.blockSize - b * Self.blockSize
+        let largest = maxima[k]
+        var least = minima[k]
+        var wroteLargest = false
+        for i in (base + range.lowerBound)..<(base + range.upperBound) {
+            let old = values[i]
+            values[i] = old - amount
+            if openMarks > 0 { journal.append((i, old)) }
+            least = min(least, values[i])
+            wroteLargest = wroteLargest || old == largest
+        }
+        minima[k] = least
+        let whole = range.count == min(Self.blockSize, steps - b * Self.blockSize)
+        if whole {
+            // Subtraction rounds monotonically, so the step that held the largest value still does.
+            maxima[k] = largest - amount
+        } else if wroteLargest {
+            rescan(r, block: b)
+        }
     }
 
     /// Starts a trial: the subtractions from here on can be undone by ``rollBack(to:)`` (marks nest, last in,
@@ -86,7 +130,7 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     }
 
     /// Undoes every subtraction since `mark`, newest first, putting back the values they replaced (bit for bit:
-    /// nothing is added back) and each block's maximum with them.
+    /// nothing is added back) and each block's maximum and least value with them.
     mutating func rollBack(to mark: Int) {
         precondition(openMarks > 0 && mark <= journal.count, "FallingProfiles: rollBack(to:) without its mark")
         for (i, old) in journal[mark...].reversed() {
@@ -113,7 +157,12 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         let first = (b * rows + r) * Self.blockSize
         let last = first + min(Self.blockSize, steps - b * Self.blockSize)
         var largest = values[first]
-        for i in (first + 1)..<last where values[i] > largest { largest = values[i] }
+        var least = values[first]
+        for i in (first + 1)..<last {
+            largest = max(largest, values[i])
+            least = min(least, values[i])
+        }
         maxima[b * rows + r] = largest
+        minima[b * rows + r] = least
     }
 }

@@ -340,8 +340,14 @@ struct PlanningState {
 
     /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site`, at step `t`.
     mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, at t: Int) {
-        free.subtract(Int32(count), pool, at: t)
-        headroom.subtract(watts, site, at: t)
+        take(count, pool: pool, site: site, watts: watts, steps: t..<(t + 1))
+    }
+
+    /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site` at each step of
+    /// `steps`: the same values, bit for bit, as ``take(_:pool:site:watts:at:)`` at each step.
+    mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, steps: Range<Int>) {
+        free.subtract(Int32(count), pool, steps: steps)
+        headroom.subtract(watts, site, steps: steps)
     }
 }
 
