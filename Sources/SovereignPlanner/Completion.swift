@@ -7,7 +7,7 @@ package enum Completion {
     package static let tolerance = 1e-9
 
     /// Whether `done` FLOPs complete `required`, within ``tolerance``.
-    package static func finishes(_ done: Double, _ required: Double) -> Bool {
+    @inlinable package static func finishes(_ done: Double, _ required: Double) -> Bool {
         done >= required * (1 - tolerance)
     }
 

@@ -286,14 +286,13 @@ struct Walk {
         let rate = goal == nil ? 0 : self.rate(ranked[r], count: n)
         var end = t
         var gives = t + 1
-        while end < state.grid.count {
-            if let goal, end > t, Completion.finishes(done, goal) { break }
-            if end == gives {
-                gives = givesUntil(r, count: n, want: want, from: end, state: state)
-                if gives == end { break }
-            }
-            if goal != nil { progress(rate: rate, at: end, step: state.grid.step) }
-            end += 1
+        while true {
+            end = goal == nil ? gives : progress(rate: rate, steps: end..<gives, step: state.grid.step)
+            if end == state.grid.count { break }
+            if let goal, Completion.finishes(done, goal) { break }
+            let next = givesUntil(r, count: n, want: want, from: end, state: state)
+            if next == end { break }
+            gives = next
         }
         commit(r, count: n, steps: t..<end, state: &state)
         return end
@@ -375,6 +374,34 @@ struct Walk {
 
     mutating func progress(_ r: Int, count n: Int, at t: Int, state: PlanningState) {
         progress(rate: rate(ranked[r], count: n), at: t, step: state.grid.step)
+    }
+
+    /// Adds the work of each step of `steps` at `rate` FLOPs per second over `step` seconds, as
+    /// ``progress(rate:at:step:)`` at each step would, until the work is done; returns the step after the last
+    /// one that worked.
+    mutating func progress(rate: Double, steps: Range<Int>, step: Double) -> Int {
+        guard let required else { return steps.upperBound }
+        var u = steps.lowerBound
+        while u < steps.upperBound, waitSeconds > 0, !Completion.finishes(done, required) {
+            progress(rate: rate, at: u, step: step)
+            u += 1
+        }
+        // Nothing left to wait: every step adds the same term, `rate × step`, as the step-by-step sum does.
+        let perStep = rate * step
+        var sum = done
+        var before = sum
+        while u < steps.upperBound, !Completion.finishes(sum, required) {
+            before = sum
+            sum += perStep
+            u += 1
+        }
+        done = sum
+        if Completion.finishes(sum, required), finishStep == nil, u > steps.lowerBound {
+            done = required
+            finishStep = u
+            finishSeconds = Double(u - 1) * step + max(0, required - before) / rate
+        }
+        return u
     }
 
     /// Adds step `t`'s work at `rate` FLOPs per second over `step` seconds less what is still waited.
