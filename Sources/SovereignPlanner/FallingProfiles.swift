@@ -99,15 +99,20 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     private mutating func subtract(_ amount: Value, _ r: Int, block b: Int, steps range: Range<Int>) {
         let k = b * rows + r
         let base = k * Self.blockSize - b * Self.blockSize
+        let span = (base + range.lowerBound)..<(base + range.upperBound)
+        if openMarks > 0 {
+            for i in span { journal.append((i, values[i])) }
+        }
         let largest = maxima[k]
         var least = minima[k]
         var wroteLargest = false
-        for i in (base + range.lowerBound)..<(base + range.upperBound) {
-            let old = values[i]
-            values[i] = old - amount
-            if openMarks > 0 { journal.append((i, old)) }
-            least = min(least, values[i])
-            wroteLargest = wroteLargest || old == largest
+        values.withUnsafeMutableBufferPointer { values in
+            for i in span {
+                let old = values[i]
+                values[i] = old - amount
+                least = min(least, values[i])
+                wroteLargest = wroteLargest || old == largest
+            }
         }
         minima[k] = least
         let whole = range.count == min(Self.blockSize, steps - b * Self.blockSize)
