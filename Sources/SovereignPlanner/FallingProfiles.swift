@@ -75,7 +75,14 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
 
     /// Takes `amount` (not negative) from row `r` at step `t`.
     mutating func subtract(_ amount: Value, _ r: Int, at t: Int) {
-        subtract(amount, r, steps: t..<(t + 1))
+        // One step alone, as often as a scattered walk takes one: no range to split into blocks.
+        let i = index(r, t)
+        let old = values[i]
+        values[i] = old - amount
+        if openMarks > 0 { journal.append((i, old)) }
+        let k = (t / Self.blockSize) * rows + r
+        minima[k] = min(minima[k], values[i])
+        if old == maxima[k] { rescanMaximum(r, block: t / Self.blockSize) }
     }
 
     /// Takes `amount` (not negative) from row `r` at each step of `range`: every value is what ``subtract(_:_:at:)``
@@ -95,7 +102,7 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         }
     }
 
-    /// ``subtract(_:_:steps:)`` within block `b`.
+    /// ``subtract(_:_:steps:)`` within block `b`: the old values journalled first, then written in one loop.
     private mutating func subtract(_ amount: Value, _ r: Int, block b: Int, steps range: Range<Int>) {
         let k = b * rows + r
         let base = k * Self.blockSize - b * Self.blockSize
@@ -106,13 +113,11 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         let largest = maxima[k]
         var least = minima[k]
         var wroteLargest = false
-        values.withUnsafeMutableBufferPointer { values in
-            for i in span {
-                let old = values[i]
-                values[i] = old - amount
-                least = min(least, values[i])
-                wroteLargest = wroteLargest || old == largest
-            }
+        for i in span {
+            let old = values[i]
+            values[i] = old - amount
+            least = min(least, values[i])
+            wroteLargest = wroteLargest || old == largest
         }
         minima[k] = least
         let whole = range.count == min(Self.blockSize, steps - b * Self.blockSize)
@@ -120,7 +125,7 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
             // Subtraction rounds monotonically, so the step that held the largest value still does.
             maxima[k] = largest - amount
         } else if wroteLargest {
-            rescan(r, block: b)
+            rescanMaximum(r, block: b)
         }
     }
 
@@ -158,6 +163,16 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         if openMarks == 0 { journal.removeAll(keepingCapacity: true) }
     }
 
+    /// Finds block `b`'s largest value of row `r` again (its least value only falls with what is written).
+    private mutating func rescanMaximum(_ r: Int, block b: Int) {
+        let first = (b * rows + r) * Self.blockSize
+        let last = first + min(Self.blockSize, steps - b * Self.blockSize)
+        var largest = values[first]
+        for i in (first + 1)..<last where values[i] > largest { largest = values[i] }
+        maxima[b * rows + r] = largest
+    }
+
+    /// Finds block `b`'s largest and least values of row `r` again (after values were put back or set).
     private mutating func rescan(_ r: Int, block b: Int) {
         let first = (b * rows + r) * Self.blockSize
         let last = first + min(Self.blockSize, steps - b * Self.blockSize)

@@ -340,7 +340,8 @@ struct PlanningState {
 
     /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site`, at step `t`.
     mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, at t: Int) {
-        take(count, pool: pool, site: site, watts: watts, steps: t..<(t + 1))
+        free.subtract(Int32(count), pool, at: t)
+        headroom.subtract(watts, site, at: t)
     }
 
     /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site` at each step of

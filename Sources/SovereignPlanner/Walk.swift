@@ -179,8 +179,10 @@ struct Walk {
         return ok ? (r, n, seconds) : nil
     }
 
+    /// Takes `n` accelerators of rank `r` at step `t` (a walk that takes scattered steps).
     mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
-        commit(r, count: n, steps: t..<(t + 1), state: &state)
+        state.take(n, pool: poolIndex[r], site: siteIndex[r], watts: perAcceleratorPower[r] * Double(n), at: t)
+        extendRuns(r, count: n, steps: t..<(t + 1))
     }
 
     /// Takes `n` accelerators of rank `r` at each step of `steps` (not empty), extending the last run when it
@@ -188,6 +190,12 @@ struct Walk {
     mutating func commit(_ r: Int, count n: Int, steps: Range<Int>, state: inout PlanningState) {
         let watts = perAcceleratorPower[r] * Double(n)
         state.take(n, pool: poolIndex[r], site: siteIndex[r], watts: watts, steps: steps)
+        extendRuns(r, count: n, steps: steps)
+    }
+
+    /// Records `steps` on rank `r` at `n` accelerators: the last run extended when it ends where they start on
+    /// the same option and width, else a new run.
+    private mutating func extendRuns(_ r: Int, count n: Int, steps: Range<Int>) {
         if let last = runs.last, last.end == steps.lowerBound, last.rank == r, last.count == n {
             runs[runs.count - 1].end = steps.upperBound
         } else {
@@ -240,7 +248,13 @@ struct Walk {
 
     /// FLOPs per second `n` accelerators of ranked option `option` achieve on the workload.
     func rate(_ option: Planner.Ranked, count n: Int) -> Double {
-        PhysicalModel.throughput(workload, tflops: option.candidate.model.tflops, count: n)
+        rate(tflops: option.candidate.model.tflops, count: n)
+    }
+
+    /// FLOPs per second `n` accelerators of `tflops` achieve on the workload (a walk's own options are read by
+    /// index: passing a `Ranked` retains its candidate).
+    private func rate(tflops: Double, count n: Int) -> Double {
+        PhysicalModel.throughput(workload, tflops: tflops, count: n)
     }
 
     /// Work that may pause: at each step the first option that can run (the current one first), as wide as it
@@ -283,7 +297,7 @@ struct Walk {
         state: inout PlanningState
     ) -> Int {
         let goal = work ? required : nil
-        let rate = goal == nil ? 0 : self.rate(ranked[r], count: n)
+        let rate = goal == nil ? 0 : self.rate(tflops: ranked[r].candidate.model.tflops, count: n)
         var end = t
         var gives = t + 1
         while true {
@@ -373,7 +387,7 @@ struct Walk {
     }
 
     mutating func progress(_ r: Int, count n: Int, at t: Int, state: PlanningState) {
-        progress(rate: rate(ranked[r], count: n), at: t, step: state.grid.step)
+        progress(rate: rate(tflops: ranked[r].candidate.model.tflops, count: n), at: t, step: state.grid.step)
     }
 
     /// Adds the work of each step of `steps` at `rate` FLOPs per second over `step` seconds, as

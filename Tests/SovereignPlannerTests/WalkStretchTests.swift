@@ -56,7 +56,11 @@ struct WalkStretchTests {
             let option = walk.ranked[r]
             let watts = PhysicalModel.runningPower(model: option.candidate.model, count: 1)
             let want = service ? option.minCount : option.maxCount
-            let n = min(want, Int(free[option.candidate.poolIndex][t]), Int((max(0, headroom[t]) / watts).rounded(.down)))
+            let n = min(
+                want,
+                Int(free[option.candidate.poolIndex][t]),
+                Int((max(0, headroom[t]) / watts).rounded(.down))
+            )
             return n < option.minCount ? 0 : n
         }
         for t in walk.arrival..<steps {
@@ -119,11 +123,12 @@ struct WalkStretchTests {
                 fit: Fit(precision: nil, min: fewest, max: Int.random(in: fewest...40, using: &rng))
             )
         }
-        let perStep = PhysicalModel.throughput(
-            try f.workload("finetune"),
-            tflops: ranked[0].candidate.model.tflops,
-            count: ranked[0].maxCount
-        ) * before.grid.step
+        let perStep =
+            PhysicalModel.throughput(
+                try f.workload("finetune"),
+                tflops: ranked[0].candidate.model.tflops,
+                count: ranked[0].maxCount
+            ) * before.grid.step
         let wait = Bool.random(using: &rng) ? Double.random(in: 0...(3 * before.grid.step), using: &rng) : 0
         var walk = Walk(
             workload: try f.workload("finetune"),
