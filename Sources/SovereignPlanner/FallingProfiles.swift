@@ -1,7 +1,7 @@
 /// Values by row (a pool's free accelerators, a site's IT headroom) and step that only fall while a plan is
-/// built, with the largest and least value of every block of steps kept beside them: a walk passes over a block
-/// where nothing fits in one look instead of one look per step and option, and takes a block where its want
-/// fits at every step in one look too.
+/// built, with the largest value of every block of steps kept beside them: a walk passes over a block where
+/// nothing fits in one look instead of one look per step and option. A block's least value is read from its
+/// steps (one cache line of `Int32`s, two of `Double`s), when a walk asks whether it may take the whole block.
 ///
 /// Stored block by block: a block's rows side by side, each row's steps of the block side by side (one cache
 /// line of `Int32`s), and a block's maxima of all rows side by side. A walk looks at one row step after step,
@@ -13,8 +13,9 @@
 /// exactly what subtracting its allocations one by one gives (the plans and goldens depend on it, and a lazy
 /// add would sum the same amounts in another order), and the only range question the walk asks is whether
 /// anything may fit in a stretch, which an upper bound answers. Values only fall, so a block's maximum moves
-/// only when the step holding it is written; then the block (``blockSize`` steps) is scanned again. A block's
-/// least value falls with each value written, so it is lowered directly.
+/// only when the step holding it is written; then the block (``blockSize`` steps) is scanned again. Least values
+/// are not kept: keeping them costs every take at a scattered step (carbon shifting) a write to one more line,
+/// where reading one is asked once per block a walk takes whole, beside that block's ``blockSize`` takes.
 struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     /// Steps per block.
     static var blockSize: Int { 16 }
@@ -27,8 +28,6 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     private var values: [Value]
     /// Largest value of row `r` in block `b` at `b × rows + r`.
     private var maxima: [Value]
-    /// Least value of row `r` in block `b` at `b × rows + r`.
-    private var minima: [Value]
     /// Each subtraction since the oldest open ``mark()``, where it was made and the value it replaced, oldest first.
     private var journal: [(index: Int, old: Value)] = []
     /// Marks not yet rolled back or kept.
@@ -43,7 +42,6 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         let blocks = (steps + Self.blockSize - 1) / Self.blockSize
         values = [Value](repeating: .zero, count: blocks * rows * Self.blockSize)
         maxima = [Value](repeating: .zero, count: blocks * rows)
-        minima = maxima
         for r in 0..<rows {
             for t in 0..<steps { values[index(r, t)] = value(r, t) }
         }
@@ -71,18 +69,24 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     func maximum(_ r: Int, block b: Int) -> Value { maxima[b * rows + r] }
 
     /// The least value of row `r` at any step of block `b`.
-    func minimum(_ r: Int, block b: Int) -> Value { minima[b * rows + r] }
+    ///
+    /// - Complexity: O(``blockSize``).
+    func minimum(_ r: Int, block b: Int) -> Value {
+        let first = (b * rows + r) * Self.blockSize
+        let last = first + min(Self.blockSize, steps - b * Self.blockSize)
+        var least = values[first]
+        for i in (first + 1)..<last where values[i] < least { least = values[i] }
+        return least
+    }
 
     /// Takes `amount` (not negative) from row `r` at step `t`.
     mutating func subtract(_ amount: Value, _ r: Int, at t: Int) {
-        // One step alone, as often as a scattered walk takes one: no range to split into blocks.
         let i = index(r, t)
         let old = values[i]
         values[i] = old - amount
         if openMarks > 0 { journal.append((i, old)) }
-        let k = (t / Self.blockSize) * rows + r
-        minima[k] = min(minima[k], values[i])
-        if old == maxima[k] { rescanMaximum(r, block: t / Self.blockSize) }
+        let b = t / Self.blockSize
+        if old == maxima[b * rows + r] { rescan(r, block: b) }
     }
 
     /// Takes `amount` (not negative) from row `r` at each step of `range`: every value is what ``subtract(_:_:at:)``
@@ -111,21 +115,17 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
             for i in span { journal.append((i, values[i])) }
         }
         let largest = maxima[k]
-        var least = minima[k]
         var wroteLargest = false
         for i in span {
             let old = values[i]
             values[i] = old - amount
-            least = min(least, values[i])
             wroteLargest = wroteLargest || old == largest
         }
-        minima[k] = least
-        let whole = range.count == min(Self.blockSize, steps - b * Self.blockSize)
-        if whole {
+        if range.count == min(Self.blockSize, steps - b * Self.blockSize) {
             // Subtraction rounds monotonically, so the step that held the largest value still does.
             maxima[k] = largest - amount
         } else if wroteLargest {
-            rescanMaximum(r, block: b)
+            rescan(r, block: b)
         }
     }
 
@@ -140,7 +140,7 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     }
 
     /// Undoes every subtraction since `mark`, newest first, putting back the values they replaced (bit for bit:
-    /// nothing is added back) and each block's maximum and least value with them.
+    /// nothing is added back) and each block's maximum with them.
     mutating func rollBack(to mark: Int) {
         precondition(openMarks > 0 && mark <= journal.count, "FallingProfiles: rollBack(to:) without its mark")
         for (i, old) in journal[mark...].reversed() {
@@ -163,26 +163,11 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         if openMarks == 0 { journal.removeAll(keepingCapacity: true) }
     }
 
-    /// Finds block `b`'s largest value of row `r` again (its least value only falls with what is written).
-    private mutating func rescanMaximum(_ r: Int, block b: Int) {
+    private mutating func rescan(_ r: Int, block b: Int) {
         let first = (b * rows + r) * Self.blockSize
         let last = first + min(Self.blockSize, steps - b * Self.blockSize)
         var largest = values[first]
         for i in (first + 1)..<last where values[i] > largest { largest = values[i] }
         maxima[b * rows + r] = largest
-    }
-
-    /// Finds block `b`'s largest and least values of row `r` again (after values were put back or set).
-    private mutating func rescan(_ r: Int, block b: Int) {
-        let first = (b * rows + r) * Self.blockSize
-        let last = first + min(Self.blockSize, steps - b * Self.blockSize)
-        var largest = values[first]
-        var least = values[first]
-        for i in (first + 1)..<last {
-            largest = max(largest, values[i])
-            least = min(least, values[i])
-        }
-        maxima[b * rows + r] = largest
-        minima[b * rows + r] = least
     }
 }
