@@ -7,7 +7,7 @@ package enum Completion {
     package static let tolerance = 1e-9
 
     /// Whether `done` FLOPs complete `required`, within ``tolerance``.
-    @inlinable package static func finishes(_ done: Double, _ required: Double) -> Bool {
+    package static func finishes(_ done: Double, _ required: Double) -> Bool {
         done >= required * (1 - tolerance)
     }
 
