@@ -1,6 +1,7 @@
 /// Values by row (a pool's free accelerators, a site's IT headroom) and step that only fall while a plan is
 /// built, with the largest value of every block of steps kept beside them: a walk passes over a block where
-/// nothing fits in one look instead of one look per step and option.
+/// nothing fits in one look instead of one look per step and option. A block's least value is read from its
+/// steps (one cache line of `Int32`s, two of `Double`s), when a walk asks whether it may take the whole block.
 ///
 /// Stored block by block: a block's rows side by side, each row's steps of the block side by side (one cache
 /// line of `Int32`s), and a block's maxima of all rows side by side. A walk looks at one row step after step,
@@ -12,7 +13,9 @@
 /// exactly what subtracting its allocations one by one gives (the plans and goldens depend on it, and a lazy
 /// add would sum the same amounts in another order), and the only range question the walk asks is whether
 /// anything may fit in a stretch, which an upper bound answers. Values only fall, so a block's maximum moves
-/// only when the step holding it is written; then the block (``blockSize`` steps) is scanned again.
+/// only when the step holding it is written; then the block (``blockSize`` steps) is scanned again. Least values
+/// are not kept: keeping them costs every take at a scattered step (carbon shifting) a write to one more line,
+/// where reading one is asked once per block a walk takes whole, beside that block's ``blockSize`` takes.
 struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     /// Steps per block.
     static var blockSize: Int { 16 }
@@ -65,6 +68,17 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
     /// The largest value of row `r` at any step of block `b` (steps `b × blockSize ..< (b + 1) × blockSize`).
     func maximum(_ r: Int, block b: Int) -> Value { maxima[b * rows + r] }
 
+    /// The least value of row `r` at any step of block `b`.
+    ///
+    /// - Complexity: O(``blockSize``).
+    func minimum(_ r: Int, block b: Int) -> Value {
+        let first = (b * rows + r) * Self.blockSize
+        let last = first + min(Self.blockSize, steps - b * Self.blockSize)
+        var least = values[first]
+        for i in (first + 1)..<last where values[i] < least { least = values[i] }
+        return least
+    }
+
     /// Takes `amount` (not negative) from row `r` at step `t`.
     mutating func subtract(_ amount: Value, _ r: Int, at t: Int) {
         let i = index(r, t)
@@ -73,6 +87,46 @@ struct FallingProfiles<Value: Comparable & AdditiveArithmetic> {
         if openMarks > 0 { journal.append((i, old)) }
         let b = t / Self.blockSize
         if old == maxima[b * rows + r] { rescan(r, block: b) }
+    }
+
+    /// Takes `amount` (not negative) from row `r` at each step of `range`: every value is what ``subtract(_:_:at:)``
+    /// at each step gives, bit for bit, but each block touched is rescanned at most once.
+    ///
+    /// - Complexity: O(`range.count`), plus O(``blockSize``) per block whose maximum a partial take writes.
+    mutating func subtract(_ amount: Value, _ r: Int, steps range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        _ = index(r, range.lowerBound)
+        _ = index(r, range.upperBound - 1)
+        var t = range.lowerBound
+        while t < range.upperBound {
+            let b = t / Self.blockSize
+            let end = min(range.upperBound, (b + 1) * Self.blockSize)
+            subtract(amount, r, block: b, steps: t..<end)
+            t = end
+        }
+    }
+
+    /// ``subtract(_:_:steps:)`` within block `b`: the old values journalled first, then written in one loop.
+    private mutating func subtract(_ amount: Value, _ r: Int, block b: Int, steps range: Range<Int>) {
+        let k = b * rows + r
+        let base = k * Self.blockSize - b * Self.blockSize
+        let span = (base + range.lowerBound)..<(base + range.upperBound)
+        if openMarks > 0 {
+            for i in span { journal.append((i, values[i])) }
+        }
+        let largest = maxima[k]
+        var wroteLargest = false
+        for i in span {
+            let old = values[i]
+            values[i] = old - amount
+            wroteLargest = wroteLargest || old == largest
+        }
+        if range.count == min(Self.blockSize, steps - b * Self.blockSize) {
+            // Subtraction rounds monotonically, so the step that held the largest value still does.
+            maxima[k] = largest - amount
+        } else if wroteLargest {
+            rescan(r, block: b)
+        }
     }
 
     /// Starts a trial: the subtractions from here on can be undone by ``rollBack(to:)`` (marks nest, last in,

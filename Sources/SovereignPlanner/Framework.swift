@@ -263,6 +263,9 @@ protocol StepLimit: Sendable {
     /// At least ``limit(site:step:wattsEach:state:)`` at every step of block `b` of the state's profiles
     /// (``FallingProfiles/blockSize`` steps): what lets a walk pass over a block where nothing fits.
     func bound(site: Int, block b: Int, wattsEach: Double, state: PlanningState) -> Int
+    /// At most ``limit(site:step:wattsEach:state:)`` at every step of block `b` of the state's profiles: what
+    /// lets a walk take a whole block at the width it wants in one look.
+    func least(site: Int, block b: Int, wattsEach: Double, state: PlanningState) -> Int
 }
 
 /// When deferrable work runs within its window (carbon shifting), decided once per walk.

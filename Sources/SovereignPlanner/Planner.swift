@@ -359,6 +359,13 @@ struct PlanningState {
         free.subtract(Int32(count), pool, at: t)
         headroom.subtract(watts, site, at: t)
     }
+
+    /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site` at each step of
+    /// `steps`: the same values, bit for bit, as ``take(_:pool:site:watts:at:)`` at each step.
+    mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, steps: Range<Int>) {
+        free.subtract(Int32(count), pool, steps: steps)
+        headroom.subtract(watts, site, steps: steps)
+    }
 }
 
 /// The fleet's candidates split by jurisdiction bound, and what the filters said of them by the filters'

@@ -61,6 +61,7 @@ struct Walk {
         poolIndex = ranked.map(\.candidate.poolIndex)
         siteIndex = ranked.map(\.candidate.siteIndex)
         minCount = ranked.map(\.minCount)
+        maxCount = ranked.map(\.maxCount)
         perAcceleratorPower = ranked.map { PhysicalModel.runningPower(model: $0.candidate.model, count: 1) }
         limits = policy.limits
     }
@@ -68,6 +69,7 @@ struct Walk {
     private let poolIndex: [Int]
     private let siteIndex: [Int]
     private let minCount: [Int]
+    private let maxCount: [Int]
     private let perAcceleratorPower: [Double]
     private let limits: [any StepLimit]
     /// What ``canMove(to:)`` found from the site the checkpoint is at: a step that finds its option full asks
@@ -100,6 +102,27 @@ struct Walk {
         return limits.allSatisfy {
             $0.bound(site: siteIndex[r], block: b, wattsEach: perAcceleratorPower[r], state: state) >= least
         }
+    }
+
+    /// Whether rank `r` can give `want` accelerators at every step of block `b` of the state's profiles: free
+    /// and under every limit at the block's least values.
+    func fitsWhole(_ r: Int, want: Int, inBlock b: Int, state: PlanningState) -> Bool {
+        guard want >= minCount[r], Int(state.free.minimum(poolIndex[r], block: b)) >= want else { return false }
+        return limits.allSatisfy {
+            $0.least(site: siteIndex[r], block: b, wattsEach: perAcceleratorPower[r], state: state) >= want
+        }
+    }
+
+    /// The step after those from `u` on that rank `r` is known to give `n` accelerators at (asked for `want`):
+    /// the end of `u`'s block when the whole block gives `want` and `n` is that, else `u + 1` when step `u`
+    /// gives `n`, else `u`.
+    func givesUntil(_ r: Int, count n: Int, want: Int, from u: Int, state: PlanningState) -> Int {
+        let size = FallingProfiles<Int32>.blockSize
+        let b = u / size
+        if n == want, fitsWhole(r, want: want, inBlock: b, state: state) {
+            return min(state.grid.count, (b + 1) * size)
+        }
+        return available(r, at: u, want: want, state: state).count == n ? u + 1 : u
     }
 
     /// Whether a checkpoint can move from the current site to rank `r`'s site (same site, or a direct link).
@@ -156,12 +179,27 @@ struct Walk {
         return ok ? (r, n, seconds) : nil
     }
 
+    /// Takes `n` accelerators of rank `r` at step `t` (a walk that takes scattered steps).
     mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
         state.take(n, pool: poolIndex[r], site: siteIndex[r], watts: perAcceleratorPower[r] * Double(n), at: t)
-        if let last = runs.last, last.end == t, last.rank == r, last.count == n {
-            runs[runs.count - 1].end = t + 1
+        extendRuns(r, count: n, steps: t..<(t + 1))
+    }
+
+    /// Takes `n` accelerators of rank `r` at each step of `steps` (not empty), extending the last run when it
+    /// ends where they start on the same option and width.
+    mutating func commit(_ r: Int, count n: Int, steps: Range<Int>, state: inout PlanningState) {
+        let watts = perAcceleratorPower[r] * Double(n)
+        state.take(n, pool: poolIndex[r], site: siteIndex[r], watts: watts, steps: steps)
+        extendRuns(r, count: n, steps: steps)
+    }
+
+    /// Records `steps` on rank `r` at `n` accelerators: the last run extended when it ends where they start on
+    /// the same option and width, else a new run.
+    private mutating func extendRuns(_ r: Int, count n: Int, steps: Range<Int>) {
+        if let last = runs.last, last.end == steps.lowerBound, last.rank == r, last.count == n {
+            runs[runs.count - 1].end = steps.upperBound
         } else {
-            runs.append(Run(start: t, end: t + 1, rank: r, count: n))
+            runs.append(Run(start: steps.lowerBound, end: steps.upperBound, rank: r, count: n))
         }
     }
 
@@ -210,17 +248,26 @@ struct Walk {
 
     /// FLOPs per second `n` accelerators of ranked option `option` achieve on the workload.
     func rate(_ option: Planner.Ranked, count n: Int) -> Double {
-        PhysicalModel.throughput(workload, tflops: option.candidate.model.tflops, count: n)
+        rate(tflops: option.candidate.model.tflops, count: n)
     }
 
+    /// FLOPs per second `n` accelerators of `tflops` achieve on the workload (a walk's own options are read by
+    /// index: passing a `Ranked` retains its candidate).
+    private func rate(tflops: Double, count n: Int) -> Double {
+        PhysicalModel.throughput(workload, tflops: tflops, count: n)
+    }
+
+    /// Work that may pause: at each step the first option that can run (the current one first), as wide as it
+    /// can; a stretch where the current option keeps its width is taken at once.
     mutating func runPreemptible(state: inout PlanningState) {
         guard let required else { return }
+        // A local copy: a closure reading `self` inside a mutating method copies the whole walk at each call.
+        let widest = maxCount
         var t = arrival
         while t < state.grid.count {
-            defer { t += 1 }
             if Completion.finishes(done, required) { break }
-            guard let choice = choose(at: t, want: { self.ranked[$0].maxCount }, state: state) else {
-                t = skipBlocked(from: t, state: state) - 1
+            guard let choice = choose(at: t, want: { widest[$0] }, state: state) else {
+                t = skipBlocked(from: t, state: state)
                 continue
             }
             if choice.move > 0 {
@@ -228,9 +275,41 @@ struct Walk {
                 waitSeconds += choice.move
             }
             current = choice.rank
-            commit(choice.rank, count: choice.count, at: t, state: &state)
-            progress(choice.rank, count: choice.count, at: t, state: state)
+            let want = widest[choice.rank]
+            t = runStretch(choice.rank, count: choice.count, want: want, from: t, work: true, state: &state)
         }
+    }
+
+    /// Runs rank `r` (the current option) at `n` accelerators from step `t`, where it gives them, on for as long
+    /// as it gives `n` when asked for `want` and, when the stretch does `work`, the work is not done; returns the
+    /// step after the stretch.
+    ///
+    /// What a walk that keeps its option takes step by step, bit for bit: each step's take touches that step
+    /// alone, so the steps after it find what they found before, and the current option comes first at each,
+    /// with no move. Progress is added step by step (the same terms in the same order); the take and the run
+    /// are made once for the stretch.
+    mutating func runStretch(
+        _ r: Int,
+        count n: Int,
+        want: Int,
+        from t: Int,
+        work: Bool,
+        state: inout PlanningState
+    ) -> Int {
+        let goal = work ? required : nil
+        let rate = goal == nil ? 0 : self.rate(tflops: ranked[r].candidate.model.tflops, count: n)
+        var end = t
+        var gives = t + 1
+        while true {
+            end = goal == nil ? gives : progress(rate: rate, steps: end..<gives, step: state.grid.step)
+            if end == state.grid.count { break }
+            if let goal, Completion.finishes(done, goal) { break }
+            let next = givesUntil(r, count: n, want: want, from: end, state: state)
+            if next == end { break }
+            gives = next
+        }
+        commit(r, count: n, steps: t..<end, state: &state)
+        return end
     }
 
     /// The first shift a ``TimeShifting`` plug-in of the policy makes of this walk, if any.
@@ -296,31 +375,64 @@ struct Walk {
 
     /// A standing service: at every step from arrival, enough accelerators for its demand.
     mutating func runService(state: inout PlanningState) {
+        let fewest = minCount
         var t = arrival
         while t < state.grid.count {
-            defer { t += 1 }
-            guard let choice = choose(at: t, want: { self.ranked[$0].minCount }, state: state) else {
-                t = skipBlocked(from: t, state: state) - 1
+            guard let choice = choose(at: t, want: { fewest[$0] }, state: state) else {
+                t = skipBlocked(from: t, state: state)
                 continue
             }
             current = choice.rank
-            commit(choice.rank, count: ranked[choice.rank].minCount, at: t, state: &state)
+            let n = fewest[choice.rank]
+            t = runStretch(choice.rank, count: n, want: n, from: t, work: false, state: &state)
         }
     }
 
     mutating func progress(_ r: Int, count n: Int, at t: Int, state: PlanningState) {
+        progress(rate: rate(tflops: ranked[r].candidate.model.tflops, count: n), at: t, step: state.grid.step)
+    }
+
+    /// Adds the work of each step of `steps` at `rate` FLOPs per second over `step` seconds, as
+    /// ``progress(rate:at:step:)`` at each step would, until the work is done; returns the step after the last
+    /// one that worked.
+    mutating func progress(rate: Double, steps: Range<Int>, step: Double) -> Int {
+        guard let required else { return steps.upperBound }
+        var u = steps.lowerBound
+        while u < steps.upperBound, waitSeconds > 0, !Completion.finishes(done, required) {
+            progress(rate: rate, at: u, step: step)
+            u += 1
+        }
+        // Nothing left to wait: every step adds the same term, `rate × step`, as the step-by-step sum does.
+        let perStep = rate * step
+        var sum = done
+        var before = sum
+        while u < steps.upperBound, !Completion.finishes(sum, required) {
+            before = sum
+            sum += perStep
+            u += 1
+        }
+        done = sum
+        if Completion.finishes(sum, required), finishStep == nil, u > steps.lowerBound {
+            done = required
+            finishStep = u
+            finishSeconds = Double(u - 1) * step + max(0, required - before) / rate
+        }
+        return u
+    }
+
+    /// Adds step `t`'s work at `rate` FLOPs per second over `step` seconds less what is still waited.
+    mutating func progress(rate: Double, at t: Int, step: Double) {
         guard let required else { return }
-        var seconds = state.grid.step
+        var seconds = step
         let waited = min(seconds, waitSeconds)
         waitSeconds -= waited
         seconds -= waited
-        let rate = PhysicalModel.throughput(workload, tflops: ranked[r].candidate.model.tflops, count: n)
         let before = done
         done += rate * seconds
         if Completion.finishes(done, required), finishStep == nil {
             done = required
             finishStep = t + 1
-            finishSeconds = Double(t) * state.grid.step + waited + max(0, required - before) / rate
+            finishSeconds = Double(t) * step + waited + max(0, required - before) / rate
         }
     }
 

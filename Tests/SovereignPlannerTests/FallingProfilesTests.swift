@@ -1,3 +1,4 @@
+import SovereignBase
 import Testing
 
 @testable import SovereignPlanner
@@ -64,7 +65,68 @@ struct FallingProfilesTests {
         #expect(profiles.maximum(0, block: 1) == 4)
         profiles[1, 17] = 1
         #expect(profiles.maximum(1, block: 1) == 4)
+        #expect(profiles.minimum(1, block: 1) == 1)
         #expect(profiles.maximum(1, block: 2) == 4)
         #expect(profiles[0, 17] == 4)
+    }
+
+    /// Takes over ranges of steps (within a block, across blocks, whole blocks, the partial last block) leave
+    /// every value bit for bit what subtracting step by step gives, with every block's maximum and least value
+    /// its steps' largest and least, on seeded random values and amounts; and a trial of range takes rolls back
+    /// to the bits it started from, minima included.
+    @Test(arguments: 0..<20)
+    func rangeTakesMatchStepByStepSubtraction(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: 1800 + seed)
+        let rows = 3
+        let count = 16 * Int.random(in: 1...6, using: &rng) + Int.random(in: 0..<16, using: &rng)
+        var values = (0..<rows).map { _ in (0..<count).map { _ in Double.random(in: 50...100, using: &rng) } }
+        var profiles = FallingProfiles(rows: rows, steps: count) { r, t in values[r][t] }
+        var mark: Int?
+        var marked: (values: [[UInt64]], maxima: [[Double]], minima: [[Double]])?
+        for i in 0..<400 {
+            if i == 200 {
+                mark = profiles.mark()
+                marked = snapshot(profiles, rows: rows, count: count)
+            }
+            let r = Int.random(in: 0..<rows, using: &rng)
+            let start = Int.random(in: 0..<count, using: &rng)
+            let end = Int.random(in: (start + 1)...min(count, start + 40), using: &rng)
+            let amount = Double.random(in: 0...0.3, using: &rng)
+            for t in start..<end { values[r][t] -= amount }
+            profiles.subtract(amount, r, steps: start..<end)
+            expectProfiles(profiles, equal: values)
+        }
+        profiles.rollBack(to: try #require(mark))
+        let back = snapshot(profiles, rows: rows, count: count)
+        #expect(back.values == marked?.values)
+        #expect(back.maxima == marked?.maxima)
+        #expect(back.minima == marked?.minima)
+    }
+
+    /// Every value of `profiles` is the plain array's, bit for bit, and every block's maximum and least value
+    /// are the largest and least of its steps.
+    func expectProfiles(_ profiles: FallingProfiles<Double>, equal values: [[Double]]) {
+        let size = FallingProfiles<Double>.blockSize
+        for (r, row) in values.enumerated() {
+            #expect((0..<row.count).map { profiles[r, $0].bitPattern } == row.map(\.bitPattern))
+            for b in 0..<(row.count + size - 1) / size {
+                let block = row[(b * size)..<min(row.count, (b + 1) * size)]
+                #expect(profiles.maximum(r, block: b) == block.max())
+                #expect(profiles.minimum(r, block: b) == block.min())
+            }
+        }
+    }
+
+    func snapshot(
+        _ profiles: FallingProfiles<Double>,
+        rows: Int,
+        count: Int
+    ) -> (values: [[UInt64]], maxima: [[Double]], minima: [[Double]]) {
+        let blocks = (count + FallingProfiles<Double>.blockSize - 1) / FallingProfiles<Double>.blockSize
+        return (
+            (0..<rows).map { r in (0..<count).map { profiles[r, $0].bitPattern } },
+            (0..<rows).map { r in (0..<blocks).map { profiles.maximum(r, block: $0) } },
+            (0..<rows).map { r in (0..<blocks).map { profiles.minimum(r, block: $0) } }
+        )
     }
 }

@@ -18,4 +18,9 @@ public struct PowerBudget: StepLimit {
         // Monotone in the headroom, so the block's largest headroom gives the most at any of its steps.
         Int((max(0, state.headroom.maximum(site, block: b)) / wattsEach).rounded(.down))
     }
+
+    func least(site: Int, block b: Int, wattsEach: Double, state: PlanningState) -> Int {
+        // Monotone in the headroom, so the block's least headroom gives the fewest at any of its steps.
+        Int((max(0, state.headroom.minimum(site, block: b)) / wattsEach).rounded(.down))
+    }
 }
