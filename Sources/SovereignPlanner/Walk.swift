@@ -321,13 +321,20 @@ struct Walk {
     }
 
     /// The steps a ``TimeShifting`` plug-in chose, all on one option, each run at its width.
+    ///
+    /// Each run is taken at once (each touched block of the profiles rescanned once, not once per step); its
+    /// progress is then added step by step, as before (a take touches only its own steps, and progress reads no
+    /// profile, so taking first changes nothing).
     mutating func runShifted(_ shift: Shift, state: inout PlanningState) {
         current = shift.rank
         for run in shift.runs {
-            for t in run.steps {
-                commit(shift.rank, count: run.width, at: t, state: &state)
-                progress(shift.rank, count: run.width, at: t, state: state)
+            if run.steps.count == 1 {
+                commit(shift.rank, count: run.width, at: run.steps.lowerBound, state: &state)
+            } else {
+                commit(shift.rank, count: run.width, steps: run.steps, state: &state)
             }
+            let rate = rate(tflops: ranked[shift.rank].candidate.model.tflops, count: run.width)
+            for t in run.steps { progress(rate: rate, at: t, step: state.grid.step) }
         }
     }
 
@@ -524,9 +531,11 @@ struct Walk {
 extension Walk {
     /// The parts of `steps` where rank `r` can give all `width` accelerators (``available(_:at:want:state:)``
     /// at each step), ascending, up to the first `most` such steps: where work shifted at that width may run.
-    /// A block where the option may not fit at all (``mayFit(_:inBlock:state:)``) is passed over in one look.
+    /// A block where the option may not fit at all (``mayFit(_:inBlock:state:)``) is passed over in one look, and
+    /// one where it gives the whole width at every step (``fitsWhole(_:want:inBlock:state:)``) taken in one.
     ///
-    /// - Complexity: O(steps) looks at most (up to the `most`-th step found); O(1) per block where nothing fits.
+    /// - Complexity: O(steps) looks at most (up to the `most`-th step found); O(1) looks per block where
+    ///   nothing fits or everything does.
     func fullWidth(
         _ r: Int,
         width: Int,
@@ -545,6 +554,14 @@ extension Walk {
                 if let first = start { stretches.append(first..<t) }
                 start = nil
                 t = blockEnd
+                continue
+            }
+            if fitsWhole(r, want: width, inBlock: t / size, state: state) {
+                // Every step of the block gives the whole width: taken in one look, up to `most` steps.
+                let end = t + min(blockEnd - t, most - found)
+                start = start ?? t
+                found += end - t
+                t = end
                 continue
             }
             var u = t
