@@ -51,13 +51,22 @@ public enum CarbonShiftingExample: Sendable {
     /// The example's fleet with the first `count` jobs, loaded from a scratch copy in `scratch`; its horizon
     /// (41 days, what the first 10,000 jobs need) lengthened to the last job's deadline when that is later.
     ///
-    /// - Parameter pricedPauses: keep the site's checkpoint storage (pauses cost carbon) or drop it (free).
-    public static func fleet(jobs count: Int, pricedPauses: Bool, in scratch: URL) throws -> Fleet {
+    /// - Parameters:
+    ///   - pricedPauses: keep the site's checkpoint storage (pauses cost carbon) or drop it (free).
+    ///   - fiveSecondYear: 5-second steps over the whole trace's year (369 days, 6,376,320 steps), whatever
+    ///     the jobs' last deadline, instead of the example's 5-minute steps.
+    public static func fleet(
+        jobs count: Int,
+        pricedPauses: Bool,
+        fiveSecondYear: Bool = false,
+        in scratch: URL
+    ) throws -> Fleet {
         let selected = try jobs(count)
         var site = try String(contentsOf: directory.appendingPathComponent("fleet.yaml"), encoding: .utf8)
         let lastDeadline = selected.map { $0.arrival + $0.length + $0.wait }.max() ?? 0
-        let days = (lastDeadline + 1439) / 1440
-        if days > 41 { site = site.replacingOccurrences(of: "horizon: 41 d", with: "horizon: \(days) d") }
+        let days = fiveSecondYear ? 369 : (lastDeadline + 1439) / 1440
+        if fiveSecondYear { site = try replacing("step: 5 min", with: "step: 5 s", in: site) }
+        if days > 41 { site = try replacing("horizon: 41 d", with: "horizon: \(days) d", in: site) }
         if !pricedPauses {
             site = site.split(separator: "\n", omittingEmptySubsequences: false)
                 .filter { !$0.hasPrefix("  storage:") }.joined(separator: "\n")
@@ -69,5 +78,19 @@ public enum CarbonShiftingExample: Sendable {
         let workloads = workloadsYAML(selected)
         try workloads.write(to: scratch.appendingPathComponent("workloads.yaml"), atomically: true, encoding: .utf8)
         return try FleetLoader().load(paths: [scratch.path])
+    }
+
+    /// `text` with `field` replaced by `value`; throws when the example's fleet no longer says `field`.
+    static func replacing(_ field: String, with value: String, in text: String) throws -> String {
+        guard text.contains(field) else { throw ExampleChanged(expected: field) }
+        return text.replacingOccurrences(of: field, with: value)
+    }
+
+    /// The example's fleet.yaml no longer holds a line the fixture rewrites.
+    struct ExampleChanged: Error, CustomStringConvertible {
+        let expected: String
+        var description: String {
+            "expected Examples/carbon-shifting/fleet.yaml to say \"\(expected)\", found no such text"
+        }
     }
 }

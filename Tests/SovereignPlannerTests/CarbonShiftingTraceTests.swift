@@ -76,6 +76,32 @@ struct CarbonShiftingTraceTests {
         #expect(pieces(priced) < pieces(shiftedSample))
     }
 
+    /// The whole trace's year at 5-second steps (6,376,320 steps) plans as the example's 5-minute steps do: the
+    /// trace's times are whole 5 minutes and its carbon hourly, so each policy puts every job in the same
+    /// time, in the same pieces, at the same carbon (sixty 5-second steps a 5-minute one, up to rounding).
+    @Test(.timeLimit(.minutes(10)))
+    func aYearAtFiveSecondStepsPlansAsFiveMinuteStepsDo() throws {
+        let scratch = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (minutes, seconds) = (scratch.appendingPathComponent("5min"), scratch.appendingPathComponent("5s"))
+        for directory in [minutes, seconds] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        let coarse = try CarbonShiftingExample.fleet(jobs: 300, pricedPauses: false, in: minutes)
+        let fine = try CarbonShiftingExample.fleet(jobs: 300, pricedPauses: false, fiveSecondYear: true, in: seconds)
+        let (coarseGrid, fineGrid) = (try #require(coarse.scenario?.grid), try #require(fine.scenario?.grid))
+        #expect(fineGrid.step == 5)
+        #expect(fineGrid.count == 6_376_320)
+        let coarseCarbon = Array(SiteBudget(site: coarse.sites[0], grid: coarseGrid).carbon)
+        let fineCarbon = Array(SiteBudget(site: fine.sites[0], grid: fineGrid).carbon)
+        for policy in [PlanningPolicy.greedy, .carbonAware] {
+            let a = outcome(try #require(Planner(policy: policy).plan(coarse)), carbon: coarseCarbon)
+            let b = outcome(try #require(Planner(policy: policy).plan(fine)), carbon: fineCarbon)
+            #expect(abs(b.carbon / 60 - a.carbon) <= 1e-9 * a.carbon, "\(policy.name): \(b.carbon / 60) vs \(a.carbon)")
+            #expect(b.pieces == a.pieces, "\(policy.name)")
+        }
+    }
+
     @Test func theExampleWorkloadsFollowTheSameRule() throws {
         let url = CarbonShiftingExample.directory.appendingPathComponent("workloads.yaml")
         let text = try String(contentsOf: url, encoding: .utf8)
