@@ -361,8 +361,13 @@ struct PlanningState {
     }
 
     /// Takes `count` accelerators of pool `pool` and `watts` of IT headroom at site `site` at each step of
-    /// `steps`: the same values, bit for bit, as ``take(_:pool:site:watts:at:)`` at each step.
+    /// `steps`: the same values, bit for bit, as ``take(_:pool:site:watts:at:)`` at each step (which a single
+    /// step takes: scattered steps, as carbon shifting's, cost no range bookkeeping).
     mutating func take(_ count: Int, pool: Int, site: Int, watts: Double, steps: Range<Int>) {
+        guard steps.count > 1 else {
+            if let t = steps.first { take(count, pool: pool, site: site, watts: watts, at: t) }
+            return
+        }
         free.subtract(Int32(count), pool, steps: steps)
         headroom.subtract(watts, site, steps: steps)
     }

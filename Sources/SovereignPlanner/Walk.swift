@@ -179,12 +179,6 @@ struct Walk {
         return ok ? (r, n, seconds) : nil
     }
 
-    /// Takes `n` accelerators of rank `r` at step `t` (a walk that takes scattered steps).
-    mutating func commit(_ r: Int, count n: Int, at t: Int, state: inout PlanningState) {
-        state.take(n, pool: poolIndex[r], site: siteIndex[r], watts: perAcceleratorPower[r] * Double(n), at: t)
-        extendRuns(r, count: n, steps: t..<(t + 1))
-    }
-
     /// Takes `n` accelerators of rank `r` at each step of `steps` (not empty), extending the last run when it
     /// ends where they start on the same option and width.
     mutating func commit(_ r: Int, count n: Int, steps: Range<Int>, state: inout PlanningState) {
@@ -328,11 +322,7 @@ struct Walk {
     mutating func runShifted(_ shift: Shift, state: inout PlanningState) {
         current = shift.rank
         for run in shift.runs {
-            if run.steps.count == 1 {
-                commit(shift.rank, count: run.width, at: run.steps.lowerBound, state: &state)
-            } else {
-                commit(shift.rank, count: run.width, steps: run.steps, state: &state)
-            }
+            commit(shift.rank, count: run.width, steps: run.steps, state: &state)
             let rate = rate(tflops: ranked[shift.rank].candidate.model.tflops, count: run.width)
             for t in run.steps { progress(rate: rate, at: t, step: state.grid.step) }
         }
@@ -373,7 +363,7 @@ struct Walk {
             }
             current = first.rank
             for (step, n) in tentative {
-                commit(first.rank, count: n, at: step, state: &state)
+                commit(first.rank, count: n, steps: step..<(step + 1), state: &state)
                 progress(first.rank, count: n, at: step, state: state)
             }
             return
