@@ -306,11 +306,6 @@ struct Shift: Equatable {
         self.rank = rank
         self.runs = runs
     }
-
-    /// The grid steps it runs in, one a step, ascending.
-    var steps: [Int] { runs.flatMap { Array($0.steps) } }
-    /// Accelerators at each of ``steps``.
-    var widths: [Int] { runs.flatMap { repeatElement($0.width, count: $0.steps.count) } }
 }
 
 /// What a step that cannot run is short of.
