@@ -91,8 +91,8 @@ public enum SovereignServer: Sendable {
         return text
     }
 
-    /// Loads the fleet with its source texts (kept to validate submitted workloads against it).
-    public static func loadFleet(_ paths: [String]) throws -> (Fleet, [(file: String, text: String)]) {
+    /// Loads the fleet with what it declares (what submitted workloads are checked against), from one decode.
+    public static func loadFleet(_ paths: [String]) throws -> (Fleet, DeclaredFleet) {
         let files = try FleetLoader.specFiles(in: paths)
         var sources: [(file: String, text: String)] = []
         for file in files {
@@ -109,7 +109,7 @@ public enum SovereignServer: Sendable {
             }
             sources.append((file, String(decoding: data, as: UTF8.self)))
         }
-        return (try FleetLoader().load(sources: sources), sources)
+        return try FleetLoader().loadDeclared(sources: sources)
     }
 
     /// Opens the state, the key and the tokens, and builds the control plane.
@@ -120,7 +120,7 @@ public enum SovereignServer: Sendable {
         logger: Logger
     ) throws -> (plane: ControlPlane, federation: FederationCoordinator, tokens: TokenStore, notes: [String]) {
         var notes: [String] = []
-        let (fleet, sources) = try loadFleet(configuration.specPaths)
+        let (fleet, declared) = try loadFleet(configuration.specPaths)
         let store: any ControlStore = try configuration.openStore?() ?? openSQLite(configuration.databasePath)
         let origin =
             "sovereign/" + (URL(fileURLWithPath: configuration.databasePath).deletingPathExtension().lastPathComponent)
@@ -146,7 +146,7 @@ public enum SovereignServer: Sendable {
         let (executor, agents) = try executors(configuration, fleet: fleet, workDirectory: workDirectory)
         let plane = try ControlPlane(
             fleet: fleet,
-            sources: sources,
+            declared: declared,
             store: store,
             executor: executor,
             agents: agents,

@@ -13,7 +13,7 @@ struct SubmissionDecodeTests {
         try FleetLoader.specFiles(in: [Fixtures.repositoryRoot.appendingPathComponent("Examples/east-africa").path])
             .map { (file: $0, text: try String(contentsOfFile: $0, encoding: .utf8)) }
     }
-    static let declared = Result { try FleetLoader().declarations(sources: try sources.get()) }
+    static let declared = Result { try FleetLoader().loadDeclared(sources: try sources.get()).declared }
 
     /// What the kept declarations give for `document`: the workloads, or the diagnostics.
     static func kept(_ document: String) throws -> [Workload] {

@@ -58,10 +58,10 @@ struct ControlPlaneTests {
     ) async throws {
         let h = try F.harness(backend: backend)
         let dying = CrashingStore(h.store)
-        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
+        let (fleet, declared) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
         let plane = try ControlPlane(
             fleet: fleet,
-            sources: sources,
+            declared: declared,
             store: dying,
             executor: h.executor,
             signer: h.signer,

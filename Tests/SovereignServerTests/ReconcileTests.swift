@@ -15,7 +15,7 @@ struct ReconcileTests {
         try FleetLoader().load(sources: [(file: "fleet.yaml", text: F.fleet)])
     }
     static let declared = Result {
-        try FleetLoader().declarations(sources: [(file: "fleet.yaml", text: F.fleet)])
+        try FleetLoader().loadDeclared(sources: [(file: "fleet.yaml", text: F.fleet)]).declared
     }
 
     /// The decoded spec of a fixture workload.

@@ -15,10 +15,10 @@ struct ReplicaTests {
     static func replica(_ h: F.Harness, holder: String) throws -> (ControlPlane, PostgresControlStore) {
         let location = try #require(h.store as? PostgresControlStore).location
         let store = try PostgresControlStore(location: location, logger: StoreBackend.quiet)
-        let (fleet, sources) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
+        let (fleet, declared) = try SovereignServer.loadFleet([h.directory.appendingPathComponent("fleet.yaml").path])
         let plane = try ControlPlane(
             fleet: fleet,
-            sources: sources,
+            declared: declared,
             store: store,
             executor: h.executor,
             signer: h.signer,

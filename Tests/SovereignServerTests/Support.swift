@@ -217,10 +217,10 @@ enum ControlFixtures {
 
         /// A new control plane over the same store, executor and clock: what a restarted server builds.
         func restarted() throws -> ControlPlane {
-            let (fleet, sources) = try SovereignServer.loadFleet([directory.appendingPathComponent("fleet.yaml").path])
+            let (fleet, declared) = try SovereignServer.loadFleet([directory.appendingPathComponent("fleet.yaml").path])
             return try ControlPlane(
                 fleet: fleet,
-                sources: sources,
+                declared: declared,
                 store: store,
                 executor: executor,
                 signer: signer,
@@ -251,7 +251,7 @@ enum ControlFixtures {
         let directory = try Fixtures.temporaryDirectory()
         let file = directory.appendingPathComponent("fleet.yaml")
         try fleetText.write(to: file, atomically: true, encoding: .utf8)
-        let (fleet, sources) = try SovereignServer.loadFleet([file.path])
+        let (fleet, declared) = try SovereignServer.loadFleet([file.path])
         let store = try backend.makeStore(in: directory)
         let signer = try LedgerKeyFile.loadOrCreate(at: directory.appendingPathComponent("key").path, name: "test")
         let executor = FakeExecutor()
@@ -262,7 +262,7 @@ enum ControlFixtures {
             ? nil : SiteAgentExecutor(sites: agentSites, lease: lease, relay: relay, clock: clock.read)
         let plane = try ControlPlane(
             fleet: fleet,
-            sources: sources,
+            declared: declared,
             store: store,
             executor: agents.map { SiteRoutedExecutor(local: executor, agents: $0) } ?? executor,
             agents: agents,

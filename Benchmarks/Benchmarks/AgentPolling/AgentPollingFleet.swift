@@ -40,7 +40,7 @@ final class PollingFleet: Sendable {
         let file = directory.appendingPathComponent("fleet.yaml")
         try Self.fleetYAML(siteCount: siteCount, workloadsPerSite: workloadsPerSite)
             .write(to: file, atomically: true, encoding: .utf8)
-        let (fleet, sources) = try SovereignServer.loadFleet([file.path])
+        let (fleet, declared) = try SovereignServer.loadFleet([file.path])
         let store = try SQLiteControlStore(path: directory.appendingPathComponent("state.sqlite").path)
         sites = fleet.sites.map(\.name)
         try Self.recordEnded(ended, in: store, sites: sites)
@@ -54,7 +54,7 @@ final class PollingFleet: Sendable {
         )
         plane = try ControlPlane(
             fleet: fleet,
-            sources: sources,
+            declared: declared,
             store: store,
             executor: SiteRoutedExecutor(
                 local: LocalProcessExecutor(directory: directory.appendingPathComponent("work")),

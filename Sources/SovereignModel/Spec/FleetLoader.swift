@@ -142,8 +142,7 @@ public struct FleetLoader: Sendable {
     /// - Returns: the validated fleet.
     /// - Throws: ``SpecError`` with every problem found.
     public func load(sources: [(file: String, text: String)]) throws -> Fleet {
-        let log = DiagnosticLog()
-        return try decode(Self.parseDocuments(sources, log: log), log: log)
+        try loadDeclared(sources: sources).fleet
     }
 
     /// Loads the fleet's own specs together with a submission from outside (an API request body), which
@@ -170,17 +169,19 @@ public struct FleetLoader: Sendable {
         return try decode(documents, log: log, untrustedFiles: [submission.file])
     }
 
-    /// Decodes and validates the fleet's own specs once, keeping what submitted workloads are checked against
-    /// (``decodeSubmission(_:against:)``).
+    /// Loads and validates the fleet's own specs, as ``load(sources:)``, with what they declare: what submitted
+    /// workloads are checked against (``decodeSubmission(_:against:)``), from the same decode.
     ///
     /// - Parameter sources: the fleet's `(file name, YAML text)` pairs.
-    /// - Throws: ``SpecError`` with every problem found, as ``load(sources:)`` would.
-    public func declarations(sources: [(file: String, text: String)]) throws -> DeclaredFleet {
+    /// - Throws: ``SpecError`` with every problem found.
+    public func loadDeclared(
+        sources: [(file: String, text: String)]
+    ) throws -> (fleet: Fleet, declared: DeclaredFleet) {
         let log = DiagnosticLog()
         let decoder = FleetDecoder(log: log, progress: progress)
-        _ = decoder.decode(Self.parseDocuments(sources, log: log))
-        guard log.isEmpty, let declared = decoder.declared else { throw SpecError(log.diagnostics) }
-        return declared
+        let fleet = decoder.decode(Self.parseDocuments(sources, log: log))
+        guard log.isEmpty, let fleet, let declared = decoder.declared else { throw SpecError(log.diagnostics) }
+        return (fleet, declared)
     }
 
     /// Decodes a submission from outside (an API request body) that may hold only Workload documents, against
@@ -190,7 +191,7 @@ public struct FleetLoader: Sendable {
     ///
     /// - Parameters:
     ///   - submission: the submitted text and the name diagnostics give it (like `request body`).
-    ///   - fleet: the fleet's declarations, from ``declarations(sources:)``.
+    ///   - fleet: the fleet's declarations, from ``loadDeclared(sources:)``.
     /// - Returns: the submitted workloads, in the order written.
     /// - Throws: ``SpecError`` with every problem found: first only the kinds refused, if any.
     /// - Complexity: O(the submission), independent of the fleet's sites, datasets and workloads.

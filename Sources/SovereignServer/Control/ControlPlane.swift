@@ -152,7 +152,7 @@ public actor ControlPlane {
     /// - Throws: ``StoreError`` or ``LedgerError`` when the stored state cannot be read.
     public init(
         fleet: Fleet,
-        sources: [(file: String, text: String)],
+        declared: DeclaredFleet,
         store: any ControlStore,
         executor: any Executor,
         agents: SiteAgentExecutor? = nil,
@@ -168,7 +168,6 @@ public actor ControlPlane {
     ) throws {
         self.events = events
         self.fleet = fleet
-        let declared = try FleetLoader().declarations(sources: sources)
         self.store = store
         self.submissions = GroupCommit(store: store, label: "sovereign.submission-commits", clock: clock)
         self.executor = executor
